@@ -1,0 +1,2 @@
+"""Domain rules: plain functions over the models, used by views, jobs and the CLI.
+Nothing here imports Flask."""

@@ -1,0 +1,276 @@
+"""Succesindicator definitions as a data file: validate and load. Computing them
+is the batch's work."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from domain.framework import Problem
+from models import IndicatorDefinition, Region, RegionalNorm, Theme, db, utcnow
+from models.choices import COMPUTATIONS, DIRECTIONS, FREQUENCIES, LEVELS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_INDICATORS = (
+    Path(__file__).resolve().parent.parent / "data" / "indicators" / "landelijk.yaml"
+)
+
+UNITS = ("%", "punten", "aantal")
+INDICATOR_KEYS = {
+    "code",
+    "region",
+    "name",
+    "description",
+    "computation",
+    "params",
+    "filter",
+    "unit",
+    "direction",
+    "norm",
+    "green",
+    "orange",
+}
+NORM_KEYS = {"indicator", "region", "norm", "green", "orange"}
+# The parameters each computation needs, with their allowed range.
+REQUIRED_PARAMS = {
+    "share_at_least": {"min_score": (0, 4)},
+    "share_evaluated_within": {"months": (1, 120)},
+}
+
+
+class IndicatorError(ValueError):
+    """An indicator file that cannot be accepted; carries every problem."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _check_thresholds(add, entry: str, direction: str, norm, green, orange) -> None:
+    for field, value in (("norm", norm), ("green", green), ("orange", orange)):
+        if not _number(value):
+            add(entry, field, "moet een getal zijn")
+    if not (_number(green) and _number(orange)):
+        return
+    if direction == "hoger_beter" and green < orange:
+        add(entry, "orange", "bij 'hoger_beter' mag oranje niet boven groen liggen")
+    if direction == "lager_beter" and green > orange:
+        add(entry, "orange", "bij 'lager_beter' mag oranje niet onder groen liggen")
+
+
+def validate(
+    data: Any,
+    file: str = "<invoer>",
+    known_themes: set[str] | None = None,
+    known_regions: set[str] | None = None,
+) -> dict:
+    """Check an indicator document and return it normalised; raise IndicatorError
+    listing every problem (file, entry, field)."""
+    problems: list[Problem] = []
+
+    def add(entry: str, field: str, message: str) -> None:
+        problems.append(Problem(file, entry, field, message))
+
+    if not isinstance(data, dict) or not isinstance(data.get("indicators"), list):
+        raise IndicatorError([Problem(file, "", "indicators", "lijst van indicatoren ontbreekt")])
+    out: dict = {"indicators": [], "regional_norms": []}
+    seen: set[tuple[str, str | None]] = set()
+    for i, ind in enumerate(data["indicators"]):
+        entry = f"indicators[{i}]"
+        if not isinstance(ind, dict):
+            add(entry, "", "moet een indicator zijn")
+            continue
+        code = ind.get("code")
+        entry = f"{entry} ({code})" if code else entry
+        for key in sorted(set(ind) - INDICATOR_KEYS):
+            add(entry, key, "onbekend veld")
+        if not isinstance(code, str) or not code.strip():
+            add(entry, "code", "ontbreekt")
+        region = ind.get("region")
+        if region is not None and known_regions is not None and region not in known_regions:
+            add(entry, "region", f"onbekende regio {region!r}")
+        if (code, region) in seen:
+            add(entry, "code", f"code {code!r} komt vaker voor")
+        seen.add((code, region))
+        for field in ("name",):
+            if not isinstance(ind.get(field), str) or not ind[field].strip():
+                add(entry, field, "ontbreekt of is leeg")
+        computation = ind.get("computation")
+        if computation not in COMPUTATIONS:
+            add(
+                entry,
+                "computation",
+                f"onbekende berekening {computation!r} (toegestaan: {', '.join(COMPUTATIONS)})",
+            )
+        params = ind.get("params") or {}
+        if not isinstance(params, dict):
+            add(entry, "params", "moet een verzameling parameters zijn")
+            params = {}
+        required = REQUIRED_PARAMS.get(computation, {})
+        for key in sorted(set(params) - set(required)):
+            add(entry, f"params.{key}", "wordt door deze berekening niet gebruikt")
+        for key, (low, high) in required.items():
+            value = params.get(key)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                add(
+                    entry,
+                    f"params.{key}",
+                    f"moet een geheel getal van {low} tot en met {high} zijn",
+                )
+        flt = ind.get("filter") or {}
+        if not isinstance(flt, dict):
+            add(entry, "filter", "moet themes, levels en/of frequencies bevatten")
+            flt = {}
+        for key in sorted(set(flt) - {"themes", "levels", "frequencies"}):
+            add(entry, f"filter.{key}", "onbekend filter")
+        allowed = {"levels": set(LEVELS), "frequencies": set(FREQUENCIES), "themes": known_themes}
+        for key, values in flt.items():
+            if key not in allowed:
+                continue
+            if not isinstance(values, list) or not values:
+                add(entry, f"filter.{key}", "moet een niet-lege lijst zijn")
+                continue
+            for value in values:
+                if allowed[key] is not None and value not in allowed[key]:
+                    add(entry, f"filter.{key}", f"onbekende waarde {value!r}")
+        unit = ind.get("unit", "%")
+        if unit not in UNITS:
+            add(entry, "unit", f"onbekende eenheid {unit!r} (toegestaan: {', '.join(UNITS)})")
+        direction = ind.get("direction", "hoger_beter")
+        if direction not in DIRECTIONS:
+            add(entry, "direction", f"moet {' of '.join(DIRECTIONS)} zijn")
+        _check_thresholds(
+            add, entry, direction, ind.get("norm"), ind.get("green"), ind.get("orange")
+        )
+        out["indicators"].append(
+            {
+                "code": code,
+                "region": region,
+                "name": (ind.get("name") or "").strip(),
+                "description": (ind.get("description") or "").strip(),
+                "computation": computation,
+                "params": params,
+                "filter_themes": flt.get("themes", []),
+                "filter_levels": flt.get("levels", []),
+                "filter_frequencies": flt.get("frequencies", []),
+                "unit": unit,
+                "direction": direction,
+                "norm": ind.get("norm"),
+                "green_threshold": ind.get("green"),
+                "orange_threshold": ind.get("orange"),
+                "position": i,
+            }
+        )
+    national = {(d["code"], d["direction"]) for d in out["indicators"] if d["region"] is None}
+    directions = dict(national)
+    for i, norm in enumerate(data.get("regional_norms") or []):
+        entry = f"regional_norms[{i}]"
+        if not isinstance(norm, dict):
+            add(entry, "", "moet een regionale norm zijn")
+            continue
+        for key in sorted(set(norm) - NORM_KEYS):
+            add(entry, key, "onbekend veld")
+        if norm.get("indicator") not in directions:
+            add(entry, "indicator", f"onbekende landelijke indicator {norm.get('indicator')!r}")
+            continue
+        if known_regions is not None and norm.get("region") not in known_regions:
+            add(entry, "region", f"onbekende regio {norm.get('region')!r}")
+        _check_thresholds(
+            add,
+            entry,
+            directions[norm["indicator"]],
+            norm.get("norm"),
+            norm.get("green"),
+            norm.get("orange"),
+        )
+        out["regional_norms"].append(
+            {
+                "indicator": norm["indicator"],
+                "region": norm.get("region"),
+                "norm": norm.get("norm"),
+                "green_threshold": norm.get("green"),
+                "orange_threshold": norm.get("orange"),
+            }
+        )
+    if problems:
+        raise IndicatorError(problems)
+    return out
+
+
+def load_file(path: str | Path) -> dict:
+    """Read and validate an indicator file against the themes and regions in the database."""
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise IndicatorError([Problem(path.name, "", "", f"geen geldige YAML: {exc}")]) from exc
+    themes = {code for (code,) in Theme.select(Theme.code).distinct().tuples()}
+    regions = {code for (code,) in Region.select(Region.code).tuples()}
+    return validate(data, path.name, known_themes=themes or None, known_regions=regions)
+
+
+def import_indicators(document: dict) -> dict[str, int]:
+    """Insert or update indicator definitions and regional norms; an unchanged
+    definition is left alone, a changed one gets a new revision."""
+    fields = (
+        "name",
+        "description",
+        "computation",
+        "params",
+        "filter_themes",
+        "filter_levels",
+        "filter_frequencies",
+        "unit",
+        "direction",
+        "norm",
+        "green_threshold",
+        "orange_threshold",
+        "position",
+    )
+    added = changed = 0
+    with db.atomic():
+        regions = {r.code: r for r in Region.select()}
+        for item in document["indicators"]:
+            region = regions.get(item["region"]) if item["region"] else None
+            definition = IndicatorDefinition.get_or_none(
+                IndicatorDefinition.code == item["code"],
+                IndicatorDefinition.region.is_null()
+                if region is None
+                else IndicatorDefinition.region == region,
+            )
+            if definition is None:
+                IndicatorDefinition.create(
+                    code=item["code"], region=region, **{f: item[f] for f in fields}
+                )
+                added += 1
+            elif any(getattr(definition, f) != item[f] for f in fields):
+                for f in fields:
+                    setattr(definition, f, item[f])
+                definition.revision += 1
+                definition.updated_at = utcnow()
+                definition.save()
+                changed += 1
+        for item in document["regional_norms"]:
+            indicator = IndicatorDefinition.get(
+                IndicatorDefinition.code == item["indicator"], IndicatorDefinition.region.is_null()
+            )
+            values = {k: item[k] for k in ("norm", "green_threshold", "orange_threshold")}
+            norm = RegionalNorm.get_or_none(indicator=indicator, region=regions[item["region"]])
+            if norm is None:
+                RegionalNorm.create(indicator=indicator, region=regions[item["region"]], **values)
+                added += 1
+            elif any(getattr(norm, k) != v for k, v in values.items()):
+                RegionalNorm.update(updated_at=utcnow(), **values).where(
+                    RegionalNorm.id == norm.id
+                ).execute()
+                changed += 1
+    logger.info("indicators: %d added, %d changed", added, changed)
+    return {"added": added, "changed": changed}

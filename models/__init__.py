@@ -1,0 +1,54 @@
+"""peewee models of the whole domain and the deferred database they use."""
+
+from models.accounts import RoleAssignment, User
+from models.base import BaseModel, utcnow
+from models.cycles import (
+    Answer,
+    Assessment,
+    AssessmentChange,
+    Cycle,
+    EscalationSignal,
+    ImprovementAction,
+)
+from models.db import db, init_database, is_postgres, make_database
+from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
+from models.geo import Gemeente, Organisation, OrganisationGemeente, Region
+from models.indicators import IndicatorDefinition, IndicatorResult, RegionalNorm
+from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun
+
+ALL_MODELS = [
+    Region,
+    Gemeente,
+    Organisation,
+    OrganisationGemeente,
+    User,
+    RoleAssignment,
+    FrameworkVersion,
+    Theme,
+    SourceDocument,
+    Agreement,
+    AgreementKind,
+    Cycle,
+    Assessment,
+    Answer,
+    ImprovementAction,
+    EscalationSignal,
+    AssessmentChange,
+    IndicatorDefinition,
+    RegionalNorm,
+    IndicatorResult,
+    ReportRun,
+    ReportFile,
+    OutboxMessage,
+    AuditEvent,
+]
+
+__all__ = [m.__name__ for m in ALL_MODELS] + [
+    "ALL_MODELS",
+    "BaseModel",
+    "db",
+    "init_database",
+    "is_postgres",
+    "make_database",
+    "utcnow",
+]

@@ -1,0 +1,59 @@
+"""People and what they may see: users and their role assignments."""
+
+from peewee import (
+    BooleanField,
+    CharField,
+    Check,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+)
+
+from models.base import BaseModel, utcnow
+from models.geo import Gemeente, Organisation, Region
+
+
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    name = CharField(max_length=200)
+    password_hash = CharField(max_length=255, null=True)
+    active = BooleanField(default=True)
+    locale = CharField(max_length=5, default="nl")
+    # Bumped on logout and password change: sessions carrying an older
+    # number are refused, so a copied cookie stops working.
+    session_version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "app_user"  # "user" is reserved in PostgreSQL
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoleAssignment(BaseModel):
+    """A role held by a user, scoped to one region, organisation or gemeente
+    (or to everything, for the beheerder)."""
+
+    user = ForeignKeyField(User, backref="roles", on_delete="CASCADE")
+    role = CharField(max_length=20)
+    region = ForeignKeyField(Region, null=True, on_delete="CASCADE")
+    organisation = ForeignKeyField(Organisation, null=True, on_delete="CASCADE")
+    gemeente = ForeignKeyField(Gemeente, null=True, on_delete="CASCADE")
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        constraints = [
+            Check(
+                "(role = 'beheerder' AND region_id IS NULL AND organisation_id IS NULL"
+                " AND gemeente_id IS NULL)"
+                " OR (role = 'regiocoordinator' AND region_id IS NOT NULL"
+                " AND organisation_id IS NULL AND gemeente_id IS NULL)"
+                " OR (role IN ('manager', 'invuller') AND organisation_id IS NOT NULL"
+                " AND region_id IS NULL AND gemeente_id IS NULL)"
+                " OR (role = 'gemeente' AND gemeente_id IS NOT NULL"
+                " AND region_id IS NULL AND organisation_id IS NULL)"
+            )
+        ]
+        indexes = ((("user", "role"), False),)

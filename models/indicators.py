@@ -1,0 +1,86 @@
+"""Succesindicatoren: their definitions, regional norms and computed results."""
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from models.base import BaseModel, JSONField, utcnow
+from models.cycles import Cycle
+from models.geo import Region
+
+
+class IndicatorDefinition(BaseModel):
+    """A succesindicator. `region` is empty for the national set, which every
+    cross-region comparison uses; a region may add indicators of its own."""
+
+    code = CharField(max_length=32)
+    region = ForeignKeyField(Region, null=True, on_delete="CASCADE", backref="indicators")
+    name = CharField(max_length=200)
+    description = TextField(default="")
+    computation = CharField(max_length=32)
+    params = JSONField(default=dict)  # e.g. {"min_score": 3}, {"months": 12}
+    # Filter on the agreements counted; empty lists mean "all".
+    filter_themes = JSONField(default=list)
+    filter_levels = JSONField(default=list)
+    filter_frequencies = JSONField(default=list)
+    unit = CharField(max_length=16, default="%")
+    direction = CharField(max_length=16, default="hoger_beter")
+    norm = FloatField()
+    green_threshold = FloatField()
+    orange_threshold = FloatField()
+    active = BooleanField(default=True)
+    position = IntegerField(default=0)
+    # Bumped on every edit, so the batch knows which results are stale.
+    revision = IntegerField(default=1)
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("code", "region"), True),)
+
+
+class RegionalNorm(BaseModel):
+    """A region's own norm and thresholds for a national indicator, used in
+    that region's own reports only."""
+
+    indicator = ForeignKeyField(IndicatorDefinition, backref="regional_norms", on_delete="CASCADE")
+    region = ForeignKeyField(Region, backref="norms", on_delete="CASCADE")
+    norm = FloatField()
+    green_threshold = FloatField()
+    orange_threshold = FloatField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("indicator", "region"), True),)
+
+
+class IndicatorResult(BaseModel):
+    """An indicator's value for one scope in one cycle. `scope_id` is the id of
+    the organisation, gemeente or region, and 0 for the whole country."""
+
+    indicator = ForeignKeyField(IndicatorDefinition, backref="results", on_delete="CASCADE")
+    cycle = ForeignKeyField(Cycle, backref="results", on_delete="CASCADE")
+    scope_type = CharField(max_length=12)
+    scope_id = IntegerField()
+    value = FloatField(null=True)
+    numerator = FloatField(null=True)
+    denominator = FloatField(null=True)
+    secondary_value = FloatField(null=True)  # e.g. share resolved, beside the count
+    n_organisations = IntegerField(default=0)
+    signal = CharField(max_length=8, default="geen")
+    previous_value = FloatField(null=True)
+    change = FloatField(null=True)
+    trend_break = BooleanField(default=False)
+    input_hash = CharField(max_length=64, default="")
+    computed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("indicator", "cycle", "scope_type", "scope_id"), True),
+            (("cycle", "scope_type", "scope_id"), False),
+        )

@@ -1,0 +1,54 @@
+"""Configuration from the environment, with safe defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from pathlib import Path
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under
+    instance/ (readable by the owner only)."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def from_environment(instance_path: Path) -> dict:
+    """The application settings, read from environment variables."""
+    env = os.environ.get
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "DATABASE_URL": env("DATABASE_URL", f"sqlite:///{instance_path / 'afsprakenmonitor.db'}"),
+        "REPORTS_DIR": env("REPORTS_DIR", str(instance_path / "reports")),
+        "MAIL_HOST": env("MAIL_HOST", "127.0.0.1"),
+        "MAIL_PORT": int(env("MAIL_PORT", "25")),
+        "MAIL_USERNAME": env("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env("MAIL_PASSWORD", ""),
+        "MAIL_USE_TLS": env("MAIL_USE_TLS", "false").lower() == "true",
+        "MAIL_FROM": env("MAIL_FROM", "Afsprakenmonitor <noreply@afsprakenmonitor.local>"),
+        "BASE_URL": env("BASE_URL", "http://127.0.0.1:5000"),
+        "TIMEZONE": env("TIMEZONE", "Europe/Amsterdam"),
+        "SCHEDULE_NIGHTLY": env("SCHEDULE_NIGHTLY", "30 3 * * *"),
+        # Cookies are Secure unless explicitly served over plain HTTP (local demo).
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "true").lower() == "true",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=int(env("SESSION_HOURS", "10"))),
+        "REMEMBER_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_DURATION": dt.timedelta(days=1),
+        # A long questionnaire must not lose its token after an hour.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }
