@@ -3,7 +3,9 @@ factory, the CLI, the jobs and the tests."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -12,6 +14,11 @@ from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 logger = logging.getLogger(__name__)
 
 db = DatabaseProxy()
+
+# The same text format sqlite3's default adapters write (deprecated since 3.12),
+# declared here so bulk inserts that bypass peewee store dates the same way.
+sqlite3.register_adapter(dt.datetime, lambda value: value.isoformat(" "))
+sqlite3.register_adapter(dt.date, lambda value: value.isoformat())
 
 # WAL lets the web server read while the batch writes; foreign keys are off by
 # default in SQLite; the busy timeout makes concurrent writers wait instead of

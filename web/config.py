@@ -24,11 +24,13 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
-def from_environment(instance_path: Path) -> dict:
-    """The application settings, read from environment variables."""
+def from_environment(instance_path: Path, overrides: dict | None = None) -> dict:
+    """The application settings, read from environment variables; `overrides`
+    (tests) win, and a SECRET_KEY among them means none is generated."""
     env = os.environ.get
-    return {
-        "SECRET_KEY": _secret_key(instance_path),
+    overrides = overrides or {}
+    settings = {
+        "SECRET_KEY": overrides.get("SECRET_KEY") or _secret_key(instance_path),
         "DATABASE_URL": env("DATABASE_URL", f"sqlite:///{instance_path / 'afsprakenmonitor.db'}"),
         "REPORTS_DIR": env("REPORTS_DIR", str(instance_path / "reports")),
         "MAIL_HOST": env("MAIL_HOST", "127.0.0.1"),
@@ -52,3 +54,11 @@ def from_environment(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+    settings.update(overrides)
+    return settings
+
+
+def instance_path() -> Path:
+    """Where the SQLite database, the secret key and the reports live."""
+    default = Path(__file__).resolve().parent.parent / "instance"
+    return Path(os.environ.get("INSTANCE_PATH", default)).resolve()

@@ -1,0 +1,211 @@
+"""Command-line commands: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from models import FrameworkVersion, db
+
+db_cli = AppGroup("db", help="Databaseschema beheren.")
+framework_cli = AppGroup("framework", help="Afsprakenkaders importeren en exporteren.")
+indicators_cli = AppGroup("indicators", help="Succesindicatoren laden.")
+reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemeenten).")
+
+
+def with_db(func):
+    """Run the command inside a database connection."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with db.connection_context():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _fail(message: str) -> None:
+    click.echo(message, err=True)
+    sys.exit(1)
+
+
+@db_cli.command("upgrade")
+@with_db
+def db_upgrade() -> None:
+    """Pas alle openstaande migraties toe."""
+    from models.migrate import upgrade
+
+    applied = upgrade(db.obj)
+    click.echo(f"Migraties toegepast: {', '.join(applied)}" if applied else "Schema is actueel.")
+
+
+@db_cli.command("status")
+@with_db
+def db_status() -> None:
+    """Toon welke migraties zijn toegepast."""
+    from models.migrate import runner
+
+    for migration in runner(db.obj).status():
+        mark = f"toegepast {migration.applied:%Y-%m-%d %H:%M}" if migration.applied else "open"
+        click.echo(f"{migration.name}: {mark}")
+
+
+@reference_cli.command("load")
+@with_db
+def reference_load() -> None:
+    """Laad de 25 regio's en 342 gemeenten."""
+    from domain.reference import load_reference_data
+
+    result = load_reference_data()
+    click.echo(f"Referentiegegevens: {result['added']} toegevoegd, {result['updated']} bijgewerkt.")
+
+
+@framework_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--publish", is_flag=True, help="Publiceer de versie direct.")
+@with_db
+def framework_import(file: Path, publish: bool) -> None:
+    """Importeer een afsprakenkader uit YAML of Excel (.xlsx)."""
+    from domain.framework import FrameworkError, import_framework, load_file
+
+    try:
+        fw, created = import_framework(load_file(file), publish=publish)
+    except FrameworkError as exc:
+        _fail(f"Het kader is niet geïmporteerd:\n{exc}")
+    verb = "geïmporteerd" if created else "ongewijzigd (al aanwezig)"
+    click.echo(f"{fw.title} versie {fw.version}: {verb}, status {fw.state}.")
+
+
+@framework_cli.command("export")
+@click.option("--slug", default="landelijk", show_default=True)
+@click.option("--version", "version", type=int, help="Standaard de nieuwste versie.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Bestand (.yaml of .xlsx); zonder: YAML naar standaarduitvoer.",
+)
+@with_db
+def framework_export(slug: str, version: int | None, output: Path | None) -> None:
+    """Exporteer een afsprakenkader naar YAML of Excel."""
+    from domain.framework import export_framework, to_xlsx, to_yaml
+
+    query = FrameworkVersion.select().where(FrameworkVersion.slug == slug)
+    if version is not None:
+        query = query.where(FrameworkVersion.version == version)
+    fw = query.order_by(FrameworkVersion.version.desc()).first()
+    if fw is None:
+        _fail(f"Kader {slug!r}{f' versie {version}' if version else ''} bestaat niet.")
+    document = export_framework(fw)
+    if output is None:
+        click.echo(to_yaml(document), nl=False)
+    elif output.suffix.lower() == ".xlsx":
+        to_xlsx(document, output)
+        click.echo(f"Geschreven: {output}")
+    else:
+        output.write_text(to_yaml(document), encoding="utf-8")
+        click.echo(f"Geschreven: {output}")
+
+
+@indicators_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_db
+def indicators_import(file: Path) -> None:
+    """Laad succesindicatoren uit een YAML-bestand."""
+    from domain.indicators import IndicatorError, import_indicators, load_file
+
+    try:
+        result = import_indicators(load_file(file))
+    except IndicatorError as exc:
+        _fail(f"De indicatoren zijn niet geladen:\n{exc}")
+    click.echo(f"Indicatoren: {result['added']} toegevoegd, {result['changed']} gewijzigd.")
+
+
+@click.command("demo")
+@click.option(
+    "--scale",
+    type=click.Choice(["small", "regional", "national"]),
+    default="small",
+    show_default=True,
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--until", "until", help="Laatste periode, bijv. 2026-Q4 (standaard: de huidige).")
+@click.option("--reset", is_flag=True, help="Verwijder eerst bestaande demogegevens.")
+@with_db
+def demo(scale: str, seed: int, until: str | None, reset: bool) -> None:
+    """Genereer demogegevens (deterministisch per schaal, seed en periode)."""
+    from domain.demo import clear_demo_data, generate, has_demo_data
+
+    if has_demo_data():
+        if not reset:
+            _fail("Er zijn al organisaties. Gebruik --reset om de demogegevens te vervangen.")
+        clear_demo_data()
+    started = time.monotonic()
+    counts = generate(
+        scale, seed, last_period=until, progress=lambda message: click.echo(f"  … {message}")
+    )
+    click.echo(
+        f"Demogegevens ({scale}, seed {seed}) in {time.monotonic() - started:.1f} s: "
+        + ", ".join(f"{k} {v:,}".replace(",", ".") for k, v in counts.items())
+    )
+
+
+@click.command("setup")
+@click.option("--no-demo", is_flag=True, help="Geen demogegevens genereren.")
+@with_db
+def setup(no_demo: bool) -> None:
+    """Migreer, laad referentiegegevens, standaardkader en -indicatoren en (eerste keer)
+    de kleine demoset. Opnieuw uitvoeren dupliceert niets."""
+    from domain import framework, indicators
+    from domain.demo import DEMO_PASSWORD, generate, has_demo_data
+    from domain.reference import load_reference_data
+    from models.migrate import upgrade
+
+    applied = upgrade(db.obj)
+    click.echo(f"Migraties: {', '.join(applied) if applied else 'schema is actueel'}")
+    load_reference_data()
+    fw, created = framework.import_framework(
+        framework.load_file(framework.DEFAULT_FRAMEWORK), publish=True
+    )
+    click.echo(f"Afsprakenkader: {fw.title} v{fw.version} ({'nieuw' if created else 'aanwezig'})")
+    result = indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
+    click.echo(f"Indicatoren: {result['added']} toegevoegd, {result['changed']} gewijzigd")
+    if not no_demo and not has_demo_data():
+        counts = generate("small", 1)
+        click.echo(
+            f"Demogegevens (small): {counts['organisations']} organisaties, "
+            f"{counts['answers']} antwoorden"
+        )
+    if has_demo_data():
+        _print_demo_logins(DEMO_PASSWORD)
+
+
+def _print_demo_logins(password: str) -> None:
+    from models import RoleAssignment, User
+    from models.choices import ROLES
+
+    click.echo(f"\nDemo-accounts (wachtwoord voor allemaal: {password}):")
+    for role in ROLES:
+        user = (
+            User.select(User.email)
+            .join(RoleAssignment)
+            .where(RoleAssignment.role == role, User.email.endswith("@demo.afsprakenmonitor.nl"))
+            .order_by(User.id)
+            .first()
+        )
+        if user:
+            click.echo(f"  {ROLES[role]:<18} {user.email}")
+    click.echo(f"\nSite: http://127.0.0.1:5000  ({dt.date.today():%d-%m-%Y})")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the app."""
+    for command in (db_cli, framework_cli, indicators_cli, reference_cli, demo, setup):
+        app.cli.add_command(command)

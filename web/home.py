@@ -1,0 +1,59 @@
+"""The home page: what the logged-in person may see."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+from peewee import fn
+
+from domain.scope import roles_of, visible_assessments, visible_organisations
+from models import Assessment, Cycle, Gemeente, Organisation, Region
+from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS, ROLES
+
+bp = Blueprint("home", __name__)
+
+LIST_LIMIT = 50
+
+
+@bp.route("/")
+@login_required
+def index():
+    user = current_user.user
+    roles = roles_of(user)
+    gemeente_ids = [r.gemeente_id for r in roles if r.gemeente_id]
+    gemeenten = {g.id: g for g in Gemeente.select().where(Gemeente.id.in_(gemeente_ids))}
+    organisations = visible_organisations(user)
+    org_count = organisations.count()
+    org_list = list(
+        organisations.select(Organisation, Region)
+        .join(Region)
+        .order_by(Region.name, Organisation.name)
+        .limit(LIST_LIMIT)
+    )
+    cycles = list(Cycle.select().order_by(Cycle.period.desc()).limit(8))
+    current = next((c for c in cycles if c.state != "gepland"), None)
+    assessments, state_counts = [], {}
+    if current is not None:
+        in_cycle = visible_assessments(user).where(Assessment.cycle == current)
+        state_counts = dict(
+            in_cycle.select(Assessment.state, fn.COUNT(Assessment.id))
+            .group_by(Assessment.state)
+            .tuples()
+        )
+        assessments = list(in_cycle.order_by(Organisation.name).limit(LIST_LIMIT))
+    return render_template(
+        "home/index.html",
+        roles=roles,
+        gemeenten=gemeenten,
+        org_count=org_count,
+        organisations=org_list,
+        cycles=cycles,
+        current=current,
+        assessments=assessments,
+        state_counts=state_counts,
+        limit=LIST_LIMIT,
+        ROLES=ROLES,
+        KINDS=ORGANISATION_KINDS,
+        CYCLE_STATES=CYCLE_STATES,
+        ASSESSMENT_STATES=ASSESSMENT_STATES,
+    )
