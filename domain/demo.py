@@ -3,7 +3,8 @@
 small     Zuid-Limburg (VR24) with its 16 gemeenten, about 30 organisations, 8 cycles
 regional  the five southern regions (VR20–VR24), about 400 organisations, 12 cycles
 national  all 25 regions, about 2,000 organisations and 6,000 users, 20 cycles
-          (five years of quarters): about 2 million answers
+          (five years of quarters): 1.5 to 2 million answers, as on average about
+          40 of the framework's agreements apply to an organisation's kind
 
 The same scale, seed and last period give the same data. Answers are drawn
 from a small model so that the data looks like a real chain: organisations
@@ -90,7 +91,7 @@ KIND_COUNTS: dict[str, dict[str, Callable[[int], int]]] = {
     },
     # JGZ, CJG and wijkteams work in local teams, each of which self-assesses.
     "full": {
-        "jgz": lambda g: g,
+        "jgz": lambda g: g + g // 6,
         "veilig_thuis": lambda g: 1 + g // 8,
         "wijkteam": lambda g: g + g // 2,
         "cjg": lambda g: g // 2 + 1,
@@ -99,9 +100,9 @@ KIND_COUNTS: dict[str, dict[str, Callable[[int], int]]] = {
         "gi": lambda g: 3,
         "politie": lambda g: 2,
         "om": lambda g: 1,
-        "onderwijs": lambda g: 3 + g // 4,
+        "onderwijs": lambda g: 4 + g // 3,
         "huisarts": lambda g: g,
-        "verloskunde": lambda g: g // 3 + 1,
+        "verloskunde": lambda g: g // 2 + 1,
         "forensisch": lambda g: 1,
     },
 }
@@ -465,7 +466,8 @@ def _name_and_gemeenten(rng, kind: str, n: int, count: int, region: Region, gems
             return f"{label} {rname}", gems
         if count >= len(gems):
             g = gems[n % len(gems)]
-            return f"{label}-team {g.name}", [g]
+            suffix = f" {WIJK_SUFFIX[(n // len(gems)) % 5]}" if n >= len(gems) else ""
+            return f"{label}-team {g.name}{suffix}", [g]
         # Contiguous parts of the region, one team each.
         size = math.ceil(len(gems) / count)
         part = gems[n * size : (n + 1) * size] or gems[-1:]

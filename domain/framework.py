@@ -101,7 +101,7 @@ class _Checker:
 
     def kinds(self, obj: dict, key: str, entry: str, *, required: bool) -> list[str]:
         value = obj.get(key)
-        if value is None:
+        if value is None or (value == [] and not required):
             if required:
                 self.add(entry, key, "ontbreekt: noem minstens één organisatiesoort")
             return []
@@ -217,9 +217,9 @@ def validate(data: Any, file: str = "<invoer>") -> dict:
 def _validate_agreement(
     check: _Checker, agr: dict, entry: str, source_codes: set[str], seen: set[str]
 ) -> dict:
-    check.unknown_keys(agr, AGREEMENT_KEYS, entry)
     code = check.text(agr, "code", entry, max_len=32)
     entry = f"{entry} ({code})" if code else entry
+    check.unknown_keys(agr, AGREEMENT_KEYS, entry)
     if code and not CODE_RE.match(code):
         check.add(entry, "code", "alleen letters, cijfers, '-', '_' en '.'")
     if code and code in seen:

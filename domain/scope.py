@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import Expression, ModelSelect
+from peewee import JOIN, Expression, ModelSelect
 
 from models import (
     Assessment,
@@ -18,10 +18,12 @@ def roles_of(user: User) -> list[RoleAssignment]:
     """The user's role assignments with their scope objects."""
     return list(
         RoleAssignment.select(RoleAssignment, Region, Organisation)
-        .join(Region, on=RoleAssignment.region == Region.id, join_type="LEFT OUTER")
+        .join(Region, on=RoleAssignment.region == Region.id, join_type=JOIN.LEFT_OUTER)
         .switch(RoleAssignment)
         .join(
-            Organisation, on=RoleAssignment.organisation == Organisation.id, join_type="LEFT OUTER"
+            Organisation,
+            on=RoleAssignment.organisation == Organisation.id,
+            join_type=JOIN.LEFT_OUTER,
         )
         .where(RoleAssignment.user == user)
         .order_by(RoleAssignment.role, RoleAssignment.id)

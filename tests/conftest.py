@@ -57,8 +57,12 @@ class PostgresServer:
 
     def create(self, prefix: str = "am_test") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-        with _admin(self.url) as conn, conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{name}"')
+        conn = _admin(self.url)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            conn.close()
         self.created.append(name)
         return _with_database(self.url, name)
 

@@ -1,0 +1,1 @@
+"""Batch jobs: plain, idempotent functions; the scheduler only says when they run."""

@@ -1,0 +1,1 @@
+"""Reports: rows and figures built from aggregate queries, then rendered to Excel and PDF."""

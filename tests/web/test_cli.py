@@ -1,0 +1,72 @@
+"""The command-line commands."""
+
+from pathlib import Path
+
+import yaml
+
+from domain.framework import DEFAULT_FRAMEWORK, load_file
+from models import Answer, FrameworkVersion, Gemeente, IndicatorDefinition, Organisation
+
+
+def test_setup_twice_duplicates_nothing(runner):
+    first = runner.invoke(args=["setup"])
+    assert first.exit_code == 0, first.output
+    assert "beheerder@demo.afsprakenmonitor.nl" in first.output
+    counts = (
+        Gemeente.select().count(),
+        FrameworkVersion.select().count(),
+        IndicatorDefinition.select().count(),
+        Organisation.select().count(),
+        Answer.select().count(),
+    )
+    assert counts[0] == 342 and counts[1] == 1 and counts[3] > 20 and counts[4] > 5000
+    second = runner.invoke(args=["setup"])
+    assert second.exit_code == 0, second.output
+    assert (
+        Gemeente.select().count(),
+        FrameworkVersion.select().count(),
+        IndicatorDefinition.select().count(),
+        Organisation.select().count(),
+        Answer.select().count(),
+    ) == counts
+
+
+def test_db_upgrade_and_status(runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "actueel" in result.output
+    status = runner.invoke(args=["db", "status"])
+    assert "0001_initial: toegepast" in status.output
+
+
+def test_framework_import_export_round_trip(runner, tmp_path: Path):
+    result = runner.invoke(args=["framework", "import", str(DEFAULT_FRAMEWORK), "--publish"])
+    assert result.exit_code == 0, result.output
+    assert "geïmporteerd" in result.output
+    again = runner.invoke(args=["framework", "import", str(DEFAULT_FRAMEWORK)])
+    assert "ongewijzigd" in again.output
+    exported = runner.invoke(args=["framework", "export"])
+    assert exported.exit_code == 0
+    assert yaml.safe_load(exported.output)["themes"][0]["code"] == "VISIE"
+    out = tmp_path / "kader.xlsx"
+    assert runner.invoke(args=["framework", "export", "-o", str(out)]).exit_code == 0
+    assert load_file(out) == load_file(DEFAULT_FRAMEWORK)
+
+
+def test_framework_import_reports_errors_and_fails(runner, tmp_path: Path):
+    bad = tmp_path / "fout.yaml"
+    bad.write_text("slug: x\nversion: 0\ntitle: t\nsources: []\nthemes: []\n", encoding="utf-8")
+    result = runner.invoke(args=["framework", "import", str(bad)])
+    assert result.exit_code == 1
+    assert "fout.yaml: kader, veld 'version'" in result.output
+    assert FrameworkVersion.select().count() == 0
+
+
+def test_demo_refuses_to_duplicate(runner):
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    before = Organisation.select().count()
+    result = runner.invoke(args=["demo", "--scale", "small"])
+    assert result.exit_code == 1 and "--reset" in result.output
+    assert Organisation.select().count() == before
+    result = runner.invoke(args=["demo", "--scale", "small", "--seed", "3", "--reset"])
+    assert result.exit_code == 0, result.output
+    assert Organisation.select().count() == before
