@@ -95,7 +95,8 @@ def test_small_scale_shape(small):
         .group_by(RoleAssignment.role)
         .tuples()
     )
-    assert roles["beheerder"] == 1 and roles["regiocoordinator"] == 1
+    assert roles["beheerder"] == 1
+    assert roles["regiocoordinator"] == 1
     assert roles["manager"] == Organisation.select().where(Organisation.active).count()
     assert roles["gemeente"] == 16
     assert small["answers"] == Answer.select().count() > 5000

@@ -104,7 +104,8 @@ def test_validation_reports_file_entry_and_field(default):
     assert ("kader", "version") in problems
     assert any(f == "code" and e.startswith("themes[0].agreements[1]") for e, f in problems)
     text = str(info.value)
-    assert "kapot.yaml: themes[1].agreements[2]" in text and "veld 'level'" in text
+    assert "kapot.yaml: themes[1].agreements[2]" in text
+    assert "veld 'level'" in text
 
 
 def test_partner_kinds_need_another_kind(default):
@@ -124,14 +125,16 @@ def test_invalid_yaml_names_the_line(tmp_path):
 
 def test_import_stores_everything_and_is_idempotent(database, default):
     fw, created = fw_domain.import_framework(default, publish=True)
-    assert created and fw.state == "gepubliceerd"
+    assert created
+    assert fw.state == "gepubliceerd"
     assert Theme.select().where(Theme.framework == fw).count() == len(default["themes"])
     assert Agreement.select().where(Agreement.framework == fw).count() == len(_agreements(default))
     assert AgreementKind.select().count() == sum(
         len(a["applies_to"]) + len(a["partner_kinds"]) for a in _agreements(default)
     )
     again, created = fw_domain.import_framework(default, publish=True)
-    assert again.id == fw.id and not created
+    assert again.id == fw.id
+    assert not created
     assert FrameworkVersion.select().count() == 1
 
 
@@ -201,4 +204,5 @@ def test_unused_concept_version_can_be_replaced(database, default):
 def test_yaml_file_in_repository_is_plain_yaml():
     # The shipped file loads with a plain YAML parser too (no custom tags).
     data = yaml.safe_load(fw_domain.DEFAULT_FRAMEWORK.read_text(encoding="utf-8"))
-    assert data["slug"] == "landelijk" and data["version"] == 1
+    assert data["slug"] == "landelijk"
+    assert data["version"] == 1

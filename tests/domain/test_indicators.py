@@ -24,7 +24,8 @@ def test_default_set_uses_every_computation_with_norms(raw):
     assert len(national) >= 8
     assert {d["computation"] for d in national} == set(COMPUTATIONS)
     for d in national:
-        assert d["norm"] is not None and d["description"]
+        assert d["norm"] is not None
+        assert d["description"]
         if d["direction"] == "hoger_beter":
             assert d["green_threshold"] >= d["orange_threshold"]
         else:
@@ -88,4 +89,5 @@ def test_edit_bumps_revision(database):
     document["indicators"][0]["norm"] = 80
     assert ind_domain.import_indicators(document)["changed"] == 1
     definition = IndicatorDefinition.get(IndicatorDefinition.code == "NAL-GEM")
-    assert definition.norm == 80 and definition.revision == 2
+    assert definition.norm == 80
+    assert definition.revision == 2

@@ -12,7 +12,8 @@ def test_all_regions_and_gemeenten_load_once(database):
     assert Gemeente.select().count() == 342
     assert load_reference_data() == {"added": 0, "updated": 0}
     maastricht = Gemeente.get(Gemeente.code == "GM0935")
-    assert maastricht.name == "Maastricht" and maastricht.region.name == "Zuid-Limburg"
+    assert maastricht.name == "Maastricht"
+    assert maastricht.region.name == "Zuid-Limburg"
     assert Gemeente.select().join(Region).where(Region.code == "VR24").count() == 16
 
 
@@ -21,7 +22,8 @@ def test_shipped_files_are_consistent():
         regions = {r["regiocode"]: r["regionaam"] for r in csv.DictReader(fh)}
     with (DATA_DIR / "gemeenten.csv").open(encoding="utf-8") as fh:
         gemeenten = list(csv.DictReader(fh))
-    assert len(regions) == 25 and len(gemeenten) == 342
+    assert len(regions) == 25
+    assert len(gemeenten) == 342
     assert len({g["gemeentecode"] for g in gemeenten}) == 342
     for g in gemeenten:
         assert regions[g["regiocode"]] == g["regionaam"]

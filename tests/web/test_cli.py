@@ -19,7 +19,10 @@ def test_setup_twice_duplicates_nothing(runner):
         Organisation.select().count(),
         Answer.select().count(),
     )
-    assert counts[0] == 342 and counts[1] == 1 and counts[3] > 20 and counts[4] > 5000
+    assert counts[0] == 342
+    assert counts[1] == 1
+    assert counts[3] > 20
+    assert counts[4] > 5000
     second = runner.invoke(args=["setup"])
     assert second.exit_code == 0, second.output
     assert (
@@ -33,7 +36,8 @@ def test_setup_twice_duplicates_nothing(runner):
 
 def test_db_upgrade_and_status(runner):
     result = runner.invoke(args=["db", "upgrade"])
-    assert result.exit_code == 0 and "actueel" in result.output
+    assert result.exit_code == 0
+    assert "actueel" in result.output
     status = runner.invoke(args=["db", "status"])
     assert "0001_initial: toegepast" in status.output
 
@@ -65,7 +69,8 @@ def test_demo_refuses_to_duplicate(runner):
     assert runner.invoke(args=["setup"]).exit_code == 0
     before = Organisation.select().count()
     result = runner.invoke(args=["demo", "--scale", "small"])
-    assert result.exit_code == 1 and "--reset" in result.output
+    assert result.exit_code == 1
+    assert "--reset" in result.output
     assert Organisation.select().count() == before
     result = runner.invoke(args=["demo", "--scale", "small", "--seed", "3", "--reset"])
     assert result.exit_code == 0, result.output
