@@ -75,7 +75,8 @@ def test_six_steps_are_all_present(default):
 
 def test_every_agreement_is_fully_described(default):
     for a in _agreements(default):
-        assert a["title"] and a["goal"] and a["guidance"], a["code"]
+        for field in ("title", "goal", "guidance"):
+            assert a[field], (a["code"], field)
         assert set(a["applies_to"]) <= set(ORGANISATION_KINDS)
         if a["partner_kinds"]:
             for kind in a["applies_to"]:
