@@ -52,13 +52,13 @@ def main() -> None:
             else:
                 size = db.execute_sql("SELECT pg_database_size(current_database())").fetchone()[0]
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"scale            {args.scale} (seed {args.seed}, until {args.until})")
-        print(f"database         {url.split('://')[0]}")
+        print(f"scale                {args.scale} (seed {args.seed}, until {args.until})")
+        print(f"database             {url.split('://')[0]}")
         for key, value in counts.items():
-            print(f"{key:<16} {value:,}".replace(",", "."))
-        print(f"wall time        {elapsed:.1f} s")
-        print(f"peak memory      {peak_mb:.0f} MB")
-        print(f"database size    {size / 1024 / 1024:.0f} MB")
+            print(f"{key:<20} {value:,}".replace(",", "."))
+        print(f"wall time            {elapsed:.1f} s")
+        print(f"peak memory          {peak_mb:.0f} MB")
+        print(f"database size        {size / 1024 / 1024:.0f} MB")
 
 
 if __name__ == "__main__":
