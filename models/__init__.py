@@ -1,6 +1,6 @@
 """peewee models of the whole domain and the deferred database they use."""
 
-from models.accounts import RoleAssignment, User
+from models.accounts import LoginThrottle, RoleAssignment, User, UserToken
 from models.base import BaseModel, utcnow
 from models.cycles import (
     Answer,
@@ -23,6 +23,8 @@ ALL_MODELS = [
     OrganisationGemeente,
     User,
     RoleAssignment,
+    LoginThrottle,
+    UserToken,
     FrameworkVersion,
     Theme,
     SourceDocument,

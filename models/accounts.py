@@ -57,3 +57,29 @@ class RoleAssignment(BaseModel):
             )
         ]
         indexes = ((("user", "role"), False),)
+
+
+class LoginThrottle(BaseModel):
+    """Failed logins per account (e-mail as typed) and per client address, so
+    throttling holds across workers and hosts."""
+
+    scope = CharField(max_length=8)  # "account" or "address"
+    key = CharField(max_length=254)
+    failures = IntegerField(default=0)
+    last_failure_at = DateTimeField(null=True)
+    locked_until = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("scope", "key"), True),)
+
+
+class UserToken(BaseModel):
+    """A single-use token mailed to a user: a password reset or an invitation.
+    Only its SHA-256 is stored."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    purpose = CharField(max_length=12)  # "reset" or "invite"
+    token_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)

@@ -17,6 +17,7 @@ class Gemeente(BaseModel):
     code = CharField(max_length=8, unique=True)  # GM0935 (CBS)
     name = CharField(max_length=100)
     region = ForeignKeyField(Region, backref="gemeenten", on_delete="RESTRICT")
+    active = BooleanField(default=True)  # false after a municipal merger
 
     def __str__(self) -> str:
         return self.name

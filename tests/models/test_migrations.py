@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from peewee import IntegrityError
 
-from models import Assessment, Cycle, Organisation, Region, db, init_database
+from models import Assessment, Cycle, Gemeente, Organisation, Region, db, init_database
 from models.migrate import pending, runner, schema_drift, upgrade
 from tests import factories
 
@@ -13,13 +13,16 @@ from tests import factories
 def test_upgrade_of_empty_database_matches_models(empty_database_url):
     database = init_database(empty_database_url)
     with database.connection_context():
-        assert pending(database) == ["0001_initial"]
-        assert upgrade(database) == ["0001_initial"]
+        assert pending(database) == ["0001_initial", "0002_accounts"]
+        assert upgrade(database) == ["0001_initial", "0002_accounts"]
         diff = schema_drift(database)
         assert not diff, f"schema differs from the models:\n{diff}"
         assert pending(database) == []
         # Recorded in the database, and a second upgrade does nothing.
-        assert [m.name for m in runner(database).status() if m.applied] == ["0001_initial"]
+        assert [m.name for m in runner(database).status() if m.applied] == [
+            "0001_initial",
+            "0002_accounts",
+        ]
         assert upgrade(database) == []
 
 
@@ -27,8 +30,20 @@ def test_downgrade_removes_every_table(empty_database_url):
     database = init_database(empty_database_url)
     with database.connection_context():
         upgrade(database)
-        runner(database).down()
+        assert runner(database).down("0001_initial") == ["0002_accounts", "0001_initial"]
         assert database.get_tables() == ["schema_migration"]
+
+
+def test_upgrade_keeps_existing_rows(empty_database_url):
+    database = init_database(empty_database_url)
+    with database.connection_context():
+        runner(database).up("0001_initial")
+        database.execute_sql("INSERT INTO region (code, name) VALUES ('VR24', 'Zuid-Limburg')")
+        database.execute_sql(
+            "INSERT INTO gemeente (code, name, region_id) VALUES ('GM0935', 'Maastricht', 1)"
+        )
+        assert upgrade(database) == ["0002_accounts"]
+        assert Gemeente.get(Gemeente.code == "GM0935").active is True
 
 
 def test_one_assessment_per_organisation_and_cycle(database):
