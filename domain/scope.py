@@ -30,13 +30,18 @@ def roles_of(user: User) -> list[RoleAssignment]:
     )
 
 
-def is_admin(user: User) -> bool:
-    """True for a beheerder."""
+def has_role(user: User, role: str) -> bool:
+    """True when the user holds the role on anything."""
     return (
         RoleAssignment.select()
-        .where(RoleAssignment.user == user, RoleAssignment.role == "beheerder")
+        .where(RoleAssignment.user == user, RoleAssignment.role == role)
         .exists()
     )
+
+
+def is_admin(user: User) -> bool:
+    """True for a beheerder."""
+    return has_role(user, "beheerder")
 
 
 def organisation_condition(user: User) -> Expression | None:

@@ -1,39 +1,46 @@
-"""Fixed vocabularies of the domain: stored codes with their Dutch labels."""
+"""Fixed vocabularies of the domain: stored codes with their Dutch labels.
+Labels are marked with N_ so the web layer can translate them."""
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext marker name
+    """Mark a label for translation."""
+    return message
+
 
 ORGANISATION_KINDS = {
-    "jgz": "Jeugdgezondheidszorg (JGZ)",
-    "veilig_thuis": "Veilig Thuis",
-    "wijkteam": "Wijkteam / jeugdteam",
-    "cjg": "Centrum voor Jeugd en Gezin (CJG)",
-    "ivh": "Integrale Vroeghulp",
-    "rvdk": "Raad voor de Kinderbescherming",
-    "gi": "Gecertificeerde instelling",
-    "politie": "Politie",
-    "om": "Openbaar Ministerie",
-    "onderwijs": "Onderwijs",
-    "huisarts": "Huisartsenpraktijk",
-    "verloskunde": "Verloskundigenpraktijk",
-    "forensisch": "Forensische geneeskunde",
+    "jgz": N_("Jeugdgezondheidszorg (JGZ)"),
+    "veilig_thuis": N_("Veilig Thuis"),
+    "wijkteam": N_("Wijkteam / jeugdteam"),
+    "cjg": N_("Centrum voor Jeugd en Gezin (CJG)"),
+    "ivh": N_("Integrale Vroeghulp"),
+    "rvdk": N_("Raad voor de Kinderbescherming"),
+    "gi": N_("Gecertificeerde instelling"),
+    "politie": N_("Politie"),
+    "om": N_("Openbaar Ministerie"),
+    "onderwijs": N_("Onderwijs"),
+    "huisarts": N_("Huisartsenpraktijk"),
+    "verloskunde": N_("Verloskundigenpraktijk"),
+    "forensisch": N_("Forensische geneeskunde"),
 }
 
 LEVELS = {
-    "uitvoerend": "Uitvoerend",
-    "beleid": "Beleid",
-    "management": "Management / bestuurlijk",
+    "uitvoerend": N_("Uitvoerend"),
+    "beleid": N_("Beleid"),
+    "management": N_("Management / bestuurlijk"),
 }
 
 FREQUENCIES = {
-    "eenmalig": "Eenmalig",
-    "structureel": "Structureel",
-    "incidenteel": "Incidenteel",
+    "eenmalig": N_("Eenmalig"),
+    "structureel": N_("Structureel"),
+    "incidenteel": N_("Incidenteel"),
 }
 
 ROLES = {
-    "beheerder": "Beheerder",
-    "regiocoordinator": "Regiocoördinator",
-    "manager": "Manager",
-    "invuller": "Invuller",
-    "gemeente": "Gemeente",
+    "beheerder": N_("Beheerder"),
+    "regiocoordinator": N_("Regiocoördinator"),
+    "manager": N_("Manager"),
+    "invuller": N_("Invuller"),
+    "gemeente": N_("Gemeente"),
 }
 
 # The object a role assignment is scoped to; None means "everything".
@@ -46,36 +53,42 @@ ROLE_SCOPE = {
 }
 
 FRAMEWORK_STATES = {
-    "concept": "Concept",
-    "gepubliceerd": "Gepubliceerd",
-    "gearchiveerd": "Gearchiveerd",
+    "concept": N_("Concept"),
+    "gepubliceerd": N_("Gepubliceerd"),
+    "gearchiveerd": N_("Gearchiveerd"),
 }
 
-CYCLE_STATES = {"gepland": "Gepland", "open": "Open", "gesloten": "Gesloten"}
+CYCLE_STATES = {"gepland": N_("Gepland"), "open": N_("Open"), "gesloten": N_("Gesloten")}
 
 ASSESSMENT_STATES = {
-    "niet_gestart": "Niet gestart",
-    "concept": "Concept",
-    "ingediend": "Ingediend",
-    "heropend": "Heropend",
+    "niet_gestart": N_("Niet gestart"),
+    "concept": N_("Concept"),
+    "ingediend": N_("Ingediend"),
+    "heropend": N_("Heropend"),
 }
 
-SCORES = {0: "Niet", 1: "Nauwelijks", 2: "Deels", 3: "Grotendeels", 4: "Volledig"}
+SCORES = {
+    0: N_("Niet"),
+    1: N_("Nauwelijks"),
+    2: N_("Deels"),
+    3: N_("Grotendeels"),
+    4: N_("Volledig"),
+}
 
 ACTION_STATES = {
-    "open": "Open",
-    "in_uitvoering": "In uitvoering",
-    "gereed": "Gereed",
-    "vervallen": "Vervallen",
+    "open": N_("Open"),
+    "in_uitvoering": N_("In uitvoering"),
+    "gereed": N_("Gereed"),
+    "vervallen": N_("Vervallen"),
 }
 
 # The escalation ladder of the Richtlijn Kindermishandeling (2016), ch. 4.
 ESCALATION_STEPS = {
-    0: "Niet opgeschaald",
-    1: "Casemanager",
-    2: "Aandachtsfunctionaris / leidinggevende",
-    3: "Management",
-    4: "Gemeente",
+    0: N_("Niet opgeschaald"),
+    1: N_("Casemanager"),
+    2: N_("Aandachtsfunctionaris / leidinggevende"),
+    3: N_("Management"),
+    4: N_("Gemeente"),
 }
 
 COMPUTATIONS = {
@@ -89,22 +102,27 @@ COMPUTATIONS = {
     "actions_on_time": "Verbeteracties op tijd gereed",
 }
 
-DIRECTIONS = {"hoger_beter": "Hoger is beter", "lager_beter": "Lager is beter"}
+DIRECTIONS = {"hoger_beter": N_("Hoger is beter"), "lager_beter": N_("Lager is beter")}
 
-SIGNALS = {"groen": "Groen", "oranje": "Oranje", "rood": "Rood", "geen": "Geen oordeel"}
+SIGNALS = {
+    "groen": N_("Groen"),
+    "oranje": N_("Oranje"),
+    "rood": N_("Rood"),
+    "geen": N_("Geen oordeel"),
+}
 
 SCOPE_TYPES = {
-    "organisatie": "Organisatie",
-    "gemeente": "Gemeente",
-    "regio": "Regio",
-    "land": "Nederland",
+    "organisatie": N_("Organisatie"),
+    "gemeente": N_("Gemeente"),
+    "regio": N_("Regio"),
+    "land": N_("Nederland"),
 }
 
 RUN_STATES = {
-    "bezig": "Bezig",
-    "gereed": "Gereed",
-    "mislukt": "Mislukt",
-    "overgeslagen": "Overgeslagen",
+    "bezig": N_("Bezig"),
+    "gereed": N_("Gereed"),
+    "mislukt": N_("Mislukt"),
+    "overgeslagen": N_("Overgeslagen"),
 }
 
-OUTBOX_STATES = {"wachtend": "Wachtend", "verzonden": "Verzonden", "mislukt": "Mislukt"}
+OUTBOX_STATES = {"wachtend": N_("Wachtend"), "verzonden": N_("Verzonden"), "mislukt": N_("Mislukt")}

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from models import db, init_database
 from web import config
@@ -35,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import auth, cli, formatting, home, security
+    from web import admin, auth, cli, formatting, home, security
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -43,4 +45,43 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(admin.bp)
+    _register_templates_helpers(app)
+    _register_error_pages(app)
     return app
+
+
+def _register_templates_helpers(app: Flask) -> None:
+    from domain.scope import is_admin
+    from models.choices import ROLES
+
+    def role_label(assignment) -> str:
+        target = assignment.region or assignment.organisation or assignment.gemeente
+        label = _(ROLES[assignment.role])
+        return f"{label} – {target.name}" if target else label
+
+    @app.context_processor
+    def _helpers() -> dict:
+        admin = current_user.is_authenticated and is_admin(current_user.user)
+        return {"is_admin": admin, "role_label": role_label}
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error: CSRFError):
+        # Kind, and without losing the typed text: the form fields come back
+        # on the page so they can be copied or sent again.
+        fields = {
+            k: v
+            for k, v in request.form.items(multi=False)
+            if k not in ("csrf_token", "password", "current", "repeat")
+        }
+        return render_template("errors/csrf.html", fields=fields), 400
+
+    @app.errorhandler(403)
+    def _forbidden(error):
+        return render_template("errors/403.html"), 403
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return render_template("errors/404.html"), 404

@@ -1,39 +1,48 @@
-"""Dutch formatting of dates and numbers for templates."""
+"""Locale, time zone and formatting for templates: Dutch by default, English
+for users who choose it; times stored in UTC and shown in Europe/Amsterdam."""
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, request
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
 
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+LANGUAGES = {"nl": "Nederlands", "en": "English"}
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    """The user's own choice; before login, the browser's preference."""
+    if current_user and current_user.is_authenticated:
+        return current_user.user.locale
+    return request.accept_languages.best_match(list(LANGUAGES)) or "nl"
 
 
 def datum(value: dt.date | dt.datetime | None) -> str:
-    """'23 november 2026'; a stored (UTC) timestamp is shown in Amsterdam time."""
+    """'23 november 2026' (a stored UTC timestamp: '23 november 2026 14:00' local time)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        local = value.replace(tzinfo=dt.UTC).astimezone(AMSTERDAM)
-        return f"{local.day} {MONTHS[local.month - 1]} {local.year} {local:%H:%M}"
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+        return format_datetime(value, "d MMMM y HH:mm")
+    return format_date(value, "d MMMM y")
+
+
+def getal(value: float | int | None, digits: int = 1) -> str:
+    """A number in the user's locale ('75,5' in Dutch)."""
+    if value is None:
+        return "–"
+    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
 
 
 def init_app(app: Flask) -> None:
-    """Register the template filters."""
+    """Set up Flask-Babel and the template filters."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "nl")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Amsterdam")
+    babel.init_app(app, locale_selector=select_locale)
     app.add_template_filter(datum, "datum")
+    app.add_template_filter(getal, "getal")
+    app.jinja_env.globals["LANGUAGES"] = LANGUAGES
+    app.jinja_env.globals["get_locale"] = get_locale

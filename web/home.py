@@ -1,14 +1,15 @@
-"""The home page: what the logged-in person may see."""
+"""The home page (what the logged-in person may see) and the accessibility statement."""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template
-from flask_login import current_user, login_required
+from flask_login import current_user
 from peewee import fn
 
 from domain.scope import roles_of, visible_assessments, visible_organisations
 from models import Assessment, Cycle, Gemeente, Organisation, Region
-from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS, ROLES
+from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
+from web.access import access
 
 bp = Blueprint("home", __name__)
 
@@ -16,7 +17,7 @@ LIST_LIMIT = 50
 
 
 @bp.route("/")
-@login_required
+@access("user")
 def index():
     user = current_user.user
     roles = roles_of(user)
@@ -52,8 +53,13 @@ def index():
         assessments=assessments,
         state_counts=state_counts,
         limit=LIST_LIMIT,
-        ROLES=ROLES,
         KINDS=ORGANISATION_KINDS,
         CYCLE_STATES=CYCLE_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
     )
+
+
+@bp.route("/toegankelijkheid")
+@access("public")
+def accessibility():
+    return render_template("home/accessibility.html")

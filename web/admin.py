@@ -1,0 +1,603 @@
+"""Admin screens (beheer): regions, gemeenten, organisations, users and their
+roles, bulk import and the audit log. Only for the beheerder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+import time
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN, IntegrityError, fn
+
+from domain import accounts, imports
+from domain.audit import record
+from models import (
+    AuditEvent,
+    Gemeente,
+    Organisation,
+    OrganisationGemeente,
+    Region,
+    RoleAssignment,
+    User,
+    db,
+)
+from models.choices import ORGANISATION_KINDS, ROLE_SCOPE, ROLES
+from web.access import access, scoped_or_404
+
+bp = Blueprint("admin", __name__, url_prefix="/beheer")
+
+PER_PAGE = 50
+IMPORT_KEEP = dt.timedelta(days=1)
+
+
+def paginate(query, per_page: int = PER_PAGE) -> dict:
+    """One page of a query, from the `pagina` request argument."""
+    total = query.count()
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, request.args.get("pagina", 1, type=int)), pages)
+    return {
+        "items": list(query.paginate(page, per_page)),
+        "page": page,
+        "pages": pages,
+        "total": total,
+    }
+
+
+def _by_id(model, raw: str):
+    """The row whose id was posted, or None for anything else."""
+    return model.get_or_none(model.id == int(raw)) if raw.isdigit() else None
+
+
+def _actor() -> User:
+    return current_user.user
+
+
+def _invite_link():
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return lambda token: base + url_for("auth.invitation", token=token)
+
+
+@bp.route("/")
+@access("admin")
+def index():
+    counts = {
+        "regions": Region.select().count(),
+        "gemeenten": Gemeente.select().where(Gemeente.active == True).count(),  # noqa: E712
+        "organisations": Organisation.select().where(Organisation.active == True).count(),  # noqa: E712
+        "users": User.select().where(User.active == True).count(),  # noqa: E712
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+# --- regions -----------------------------------------------------------------
+
+
+@bp.route("/regios")
+@access("admin")
+def regions():
+    rows = (
+        Region.select(Region, fn.COUNT(Gemeente.id.distinct()).alias("n_gemeenten"))
+        .join(Gemeente, JOIN.LEFT_OUTER)
+        .group_by(Region.id)
+        .order_by(Region.code)
+    )
+    org_counts = dict(
+        Organisation.select(Organisation.region, fn.COUNT(Organisation.id))
+        .where(Organisation.active == True)  # noqa: E712
+        .group_by(Organisation.region)
+        .tuples()
+    )
+    return render_template("admin/regions.html", regions=rows, org_counts=org_counts)
+
+
+@bp.route("/regios/nieuw", methods=["GET", "POST"])
+@bp.route("/regios/<int:region_id>", methods=["GET", "POST"])
+@access("admin")
+def region_edit(region_id: int | None = None):
+    region = scoped_or_404(Region.select(), region_id) if region_id else Region()
+    form = {"code": region.code or "", "name": region.name or ""}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in form}
+        errors = []
+        if not form["name"]:
+            errors.append(_("Vul een naam in."))
+        if region_id is None and not form["code"]:
+            errors.append(_("Vul een regiocode in."))
+        if not errors:
+            if region_id is None:
+                region.code = form["code"].upper()
+            region.name = form["name"]
+            try:
+                with db.atomic():
+                    region.save()
+            except IntegrityError:
+                errors.append(_("Er bestaat al een regio met deze code."))
+            else:
+                record(
+                    "region_saved",
+                    user=_actor(),
+                    object_type="region",
+                    object_id=region.id,
+                    name=region.name,
+                )
+                flash(_("Regio %(name)s is opgeslagen.", name=region.name), "info")
+                return redirect(url_for("admin.regions"))
+        for error in errors:
+            flash(error, "error")
+    return render_template("admin/region_edit.html", region=region, form=form)
+
+
+# --- gemeenten ---------------------------------------------------------------
+
+
+@bp.route("/gemeenten")
+@access("admin")
+def gemeenten():
+    query = Gemeente.select(Gemeente, Region).join(Region).order_by(Gemeente.name)
+    region_code = request.args.get("regio", "")
+    q = request.args.get("q", "").strip()
+    if region_code:
+        query = query.where(Region.code == region_code)
+    if q:
+        query = query.where(
+            fn.LOWER(Gemeente.name).contains(q.lower()) | (fn.LOWER(Gemeente.code) == q.lower())
+        )
+    return render_template(
+        "admin/gemeenten.html",
+        page=paginate(query),
+        regions=Region.select().order_by(Region.name),
+        region_code=region_code,
+        q=q,
+    )
+
+
+@bp.route("/gemeenten/nieuw", methods=["GET", "POST"])
+@bp.route("/gemeenten/<int:gemeente_id>", methods=["GET", "POST"])
+@access("admin")
+def gemeente_edit(gemeente_id: int | None = None):
+    gemeente = scoped_or_404(Gemeente.select(), gemeente_id) if gemeente_id else Gemeente()
+    form = {
+        "code": gemeente.code or "",
+        "name": gemeente.name or "",
+        "region": str(gemeente.region_id or ""),
+        "active": gemeente.active if gemeente_id else True,
+    }
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in ("code", "name", "region")}
+        form["active"] = request.form.get("active") == "1"
+        region = (
+            Region.get_or_none(Region.id == form["region"]) if form["region"].isdigit() else None
+        )
+        errors = []
+        if not form["code"].upper().startswith("GM") or not form["code"][2:].isdigit():
+            errors.append(_("Een gemeentecode is 'GM' met vier cijfers, zoals GM0935."))
+        if not form["name"]:
+            errors.append(_("Vul een naam in."))
+        if region is None:
+            errors.append(_("Kies een regio."))
+        if not errors:
+            gemeente.code = form["code"].upper()
+            gemeente.name = form["name"]
+            gemeente.region = region
+            gemeente.active = form["active"]
+            try:
+                with db.atomic():
+                    gemeente.save()
+            except IntegrityError:
+                errors.append(_("Er bestaat al een gemeente met deze code."))
+            else:
+                record(
+                    "gemeente_saved",
+                    user=_actor(),
+                    object_type="gemeente",
+                    object_id=gemeente.id,
+                    name=gemeente.name,
+                    active=gemeente.active,
+                )
+                flash(_("Gemeente %(name)s is opgeslagen.", name=gemeente.name), "info")
+                return redirect(url_for("admin.gemeenten"))
+        for error in errors:
+            flash(error, "error")
+    return render_template(
+        "admin/gemeente_edit.html",
+        gemeente=gemeente,
+        form=form,
+        regions=Region.select().order_by(Region.name),
+    )
+
+
+# --- organisations -----------------------------------------------------------
+
+
+@bp.route("/organisaties")
+@access("admin")
+def organisations():
+    query = (
+        Organisation.select(Organisation, Region)
+        .join(Region)
+        .order_by(Region.name, Organisation.name)
+    )
+    filters = {k: request.args.get(k, "").strip() for k in ("q", "regio", "soort", "actief")}
+    if filters["q"]:
+        query = query.where(fn.LOWER(Organisation.name).contains(filters["q"].lower()))
+    if filters["regio"]:
+        query = query.where(Region.code == filters["regio"])
+    if filters["soort"]:
+        query = query.where(Organisation.kind == filters["soort"])
+    if filters["actief"] in ("ja", "nee"):
+        query = query.where(Organisation.active == (filters["actief"] == "ja"))
+    return render_template(
+        "admin/organisations.html",
+        page=paginate(query),
+        filters=filters,
+        regions=Region.select().order_by(Region.name),
+        KINDS=ORGANISATION_KINDS,
+    )
+
+
+@bp.route("/organisaties/nieuw", methods=["GET", "POST"])
+@bp.route("/organisaties/<int:org_id>", methods=["GET", "POST"])
+@access("admin")
+def organisation_edit(org_id: int | None = None):
+    org = scoped_or_404(Organisation.select(), org_id) if org_id else Organisation(active=True)
+    served = (
+        {
+            g
+            for (g,) in OrganisationGemeente.select(OrganisationGemeente.gemeente)
+            .where(OrganisationGemeente.organisation == org)
+            .tuples()
+        }
+        if org_id
+        else set()
+    )
+    form = {
+        "name": org.name or "",
+        "kind": org.kind or "",
+        "region": str(org.region_id or request.args.get("regio", "")),
+        "active": org.active,
+        "gemeenten": served,
+    }
+    if request.method == "POST":
+        form = {
+            "name": request.form.get("name", "").strip(),
+            "kind": request.form.get("kind", ""),
+            "region": request.form.get("region", ""),
+            "active": request.form.get("active") == "1",
+            "gemeenten": {int(g) for g in request.form.getlist("gemeenten") if g.isdigit()},
+        }
+        region = (
+            Region.get_or_none(Region.id == form["region"]) if form["region"].isdigit() else None
+        )
+        errors = []
+        if not form["name"]:
+            errors.append(_("Vul een naam in."))
+        if form["kind"] not in ORGANISATION_KINDS:
+            errors.append(_("Kies de soort organisatie."))
+        if region is None:
+            errors.append(_("Kies een regio."))
+        else:
+            in_region = {
+                g for (g,) in Gemeente.select(Gemeente.id).where(Gemeente.region == region).tuples()
+            }
+            if form["gemeenten"] - in_region:
+                # The region changed: show that region's gemeenten, keep the rest typed.
+                form["gemeenten"] &= in_region
+                errors.append(_("Kies de gemeenten opnieuw: ze moeten in de gekozen regio liggen."))
+        if not errors:
+            org.name, org.kind, org.region, org.active = (
+                form["name"],
+                form["kind"],
+                region,
+                form["active"],
+            )
+            try:
+                with db.atomic():
+                    org.save()
+                    OrganisationGemeente.delete().where(
+                        OrganisationGemeente.organisation == org
+                    ).execute()
+                    if form["gemeenten"]:
+                        OrganisationGemeente.insert_many(
+                            [(org.id, g) for g in sorted(form["gemeenten"])],
+                            fields=[
+                                OrganisationGemeente.organisation,
+                                OrganisationGemeente.gemeente,
+                            ],
+                        ).execute()
+            except IntegrityError:
+                errors.append(_("Er bestaat al een organisatie met deze naam in deze regio."))
+            else:
+                record(
+                    "organisation_saved",
+                    user=_actor(),
+                    object_type="organisation",
+                    object_id=org.id,
+                    name=org.name,
+                    active=org.active,
+                    gemeenten=len(form["gemeenten"]),
+                )
+                flash(_("Organisatie %(name)s is opgeslagen.", name=org.name), "info")
+                return redirect(url_for("admin.organisations"))
+        for error in errors:
+            flash(error, "error")
+    region_id = int(form["region"]) if str(form["region"]).isdigit() else None
+    options = (
+        list(Gemeente.select().where(Gemeente.region == region_id).order_by(Gemeente.name))
+        if region_id
+        else []
+    )
+    return render_template(
+        "admin/organisation_edit.html",
+        org=org,
+        form=form,
+        regions=Region.select().order_by(Region.name),
+        gemeente_options=options,
+        KINDS=ORGANISATION_KINDS,
+    )
+
+
+# --- users and roles ---------------------------------------------------------
+
+
+@bp.route("/gebruikers")
+@access("admin")
+def users():
+    query = User.select().order_by(User.name)
+    q = request.args.get("q", "").strip().lower()
+    role = request.args.get("rol", "")
+    if q:
+        query = query.where(fn.LOWER(User.name).contains(q) | User.email.contains(q))
+    if role in ROLES:
+        query = query.where(
+            User.id.in_(
+                RoleAssignment.select(RoleAssignment.user).where(RoleAssignment.role == role)
+            )
+        )
+    page = paginate(query)
+    ids = [u.id for u in page["items"]]
+    roles: dict[int, list[RoleAssignment]] = {}
+    for assignment in _assignments().where(RoleAssignment.user.in_(ids)):
+        roles.setdefault(assignment.user_id, []).append(assignment)
+    return render_template("admin/users.html", page=page, roles=roles, q=q, role=role, ROLES=ROLES)
+
+
+def _assignments():
+    return (
+        RoleAssignment.select(RoleAssignment, Region, Organisation, Gemeente)
+        .join(Region, JOIN.LEFT_OUTER, on=RoleAssignment.region == Region.id)
+        .switch(RoleAssignment)
+        .join(Organisation, JOIN.LEFT_OUTER, on=RoleAssignment.organisation == Organisation.id)
+        .switch(RoleAssignment)
+        .join(Gemeente, JOIN.LEFT_OUTER, on=RoleAssignment.gemeente == Gemeente.id)
+        .order_by(RoleAssignment.role, RoleAssignment.id)
+    )
+
+
+@bp.route("/gebruikers/nieuw", methods=["GET", "POST"])
+@access("admin")
+def user_new():
+    form = {"email": "", "name": "", "locale": "nl"}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in form}
+        try:
+            user = accounts.create_user(
+                _actor(),
+                form["email"],
+                form["name"],
+                form["locale"] if form["locale"] in ("nl", "en") else "nl",
+            )
+        except accounts.AccountError as exc:
+            flash(_(str(exc)), "error")
+        else:
+            accounts.send_invitation(_actor(), user, _invite_link())
+            flash(
+                _(
+                    "Gebruiker %(email)s is aangemaakt en heeft een uitnodiging gekregen. "
+                    "Geef hieronder de rollen.",
+                    email=user.email,
+                ),
+                "info",
+            )
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template("admin/user_new.html", form=form)
+
+
+@bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
+@access("admin")
+def user_edit(user_id: int):
+    user = scoped_or_404(User.select(), user_id)
+    form = {"email": user.email, "name": user.name, "locale": user.locale, "active": user.active}
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in ("email", "name", "locale")}
+        form["active"] = request.form.get("active") == "1"
+        try:
+            changes = accounts.update_user(_actor(), user, **form)
+        except accounts.AccountError as exc:
+            flash(_(str(exc)), "error")
+        else:
+            flash(
+                _("De gegevens zijn opgeslagen.") if changes else _("Er is niets gewijzigd."),
+                "info",
+            )
+            return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template(
+        "admin/user_edit.html",
+        user=user,
+        form=form,
+        assignments=list(_assignments().where(RoleAssignment.user == user)),
+        ROLES=ROLES,
+        ROLE_SCOPE=ROLE_SCOPE,
+        regions=list(Region.select().order_by(Region.name)),
+        gemeenten=list(
+            Gemeente.select(Gemeente, Region)
+            .join(Region)
+            .where(Gemeente.active == True)  # noqa: E712
+            .order_by(Region.name, Gemeente.name)
+        ),
+        organisations=list(
+            Organisation.select(Organisation, Region)
+            .join(Region)
+            .where(Organisation.active == True)  # noqa: E712
+            .order_by(Region.name, Organisation.name)
+        ),
+    )
+
+
+@bp.route("/gebruikers/<int:user_id>/rollen", methods=["POST"])
+@access("admin")
+def role_add(user_id: int):
+    user = scoped_or_404(User.select(), user_id)
+    role = request.form.get("role", "")
+    scope = ROLE_SCOPE.get(role)
+    model = {"region": Region, "organisation": Organisation, "gemeente": Gemeente}.get(scope)
+    target = None
+    if model is not None:
+        target = _by_id(model, request.form.get(scope, ""))
+    try:
+        _, created = accounts.grant_role(_actor(), user, role, target)
+    except accounts.AccountError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("De rol is toegevoegd.") if created else _("Deze rol had de gebruiker al."), "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/gebruikers/<int:user_id>/rollen/<int:assignment_id>/verwijderen", methods=["POST"])
+@access("admin")
+def role_remove(user_id: int, assignment_id: int):
+    user = scoped_or_404(User.select(), user_id)
+    assignment = scoped_or_404(
+        RoleAssignment.select().where(RoleAssignment.user == user), assignment_id
+    )
+    try:
+        accounts.revoke_role(_actor(), assignment)
+    except accounts.AccountError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("De rol is verwijderd."), "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+@bp.route("/gebruikers/<int:user_id>/uitnodigen", methods=["POST"])
+@access("admin")
+def user_invite(user_id: int):
+    user = scoped_or_404(User.select(), user_id)
+    accounts.send_invitation(_actor(), user, _invite_link())
+    flash(_("Er is een nieuwe uitnodiging naar %(email)s gestuurd.", email=user.email), "info")
+    return redirect(url_for("admin.user_edit", user_id=user.id))
+
+
+# --- bulk import -------------------------------------------------------------
+
+
+def _import_dir() -> Path:
+    path = Path(current_app.instance_path) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - IMPORT_KEEP.total_seconds()
+    for old in path.iterdir():
+        if old.stat().st_mtime < cutoff:
+            old.unlink(missing_ok=True)
+    return path
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@access("admin")
+def bulk_import():
+    kind = request.values.get("kind", "organisations")
+    if kind not in imports.PLANNERS:
+        kind = "organisations"
+    if request.method == "GET":
+        return render_template("admin/import.html", kind=kind, plan=None)
+    token = request.form.get("token", "")
+    if token:
+        # The confirmation of a dry run: the file was kept under this token.
+        if not (len(token) == 32 and token.isalnum()):
+            flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
+            return redirect(url_for("admin.bulk_import", kind=kind))
+        stored = next(_import_dir().glob(f"{token}.*"), None)
+        if stored is None:
+            flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
+            return redirect(url_for("admin.bulk_import", kind=kind))
+        filename = request.form.get("filename", stored.name)
+        result = imports.apply(_actor(), kind, stored.name, stored.read_bytes(), _invite_link())
+        if not result.ok:
+            flash(_("Er is niets geïmporteerd: het bestand bevat fouten."), "error")
+            return render_template(
+                "admin/import.html", kind=kind, plan=result, filename=filename, token=None
+            )
+        stored.unlink(missing_ok=True)
+        counts = result.counts()
+        flash(
+            _(
+                "Import voltooid: %(new)s nieuw, %(changed)s gewijzigd, %(same)s ongewijzigd.",
+                new=counts["nieuw"],
+                changed=counts["gewijzigd"],
+                same=counts["ongewijzigd"],
+            ),
+            "info",
+        )
+        return redirect(url_for("admin.bulk_import", kind=kind))
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(_("Kies een bestand."), "error")
+        return render_template("admin/import.html", kind=kind, plan=None), 400
+    suffix = Path(upload.filename).suffix.lower()
+    data = upload.read()
+    try:
+        result = imports.plan(kind, f"upload{suffix}", data)
+    except imports.ImportFileError as exc:
+        flash(str(exc), "error")
+        return render_template("admin/import.html", kind=kind, plan=None), 400
+    token = None
+    if result.ok:
+        token = secrets.token_hex(16)
+        (_import_dir() / f"{token}{suffix}").write_bytes(data)
+    return render_template(
+        "admin/import.html", kind=kind, plan=result, token=token, filename=upload.filename
+    )
+
+
+# --- audit log ---------------------------------------------------------------
+
+
+@bp.route("/audit")
+@access("admin")
+def audit():
+    query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    filters = {k: request.args.get(k, "").strip() for k in ("actie", "wie", "van", "tot")}
+    if filters["actie"]:
+        query = query.where(AuditEvent.action == filters["actie"])
+    if filters["wie"]:
+        query = query.where(fn.LOWER(AuditEvent.actor).contains(filters["wie"].lower()))
+    for key, op in (("van", "ge"), ("tot", "lt")):
+        try:
+            day = dt.date.fromisoformat(filters[key]) if filters[key] else None
+        except ValueError:
+            flash(_("Gebruik voor een datum de vorm JJJJ-MM-DD."), "error")
+            day = None
+        if day is not None:
+            bound = dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time())
+            query = query.where(AuditEvent.at >= bound if op == "ge" else AuditEvent.at < bound)
+    actions = [
+        a
+        for (a,) in AuditEvent.select(AuditEvent.action)
+        .distinct()
+        .order_by(AuditEvent.action)
+        .tuples()
+    ]
+    return render_template(
+        "admin/audit.html", page=paginate(query), filters=filters, actions=actions
+    )
