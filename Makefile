@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run setup test lint format bench bench-demo clean
+PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: install run setup test lint format bench bench-demo translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,28 +16,41 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# The translation catalogues are compiled by the install, never committed.
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(STAMP) $(MO)
+
+# Refresh the catalogue after changing user-facing text; then translate the new entries.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header \
+		-o web/translations/messages.pot .
+	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations \
+		--no-location --omit-header --width 100
+
+setup: install
 	SESSION_COOKIE_SECURE=false $(FLASK) setup
 
 # The local demo is served over plain HTTP, so its cookie cannot be Secure.
 run: setup
 	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: $(STAMP)
+test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-format: $(STAMP)
+format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 bench: bench-demo
 
 # Builds the national demo data set in a scratch SQLite file: time and size.
-bench-demo: $(STAMP)
+bench-demo: install
 	$(BIN)/python -m benchmarks.demo_build --scale national
 
 clean:
