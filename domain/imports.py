@@ -426,7 +426,7 @@ def plan(kind: str, filename: str, data: bytes) -> ImportPlan:
     return PLANNERS[kind](read_table(filename, data, kind))
 
 
-def apply(actor: User, kind: str, filename: str, data: bytes, link_for=None) -> ImportPlan:
+def apply(actor: User, kind: str, filename: str, data: bytes, link_for) -> ImportPlan:
     """Import the file in one transaction, only when every row is valid."""
     rows = read_table(filename, data, kind)
     with db.atomic():

@@ -467,7 +467,7 @@ def role_add(user_id: int):
     if model is not None:
         target = _by_id(model, request.form.get(scope, ""))
     try:
-        _, created = accounts.grant_role(_actor(), user, role, target)
+        _assignment, created = accounts.grant_role(_actor(), user, role, target)
     except accounts.AccountError as exc:
         flash(_(str(exc)), "error")
     else:

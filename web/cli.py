@@ -18,6 +18,7 @@ db_cli = AppGroup("db", help="Databaseschema beheren.")
 framework_cli = AppGroup("framework", help="Afsprakenkaders importeren en exporteren.")
 indicators_cli = AppGroup("indicators", help="Succesindicatoren laden.")
 reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemeenten).")
+mail_cli = AppGroup("mail", help="E-mail uit de outbox.")
 
 
 def with_db(func):
@@ -128,6 +129,21 @@ def indicators_import(file: Path) -> None:
     click.echo(f"Indicatoren: {result['added']} toegevoegd, {result['changed']} gewijzigd.")
 
 
+@mail_cli.command("deliver")
+@with_db
+def mail_deliver() -> None:
+    """Verstuur de e-mails die klaarstaan (met nieuwe pogingen na een storing)."""
+    from flask import current_app
+
+    from domain.mail import MailSettings, deliver_outbox
+
+    counts = deliver_outbox(MailSettings.from_config(current_app.config))
+    click.echo(
+        f"Verzonden: {counts['sent']}, later opnieuw: {counts['retry']}, "
+        f"opgegeven: {counts['failed']}."
+    )
+
+
 @click.command("demo")
 @click.option(
     "--scale",
@@ -207,5 +223,5 @@ def _print_demo_logins(password: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (db_cli, framework_cli, indicators_cli, reference_cli, demo, setup):
+    for command in (db_cli, framework_cli, indicators_cli, reference_cli, mail_cli, demo, setup):
         app.cli.add_command(command)

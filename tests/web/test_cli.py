@@ -75,3 +75,14 @@ def test_demo_refuses_to_duplicate(runner):
     result = runner.invoke(args=["demo", "--scale", "small", "--seed", "3", "--reset"])
     assert result.exit_code == 0, result.output
     assert Organisation.select().count() == before
+
+
+def test_mail_deliver_sends_the_outbox(app, runner, smtp):
+    from domain.mail import queue
+
+    app.config.update(MAIL_HOST="127.0.0.1", MAIL_PORT=smtp.port)
+    queue("cli-test", "iemand@example.nl", "Onderwerp", "Tekst")
+    result = runner.invoke(args=["mail", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "Verzonden: 1" in result.output
+    assert [m["To"] for m in smtp.messages] == ["iemand@example.nl"]
