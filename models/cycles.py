@@ -135,6 +135,7 @@ class AssessmentChange(BaseModel):
     field = CharField(max_length=64)
     old_value = TextField(null=True)
     new_value = TextField(null=True)
+    version = IntegerField(default=0)  # the assessment version this change created
 
     class Meta:
-        indexes = ((("assessment", "at"), False),)
+        indexes = ((("assessment", "at"), False), (("assessment", "version"), False))

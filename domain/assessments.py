@@ -1,0 +1,780 @@
+"""The self-assessment (zelfevaluatie): who may do what, reading and checking
+the form, saving drafts with optimistic locking, submitting, reopening,
+copying the previous cycle forward, progress and history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from peewee import JOIN, fn
+
+from domain.audit import record
+from models import (
+    Agreement,
+    AgreementKind,
+    Answer,
+    Assessment,
+    AssessmentChange,
+    Cycle,
+    EscalationSignal,
+    ImprovementAction,
+    RoleAssignment,
+    Theme,
+    User,
+    db,
+    utcnow,
+)
+from models.choices import ACTION_STATES, N_
+
+logger = logging.getLogger(__name__)
+
+EDITABLE_STATES = ("niet_gestart", "concept", "heropend")
+MAX_EXPLANATION = 5000
+MAX_SHORT = 1000
+MAX_OWNER = 200
+ESCALATION_BLANK_ROWS = 3
+ANSWER_KEY = re.compile(r"^a(\d+)-([a-z]+)$")
+ESCALATION_KEY = re.compile(r"^esc-(\d+)-([a-z]+)$")
+ANSWER_FIELDS = (
+    "score",
+    "reason",
+    "writing",
+    "evaluated",
+    "explanation",
+    "partner",
+    "action",
+    "owner",
+    "due",
+    "status",
+    "confirm",
+)
+
+
+# --- permissions -------------------------------------------------------------
+
+
+def _roles(user: User, assessment: Assessment) -> set[str]:
+    org = assessment.organisation
+    rows = RoleAssignment.select(RoleAssignment.role).where(
+        RoleAssignment.user == user,
+        (RoleAssignment.role == "beheerder")
+        | ((RoleAssignment.role == "regiocoordinator") & (RoleAssignment.region == org.region_id))
+        | (
+            RoleAssignment.role.in_(("manager", "invuller"))
+            & (RoleAssignment.organisation == org.id)
+        ),
+    )
+    return {role for (role,) in rows.tuples()}
+
+
+def can_view(user: User, assessment: Assessment) -> bool:
+    """Beheerder, the region's coordinator and the organisation's own people."""
+    return bool(_roles(user, assessment))
+
+
+def can_edit(user: User, assessment: Assessment) -> bool:
+    """The organisation's manager or invuller, while the cycle is open and the
+    assessment not submitted."""
+    return (
+        bool(_roles(user, assessment) & {"manager", "invuller"})
+        and assessment.cycle.state == "open"
+        and assessment.state in EDITABLE_STATES
+    )
+
+
+def can_submit(user: User, assessment: Assessment, invuller_may_submit: bool = False) -> bool:
+    """Managers submit; invullers only where the setting allows it."""
+    allowed = {"manager", "invuller"} if invuller_may_submit else {"manager"}
+    return can_edit(user, assessment) and bool(_roles(user, assessment) & allowed)
+
+
+def can_reopen(user: User, assessment: Assessment) -> bool:
+    """A coordinator of the region or a beheerder, for a submitted assessment
+    in an open cycle."""
+    return (
+        bool(_roles(user, assessment) & {"beheerder", "regiocoordinator"})
+        and assessment.state == "ingediend"
+        and assessment.cycle.state == "open"
+    )
+
+
+# --- the agreements of an assessment ----------------------------------------
+
+
+def applicable_agreements(assessment: Assessment) -> list[Agreement]:
+    """The cycle's framework agreements that apply to the organisation's kind,
+    in framework order, with their theme."""
+    return list(
+        Agreement.select(Agreement, Theme)
+        .join(Theme)
+        .where(
+            Agreement.framework == assessment.cycle.framework_id,
+            Agreement.id.in_(
+                AgreementKind.select(AgreementKind.agreement).where(
+                    AgreementKind.kind == assessment.organisation.kind,
+                    AgreementKind.side == "applies",
+                )
+            ),
+        )
+        .order_by(Theme.position, Agreement.position)
+    )
+
+
+# --- form values ------------------------------------------------------------
+
+
+def _date_text(value: dt.date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def stored_values(assessment: Assessment) -> dict[str, str]:
+    """The stored answers as form values (`a12-score` → '3')."""
+    values: dict[str, str] = {}
+    answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+    actions = {}
+    for action in (
+        ImprovementAction.select()
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+        .order_by(ImprovementAction.id)
+    ):
+        actions.setdefault(action.answer_id, action)
+    for agreement_id, a in answers.items():
+        p = f"a{agreement_id}-"
+        values[p + "score"] = (
+            "nvt" if a.not_applicable else ("" if a.score is None else str(a.score))
+        )
+        values[p + "reason"] = a.not_applicable_reason or ""
+        values[p + "writing"] = {True: "ja", False: "nee", None: ""}[a.in_writing]
+        values[p + "evaluated"] = _date_text(a.last_evaluated_on)
+        values[p + "explanation"] = a.explanation or ""
+        values[p + "partner"] = "" if a.partner_score is None else str(a.partner_score)
+        values[p + "copied"] = "1" if a.copied else ""
+        action = actions.get(a.id)
+        if action:
+            values[p + "action"] = action.description
+            values[p + "owner"] = action.owner
+            values[p + "due"] = _date_text(action.due_on)
+            values[p + "status"] = action.status
+    rows = list(
+        EscalationSignal.select()
+        .where(EscalationSignal.assessment == assessment)
+        .order_by(EscalationSignal.id)
+    )
+    for i, e in enumerate(rows):
+        values[f"esc-{i}-agreement"] = str(e.agreement_id)
+        values[f"esc-{i}-times"] = str(e.times_not_followed)
+        values[f"esc-{i}-step"] = str(e.highest_step)
+        values[f"esc-{i}-resolved"] = "1" if e.resolved else ""
+    values["esc-rows"] = str(len(rows) + ESCALATION_BLANK_ROWS)
+    return values
+
+
+@dataclass
+class AnswerInput:
+    score: int | None = None
+    not_applicable: bool = False
+    reason: str = ""
+    in_writing: bool | None = None
+    evaluated: dt.date | None = None
+    explanation: str = ""
+    partner: int | None = None
+    action: str = ""
+    owner: str = ""
+    due: dt.date | None = None
+    status: str = "open"
+    confirm: bool = False
+
+    def is_empty(self) -> bool:
+        return (
+            self.score is None
+            and not self.not_applicable
+            and not self.reason
+            and self.in_writing is None
+            and self.evaluated is None
+            and not self.explanation
+            and self.partner is None
+            and not self.action
+        )
+
+
+@dataclass
+class ParsedForm:
+    answers: dict[int, AnswerInput] = field(default_factory=dict)
+    escalations: dict[int, tuple[int, int, bool]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # form field → Dutch message
+
+
+def _parse_date(text: str, key: str, errors: dict, *, not_after: dt.date | None = None):
+    if not text:
+        return None
+    try:
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        errors[key] = N_("Vul een geldige datum in (dag-maand-jaar).")
+        return None
+    if not dt.date(2000, 1, 1) <= value <= dt.date(2100, 12, 31):
+        errors[key] = N_("Deze datum ligt buiten de mogelijke periode.")
+        return None
+    if not_after and value > not_after:
+        errors[key] = N_("Deze datum ligt in de toekomst.")
+        return None
+    return value
+
+
+def _parse_score(text: str, key: str, errors: dict) -> int | None:
+    if text == "":
+        return None
+    if text in ("0", "1", "2", "3", "4"):
+        return int(text)
+    errors[key] = N_("Kies een score van 0 (niet) tot en met 4 (volledig).")
+    return None
+
+
+def _text(form: Mapping[str, str], key: str, limit: int, errors: dict) -> str:
+    value = (form.get(key) or "").strip()
+    if len(value) > limit:
+        errors[key] = N_("Deze tekst is te lang.")
+        return value[:limit]
+    return value
+
+
+def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.date) -> ParsedForm:
+    """Read and check the posted form. Fields of agreements that do not belong
+    to this assessment are errors, never silently stored."""
+    parsed = ParsedForm()
+    errors = parsed.errors
+    known = {a.id: a for a in agreements}
+    for key in form:
+        match = ANSWER_KEY.match(key)
+        if match and int(match.group(1)) not in known:
+            errors[key] = N_("Deze afspraak hoort niet bij deze zelfevaluatie.")
+    for agreement_id, agreement in known.items():
+        p = f"a{agreement_id}-"
+        raw_score = (form.get(p + "score") or "").strip()
+        answer = AnswerInput()
+        if raw_score == "nvt":
+            answer.not_applicable = True
+        else:
+            answer.score = _parse_score(raw_score, p + "score", errors)
+        answer.reason = _text(form, p + "reason", MAX_SHORT, errors)
+        if answer.not_applicable and not answer.reason:
+            errors[p + "reason"] = N_("Geef aan waarom deze afspraak niet van toepassing is.")
+        writing = form.get(p + "writing") or ""
+        if writing not in ("", "ja", "nee"):
+            errors[p + "writing"] = N_("Kies ja of nee.")
+        answer.in_writing = {"ja": True, "nee": False}.get(writing)
+        answer.evaluated = _parse_date(
+            form.get(p + "evaluated") or "", p + "evaluated", errors, not_after=today
+        )
+        answer.explanation = _text(form, p + "explanation", MAX_EXPLANATION, errors)
+        raw_partner = (form.get(p + "partner") or "").strip()
+        if raw_partner and not agreement.bilateral:
+            errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
+        else:
+            answer.partner = _parse_score(raw_partner, p + "partner", errors)
+        answer.action = _text(form, p + "action", MAX_SHORT, errors)
+        answer.owner = _text(form, p + "owner", MAX_OWNER, errors)
+        answer.due = _parse_date(form.get(p + "due") or "", p + "due", errors)
+        status = form.get(p + "status") or "open"
+        if status not in ACTION_STATES:
+            errors[p + "status"] = N_("Kies een geldige status.")
+            status = "open"
+        answer.status = status
+        if (answer.owner or answer.due) and not answer.action:
+            errors[p + "action"] = N_("Beschrijf de verbeteractie.")
+        answer.confirm = form.get(p + "confirm") == "1"
+        parsed.answers[agreement_id] = answer
+    _parse_escalations(form, known, parsed)
+    return parsed
+
+
+def _parse_escalations(form: Mapping[str, str], known: dict, parsed: ParsedForm) -> None:
+    errors = parsed.errors
+    indexes = sorted({int(m.group(1)) for k in form if (m := ESCALATION_KEY.match(k))})
+    for i in indexes:
+        p = f"esc-{i}-"
+        raw_agreement = (form.get(p + "agreement") or "").strip()
+        raw_times = (form.get(p + "times") or "").strip()
+        raw_step = (form.get(p + "step") or "0").strip()
+        resolved = form.get(p + "resolved") == "1"
+        if not raw_agreement:
+            if raw_times not in ("", "0"):
+                errors[p + "agreement"] = N_("Kies de afspraak die niet werd nageleefd.")
+            continue
+        if not raw_agreement.isdigit() or int(raw_agreement) not in known:
+            errors[p + "agreement"] = N_("Deze afspraak hoort niet bij deze zelfevaluatie.")
+            continue
+        agreement_id = int(raw_agreement)
+        if agreement_id in parsed.escalations:
+            errors[p + "agreement"] = N_("Deze afspraak staat al in een andere rij.")
+            continue
+        if not raw_times.isdigit() or not 0 <= int(raw_times) <= 999:
+            errors[p + "times"] = N_("Vul een aantal van 0 tot en met 999 in.")
+            continue
+        if raw_step not in ("0", "1", "2", "3", "4"):
+            errors[p + "step"] = N_("Kies een trede van de opschalingsladder.")
+            continue
+        parsed.escalations[agreement_id] = (int(raw_times), int(raw_step), resolved)
+
+
+# --- saving ----------------------------------------------------------------
+
+
+class ConflictError(Exception):
+    """The save was based on an older version; carries what changed since."""
+
+    def __init__(self, current_version: int, changes: list[AssessmentChange]):
+        self.current_version = current_version
+        self.changes = changes
+        super().__init__(f"assessment changed since; now version {current_version}")
+
+
+class StateError(ValueError):
+    """The assessment cannot be changed in its current state."""
+
+
+def _fmt(value) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def changes_since(assessment: Assessment, version: int) -> list[AssessmentChange]:
+    """The recorded changes that made versions after `version`."""
+    return list(
+        AssessmentChange.select(AssessmentChange, User)
+        .join(User, on=AssessmentChange.user == User.id, join_type=JOIN.LEFT_OUTER)
+        .where(AssessmentChange.assessment == assessment, AssessmentChange.version > version)
+        .order_by(AssessmentChange.id)
+    )
+
+
+def save_answers(
+    actor: User,
+    assessment: Assessment,
+    base_version: int,
+    parsed: ParsedForm,
+    now: dt.datetime | None = None,
+) -> int:
+    """Store a draft. Refused with ConflictError when someone saved after
+    `base_version`. Returns the number of fields that changed."""
+    now = now or utcnow()
+    with db.atomic():
+        if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
+            raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
+        new_version = base_version + 1
+        claimed = (
+            Assessment.update(version=new_version, updated_at=now, updated_by=actor)
+            .where(Assessment.id == assessment.id, Assessment.version == base_version)
+            .execute()
+        )
+        if claimed != 1:
+            current = Assessment.get_by_id(assessment.id).version
+            raise ConflictError(current, changes_since(assessment, base_version))
+        changes = _write_answers(actor, assessment, parsed, new_version, now)
+        changes += _write_escalations(actor, assessment, parsed, new_version, now)
+        if assessment.state == "niet_gestart":
+            changes.append(
+                _change(
+                    assessment, actor, None, "state", "niet_gestart", "concept", new_version, now
+                )
+            )
+            Assessment.update(state="concept", started_at=now).where(
+                Assessment.id == assessment.id
+            ).execute()
+        if changes:
+            AssessmentChange.insert_many(changes).execute()
+    assessment.version = new_version
+    logger.info("assessment %s saved by %s: %d changes", assessment.id, actor.email, len(changes))
+    return len(changes)
+
+
+def _change(assessment, actor, agreement_id, name, old, new, version, now) -> dict:
+    return {
+        "assessment": assessment.id,
+        "user": actor.id,
+        "at": now,
+        "agreement": agreement_id,
+        "field": name,
+        "old_value": _fmt(old),
+        "new_value": _fmt(new),
+        "version": version,
+    }
+
+
+def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
+    existing = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+    actions: dict[int, ImprovementAction] = {}
+    for action in (
+        ImprovementAction.select()
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+        .order_by(ImprovementAction.id)
+    ):
+        actions.setdefault(action.answer_id, action)
+    changes = []
+    for agreement_id, new in parsed.answers.items():
+        old = existing.get(agreement_id)
+        if old is None and new.is_empty():
+            continue
+        before = {
+            "score": old.score if old else None,
+            "not_applicable": old.not_applicable if old else False,
+            "not_applicable_reason": (old.not_applicable_reason if old else None) or None,
+            "in_writing": old.in_writing if old else None,
+            "last_evaluated_on": old.last_evaluated_on if old else None,
+            "explanation": (old.explanation if old else None) or None,
+            "partner_score": old.partner_score if old else None,
+        }
+        after = {
+            "score": new.score,
+            "not_applicable": new.not_applicable,
+            "not_applicable_reason": new.reason or None,
+            "in_writing": new.in_writing,
+            "last_evaluated_on": new.evaluated,
+            "explanation": new.explanation or None,
+            "partner_score": new.partner,
+        }
+        diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
+        copied = bool(old and old.copied) and not (diff or new.confirm)
+        if old is None:
+            old = Answer.create(
+                assessment=assessment,
+                agreement=agreement_id,
+                updated_at=now,
+                updated_by=actor,
+                **after,
+            )
+        elif diff or (old.copied and not copied):
+            Answer.update(updated_at=now, updated_by=actor, copied=copied, **after).where(
+                Answer.id == old.id
+            ).execute()
+        changes += [
+            _change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff
+        ]
+        changes += _write_action(
+            actor, assessment, old, actions.get(old.id), new, version, now, agreement_id
+        )
+    return changes
+
+
+def _write_action(
+    actor, assessment, answer, action, new: AnswerInput, version, now, agreement_id
+) -> list[dict]:
+    before = {
+        "action": action.description if action else None,
+        "action_owner": (action.owner if action else None) or None,
+        "action_due": action.due_on if action else None,
+        "action_status": action.status if action else None,
+    }
+    after = {
+        "action": new.action or None,
+        "action_owner": (new.owner or None) if new.action else None,
+        "action_due": new.due if new.action else None,
+        "action_status": new.status if new.action else None,
+    }
+    diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
+    if not diff:
+        return []
+    if not new.action:
+        action.delete_instance()
+    else:
+        completed = now.date() if new.status == "gereed" else None
+        values = {
+            "description": new.action,
+            "owner": new.owner,
+            "due_on": new.due,
+            "status": new.status,
+            "updated_at": now,
+        }
+        if action is None:
+            ImprovementAction.create(
+                answer=answer.id, completed_on=completed, created_at=now, **values
+            )
+        else:
+            if new.status == "gereed" and action.status != "gereed":
+                values["completed_on"] = completed
+            elif new.status != "gereed":
+                values["completed_on"] = None
+            ImprovementAction.update(**values).where(ImprovementAction.id == action.id).execute()
+    return [_change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff]
+
+
+def _write_escalations(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
+    existing = {
+        e.agreement_id: e
+        for e in EscalationSignal.select().where(EscalationSignal.assessment == assessment)
+    }
+    changes = []
+    for agreement_id, old in existing.items():
+        if agreement_id not in parsed.escalations:
+            old.delete_instance()
+            changes.append(
+                _change(
+                    assessment,
+                    actor,
+                    agreement_id,
+                    "escalation",
+                    f"{old.times_not_followed}×, trede {old.highest_step}",
+                    None,
+                    version,
+                    now,
+                )
+            )
+    for agreement_id, (times, step, resolved) in parsed.escalations.items():
+        old = existing.get(agreement_id)
+        text = f"{times}×, trede {step}" + (", opgelost" if resolved else "")
+        if old is None:
+            EscalationSignal.create(
+                assessment=assessment,
+                agreement=agreement_id,
+                times_not_followed=times,
+                highest_step=step,
+                resolved=resolved,
+                updated_at=now,
+            )
+            changes.append(
+                _change(assessment, actor, agreement_id, "escalation", None, text, version, now)
+            )
+        elif (old.times_not_followed, old.highest_step, old.resolved) != (times, step, resolved):
+            before = f"{old.times_not_followed}×, trede {old.highest_step}" + (
+                ", opgelost" if old.resolved else ""
+            )
+            EscalationSignal.update(
+                times_not_followed=times, highest_step=step, resolved=resolved, updated_at=now
+            ).where(EscalationSignal.id == old.id).execute()
+            changes.append(
+                _change(assessment, actor, agreement_id, "escalation", before, text, version, now)
+            )
+    return changes
+
+
+# --- completeness, submit, reopen -------------------------------------------
+
+
+def progress(assessment: Assessment, agreements: list[Agreement] | None = None) -> tuple[int, int]:
+    """(answered, total): an agreement counts as answered with a score or n.v.t."""
+    agreements = agreements if agreements is not None else applicable_agreements(assessment)
+    ids = [a.id for a in agreements]
+    answered = (
+        Answer.select()
+        .where(
+            Answer.assessment == assessment,
+            Answer.agreement.in_(ids),
+            Answer.score.is_null(False) | Answer.not_applicable,
+        )
+        .count()
+    )
+    return answered, len(ids)
+
+
+def missing_items(
+    assessment: Assessment, agreements: list[Agreement]
+) -> list[tuple[Agreement, str]]:
+    """What still blocks submitting: each agreement with what it lacks."""
+    answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+    missing = []
+    for agreement in agreements:
+        answer = answers.get(agreement.id)
+        if answer is None or (answer.score is None and not answer.not_applicable):
+            missing.append((agreement, N_("nog geen score of n.v.t.")))
+        elif answer.copied:
+            missing.append((agreement, N_("overgenomen uit de vorige ronde en nog niet bevestigd")))
+        elif agreement.bilateral and not answer.not_applicable and answer.partner_score is None:
+            missing.append((agreement, N_("nog geen oordeel over de partner")))
+    return missing
+
+
+def submit(actor: User, assessment: Assessment, now: dt.datetime | None = None) -> list:
+    """Submit when complete; returns what is missing otherwise (and changes nothing)."""
+    now = now or utcnow()
+    agreements = applicable_agreements(assessment)
+    with db.atomic():
+        missing = missing_items(assessment, agreements)
+        if missing:
+            return missing
+        old_state = assessment.state
+        version = assessment.version + 1
+        claimed = (
+            Assessment.update(
+                state="ingediend",
+                submitted_at=now,
+                submitted_by=actor,
+                version=version,
+                updated_at=now,
+                updated_by=actor,
+            )
+            .where(
+                Assessment.id == assessment.id,
+                Assessment.version == assessment.version,
+                Assessment.state.in_(EDITABLE_STATES),
+            )
+            .execute()
+        )
+        if claimed != 1:
+            raise ConflictError(
+                Assessment.get_by_id(assessment.id).version,
+                changes_since(assessment, assessment.version),
+            )
+        AssessmentChange.create(
+            **_change(assessment, actor, None, "state", old_state, "ingediend", version, now)
+        )
+    record("assessment_submitted", user=actor, object_type="assessment", object_id=assessment.id)
+    assessment.state, assessment.version, assessment.submitted_at = "ingediend", version, now
+    return []
+
+
+def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | None = None):
+    """Reopen a submitted assessment; the reason is shown to those filling it in."""
+    reason = reason.strip()
+    if not reason:
+        raise StateError(N_("Geef een reden om de zelfevaluatie te heropenen."))
+    if len(reason) > MAX_SHORT:
+        raise StateError(N_("Deze tekst is te lang."))
+    if not can_reopen(actor, assessment):
+        raise StateError(N_("Deze zelfevaluatie kan nu niet worden heropend."))
+    now = now or utcnow()
+    version = assessment.version + 1
+    with db.atomic():
+        Assessment.update(
+            state="heropend",
+            reopened_at=now,
+            reopened_by=actor,
+            reopen_reason=reason,
+            version=version,
+            updated_at=now,
+            updated_by=actor,
+        ).where(Assessment.id == assessment.id).execute()
+        AssessmentChange.create(
+            **_change(assessment, actor, None, "state", "ingediend", "heropend", version, now)
+        )
+        AssessmentChange.create(
+            **_change(assessment, actor, None, "reopen_reason", None, reason, version, now)
+        )
+    record(
+        "assessment_reopened",
+        user=actor,
+        object_type="assessment",
+        object_id=assessment.id,
+        reason=reason,
+    )
+    assessment.state, assessment.version = "heropend", version
+
+
+def previous_assessment(assessment: Assessment) -> Assessment | None:
+    """The organisation's most recent earlier assessment that has answers."""
+    return (
+        Assessment.select()
+        .join(Cycle)
+        .where(
+            Assessment.organisation == assessment.organisation_id,
+            Cycle.period < assessment.cycle.period,
+            fn.EXISTS(Answer.select().where(Answer.assessment == Assessment.id)),
+        )
+        .order_by(Cycle.period.desc())
+        .first()
+    )
+
+
+def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None = None) -> int:
+    """Copy the previous cycle's answers (matched by agreement code) into
+    agreements not answered yet, marked as copied until touched."""
+    if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
+        raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
+    source = previous_assessment(assessment)
+    if source is None:
+        return 0
+    now = now or utcnow()
+    target_ids = {a.code: a.id for a in applicable_agreements(assessment)}
+    answered = {
+        a.agreement_id
+        for a in Answer.select(Answer.agreement).where(Answer.assessment == assessment)
+    }
+    rows = []
+    previous = Answer.select(Answer, Agreement).join(Agreement).where(Answer.assessment == source)
+    for old in previous:
+        code = old.agreement.code
+        target = target_ids.get(code)
+        if target is None or target in answered:
+            continue
+        rows.append(
+            {
+                "assessment": assessment.id,
+                "agreement": target,
+                "score": old.score,
+                "not_applicable": old.not_applicable,
+                "not_applicable_reason": old.not_applicable_reason,
+                "in_writing": old.in_writing,
+                "last_evaluated_on": old.last_evaluated_on,
+                "explanation": old.explanation,
+                "partner_score": old.partner_score,
+                "copied": True,
+                "updated_at": now,
+                "updated_by": actor.id,
+            }
+        )
+    with db.atomic():
+        version = assessment.version + 1
+        Assessment.update(
+            version=version,
+            updated_at=now,
+            updated_by=actor,
+            state="concept" if assessment.state == "niet_gestart" else assessment.state,
+        ).where(Assessment.id == assessment.id).execute()
+        if rows:
+            Answer.insert_many(rows).execute()
+        AssessmentChange.create(
+            **_change(
+                assessment, actor, None, "copied_from", None, source.cycle.period, version, now
+            )
+        )
+    assessment.version = version
+    record(
+        "assessment_copied_forward",
+        user=actor,
+        object_type="assessment",
+        object_id=assessment.id,
+        source=source.cycle.period,
+        answers=len(rows),
+    )
+    return len(rows)
+
+
+def history(assessment: Assessment) -> list[AssessmentChange]:
+    """Every recorded change, newest first, with who made it and on which agreement."""
+    return list(
+        AssessmentChange.select(AssessmentChange, User, Agreement)
+        .join(User, on=AssessmentChange.user == User.id, join_type=JOIN.LEFT_OUTER)
+        .switch(AssessmentChange)
+        .join(Agreement, on=AssessmentChange.agreement == Agreement.id, join_type=JOIN.LEFT_OUTER)
+        .where(AssessmentChange.assessment == assessment)
+        .order_by(AssessmentChange.id.desc())
+    )
+
+
+def organisation_people(organisation_ids: list[int], roles=("manager", "invuller")):
+    """Active users per organisation holding one of the roles."""
+    out: dict[int, list[User]] = {}
+    for assignment in (
+        RoleAssignment.select(RoleAssignment, User)
+        .join(User)
+        .where(
+            RoleAssignment.organisation.in_(organisation_ids),
+            RoleAssignment.role.in_(roles),
+            User.active == True,  # noqa: E712
+        )
+        .order_by(User.id)
+    ):
+        users = out.setdefault(assignment.organisation_id, [])
+        if all(u.id != assignment.user.id for u in users):
+            users.append(assignment.user)
+    return out
