@@ -44,9 +44,10 @@ def is_admin(user: User) -> bool:
     return has_role(user, "beheerder")
 
 
-def organisation_condition(user: User) -> Expression | None:
+def organisation_condition(user: User, *, gemeente: bool = True) -> Expression | None:
     """A condition on Organisation.id that holds for the organisations the user
-    may see; None means everything (beheerder)."""
+    may see; None means everything (beheerder). With gemeente=False the
+    gemeente role does not count (it never sees assessments themselves)."""
     if is_admin(user):
         return None
     by_role = RoleAssignment.select(RoleAssignment.organisation).where(
@@ -66,11 +67,8 @@ def organisation_condition(user: User) -> Expression | None:
             )
         )
     )
-    return (
-        Organisation.id.in_(by_role)
-        | Organisation.id.in_(by_region)
-        | Organisation.id.in_(by_gemeente)
-    )
+    condition = Organisation.id.in_(by_role) | Organisation.id.in_(by_region)
+    return condition | Organisation.id.in_(by_gemeente) if gemeente else condition
 
 
 def visible_organisations(user: User) -> ModelSelect:
@@ -81,7 +79,16 @@ def visible_organisations(user: User) -> ModelSelect:
 
 
 def visible_assessments(user: User) -> ModelSelect:
-    """Assessments of organisations in the user's scope."""
+    """Assessments of organisations in the user's scope (their state only)."""
     query = Assessment.select(Assessment, Organisation).join(Organisation)
     condition = organisation_condition(user)
+    return query if condition is None else query.where(condition)
+
+
+def readable_assessments(user: User) -> ModelSelect:
+    """Assessments whose answers the user may read: the organisation's own
+    people, the region's coordinator and the beheerder — never a gemeente user,
+    as answers hold free text."""
+    query = Assessment.select(Assessment, Organisation).join(Organisation)
+    condition = organisation_condition(user, gemeente=False)
     return query if condition is None else query.where(condition)

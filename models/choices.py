@@ -126,3 +126,22 @@ RUN_STATES = {
 }
 
 OUTBOX_STATES = {"wachtend": N_("Wachtend"), "verzonden": N_("Verzonden"), "mislukt": N_("Mislukt")}
+
+# Fields recorded in the change history of an assessment.
+CHANGE_FIELDS = {
+    "score": N_("Score"),
+    "not_applicable": N_("Niet van toepassing"),
+    "not_applicable_reason": N_("Reden n.v.t."),
+    "in_writing": N_("Schriftelijk vastgelegd"),
+    "last_evaluated_on": N_("Laatst geëvalueerd"),
+    "explanation": N_("Toelichting"),
+    "partner_score": N_("Oordeel over de partner"),
+    "action": N_("Verbeteractie"),
+    "action_owner": N_("Eigenaar verbeteractie"),
+    "action_due": N_("Streefdatum verbeteractie"),
+    "action_status": N_("Status verbeteractie"),
+    "escalation": N_("Escalatiesignaal"),
+    "state": N_("Status"),
+    "reopen_reason": N_("Reden heropenen"),
+    "copied_from": N_("Overgenomen uit ronde"),
+}

@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import admin, auth, cli, formatting, home, security
+    from web import admin, assessments, auth, cli, cycles, formatting, home, security
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -46,6 +46,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(assessments.bp)
+    app.register_blueprint(cycles.bp)
     _register_templates_helpers(app)
     _register_error_pages(app)
     return app
@@ -53,7 +55,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_templates_helpers(app: Flask) -> None:
     from domain.scope import is_admin
-    from models.choices import ROLES
+    from models.choices import CHANGE_FIELDS, ROLES
+
+    app.jinja_env.globals["CHANGE_FIELDS"] = CHANGE_FIELDS
 
     def role_label(assignment) -> str:
         target = assignment.region or assignment.organisation or assignment.gemeente

@@ -6,7 +6,14 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from peewee import fn
 
-from domain.scope import roles_of, visible_assessments, visible_organisations
+from domain.scope import (
+    has_role,
+    is_admin,
+    readable_assessments,
+    roles_of,
+    visible_assessments,
+    visible_organisations,
+)
 from models import Assessment, Cycle, Gemeente, Organisation, Region
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
 from web.access import access
@@ -33,7 +40,7 @@ def index():
     )
     cycles = list(Cycle.select().order_by(Cycle.period.desc()).limit(8))
     current = next((c for c in cycles if c.state != "gepland"), None)
-    assessments, state_counts = [], {}
+    assessments, state_counts, readable = [], {}, set()
     if current is not None:
         in_cycle = visible_assessments(user).where(Assessment.cycle == current)
         state_counts = dict(
@@ -42,6 +49,12 @@ def index():
             .tuples()
         )
         assessments = list(in_cycle.order_by(Organisation.name).limit(LIST_LIMIT))
+        readable = {
+            a.id
+            for a in readable_assessments(user).where(
+                Assessment.id.in_([a.id for a in assessments])
+            )
+        }
     return render_template(
         "home/index.html",
         roles=roles,
@@ -52,6 +65,8 @@ def index():
         current=current,
         assessments=assessments,
         state_counts=state_counts,
+        readable=readable,
+        may_monitor=is_admin(user) or has_role(user, "regiocoordinator"),
         limit=LIST_LIMIT,
         KINDS=ORGANISATION_KINDS,
         CYCLE_STATES=CYCLE_STATES,

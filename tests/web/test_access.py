@@ -31,6 +31,9 @@ def world(app):
     org_a = factories.organisation(region_a, serves=[g_a])
     org_b = factories.organisation(region_b, serves=[g_b])
     other = factories.user(("manager", org_b))
+    cycle = factories.cycle(factories.default_framework(), "2026-Q4", state="open")
+    factories.assessment(org_a, cycle)
+    theirs = factories.assessment(org_b, cycle)
     users = {
         "beheerder": factories.user(("beheerder",)),
         "regiocoordinator": factories.user(("regiocoordinator", region_a)),
@@ -46,6 +49,8 @@ def world(app):
         "user_id": other.id,
         "assignment_id": RoleAssignment.get(RoleAssignment.user == other).id,
         "token": "onbekend-token",
+        "assessment_id": theirs.id,
+        "cycle_id": cycle.id,
     }
     return {"users": users, "args": args, "other": other}
 
@@ -58,6 +63,11 @@ def _url(app, endpoint: str, args: dict) -> tuple[str, list[str]]:
         return url_for(endpoint, **{a: args[a] for a in rule.arguments}), sorted(
             rule.methods - {"HEAD", "OPTIONS"}
         )
+
+
+# Routes about one record: another organisation's record is not found, except
+# by the beheerder, who may see everything.
+OBJECT_ROUTES = ("assessments.", "cycles.remind")
 
 
 def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:
@@ -73,8 +83,11 @@ def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:
         return {403}
     if rule == "coordinator" and role not in ("beheerder", "regiocoordinator"):
         return {403}
+    if endpoint.startswith(OBJECT_ROUTES) and role != "beheerder":
+        return {404}
     # An empty POST that is let through gets a form error (200/400) or a redirect.
-    return {200, 302} if method == "GET" else {200, 302, 400}
+    # 409: the beheerder may read an assessment but does not fill it in.
+    return {200, 302} if method == "GET" else {200, 302, 400, 409}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,0 +1,324 @@
+"""Cycles (rondes): creating, opening, closing, and the mails that go with
+them — invitations when a cycle opens, reminders before the due date, a
+confirmation on submit. Every transition is audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from peewee import IntegrityError, fn
+
+from domain.assessments import applicable_agreements, organisation_people, progress
+from domain.audit import record
+from domain.mail import queue_template
+from models import (
+    Agreement,
+    AgreementKind,
+    Answer,
+    Assessment,
+    Cycle,
+    FrameworkVersion,
+    Organisation,
+    Region,
+    User,
+    db,
+    utcnow,
+)
+from models.choices import N_
+
+logger = logging.getLogger(__name__)
+
+PERIOD_RE = re.compile(r"^\d{4}-(Q[1-4]|H[12]|M(0[1-9]|1[0-2])|J)$")
+
+
+class CycleError(ValueError):
+    """A cycle change that cannot be made, with a Dutch message."""
+
+
+def parse_reminder_days(text: str) -> list[int]:
+    """'14, 7, 1' → [14, 7, 1]; days before the due date."""
+    days = []
+    for part in re.split(r"[,\s;]+", text.strip()):
+        if not part:
+            continue
+        if not part.isdigit() or not 0 <= int(part) <= 90:
+            raise CycleError(N_("Herinneringsdagen zijn hele getallen van 0 tot en met 90."))
+        days.append(int(part))
+    return sorted(set(days), reverse=True)
+
+
+def create_cycle(
+    actor: User,
+    period: str,
+    framework: FrameworkVersion | None,
+    opens_on: dt.date,
+    due_on: dt.date,
+    closes_on: dt.date,
+    reminder_days: str = "14,7,1",
+) -> Cycle:
+    """A planned cycle; nothing happens until it is opened."""
+    period = period.strip().upper()
+    if not PERIOD_RE.match(period):
+        raise CycleError(
+            N_("Een periode heeft de vorm 2026-Q1 (kwartaal), 2026-H1, 2026-M01 of 2026-J.")
+        )
+    if framework is None or framework.state != "gepubliceerd":
+        raise CycleError(N_("Kies een gepubliceerde versie van het afsprakenkader."))
+    if not opens_on <= due_on <= closes_on:
+        raise CycleError(N_("De data moeten op volgorde liggen: open, uiterste datum, sluiting."))
+    days = parse_reminder_days(reminder_days)
+    try:
+        with db.atomic():
+            cycle = Cycle.create(
+                period=period,
+                framework=framework,
+                opens_on=opens_on,
+                due_on=due_on,
+                closes_on=closes_on,
+                reminder_days=",".join(str(d) for d in days),
+            )
+    except IntegrityError as exc:
+        raise CycleError(N_("Er bestaat al een ronde voor deze periode.")) from exc
+    record("cycle_created", user=actor, object_type="cycle", object_id=cycle.id, period=period)
+    return cycle
+
+
+def open_cycle(actor: User | None, cycle: Cycle, link_for, now: dt.datetime | None = None) -> int:
+    """Open the cycle: an assessment for every active organisation whose kind
+    the framework covers, and an invitation to its managers and invullers.
+    Returns how many assessments were created."""
+    if cycle.state != "gepland":
+        raise CycleError(N_("Alleen een geplande ronde kan worden geopend."))
+    now = now or utcnow()
+    covered = (
+        AgreementKind.select(AgreementKind.kind)
+        .join(Agreement)
+        .where(Agreement.framework == cycle.framework_id, AgreementKind.side == "applies")
+    )
+    orgs = list(
+        Organisation.select(Organisation.id)
+        .where(Organisation.active == True, Organisation.kind.in_(covered))  # noqa: E712
+        .where(
+            ~fn.EXISTS(
+                Assessment.select().where(
+                    Assessment.organisation == Organisation.id, Assessment.cycle == cycle
+                )
+            )
+        )
+        .tuples()
+    )
+    with db.atomic():
+        claimed = (
+            Cycle.update(state="open", opened_at=now)
+            .where(Cycle.id == cycle.id, Cycle.state == "gepland")
+            .execute()
+        )
+        if claimed != 1:
+            raise CycleError(N_("Alleen een geplande ronde kan worden geopend."))
+        if orgs:
+            Assessment.insert_many(
+                [
+                    {"organisation": org_id, "cycle": cycle.id, "updated_at": now}
+                    for (org_id,) in orgs
+                ]
+            ).execute()
+        _invite(cycle, link_for)
+    record(
+        "cycle_opened",
+        user=actor,
+        object_type="cycle",
+        object_id=cycle.id,
+        period=cycle.period,
+        assessments=len(orgs),
+    )
+    cycle.state = "open"
+    return len(orgs)
+
+
+def _invite(cycle: Cycle, link_for) -> None:
+    assessments = {
+        a.organisation_id: a for a in Assessment.select().where(Assessment.cycle == cycle)
+    }
+    people = organisation_people(list(assessments))
+    for org_id, users in people.items():
+        assessment = assessments[org_id]
+        for user in users:
+            queue_template(
+                f"cycle-invite:{cycle.id}:{assessment.id}:{user.id}",
+                user,
+                "cycle_invite",
+                cycle=cycle,
+                link=link_for(assessment.id),
+                organisation=assessment.organisation,
+            )
+
+
+def close_cycle(actor: User | None, cycle: Cycle, now: dt.datetime | None = None) -> None:
+    """Close the cycle: from now on nothing in it can be edited."""
+    if cycle.state != "open":
+        raise CycleError(N_("Alleen een open ronde kan worden gesloten."))
+    now = now or utcnow()
+    claimed = (
+        Cycle.update(state="gesloten", closed_at=now)
+        .where(Cycle.id == cycle.id, Cycle.state == "open")
+        .execute()
+    )
+    if claimed != 1:
+        raise CycleError(N_("Alleen een open ronde kan worden gesloten."))
+    counts = dict(
+        Assessment.select(Assessment.state, fn.COUNT(Assessment.id))
+        .where(Assessment.cycle == cycle)
+        .group_by(Assessment.state)
+        .tuples()
+    )
+    record(
+        "cycle_closed",
+        user=actor,
+        object_type="cycle",
+        object_id=cycle.id,
+        period=cycle.period,
+        **counts,
+    )
+    cycle.state = "gesloten"
+
+
+def send_reminders(today: dt.date, link_for) -> int:
+    """On each configured day before the due date, remind the people of every
+    organisation that has not submitted. Running it twice on a day sends nothing new."""
+    queued = 0
+    for cycle in Cycle.select().where(Cycle.state == "open"):
+        days_left = (cycle.due_on - today).days
+        if days_left not in parse_reminder_days(cycle.reminder_days):
+            continue
+        queued += _remind(
+            cycle,
+            Assessment.select().where(Assessment.cycle == cycle, Assessment.state != "ingediend"),
+            f"reminder:{cycle.id}:{days_left}",
+            link_for,
+            days_left,
+        )
+    return queued
+
+
+def remind_now(actor: User, assessment: Assessment, link_for, today: dt.date | None = None) -> int:
+    """A coordinator's "send reminder now": at most once a day per assessment."""
+    if assessment.state == "ingediend" or assessment.cycle.state != "open":
+        raise CycleError(N_("Deze organisatie hoeft geen herinnering meer."))
+    today = today or utcnow().date()
+    cycle = assessment.cycle
+    count = _remind(
+        cycle,
+        [assessment],
+        f"reminder-now:{today.isoformat()}",
+        link_for,
+        (cycle.due_on - today).days,
+    )
+    record(
+        "reminder_sent",
+        user=actor,
+        object_type="assessment",
+        object_id=assessment.id,
+        recipients=count,
+    )
+    return count
+
+
+def _remind(cycle: Cycle, assessments, key: str, link_for, days_left: int) -> int:
+    assessments = list(assessments)
+    people = organisation_people([a.organisation_id for a in assessments])
+    queued = 0
+    for assessment in assessments:
+        answered, total = progress(assessment, applicable_agreements(assessment))
+        for user in people.get(assessment.organisation_id, []):
+            message = queue_template(
+                f"{key}:{assessment.id}:{user.id}",
+                user,
+                "reminder",
+                cycle=cycle,
+                organisation=assessment.organisation,
+                link=link_for(assessment.id),
+                days_left=days_left,
+                answered=answered,
+                total=total,
+            )
+            queued += message is not None
+    return queued
+
+
+def confirm_submission(assessment: Assessment, link_for) -> int:
+    """A confirmation to the organisation's people after a submit."""
+    people = organisation_people([assessment.organisation_id])
+    key = f"submitted:{assessment.id}:{assessment.version}"
+    queued = 0
+    for user in people.get(assessment.organisation_id, []):
+        queued += (
+            queue_template(
+                f"{key}:{user.id}",
+                user,
+                "submitted",
+                cycle=assessment.cycle,
+                organisation=assessment.organisation,
+                link=link_for(assessment.id),
+            )
+            is not None
+        )
+    return queued
+
+
+def due_to_close(today: dt.date) -> list[Cycle]:
+    """Open cycles whose close date has passed."""
+    return list(Cycle.select().where(Cycle.state == "open", Cycle.closes_on < today))
+
+
+def monitor_rows(cycle: Cycle, organisation_ids=None) -> list[dict]:
+    """Per organisation: state, last change, on time or late, progress."""
+    query = (
+        Assessment.select(Assessment, Organisation, Region)
+        .join(Organisation)
+        .join(Region)
+        .where(Assessment.cycle == cycle)
+        .order_by(Region.name, Organisation.name)
+    )
+    if organisation_ids is not None:
+        query = query.where(Organisation.id.in_(organisation_ids))
+    assessments = list(query)
+    answered = dict(
+        Answer.select(Answer.assessment, fn.COUNT(Answer.id))
+        .where(
+            Answer.assessment.in_([a.id for a in assessments]),
+            Answer.score.is_null(False) | Answer.not_applicable,
+        )
+        .group_by(Answer.assessment)
+        .tuples()
+    )
+    applicable = dict(
+        AgreementKind.select(AgreementKind.kind, fn.COUNT(AgreementKind.id))
+        .join(Agreement)
+        .where(Agreement.framework == cycle.framework_id, AgreementKind.side == "applies")
+        .group_by(AgreementKind.kind)
+        .tuples()
+    )
+    deadline = dt.datetime.combine(cycle.due_on + dt.timedelta(days=1), dt.time())
+    today = utcnow()
+    rows = []
+    for a in assessments:
+        if a.submitted_at is not None:
+            timing = N_("op tijd") if a.submitted_at < deadline else N_("te laat")
+        else:
+            timing = N_("te laat") if today >= deadline else N_("nog niet ingediend")
+        rows.append(
+            {
+                "assessment": a,
+                "organisation": a.organisation,
+                "region": a.organisation.region,
+                "state": a.state,
+                "updated_at": a.updated_at,
+                "submitted_at": a.submitted_at,
+                "timing": timing,
+                "answered": answered.get(a.id, 0),
+                "total": applicable.get(a.organisation.kind, 0),
+            }
+        )
+    return rows

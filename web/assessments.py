@@ -1,0 +1,226 @@
+"""The assessment form: fill in, save as draft (also automatically with
+JavaScript), submit, copy the previous cycle, reopen, read the history."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from domain import assessments as domain
+from domain import cycles
+from domain.scope import readable_assessments
+from models import Agreement, Assessment, utcnow
+from models.choices import ACTION_STATES, ASSESSMENT_STATES, ESCALATION_STEPS, SCORES
+from web.access import access, scoped_or_404
+
+bp = Blueprint("assessments", __name__, url_prefix="/zelfevaluaties")
+
+
+def _assessment(assessment_id: int) -> Assessment:
+    return scoped_or_404(readable_assessments(current_user.user), assessment_id)
+
+
+def _link():
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return lambda assessment_id: base + url_for("assessments.form", assessment_id=assessment_id)
+
+
+def _render(
+    assessment: Assessment,
+    values: dict,
+    *,
+    errors=None,
+    missing=None,
+    conflict=None,
+    status: int = 200,
+):
+    user = current_user.user
+    agreements = domain.applicable_agreements(assessment)
+    themes: list[tuple] = []
+    for agreement in agreements:
+        if not themes or themes[-1][0].id != agreement.theme_id:
+            themes.append((agreement.theme, []))
+        themes[-1][1].append(agreement)
+    answered, total = domain.progress(assessment, agreements)
+    rows = int(values.get("esc-rows") or 0) or domain.ESCALATION_BLANK_ROWS
+    editable = domain.can_edit(user, assessment)
+    return render_template(
+        "assessments/form.html",
+        assessment=assessment,
+        themes=themes,
+        agreements=agreements,
+        values=values,
+        errors=errors or {},
+        missing=missing,
+        conflict=conflict,
+        answered=answered,
+        total=total,
+        escalation_rows=range(rows),
+        editable=editable,
+        may_submit=domain.can_submit(
+            user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False)
+        ),
+        may_reopen=domain.can_reopen(user, assessment),
+        previous=domain.previous_assessment(assessment) if editable else None,
+        SCORES=SCORES,
+        ACTION_STATES=ACTION_STATES,
+        ESCALATION_STEPS=ESCALATION_STEPS,
+        STATES=ASSESSMENT_STATES,
+    ), status
+
+
+def _values_from_post(stored: dict) -> dict:
+    values = dict(stored)
+    values.update(request.form.to_dict())
+    for key in list(values):
+        # Unticked checkboxes are absent from a post: they were cleared.
+        if key.endswith(("-confirm", "-resolved")) and key not in request.form:
+            values[key] = ""
+    return values
+
+
+@bp.route("/<int:assessment_id>", methods=["GET", "POST"])
+@access("user")
+def form(assessment_id: int):
+    assessment = _assessment(assessment_id)
+    user = current_user.user
+    if request.method == "GET":
+        values = domain.stored_values(assessment)
+        values["version"] = str(assessment.version)
+        return _render(assessment, values)
+    if not domain.can_edit(user, assessment):
+        flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
+        return redirect(url_for("assessments.form", assessment_id=assessment.id))
+    values = _values_from_post(domain.stored_values(assessment))
+    agreements = domain.applicable_agreements(assessment)
+    parsed = domain.parse_form(request.form, agreements, utcnow().date())
+    version = request.form.get("version", "")
+    if not version.isdigit():
+        parsed.errors["version"] = domain.N_(
+            "De versie van het formulier ontbreekt of is ongeldig."
+        )
+    if parsed.errors:
+        flash(_("Er is niets opgeslagen: verbeter de gemarkeerde velden."), "error")
+        return _render(assessment, values, errors=parsed.errors, status=400)
+    try:
+        domain.save_answers(user, assessment, int(version), parsed)
+    except domain.ConflictError as exc:
+        values["version"] = str(exc.current_version)
+        return _render(assessment, values, conflict=exc, status=409)
+    except domain.StateError as exc:
+        flash(_(str(exc)), "error")
+        return redirect(url_for("assessments.form", assessment_id=assessment.id))
+    if request.form.get("action") == "submit":
+        if not domain.can_submit(
+            user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False)
+        ):
+            flash(_("Uw antwoorden zijn opgeslagen. Alleen een manager kan indienen."), "info")
+            return redirect(url_for("assessments.form", assessment_id=assessment.id))
+        missing = domain.submit(user, assessment)
+        if missing:
+            values = domain.stored_values(assessment)
+            values["version"] = str(assessment.version)
+            flash(
+                _("Uw antwoorden zijn opgeslagen, maar nog niet ingediend: er ontbreekt nog iets."),
+                "error",
+            )
+            return _render(assessment, values, missing=missing)
+        cycles.confirm_submission(assessment, _link())
+        flash(_("De zelfevaluatie is ingediend. Dank u wel."), "info")
+        return redirect(url_for("assessments.form", assessment_id=assessment.id))
+    flash(_("Uw antwoorden zijn opgeslagen als concept."), "info")
+    return redirect(url_for("assessments.form", assessment_id=assessment.id))
+
+
+@bp.route("/<int:assessment_id>/automatisch-opslaan", methods=["POST"])
+@access("user")
+def autosave(assessment_id: int):
+    """The same save, for the form's script: answers in JSON."""
+    assessment = _assessment(assessment_id)
+    if not domain.can_edit(current_user.user, assessment):
+        return jsonify(
+            ok=False, message=_("Deze zelfevaluatie kan niet (meer) worden gewijzigd.")
+        ), 409
+    agreements = domain.applicable_agreements(assessment)
+    parsed = domain.parse_form(request.form, agreements, utcnow().date())
+    version = request.form.get("version", "")
+    if parsed.errors or not version.isdigit():
+        return jsonify(
+            ok=False,
+            errors={k: _(v) for k, v in parsed.errors.items()},
+            message=_("Niet automatisch opgeslagen: verbeter de gemarkeerde velden."),
+        ), 400
+    try:
+        domain.save_answers(current_user.user, assessment, int(version), parsed)
+    except domain.ConflictError:
+        return jsonify(
+            ok=False,
+            conflict=True,
+            message=_(
+                "Iemand anders heeft deze zelfevaluatie intussen opgeslagen. "
+                "Automatisch opslaan is gestopt; klik op Opslaan om te zien wat er veranderd is."
+            ),
+        ), 409
+    answered, total = domain.progress(assessment, agreements)
+    return jsonify(
+        ok=True,
+        version=assessment.version,
+        answered=answered,
+        total=total,
+        message=_("Automatisch opgeslagen om %(time)s.", time=utcnow().strftime("%H:%M")),
+    )
+
+
+@bp.route("/<int:assessment_id>/vorige-overnemen", methods=["POST"])
+@access("user")
+def copy_previous(assessment_id: int):
+    assessment = _assessment(assessment_id)
+    if not domain.can_edit(current_user.user, assessment):
+        flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
+    else:
+        count = domain.copy_previous(current_user.user, assessment)
+        flash(
+            _(
+                "%(count)s antwoorden overgenomen uit de vorige ronde. Controleer en bevestig ze.",
+                count=count,
+            ),
+            "info",
+        )
+    return redirect(url_for("assessments.form", assessment_id=assessment.id))
+
+
+@bp.route("/<int:assessment_id>/heropenen", methods=["POST"])
+@access("user")
+def reopen(assessment_id: int):
+    assessment = _assessment(assessment_id)
+    try:
+        domain.reopen(current_user.user, assessment, request.form.get("reason", ""))
+    except domain.StateError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("De zelfevaluatie is heropend."), "info")
+    return redirect(url_for("assessments.form", assessment_id=assessment.id))
+
+
+@bp.route("/<int:assessment_id>/geschiedenis")
+@access("user")
+def history(assessment_id: int):
+    assessment = _assessment(assessment_id)
+    return render_template(
+        "assessments/history.html", assessment=assessment, changes=domain.history(assessment)
+    )
+
+
+def agreement_label(agreement: Agreement | None) -> str:
+    """'VTJ-03 Aandachtsfunctionarissen …' for change lists."""
+    return f"{agreement.code} {agreement.title}" if agreement else ""

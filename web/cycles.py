@@ -1,0 +1,321 @@
+"""Cycle management for the beheerder and the progress monitor for
+coordinators: who is late, send a reminder now, export the list."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from domain import cycles as domain
+from domain.audit import record
+from domain.scope import is_admin, readable_assessments
+from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, RoleAssignment
+from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
+from web.access import access, deny, scoped_or_404
+
+bp = Blueprint("cycles", __name__)
+
+
+def _link():
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return lambda assessment_id: base + url_for("assessments.form", assessment_id=assessment_id)
+
+
+def _date(raw: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+@bp.route("/beheer/rondes", methods=["GET", "POST"])
+@access("admin")
+def index():
+    frameworks = list(
+        FrameworkVersion.select()
+        .where(FrameworkVersion.state == "gepubliceerd")
+        .order_by(FrameworkVersion.slug, FrameworkVersion.version.desc())
+    )
+    form = {
+        "period": "",
+        "framework": str(frameworks[0].id) if frameworks else "",
+        "opens_on": "",
+        "due_on": "",
+        "closes_on": "",
+        "reminder_days": "14,7,1",
+    }
+    status = 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "").strip() for k in form}
+        dates = {k: _date(form[k]) for k in ("opens_on", "due_on", "closes_on")}
+        framework = next((f for f in frameworks if str(f.id) == form["framework"]), None)
+        if None in dates.values():
+            flash(_("Vul drie geldige data in."), "error")
+            status = 400
+        else:
+            try:
+                cycle = domain.create_cycle(
+                    current_user.user,
+                    form["period"],
+                    framework,
+                    reminder_days=form["reminder_days"],
+                    **dates,
+                )
+            except domain.CycleError as exc:
+                flash(_(str(exc)), "error")
+                status = 400
+            else:
+                flash(
+                    _(
+                        "Ronde %(period)s is aangemaakt. Open de ronde wanneer het zover is.",
+                        period=cycle.period,
+                    ),
+                    "info",
+                )
+                return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+    return render_template(
+        "cycles/index.html",
+        cycles=Cycle.select().order_by(Cycle.period.desc()),
+        frameworks=frameworks,
+        form=form,
+        STATES=CYCLE_STATES,
+    ), status
+
+
+@bp.route("/beheer/rondes/<int:cycle_id>")
+@access("admin")
+def detail(cycle_id: int):
+    cycle = scoped_or_404(Cycle.select(), cycle_id)
+    rows = domain.monitor_rows(cycle)
+    return render_template(
+        "cycles/detail.html",
+        cycle=cycle,
+        rows=rows,
+        STATES=CYCLE_STATES,
+        ASSESSMENT_STATES=ASSESSMENT_STATES,
+    )
+
+
+@bp.route("/beheer/rondes/<int:cycle_id>/openen", methods=["POST"])
+@access("admin")
+def open_(cycle_id: int):
+    cycle = scoped_or_404(Cycle.select(), cycle_id)
+    try:
+        created = domain.open_cycle(current_user.user, cycle, _link())
+    except domain.CycleError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(
+            _(
+                "Ronde %(period)s is geopend: %(count)s zelfevaluaties klaargezet en "
+                "uitnodigingen verstuurd.",
+                period=cycle.period,
+                count=created,
+            ),
+            "info",
+        )
+    return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+
+
+@bp.route("/beheer/rondes/<int:cycle_id>/sluiten", methods=["POST"])
+@access("admin")
+def close(cycle_id: int):
+    cycle = scoped_or_404(Cycle.select(), cycle_id)
+    try:
+        domain.close_cycle(current_user.user, cycle)
+    except domain.CycleError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        flash(_("Ronde %(period)s is gesloten.", period=cycle.period), "info")
+    return redirect(url_for("cycles.detail", cycle_id=cycle.id))
+
+
+# --- progress monitor --------------------------------------------------------
+
+
+def _monitor_regions(user) -> list[Region]:
+    if is_admin(user):
+        return list(Region.select().order_by(Region.name))
+    return list(
+        Region.select()
+        .join(RoleAssignment, on=RoleAssignment.region == Region.id)
+        .where(RoleAssignment.user == user, RoleAssignment.role == "regiocoordinator")
+        .order_by(Region.name)
+    )
+
+
+def _monitor(cycle_id: int):
+    cycle = scoped_or_404(Cycle.select().where(Cycle.state != "gepland"), cycle_id)
+    regions = _monitor_regions(current_user.user)
+    code = request.args.get("regio") or (regions[0].code if regions else "")
+    region = next((r for r in regions if r.code == code), None)
+    if region is None:
+        deny(404)
+    org_ids = Organisation.select(Organisation.id).where(Organisation.region == region)
+    return cycle, regions, region, domain.monitor_rows(cycle, org_ids)
+
+
+@bp.route("/rondes/<int:cycle_id>/voortgang")
+@access("coordinator")
+def monitor(cycle_id: int):
+    cycle, regions, region, rows = _monitor(cycle_id)
+    fmt = request.args.get("formaat", "")
+    if fmt in ("csv", "xlsx"):
+        record(
+            "monitor_exported",
+            user=current_user.user,
+            object_type="cycle",
+            object_id=cycle.id,
+            region=region.code,
+            format=fmt,
+        )
+        return _export(cycle, region, rows, fmt)
+    counts = {}
+    for row in rows:
+        counts[row["state"]] = counts.get(row["state"], 0) + 1
+    late = sum(1 for row in rows if row["timing"] == "te laat")
+    return render_template(
+        "cycles/monitor.html",
+        cycle=cycle,
+        regions=regions,
+        region=region,
+        rows=rows,
+        counts=counts,
+        late=late,
+        STATES=ASSESSMENT_STATES,
+        KINDS=ORGANISATION_KINDS,
+    )
+
+
+@bp.route("/rondes/<int:cycle_id>/herinnering/<int:assessment_id>", methods=["POST"])
+@access("coordinator")
+def remind(cycle_id: int, assessment_id: int):
+    cycle = scoped_or_404(Cycle.select(), cycle_id)
+    assessment = scoped_or_404(
+        readable_assessments(current_user.user).where(Assessment.cycle == cycle), assessment_id
+    )
+    try:
+        count = domain.remind_now(current_user.user, assessment, _link())
+    except domain.CycleError as exc:
+        flash(_(str(exc)), "error")
+    else:
+        if count:
+            flash(
+                _(
+                    "Herinnering verstuurd naar %(count)s personen van %(name)s.",
+                    count=count,
+                    name=assessment.organisation.name,
+                ),
+                "info",
+            )
+        else:
+            flash(
+                _(
+                    "%(name)s heeft vandaag al een herinnering gekregen.",
+                    name=assessment.organisation.name,
+                ),
+                "info",
+            )
+    return redirect(
+        url_for("cycles.monitor", cycle_id=cycle.id, regio=assessment.organisation.region.code)
+    )
+
+
+EXPORT_COLUMNS = [
+    "Organisatie",
+    "Soort",
+    "Status",
+    "Beantwoord",
+    "Aantal afspraken",
+    "Laatste wijziging",
+    "Ingediend op",
+    "Tijdigheid",
+]
+
+
+def _export_rows(rows: list[dict]) -> list[list]:
+    return [
+        [
+            row["organisation"].name,
+            ORGANISATION_KINDS.get(row["organisation"].kind, ""),
+            ASSESSMENT_STATES[row["state"]],
+            row["answered"],
+            row["total"],
+            row["updated_at"],
+            row["submitted_at"],
+            row["timing"],
+        ]
+        for row in rows
+    ]
+
+
+def _safe(value):
+    """Text typed by people never becomes a formula in a spreadsheet."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Response:
+    name = f"voortgang-{cycle.period}-{region.code}"
+    data = _export_rows(rows)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(EXPORT_COLUMNS)
+        for row in data:
+            writer.writerow(
+                [
+                    _safe(
+                        v.strftime("%d-%m-%Y %H:%M")
+                        if isinstance(v, dt.datetime)
+                        else v
+                        if v is not None
+                        else ""
+                    )
+                    for v in row
+                ]
+            )
+        return Response(
+            "\ufeff" + out.getvalue(),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Voortgang"
+    ws.append(EXPORT_COLUMNS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in data:
+        ws.append([_safe(v) for v in row])
+    for cells in ws.iter_rows(min_row=2):
+        for cell in cells[5:7]:
+            cell.number_format = "dd-mm-yyyy hh:mm"
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for letter, width in zip("ABCDEFGH", (45, 28, 14, 12, 16, 18, 18, 18), strict=True):
+        ws.column_dimensions[letter].width = width
+    out = io.BytesIO()
+    wb.save(out)
+    return Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+    )
