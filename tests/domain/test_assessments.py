@@ -1,0 +1,208 @@
+"""Saving, checking, submitting, reopening and copying assessments."""
+
+import datetime as dt
+
+import pytest
+
+from domain import assessments as domain
+from domain import cycles
+from models import (
+    Answer,
+    Assessment,
+    AssessmentChange,
+    EscalationSignal,
+    ImprovementAction,
+    OutboxMessage,
+)
+from tests import journey
+
+TODAY = dt.date.today()
+
+
+@pytest.fixture
+def chain(database):
+    return journey.build()
+
+
+def _save(chain, form, user=None, version=None):
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    assert parsed.errors == {}
+    return domain.save_answers(user or chain["invuller"], assessment,
+                               assessment.version if version is None else version, parsed)
+
+
+def test_only_applicable_agreements(chain):
+    codes = {a.code for a in chain["agreements"]}
+    assert "VTJ-01" in codes  # JGZ has the VT–JGZ matrix
+    team = Assessment.get(Assessment.organisation == chain["team"])
+    team_codes = {a.code for a in domain.applicable_agreements(team)}
+    assert "VTJ-01" not in team_codes
+    assert "KET-04" in team_codes
+
+
+def test_permissions(chain):
+    a = chain["assessment"]
+    assert domain.can_edit(chain["invuller"], a)
+    assert domain.can_submit(chain["manager"], a)
+    assert not domain.can_submit(chain["invuller"], a)
+    assert domain.can_submit(chain["invuller"], a, invuller_may_submit=True)
+    assert not domain.can_edit(chain["team_manager"], a)
+    assert not domain.can_edit(chain["coordinator"], a)
+    assert domain.can_view(chain["coordinator"], a)
+    assert not domain.can_view(chain["gemeente"], a)
+    assert not domain.can_view(chain["team_manager"], a)
+
+
+def test_draft_save_records_every_change(chain):
+    first, second = chain["agreements"][:2]
+    form = {
+        f"a{first.id}-score": "2",
+        f"a{first.id}-explanation": "Wisselend nageleefd.",
+        f"a{first.id}-action": "Bespreken in teamoverleg",
+        f"a{first.id}-owner": "teamleider",
+        f"a{first.id}-due": (TODAY + dt.timedelta(days=30)).isoformat(),
+        f"a{second.id}-score": "nvt",
+        f"a{second.id}-reason": "Geen casuïstiek",
+        "esc-0-agreement": str(first.id),
+        "esc-0-times": "3",
+        "esc-0-step": "2",
+    }
+    assert _save(chain, form) > 0
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    assert assessment.state == "concept"
+    assert assessment.version == 1
+    answer = Answer.get(Answer.agreement == first.id)
+    assert answer.score == 2
+    assert ImprovementAction.get().owner == "teamleider"
+    assert Answer.get(Answer.agreement == second.id).not_applicable
+    assert EscalationSignal.get().highest_step == 2
+    form[f"a{first.id}-score"] = "3"
+    _save(chain, form, user=chain["manager"])
+    change = AssessmentChange.get(AssessmentChange.field == "score",
+                                  AssessmentChange.agreement == first.id,
+                                  AssessmentChange.version == 2)
+    assert (change.old_value, change.new_value, change.user_id) == ("2", "3", chain["manager"].id)
+    assert domain.progress(assessment, chain["agreements"]) == (2, len(chain["agreements"]))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("score", "7", "score van 0"),
+        ("score", "nvt", "waarom"),
+        ("evaluated", "31-02-2026", "geldige datum"),
+        ("evaluated", "2999-01-01", "buiten"),
+        ("explanation", "x" * 100_000, "te lang"),
+        ("partner", "3", "geen oordeel over een partner"),
+        ("status", "klaar", "geldige status"),
+    ],
+)
+def test_bad_input_is_refused(chain, field, value, message):
+    first = next(a for a in chain["agreements"] if not a.bilateral)
+    parsed = domain.parse_form({f"a{first.id}-{field}": value}, chain["agreements"], TODAY)
+    key = f"a{first.id}-{'reason' if value == 'nvt' else field}"
+    assert message in parsed.errors[key]
+
+
+def test_unknown_agreement_posted_by_hand(chain):
+    team = Assessment.get(Assessment.organisation == chain["team"])
+    foreign = next(a for a in domain.applicable_agreements(team)
+                   if a.id not in {x.id for x in chain["agreements"]})
+    parsed = domain.parse_form({f"a{foreign.id}-score": "4", "a999999-score": "1",
+                                "esc-0-agreement": "999999", "esc-0-times": "1"},
+                               chain["agreements"], TODAY)
+    assert set(parsed.errors) == {f"a{foreign.id}-score", "a999999-score", "esc-0-agreement"}
+
+
+def test_outdated_version_is_refused_with_what_changed(chain):
+    first = chain["agreements"][0]
+    _save(chain, {f"a{first.id}-score": "1"}, user=chain["manager"])  # version 0 → 1
+    with pytest.raises(domain.ConflictError) as info:
+        _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=0)
+    assert info.value.current_version == 1
+    assert [(c.field, c.new_value, c.user.email) for c in info.value.changes] == [
+        ("score", "1", "manager@example.nl"), ("state", "concept", "manager@example.nl")]
+    assert Answer.get().score == 1  # nothing overwritten
+    _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=1)
+    assert Answer.get().score == 4
+
+
+def test_submit_lists_what_is_missing_then_submits(chain):
+    agreements = chain["agreements"]
+    form = journey.complete_form(agreements)
+    bilateral = next(a for a in agreements if a.bilateral)
+    del form[f"a{agreements[0].id}-score"]
+    del form[f"a{bilateral.id}-partner"]
+    _save(chain, form)
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    missing = domain.submit(chain["manager"], assessment)
+    assert [(a.code, why) for a, why in missing] == [
+        (agreements[0].code, "nog geen score of n.v.t."),
+        (bilateral.code, "nog geen oordeel over de partner")]
+    assert Assessment.get_by_id(assessment.id).state == "concept"
+    _save(chain, journey.complete_form(agreements), user=chain["manager"])
+    assessment = Assessment.get_by_id(assessment.id)
+    assert domain.submit(chain["manager"], assessment) == []
+    assessment = Assessment.get_by_id(assessment.id)
+    assert assessment.state == "ingediend"
+    assert assessment.submitted_by_id == chain["manager"].id
+    assert not domain.can_edit(chain["manager"], assessment)
+    assert cycles.confirm_submission(assessment, journey.LINK) == 2
+    assert OutboxMessage.select().where(OutboxMessage.subject.contains("is ingediend")).count() == 2
+
+
+def test_reopen_needs_a_reason_and_the_right_person(chain):
+    _save(chain, journey.complete_form(chain["agreements"]))
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    domain.submit(chain["manager"], assessment)
+    assessment = Assessment.get_by_id(assessment.id)
+    with pytest.raises(domain.StateError):
+        domain.reopen(chain["coordinator"], assessment, "  ")
+    with pytest.raises(domain.StateError):
+        domain.reopen(chain["manager"], assessment, "Ik wil nog iets aanpassen")
+    domain.reopen(chain["coordinator"], assessment, "Partnerscore VT–JGZ klopt niet")
+    assessment = Assessment.get_by_id(assessment.id)
+    assert assessment.state == "heropend"
+    assert assessment.reopen_reason == "Partnerscore VT–JGZ klopt niet"
+    assert domain.can_edit(chain["invuller"], assessment)
+    assert domain.submit(chain["manager"], assessment) == []
+    states = [(c.old_value, c.new_value) for c in AssessmentChange.select()
+              .where(AssessmentChange.field == "state").order_by(AssessmentChange.id)]
+    assert states == [("niet_gestart", "concept"), ("concept", "ingediend"),
+                      ("ingediend", "heropend"), ("heropend", "ingediend")]
+
+
+def test_copy_forward_marks_answers_until_touched(database):
+    earlier = journey.build(period="2026-Q3")
+    _save(earlier, journey.complete_form(earlier["agreements"], score=4))
+    from domain import cycles as cycle_domain
+    from models import Cycle
+
+    cycle_domain.close_cycle(earlier["admin"], Cycle.get_by_id(earlier["cycle"].id))
+    later = cycle_domain.create_cycle(earlier["admin"], "2026-Q4", earlier["fw"],
+                                      TODAY - dt.timedelta(days=1), TODAY + dt.timedelta(days=5),
+                                      TODAY + dt.timedelta(days=9))
+    cycle_domain.open_cycle(earlier["admin"], later, journey.LINK)
+    assessment = Assessment.get(Assessment.organisation == earlier["jgz"],
+                                Assessment.cycle == later)
+    agreements = domain.applicable_agreements(assessment)
+    assert domain.previous_assessment(assessment).cycle.period == "2026-Q3"
+    assert domain.copy_previous(earlier["manager"], assessment) == len(agreements)
+    assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == len(
+        agreements)
+    assessment = Assessment.get_by_id(assessment.id)
+    missing = domain.submit(earlier["manager"], assessment)
+    assert len(missing) == len(agreements)
+    assert all("nog niet bevestigd" in why for _, why in missing)
+    # Touch one (a change), confirm the rest unchanged.
+    form = journey.complete_form(agreements, score=4)
+    form[f"a{agreements[0].id}-score"] = "3"
+    for a in agreements[1:]:
+        form[f"a{a.id}-confirm"] = "1"
+    parsed = domain.parse_form(form, agreements, TODAY)
+    domain.save_answers(earlier["manager"], assessment, assessment.version, parsed)
+    assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == 0
+    assert domain.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
+    # Copying again adds nothing: every agreement has an answer now.
+    assert Answer.select().where(Answer.assessment == assessment).count() == len(agreements)

@@ -1,0 +1,54 @@
+"""A small chain for the assessment journey: one region, a JGZ with a manager
+and an invuller, a wijkteam with a manager, a coordinator, a gemeente user and
+a beheerder, the default framework and an open cycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from domain import assessments, cycles
+from models import Assessment
+from tests import factories
+
+LINK = "https://monitor.example/zelfevaluaties/{}".format
+
+
+def build(period: str = "2026-Q4", today: dt.date | None = None) -> dict:
+    today = today or dt.date.today()
+    fw = factories.default_framework()
+    region = factories.region()
+    gemeente = factories.gemeente(region)
+    jgz = factories.organisation(region, "jgz", "JGZ Test", serves=[gemeente])
+    team = factories.organisation(region, "wijkteam", "Wijkteam Test", serves=[gemeente])
+    admin = factories.user(("beheerder",), email="beheerder@example.nl")
+    chain = {
+        "fw": fw,
+        "region": region,
+        "gemeente_obj": gemeente,
+        "jgz": jgz,
+        "team": team,
+        "admin": admin,
+        "manager": factories.user(("manager", jgz), email="manager@example.nl"),
+        "invuller": factories.user(("invuller", jgz), email="invuller@example.nl"),
+        "team_manager": factories.user(("manager", team), email="team@example.nl"),
+        "coordinator": factories.user(("regiocoordinator", region), email="coord@example.nl"),
+        "gemeente": factories.user(("gemeente", gemeente), email="gemeente@example.nl"),
+    }
+    cycle = cycles.create_cycle(admin, period, fw, today - dt.timedelta(days=10),
+                                today + dt.timedelta(days=20), today + dt.timedelta(days=40))
+    cycles.open_cycle(admin, cycle, LINK)
+    chain["cycle"] = cycle
+    chain["assessment"] = Assessment.get(Assessment.organisation == jgz, Assessment.cycle == cycle)
+    chain["agreements"] = assessments.applicable_agreements(chain["assessment"])
+    return chain
+
+
+def complete_form(agreements, score: int = 3, partner: int = 2) -> dict[str, str]:
+    """A form answering every agreement."""
+    form = {}
+    for a in agreements:
+        form[f"a{a.id}-score"] = str(score)
+        form[f"a{a.id}-writing"] = "ja"
+        if a.bilateral:
+            form[f"a{a.id}-partner"] = str(partner)
+    return form
