@@ -27,7 +27,7 @@ translations: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header \
 		-o web/translations/messages.pot .
 	$(BIN)/pybabel update -i web/translations/messages.pot -d web/translations \
-		--no-location --omit-header --width 100
+		--width 100 --ignore-obsolete
 
 setup: install
 	SESSION_COOKIE_SECURE=false $(FLASK) setup

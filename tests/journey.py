@@ -34,8 +34,14 @@ def build(period: str = "2026-Q4", today: dt.date | None = None) -> dict:
         "coordinator": factories.user(("regiocoordinator", region), email="coord@example.nl"),
         "gemeente": factories.user(("gemeente", gemeente), email="gemeente@example.nl"),
     }
-    cycle = cycles.create_cycle(admin, period, fw, today - dt.timedelta(days=10),
-                                today + dt.timedelta(days=20), today + dt.timedelta(days=40))
+    cycle = cycles.create_cycle(
+        admin,
+        period,
+        fw,
+        today - dt.timedelta(days=10),
+        today + dt.timedelta(days=20),
+        today + dt.timedelta(days=40),
+    )
     cycles.open_cycle(admin, cycle, LINK)
     chain["cycle"] = cycle
     chain["assessment"] = Assessment.get(Assessment.organisation == jgz, Assessment.cycle == cycle)

@@ -19,6 +19,7 @@ framework_cli = AppGroup("framework", help="Afsprakenkaders importeren en export
 indicators_cli = AppGroup("indicators", help="Succesindicatoren laden.")
 reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemeenten).")
 mail_cli = AppGroup("mail", help="E-mail uit de outbox.")
+cycles_cli = AppGroup("cycles", help="Rondes: herinneringen.")
 
 
 def with_db(func):
@@ -144,6 +145,26 @@ def mail_deliver() -> None:
     )
 
 
+@cycles_cli.command("remind")
+@click.option("--date", "day", help="Datum (JJJJ-MM-DD); standaard vandaag.")
+@with_db
+def cycles_remind(day: str | None) -> None:
+    """Zet de herinneringen van vandaag klaar (op de ingestelde dagen vóór de uiterste datum)."""
+    from flask import current_app
+
+    from domain.cycles import send_reminders
+
+    when = dt.date.fromisoformat(day) if day else dt.date.today()
+    base = current_app.config["BASE_URL"].rstrip("/")
+    urls = current_app.url_map.bind("localhost")  # builds paths without a request
+
+    def link(assessment_id: int) -> str:
+        return base + urls.build("assessments.form", {"assessment_id": assessment_id})
+
+    count = send_reminders(when, link)
+    click.echo(f"Herinneringen klaargezet: {count} (verstuur ze met 'mail deliver').")
+
+
 @click.command("demo")
 @click.option(
     "--scale",
@@ -223,5 +244,14 @@ def _print_demo_logins(password: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the app."""
-    for command in (db_cli, framework_cli, indicators_cli, reference_cli, mail_cli, demo, setup):
+    for command in (
+        db_cli,
+        framework_cli,
+        indicators_cli,
+        reference_cli,
+        mail_cli,
+        cycles_cli,
+        demo,
+        setup,
+    ):
         app.cli.add_command(command)

@@ -28,8 +28,12 @@ def _save(chain, form, user=None, version=None):
     assessment = Assessment.get_by_id(chain["assessment"].id)
     parsed = domain.parse_form(form, chain["agreements"], TODAY)
     assert parsed.errors == {}
-    return domain.save_answers(user or chain["invuller"], assessment,
-                               assessment.version if version is None else version, parsed)
+    return domain.save_answers(
+        user or chain["invuller"],
+        assessment,
+        assessment.version if version is None else version,
+        parsed,
+    )
 
 
 def test_only_applicable_agreements(chain):
@@ -79,9 +83,11 @@ def test_draft_save_records_every_change(chain):
     assert EscalationSignal.get().highest_step == 2
     form[f"a{first.id}-score"] = "3"
     _save(chain, form, user=chain["manager"])
-    change = AssessmentChange.get(AssessmentChange.field == "score",
-                                  AssessmentChange.agreement == first.id,
-                                  AssessmentChange.version == 2)
+    change = AssessmentChange.get(
+        AssessmentChange.field == "score",
+        AssessmentChange.agreement == first.id,
+        AssessmentChange.version == 2,
+    )
     assert (change.old_value, change.new_value, change.user_id) == ("2", "3", chain["manager"].id)
     assert domain.progress(assessment, chain["agreements"]) == (2, len(chain["agreements"]))
 
@@ -107,11 +113,21 @@ def test_bad_input_is_refused(chain, field, value, message):
 
 def test_unknown_agreement_posted_by_hand(chain):
     team = Assessment.get(Assessment.organisation == chain["team"])
-    foreign = next(a for a in domain.applicable_agreements(team)
-                   if a.id not in {x.id for x in chain["agreements"]})
-    parsed = domain.parse_form({f"a{foreign.id}-score": "4", "a999999-score": "1",
-                                "esc-0-agreement": "999999", "esc-0-times": "1"},
-                               chain["agreements"], TODAY)
+    foreign = next(
+        a
+        for a in domain.applicable_agreements(team)
+        if a.id not in {x.id for x in chain["agreements"]}
+    )
+    parsed = domain.parse_form(
+        {
+            f"a{foreign.id}-score": "4",
+            "a999999-score": "1",
+            "esc-0-agreement": "999999",
+            "esc-0-times": "1",
+        },
+        chain["agreements"],
+        TODAY,
+    )
     assert set(parsed.errors) == {f"a{foreign.id}-score", "a999999-score", "esc-0-agreement"}
 
 
@@ -122,7 +138,9 @@ def test_outdated_version_is_refused_with_what_changed(chain):
         _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=0)
     assert info.value.current_version == 1
     assert [(c.field, c.new_value, c.user.email) for c in info.value.changes] == [
-        ("score", "1", "manager@example.nl"), ("state", "concept", "manager@example.nl")]
+        ("score", "1", "manager@example.nl"),
+        ("state", "concept", "manager@example.nl"),
+    ]
     assert Answer.get().score == 1  # nothing overwritten
     _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=1)
     assert Answer.get().score == 4
@@ -139,7 +157,8 @@ def test_submit_lists_what_is_missing_then_submits(chain):
     missing = domain.submit(chain["manager"], assessment)
     assert [(a.code, why) for a, why in missing] == [
         (agreements[0].code, "nog geen score of n.v.t."),
-        (bilateral.code, "nog geen oordeel over de partner")]
+        (bilateral.code, "nog geen oordeel over de partner"),
+    ]
     assert Assessment.get_by_id(assessment.id).state == "concept"
     _save(chain, journey.complete_form(agreements), user=chain["manager"])
     assessment = Assessment.get_by_id(assessment.id)
@@ -167,10 +186,18 @@ def test_reopen_needs_a_reason_and_the_right_person(chain):
     assert assessment.reopen_reason == "Partnerscore VT–JGZ klopt niet"
     assert domain.can_edit(chain["invuller"], assessment)
     assert domain.submit(chain["manager"], assessment) == []
-    states = [(c.old_value, c.new_value) for c in AssessmentChange.select()
-              .where(AssessmentChange.field == "state").order_by(AssessmentChange.id)]
-    assert states == [("niet_gestart", "concept"), ("concept", "ingediend"),
-                      ("ingediend", "heropend"), ("heropend", "ingediend")]
+    states = [
+        (c.old_value, c.new_value)
+        for c in AssessmentChange.select()
+        .where(AssessmentChange.field == "state")
+        .order_by(AssessmentChange.id)
+    ]
+    assert states == [
+        ("niet_gestart", "concept"),
+        ("concept", "ingediend"),
+        ("ingediend", "heropend"),
+        ("heropend", "ingediend"),
+    ]
 
 
 def test_copy_forward_marks_answers_until_touched(database):
@@ -180,17 +207,24 @@ def test_copy_forward_marks_answers_until_touched(database):
     from models import Cycle
 
     cycle_domain.close_cycle(earlier["admin"], Cycle.get_by_id(earlier["cycle"].id))
-    later = cycle_domain.create_cycle(earlier["admin"], "2026-Q4", earlier["fw"],
-                                      TODAY - dt.timedelta(days=1), TODAY + dt.timedelta(days=5),
-                                      TODAY + dt.timedelta(days=9))
+    later = cycle_domain.create_cycle(
+        earlier["admin"],
+        "2026-Q4",
+        earlier["fw"],
+        TODAY - dt.timedelta(days=1),
+        TODAY + dt.timedelta(days=5),
+        TODAY + dt.timedelta(days=9),
+    )
     cycle_domain.open_cycle(earlier["admin"], later, journey.LINK)
-    assessment = Assessment.get(Assessment.organisation == earlier["jgz"],
-                                Assessment.cycle == later)
+    assessment = Assessment.get(
+        Assessment.organisation == earlier["jgz"], Assessment.cycle == later
+    )
     agreements = domain.applicable_agreements(assessment)
     assert domain.previous_assessment(assessment).cycle.period == "2026-Q3"
     assert domain.copy_previous(earlier["manager"], assessment) == len(agreements)
     assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == len(
-        agreements)
+        agreements
+    )
     assessment = Assessment.get_by_id(assessment.id)
     missing = domain.submit(earlier["manager"], assessment)
     assert len(missing) == len(agreements)

@@ -25,13 +25,25 @@ def chain(database):
         "team_manager": factories.user(("manager", team)),
         "coordinator": factories.user(("regiocoordinator", region)),
     }
-    return {"fw": fw, "region": region, "jgz": jgz, "team": team, "gone": gone, "admin": admin,
-            **people}
+    return {
+        "fw": fw,
+        "region": region,
+        "jgz": jgz,
+        "team": team,
+        "gone": gone,
+        "admin": admin,
+        **people,
+    }
 
 
 def _cycle(chain, **kwargs):
-    values = {"period": "2027-Q1", "framework": chain["fw"], "opens_on": dt.date(2027, 2, 1),
-              "due_on": dt.date(2027, 3, 15), "closes_on": dt.date(2027, 4, 15)}
+    values = {
+        "period": "2027-Q1",
+        "framework": chain["fw"],
+        "opens_on": dt.date(2027, 2, 1),
+        "due_on": dt.date(2027, 3, 15),
+        "closes_on": dt.date(2027, 4, 15),
+    }
     values.update(kwargs)
     return cycles.create_cycle(chain["admin"], **values)
 
@@ -84,8 +96,9 @@ def test_close_freezes_every_assessment(chain):
     cycles.close_cycle(chain["admin"], cycle)
     assessment = Assessment.get(Assessment.organisation == chain["jgz"])
     assert not assessments.can_edit(chain["manager"], assessment)
-    parsed = assessments.parse_form({}, assessments.applicable_agreements(assessment),
-                                    dt.date(2027, 4, 16))
+    parsed = assessments.parse_form(
+        {}, assessments.applicable_agreements(assessment), dt.date(2027, 4, 16)
+    )
     with pytest.raises(assessments.StateError):
         assessments.save_answers(chain["manager"], assessment, assessment.version, parsed)
     with pytest.raises(cycles.CycleError):
@@ -122,11 +135,17 @@ def test_remind_now_once_a_day(chain):
 
 
 def test_monitor_rows_show_progress_and_lateness(chain):
-    cycle = _cycle(chain, opens_on=dt.date(2020, 1, 1), due_on=dt.date(2020, 2, 1),
-                   closes_on=dt.date(2030, 1, 1), period="2020-Q1")
+    cycle = _cycle(
+        chain,
+        opens_on=dt.date(2020, 1, 1),
+        due_on=dt.date(2020, 2, 1),
+        closes_on=dt.date(2030, 1, 1),
+        period="2020-Q1",
+    )
     cycles.open_cycle(chain["admin"], cycle, LINK)
     rows = {r["organisation"].name: r for r in cycles.monitor_rows(cycle)}
     assert rows["JGZ Test"]["timing"] == "te laat"
-    assert rows["JGZ Test"]["total"] == len(assessments.applicable_agreements(
-        Assessment.get(Assessment.organisation == chain["jgz"])))
+    assert rows["JGZ Test"]["total"] == len(
+        assessments.applicable_agreements(Assessment.get(Assessment.organisation == chain["jgz"]))
+    )
     assert rows["Wijkteam Test"]["answered"] == 0

@@ -43,12 +43,16 @@ def test_bad_input_keeps_what_was_typed(client, chain):
     login(client, chain["invuller"])
     first, second = chain["agreements"][:2]
     long_text = "Lange toelichting " * 10_000
-    response = client.post(_url(chain), data={
-        "version": "0", "action": "save",
-        f"a{first.id}-score": "nvt",
-        f"a{second.id}-explanation": long_text,
-        f"a{second.id}-evaluated": "2026-13-45",
-    })
+    response = client.post(
+        _url(chain),
+        data={
+            "version": "0",
+            "action": "save",
+            f"a{first.id}-score": "nvt",
+            f"a{second.id}-explanation": long_text,
+            f"a{second.id}-evaluated": "2026-13-45",
+        },
+    )
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
     assert "Er is niets opgeslagen" in page
@@ -78,11 +82,25 @@ def test_two_people_never_silently_overwrite(app, chain):
     invuller = login(app.test_client(), chain["invuller"])
     manager.get(_url(chain))
     invuller.get(_url(chain))
-    assert manager.post(_url(chain), data={"version": "0", f"a{first.id}-score": "1",
-                                           f"a{first.id}-explanation": "Van de manager"}
-                        ).status_code == 302
-    response = invuller.post(_url(chain), data={"version": "0", f"a{first.id}-score": "4",
-                                                f"a{first.id}-explanation": "Van de invuller"})
+    assert (
+        manager.post(
+            _url(chain),
+            data={
+                "version": "0",
+                f"a{first.id}-score": "1",
+                f"a{first.id}-explanation": "Van de manager",
+            },
+        ).status_code
+        == 302
+    )
+    response = invuller.post(
+        _url(chain),
+        data={
+            "version": "0",
+            f"a{first.id}-score": "4",
+            f"a{first.id}-explanation": "Van de invuller",
+        },
+    )
     assert response.status_code == 409
     page = html.unescape(response.get_data(as_text=True))
     assert "iemand anders heeft intussen opgeslagen" in page
@@ -91,17 +109,26 @@ def test_two_people_never_silently_overwrite(app, chain):
     assert 'name="version" id="version" value="1"' in page
     assert Answer.get().explanation == "Van de manager"
     # Saving again from the conflict page is a conscious overwrite.
-    assert invuller.post(_url(chain), data={"version": "1", f"a{first.id}-score": "4",
-                                            f"a{first.id}-explanation": "Van de invuller"}
-                         ).status_code == 302
+    assert (
+        invuller.post(
+            _url(chain),
+            data={
+                "version": "1",
+                f"a{first.id}-score": "4",
+                f"a{first.id}-explanation": "Van de invuller",
+            },
+        ).status_code
+        == 302
+    )
     assert Answer.get().explanation == "Van de invuller"
 
 
 def test_submit_shows_missing_items_with_links(client, chain):
     login(client, chain["manager"])
     first = chain["agreements"][0]
-    response = client.post(_url(chain), data={"version": "0", "action": "submit",
-                                              f"a{first.id}-score": "3"})
+    response = client.post(
+        _url(chain), data={"version": "0", "action": "submit", f"a{first.id}-score": "3"}
+    )
     page = response.get_data(as_text=True)
     assert "Nog niet compleet" in page
     second = chain["agreements"][1]
@@ -131,18 +158,21 @@ def test_invuller_may_not_submit_by_default(client, chain):
 def test_autosave_answers_json(client, chain):
     login(client, chain["invuller"])
     first = chain["agreements"][0]
-    response = client.post(_url(chain, "/automatisch-opslaan"),
-                           data={"version": "0", f"a{first.id}-score": "2"})
+    response = client.post(
+        _url(chain, "/automatisch-opslaan"), data={"version": "0", f"a{first.id}-score": "2"}
+    )
     assert response.status_code == 200
     assert response.json["ok"] is True
     assert response.json["version"] == 1
     assert response.json["answered"] == 1
-    stale = client.post(_url(chain, "/automatisch-opslaan"),
-                        data={"version": "0", f"a{first.id}-score": "3"})
+    stale = client.post(
+        _url(chain, "/automatisch-opslaan"), data={"version": "0", f"a{first.id}-score": "3"}
+    )
     assert stale.status_code == 409
     assert stale.json["conflict"] is True
-    bad = client.post(_url(chain, "/automatisch-opslaan"),
-                      data={"version": "1", f"a{first.id}-score": "9"})
+    bad = client.post(
+        _url(chain, "/automatisch-opslaan"), data={"version": "1", f"a{first.id}-score": "9"}
+    )
     assert bad.status_code == 400
     assert f"a{first.id}-score" in bad.json["errors"]
     assert Answer.get().score == 2
@@ -195,8 +225,10 @@ def test_monitor_export_and_reminder(client, chain):
 def test_monitor_is_limited_to_own_regions(app, chain):
     other_region = factories.region()
     client = login(app.test_client(), chain["coordinator"])
-    assert client.get(f"/rondes/{chain['cycle'].id}/voortgang?regio={other_region.code}"
-                      ).status_code == 404
+    assert (
+        client.get(f"/rondes/{chain['cycle'].id}/voortgang?regio={other_region.code}").status_code
+        == 404
+    )
     manager = login(app.test_client(), chain["manager"])
     assert manager.get(f"/rondes/{chain['cycle'].id}/voortgang").status_code == 403
 

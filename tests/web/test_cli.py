@@ -86,3 +86,26 @@ def test_mail_deliver_sends_the_outbox(app, runner, smtp):
     assert result.exit_code == 0, result.output
     assert "Verzonden: 1" in result.output
     assert [m["To"] for m in smtp.messages] == ["iemand@example.nl"]
+
+
+def test_cycles_remind_queues_on_reminder_days(app, runner):
+    import datetime as dt
+
+    from models import OutboxMessage
+    from tests import journey
+
+    chain = journey.build(today=dt.date(2026, 11, 23))
+    before = OutboxMessage.select().count()
+    due = chain["cycle"].due_on
+    result = runner.invoke(args=["cycles", "remind", "--date", (due - dt.timedelta(7)).isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "Herinneringen klaargezet: 3" in result.output
+    import re
+
+    from models import Assessment
+
+    new = OutboxMessage.select().order_by(OutboxMessage.id).offset(before)
+    links = {re.search(r"http\S+", m.body_text).group(0) for m in new}
+    expected = {f"http://127.0.0.1:5000/zelfevaluaties/{a.id}" for a in Assessment.select()}
+    assert links == expected
+    assert OutboxMessage.select().count() == before + 3
