@@ -13,6 +13,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -177,7 +178,7 @@ def autosave(assessment_id: int):
         version=assessment.version,
         answered=answered,
         total=total,
-        message=_("Automatisch opgeslagen om %(time)s.", time=utcnow().strftime("%H:%M")),
+        message=_("Automatisch opgeslagen om %(time)s.", time=format_datetime(utcnow(), "HH:mm")),
     )
 
 
