@@ -53,6 +53,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # A long questionnaire must not lose its token after an hour.
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "INVULLER_MAY_SUBMIT": env("INVULLER_MAY_SUBMIT", "false").lower() == "true",
     }
     settings.update(overrides)
     return settings
