@@ -13,7 +13,12 @@ from models.cycles import (
 from models.db import db, init_database, is_postgres, make_database
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
 from models.geo import Gemeente, Organisation, OrganisationGemeente, Region
-from models.indicators import IndicatorDefinition, IndicatorResult, RegionalNorm
+from models.indicators import (
+    IndicatorDefinition,
+    IndicatorResult,
+    IndicatorStamp,
+    RegionalNorm,
+)
 from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun
 
 ALL_MODELS = [
@@ -39,6 +44,7 @@ ALL_MODELS = [
     IndicatorDefinition,
     RegionalNorm,
     IndicatorResult,
+    IndicatorStamp,
     ReportRun,
     ReportFile,
     OutboxMessage,

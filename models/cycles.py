@@ -98,7 +98,7 @@ class ImprovementAction(BaseModel):
     answer = ForeignKeyField(Answer, backref="actions", on_delete="CASCADE")
     description = TextField()
     owner = CharField(max_length=200, default="")
-    due_on = DateField(null=True)
+    due_on = DateField(null=True, index=True)
     status = CharField(max_length=16, default="open")
     completed_on = DateField(null=True)
     created_at = DateTimeField(default=utcnow)

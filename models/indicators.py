@@ -84,3 +84,12 @@ class IndicatorResult(BaseModel):
             (("indicator", "cycle", "scope_type", "scope_id"), True),
             (("cycle", "scope_type", "scope_id"), False),
         )
+
+
+class IndicatorStamp(BaseModel):
+    """A fingerprint of everything a cycle's indicator results were computed
+    from; a nightly run skips cycles whose fingerprint has not changed."""
+
+    cycle = ForeignKeyField(Cycle, backref="stamps", on_delete="CASCADE", unique=True)
+    stamp = CharField(max_length=64)
+    computed_at = DateTimeField(default=utcnow)
