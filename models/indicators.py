@@ -4,7 +4,7 @@ from peewee import (
     BooleanField,
     CharField,
     DateTimeField,
-    FloatField,
+    DoubleField,
     ForeignKeyField,
     IntegerField,
     TextField,
@@ -31,9 +31,9 @@ class IndicatorDefinition(BaseModel):
     filter_frequencies = JSONField(default=list)
     unit = CharField(max_length=16, default="%")
     direction = CharField(max_length=16, default="hoger_beter")
-    norm = FloatField()
-    green_threshold = FloatField()
-    orange_threshold = FloatField()
+    norm = DoubleField()
+    green_threshold = DoubleField()
+    orange_threshold = DoubleField()
     active = BooleanField(default=True)
     position = IntegerField(default=0)
     # Bumped on every edit, so the batch knows which results are stale.
@@ -50,9 +50,9 @@ class RegionalNorm(BaseModel):
 
     indicator = ForeignKeyField(IndicatorDefinition, backref="regional_norms", on_delete="CASCADE")
     region = ForeignKeyField(Region, backref="norms", on_delete="CASCADE")
-    norm = FloatField()
-    green_threshold = FloatField()
-    orange_threshold = FloatField()
+    norm = DoubleField()
+    green_threshold = DoubleField()
+    orange_threshold = DoubleField()
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
@@ -67,14 +67,14 @@ class IndicatorResult(BaseModel):
     cycle = ForeignKeyField(Cycle, backref="results", on_delete="CASCADE")
     scope_type = CharField(max_length=12)
     scope_id = IntegerField()
-    value = FloatField(null=True)
-    numerator = FloatField(null=True)
-    denominator = FloatField(null=True)
-    secondary_value = FloatField(null=True)  # e.g. share resolved, beside the count
+    value = DoubleField(null=True)
+    numerator = DoubleField(null=True)
+    denominator = DoubleField(null=True)
+    secondary_value = DoubleField(null=True)  # e.g. share resolved, beside the count
     n_organisations = IntegerField(default=0)
     signal = CharField(max_length=8, default="geen")
-    previous_value = FloatField(null=True)
-    change = FloatField(null=True)
+    previous_value = DoubleField(null=True)
+    change = DoubleField(null=True)
     trend_break = BooleanField(default=False)
     input_hash = CharField(max_length=64, default="")
     computed_at = DateTimeField(default=utcnow)
