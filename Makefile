@@ -33,7 +33,10 @@ setup: install
 	SESSION_COOKIE_SECURE=false $(FLASK) setup
 
 # The local demo is served over plain HTTP, so its cookie cannot be Secure.
+# The scheduler (nightly batch, outbox) runs as its own process beside the site.
 run: setup
+	$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install

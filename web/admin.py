@@ -30,6 +30,7 @@ from models import (
     Organisation,
     OrganisationGemeente,
     Region,
+    ReportRun,
     RoleAssignment,
     User,
     db,
@@ -568,6 +569,22 @@ def bulk_import():
     return render_template(
         "admin/import.html", kind=kind, plan=result, token=token, filename=upload.filename
     )
+
+
+# --- batch run log -----------------------------------------------------------
+
+
+@bp.route("/batch")
+@access("admin")
+def runs():
+    query = ReportRun.select().order_by(ReportRun.started_at.desc(), ReportRun.id.desc())
+    job = request.args.get("taak", "")
+    if job:
+        query = query.where(ReportRun.job == job)
+    jobs = [
+        j for (j,) in ReportRun.select(ReportRun.job).distinct().order_by(ReportRun.job).tuples()
+    ]
+    return render_template("admin/runs.html", page=paginate(query), jobs=jobs, job=job)
 
 
 # --- audit log ---------------------------------------------------------------

@@ -20,6 +20,7 @@ indicators_cli = AppGroup("indicators", help="Succesindicatoren laden.")
 reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemeenten).")
 mail_cli = AppGroup("mail", help="E-mail uit de outbox.")
 cycles_cli = AppGroup("cycles", help="Rondes: herinneringen.")
+batch_cli = AppGroup("batch", help="De nachtelijke batch.")
 
 
 def with_db(func):
@@ -153,16 +154,66 @@ def cycles_remind(day: str | None) -> None:
     from flask import current_app
 
     from domain.cycles import send_reminders
+    from web.links import assessment_link
 
     when = dt.date.fromisoformat(day) if day else dt.date.today()
-    base = current_app.config["BASE_URL"].rstrip("/")
-    urls = current_app.url_map.bind("localhost")  # builds paths without a request
-
-    def link(assessment_id: int) -> str:
-        return base + urls.build("assessments.form", {"assessment_id": assessment_id})
-
-    count = send_reminders(when, link)
+    count = send_reminders(when, assessment_link(current_app))
     click.echo(f"Herinneringen klaargezet: {count} (verstuur ze met 'mail deliver').")
+
+
+@batch_cli.command("run")
+@click.option("--date", "day", help="De nacht van (JJJJ-MM-DD); standaard vandaag.")
+@click.option("--cycle", "period", help="Alleen de resultaten van deze ronde herberekenen.")
+@click.option("--force", is_flag=True, help="Opnieuw, ook als het al gedaan is.")
+@with_db
+def batch_run(day: str | None, period: str | None, force: bool) -> None:
+    """Draai de nachtelijke batch nu (of herbereken één ronde)."""
+    from flask import current_app
+
+    from domain.mail import MailSettings
+    from jobs.nightly import run_nightly, run_recompute
+    from jobs.runs import RunSkipped
+    from web.links import assessment_link
+
+    def say(message: str) -> None:
+        click.echo(f"  … {message}")
+
+    try:
+        if period:
+            summary = run_recompute(period, force=force, progress=say)
+        else:
+            when = dt.date.fromisoformat(day) if day else dt.date.today()
+            summary = run_nightly(
+                when,
+                mail=MailSettings.from_config(current_app.config),
+                link_for=assessment_link(current_app),
+                force=force,
+                progress=say,
+            )
+    except RunSkipped as skipped:
+        click.echo(f"Overgeslagen: {skipped}")
+        return
+    except ValueError as exc:
+        _fail(f"Mislukt: {exc}")
+    click.echo("Klaar: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@click.command("scheduler")
+def scheduler() -> None:
+    """Start de planner (een eigen proces naast de webserver)."""
+    from flask import current_app
+
+    from jobs.schedule import build_scheduler
+    from web.links import assessment_link
+
+    planner = build_scheduler(current_app.config, assessment_link(current_app))
+    for job in planner.get_jobs():
+        click.echo(f"Taak {job.id}: {job.trigger}")
+    click.echo("Planner gestart (Ctrl+C om te stoppen).")
+    try:
+        planner.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Planner gestopt.")
 
 
 @click.command("demo")
@@ -251,6 +302,8 @@ def init_app(app: Flask) -> None:
         reference_cli,
         mail_cli,
         cycles_cli,
+        batch_cli,
+        scheduler,
         demo,
         setup,
     ):

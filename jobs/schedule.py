@@ -1,0 +1,54 @@
+"""When the jobs run: the one place that says so. The scheduler is its own
+process (`flask --app wsgi scheduler`), never part of the web server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from domain.mail import MailSettings
+from jobs.nightly import deliver_mail, run_nightly
+from jobs.runs import RunSkipped
+from models import db
+
+logger = logging.getLogger(__name__)
+
+
+def build_scheduler(config, link_for) -> BlockingScheduler:
+    """The scheduler with every job: cron times from configuration, Amsterdam time."""
+    zone = ZoneInfo(config["TIMEZONE"])
+    mail = MailSettings.from_config(config)
+    scheduler = BlockingScheduler(timezone=zone)
+
+    def nightly() -> None:
+        with db.connection_context():
+            try:
+                run_nightly(dt.datetime.now(zone).date(), mail=mail, link_for=link_for)
+            except RunSkipped as skipped:
+                logger.info("nightly skipped: %s", skipped)
+
+    def outbox() -> None:
+        with db.connection_context():
+            deliver_mail(mail)
+
+    defaults = {"replace_existing": True, "coalesce": True, "max_instances": 1}
+    scheduler.add_job(
+        nightly,
+        CronTrigger.from_crontab(config["SCHEDULE_NIGHTLY"], timezone=zone),
+        id="nightly",
+        misfire_grace_time=6 * 3600,
+        **defaults,
+    )
+    scheduler.add_job(
+        outbox,
+        IntervalTrigger(minutes=int(config.get("OUTBOX_MINUTES", 2))),
+        id="outbox",
+        misfire_grace_time=600,
+        **defaults,
+    )
+    return scheduler
