@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run setup test lint format bench bench-demo translations clean
+.PHONY: install run setup test lint format bench bench-demo bench-batch translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,11 +50,19 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: bench-demo
+bench: bench-demo bench-batch
 
 # Builds the national demo data set in a scratch SQLite file: time and size.
 bench-demo: install
 	$(BIN)/python -m benchmarks.demo_build --scale national
+
+# The batch on national data: SQLite, then PostgreSQL (a scratch database on
+# BENCH_DATABASE_URL's server, default the local one).
+BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/am_bench
+bench-batch: install
+	$(BIN)/python -m benchmarks.batch
+	psql "$(dir $(BENCH_PG))postgres" -qc 'DROP DATABASE IF EXISTS am_bench' -c 'CREATE DATABASE am_bench'
+	$(BIN)/python -m benchmarks.batch --database-url $(BENCH_PG)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -38,6 +38,7 @@ from models import (
     RegionalNorm,
     Theme,
     db,
+    is_postgres,
     utcnow,
 )
 
@@ -160,12 +161,17 @@ def _answer_partials(indicators, cycles: list[Cycle]) -> dict:
         .join(Theme)
         .where(Assessment.state == "ingediend", Assessment.cycle.in_([c.id for c in cycles]))
         .group_by(Assessment.cycle, Assessment.organisation)
-        .dicts()
     )
     partials = {}
-    for row in query:
-        for ind_id, (num, den, sec) in plan:
-            partials[(ind_id, row["cycle_id"], row["org_id"])] = Partial(
+    index = {name: n + 2 for n, name in enumerate(c._alias for c in columns)}
+    steps = [
+        (ind_id, index[num], index[den], index[sec] if sec else None)
+        for ind_id, (num, den, sec) in plan
+    ]
+    for row in db.execute(query.tuples()).fetchall():
+        cycle_id, org_id = row[0], row[1]
+        for ind_id, num, den, sec in steps:
+            partials[(ind_id, cycle_id, org_id)] = Partial(
                 float(row[num] or 0), float(row[den] or 0), float(row[sec] or 0) if sec else 0.0
             )
     return partials
@@ -354,25 +360,27 @@ def compute(cycles: list[Cycle], all_cycles: list[Cycle] | None = None) -> dict:
     partials.update(_action_partials(by_kind["actions_on_time"], cycles, all_cycles))
     orgs, serves = _structure()
     region_only = {i.id: i.region_id for i in indicators if i.region_id}
-    totals: dict[tuple, list] = {}
-
-    def add(key, part: Partial):
-        entry = totals.get(key)
-        if entry is None:
-            entry = totals[key] = [Partial(), 0]
-        entry[0].add(part)
-        entry[1] += part.den > 0
-
+    totals: dict[tuple, list] = {}  # key → [num, den, sec, organisations counted]
     for (ind_id, cycle_id, org_id), part in partials.items():
         region_id = orgs.get(org_id)
-        if ind_id in region_only and region_only[ind_id] != region_id:
+        regional = ind_id in region_only
+        if regional and region_only[ind_id] != region_id:
             continue
-        add((ind_id, cycle_id, "organisatie", org_id), part)
-        add((ind_id, cycle_id, "regio", region_id), part)
-        for gemeente_id in serves.get(org_id, ()):
-            add((ind_id, cycle_id, "gemeente", gemeente_id), part)
-        if ind_id not in region_only:
-            add((ind_id, cycle_id, "land", 0), part)
+        keys = [(ind_id, cycle_id, "organisatie", org_id), (ind_id, cycle_id, "regio", region_id)]
+        keys += [(ind_id, cycle_id, "gemeente", g) for g in serves.get(org_id, ())]
+        if not regional:
+            keys.append((ind_id, cycle_id, "land", 0))
+        counted = 1 if part.den > 0 else 0
+        for key in keys:
+            entry = totals.get(key)
+            if entry is None:
+                totals[key] = [part.num, part.den, part.sec, counted]
+            else:
+                entry[0] += part.num
+                entry[1] += part.den
+                entry[2] += part.sec
+                entry[3] += counted
+    return {key: (Partial(num, den, sec), n) for key, (num, den, sec, n) in totals.items()}
     return totals
 
 
@@ -482,22 +490,24 @@ def recompute(
         return report
     indicators = {i.id: i for i in IndicatorDefinition.select()}
     order = {c.id: n for n, c in enumerate(all_cycles)}
+    # One set of aggregate queries for every changed cycle; stored per cycle.
+    everything = compute(changed, all_cycles)
+    per_cycle: dict[int, dict] = defaultdict(dict)
+    for key, entry in everything.items():
+        per_cycle[key[1]][key] = entry
     for cycle in changed:
-        totals = compute([cycle], all_cycles)
+        totals = per_cycle.get(cycle.id, {})
         position = order.get(cycle.id)
         previous = all_cycles[position - 1] if position else None
         joined = comparable(previous, cycle)
         previous_values = {}
         if joined:
-            previous_values = {
-                (r.indicator_id, r.scope_type, r.scope_id): r.value
-                for r in IndicatorResult.select(
-                    IndicatorResult.indicator,
-                    IndicatorResult.scope_type,
-                    IndicatorResult.scope_id,
-                    IndicatorResult.value,
-                ).where(IndicatorResult.cycle == previous.id)
-            }
+            cursor = db.execute_sql(
+                f"SELECT indicator_id, scope_type, scope_id, value FROM indicator_result WHERE "  # noqa: S608
+                f"cycle_id = {db.param}",
+                (previous.id,),
+            )
+            previous_values = {(i, t, sid): v for i, t, sid, v in cursor.fetchall()}
         with db.atomic():
             _store(cycle, totals, indicators, previous_values, joined, report)
             IndicatorStamp.insert(
@@ -545,18 +555,13 @@ def _store(cycle, totals, indicators, previous_values, joined, report: Recompute
             None if value is None or previous is None else round(value - previous, 6),
             not joined,
         )
-    existing = {
-        (r[1], r[2], r[3]): r
-        for r in IndicatorResult.select(
-            IndicatorResult.id,
-            IndicatorResult.indicator,
-            IndicatorResult.scope_type,
-            IndicatorResult.scope_id,
-            *[getattr(IndicatorResult, f) for f in FIELDS],
-        )
-        .where(IndicatorResult.cycle == cycle)
-        .tuples()
-    }
+    # Plain cursors here: these are the batch's largest row counts.
+    names = ("id", "indicator_id", "scope_type", "scope_id", *FIELDS)
+    cursor = db.execute_sql(
+        f"SELECT {', '.join(names)} FROM indicator_result WHERE cycle_id = {db.param}",  # noqa: S608
+        (cycle.id,),
+    )
+    existing = {(r[1], r[2], r[3]): (*r[:-1], bool(r[-1])) for r in cursor.fetchall()}
     stale = [row[0] for key, row in existing.items() if key not in wanted]
     if stale:
         IndicatorResult.delete().where(IndicatorResult.id.in_(stale)).execute()
@@ -565,25 +570,30 @@ def _store(cycle, totals, indicators, previous_values, joined, report: Recompute
     for key, values in wanted.items():
         row = existing.get(key)
         if row is None:
-            inserts.append((key[0], cycle.id, key[1], key[2], *values, now))
+            inserts.append((key[0], cycle.id, key[1], key[2], *values, now, ""))
         elif tuple(row[4:]) != values:
             updates.append((*values, now, row[0]))
         else:
             report.rows_unchanged += 1
     if inserts:
-        fields = [
-            IndicatorResult.indicator,
-            IndicatorResult.cycle,
-            IndicatorResult.scope_type,
-            IndicatorResult.scope_id,
-            *[getattr(IndicatorResult, f) for f in FIELDS],
-            IndicatorResult.computed_at,
-        ]
-        for start in range(0, len(inserts), 2000):
-            IndicatorResult.insert_many(inserts[start : start + 2000], fields=fields).execute()
+        names = (
+            "indicator_id",
+            "cycle_id",
+            "scope_type",
+            "scope_id",
+            *FIELDS,
+            "computed_at",
+            "input_hash",
+        )
+        sql = f"INSERT INTO indicator_result ({', '.join(names)}) VALUES "  # noqa: S608
+        if is_postgres():
+            from psycopg2.extras import execute_values
+
+            execute_values(db.cursor(), sql + "%s", inserts, page_size=5000)
+        else:
+            db.cursor().executemany(sql + f"({', '.join('?' for _ in names)})", inserts)
     if updates:
-        assignments = ", ".join(f'"{f}" = {db.param}' for f in (*FIELDS, "computed_at"))
-        sql = f'UPDATE "indicator_result" SET {assignments} WHERE "id" = {db.param}'  # noqa: S608
-        cursor = db.cursor()
-        cursor.executemany(sql, updates)
+        assignments = ", ".join(f"{f} = {db.param}" for f in (*FIELDS, "computed_at"))
+        sql = f"UPDATE indicator_result SET {assignments} WHERE id = {db.param}"  # noqa: S608
+        db.cursor().executemany(sql, updates)
     report.rows_written += len(inserts) + len(updates)
