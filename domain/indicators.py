@@ -274,3 +274,55 @@ def import_indicators(document: dict) -> dict[str, int]:
                 changed += 1
     logger.info("indicators: %d added, %d changed", added, changed)
     return {"added": added, "changed": changed}
+
+
+def update_definition(actor, definition: IndicatorDefinition, item: dict) -> list:
+    """Change one indicator definition after validating it like the data file;
+    returns the problems (nothing is stored then). A change bumps the revision,
+    so the next batch run recomputes its results."""
+    from domain.audit import record
+
+    themes = {code for (code,) in Theme.select(Theme.code).distinct().tuples()}
+    regions = {code for (code,) in Region.select(Region.code).tuples()}
+    item = {**item, "code": definition.code}
+    if definition.region_id:
+        item["region"] = definition.region.code
+    try:
+        document = validate(
+            {"indicators": [item]}, "formulier", known_themes=themes or None, known_regions=regions
+        )
+    except IndicatorError as exc:
+        return exc.problems
+    new = document["indicators"][0]
+    fields = (
+        "name",
+        "description",
+        "computation",
+        "params",
+        "filter_themes",
+        "filter_levels",
+        "filter_frequencies",
+        "unit",
+        "direction",
+        "norm",
+        "green_threshold",
+        "orange_threshold",
+    )
+    changes = {
+        f: [getattr(definition, f), new[f]] for f in fields if getattr(definition, f) != new[f]
+    }
+    if changes:
+        for f in changes:
+            setattr(definition, f, new[f])
+        definition.revision += 1
+        definition.updated_at = utcnow()
+        definition.save()
+        record(
+            "indicator_changed",
+            user=actor,
+            object_type="indicator",
+            object_id=definition.id,
+            code=definition.code,
+            changes={k: [str(a), str(b)] for k, (a, b) in changes.items()},
+        )
+    return []

@@ -92,14 +92,14 @@ ESCALATION_STEPS = {
 }
 
 COMPUTATIONS = {
-    "mean_compliance": "Gemiddelde naleving (% van de maximale score)",
-    "share_at_least": "Aandeel antwoorden met ten minste een score",
-    "share_in_writing": "Aandeel schriftelijk vastgelegd",
-    "share_evaluated_within": "Aandeel geëvalueerd binnen N maanden",
-    "response_rate_on_time": "Respons vóór de uiterste datum",
-    "partner_gap": "Verschil eigen oordeel en oordeel partner",
-    "escalations": "Escalaties en aandeel opgelost",
-    "actions_on_time": "Verbeteracties op tijd gereed",
+    "mean_compliance": N_("Gemiddelde naleving (als percentage van de maximale score)"),
+    "share_at_least": N_("Aandeel antwoorden met ten minste een score"),
+    "share_in_writing": N_("Aandeel schriftelijk vastgelegd"),
+    "share_evaluated_within": N_("Aandeel geëvalueerd binnen N maanden"),
+    "response_rate_on_time": N_("Respons vóór de uiterste datum"),
+    "partner_gap": N_("Verschil eigen oordeel en oordeel partner"),
+    "escalations": N_("Escalaties en aandeel opgelost"),
+    "actions_on_time": N_("Verbeteracties op tijd gereed"),
 }
 
 DIRECTIONS = {"hoger_beter": N_("Hoger is beter"), "lager_beter": N_("Lager is beter")}

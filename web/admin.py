@@ -24,18 +24,29 @@ from peewee import JOIN, IntegrityError, fn
 
 from domain import accounts, imports
 from domain.audit import record
+from domain.indicators import UNITS, update_definition
 from models import (
     AuditEvent,
     Gemeente,
+    IndicatorDefinition,
     Organisation,
     OrganisationGemeente,
     Region,
     ReportRun,
     RoleAssignment,
+    Theme,
     User,
     db,
 )
-from models.choices import ORGANISATION_KINDS, ROLE_SCOPE, ROLES
+from models.choices import (
+    COMPUTATIONS,
+    DIRECTIONS,
+    FREQUENCIES,
+    LEVELS,
+    ORGANISATION_KINDS,
+    ROLE_SCOPE,
+    ROLES,
+)
 from web.access import access, scoped_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
@@ -569,6 +580,110 @@ def bulk_import():
     return render_template(
         "admin/import.html", kind=kind, plan=result, token=token, filename=upload.filename
     )
+
+
+# --- succesindicatoren ---------------------------------------------------------
+
+
+@bp.route("/indicatoren")
+@access("admin")
+def indicators():
+    rows = (
+        IndicatorDefinition.select(IndicatorDefinition, Region)
+        .join(Region, JOIN.LEFT_OUTER)
+        .order_by(IndicatorDefinition.region.is_null(False), IndicatorDefinition.position)
+    )
+    return render_template("admin/indicators.html", indicators=rows, COMPUTATIONS=COMPUTATIONS)
+
+
+def _number(raw: str):
+    raw = raw.strip().replace(",", ".")
+    try:
+        return float(raw) if "." in raw else int(raw)
+    except ValueError:
+        return raw  # the validation names it
+
+
+@bp.route("/indicatoren/<int:indicator_id>", methods=["GET", "POST"])
+@access("admin")
+def indicator_edit(indicator_id: int):
+    definition = scoped_or_404(IndicatorDefinition.select(), indicator_id)
+    themes = [code for (code,) in Theme.select(Theme.code).distinct().order_by(Theme.code).tuples()]
+    form = {
+        "name": definition.name,
+        "description": definition.description,
+        "computation": definition.computation,
+        "unit": definition.unit,
+        "direction": definition.direction,
+        "norm": definition.norm,
+        "green": definition.green_threshold,
+        "orange": definition.orange_threshold,
+        "min_score": (definition.params or {}).get("min_score", ""),
+        "months": (definition.params or {}).get("months", ""),
+        "themes": definition.filter_themes or [],
+        "levels": definition.filter_levels or [],
+        "frequencies": definition.filter_frequencies or [],
+    }
+    problems = []
+    if request.method == "POST":
+        form = {
+            k: request.form.get(k, "").strip()
+            for k in (
+                "name",
+                "description",
+                "computation",
+                "unit",
+                "direction",
+                "norm",
+                "green",
+                "orange",
+                "min_score",
+                "months",
+            )
+        }
+        for key in ("themes", "levels", "frequencies"):
+            form[key] = request.form.getlist(key)
+        params = {}
+        if form["computation"] == "share_at_least":
+            params["min_score"] = _number(form["min_score"])
+        if form["computation"] == "share_evaluated_within":
+            params["months"] = _number(form["months"])
+        item = {
+            "name": form["name"],
+            "description": form["description"],
+            "computation": form["computation"],
+            "params": params,
+            "unit": form["unit"],
+            "direction": form["direction"],
+            "norm": _number(form["norm"]),
+            "green": _number(form["green"]),
+            "orange": _number(form["orange"]),
+            "filter": {k: form[k] for k in ("themes", "levels", "frequencies") if form[k]},
+        }
+        problems = update_definition(_actor(), definition, item)
+        if not problems:
+            flash(
+                _(
+                    "Indicator %(code)s is opgeslagen. De resultaten worden bij de volgende "
+                    "batchrun opnieuw berekend.",
+                    code=definition.code,
+                ),
+                "info",
+            )
+            return redirect(url_for("admin.indicators"))
+        flash(_("Er is niets opgeslagen: verbeter de velden hieronder."), "error")
+    return render_template(
+        "admin/indicator_edit.html",
+        definition=definition,
+        form=form,
+        problems=problems,
+        themes=themes,
+        COMPUTATIONS=COMPUTATIONS,
+        DIRECTIONS=DIRECTIONS,
+        LEVELS=LEVELS,
+        FREQUENCIES=FREQUENCIES,
+        UNITS=UNITS,
+    ), 400 if problems else 200
 
 
 # --- batch run log -----------------------------------------------------------

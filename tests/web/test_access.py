@@ -3,7 +3,15 @@ tried against another organisation's records."""
 
 import pytest
 
-from models import AuditEvent, Gemeente, Organisation, Region, RoleAssignment, User
+from models import (
+    AuditEvent,
+    Gemeente,
+    IndicatorDefinition,
+    Organisation,
+    Region,
+    RoleAssignment,
+    User,
+)
 from tests import factories
 from web.access import RULES
 
@@ -51,6 +59,14 @@ def world(app):
         "token": "onbekend-token",
         "assessment_id": theirs.id,
         "cycle_id": cycle.id,
+        "indicator_id": IndicatorDefinition.create(
+            code="X",
+            name="X",
+            computation="mean_compliance",
+            norm=75,
+            green_threshold=75,
+            orange_threshold=60,
+        ).id,
     }
     return {"users": users, "args": args, "other": other}
 

@@ -1,0 +1,51 @@
+"""Editing a succesindicator: validated, and its results recomputed afterwards."""
+
+from domain import computation
+from models import AuditEvent, IndicatorDefinition
+from tests import factories, journey
+
+
+def _form(definition, **changes):
+    form = {
+        "name": definition.name,
+        "description": definition.description,
+        "computation": definition.computation,
+        "unit": definition.unit,
+        "direction": definition.direction,
+        "norm": "75",
+        "green": "75",
+        "orange": "60",
+        "min_score": "3",
+        "months": "12",
+    }
+    form.update(changes)
+    return form
+
+
+def test_edit_is_validated_and_triggers_recomputation(client):
+    from domain import indicators
+    from domain.reference import load_reference_data
+
+    load_reference_data()
+    chain = journey.build()
+
+    indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
+    assert computation.recompute().cycles_recomputed == 1
+    client.post("/inloggen", data={"email": chain["admin"].email, "password": factories.PASSWORD})
+    definition = IndicatorDefinition.get(IndicatorDefinition.code == "NAL-GEM")
+    bad = client.post(
+        f"/beheer/indicatoren/{definition.id}", data=_form(definition, green="50", orange="70")
+    )
+    assert bad.status_code == 400
+    assert "oranje niet boven groen" in bad.get_data(as_text=True)
+    assert IndicatorDefinition.get_by_id(definition.id).revision == 1
+    assert computation.recompute().cycles_recomputed == 0
+    ok = client.post(
+        f"/beheer/indicatoren/{definition.id}",
+        data=_form(definition, norm="80,5", green="80", orange="65"),
+    )
+    assert ok.status_code == 302
+    saved = IndicatorDefinition.get_by_id(definition.id)
+    assert (saved.norm, saved.green_threshold, saved.revision) == (80.5, 80, 2)
+    assert AuditEvent.get(AuditEvent.action == "indicator_changed").details["code"] == "NAL-GEM"
+    assert computation.recompute().cycles_recomputed == 1
