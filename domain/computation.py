@@ -570,21 +570,13 @@ def _store(cycle, totals, indicators, previous_values, joined, report: Recompute
     for key, values in wanted.items():
         row = existing.get(key)
         if row is None:
-            inserts.append((key[0], cycle.id, key[1], key[2], *values, now, ""))
+            inserts.append((key[0], cycle.id, key[1], key[2], *values, now))
         elif tuple(row[4:]) != values:
             updates.append((*values, now, row[0]))
         else:
             report.rows_unchanged += 1
     if inserts:
-        names = (
-            "indicator_id",
-            "cycle_id",
-            "scope_type",
-            "scope_id",
-            *FIELDS,
-            "computed_at",
-            "input_hash",
-        )
+        names = ("indicator_id", "cycle_id", "scope_type", "scope_id", *FIELDS, "computed_at")
         sql = f"INSERT INTO indicator_result ({', '.join(names)}) VALUES "  # noqa: S608
         if is_postgres():
             from psycopg2.extras import execute_values

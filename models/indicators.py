@@ -76,7 +76,6 @@ class IndicatorResult(BaseModel):
     previous_value = DoubleField(null=True)
     change = DoubleField(null=True)
     trend_break = BooleanField(default=False)
-    input_hash = CharField(max_length=64, default="")
     computed_at = DateTimeField(default=utcnow)
 
     class Meta:
