@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -577,15 +578,31 @@ def _store(cycle, totals, indicators, previous_values, joined, report: Recompute
             report.rows_unchanged += 1
     if inserts:
         names = ("indicator_id", "cycle_id", "scope_type", "scope_id", *FIELDS, "computed_at")
-        sql = f"INSERT INTO indicator_result ({', '.join(names)}) VALUES "  # noqa: S608
         if is_postgres():
-            from psycopg2.extras import execute_values
-
-            execute_values(db.cursor(), sql + "%s", inserts, page_size=5000)
+            _copy(names, inserts)
         else:
+            sql = f"INSERT INTO indicator_result ({', '.join(names)}) VALUES "  # noqa: S608
             db.cursor().executemany(sql + f"({', '.join('?' for _ in names)})", inserts)
     if updates:
         assignments = ", ".join(f"{f} = {db.param}" for f in (*FIELDS, "computed_at"))
         sql = f"UPDATE indicator_result SET {assignments} WHERE id = {db.param}"  # noqa: S608
         db.cursor().executemany(sql, updates)
     report.rows_written += len(inserts) + len(updates)
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return str(value)  # numbers, codes and timestamps: no tabs, newlines or backslashes
+
+
+def _copy(names: tuple, rows: list[tuple]) -> None:
+    """PostgreSQL's COPY: many times faster than INSERT for a full recompute."""
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_text(v) for v in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    db.cursor().copy_expert(f"COPY indicator_result ({', '.join(names)}) FROM STDIN", buffer)
