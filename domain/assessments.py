@@ -135,14 +135,7 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
     """The stored answers as form values (`a12-score` → '3')."""
     values: dict[str, str] = {}
     answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
-    actions = {}
-    for action in (
-        ImprovementAction.select()
-        .join(Answer)
-        .where(Answer.assessment == assessment)
-        .order_by(ImprovementAction.id)
-    ):
-        actions.setdefault(action.answer_id, action)
+    actions = _actions_by_answer(assessment)
     for agreement_id, a in answers.items():
         p = f"a{agreement_id}-"
         values[p + "score"] = (
@@ -411,8 +404,8 @@ def _change(assessment, actor, agreement_id, name, old, new, version, now) -> di
     }
 
 
-def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
-    existing = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+def _actions_by_answer(assessment: Assessment) -> dict[int, ImprovementAction]:
+    """The (first) improvement action of each answer: the one the form edits."""
     actions: dict[int, ImprovementAction] = {}
     for action in (
         ImprovementAction.select()
@@ -421,6 +414,12 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
         .order_by(ImprovementAction.id)
     ):
         actions.setdefault(action.answer_id, action)
+    return actions
+
+
+def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
+    existing = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+    actions = _actions_by_answer(assessment)
     changes = []
     for agreement_id, new in parsed.answers.items():
         old = existing.get(agreement_id)

@@ -34,6 +34,21 @@ INDICATOR_KEYS = {
     "green",
     "orange",
 }
+# The fields of a definition that the data file and the admin screen set.
+DEFINITION_FIELDS = (
+    "name",
+    "description",
+    "computation",
+    "params",
+    "filter_themes",
+    "filter_levels",
+    "filter_frequencies",
+    "unit",
+    "direction",
+    "norm",
+    "green_threshold",
+    "orange_threshold",
+)
 NORM_KEYS = {"indicator", "region", "norm", "green", "orange"}
 # The parameters each computation needs, with their allowed range.
 REQUIRED_PARAMS = {
@@ -220,21 +235,7 @@ def load_file(path: str | Path) -> dict:
 def import_indicators(document: dict) -> dict[str, int]:
     """Insert or update indicator definitions and regional norms; an unchanged
     definition is left alone, a changed one gets a new revision."""
-    fields = (
-        "name",
-        "description",
-        "computation",
-        "params",
-        "filter_themes",
-        "filter_levels",
-        "filter_frequencies",
-        "unit",
-        "direction",
-        "norm",
-        "green_threshold",
-        "orange_threshold",
-        "position",
-    )
+    fields = (*DEFINITION_FIELDS, "position")
     added = changed = 0
     with db.atomic():
         regions = {r.code: r for r in Region.select()}
@@ -294,20 +295,7 @@ def update_definition(actor, definition: IndicatorDefinition, item: dict) -> lis
     except IndicatorError as exc:
         return exc.problems
     new = document["indicators"][0]
-    fields = (
-        "name",
-        "description",
-        "computation",
-        "params",
-        "filter_themes",
-        "filter_levels",
-        "filter_frequencies",
-        "unit",
-        "direction",
-        "norm",
-        "green_threshold",
-        "orange_threshold",
-    )
+    fields = DEFINITION_FIELDS
     changes = {
         f: [getattr(definition, f), new[f]] for f in fields if getattr(definition, f) != new[f]
     }
