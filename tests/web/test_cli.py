@@ -109,3 +109,22 @@ def test_cycles_remind_queues_on_reminder_days(app, runner):
     expected = {f"http://127.0.0.1:5000/zelfevaluaties/{a.id}" for a in Assessment.select()}
     assert links == expected
     assert OutboxMessage.select().count() == before + 3
+
+
+def test_batch_fails_loudly_on_an_unknown_cycle(runner):
+    result = runner.invoke(args=["batch", "run", "--cycle", "2099-Q1"])
+    assert result.exit_code == 1
+    assert "ronde 2099-Q1 bestaat niet" in result.output
+
+
+def test_batch_run_twice_is_skipped_the_second_time(runner):
+    from models import ReportRun
+
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    first = runner.invoke(args=["batch", "run", "--date", "2026-11-24"])
+    assert first.exit_code == 0, first.output
+    assert "Klaar:" in first.output
+    second = runner.invoke(args=["batch", "run", "--date", "2026-11-24"])
+    assert second.exit_code == 0
+    assert "Overgeslagen" in second.output
+    assert ReportRun.get().summary["cycles_recomputed"] == 8
