@@ -308,10 +308,11 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
     return changes
 
 
-def scope_label(assignment: RoleAssignment) -> str:
-    """'Manager – JGZ Zuid-Limburg' and the like."""
+def scope_label(assignment: RoleAssignment, translate=str) -> str:
+    """'Manager – JGZ Zuid-Limburg' and the like; `translate` renders the role."""
     target = assignment.region or assignment.organisation or assignment.gemeente
-    return f"{ROLES[assignment.role]}" + (f" – {target.name}" if target else "")
+    label = translate(ROLES[assignment.role])
+    return f"{label} – {target.name}" if target else label
 
 
 def grant_role(

@@ -62,11 +62,6 @@ class Partial:
     den: float = 0.0
     sec: float = 0.0  # secondary: signed partner gap sum, or escalation count
 
-    def add(self, other: Partial) -> None:
-        self.num += other.num
-        self.den += other.den
-        self.sec += other.sec
-
 
 def _filter_key(ind: IndicatorDefinition) -> tuple:
     return (

@@ -54,15 +54,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_templates_helpers(app: Flask) -> None:
+    from domain.accounts import scope_label
     from domain.scope import is_admin
-    from models.choices import CHANGE_FIELDS, ROLES
+    from models.choices import CHANGE_FIELDS
 
     app.jinja_env.globals["CHANGE_FIELDS"] = CHANGE_FIELDS
 
     def role_label(assignment) -> str:
-        target = assignment.region or assignment.organisation or assignment.gemeente
-        label = _(ROLES[assignment.role])
-        return f"{label} – {target.name}" if target else label
+        return scope_label(assignment, _)
 
     @app.context_processor
     def _helpers() -> dict:

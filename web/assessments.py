@@ -20,7 +20,7 @@ from flask_login import current_user
 from domain import assessments as domain
 from domain import cycles
 from domain.scope import readable_assessments
-from models import Agreement, Assessment, utcnow
+from models import Assessment, utcnow
 from models.choices import ACTION_STATES, ASSESSMENT_STATES, ESCALATION_STEPS, SCORES
 from web.access import access, scoped_or_404
 
@@ -220,8 +220,3 @@ def history(assessment_id: int):
     return render_template(
         "assessments/history.html", assessment=assessment, changes=domain.history(assessment)
     )
-
-
-def agreement_label(agreement: Agreement | None) -> str:
-    """'VTJ-03 Aandachtsfunctionarissen …' for change lists."""
-    return f"{agreement.code} {agreement.title}" if agreement else ""

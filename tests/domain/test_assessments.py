@@ -238,5 +238,5 @@ def test_copy_forward_marks_answers_until_touched(database):
     domain.save_answers(earlier["manager"], assessment, assessment.version, parsed)
     assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == 0
     assert domain.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
-    # Copying again adds nothing: every agreement has an answer now.
+    # Exactly one answer per agreement: nothing was copied twice.
     assert Answer.select().where(Answer.assessment == assessment).count() == len(agreements)

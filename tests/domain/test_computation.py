@@ -18,7 +18,6 @@ from models import (
     ImprovementAction,
     IndicatorDefinition,
     IndicatorResult,
-    OrganisationGemeente,
 )
 from tests import factories
 
@@ -371,4 +370,3 @@ def test_regional_indicator_stays_in_its_region(world):
     )
     assert {(r.scope_type) for r in regional} == {"organisatie", "regio", "gemeente"}
     assert value("R1ONLY", world["p2"], "organisatie", world["orgs"]["C"].id) is None
-    assert not OrganisationGemeente.select().where(OrganisationGemeente.gemeente == 0).exists()
