@@ -92,10 +92,16 @@ def queue(
         return None
 
 
-def queue_template(dedupe_key: str, user: User, template: str, **context) -> OutboxMessage | None:
+def queue_template(
+    dedupe_key: str,
+    user: User,
+    template: str,
+    attachments: list[str] | None = None,
+    **context,
+) -> OutboxMessage | None:
     """Render a mail template for the user and queue it."""
     subject, text, html = render(template, user=user, **context)
-    return queue(dedupe_key, user.email, subject, text, html, user=user)
+    return queue(dedupe_key, user.email, subject, text, html, user=user, attachments=attachments)
 
 
 def _backoff(attempts: int) -> dt.timedelta:

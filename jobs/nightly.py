@@ -1,26 +1,67 @@
 """The nightly job: close cycles past their close date, queue the day's
-reminders, recompute what changed, deliver the outbox. Idempotent: a rerun
-for the same date is skipped, and with --force does only what is still to do."""
+reminders, recompute what changed, write the reports whose figures changed,
+distribute the reports of closed cycles, deliver the outbox. Idempotent: a
+rerun for the same date is skipped, and with --force does only what is still
+to do."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from domain import computation, cycles
 from domain.mail import MailSettings, deliver_outbox
-from jobs.runs import claimed_run
-from models import Cycle
+from jobs.distribution import distribute
+from jobs.runs import RunSkipped, claimed_run
+from models import Cycle, ReportRun, utcnow
+from reports.build import needs_reports, write_cycle_reports
 
 logger = logging.getLogger(__name__)
+
+DISTRIBUTE_WITHIN = dt.timedelta(days=30)  # a closed cycle's reports go out once, soon after
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    mail: MailSettings
+    link_for: Callable[[int], str]  # assessment id → link to its form
+    reports_dir: Path
+    reports_link: str  # the reports page, for the distribution mails
+
+
+def report_targets(closed: list[Cycle]) -> list[Cycle]:
+    """Cycles whose reports are (re)written tonight: the ones closed tonight
+    and the latest cycle, when their figures changed since their reports."""
+    latest = Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()).first()
+    candidates = {c.id: c for c in closed}
+    if latest is not None:
+        candidates.setdefault(latest.id, latest)
+    return [c for c in sorted(candidates.values(), key=lambda c: c.period) if needs_reports(c)]
+
+
+def distribution_targets(now: dt.datetime) -> list[Cycle]:
+    """Closed cycles whose reports have not gone out yet."""
+    done = ReportRun.select(ReportRun.period).where(
+        ReportRun.job == "distributie", ReportRun.state == "gereed"
+    )
+    return list(
+        Cycle.select()
+        .where(
+            Cycle.state == "gesloten",
+            Cycle.closed_at >= now - DISTRIBUTE_WITHIN,
+            Cycle.period.not_in(done),
+        )
+        .order_by(Cycle.period)
+    )
 
 
 def run_nightly(
     day: dt.date,
     *,
-    mail: MailSettings,
-    link_for: Callable[[int], str],
+    settings: BatchSettings,
     force: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> dict:
@@ -30,10 +71,10 @@ def run_nightly(
         closed = []
         for cycle in cycles.due_to_close(day):
             cycles.close_cycle(None, cycle)
-            closed.append(cycle.period)
-        run.beat(closed_cycles=closed)
-        say(f"rondes gesloten: {', '.join(closed) or 'geen'}")
-        reminders = cycles.send_reminders(day, link_for)
+            closed.append(cycle)
+        run.beat(closed_cycles=[c.period for c in closed])
+        say(f"rondes gesloten: {', '.join(c.period for c in closed) or 'geen'}")
+        reminders = cycles.send_reminders(day, settings.link_for)
         run.beat(reminders_queued=reminders)
         say(f"herinneringen klaargezet: {reminders}")
 
@@ -48,7 +89,24 @@ def run_nightly(
             results_written=report.rows_written,
             results_unchanged=report.rows_unchanged,
         )
-        sent = deliver_outbox(mail)
+        written = {}
+        for cycle in report_targets(closed):
+            done = write_cycle_reports(cycle, settings.reports_dir, run.row.id, on_progress)
+            written[cycle.period] = sum(done.files.values())
+            run.beat(reports_written=written)
+        if not written:
+            say("rapporten: niets veranderd")
+        distributed = {}
+        for cycle in distribution_targets(utcnow()):
+            try:
+                outcome = distribute(cycle, settings.reports_dir, settings.reports_link)
+            except RunSkipped as skipped:
+                say(f"verzending {cycle.period} overgeslagen: {skipped}")
+                continue
+            distributed[cycle.period] = outcome.get("mail_queued", 0)
+            run.beat(reports_mailed=distributed)
+            say(f"rapporten van {cycle.period} klaargezet voor verzending")
+        sent = deliver_outbox(settings.mail)
         run.beat(mail_sent=sent["sent"], mail_retry=sent["retry"], mail_failed=sent["failed"])
         say(f"e-mail: {sent['sent']} verzonden, {sent['retry']} later opnieuw")
         return run.summary

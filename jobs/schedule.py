@@ -11,24 +11,23 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from domain.mail import MailSettings
-from jobs.nightly import deliver_mail, run_nightly
+from jobs.nightly import BatchSettings, deliver_mail, run_nightly
 from jobs.runs import RunSkipped
 from models import db
 
 logger = logging.getLogger(__name__)
 
 
-def build_scheduler(config, link_for) -> BlockingScheduler:
+def build_scheduler(config, settings: BatchSettings) -> BlockingScheduler:
     """The scheduler with every job: cron times from configuration, Amsterdam time."""
     zone = ZoneInfo(config["TIMEZONE"])
-    mail = MailSettings.from_config(config)
+    mail = settings.mail
     scheduler = BlockingScheduler(timezone=zone)
 
     def nightly() -> None:
         with db.connection_context():
             try:
-                run_nightly(dt.datetime.now(zone).date(), mail=mail, link_for=link_for)
+                run_nightly(dt.datetime.now(zone).date(), settings=settings)
             except RunSkipped as skipped:
                 logger.info("nightly skipped: %s", skipped)
 

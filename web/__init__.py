@@ -37,7 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import admin, assessments, auth, cli, cycles, formatting, home, security
+    from web import admin, assessments, auth, cli, cycles, formatting, home, results, security
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
+    app.register_blueprint(results.bp)
     _register_templates_helpers(app)
     _register_error_pages(app)
     return app

@@ -170,10 +170,9 @@ def batch_run(day: str | None, period: str | None, force: bool) -> None:
     """Draai de nachtelijke batch nu (of herbereken één ronde)."""
     from flask import current_app
 
-    from domain.mail import MailSettings
     from jobs.nightly import run_nightly, run_recompute
     from jobs.runs import RunSkipped
-    from web.links import assessment_link
+    from web.links import batch_settings
 
     def say(message: str) -> None:
         click.echo(f"  … {message}")
@@ -185,11 +184,65 @@ def batch_run(day: str | None, period: str | None, force: bool) -> None:
             when = dt.date.fromisoformat(day) if day else dt.date.today()
             summary = run_nightly(
                 when,
-                mail=MailSettings.from_config(current_app.config),
-                link_for=assessment_link(current_app),
+                settings=batch_settings(current_app),
                 force=force,
                 progress=say,
             )
+    except RunSkipped as skipped:
+        click.echo(f"Overgeslagen: {skipped}")
+        return
+    except ValueError as exc:
+        _fail(f"Mislukt: {exc}")
+    click.echo("Klaar: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
+def _cycle_or_fail(period: str):
+    from models import Cycle
+
+    cycle = Cycle.get_or_none(Cycle.period == period)
+    if cycle is None:
+        _fail(f"Ronde {period} bestaat niet.")
+    return cycle
+
+
+@batch_cli.command("reports")
+@click.option("--cycle", "period", required=True, help="De ronde, bijv. 2026-Q3.")
+@with_db
+def batch_reports(period: str) -> None:
+    """Schrijf alle rapporten van een ronde opnieuw (Excel en PDF) in de rapportopslag."""
+    from flask import current_app
+
+    from reports.build import write_cycle_reports
+
+    cycle = _cycle_or_fail(period)
+    written = write_cycle_reports(
+        cycle, current_app.config["REPORTS_DIR"], progress=lambda m: click.echo(f"  … {m}")
+    )
+    click.echo(
+        f"Klaar: {sum(written.files.values())} bestanden in {written.directory} "
+        f"({', '.join(f'{k} {v}' for k, v in written.files.items())})."
+    )
+
+
+@batch_cli.command("distribute")
+@click.option("--cycle", "period", required=True, help="De gesloten ronde, bijv. 2026-Q3.")
+@click.option("--force", is_flag=True, help="Opnieuw nalopen (niemand krijgt iets dubbel).")
+@with_db
+def batch_distribute(period: str, force: bool) -> None:
+    """Zet de kwartaalrapporten van een gesloten ronde klaar voor verzending per e-mail."""
+    from flask import current_app
+
+    from jobs.distribution import distribute
+    from jobs.runs import RunSkipped
+    from web.links import batch_settings
+
+    settings = batch_settings(current_app)
+    cycle = _cycle_or_fail(period)
+    try:
+        summary = distribute(
+            cycle, settings.reports_dir, settings.reports_link, force=force,
+            progress=lambda m: click.echo(f"  … {m}"),
+        )  # fmt: skip
     except RunSkipped as skipped:
         click.echo(f"Overgeslagen: {skipped}")
         return
@@ -204,9 +257,9 @@ def scheduler() -> None:
     from flask import current_app
 
     from jobs.schedule import build_scheduler
-    from web.links import assessment_link
+    from web.links import batch_settings
 
-    planner = build_scheduler(current_app.config, assessment_link(current_app))
+    planner = build_scheduler(current_app.config, batch_settings(current_app))
     for job in planner.get_jobs():
         click.echo(f"Taak {job.id}: {job.trigger}")
     click.echo("Planner gestart (Ctrl+C om te stoppen).")

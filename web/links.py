@@ -16,3 +16,20 @@ def assessment_link(app: Flask) -> Callable[[int], str]:
         return base + urls.build("assessments.form", {"assessment_id": assessment_id})
 
     return link
+
+
+def batch_settings(app: Flask):
+    """What the batch needs from the application's configuration."""
+    from pathlib import Path
+
+    from domain.mail import MailSettings
+    from jobs.nightly import BatchSettings
+
+    base = app.config["BASE_URL"].rstrip("/")
+    urls = app.url_map.bind("localhost")
+    return BatchSettings(
+        mail=MailSettings.from_config(app.config),
+        link_for=assessment_link(app),
+        reports_dir=Path(app.config["REPORTS_DIR"]),
+        reports_link=base + urls.build("results.reports", {}),
+    )

@@ -1,0 +1,500 @@
+"""What the reports show, read in bulk from the stored results.
+
+`CycleData.load` reads one cycle's figures (and the trend over the cycles
+before it) with a handful of queries, optionally narrowed to some
+organisations; `scope_report` turns that into the content of one report for
+an organisation, gemeente or region. The Excel workbooks, the PDFs and the
+HTML result pages all read from here, so they always show the same figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from peewee import fn
+
+from domain.computation import signal as signal_for
+from models import (
+    Agreement,
+    Answer,
+    Assessment,
+    Cycle,
+    EscalationSignal,
+    Gemeente,
+    ImprovementAction,
+    IndicatorDefinition,
+    IndicatorResult,
+    IndicatorStamp,
+    Organisation,
+    OrganisationGemeente,
+    Region,
+    RegionalNorm,
+    Theme,
+)
+
+TREND_CYCLES = 8
+WEAKEST = 5
+OPEN_ACTION_STATES = ("open", "in_uitvoering")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One stored result."""
+
+    value: float | None
+    signal: str
+    change: float | None
+    trend_break: bool
+    n_organisations: int
+    numerator: float | None
+    denominator: float | None
+    secondary: float | None
+
+
+@dataclass(frozen=True)
+class Norm:
+    norm: float
+    green: float
+    orange: float
+    regional: bool = False
+
+
+@dataclass
+class AgreementStat:
+    """Scores on one agreement, summed over some organisations."""
+
+    score_sum: float = 0.0
+    scored: int = 0
+    partner_sum: float = 0.0
+    partner_scored: int = 0
+
+    def add(self, other: AgreementStat) -> None:
+        self.score_sum += other.score_sum
+        self.scored += other.scored
+        self.partner_sum += other.partner_sum
+        self.partner_scored += other.partner_scored
+
+    @property
+    def percent(self) -> float | None:
+        """Mean score as a percentage of the maximum (4)."""
+        return 100.0 * self.score_sum / self.scored / 4.0 if self.scored else None
+
+    @property
+    def own_mean(self) -> float | None:
+        return self.score_sum / self.scored if self.scored else None
+
+    @property
+    def partner_mean(self) -> float | None:
+        return self.partner_sum / self.partner_scored if self.partner_scored else None
+
+
+@dataclass
+class CycleData:
+    """Everything the reports of one cycle need, read once."""
+
+    cycle: Cycle
+    trend: list[Cycle]  # the last cycles up to and including `cycle`, oldest first
+    data_date: dt.datetime | None
+    indicators: list[IndicatorDefinition]
+    regions: dict[int, Region]
+    gemeenten: dict[int, Gemeente]
+    organisations: dict[int, Organisation]
+    serves: dict[int, list[int]]  # organisation → gemeenten
+    served_by: dict[int, list[int]]  # gemeente → organisations
+    results: dict[tuple, Figure]  # (indicator, cycle, scope type, scope id)
+    regional_norms: dict[tuple[int, int], Norm]  # (indicator, region)
+    agreements: dict[int, Agreement]  # this cycle's framework, with .theme
+    agreement_stats: dict[int, dict[int, AgreementStat]]  # organisation → agreement → stat
+    responses: dict[int, Assessment]  # organisation → assessment
+    actions: dict[int, list[dict]] = field(default_factory=dict)  # organisation → open actions
+    escalations: dict[int, list[dict]] = field(default_factory=dict)
+
+    # --- reading --------------------------------------------------------------
+
+    @classmethod
+    def load(cls, cycle: Cycle, organisations: list[int] | None = None) -> CycleData:
+        """Read a cycle's report data; `organisations` narrows the per-organisation
+        parts (answers, actions, results) to those ids, for one page."""
+        trend = list(
+            Cycle.select()
+            .where(Cycle.state != "gepland", Cycle.period <= cycle.period)
+            .order_by(Cycle.period.desc())
+            .limit(TREND_CYCLES)
+        )[::-1]
+        stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
+        indicators = list(
+            IndicatorDefinition.select()
+            .where(IndicatorDefinition.active == True)  # noqa: E712
+            .order_by(IndicatorDefinition.region.is_null(False), IndicatorDefinition.position)
+        )
+        org_query = Organisation.select().order_by(Organisation.name)
+        if organisations is not None:
+            org_query = org_query.where(Organisation.id.in_(organisations))
+        orgs = {o.id: o for o in org_query}
+        serves: dict[int, list[int]] = defaultdict(list)
+        served_by: dict[int, list[int]] = defaultdict(list)
+        links = OrganisationGemeente.select(
+            OrganisationGemeente.organisation, OrganisationGemeente.gemeente
+        )
+        if organisations is not None:
+            links = links.where(OrganisationGemeente.organisation.in_(organisations))
+        for org_id, gemeente_id in links.tuples():
+            serves[org_id].append(gemeente_id)
+            served_by[gemeente_id].append(org_id)
+        data = cls(
+            cycle=cycle,
+            trend=trend,
+            data_date=stamp.computed_at if stamp else None,
+            indicators=indicators,
+            regions={r.id: r for r in Region.select().order_by(Region.name)},
+            gemeenten={g.id: g for g in Gemeente.select().order_by(Gemeente.name)},
+            organisations=orgs,
+            serves=dict(serves),
+            served_by=dict(served_by),
+            results=_results([c.id for c in trend], None if organisations is None else orgs),
+            regional_norms={
+                (n.indicator_id, n.region_id): Norm(
+                    n.norm, n.green_threshold, n.orange_threshold, True
+                )
+                for n in RegionalNorm.select()
+            },
+            agreements={
+                a.id: a
+                for a in Agreement.select(Agreement, Theme)
+                .join(Theme)
+                .where(Agreement.framework == cycle.framework_id)
+                .order_by(Theme.position, Agreement.position)
+            },
+            agreement_stats=_agreement_stats(cycle, organisations),
+            responses=_responses(cycle, organisations),
+        )
+        data.actions = _open_actions(cycle, organisations)
+        data.escalations = _escalations(cycle, organisations)
+        return data
+
+    # --- lookups --------------------------------------------------------------
+
+    @property
+    def national(self) -> list[IndicatorDefinition]:
+        """The national set: the only one compared across regions."""
+        return [i for i in self.indicators if i.region_id is None]
+
+    def indicators_for(self, region_id: int | None) -> list[IndicatorDefinition]:
+        """The national set plus the region's own indicators."""
+        return [i for i in self.indicators if i.region_id in (None, region_id)]
+
+    def figure(self, ind, scope_type: str, scope_id: int, cycle_id: int | None = None):
+        return self.results.get((ind.id, cycle_id or self.cycle.id, scope_type, scope_id))
+
+    def norm(self, ind, region_id: int | None = None) -> Norm:
+        """The norm that applies: the region's own where it set one."""
+        own = self.regional_norms.get((ind.id, region_id)) if region_id else None
+        return own or Norm(ind.norm, ind.green_threshold, ind.orange_threshold)
+
+    def signal(self, ind, value: float | None, region_id: int | None = None) -> str:
+        norm = self.norm(ind, region_id)
+        return signal_for(value, ind.direction, norm.green, norm.orange)
+
+    def stats_for(self, org_ids) -> dict[int, AgreementStat]:
+        """Agreement scores pooled over organisations."""
+        total: dict[int, AgreementStat] = defaultdict(AgreementStat)
+        for org_id in org_ids:
+            for agreement_id, stat in self.agreement_stats.get(org_id, {}).items():
+                total[agreement_id].add(stat)
+        return total
+
+    def organisations_in(self, scope_type: str, scope_id: int) -> list[int]:
+        if scope_type == "organisatie":
+            return [scope_id] if scope_id in self.organisations else []
+        if scope_type == "gemeente":
+            return [o for o in self.served_by.get(scope_id, []) if o in self.organisations]
+        if scope_type == "regio":
+            return [o.id for o in self.organisations.values() if o.region_id == scope_id]
+        return list(self.organisations)
+
+
+def _results(cycle_ids: list[int], organisations) -> dict[tuple, Figure]:
+    query = IndicatorResult.select(
+        IndicatorResult.indicator,
+        IndicatorResult.cycle,
+        IndicatorResult.scope_type,
+        IndicatorResult.scope_id,
+        IndicatorResult.value,
+        IndicatorResult.signal,
+        IndicatorResult.change,
+        IndicatorResult.trend_break,
+        IndicatorResult.n_organisations,
+        IndicatorResult.numerator,
+        IndicatorResult.denominator,
+        IndicatorResult.secondary_value,
+    ).where(IndicatorResult.cycle.in_(cycle_ids))
+    if organisations is not None:
+        # One page: its organisations, and every gemeente, region and the country.
+        query = query.where(
+            (IndicatorResult.scope_type != "organisatie")
+            | IndicatorResult.scope_id.in_(list(organisations))
+        )
+    return {
+        (row[0], row[1], row[2], row[3]): Figure(*row[4:7], bool(row[7]), *row[8:])
+        for row in query.tuples().iterator()
+    }
+
+
+def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, AgreementStat]]:
+    query = (
+        Answer.select(
+            Assessment.organisation,
+            Answer.agreement,
+            fn.SUM(Answer.score),
+            fn.COUNT(Answer.score),
+            fn.SUM(Answer.partner_score),
+            fn.COUNT(Answer.partner_score),
+        )
+        .join(Assessment)
+        .where(Assessment.cycle == cycle, Assessment.state == "ingediend")
+        .group_by(Assessment.organisation, Answer.agreement)
+    )
+    if organisations is not None:
+        query = query.where(Assessment.organisation.in_(organisations))
+    out: dict[int, dict[int, AgreementStat]] = defaultdict(dict)
+    for org_id, agreement_id, s, n, ps, pn in query.tuples().iterator():
+        out[org_id][agreement_id] = AgreementStat(float(s or 0), n, float(ps or 0), pn)
+    return dict(out)
+
+
+def _responses(cycle: Cycle, organisations) -> dict[int, Assessment]:
+    query = Assessment.select(
+        Assessment.id, Assessment.organisation, Assessment.state, Assessment.submitted_at
+    ).where(Assessment.cycle == cycle)
+    if organisations is not None:
+        query = query.where(Assessment.organisation.in_(organisations))
+    return {a.organisation_id: a for a in query}
+
+
+def _open_actions(cycle: Cycle, organisations) -> dict[int, list[dict]]:
+    query = (
+        ImprovementAction.select(
+            Assessment.organisation.alias("org_id"),
+            Agreement.code.alias("agreement"),
+            Agreement.title.alias("title"),
+            ImprovementAction.description,
+            ImprovementAction.owner,
+            ImprovementAction.due_on,
+            ImprovementAction.status,
+        )
+        .join(Answer)
+        .join(Assessment)
+        .switch(Answer)
+        .join(Agreement)
+        .where(Assessment.cycle == cycle, ImprovementAction.status.in_(OPEN_ACTION_STATES))
+        .order_by(ImprovementAction.due_on.asc(nulls="LAST"), Agreement.code)
+    )
+    if organisations is not None:
+        query = query.where(Assessment.organisation.in_(organisations))
+    out: dict[int, list[dict]] = defaultdict(list)
+    for row in query.dicts().iterator():
+        out[row.pop("org_id")].append(row)
+    return dict(out)
+
+
+def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
+    query = (
+        EscalationSignal.select(
+            Assessment.organisation.alias("org_id"),
+            Agreement.code.alias("agreement"),
+            Agreement.title.alias("title"),
+            EscalationSignal.times_not_followed,
+            EscalationSignal.highest_step,
+            EscalationSignal.resolved,
+        )
+        .join(Assessment)
+        .switch(EscalationSignal)
+        .join(Agreement)
+        .where(
+            Assessment.cycle == cycle,
+            Assessment.state == "ingediend",
+            EscalationSignal.times_not_followed > 0,
+        )
+        .order_by(EscalationSignal.times_not_followed.desc(), Agreement.code)
+    )
+    if organisations is not None:
+        query = query.where(Assessment.organisation.in_(organisations))
+    out: dict[int, list[dict]] = defaultdict(list)
+    for row in query.dicts().iterator():
+        out[row.pop("org_id")].append(row)
+    return dict(out)
+
+
+# --- one report's content ------------------------------------------------------
+
+
+@dataclass
+class ScoreRow:
+    indicator: IndicatorDefinition
+    value: float | None
+    norm: Norm
+    signal: str
+    change: float | None
+    trend_break: bool
+    region_value: float | None
+    country_value: float | None
+    n_organisations: int
+
+
+@dataclass
+class TrendLine:
+    indicator: IndicatorDefinition
+    periods: list[str]
+    own: list[float | None]
+    region: list[float | None]
+    country: list[float | None]
+    breaks: list[str]  # periods where the line is broken by a framework change
+
+
+@dataclass
+class AgreementRow:
+    code: str
+    title: str
+    theme: str
+    percent: float | None
+    scored: int
+    own_mean: float | None = None
+    partner_mean: float | None = None
+
+    @property
+    def gap(self) -> float | None:
+        if self.own_mean is None or self.partner_mean is None:
+            return None
+        return self.own_mean - self.partner_mean
+
+
+@dataclass
+class ScopeReport:
+    """The content of one management report (PDF and HTML)."""
+
+    scope_type: str
+    scope_id: int
+    name: str
+    region: Region | None
+    cycle: Cycle
+    data_date: dt.datetime | None
+    scorecard: list[ScoreRow]
+    trends: list[TrendLine]
+    weakest: list[AgreementRow]
+    partner_gaps: list[AgreementRow]
+    actions: list[dict]  # with "organisation" for a region or gemeente
+    escalations: list[dict]
+    response: dict  # counts per state, on time, late, not submitted names
+    organisations: list[Organisation]
+
+
+def scope_name(data: CycleData, scope_type: str, scope_id: int) -> str:
+    if scope_type == "organisatie":
+        return data.organisations[scope_id].name
+    if scope_type == "gemeente":
+        return data.gemeenten[scope_id].name
+    if scope_type == "regio":
+        return data.regions[scope_id].name
+    return "Nederland"
+
+
+def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport:
+    """The report of one organisation, gemeente or region in the data's cycle."""
+    if scope_type == "organisatie":
+        region_id = data.organisations[scope_id].region_id
+    elif scope_type == "gemeente":
+        region_id = data.gemeenten[scope_id].region_id
+    else:
+        region_id = scope_id
+    org_ids = data.organisations_in(scope_type, scope_id)
+    indicators = data.indicators_for(region_id)
+    scorecard, trends = [], []
+    for ind in indicators:
+        own = data.figure(ind, scope_type, scope_id)
+        region = data.figure(ind, "regio", region_id)
+        country = data.figure(ind, "land", 0)
+        value = own.value if own else None
+        scorecard.append(
+            ScoreRow(
+                indicator=ind,
+                value=value,
+                norm=data.norm(ind, region_id),
+                signal=data.signal(ind, value, region_id),
+                change=own.change if own else None,
+                trend_break=bool(own and own.trend_break and len(data.trend) > 1),
+                region_value=region.value if region else None,
+                country_value=country.value if country else None,
+                n_organisations=own.n_organisations if own else 0,
+            )
+        )
+        line = TrendLine(ind, [c.period for c in data.trend], [], [], [], [])
+        for position, c in enumerate(data.trend):
+            figures = [
+                data.figure(ind, t, i, c.id)
+                for t, i in ((scope_type, scope_id), ("regio", region_id), ("land", 0))
+            ]
+            line.own.append(figures[0].value if figures[0] else None)
+            line.region.append(figures[1].value if figures[1] else None)
+            line.country.append(figures[2].value if figures[2] else None)
+            if position and any(f is not None and f.trend_break for f in figures):
+                line.breaks.append(c.period)
+        trends.append(line)
+    stats = data.stats_for(org_ids)
+    rows = [
+        AgreementRow(
+            a.code, a.title, a.theme.title, stats[a.id].percent, stats[a.id].scored,
+            stats[a.id].own_mean, stats[a.id].partner_mean,
+        )
+        for a in data.agreements.values()
+        if a.id in stats and stats[a.id].scored
+    ]  # fmt: skip
+    weakest = sorted(rows, key=lambda r: (r.percent, r.code))[:WEAKEST]
+    gaps = sorted(
+        (r for r in rows if r.gap is not None),
+        key=lambda r: (-abs(r.gap), r.code),
+    )
+    names = {o: data.organisations[o].name for o in org_ids}
+    several = scope_type != "organisatie"
+    actions, escalations = [], []
+    for org_id in org_ids:
+        for row in data.actions.get(org_id, []):
+            actions.append({**row, "organisation": names[org_id]} if several else row)
+        for row in data.escalations.get(org_id, []):
+            escalations.append({**row, "organisation": names[org_id]} if several else row)
+    actions.sort(key=lambda r: (r["due_on"] or dt.date.max, r["agreement"]))
+    escalations.sort(key=lambda r: (-r["times_not_followed"], r["agreement"]))
+    return ScopeReport(
+        scope_type=scope_type,
+        scope_id=scope_id,
+        name=scope_name(data, scope_type, scope_id),
+        region=data.regions.get(region_id),
+        cycle=data.cycle,
+        data_date=data.data_date,
+        scorecard=scorecard,
+        trends=trends,
+        weakest=weakest,
+        partner_gaps=gaps[:10],
+        actions=actions,
+        escalations=escalations,
+        response=response_status(data, org_ids),
+        organisations=[data.organisations[o] for o in org_ids],
+    )
+
+
+def response_status(data: CycleData, org_ids: list[int]) -> dict:
+    """How many organisations submitted, on time or late, and who did not."""
+    deadline = dt.datetime.combine(data.cycle.due_on + dt.timedelta(days=1), dt.time())
+    status = {"total": 0, "on_time": 0, "late": 0, "open": 0, "missing": []}
+    for org_id in org_ids:
+        assessment = data.responses.get(org_id)
+        if assessment is None:
+            continue
+        status["total"] += 1
+        if assessment.state == "ingediend":
+            late = assessment.submitted_at is not None and assessment.submitted_at >= deadline
+            status["late" if late else "on_time"] += 1
+        else:
+            status["open"] += 1
+            status["missing"].append((data.organisations[org_id].name, assessment.state))
+    return status

@@ -1,0 +1,564 @@
+"""The Excel workbooks: the region comparison per cycle and one per gemeente.
+
+Written with openpyxl in write-only mode (rows streamed, memory flat): real
+numbers with number formats, traffic-light conditional formatting on whole
+ranges, frozen headers, filters, column widths and print settings. Text typed
+by people goes through `neutralise`, so it never becomes a formula."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from copy import copy
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart import LineChart, Reference
+from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from reports import dutch
+from reports.data import CycleData, Norm
+
+RISKY = ("=", "+", "-", "@", "\t", "\r")
+
+GREEN = PatternFill("solid", fgColor="C6EFCE")
+ORANGE = PatternFill("solid", fgColor="FFEB9C")
+RED = PatternFill("solid", fgColor="FFC7CE")
+GREEN_FONT = Font(color="006100")
+ORANGE_FONT = Font(color="7F6000")
+RED_FONT = Font(color="9C0006")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+
+
+def neutralise(value):
+    """Text typed by people never becomes a formula: a leading = + - @, tab or
+    carriage return gets an apostrophe in front (as OWASP advises for CSV)."""
+    if isinstance(value, str) and value.startswith(RISKY):
+        return "'" + value
+    return value
+
+
+def number_format(unit: str) -> str:
+    """Excel number formats; Dutch Excel shows the decimal comma itself."""
+    if unit == "%":
+        return '0.0"%"'
+    if unit in ("aantal", "#"):
+        return "0"
+    return "0.00"
+
+
+class Sheet:
+    """A write-only sheet with a few cell styles made once and copied per cell
+    (copying a style array is much cheaper than setting fonts per cell)."""
+
+    def __init__(self, wb: Workbook, title: str, widths: Iterable[float]):
+        self.ws = wb.create_sheet(title)
+        self.rows = 0
+        for n, width in enumerate(widths, start=1):
+            self.ws.column_dimensions[get_column_letter(n)].width = width
+        self._styles: dict[str, object] = {}
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = "9"  # A4
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = 0
+        self.ws.sheet_properties.pageSetUpPr.fitToPage = True
+        self.ws.print_options.gridLines = False
+        self.ws.oddFooter.center.text = "Pagina &P van &N"
+        self.ws.oddHeader.left.text = "Afsprakenmonitor"
+        self.ws.oddHeader.right.text = "&A"
+
+    def style(self, key: str, **attributes):
+        """A reusable cell style: font, fill, alignment, number_format."""
+        if key not in self._styles:
+            cell = WriteOnlyCell(self.ws)
+            for name, value in attributes.items():
+                setattr(cell, name, value)
+            self._styles[key] = cell._style
+        return self._styles[key]
+
+    def cell(self, value, style=None):
+        cell = WriteOnlyCell(self.ws, neutralise(value) if isinstance(value, str) else value)
+        if isinstance(value, str):
+            cell.data_type = "s"
+        if style is not None:
+            cell._style = copy(style)
+        return cell
+
+    def append(self, values) -> int:
+        self.ws.append(values)
+        self.rows += 1
+        return self.rows
+
+    def title(self, text: str, subtitle: str = "") -> None:
+        bold = self.style("title", font=Font(bold=True, size=14))
+        self.append([self.cell(text, bold)])
+        self.append([self.cell(subtitle)] if subtitle else [])
+        self.append([])
+
+    def header(self, names: list[str]) -> int:
+        style = self.style(
+            "header",
+            font=Font(bold=True, color="FFFFFF"),
+            fill=HEADER_FILL,
+            alignment=Alignment(wrap_text=True, vertical="top"),
+        )
+        row = self.append([self.cell(name, style) for name in names])
+        return row
+
+    def freeze(self, row: int, column: int = 1) -> None:
+        """Freeze the rows above `row + 1` and the columns before `column`
+        (must happen before the first row is written)."""
+        self.ws.freeze_panes = f"{get_column_letter(column)}{row + 1}"
+        self.ws.print_title_rows = f"{row}:{row}"
+
+
+def _traffic_lights(ws, ref: str, first: str, direction: str, norm: Norm) -> None:
+    """Green / orange / red on a range, against the thresholds; empty stays white."""
+    if direction == "lager_beter":
+        rules = [
+            (f"AND(ISNUMBER({first}),{first}<={norm.green})", GREEN, GREEN_FONT),
+            (f"AND(ISNUMBER({first}),{first}<={norm.orange})", ORANGE, ORANGE_FONT),
+            (f"ISNUMBER({first})", RED, RED_FONT),
+        ]
+    else:
+        rules = [
+            (f"AND(ISNUMBER({first}),{first}>={norm.green})", GREEN, GREEN_FONT),
+            (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE, ORANGE_FONT),
+            (f"ISNUMBER({first})", RED, RED_FONT),
+        ]
+    for formula, fill, font in rules:
+        ws.conditional_formatting.add(
+            ref, FormulaRule(formula=[formula], fill=fill, font=font, stopIfTrue=True)
+        )
+
+
+def _indicator_header(ind) -> str:
+    return f"{ind.code} ({ind.unit})"
+
+
+def _value_columns(
+    sheet: Sheet, data: CycleData, indicators, first_col: int, rows: tuple[int, int], region_id=None
+) -> None:  # noqa: E501
+    """Traffic lights per indicator column over data rows rows[0]..rows[1]."""
+    if rows[1] < rows[0]:
+        return
+    for n, ind in enumerate(indicators):
+        letter = get_column_letter(first_col + n)
+        _traffic_lights(
+            sheet.ws,
+            f"{letter}{rows[0]}:{letter}{rows[1]}",
+            f"{letter}{rows[0]}",
+            ind.direction,
+            data.norm(ind, region_id),
+        )
+
+
+def _figures(sheet: Sheet, data: CycleData, indicators, scope_type: str, scope_id: int, styles):
+    out = []
+    for ind in indicators:
+        figure = data.figure(ind, scope_type, scope_id)
+        out.append(sheet.cell(figure.value if figure else None, styles[ind.unit]))
+    return out
+
+
+def _number_styles(sheet: Sheet, indicators) -> dict:
+    return {
+        ind.unit: sheet.style(f"num:{ind.unit}", number_format=number_format(ind.unit))
+        for ind in indicators
+    }
+
+
+def _subtitle(data: CycleData) -> str:
+    return (
+        f"Ronde {data.cycle.period} · peildatum {dutch.datetime(data.data_date)} · "
+        f"uiterste inleverdatum {dutch.date(data.cycle.due_on)}"
+    )
+
+
+# --- the region comparison -----------------------------------------------------
+
+
+def region_workbook(data: CycleData, path: Path) -> None:
+    """The region comparison of one cycle, as BRIEF §6."""
+    wb = Workbook(write_only=True)
+    wb.properties.title = f"Regiovergelijking {data.cycle.period}"
+    wb.properties.creator = "Afsprakenmonitor"
+    wb.properties.language = "nl-NL"
+    indicators = data.national
+    _overview(wb, data, indicators)
+    _trend(wb, data, indicators, [("land", 0, "Nederland")])
+    _gemeenten(wb, data, indicators, list(data.gemeenten))
+    _organisations(wb, data, indicators, list(data.organisations))
+    _agreements(wb, data)
+    _long_data(wb, data)
+    _explanation(wb, data, indicators)
+    wb.save(path)
+
+
+def _overview(wb, data: CycleData, indicators) -> None:
+    sheet = Sheet(wb, "Overzicht", [10, 34] + [16] * len(indicators))
+    sheet.freeze(4, 3)
+    sheet.title(f"Regiovergelijking {data.cycle.period}", _subtitle(data))
+    header = sheet.header(["Code", "Regio"] + [_indicator_header(i) for i in indicators])
+    styles = _number_styles(sheet, indicators)
+    bold = sheet.style("bold", font=Font(bold=True))
+    first = header + 1
+    for region in data.regions.values():
+        sheet.append(
+            [sheet.cell(region.code), sheet.cell(region.name)]
+            + _figures(sheet, data, indicators, "regio", region.id, styles)
+        )
+    last = sheet.rows
+    sheet.append(
+        [sheet.cell("NL", bold), sheet.cell("Nederland", bold)]
+        + _figures(sheet, data, indicators, "land", 0, styles)
+    )
+    sheet.append(
+        [sheet.cell(""), sheet.cell("Norm", bold)]
+        + [sheet.cell(ind.norm, styles[ind.unit]) for ind in indicators]
+    )
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(indicators))}{last}"
+    _value_columns(sheet, data, indicators, 3, (first, last + 1))
+    sheet.append([])
+    sheet.append(
+        [sheet.cell("Groen: op of boven de norm; oranje: tussen de drempels; rood: onder de "
+                    "ondergrens (bij ‘lager is beter’ omgekeerd). Leeg: geen ingediende "
+                    "zelfevaluaties.")]
+    )  # fmt: skip
+
+
+def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) -> None:
+    """Per indicator a block: periods down, one column per scope, and a line chart."""
+    sheet = Sheet(wb, "Trend", [14] + [16] * max(3, len(scopes)) + [30])
+    sheet.freeze(0)
+    sheet.title(
+        f"Trend over de laatste {len(data.trend)} rondes",
+        "Een trendlijn verbindt alleen rondes met vergelijkbare afsprakenkaders.",
+    )
+    styles = _number_styles(sheet, indicators)
+    bold = sheet.style("bold", font=Font(bold=True))
+    for ind in indicators:
+        sheet.append([sheet.cell(_indicator_header(ind), bold)])
+        header = sheet.header(["Ronde"] + [name for _, _, name in scopes] + ["Opmerking"])
+        for position, cycle in enumerate(data.trend):
+            row = [sheet.cell(cycle.period)]
+            broken = False
+            for scope_type, scope_id, _ in scopes:
+                figure = data.figure(ind, scope_type, scope_id, cycle.id)
+                row.append(sheet.cell(figure.value if figure else None, styles[ind.unit]))
+                broken |= bool(position and figure and figure.trend_break)
+            row.append(sheet.cell("Trendbreuk: ander afsprakenkader" if broken else ""))
+            sheet.append(row)
+        chart = LineChart()
+        chart.title = f"{ind.code}: {ind.name}"
+        chart.y_axis.title = ind.unit
+        chart.x_axis.title = "Ronde"
+        chart.height, chart.width = 7, 16
+        values = Reference(
+            sheet.ws, min_col=2, max_col=1 + len(scopes), min_row=header, max_row=sheet.rows
+        )
+        chart.add_data(values, titles_from_data=True)
+        chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header + 1, max_row=sheet.rows))
+        sheet.ws.add_chart(chart, f"{get_column_letter(len(scopes) + 4)}{header - 1}")
+        # Room for the chart beside a short block.
+        for _ in range(max(2, 15 - len(data.trend))):
+            sheet.append([])
+
+
+def _gemeenten(wb, data: CycleData, indicators, gemeente_ids, title="Gemeenten") -> None:
+    sheet = Sheet(wb, title, [10, 28, 28, 14] + [16] * len(indicators))
+    sheet.freeze(4, 3)
+    sheet.title(
+        f"Gemeenten in ronde {data.cycle.period}",
+        "Per gemeente gerekend over de organisaties die er werken.",
+    )
+    header = sheet.header(
+        ["Code", "Gemeente", "Regio", "Organisaties"] + [_indicator_header(i) for i in indicators]
+    )
+    styles = _number_styles(sheet, indicators)
+    for gemeente_id in gemeente_ids:
+        gemeente = data.gemeenten[gemeente_id]
+        sheet.append(
+            [
+                sheet.cell(gemeente.code),
+                sheet.cell(gemeente.name),
+                sheet.cell(data.regions[gemeente.region_id].name),
+                sheet.cell(len(data.served_by.get(gemeente_id, []))),
+            ]
+            + _figures(sheet, data, indicators, "gemeente", gemeente_id, styles)
+        )
+    last = max(sheet.rows, header + 1)
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(indicators))}{last}"
+    _value_columns(sheet, data, indicators, 5, (header + 1, sheet.rows))
+
+
+def _organisations(wb, data: CycleData, indicators, org_ids, region_id=None) -> None:
+    sheet = Sheet(wb, "Organisaties", [40, 28, 28, 16] + [16] * len(indicators))
+    sheet.freeze(4, 2)
+    sheet.title(f"Organisaties in ronde {data.cycle.period}", _subtitle(data))
+    header = sheet.header(
+        ["Organisatie", "Soort", "Regio", "Zelfevaluatie"]
+        + [_indicator_header(i) for i in indicators]
+    )
+    styles = _number_styles(sheet, indicators)
+    for org_id in org_ids:
+        org = data.organisations[org_id]
+        assessment = data.responses.get(org_id)
+        state = dutch.ASSESSMENT_STATES.get(assessment.state, "") if assessment else "–"
+        sheet.append(
+            [
+                sheet.cell(org.name),
+                sheet.cell(dutch.ORGANISATION_KINDS.get(org.kind, org.kind)),
+                sheet.cell(data.regions[org.region_id].name),
+                sheet.cell(state),
+            ]
+            + _figures(sheet, data, indicators, "organisatie", org_id, styles)
+        )
+    last = max(sheet.rows, header + 1)
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(indicators))}{last}"
+    _value_columns(sheet, data, indicators, 5, (header + 1, sheet.rows), region_id)
+
+
+def _agreements(wb, data: CycleData) -> None:
+    """Mean score per agreement and region: where each agreement is weakest."""
+    regions = list(data.regions.values())
+    sheet = Sheet(wb, "Afspraken", [12, 60, 30, 18] + [12] * (len(regions) + 1))
+    sheet.freeze(4, 3)
+    sheet.title(
+        f"Naleving per afspraak in ronde {data.cycle.period}",
+        "Gemiddelde score als percentage van de maximale score (4), over de ingediende "
+        "zelfevaluaties; n.v.t. telt niet mee.",
+    )
+    header = sheet.header(
+        ["Code", "Afspraak", "Thema", "Niveau"] + [r.code for r in regions] + ["Nederland"]
+    )
+    per_region = {
+        r.id: data.stats_for(o.id for o in data.organisations.values() if o.region_id == r.id)
+        for r in regions
+    }
+    country = data.stats_for(data.organisations)
+    percent = sheet.style("pct", number_format='0.0"%"')
+    for agreement in data.agreements.values():
+        row = [
+            sheet.cell(agreement.code),
+            sheet.cell(agreement.title),
+            sheet.cell(agreement.theme.title),
+            sheet.cell(dutch.LEVELS.get(agreement.level, agreement.level)),
+        ]
+        for region in regions:
+            stat = per_region[region.id].get(agreement.id)
+            row.append(sheet.cell(stat.percent if stat else None, percent))
+        stat = country.get(agreement.id)
+        row.append(sheet.cell(stat.percent if stat else None, percent))
+        sheet.append(row)
+    last_col = get_column_letter(5 + len(regions))
+    if sheet.rows > header:
+        sheet.ws.conditional_formatting.add(
+            f"E{header + 1}:{last_col}{sheet.rows}",
+            ColorScaleRule(
+                start_type="num", start_value=0, start_color="F8696B",
+                mid_type="num", mid_value=50, mid_color="FFEB84",
+                end_type="num", end_value=100, end_color="63BE7B",
+            ),
+        )  # fmt: skip
+    sheet.ws.auto_filter.ref = f"A{header}:{last_col}{max(sheet.rows, header + 1)}"
+
+
+LONG_COLUMNS = [
+    "Ronde",
+    "Niveau",
+    "Code",
+    "Naam",
+    "Regio",
+    "Indicator",
+    "Indicatornaam",
+    "Eenheid",
+    "Waarde",
+    "Teller",
+    "Noemer",
+    "Organisaties",
+    "Signaal",
+    "Norm",
+    "Verandering",
+]
+
+
+def _long_data(wb, data: CycleData) -> None:
+    """Every stored figure of the cycle, one per row, as an Excel table."""
+    sheet = Sheet(wb, "Gegevens", [10, 12, 10, 40, 28, 14, 40, 8, 12, 12, 12, 12, 12, 10, 12])
+    sheet.freeze(1)
+    sheet.header(LONG_COLUMNS)
+    decimal = sheet.style("dec", number_format="0.00")
+    whole = sheet.style("int", number_format="0")
+    by_id = {i.id: i for i in data.indicators}
+    codes = {
+        "regio": {r.id: (r.code, r.name, r.name) for r in data.regions.values()},
+        "gemeente": {
+            g.id: (g.code, g.name, data.regions[g.region_id].name) for g in data.gemeenten.values()
+        },
+        "organisatie": {
+            o.id: (str(o.id), o.name, data.regions[o.region_id].name)
+            for o in data.organisations.values()
+        },
+        "land": {0: ("NL", "Nederland", "")},
+    }
+    period = sheet.cell(data.cycle.period)
+    order = {"land": 0, "regio": 1, "gemeente": 2, "organisatie": 3}
+    keys = sorted(
+        (k for k in data.results if k[1] == data.cycle.id and k[0] in by_id),
+        key=lambda k: (order[k[2]], k[3], by_id[k[0]].position),
+    )
+    for ind_id, _cycle_id, scope_type, scope_id in keys:
+        names = codes[scope_type].get(scope_id)
+        if names is None:
+            continue
+        ind = by_id[ind_id]
+        figure = data.results[(ind_id, data.cycle.id, scope_type, scope_id)]
+        sheet.append(
+            [
+                period,
+                dutch.SCOPE_TYPES[scope_type],
+                names[0],
+                sheet.cell(names[1]),
+                sheet.cell(names[2]),
+                ind.code,
+                sheet.cell(ind.name),
+                sheet.cell(ind.unit),
+                sheet.cell(figure.value, decimal),
+                sheet.cell(figure.numerator, decimal),
+                sheet.cell(figure.denominator, decimal),
+                sheet.cell(figure.n_organisations, whole),
+                dutch.SIGNALS.get(figure.signal, figure.signal),
+                sheet.cell(ind.norm, decimal),
+                sheet.cell(figure.change, decimal),
+            ]
+        )
+    last = max(sheet.rows, 2)
+    table = Table(displayName="Gegevens", ref=f"A1:{get_column_letter(len(LONG_COLUMNS))}{last}")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    # Write-only mode cannot read the header row back: name the columns here.
+    table.tableColumns = [TableColumn(id=n, name=name) for n, name in enumerate(LONG_COLUMNS, 1)]
+    table.autoFilter = AutoFilter(ref=table.ref)
+    with warnings.catch_warnings():
+        # openpyxl warns in write-only mode even when the columns are named.
+        warnings.filterwarnings("ignore", "In write-only mode", UserWarning)
+        sheet.ws.add_table(table)
+
+
+def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) -> None:
+    sheet = Sheet(wb, "Toelichting", [14, 36, 70, 40, 24, 16, 10, 10, 10])
+    sheet.freeze(0)
+    sheet.title("Toelichting op de indicatoren en normen", _subtitle(data))
+    wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
+    for line in (
+        "Alleen ingediende zelfevaluaties tellen mee; antwoorden met ‘niet van toepassing’ "
+        "tellen niet mee.",
+        "Een gemeente telt de organisaties die er werken; een organisatie die meerdere "
+        "gemeenten bedient, telt in elk van die gemeenten mee.",
+        "Percentages zijn gepoold over alle tellingen (geen gemiddelde van gemiddelden).",
+        "Vergelijkingen tussen regio's gebruiken altijd de landelijke indicatoren en normen.",
+    ):
+        sheet.append([sheet.cell(line)])
+    sheet.append([])
+    header = sheet.header(
+        ["Code", "Indicator", "Beschrijving", "Berekening", "Filter", "Richting", "Norm",
+         "Groen vanaf", "Oranje vanaf"]
+    )  # fmt: skip
+    for ind in indicators:
+        norm = data.norm(ind, region_id)
+        themes = ", ".join(ind.filter_themes or []) or "alle thema's"
+        levels = (
+            ", ".join(dutch.LEVELS.get(v, v) for v in ind.filter_levels or []) or "alle niveaus"
+        )
+        frequencies = ", ".join(ind.filter_frequencies or []) or "alle frequenties"
+        params = ", ".join(f"{k} = {v}" for k, v in (ind.params or {}).items())
+        computation = dutch.COMPUTATIONS.get(ind.computation, ind.computation)
+        sheet.append(
+            [
+                sheet.cell(ind.code),
+                sheet.cell(ind.name, wrap),
+                sheet.cell(ind.description, wrap),
+                sheet.cell(f"{computation}{f' ({params})' if params else ''}", wrap),
+                sheet.cell(f"{themes}; {levels}; {frequencies}", wrap),
+                sheet.cell(dutch.DIRECTIONS.get(ind.direction, ind.direction)),
+                sheet.cell(norm.norm),
+                sheet.cell(norm.green),
+                sheet.cell(norm.orange),
+            ]
+        )
+    sheet.ws.auto_filter.ref = f"A{header}:I{max(sheet.rows, header + 1)}"
+
+
+# --- per gemeente --------------------------------------------------------------
+
+
+def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
+    """One gemeente: its own organisations, and its region against the others."""
+    gemeente = data.gemeenten[gemeente_id]
+    region = data.regions[gemeente.region_id]
+    wb = Workbook(write_only=True)
+    wb.properties.title = f"Afsprakenmonitor {gemeente.name} {data.cycle.period}"
+    wb.properties.creator = "Afsprakenmonitor"
+    wb.properties.language = "nl-NL"
+    indicators = data.indicators_for(region.id)
+    national = data.national
+    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 12, 14])
+    sheet.freeze(4, 2)
+    sheet.title(f"{gemeente.name} ({gemeente.code}) – ronde {data.cycle.period}", _subtitle(data))
+    header = sheet.header(["Indicator", gemeente.name, region.name, "Nederland", "Norm", "Signaal"])
+    for ind in indicators:
+        fmt = sheet.style(f"num:{ind.unit}", number_format=number_format(ind.unit))
+        own = data.figure(ind, "gemeente", gemeente_id)
+        value = own.value if own else None
+        row = [sheet.cell(_indicator_header(ind)), sheet.cell(value, fmt)]
+        for scope_type, scope_id in (("regio", region.id), ("land", 0)):
+            figure = data.figure(ind, scope_type, scope_id)
+            row.append(sheet.cell(figure.value if figure else None, fmt))
+        row.append(sheet.cell(data.norm(ind, region.id).norm, fmt))
+        row.append(sheet.cell(dutch.SIGNALS[data.signal(ind, value, region.id)]))
+        sheet.append(row)
+    for n, ind in enumerate(indicators):
+        row = header + 1 + n
+        _traffic_lights(
+            sheet.ws, f"B{row}:D{row}", f"B{row}", ind.direction, data.norm(ind, region.id)
+        )
+    org_ids = [o for o in data.served_by.get(gemeente_id, []) if o in data.organisations]
+    org_ids.sort(key=lambda o: data.organisations[o].name)
+    _organisations(wb, data, indicators, org_ids, region.id)
+    regions = Sheet(wb, "Regio's", [10, 34] + [16] * len(national))
+    regions.freeze(4, 3)
+    regions.title(f"{region.name} tegen de andere regio's", "Landelijke indicatoren en normen.")
+    header = regions.header(["Code", "Regio"] + [_indicator_header(i) for i in national])
+    styles = _number_styles(regions, national)
+    bold = regions.style("bold", font=Font(bold=True))
+    for other in data.regions.values():
+        mark = bold if other.id == region.id else None
+        label = f"{other.name} (eigen regio)" if other.id == region.id else other.name
+        regions.append(
+            [regions.cell(other.code, mark), regions.cell(label, mark)]
+            + _figures(regions, data, national, "regio", other.id, styles)
+        )
+    regions.append(
+        [regions.cell("NL", bold), regions.cell("Nederland", bold)]
+        + _figures(regions, data, national, "land", 0, styles)
+    )
+    last = regions.rows
+    regions.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(national))}{last - 1}"
+    _value_columns(regions, data, national, 3, (header + 1, last))
+    _trend(
+        wb,
+        data,
+        indicators,
+        [
+            ("gemeente", gemeente_id, gemeente.name),
+            ("regio", region.id, region.name),
+            ("land", 0, "Nederland"),
+        ],
+    )
+    _explanation(wb, data, indicators, region.id)
+    wb.save(path)

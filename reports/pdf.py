@@ -1,0 +1,507 @@
+"""The PDF management report per organisation or region (reportlab).
+
+An embedded DejaVu Sans (so ĳ, ë and € render), title, author and language in
+the document information, page numbers, Dutch dates and numbers. Text typed by
+people is escaped before it reaches a Paragraph (which parses markup), and
+put in table cells as plain strings elsewhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from reportlab import rl_config
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from reports import dutch
+from reports.data import ScopeReport
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
+
+SIGNAL_COLOURS = {
+    "groen": colors.HexColor("#C6EFCE"),
+    "oranje": colors.HexColor("#FFEB9C"),
+    "rood": colors.HexColor("#FFC7CE"),
+    "geen": colors.white,
+}
+LINE_COLOURS = (colors.HexColor("#1F4E79"), colors.HexColor("#C55A11"), colors.HexColor("#7F7F7F"))
+HEADER = colors.HexColor("#1F4E79")
+GRID = colors.HexColor("#BFBFBF")
+
+_registered = False
+
+
+def _setup() -> None:
+    """Register the fonts once. Shape attribute checking is switched off: it
+    validates every attribute set on every chart element and costs a third of
+    the time of a report, for shapes that only this module builds."""
+    global _registered
+    rl_config.shapeChecking = 0
+    if not _registered:
+        pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+        _registered = True
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
+    return {
+        "body": body,
+        "small": ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10),
+        "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=22, leading=28),
+        "h2": ParagraphStyle(
+            "h2", parent=body, fontName=BOLD, fontSize=13, leading=17, spaceBefore=8, spaceAfter=6
+        ),
+        "cover": ParagraphStyle("cover", parent=body, fontSize=12, leading=18),
+        "centre": ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
+    }
+
+
+class NumberedCanvas(Canvas):
+    """Draws 'Pagina n van m' on every page once the page count is known."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self):  # noqa: N802 - reportlab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont(FONT, 7.5)
+            self.setFillColor(colors.HexColor("#595959"))
+            self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Pagina {self._pageNumber} van {total}")
+            self.drawString(18 * mm, 10 * mm, getattr(self, "footer_text", ""))
+            super().showPage()
+        super().save()
+
+
+SCOPE_LABELS = {"organisatie": "organisatie", "regio": "regio", "gemeente": "gemeente"}
+
+
+def title_of(report: ScopeReport) -> str:
+    return f"Managementrapportage {report.name} – ronde {report.cycle.period}"
+
+
+def write_pdf(report: ScopeReport, path: Path | str) -> None:
+    """Write the management report of one organisation, gemeente or region."""
+    _setup()
+    styles = _styles()
+    footer = f"Afsprakenmonitor · {report.name} · ronde {report.cycle.period}"
+
+    def make_canvas(*args, **kwargs):
+        canvas = NumberedCanvas(*args, **kwargs)
+        canvas.footer_text = footer
+        return canvas
+
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=title_of(report),
+        author="Afsprakenmonitor",
+        subject=f"Naleving van samenwerkingsafspraken, ronde {report.cycle.period}",
+        creator="Afsprakenmonitor",
+        lang="nl-NL",
+    )
+    story = _cover(report, styles)
+    story += _scorecard(report, styles)
+    story += _comparison(report, styles)
+    story += _trends(report, styles)
+    story += _weakest(report, styles)
+    story += _partner_gaps(report, styles)
+    story += _actions(report, styles)
+    story += _escalations(report, styles)
+    story += _response(report, styles)
+    doc.build(story, canvasmaker=make_canvas)
+
+
+def _p(text: str, style) -> Paragraph:
+    """A paragraph of text that may come from a person: always escaped."""
+    return Paragraph(escape(text), style)
+
+
+def _table(rows: list[list], widths: list[float], extra: list | None = None) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), FONT, 8),
+                ("FONT", (0, 0), (-1, 0), BOLD, 8),
+                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+                ("BACKGROUND", (0, 0), (-1, 0), HEADER),
+                ("GRID", (0, 0), (-1, -1), 0.25, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                *(extra or []),
+            ]
+        )
+    )
+    return table
+
+
+def _cover(report: ScopeReport, styles) -> list:
+    cycle = report.cycle
+    kind = SCOPE_LABELS.get(report.scope_type, report.scope_type)
+    lines = [
+        f"<b>Ronde:</b> {escape(cycle.period)} ({dutch.date(cycle.opens_on)} tot en met "
+        f"{dutch.date(cycle.closes_on)})",
+        f"<b>Uiterste inleverdatum:</b> {dutch.date(cycle.due_on)}",
+        f"<b>Peildatum gegevens:</b> {dutch.datetime(report.data_date)}",
+        f"<b>Gemaakt op:</b> {dutch.date(dt.date.today())}",
+    ]
+    if report.region is not None and report.scope_type != "regio":
+        lines.insert(0, f"<b>Regio:</b> {escape(report.region.name)}")
+    return [
+        Spacer(1, 40 * mm),
+        Paragraph("Afsprakenmonitor", styles["cover"]),
+        Spacer(1, 4 * mm),
+        Paragraph(f"Managementrapportage {escape(kind)}", styles["h1"]),
+        _p(report.name, styles["h1"]),
+        Spacer(1, 10 * mm),
+        *[Paragraph(line, styles["cover"]) for line in lines],
+        Spacer(1, 14 * mm),
+        Paragraph(
+            "Deze rapportage laat zien hoe de samenwerkingsafspraken in de jeugdketen "
+            "worden nageleefd, op basis van de ingediende zelfevaluaties van deze ronde. "
+            "Alleen ingediende zelfevaluaties tellen mee; antwoorden met ‘niet van toepassing’ "
+            "tellen niet mee. De signaalkleuren zetten elke indicator af tegen de norm.",
+            styles["body"],
+        ),
+        PageBreak(),
+    ]
+
+
+def _scorecard(report: ScopeReport, styles) -> list:
+    rows = [["Indicator", "Waarde", "Norm", "Signaal", "Verschil", "Regio", "Nederland"]]
+    extra = []
+    for n, row in enumerate(report.scorecard, start=1):
+        ind = row.indicator
+        name = f"{ind.code} – {ind.name}" + (" (eigen indicator regio)" if ind.region_id else "")
+        change = dutch.change(row.change, ind.unit)
+        if row.trend_break:
+            change = "trendbreuk"
+        rows.append(
+            [
+                _p(name, styles["cell"]),
+                dutch.value(row.value, ind.unit),
+                dutch.value(row.norm.norm, ind.unit) + (" *" if row.norm.regional else ""),
+                dutch.SIGNALS[row.signal],
+                change,
+                dutch.value(row.region_value, ind.unit),
+                dutch.value(row.country_value, ind.unit),
+            ]
+        )
+        extra.append(("BACKGROUND", (3, n), (3, n), SIGNAL_COLOURS[row.signal]))
+    widths = [58 * mm, 20 * mm, 20 * mm, 18 * mm, 18 * mm, 20 * mm, 20 * mm]
+    extra.append(("ALIGN", (1, 1), (-1, -1), "RIGHT"))
+    story = [
+        Paragraph("Scorekaart", styles["h2"]),
+        _table(rows, widths, extra),
+        Spacer(1, 2 * mm),
+        Paragraph(
+            "Signaal: groen op of boven de norm, oranje tussen de drempels, rood daaronder "
+            "(bij ‘lager is beter’ omgekeerd). Verschil: ten opzichte van de vorige ronde. "
+            "* regionale norm.",
+            styles["small"],
+        ),
+    ]
+    return story
+
+
+def _comparison(report: ScopeReport, styles) -> list:
+    """Own value against region and country for the percentage indicators."""
+    rows = [r for r in report.scorecard if r.indicator.unit == "%"]
+    if not rows:
+        return []
+    series = [
+        [r.value or 0 for r in rows],
+        [r.region_value or 0 for r in rows],
+        [r.country_value or 0 for r in rows],
+    ]
+    names = [report.name, report.region.name if report.region else "Regio", "Nederland"]
+    if report.scope_type == "regio":
+        series, names = series[1:], names[1:]
+    height = 14 * len(rows) * len(series) / 3 + 40
+    drawing = Drawing(170 * mm, height + 30)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 70, 30
+    chart.width, chart.height = 170 * mm - 90, height
+    chart.data = [list(reversed(s)) for s in series]
+    chart.categoryAxis.categoryNames = list(reversed([r.indicator.code for r in rows]))
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = "%d%%"
+    chart.barSpacing, chart.groupSpacing = 0.5, 4
+    for n, colour in enumerate(LINE_COLOURS[: len(series)]):
+        chart.bars[n].fillColor = colour
+        chart.bars[n].strokeColor = None
+    drawing.add(chart)
+    drawing.add(_legend(names, 70, 12))
+    return [
+        KeepTogether(
+            [
+                Paragraph("Vergelijking met regio en land", styles["h2"]),
+                drawing,
+                Paragraph(
+                    "Percentage-indicatoren van deze ronde; de waarden staan in de scorekaart.",
+                    styles["small"],
+                ),
+            ]
+        )
+    ]
+
+
+def _legend(names: list[str], x: float, y: float, spacing: float = 150) -> Legend:
+    legend = Legend()
+    legend.x, legend.y = x, y
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.fontName, legend.fontSize = FONT, 7
+    legend.dxTextSpace = 4
+    legend.deltax = spacing
+    legend.dx = 6
+    legend.colorNamePairs = list(zip(LINE_COLOURS, names, strict=False))
+    return legend
+
+
+def _trend_chart(line, names: list[str], width: float) -> Drawing:
+    drawing = Drawing(width, 62 * mm)
+    drawing.add(
+        String(0, 62 * mm - 10, f"{line.indicator.code} – {line.indicator.name}"[:70],
+               fontName=BOLD, fontSize=7.5)
+    )  # fmt: skip
+    chart = HorizontalLineChart()
+    chart.x, chart.y = 28, 34
+    chart.width, chart.height = width - 36, 62 * mm - 54
+    data = [line.own, line.region, line.country][-len(names) :]
+    chart.data = [[v for v in series] for series in data]
+    values = [v for series in data for v in series if v is not None]
+    top = max(values, default=1)
+    if line.indicator.unit == "%":
+        chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
+    else:
+        chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, max(1.0, round(top * 1.2, 1))
+    chart.categoryAxis.categoryNames = line.periods
+    chart.categoryAxis.labels.fontName = FONT
+    chart.categoryAxis.labels.fontSize = 6
+    chart.categoryAxis.labels.angle = 30
+    chart.categoryAxis.labels.boxAnchor = "ne"
+    chart.valueAxis.labels.fontName = FONT
+    chart.valueAxis.labels.fontSize = 6
+    # A line needs two points; a single point is drawn as a marker only.
+    chart.joinedLines = 0
+    for n, colour in enumerate(LINE_COLOURS[: len(data)]):
+        chart.lines[n].strokeColor = colour
+        chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
+        chart.lines[n].symbol = makeMarker("FilledCircle", size=3, fillColor=colour)
+        if sum(v is not None for v in data[n]) >= 2:
+            chart.lines[n].lineStyle = "joinedLine"
+    drawing.add(chart)
+    drawing.add(_legend(names, 4, 4, (width - 8) / 3))
+    return drawing
+
+
+def _trends(report: ScopeReport, styles) -> list:
+    names = [report.name[:30], (report.region.name if report.region else "Regio")[:30], "Nederland"]
+    if report.scope_type == "regio":
+        names = names[1:]
+    width = (A4[0] - 36 * mm) / 2 - 2 * mm
+    charts = [_trend_chart(line, names, width) for line in report.trends]
+    grid = [
+        charts[n : n + 2] + [""] * (2 - len(charts[n : n + 2])) for n in range(0, len(charts), 2)
+    ]
+    story = [
+        PageBreak(),
+        Paragraph(f"Trend over de laatste {len(report.trends[0].periods) if report.trends else 0} "
+                  "rondes", styles["h2"]),
+    ]  # fmt: skip
+    breaks = sorted({p for line in report.trends for p in line.breaks})
+    if breaks:
+        story.append(
+            Paragraph(
+                "Trendbreuk: vanaf ronde "
+                + ", ".join(escape(p) for p in breaks)
+                + " geldt een ander afsprakenkader; de lijn is daar niet vergelijkbaar.",
+                styles["small"],
+            )
+        )
+    if grid:
+        story.append(Table(grid, colWidths=[width + 2 * mm] * 2))
+    return story
+
+
+def _weakest(report: ScopeReport, styles) -> list:
+    story = [Paragraph("De vijf zwakste afspraken", styles["h2"])]
+    if not report.weakest:
+        return story + [Paragraph("Geen ingediende antwoorden in deze ronde.", styles["body"])]
+    rows = [["Code", "Afspraak", "Thema", "Naleving", "Antwoorden"]]
+    for row in report.weakest:
+        rows.append(
+            [
+                row.code,
+                _p(row.title, styles["cell"]),
+                _p(row.theme, styles["cell"]),
+                dutch.value(row.percent, "%"),
+                str(row.scored),
+            ]
+        )
+    widths = [16 * mm, 82 * mm, 42 * mm, 17 * mm, 17 * mm]
+    return story + [_table(rows, widths, [("ALIGN", (3, 1), (-1, -1), "RIGHT")])]
+
+
+def _partner_gaps(report: ScopeReport, styles) -> list:
+    story = [Paragraph("Verschil in beeld met de partner", styles["h2"])]
+    if not report.partner_gaps:
+        return story + [
+            Paragraph("Geen oordelen over partners op bilaterale afspraken.", styles["body"])
+        ]
+    rows = [["Code", "Afspraak", "Eigen oordeel", "Over partner", "Verschil"]]
+    for row in report.partner_gaps:
+        rows.append(
+            [
+                row.code,
+                _p(row.title, styles["cell"]),
+                dutch.number(row.own_mean, 2),
+                dutch.number(row.partner_mean, 2),
+                dutch.change(row.gap, ""),
+            ]
+        )
+    widths = [16 * mm, 86 * mm, 24 * mm, 28 * mm, 20 * mm]
+    return story + [
+        _table(rows, widths, [("ALIGN", (2, 1), (-1, -1), "RIGHT")]),
+        Spacer(1, 2 * mm),
+        Paragraph(
+            "Gemiddelde score 0–4: het eigen oordeel over de eigen naleving en het oordeel "
+            "over hoe de partnerorganisatie de afspraak naleeft.",
+            styles["small"],
+        ),
+    ]
+
+
+def _actions(report: ScopeReport, styles) -> list:
+    story = [Paragraph("Openstaande verbeteracties", styles["h2"])]
+    if not report.actions:
+        return story + [Paragraph("Geen openstaande verbeteracties.", styles["body"])]
+    several = report.scope_type != "organisatie"
+    header = ["Afspraak", "Actie", "Eigenaar", "Gereed op", "Status"]
+    widths = [16 * mm, 78 * mm, 30 * mm, 28 * mm, 22 * mm]
+    if several:
+        header.insert(0, "Organisatie")
+        widths = [34 * mm, 16 * mm, 56 * mm, 24 * mm, 24 * mm, 20 * mm]
+    rows = [header]
+    today = dt.date.today()
+    extra = []
+    for n, action in enumerate(report.actions[:200], start=1):
+        row = [
+            action["agreement"],
+            _p(action["description"], styles["cell"]),
+            _p(action["owner"] or "–", styles["cell"]),
+            dutch.date(action["due_on"]) if action["due_on"] else "–",
+            dutch.ACTION_STATES.get(action["status"], action["status"]),
+        ]
+        if several:
+            row.insert(0, _p(action["organisation"], styles["cell"]))
+        rows.append(row)
+        if action["due_on"] and action["due_on"] < today:
+            extra.append(("TEXTCOLOR", (len(row) - 2, n), (len(row) - 2, n), colors.red))
+    story.append(_table(rows, widths, extra))
+    if len(report.actions) > 200:
+        story.append(
+            Paragraph(f"En nog {len(report.actions) - 200} acties (zie de webpagina).",
+                      styles["small"])
+        )  # fmt: skip
+    return story
+
+
+def _escalations(report: ScopeReport, styles) -> list:
+    story = [Paragraph("Escalaties", styles["h2"])]
+    if not report.escalations:
+        return story + [Paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])]
+    several = report.scope_type != "organisatie"
+    header = ["Afspraak", "Titel", "Niet nageleefd", "Hoogste stap", "Opgelost"]
+    widths = [16 * mm, 72 * mm, 28 * mm, 40 * mm, 18 * mm]
+    if several:
+        header.insert(0, "Organisatie")
+        widths = [34 * mm, 16 * mm, 48 * mm, 18 * mm, 40 * mm, 18 * mm]
+    rows = [header]
+    for signal in report.escalations[:200]:
+        row = [
+            signal["agreement"],
+            _p(signal["title"], styles["cell"]),
+            str(signal["times_not_followed"]),
+            dutch.ESCALATION_STEPS.get(signal["highest_step"], str(signal["highest_step"])),
+            "ja" if signal["resolved"] else "nee",
+        ]
+        if several:
+            row.insert(0, _p(signal["organisation"], styles["cell"]))
+        rows.append(row)
+    return story + [_table(rows, widths)]
+
+
+def _response(report: ScopeReport, styles) -> list:
+    status = report.response
+    story = [Paragraph("Responsstatus", styles["h2"])]
+    if report.scope_type == "organisatie":
+        if status["on_time"]:
+            text = "De zelfevaluatie is op tijd ingediend."
+        elif status["late"]:
+            text = "De zelfevaluatie is na de uiterste inleverdatum ingediend."
+        elif status["total"]:
+            state = status["missing"][0][1]
+            text = (
+                "De zelfevaluatie is niet ingediend (status: "
+                f"{dutch.ASSESSMENT_STATES.get(state, state).lower()})."
+            )
+        else:
+            text = "Voor deze organisatie is in deze ronde geen zelfevaluatie uitgezet."
+        return story + [Paragraph(text, styles["body"])]
+    rows = [
+        ["Organisaties", "Op tijd ingediend", "Te laat ingediend", "Niet ingediend"],
+        [str(status["total"]), str(status["on_time"]), str(status["late"]), str(status["open"])],
+    ]
+    story.append(_table(rows, [40 * mm] * 4, [("ALIGN", (0, 1), (-1, -1), "RIGHT")]))
+    if status["missing"]:
+        story.append(Spacer(1, 3 * mm))
+        missing = [["Niet ingediend", "Status"]] + [
+            [_p(name, styles["cell"]), dutch.ASSESSMENT_STATES.get(state, state)]
+            for name, state in status["missing"]
+        ]
+        story.append(_table(missing, [120 * mm, 40 * mm]))
+    return story

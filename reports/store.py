@@ -1,0 +1,147 @@
+"""The report store: a directory of files, one sub-directory per cycle and run.
+
+Every file is written under a temporary name, flushed to disk and renamed into
+place, so a reader (or a crash) never sees half a file. A run's ReportFile
+rows are recorded together once all its files exist; until then the previous
+run's files stay the current ones. Nothing is overwritten: earlier runs stay
+as an archive."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import fn
+
+from domain import scope
+from models import Cycle, Gemeente, Organisation, ReportFile, User, db
+
+KINDS = {
+    "xlsx_regions": "Regiovergelijking (Excel)",
+    "xlsx_gemeente": "Gemeente-overzicht (Excel)",
+    "pdf_region": "Managementrapportage regio (PDF)",
+    "pdf_organisation": "Managementrapportage organisatie (PDF)",
+}
+
+
+def slug(text: str) -> str:
+    """A file-name-safe ASCII version of a name."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")[:80] or "rapport"
+
+
+def run_directory(root: Path, cycle: Cycle, run_id: int | None) -> Path:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    directory = Path(root) / cycle.period / f"{stamp}-{run_id or 'los'}-{uuid.uuid4().hex[:6]}"
+    directory.mkdir(parents=True, exist_ok=False)
+    return directory
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> tuple[str, int]:
+    """Let `write` produce the file under a temporary name, then move it into
+    place; returns (sha256, size)."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(temporary)
+        digest = hashlib.sha256()
+        with open(temporary, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+            os.fsync(handle.fileno())
+        size = temporary.stat().st_size
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+    return digest.hexdigest(), size
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def record(rows: list[dict]) -> None:
+    """Make a run's files current, all at once."""
+    with db.atomic():
+        for start in range(0, len(rows), 500):
+            ReportFile.insert_many(rows[start : start + 500]).execute()
+
+
+def current_files(cycle: Cycle | None = None):
+    """The newest file per (cycle, kind, scope): what downloads and mails use."""
+    newest = ReportFile.select(
+        ReportFile.cycle,
+        ReportFile.kind,
+        ReportFile.scope_type,
+        ReportFile.scope_id,
+        fn.MAX(ReportFile.created_at).alias("latest"),
+    ).group_by(ReportFile.cycle, ReportFile.kind, ReportFile.scope_type, ReportFile.scope_id)
+    if cycle is not None:
+        newest = newest.where(ReportFile.cycle == cycle)
+    newest = newest.alias("newest")
+    return (
+        ReportFile.select(ReportFile, Cycle)
+        .join(Cycle)
+        .switch(ReportFile)
+        .join(
+            newest,
+            on=(
+                (ReportFile.cycle == newest.c.cycle_id)
+                & (ReportFile.kind == newest.c.kind)
+                & (ReportFile.scope_type == newest.c.scope_type)
+                & (ReportFile.scope_id == newest.c.scope_id)
+                & (ReportFile.created_at == newest.c.latest)
+            ),
+        )
+    )
+
+
+def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFile | None:
+    return (
+        ReportFile.select()
+        .where(
+            ReportFile.cycle == cycle,
+            ReportFile.kind == kind,
+            ReportFile.scope_type == scope_type,
+            ReportFile.scope_id == scope_id,
+        )
+        .order_by(ReportFile.created_at.desc(), ReportFile.id.desc())
+        .first()
+    )
+
+
+def may_download(user: User, report: ReportFile) -> bool:
+    """Who may open which report: the organisation's own people, the
+    coordinator of its region and the beheerder for an organisation's report;
+    the region's coordinator for the region's; the gemeente's users (and its
+    region's coordinator) for a gemeente workbook; the region comparison for
+    coordinators and gemeenten, which it was made for."""
+    if scope.is_admin(user):
+        return True
+    roles = scope.roles_of(user)
+    if report.kind == "xlsx_regions":
+        return any(r.role in ("regiocoordinator", "gemeente") for r in roles)
+    if report.kind == "pdf_region":
+        return any(r.role == "regiocoordinator" and r.region_id == report.scope_id for r in roles)
+    if report.kind == "pdf_organisation":
+        condition = scope.organisation_condition(user, gemeente=False)
+        return Organisation.select().where(Organisation.id == report.scope_id, condition).exists()
+    if report.kind == "xlsx_gemeente":
+        gemeente = Gemeente.get_or_none(Gemeente.id == report.scope_id)
+        return gemeente is not None and any(
+            (r.role == "gemeente" and r.gemeente_id == gemeente.id)
+            or (r.role == "regiocoordinator" and r.region_id == gemeente.region_id)
+            for r in roles
+        )
+    return False

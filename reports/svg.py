@@ -1,0 +1,155 @@
+"""Small SVG charts for the result pages. Each is an image with a title and a
+description (role="img", aria-labelledby); the page shows the same figures in
+a table beside it. Series differ in dash pattern and marker as well as
+colour, so the lines can be told apart without colour. Presentation
+attributes only (no inline style), as the CSP forbids inline styles."""
+
+from __future__ import annotations
+
+import itertools
+
+from markupsafe import Markup, escape
+
+COLOURS = ("#1F4E79", "#C55A11", "#595959")
+DASHES = ("", "6 3", "2 3")
+_ids = itertools.count(1)
+
+
+def _axis_max(values: list[float], unit: str) -> float:
+    if unit == "%":
+        return 100.0
+    top = max(values, default=1.0)
+    return max(1.0, round(top * 1.25 + 0.049, 1))
+
+
+def line_chart(
+    title: str,
+    description: str,
+    periods: list[str],
+    series: list[tuple[str, list[float | None]]],
+    unit: str,
+    width: int = 460,
+    height: int = 220,
+) -> Markup:
+    """A line per series over the periods; gaps where a value is missing."""
+    n = next(_ids)
+    left, right, top, bottom = 44, 12, 12, 58
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for _, vs in series for v in vs if v is not None]
+    y_max = _axis_max(values, unit)
+    step = plot_w / max(1, len(periods) - 1)
+
+    def x(i: int) -> float:
+        return left + (i * step if len(periods) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return top + plot_h - (v / y_max) * plot_h
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-labelledby="chart{n}-title chart{n}-desc">',
+        f'<title id="chart{n}-title">{escape(title)}</title>',
+        f'<desc id="chart{n}-desc">{escape(description)}</desc>',
+    ]
+    for k in range(5):
+        v = y_max * k / 4
+        label = f"{v:.0f}" if y_max >= 4 else f"{v:.2f}".replace(".", ",")
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
+            f'stroke="#D9D9D9" stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10" '
+            f'fill="#404040">{label}</text>'
+        )
+    for i, period in enumerate(periods):
+        parts.append(
+            f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="10" '
+            f'fill="#404040">{escape(period)}</text>'
+        )
+    for s, (name, vs) in enumerate(series):
+        colour, dash = COLOURS[s % 3], DASHES[s % 3]
+        run: list[str] = []
+        segments = []
+        for i, v in enumerate(vs):
+            if v is None:
+                if run:
+                    segments.append(run)
+                run = []
+                continue
+            run.append(f"{x(i):.1f},{y(v):.1f}")
+            parts.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(v):.1f}" r="{3 + s}" fill="{colour}"/>'
+                if s != 1
+                else f'<rect x="{x(i) - 3:.1f}" y="{y(v) - 3:.1f}" width="6" height="6" '
+                f'fill="{colour}"/>'
+            )
+        if run:
+            segments.append(run)
+        for points in segments:
+            if len(points) > 1:
+                dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+                parts.append(
+                    f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
+                    f'stroke-width="2"{dash_attr}/>'
+                )
+        lx = left + s * (plot_w / max(1, len(series)))
+        ly = height - 14
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        parts.append(
+            f'<line x1="{lx:.1f}" x2="{lx + 22:.1f}" y1="{ly}" y2="{ly}" stroke="{colour}" '
+            f'stroke-width="2"{dash_attr}/>'
+            f'<text x="{lx + 27:.1f}" y="{ly + 4}" font-size="10" fill="#262626">'
+            f"{escape(name[:28])}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
+
+
+def bar_chart(
+    title: str,
+    description: str,
+    labels: list[str],
+    series: list[tuple[str, list[float | None]]],
+    width: int = 640,
+) -> Markup:
+    """Horizontal grouped bars on a 0–100 scale (percentages)."""
+    n = next(_ids)
+    bar, gap, left, right, top = 9, 8, 96, 16, 8
+    group = bar * len(series) + gap
+    plot_w = width - left - right
+    height = top + group * len(labels) + 44
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-labelledby="chart{n}-title chart{n}-desc">',
+        f'<title id="chart{n}-title">{escape(title)}</title>',
+        f'<desc id="chart{n}-desc">{escape(description)}</desc>',
+    ]
+    for k in range(6):
+        gx = left + plot_w * k / 5
+        parts.append(
+            f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{top}" y2="{height - 36}" stroke="#D9D9D9"/>'
+            f'<text x="{gx:.1f}" y="{height - 24}" text-anchor="middle" font-size="10" '
+            f'fill="#404040">{k * 20}%</text>'
+        )
+    for i, label in enumerate(labels):
+        gy = top + i * group
+        parts.append(
+            f'<text x="{left - 6}" y="{gy + group / 2:.1f}" text-anchor="end" font-size="10" '
+            f'fill="#262626">{escape(label)}</text>'
+        )
+        for s, (_, values) in enumerate(series):
+            v = values[i]
+            if v is None:
+                continue
+            parts.append(
+                f'<rect x="{left}" y="{gy + s * bar:.1f}" width="{plot_w * min(v, 100) / 100:.1f}" '
+                f'height="{bar - 1}" fill="{COLOURS[s % 3]}"/>'
+            )
+    for s, (name, _) in enumerate(series):
+        lx = left + s * (plot_w / max(1, len(series)))
+        parts.append(
+            f'<rect x="{lx:.1f}" y="{height - 14}" width="10" height="10" fill="{COLOURS[s % 3]}"/>'
+            f'<text x="{lx + 14:.1f}" y="{height - 5}" font-size="10" fill="#262626">'
+            f"{escape(name[:32])}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number

@@ -1,0 +1,238 @@
+"""Results per organisation, gemeente and region (the management report as an
+accessible page, with SVG charts and their data tables), and the report
+downloads, each limited to the user's scope."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template, request, send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from domain.scope import is_admin, organisation_condition, roles_of
+from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
+from models.choices import (
+    ACTION_STATES,
+    ASSESSMENT_STATES,
+    ESCALATION_STEPS,
+    ORGANISATION_KINDS,
+    SIGNALS,
+)
+from reports import store
+from reports.data import CycleData, scope_report
+from reports.svg import bar_chart, line_chart
+from web.access import access, deny
+
+bp = Blueprint("results", __name__)
+
+SCOPES = {"organisatie": Organisation, "gemeente": Gemeente, "regio": Region}
+REPORT_LIMIT = 200
+
+
+def _cycles() -> list[Cycle]:
+    return list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()))
+
+
+def _chosen_cycle(cycles: list[Cycle]) -> Cycle:
+    wanted = request.args.get("ronde")
+    for cycle in cycles:
+        if cycle.period == wanted:
+            return cycle
+    if not cycles:
+        abort(404)
+    return cycles[0]
+
+
+def may_see(user, scope_type: str, scope_id: int) -> bool:
+    """Organisation pages hold free text (improvement actions): the
+    organisation's people, its coordinator and the beheerder. Gemeente pages:
+    the gemeente's users, its region's coordinator, the beheerder. Region
+    pages: the region's coordinator and the beheerder."""
+    if is_admin(user):
+        return True
+    roles = roles_of(user)
+    if scope_type == "organisatie":
+        condition = organisation_condition(user, gemeente=False)
+        return Organisation.select().where(Organisation.id == scope_id, condition).exists()
+    if scope_type == "gemeente":
+        gemeente = Gemeente.get_or_none(Gemeente.id == scope_id)
+        return gemeente is not None and any(
+            (r.role == "gemeente" and r.gemeente_id == scope_id)
+            or (r.role == "regiocoordinator" and r.region_id == gemeente.region_id)
+            for r in roles
+        )
+    return any(r.role == "regiocoordinator" and r.region_id == scope_id for r in roles)
+
+
+@bp.route("/resultaten")
+@access("user")
+def index():
+    user = current_user.user
+    roles = roles_of(user)
+    admin = is_admin(user)
+    regions = (
+        list(Region.select().order_by(Region.name))
+        if admin
+        else [r.region for r in roles if r.role == "regiocoordinator"]
+    )
+    gemeenten = [r.gemeente for r in roles if r.role == "gemeente"]
+    condition = organisation_condition(user, gemeente=False)
+    organisations = []
+    if not admin:
+        organisations = list(
+            Organisation.select()
+            .where(condition, Organisation.id.in_([r.organisation_id for r in roles]))
+            .order_by(Organisation.name)
+        )
+    return render_template(
+        "results/index.html", regions=regions, gemeenten=gemeenten, organisations=organisations
+    )
+
+
+def _organisations_of(scope_type: str, scope_id: int) -> list[int]:
+    if scope_type == "organisatie":
+        return [scope_id]
+    if scope_type == "gemeente":
+        return [
+            o
+            for (o,) in OrganisationGemeente.select(OrganisationGemeente.organisation)
+            .where(OrganisationGemeente.gemeente == scope_id)
+            .tuples()
+        ]
+    return [
+        o
+        for (o,) in Organisation.select(Organisation.id)
+        .where(Organisation.region == scope_id)
+        .tuples()
+    ]  # noqa: E501
+
+
+@bp.route("/resultaten/<any(organisatie, gemeente, regio):scope_type>/<int:scope_id>")
+@access("user")
+def scope(scope_type: str, scope_id: int):
+    user = current_user.user
+    target = SCOPES[scope_type].get_or_none(SCOPES[scope_type].id == scope_id)
+    if target is None or not may_see(user, scope_type, scope_id):
+        return deny(404)
+    cycles = _cycles()
+    if not cycles:
+        return render_template("results/empty.html", target=target)
+    cycle = _chosen_cycle(cycles)
+    data = CycleData.load(cycle, _organisations_of(scope_type, scope_id))
+    report = scope_report(data, scope_type, scope_id)
+    names = [report.name]
+    if scope_type != "regio":
+        names.append(report.region.name if report.region else _("Regio"))
+    names.append(_("Nederland"))
+    charts = []
+    for line in report.trends:
+        series = [line.own, line.region, line.country]
+        if scope_type == "regio":
+            series = series[1:]
+        title = f"{line.indicator.code} – {line.indicator.name}"
+        charts.append(
+            (
+                line,
+                line_chart(
+                    title,
+                    _(
+                        "Lijndiagram van %(indicator)s over de rondes %(first)s tot en met "
+                        "%(last)s voor %(names)s. De cijfers staan in de tabel bij dit diagram.",
+                        indicator=line.indicator.name,
+                        first=line.periods[0] if line.periods else "",
+                        last=line.periods[-1] if line.periods else "",
+                        names=", ".join(names),
+                    ),
+                    line.periods,
+                    list(zip(names, series, strict=True)),
+                    line.indicator.unit,
+                ),
+                series,
+            )
+        )
+    percent_rows = [r for r in report.scorecard if r.indicator.unit == "%"]
+    comparison_series = [
+        [r.value for r in percent_rows],
+        [r.region_value for r in percent_rows],
+        [r.country_value for r in percent_rows],
+    ]
+    if scope_type == "regio":
+        comparison_series = comparison_series[1:]
+    comparison = bar_chart(
+        _("Vergelijking met regio en land, ronde %(period)s", period=cycle.period),
+        _(
+            "Staafdiagram met per indicator (in procenten) de waarde van %(names)s. "
+            "De cijfers staan in de scorekaart hierboven.",
+            names=", ".join(names),
+        ),
+        [r.indicator.code for r in percent_rows],
+        list(zip(names, comparison_series, strict=True)),
+    )
+    downloads = []
+    kinds = {
+        "organisatie": ["pdf_organisation"],
+        "gemeente": ["xlsx_gemeente"],
+        "regio": ["pdf_region"],
+    }  # noqa: E501
+    for kind in kinds[scope_type]:
+        report_file = store.latest(cycle, kind, scope_type, scope_id)
+        if report_file is not None and store.may_download(user, report_file):
+            downloads.append(report_file)
+    return render_template(
+        "results/scope.html",
+        report=report,
+        target=target,
+        scope_type=scope_type,
+        cycles=cycles,
+        cycle=cycle,
+        charts=charts,
+        names=names,
+        comparison=comparison,
+        downloads=downloads,
+        free_text=scope_type != "gemeente" or is_admin(user),
+        SIGNALS=SIGNALS,
+        ACTION_STATES=ACTION_STATES,
+        ASSESSMENT_STATES=ASSESSMENT_STATES,
+        ESCALATION_STEPS=ESCALATION_STEPS,
+        KINDS=store.KINDS,
+        ORGANISATION_KINDS=ORGANISATION_KINDS,
+    )
+
+
+@bp.route("/rapporten")
+@access("user")
+def reports():
+    user = current_user.user
+    cycles = _cycles()
+    cycle = _chosen_cycle(cycles) if cycles else None
+    files, more = [], False
+    if cycle is not None:
+        query = store.current_files(cycle).order_by(ReportFile.kind, ReportFile.scope_id)
+        for report_file in query.iterator():
+            if store.may_download(user, report_file):
+                if len(files) == REPORT_LIMIT:
+                    more = True
+                    break
+                files.append(report_file)
+    return render_template(
+        "results/reports.html",
+        cycles=cycles,
+        cycle=cycle,
+        files=files,
+        more=more,
+        limit=REPORT_LIMIT,
+        KINDS=store.KINDS,
+    )
+
+
+@bp.route("/rapporten/<int:file_id>")
+@access("user")
+def download(file_id: int):
+    report_file = ReportFile.get_or_none(ReportFile.id == file_id)
+    if report_file is None or not store.may_download(current_user.user, report_file):
+        return deny(404)
+    path = Path(report_file.path)
+    if not path.is_file():
+        return deny(404)
+    return send_file(path, as_attachment=True, download_name=path.name, max_age=0)
