@@ -407,7 +407,7 @@ def _long_data(wb, data: CycleData) -> None:
         },
         "land": {0: ("NL", "Nederland", "")},
     }
-    period = sheet.cell(data.cycle.period)
+    period = data.cycle.period  # a generated label; a Cell cannot be reused across rows
     order = {"land": 0, "regio": 1, "gemeente": 2, "organisatie": 3}
     keys = sorted(
         (k for k in data.results if k[1] == data.cycle.id and k[0] in by_id),

@@ -12,6 +12,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
+from reportlab.graphics import shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -63,6 +64,8 @@ def _setup() -> None:
     if not _registered:
         pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+        # Charts start every drawing in this font: else Helvetica is embedded too.
+        shapes.STATE_DEFAULTS["fontName"] = FONT
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
         _registered = True
 
@@ -135,6 +138,8 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
         subject=f"Naleving van samenwerkingsafspraken, ronde {report.cycle.period}",
         creator="Afsprakenmonitor",
         lang="nl-NL",
+        initialFontName=FONT,  # else the canvas starts with (and embeds) Helvetica
+        initialFontSize=9,
     )
     story = _cover(report, styles)
     story += _scorecard(report, styles)
@@ -363,7 +368,9 @@ def _trends(report: ScopeReport, styles) -> list:
             )
         )
     if grid:
-        story.append(Table(grid, colWidths=[width + 2 * mm] * 2))
+        story.append(
+            Table(grid, colWidths=[width + 2 * mm] * 2, style=[("FONT", (0, 0), (-1, -1), FONT)])
+        )
     return story
 
 

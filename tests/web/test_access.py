@@ -9,6 +9,7 @@ from models import (
     IndicatorDefinition,
     Organisation,
     Region,
+    ReportFile,
     RoleAssignment,
     User,
 )
@@ -32,7 +33,7 @@ def test_every_route_declares_an_access_rule(app):
 
 
 @pytest.fixture
-def world(app):
+def world(app, tmp_path):
     """Our side (region A, organisation A) and another side (region B, organisation B)."""
     region_a, region_b = factories.region(), factories.region()
     g_a, g_b = factories.gemeente(region_a), factories.gemeente(region_b)
@@ -68,6 +69,19 @@ def world(app):
             orange_threshold=60,
         ).id,
     }
+    report = tmp_path / "rapport.pdf"
+    report.write_bytes(b"%PDF-1.4 test")
+    args["scope_type"] = "organisatie"
+    args["scope_id"] = org_b.id
+    args["file_id"] = ReportFile.create(
+        cycle=cycle,
+        kind="pdf_organisation",
+        scope_type="organisatie",
+        scope_id=org_b.id,
+        path=str(report),
+        checksum="0" * 64,
+        size=report.stat().st_size,
+    ).id
     return {"users": users, "args": args, "other": other}
 
 
@@ -83,7 +97,7 @@ def _url(app, endpoint: str, args: dict) -> tuple[str, list[str]]:
 
 # Routes about one record: another organisation's record is not found, except
 # by the beheerder, who may see everything.
-OBJECT_ROUTES = ("assessments.", "cycles.remind")
+OBJECT_ROUTES = ("assessments.", "cycles.remind", "results.scope", "results.download")
 
 
 def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:
@@ -129,6 +143,7 @@ def test_access_matrix(app, world, role):
         url, methods = _url(app, endpoint, world["args"])
         for method in methods:
             response = client.open(url, method=method, data={})
+            response.close()  # a download holds its file open until closed
             expected = _expected(rule, role, method, endpoint)
             if response.status_code not in expected:
                 failures.append(

@@ -1,0 +1,152 @@
+"""The Excel workbooks read back with openpyxl; every figure on Overzicht is
+worked out by hand (see tests/domain/test_computation.py for the data)."""
+
+import subprocess
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from models import Cycle
+from reports.data import CycleData
+from reports.excel import gemeente_workbook, neutralise, region_workbook
+from tests.reports.conftest import require
+
+# Cycle 2026-Q2 per region, worked out by hand from the data set:
+# region 1 holds A, B (and D, a draft); region 2 holds C.
+EXPECTED = {
+    # MEAN: r1 (9+3)/(12+8) = 60; r2 C (3+3)/8 = 75; NL 18/28.
+    "MEAN": (60.0, 75.0, 100 * 18 / 28),
+    # Scores ≥ 3: r1 2 of 5; r2 2 of 2; NL 4 of 7.
+    "GE3": (40.0, 100.0, 400 / 7),
+    # In writing (unknown left out): r1 A 1/2 + B 1/1 = 2/3; r2 nothing known; NL 2/3.
+    "WRIT": (200 / 3, None, 200 / 3),
+    # Evaluated within 12 months, beleid only: r1 A no (B n.v.t.); r2 C yes; NL 1/2.
+    "EVAL": (0.0, 100.0, 50.0),
+    # On time: r1 A of A, B, D; r2 C; NL 2 of 4.
+    "RESP": (100 / 3, 100.0, 50.0),
+    # Partner gap on Y1: r1 (|3-1| + |2-2|)/2; C n.v.t.
+    "GAP": (1.0, None, 1.0),
+    # Escalations resolved: A 1 of 2, B 1 of 1 → 2 of 3; C none.
+    "ESC": (200 / 3, None, 200 / 3),
+    # Actions due in the window done on time: A 1 of 3; B's was cancelled; C none.
+    "ACT": (100 / 3, None, 100 / 3),
+    # Theme T2 (Y1): A 3/4 + B 2/4 = 5/8; C n.v.t.
+    "MEAN_T2": (62.5, None, 62.5),
+}
+
+
+@pytest.fixture
+def data(reports_world):
+    return CycleData.load(Cycle.get(Cycle.period == "2026-Q2"))
+
+
+def _rows(sheet):
+    return {row[1]: row for row in sheet.iter_rows(values_only=True) if len(row) > 1}
+
+
+def test_overview_numbers_equal_the_hand_worked_figures(data, reports_world, tmp_path):
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == [
+        "Overzicht", "Trend", "Gemeenten", "Organisaties", "Afspraken", "Gegevens", "Toelichting"
+    ]  # fmt: skip
+    sheet = wb["Overzicht"]
+    header = [c.value for c in sheet[4]]
+    rows = _rows(sheet)
+    for code, expected in EXPECTED.items():
+        column = next(n for n, h in enumerate(header) if h and h.startswith(code + " "))
+        found = (
+            rows[reports_world["r1"].name][column],
+            rows[reports_world["r2"].name][column],
+            rows["Nederland"][column],
+        )
+        for got, want in zip(found, expected, strict=True):
+            if want is None:
+                assert got is None, code
+            else:
+                assert got == pytest.approx(want), code
+    assert rows["Norm"][header.index("MEAN (%)")] == 75
+    # Real numbers with a number format, not text.
+    cell = sheet.cell(row=5, column=header.index("MEAN (%)") + 1)
+    assert cell.data_type == "n"
+    assert cell.number_format == '0.0"%"'
+
+
+def test_layout_filters_frozen_headers_print_settings(data, tmp_path):
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    wb = load_workbook(path)
+    overview = wb["Overzicht"]
+    assert overview.freeze_panes == "C5"
+    assert overview.auto_filter.ref.startswith("A4:")
+    assert overview.page_setup.orientation == "landscape"
+    assert overview.page_setup.fitToWidth == 1
+    assert overview.sheet_properties.pageSetUpPr.fitToPage is True
+    assert overview.print_title_rows == "$4:$4"
+    assert overview.column_dimensions["B"].width == 34
+    # Traffic lights: three rules per indicator column, on ranges.
+    rules = [rule for cf in overview.conditional_formatting for rule in cf.rules]
+    assert len(rules) == 3 * len(EXPECTED)
+    assert all(rule.type == "expression" for rule in rules)
+    assert "Gegevens" in wb["Gegevens"].tables
+    assert wb["Gegevens"].tables["Gegevens"].ref.startswith("A1:O")
+    long_rows = list(wb["Gegevens"].iter_rows(min_row=2, values_only=True))
+    assert {row[1] for row in long_rows} == {"Nederland", "Regio", "Gemeente", "Organisatie"}
+    with zipfile.ZipFile(path) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+    assert len(charts) == len(data.national)  # one native line chart per indicator
+
+
+def test_typed_text_never_becomes_a_formula(data, reports_world, tmp_path):
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    names = {c.value for c in load_workbook(path)["Organisaties"]["A"] if c.value}
+    for risky in reports_world["risky"]:
+        assert "'" + risky.name in names
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert b"<f>" not in archive.read(name), name
+    for text in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
+        assert neutralise(text) == "'" + text
+    assert neutralise("Gewoon") == "Gewoon"
+    assert neutralise(12.5) == 12.5
+
+
+def test_gemeente_workbook_own_organisations_and_regions(data, reports_world, tmp_path):
+    g2, r1 = reports_world["g2"], reports_world["r1"]
+    path = tmp_path / "gemeente.xlsx"
+    gemeente_workbook(data, g2.id, path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Overzicht", "Organisaties", "Regio's", "Trend", "Toelichting"]
+    overview = {row[0]: row for row in wb["Overzicht"].iter_rows(min_row=5, values_only=True)}
+    # G2 is served by A and B: (9+3)/(12+8) = 60, like region 1; NL 18/28.
+    mean = overview["MEAN (%)"]
+    assert mean[1:4] == (pytest.approx(60.0), pytest.approx(60.0), pytest.approx(100 * 18 / 28))
+    assert mean[5] == "Oranje"  # 60 is the orange threshold
+    organisations = [r[0] for r in wb["Organisaties"].iter_rows(min_row=5, values_only=True)]
+    assert organisations == sorted(o.name for o in (reports_world["orgs"][k] for k in "ABD"))
+    regions = [r[1] for r in wb["Regio's"].iter_rows(min_row=5, values_only=True)]
+    assert f"{r1.name} (eigen regio)" in regions
+    assert reports_world["r2"].name in regions
+
+
+def test_libreoffice_converts_the_workbooks_without_complaint(data, reports_world, tmp_path):
+    soffice = require("soffice")
+    region_workbook(data, tmp_path / "regio.xlsx")
+    gemeente_workbook(data, reports_world["g2"].id, tmp_path / "gemeente.xlsx")
+    done = subprocess.run(
+        [
+            soffice, "--headless", "--norestore",
+            f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}",
+            "--convert-to", "pdf", "--outdir", str(tmp_path / "out"),
+            str(tmp_path / "regio.xlsx"), str(tmp_path / "gemeente.xlsx"),
+        ],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "error" not in done.stderr.lower()
+    for name in ("regio.pdf", "gemeente.pdf"):
+        assert (tmp_path / "out" / name).stat().st_size > 10_000

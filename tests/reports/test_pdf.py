@@ -1,0 +1,103 @@
+"""The PDF management report read back: text, metadata, fonts, first page as PNG."""
+
+import subprocess
+
+import pytest
+from pypdf import PdfReader
+
+from models import Cycle
+from reports.data import CycleData, scope_report
+from reports.pdf import write_pdf
+from tests.reports.conftest import require
+
+
+@pytest.fixture
+def data(reports_world):
+    return CycleData.load(Cycle.get(Cycle.period == "2026-Q2"))
+
+
+def _text(path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_organisation_report_content(data, reports_world, tmp_path):
+    a = reports_world["orgs"]["A"]
+    path = tmp_path / "a.pdf"
+    write_pdf(scope_report(data, "organisatie", a.id), path)
+    reader = PdfReader(path)
+    text = _text(path)
+    # Cover: name, period and its dates in Dutch, data date.
+    assert "Managementrapportage organisatie" in text
+    assert "2026-Q2 (1 mei 2026 tot en met 15 juli 2026)" in text
+    assert "Uiterste inleverdatum: 15 juni 2026" in text
+    assert "Peildatum gegevens:" in text
+    # Scorecard: A's mean compliance (4+2+3)/12 = 75,0%, region 1 60,0%, country 18/28 = 64,3%.
+    assert "MEAN – MEAN\n75,0%\n75,0%\nGroen" in text
+    assert "60,0%" in text and "64,3%" in text
+    # Partner gap on Y1: A says 3 of itself and 1 of its partner.
+    assert "Y1\nY1\n3,00\n1,00\n+2,00" in text
+    # The weakest agreement is X2 (score 2 of 4 = 50,0%).
+    assert "X2" in text and "50,0%" in text
+    # Escalations and response status.
+    assert "Escalaties" in text and "Casemanager" in text
+    assert "De zelfevaluatie is op tijd ingediend." in text
+    # Page numbers, metadata, language.
+    assert f"Pagina 1 van {len(reader.pages)}" in text
+    assert reader.metadata.title == "Managementrapportage A – ronde 2026-Q2"
+    assert reader.metadata.author == "Afsprakenmonitor"
+    assert reader.trailer["/Root"]["/Lang"] == "nl-NL"
+
+
+def test_unicode_font_embedded_and_user_text_escaped(data, reports_world, tmp_path):
+    c, a = reports_world["orgs"]["C"], reports_world["orgs"]["A"]
+    path = tmp_path / "c.pdf"
+    write_pdf(scope_report(data, "organisatie", c.id), path)
+    text = _text(path)
+    assert "Jeugdteam Ĳsselmonde & Coëvorden €" in text
+    fonts = set()
+    for page in PdfReader(path).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            fonts.add(str(font["/BaseFont"]))
+            descendant = font.get("/DescendantFonts")
+            descriptor = font.get("/FontDescriptor") or (
+                descendant[0].get_object()["/FontDescriptor"] if descendant else None
+            )
+            assert descriptor is not None and "/FontFile2" in descriptor.get_object(), font
+    assert any("DejaVuSans" in f for f in fonts)
+    assert not any("Helvetica" in f for f in fonts)
+    # An improvement action typed with markup comes out as the typed text.
+    path = tmp_path / "a.pdf"
+    write_pdf(scope_report(data, "organisatie", a.id), path)
+    assert "<b>Overleg</b> & <font>plannen</font>" in _text(path)
+
+
+def test_region_report_lists_organisations_and_response(data, reports_world, tmp_path):
+    r1 = reports_world["r1"]
+    path = tmp_path / "r1.pdf"
+    write_pdf(scope_report(data, "regio", r1.id), path)
+    text = _text(path)
+    assert f"Managementrapportage {r1.name} – ronde 2026-Q2" == PdfReader(path).metadata.title
+    # Region 1: A on time, B late, D a draft, and the four organisations without an assessment.
+    counts = "Organisaties\nOp tijd ingediend\nTe laat ingediend\nNiet ingediend\n3\n1\n1\n1"
+    assert counts in text
+    assert "D\nConcept" in text
+    assert "60,0%" in text  # the region's mean compliance
+
+
+def test_first_page_renders_to_png(data, reports_world, tmp_path):
+    pdftoppm = require("pdftoppm")
+    path = tmp_path / "a.pdf"
+    write_pdf(scope_report(data, "organisatie", reports_world["orgs"]["A"].id), path)
+    subprocess.run(
+        [pdftoppm, "-png", "-r", "40", "-f", "1", "-l", "1", str(path), str(tmp_path / "page")],
+        check=True,
+        timeout=60,
+    )
+    png = next(tmp_path.glob("page*.png"))
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.size[0] > 300
+        colours = image.convert("L").getextrema()
+        assert colours[0] < 100 < colours[1]  # text on a white page

@@ -1,0 +1,86 @@
+"""Result pages and report downloads, each limited to the user's scope."""
+
+import pytest
+
+from models import Cycle
+from reports import build
+from tests import factories
+from tests.domain.test_computation import world  # noqa: F401 - the shared fixture
+
+pytestmark = pytest.mark.usefixtures("app")
+
+
+@pytest.fixture
+def results(world, app):  # noqa: F811 - the fixture imported above
+    from domain import computation
+    from models import ImprovementAction
+
+    ImprovementAction.update(description="<b>Overleg</b> & plannen").where(
+        ImprovementAction.status == "open"
+    ).execute()
+    computation.recompute()
+    cycle = Cycle.get(Cycle.period == "2026-Q2")
+    build.write_cycle_reports(cycle, app.config["REPORTS_DIR"])
+    o = world["orgs"]
+    world["users"] = {
+        "manager_a": factories.user(("manager", o["A"])),
+        "coordinator_2": factories.user(("regiocoordinator", world["r2"])),
+        "gemeente_2": factories.user(("gemeente", world["g2"])),
+        "beheerder": factories.user(("beheerder",)),
+    }
+    return world
+
+
+def _login(client, user):
+    response = client.post("/inloggen", data={"email": user.email, "password": factories.PASSWORD})
+    assert response.status_code == 302
+
+
+def test_organisation_page_has_charts_with_text_and_tables(client, results):
+    a = results["orgs"]["A"]
+    _login(client, results["users"]["manager_a"])
+    page = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
+    assert "<h1>Resultaten 2026-Q2 – A</h1>" in page
+    assert page.count('role="img"') == page.count("<title id=") >= 10
+    assert "<desc id=" in page and "De cijfers staan in de tabel bij dit diagram." in page
+    assert 'class="signal signal-groen">Groen<' in page  # MEAN 75,0 against norm 75
+    assert "75,0" in page
+    # Free text typed by people is escaped, never markup.
+    assert "&lt;b&gt;Overleg&lt;/b&gt;" in page
+    # The PDF of the organisation is offered and downloads.
+    assert "Managementrapportage organisatie (PDF)" in page
+
+
+def test_pages_and_downloads_stay_in_scope(client, results):
+    o, users = results["orgs"], results["users"]
+    _login(client, users["manager_a"])
+    assert client.get(f"/resultaten/organisatie/{o['C'].id}").status_code == 404
+    assert client.get(f"/resultaten/regio/{results['r1'].id}").status_code == 404
+    listing = client.get("/rapporten?ronde=2026-Q2").get_data(as_text=True)
+    assert f"-{o['A'].id}-2026-Q2.pdf" in listing
+    assert f"-{o['C'].id}-2026-Q2.pdf" not in listing
+    from models import ReportFile
+
+    own = ReportFile.get(ReportFile.kind == "pdf_organisation", ReportFile.scope_id == o["A"].id)
+    other = ReportFile.get(ReportFile.kind == "pdf_organisation", ReportFile.scope_id == o["C"].id)
+    with client.get(f"/rapporten/{own.id}") as response:
+        assert response.status_code == 200
+        assert response.data.startswith(b"%PDF")
+    assert client.get(f"/rapporten/{other.id}").status_code == 404
+
+
+def test_gemeente_user_sees_the_gemeente_without_free_text(client, results):
+    _login(client, results["users"]["gemeente_2"])
+    page = client.get(f"/resultaten/gemeente/{results['g2'].id}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Overleg" not in text  # improvement action text stays with the organisation
+    assert client.get(f"/resultaten/gemeente/{results['g1'].id}").status_code == 404
+    assert client.get(f"/resultaten/organisatie/{results['orgs']['A'].id}").status_code == 404
+
+
+def test_coordinator_sees_only_their_region(client, results):
+    _login(client, results["users"]["coordinator_2"])
+    assert client.get(f"/resultaten/regio/{results['r2'].id}").status_code == 200
+    assert client.get(f"/resultaten/regio/{results['r1'].id}").status_code == 404
+    assert client.get(f"/resultaten/organisatie/{results['orgs']['C'].id}").status_code == 200
