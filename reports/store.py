@@ -23,10 +23,10 @@ from domain import scope
 from models import Cycle, Gemeente, Organisation, ReportFile, User, db
 
 KINDS = {
-    "xlsx_regions": "Regiovergelijking (Excel)",
-    "xlsx_gemeente": "Gemeente-overzicht (Excel)",
-    "pdf_region": "Managementrapportage regio (PDF)",
-    "pdf_organisation": "Managementrapportage organisatie (PDF)",
+    "xlsx_regions": N_("Regiovergelijking (Excel)"),
+    "xlsx_gemeente": N_("Gemeente-overzicht (Excel)"),
+    "pdf_region": N_("Managementrapportage regio (PDF)"),
+    "pdf_organisation": N_("Managementrapportage organisatie (PDF)"),
 }
 
 
