@@ -21,6 +21,7 @@ from peewee import fn
 
 from domain import scope
 from models import Cycle, Gemeente, Organisation, ReportFile, User, db
+from models.choices import N_
 
 KINDS = {
     "xlsx_regions": N_("Regiovergelijking (Excel)"),
