@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run setup test lint format bench bench-demo bench-batch translations clean
+.PHONY: install run setup test lint format bench bench-demo bench-batch bench-reports translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,7 +50,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: bench-demo bench-batch
+bench: bench-demo bench-batch bench-reports
 
 # Builds the national demo data set in a scratch SQLite file: time and size.
 bench-demo: install
@@ -63,6 +63,11 @@ bench-batch: install
 	$(BIN)/python -m benchmarks.batch
 	psql "$(dir $(BENCH_PG))postgres" -qc 'DROP DATABASE IF EXISTS am_bench' -c 'CREATE DATABASE am_bench'
 	$(BIN)/python -m benchmarks.batch --database-url $(BENCH_PG)
+
+# The reports of one cycle on national data (SQLite): the national workbook
+# against its write-only floor, all gemeente workbooks, all organisation PDFs.
+bench-reports: install
+	$(BIN)/python -m benchmarks.reports
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

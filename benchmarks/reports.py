@@ -1,0 +1,144 @@
+"""The reports benchmark on national demo data (SQLite): time and peak memory
+of the national region comparison workbook, all per-gemeente workbooks and
+all organisation PDFs of one cycle, beside the floor — openpyxl writing the
+same cells in write-only mode, without styling.
+
+    python -m benchmarks.reports [--scale national] [--period 2026-Q3]
+
+Each measurement runs in its own process, so peak memory is its own. The
+report data (one cycle's figures) is read before the clock starts and timed
+separately. Targets (issue 6): national workbook ≤ 1.5 × floor; ≤ 150 ms per
+organisation PDF; peak ≤ 500 MB."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.batch import _peak, _prepare
+
+
+def _load(url: str, period: str):
+    from models import Cycle, init_database
+    from reports.data import CycleData
+
+    init_database(url).connect()
+    started = time.perf_counter()
+    data = CycleData.load(Cycle.get(Cycle.period == period))
+    return data, time.perf_counter() - started
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)] for ws in wb}
+    finally:
+        wb.close()
+
+
+def _measure(url: str, period: str, what: str, out: Path) -> dict:
+    from reports.data import scope_report
+    from reports.excel import gemeente_workbook, region_workbook
+    from reports.pdf import write_pdf
+
+    data, load_seconds = _load(url, period)
+    result = {"load_seconds": load_seconds}
+    if what == "workbook":
+        started = time.perf_counter()
+        region_workbook(data, out / "regio.xlsx")
+        result["seconds"] = time.perf_counter() - started
+        result["size"] = (out / "regio.xlsx").stat().st_size
+    elif what == "floor":
+        from openpyxl import Workbook
+
+        region_workbook(data, out / "regio.xlsx")
+        sheets = _cells(out / "regio.xlsx")
+        result["cells"] = sum(len(row) for rows in sheets.values() for row in rows)
+        started = time.perf_counter()
+        wb = Workbook(write_only=True)
+        for title, rows in sheets.items():
+            ws = wb.create_sheet(title)
+            for row in rows:
+                ws.append(row)
+        wb.save(out / "floor.xlsx")
+        result["seconds"] = time.perf_counter() - started
+    elif what == "gemeenten":
+        ids = [g for g in data.gemeenten if g in data.served_by]
+        started = time.perf_counter()
+        for gemeente_id in ids:
+            gemeente_workbook(data, gemeente_id, out / f"g{gemeente_id}.xlsx")
+        result["seconds"] = time.perf_counter() - started
+        result["count"] = len(ids)
+    elif what == "pdfs":
+        ids = [o for o in data.organisations if o in data.responses]
+        started = time.perf_counter()
+        for org_id in ids:
+            write_pdf(scope_report(data, "organisatie", org_id), out / f"o{org_id}.pdf")
+        result["seconds"] = time.perf_counter() - started
+        result["count"] = len(ids)
+    return {**result, **_peak()}
+
+
+def _run(url: str, period: str, what: str) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        done = subprocess.run(  # noqa: S603 - our own module with our own arguments
+            [sys.executable, "-m", "benchmarks.reports", "--measure", what,
+             "--database-url", url, "--period", period, "--out", out],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database-url")
+    parser.add_argument("--scale", default="national")
+    parser.add_argument("--period", default="2026-Q3")
+    parser.add_argument("--measure", choices=["workbook", "floor", "gemeenten", "pdfs"])
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    if args.measure:
+        result = _measure(args.database_url, args.period, args.measure, Path(args.out))
+        print(json.dumps(result))
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        url = args.database_url or f"sqlite:///{Path(scratch) / 'bench.db'}"
+        print(f"preparing {args.scale} demo data and its results …", flush=True)
+        _prepare(url, args.scale)
+        from domain import computation
+        from models import init_database
+
+        with init_database(url).connection_context():
+            computation.recompute()
+        floor = _run(url, args.period, "floor")
+        workbook = _run(url, args.period, "workbook")
+        gemeenten = _run(url, args.period, "gemeenten")
+        pdfs = _run(url, args.period, "pdfs")
+        print(f"cycle          {args.period}, report data read in {workbook['load_seconds']:.2f} s")
+        print(f"floor          {floor['seconds']:.2f} s ({floor['cells']:,} cells, write-only)")
+        print(
+            f"national xlsx  {workbook['seconds']:.2f} s = "
+            f"{workbook['seconds'] / floor['seconds']:.2f} × floor (target ≤ 1.5), "
+            f"{workbook['size'] / 2**20:.1f} MB, peak {workbook['peak_mb']:.0f} MB"
+        )
+        print(
+            f"gemeente xlsx  {gemeenten['count']} in {gemeenten['seconds']:.1f} s "
+            f"({1000 * gemeenten['seconds'] / max(1, gemeenten['count']):.0f} ms each), "
+            f"peak {gemeenten['peak_mb']:.0f} MB"
+        )
+        print(
+            f"organisation   {pdfs['count']} PDFs in {pdfs['seconds']:.1f} s "
+            f"({1000 * pdfs['seconds'] / max(1, pdfs['count']):.0f} ms each, target ≤ 150), "
+            f"peak {pdfs['peak_mb']:.0f} MB (target ≤ 500)"
+        )
+
+
+if __name__ == "__main__":
+    main()
