@@ -27,6 +27,7 @@ from domain.audit import record
 from domain.scope import is_admin, readable_assessments
 from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, RoleAssignment
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
+from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
 
 bp = Blueprint("cycles", __name__)
@@ -265,13 +266,6 @@ def _export_rows(rows: list[dict]) -> list[list]:
     ]
 
 
-def _safe(value):
-    """Text typed by people never becomes a formula in a spreadsheet."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Response:
     name = f"voortgang-{cycle.period}-{region.code}"
     data = _export_rows(rows)
@@ -282,7 +276,7 @@ def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Respons
         for row in data:
             writer.writerow(
                 [
-                    _safe(
+                    neutralise(
                         v.strftime("%d-%m-%Y %H:%M")
                         if isinstance(v, dt.datetime)
                         else v
@@ -304,7 +298,7 @@ def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Respons
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in data:
-        ws.append([_safe(v) for v in row])
+        ws.append([neutralise(v) for v in row])
     for cells in ws.iter_rows(min_row=2):
         for cell in cells[5:7]:
             cell.number_format = "dd-mm-yyyy hh:mm"
