@@ -103,11 +103,13 @@ def main() -> None:
     parser.add_argument("--period", default="2026-Q3")
     parser.add_argument("--measure", choices=["workbook", "floor", "gemeenten", "pdfs"])
     parser.add_argument("--out")
+    parser.add_argument("--parts", default="workbook,gemeenten,pdfs", help="what to measure")
     args = parser.parse_args()
     if args.measure:
         result = _measure(args.database_url, args.period, args.measure, Path(args.out))
         print(json.dumps(result))
         return
+    parts = set(args.parts.split(","))
     with tempfile.TemporaryDirectory() as scratch:
         url = args.database_url or f"sqlite:///{Path(scratch) / 'bench.db'}"
         print(f"preparing {args.scale} demo data and its results …", flush=True)
@@ -117,27 +119,33 @@ def main() -> None:
 
         with init_database(url).connection_context():
             computation.recompute()
-        floor = _run(url, args.period, "floor")
-        workbook = _run(url, args.period, "workbook")
-        gemeenten = _run(url, args.period, "gemeenten")
-        pdfs = _run(url, args.period, "pdfs")
-        print(f"cycle          {args.period}, report data read in {workbook['load_seconds']:.2f} s")
-        print(f"floor          {floor['seconds']:.2f} s ({floor['cells']:,} cells, write-only)")
-        print(
-            f"national xlsx  {workbook['seconds']:.2f} s = "
-            f"{workbook['seconds'] / floor['seconds']:.2f} × floor (target ≤ 1.5), "
-            f"{workbook['size'] / 2**20:.1f} MB, peak {workbook['peak_mb']:.0f} MB"
-        )
-        print(
-            f"gemeente xlsx  {gemeenten['count']} in {gemeenten['seconds']:.1f} s "
-            f"({1000 * gemeenten['seconds'] / max(1, gemeenten['count']):.0f} ms each), "
-            f"peak {gemeenten['peak_mb']:.0f} MB"
-        )
-        print(
-            f"organisation   {pdfs['count']} PDFs in {pdfs['seconds']:.1f} s "
-            f"({1000 * pdfs['seconds'] / max(1, pdfs['count']):.0f} ms each, target ≤ 150), "
-            f"peak {pdfs['peak_mb']:.0f} MB (target ≤ 500)"
-        )
+        if "workbook" in parts:
+            floor = _run(url, args.period, "floor")
+            workbook = _run(url, args.period, "workbook")
+            print(
+                f"cycle          {args.period}, "
+                f"report data read in {workbook['load_seconds']:.2f} s"
+            )
+            print(f"floor          {floor['seconds']:.2f} s ({floor['cells']:,} cells, write-only)")
+            print(
+                f"national xlsx  {workbook['seconds']:.2f} s = "
+                f"{workbook['seconds'] / floor['seconds']:.2f} × floor (target ≤ 1.5), "
+                f"{workbook['size'] / 2**20:.1f} MB, peak {workbook['peak_mb']:.0f} MB"
+            )
+        if "gemeenten" in parts:
+            gemeenten = _run(url, args.period, "gemeenten")
+            print(
+                f"gemeente xlsx  {gemeenten['count']} in {gemeenten['seconds']:.1f} s "
+                f"({1000 * gemeenten['seconds'] / max(1, gemeenten['count']):.0f} ms each), "
+                f"peak {gemeenten['peak_mb']:.0f} MB"
+            )
+        if "pdfs" in parts:
+            pdfs = _run(url, args.period, "pdfs")
+            print(
+                f"organisation   {pdfs['count']} PDFs in {pdfs['seconds']:.1f} s "
+                f"({1000 * pdfs['seconds'] / max(1, pdfs['count']):.0f} ms each, target ≤ 150), "
+                f"peak {pdfs['peak_mb']:.0f} MB (target ≤ 500)"
+            )
 
 
 if __name__ == "__main__":

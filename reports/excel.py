@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable
-from copy import copy
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -82,11 +81,14 @@ class Sheet:
         return self._styles[key]
 
     def cell(self, value, style=None):
-        cell = WriteOnlyCell(self.ws, neutralise(value) if isinstance(value, str) else value)
+        """A value for a row: text neutralised (it then never starts with =, so
+        openpyxl keeps it a string); a cell object only where a style is due."""
         if isinstance(value, str):
-            cell.data_type = "s"
-        if style is not None:
-            cell._style = copy(style)
+            value = neutralise(value)
+        if style is None or value is None:
+            return value  # an empty cell is not written at all
+        cell = WriteOnlyCell(self.ws, value)
+        cell._style = style  # shared and never changed: cells are written at once
         return cell
 
     def append(self, values) -> int:
@@ -394,7 +396,6 @@ def _long_data(wb, data: CycleData) -> None:
     sheet.freeze(1)
     sheet.header(LONG_COLUMNS)
     decimal = sheet.style("dec", number_format="0.00")
-    whole = sheet.style("int", number_format="0")
     by_id = {i.id: i for i in data.indicators}
     codes = {
         "regio": {r.id: (r.code, r.name, r.name) for r in data.regions.values()},
@@ -430,11 +431,11 @@ def _long_data(wb, data: CycleData) -> None:
                 sheet.cell(ind.name),
                 sheet.cell(ind.unit),
                 sheet.cell(figure.value, decimal),
-                sheet.cell(figure.numerator, decimal),
-                sheet.cell(figure.denominator, decimal),
-                sheet.cell(figure.n_organisations, whole),
+                figure.numerator,  # counts: General shows them as whole numbers
+                figure.denominator,
+                figure.n_organisations,
                 dutch.SIGNALS.get(figure.signal, figure.signal),
-                sheet.cell(ind.norm, decimal),
+                ind.norm,
                 sheet.cell(figure.change, decimal),
             ]
         )

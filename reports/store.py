@@ -80,32 +80,14 @@ def record(rows: list[dict]) -> None:
 
 
 def current_files(cycle: Cycle | None = None):
-    """The newest file per (cycle, kind, scope): what downloads and mails use."""
-    newest = ReportFile.select(
-        ReportFile.cycle,
-        ReportFile.kind,
-        ReportFile.scope_type,
-        ReportFile.scope_id,
-        fn.MAX(ReportFile.created_at).alias("latest"),
-    ).group_by(ReportFile.cycle, ReportFile.kind, ReportFile.scope_type, ReportFile.scope_id)
+    """The newest file per (cycle, kind, scope): what downloads and mails use.
+    A run records its files at its end, so the newest has the highest id."""
+    newest = ReportFile.select(fn.MAX(ReportFile.id)).group_by(
+        ReportFile.cycle, ReportFile.kind, ReportFile.scope_type, ReportFile.scope_id
+    )
     if cycle is not None:
         newest = newest.where(ReportFile.cycle == cycle)
-    newest = newest.alias("newest")
-    return (
-        ReportFile.select(ReportFile, Cycle)
-        .join(Cycle)
-        .switch(ReportFile)
-        .join(
-            newest,
-            on=(
-                (ReportFile.cycle == newest.c.cycle_id)
-                & (ReportFile.kind == newest.c.kind)
-                & (ReportFile.scope_type == newest.c.scope_type)
-                & (ReportFile.scope_id == newest.c.scope_id)
-                & (ReportFile.created_at == newest.c.latest)
-            ),
-        )
-    )
+    return ReportFile.select(ReportFile, Cycle).join(Cycle).where(ReportFile.id.in_(newest))
 
 
 def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFile | None:
@@ -117,7 +99,7 @@ def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFil
             ReportFile.scope_type == scope_type,
             ReportFile.scope_id == scope_id,
         )
-        .order_by(ReportFile.created_at.desc(), ReportFile.id.desc())
+        .order_by(ReportFile.id.desc())
         .first()
     )
 
