@@ -6,6 +6,7 @@ from peewee import JOIN, Expression, ModelSelect
 
 from models import (
     Assessment,
+    Gemeente,
     Organisation,
     OrganisationGemeente,
     Region,
@@ -92,3 +93,51 @@ def readable_assessments(user: User) -> ModelSelect:
     query = Assessment.select(Assessment, Organisation).join(Organisation)
     condition = organisation_condition(user, gemeente=False)
     return query if condition is None else query.where(condition)
+
+
+class ResultAccess:
+    """Who may see which results and reports, worked out once per user.
+
+    An organisation's results hold free text (improvement actions): its own
+    people, its region's coordinator and the beheerder. A gemeente's: its
+    gemeente users and its region's coordinator. A region's: its coordinator.
+    The region comparison workbook is for coordinators and gemeenten."""
+
+    def __init__(self, user: User):
+        self.user = user
+        self.admin = is_admin(user)
+        roles = [] if self.admin else roles_of(user)
+        self.regions = {r.region_id for r in roles if r.role == "regiocoordinator"}
+        self.own_gemeenten = {r.gemeente_id for r in roles if r.role == "gemeente"}
+        self.compares_regions = bool(self.regions or self.own_gemeenten)
+        self._organisations: set[int] | None = None
+        self._gemeenten: set[int] | None = None
+
+    def _organisation_ids(self) -> set[int]:
+        if self._organisations is None:
+            condition = organisation_condition(self.user, gemeente=False)
+            self._organisations = {
+                o for (o,) in Organisation.select(Organisation.id).where(condition).tuples()
+            }
+        return self._organisations
+
+    def _gemeente_ids(self) -> set[int]:
+        if self._gemeenten is None:
+            in_regions = Gemeente.select(Gemeente.id).where(Gemeente.region.in_(self.regions))
+            self._gemeenten = self.own_gemeenten | {g for (g,) in in_regions.tuples()}
+        return self._gemeenten
+
+    def may_see(self, scope_type: str, scope_id: int) -> bool:
+        if self.admin:
+            return True
+        if scope_type == "organisatie":
+            return scope_id in self._organisation_ids()
+        if scope_type == "gemeente":
+            return scope_id in self._gemeente_ids()
+        if scope_type == "regio":
+            return scope_id in self.regions
+        return self.compares_regions  # the whole country: the region comparison
+
+    def may_download(self, report) -> bool:
+        """A report file (ReportFile) of a scope the user may see."""
+        return self.may_see(report.scope_type, report.scope_id)

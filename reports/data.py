@@ -290,12 +290,7 @@ def _open_actions(cycle: Cycle, organisations) -> dict[int, list[dict]]:
         .where(Assessment.cycle == cycle, ImprovementAction.status.in_(OPEN_ACTION_STATES))
         .order_by(ImprovementAction.due_on.asc(nulls="LAST"), Agreement.code)
     )
-    if organisations is not None:
-        query = query.where(Assessment.organisation.in_(organisations))
-    out: dict[int, list[dict]] = defaultdict(list)
-    for row in query.dicts().iterator():
-        out[row.pop("org_id")].append(row)
-    return dict(out)
+    return _per_organisation(query, organisations)
 
 
 def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
@@ -318,6 +313,11 @@ def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
         )
         .order_by(EscalationSignal.times_not_followed.desc(), Agreement.code)
     )
+    return _per_organisation(query, organisations)
+
+
+def _per_organisation(query, organisations) -> dict[int, list[dict]]:
+    """The query's rows (with an "org_id") as lists per organisation."""
     if organisations is not None:
         query = query.where(Assessment.organisation.in_(organisations))
     out: dict[int, list[dict]] = defaultdict(list)

@@ -108,9 +108,6 @@ class NumberedCanvas(Canvas):
         super().save()
 
 
-SCOPE_LABELS = {"organisatie": "organisatie", "regio": "regio", "gemeente": "gemeente"}
-
-
 def title_of(report: ScopeReport) -> str:
     return f"Managementrapportage {report.name} – ronde {report.cycle.period}"
 
@@ -180,7 +177,6 @@ def _table(rows: list[list], widths: list[float], extra: list | None = None) -> 
 
 def _cover(report: ScopeReport, styles) -> list:
     cycle = report.cycle
-    kind = SCOPE_LABELS.get(report.scope_type, report.scope_type)
     lines = [
         f"<b>Ronde:</b> {escape(cycle.period)} ({dutch.date(cycle.opens_on)} tot en met "
         f"{dutch.date(cycle.closes_on)})",
@@ -194,7 +190,7 @@ def _cover(report: ScopeReport, styles) -> list:
         Spacer(1, 40 * mm),
         Paragraph("Afsprakenmonitor", styles["cover"]),
         Spacer(1, 4 * mm),
-        Paragraph(f"Managementrapportage {escape(kind)}", styles["h1"]),
+        Paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
         _p(report.name, styles["h1"]),
         Spacer(1, 10 * mm),
         *[Paragraph(line, styles["cover"]) for line in lines],
@@ -422,64 +418,77 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
     ]
 
 
+LISTED = 200  # rows per list in a PDF; the web page shows them all
+
+
+def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths, cells, styles):
+    """A table of actions or escalations, with the organisation in front when
+    the report covers several, cut off at LISTED rows with a line saying so."""
+    several = report.scope_type != "organisatie"
+    if several:
+        header, widths = ["Organisatie", *header], wide_widths
+    rows, extra = [header], []
+    for n, item in enumerate(items[:LISTED], start=1):
+        row, styling = cells(item)
+        if several:
+            row.insert(0, _p(item["organisation"], styles["cell"]))
+        rows.append(row)
+        extra += [(name, (len(row) + col, n), (len(row) + col, n), *rest)
+                  for name, col, *rest in styling]  # fmt: skip
+    story = [_table(rows, widths, extra)]
+    if len(items) > LISTED:
+        story.append(
+            Paragraph(f"En nog {len(items) - LISTED} (zie de webpagina).", styles["small"])
+        )
+    return story
+
+
 def _actions(report: ScopeReport, styles) -> list:
     story = [Paragraph("Openstaande verbeteracties", styles["h2"])]
     if not report.actions:
         return story + [Paragraph("Geen openstaande verbeteracties.", styles["body"])]
-    several = report.scope_type != "organisatie"
-    header = ["Afspraak", "Actie", "Eigenaar", "Gereed op", "Status"]
-    widths = [16 * mm, 78 * mm, 30 * mm, 28 * mm, 22 * mm]
-    if several:
-        header.insert(0, "Organisatie")
-        widths = [34 * mm, 16 * mm, 56 * mm, 24 * mm, 24 * mm, 20 * mm]
-    rows = [header]
     today = dt.date.today()
-    extra = []
-    for n, action in enumerate(report.actions[:200], start=1):
-        row = [
+
+    def cells(action):
+        overdue = action["due_on"] is not None and action["due_on"] < today
+        return [
             action["agreement"],
             _p(action["description"], styles["cell"]),
             _p(action["owner"] or "–", styles["cell"]),
             dutch.date(action["due_on"]) if action["due_on"] else "–",
             dutch.ACTION_STATES.get(action["status"], action["status"]),
-        ]
-        if several:
-            row.insert(0, _p(action["organisation"], styles["cell"]))
-        rows.append(row)
-        if action["due_on"] and action["due_on"] < today:
-            extra.append(("TEXTCOLOR", (len(row) - 2, n), (len(row) - 2, n), colors.red))
-    story.append(_table(rows, widths, extra))
-    if len(report.actions) > 200:
-        story.append(
-            Paragraph(f"En nog {len(report.actions) - 200} acties (zie de webpagina).",
-                      styles["small"])
-        )  # fmt: skip
-    return story
+        ], [("TEXTCOLOR", -2, colors.red)] if overdue else []  # the due date, counted from the end
+
+    return story + _listing(
+        report, report.actions,
+        ["Afspraak", "Actie", "Eigenaar", "Gereed op", "Status"],
+        [16 * mm, 78 * mm, 30 * mm, 28 * mm, 22 * mm],
+        [34 * mm, 16 * mm, 56 * mm, 24 * mm, 24 * mm, 20 * mm],
+        cells, styles,
+    )  # fmt: skip
 
 
 def _escalations(report: ScopeReport, styles) -> list:
     story = [Paragraph("Escalaties", styles["h2"])]
     if not report.escalations:
         return story + [Paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])]
-    several = report.scope_type != "organisatie"
-    header = ["Afspraak", "Titel", "Niet nageleefd", "Hoogste stap", "Opgelost"]
-    widths = [16 * mm, 72 * mm, 28 * mm, 40 * mm, 18 * mm]
-    if several:
-        header.insert(0, "Organisatie")
-        widths = [34 * mm, 16 * mm, 48 * mm, 18 * mm, 40 * mm, 18 * mm]
-    rows = [header]
-    for signal in report.escalations[:200]:
-        row = [
+
+    def cells(signal):
+        return [
             signal["agreement"],
             _p(signal["title"], styles["cell"]),
             str(signal["times_not_followed"]),
             dutch.ESCALATION_STEPS.get(signal["highest_step"], str(signal["highest_step"])),
             "ja" if signal["resolved"] else "nee",
-        ]
-        if several:
-            row.insert(0, _p(signal["organisation"], styles["cell"]))
-        rows.append(row)
-    return story + [_table(rows, widths)]
+        ], []
+
+    return story + _listing(
+        report, report.escalations,
+        ["Afspraak", "Titel", "Niet nageleefd", "Hoogste stap", "Opgelost"],
+        [16 * mm, 72 * mm, 28 * mm, 40 * mm, 18 * mm],
+        [34 * mm, 16 * mm, 48 * mm, 18 * mm, 40 * mm, 18 * mm],
+        cells, styles,
+    )  # fmt: skip
 
 
 def _response(report: ScopeReport, styles) -> list:

@@ -19,8 +19,7 @@ from pathlib import Path
 
 from peewee import fn
 
-from domain import scope
-from models import Cycle, Gemeente, Organisation, ReportFile, User, db
+from models import Cycle, ReportFile, db
 from models.choices import N_
 
 KINDS = {
@@ -102,29 +101,3 @@ def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFil
         .order_by(ReportFile.id.desc())
         .first()
     )
-
-
-def may_download(user: User, report: ReportFile) -> bool:
-    """Who may open which report: the organisation's own people, the
-    coordinator of its region and the beheerder for an organisation's report;
-    the region's coordinator for the region's; the gemeente's users (and its
-    region's coordinator) for a gemeente workbook; the region comparison for
-    coordinators and gemeenten, which it was made for."""
-    if scope.is_admin(user):
-        return True
-    roles = scope.roles_of(user)
-    if report.kind == "xlsx_regions":
-        return any(r.role in ("regiocoordinator", "gemeente") for r in roles)
-    if report.kind == "pdf_region":
-        return any(r.role == "regiocoordinator" and r.region_id == report.scope_id for r in roles)
-    if report.kind == "pdf_organisation":
-        condition = scope.organisation_condition(user, gemeente=False)
-        return Organisation.select().where(Organisation.id == report.scope_id, condition).exists()
-    if report.kind == "xlsx_gemeente":
-        gemeente = Gemeente.get_or_none(Gemeente.id == report.scope_id)
-        return gemeente is not None and any(
-            (r.role == "gemeente" and r.gemeente_id == gemeente.id)
-            or (r.role == "regiocoordinator" and r.region_id == gemeente.region_id)
-            for r in roles
-        )
-    return False

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from domain.scope import is_admin, organisation_condition, roles_of
+from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
 from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
 from models.choices import (
     ACTION_STATES,
@@ -42,27 +42,6 @@ def _chosen_cycle(cycles: list[Cycle]) -> Cycle:
     if not cycles:
         abort(404)
     return cycles[0]
-
-
-def may_see(user, scope_type: str, scope_id: int) -> bool:
-    """Organisation pages hold free text (improvement actions): the
-    organisation's people, its coordinator and the beheerder. Gemeente pages:
-    the gemeente's users, its region's coordinator, the beheerder. Region
-    pages: the region's coordinator and the beheerder."""
-    if is_admin(user):
-        return True
-    roles = roles_of(user)
-    if scope_type == "organisatie":
-        condition = organisation_condition(user, gemeente=False)
-        return Organisation.select().where(Organisation.id == scope_id, condition).exists()
-    if scope_type == "gemeente":
-        gemeente = Gemeente.get_or_none(Gemeente.id == scope_id)
-        return gemeente is not None and any(
-            (r.role == "gemeente" and r.gemeente_id == scope_id)
-            or (r.role == "regiocoordinator" and r.region_id == gemeente.region_id)
-            for r in roles
-        )
-    return any(r.role == "regiocoordinator" and r.region_id == scope_id for r in roles)
 
 
 @bp.route("/resultaten")
@@ -113,7 +92,8 @@ def _organisations_of(scope_type: str, scope_id: int) -> list[int]:
 def scope(scope_type: str, scope_id: int):
     user = current_user.user
     target = SCOPES[scope_type].get_or_none(SCOPES[scope_type].id == scope_id)
-    if target is None or not may_see(user, scope_type, scope_id):
+    access_ = ResultAccess(user)
+    if target is None or not access_.may_see(scope_type, scope_id):
         return deny(404)
     cycles = _cycles()
     if not cycles:
@@ -177,7 +157,7 @@ def scope(scope_type: str, scope_id: int):
     }  # noqa: E501
     for kind in kinds[scope_type]:
         report_file = store.latest(cycle, kind, scope_type, scope_id)
-        if report_file is not None and store.may_download(user, report_file):
+        if report_file is not None and access_.may_download(report_file):
             downloads.append(report_file)
     return render_template(
         "results/scope.html",
@@ -203,14 +183,14 @@ def scope(scope_type: str, scope_id: int):
 @bp.route("/rapporten")
 @access("user")
 def reports():
-    user = current_user.user
+    allowed = ResultAccess(current_user.user)
     cycles = _cycles()
     cycle = _chosen_cycle(cycles) if cycles else None
     files, more = [], False
     if cycle is not None:
         query = store.current_files(cycle).order_by(ReportFile.kind, ReportFile.scope_id)
         for report_file in query.iterator():
-            if store.may_download(user, report_file):
+            if allowed.may_download(report_file):
                 if len(files) == REPORT_LIMIT:
                     more = True
                     break
@@ -230,7 +210,7 @@ def reports():
 @access("user")
 def download(file_id: int):
     report_file = ReportFile.get_or_none(ReportFile.id == file_id)
-    if report_file is None or not store.may_download(current_user.user, report_file):
+    if report_file is None or not ResultAccess(current_user.user).may_download(report_file):
         return deny(404)
     path = Path(report_file.path)
     if not path.is_file():
