@@ -29,7 +29,7 @@ FLOOR_SQL = (
 def _measure(url: str, what: str) -> dict:
     """One measurement in this process."""
     from domain import computation
-    from models import IndicatorResult, IndicatorStamp, db, init_database
+    from models import IndicatorStamp, ScopeResult, db, init_database
 
     database = init_database(url)
     with database.connection_context():
@@ -39,7 +39,7 @@ def _measure(url: str, what: str) -> dict:
             elapsed = time.perf_counter() - started
             return {"seconds": elapsed, "rows": rows, **_peak()}
         if what == "full":
-            IndicatorResult.delete().execute()
+            ScopeResult.delete().execute()
             IndicatorStamp.delete().execute()
         started = time.perf_counter()
         report = computation.recompute()

@@ -15,9 +15,9 @@ from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceD
 from models.geo import Gemeente, Organisation, OrganisationGemeente, Region
 from models.indicators import (
     IndicatorDefinition,
-    IndicatorResult,
     IndicatorStamp,
     RegionalNorm,
+    ScopeResult,
 )
 from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun
 
@@ -43,7 +43,7 @@ ALL_MODELS = [
     AssessmentChange,
     IndicatorDefinition,
     RegionalNorm,
-    IndicatorResult,
+    ScopeResult,
     IndicatorStamp,
     ReportRun,
     ReportFile,

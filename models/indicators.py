@@ -1,6 +1,7 @@
 """Succesindicatoren: their definitions, regional norms and computed results."""
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     DateTimeField,
@@ -59,30 +60,22 @@ class RegionalNorm(BaseModel):
         indexes = ((("indicator", "region"), True),)
 
 
-class IndicatorResult(BaseModel):
-    """An indicator's value for one scope in one cycle. `scope_id` is the id of
-    the organisation, gemeente or region, and 0 for the whole country."""
+class ScopeResult(BaseModel):
+    """The indicator results of one scope in one cycle. `scope_id` is the id of
+    the organisation, gemeente or region, and 0 for the whole country.
+    `figures` packs, per indicator, the value, numerator, denominator,
+    secondary value, organisations counted, signal, previous value and change
+    (layout and reading in `domain.results`)."""
 
-    indicator = ForeignKeyField(IndicatorDefinition, backref="results", on_delete="CASCADE")
-    cycle = ForeignKeyField(Cycle, backref="results", on_delete="CASCADE")
+    cycle = ForeignKeyField(Cycle, backref="results", on_delete="CASCADE", index=False)
     scope_type = CharField(max_length=12)
     scope_id = IntegerField()
-    value = DoubleField(null=True)
-    numerator = DoubleField(null=True)
-    denominator = DoubleField(null=True)
-    secondary_value = DoubleField(null=True)  # e.g. share resolved, beside the count
-    n_organisations = IntegerField(default=0)
-    signal = CharField(max_length=8, default="geen")
-    previous_value = DoubleField(null=True)
-    change = DoubleField(null=True)
-    trend_break = BooleanField(default=False)
+    figures = BlobField()
+    trend_break = BooleanField(default=False)  # no trend line from the previous cycle
     computed_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = (
-            (("indicator", "cycle", "scope_type", "scope_id"), True),
-            (("cycle", "scope_type", "scope_id"), False),
-        )
+        indexes = ((("cycle", "scope_type", "scope_id"), True),)
 
 
 class IndicatorStamp(BaseModel):

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
+from domain import results
 from domain.computation import signal as signal_for
+from domain.results import Figure
 from models import (
     Agreement,
     Answer,
@@ -24,7 +26,6 @@ from models import (
     Gemeente,
     ImprovementAction,
     IndicatorDefinition,
-    IndicatorResult,
     IndicatorStamp,
     Organisation,
     OrganisationGemeente,
@@ -36,20 +37,6 @@ from models import (
 TREND_CYCLES = 8
 WEAKEST = 5
 OPEN_ACTION_STATES = ("open", "in_uitvoering")
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One stored result."""
-
-    value: float | None
-    signal: str
-    change: float | None
-    trend_break: bool
-    n_organisations: int
-    numerator: float | None
-    denominator: float | None
-    secondary: float | None
 
 
 @dataclass(frozen=True)
@@ -152,7 +139,11 @@ class CycleData:
             organisations=orgs,
             serves=dict(serves),
             served_by=dict(served_by),
-            results=_results([c.id for c in trend], None if organisations is None else orgs),
+            # A page narrowed to some organisations still gets every gemeente,
+            # region and the country.
+            results=results.figures(
+                [c.id for c in trend], organisations=None if organisations is None else orgs
+            ),
             regional_norms={
                 (n.indicator_id, n.region_id): Norm(
                     n.norm, n.green_threshold, n.orange_threshold, True
@@ -212,33 +203,6 @@ class CycleData:
         if scope_type == "regio":
             return [o.id for o in self.organisations.values() if o.region_id == scope_id]
         return list(self.organisations)
-
-
-def _results(cycle_ids: list[int], organisations) -> dict[tuple, Figure]:
-    query = IndicatorResult.select(
-        IndicatorResult.indicator,
-        IndicatorResult.cycle,
-        IndicatorResult.scope_type,
-        IndicatorResult.scope_id,
-        IndicatorResult.value,
-        IndicatorResult.signal,
-        IndicatorResult.change,
-        IndicatorResult.trend_break,
-        IndicatorResult.n_organisations,
-        IndicatorResult.numerator,
-        IndicatorResult.denominator,
-        IndicatorResult.secondary_value,
-    ).where(IndicatorResult.cycle.in_(cycle_ids))
-    if organisations is not None:
-        # One page: its organisations, and every gemeente, region and the country.
-        query = query.where(
-            (IndicatorResult.scope_type != "organisatie")
-            | IndicatorResult.scope_id.in_(list(organisations))
-        )
-    return {
-        (row[0], row[1], row[2], row[3]): Figure(*row[4:7], bool(row[7]), *row[8:])
-        for row in query.tuples().iterator()
-    }
 
 
 def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, AgreementStat]]:

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from domain import computation
+from domain import computation, results
 from domain.framework import import_framework, validate
 from domain.indicators import import_indicators
 from domain.indicators import validate as validate_indicators
@@ -17,7 +17,7 @@ from models import (
     EscalationSignal,
     ImprovementAction,
     IndicatorDefinition,
-    IndicatorResult,
+    ScopeResult,
 )
 from tests import factories
 
@@ -222,17 +222,17 @@ def world(database):
 
 
 def result(code, cycle, scope_type, scope_id):
-    return (
-        IndicatorResult.select()
-        .join(IndicatorDefinition)
-        .where(
-            IndicatorDefinition.code == code,
-            IndicatorResult.cycle == cycle,
-            IndicatorResult.scope_type == scope_type,
-            IndicatorResult.scope_id == scope_id,
-        )
-        .first()
+    indicator = IndicatorDefinition.get(IndicatorDefinition.code == code)
+    return results.figure(indicator.id, cycle.id, scope_type, scope_id)
+
+
+def stored():
+    """Every stored figure by (indicator code, cycle id, scope type, scope id)."""
+    codes = dict(
+        IndicatorDefinition.select(IndicatorDefinition.id, IndicatorDefinition.code).tuples()
     )
+    cycles = [c.id for c in Cycle.select()]
+    return {(codes[i], c, t, s): f for (i, c, t, s), f in results.figures(cycles).items()}
 
 
 def value(code, cycle, scope_type, scope_id):
@@ -281,14 +281,14 @@ def test_every_computation_against_hand_worked_figures(world):
     # Partner gap on Y1: A |3-1| = 2, B |2-2| = 0, C n.v.t.; region 1 (2+0)/2 = 1.
     gap = result("GAP", p2, "regio", world["r1"].id)
     assert gap.value == pytest.approx(1.0)
-    assert gap.secondary_value == pytest.approx(1.0)  # signed: people rate themselves higher
+    assert gap.secondary == pytest.approx(1.0)  # signed: people rate themselves higher
     assert gap.signal == "oranje"  # lager_beter: 1.0 is at the orange threshold
     assert result("GAP", p2, *org("A")).signal == "rood"
     assert result("GAP", p2, *org("B")).signal == "groen"
     # Escalations: A 1 of 2 resolved (3 times), B 1 of 1 (3 times); D is a draft.
     esc = result("ESC", p2, "regio", world["r1"].id)
     assert esc.value == pytest.approx(200 / 3)
-    assert esc.secondary_value == pytest.approx(6.0)
+    assert esc.secondary == pytest.approx(6.0)
     assert value("ESC", p2, *org("C")) is None
     # Actions due in the window: A's three count, one on time; B's was cancelled.
     assert value("ACT", p2, *org("A")) == pytest.approx(100 / 3)
@@ -309,7 +309,7 @@ def test_change_since_the_previous_cycle(world):
     # A: 2/4 = 50% in 2026-Q1, 75% in 2026-Q2.
     assert value("MEAN", world["p1"], "organisatie", o["A"].id) == pytest.approx(50.0)
     row = result("MEAN", world["p2"], "organisatie", o["A"].id)
-    assert row.previous_value == pytest.approx(50.0)
+    assert row.previous == pytest.approx(50.0)
     assert row.change == pytest.approx(25.0)
     assert row.trend_break is False
     assert result("MEAN", world["p2"], "organisatie", o["B"].id).change is None
@@ -326,7 +326,8 @@ def test_nothing_changed_means_next_to_nothing(world):
 
 def test_one_changed_assessment_recomputes_only_what_it_affects(world):
     computation.recompute()
-    before = {r.id: (r.value, r.computed_at) for r in IndicatorResult.select()}
+    before = stored()
+    rows_before = {(r.cycle_id, r.scope_type, r.scope_id): r for r in ScopeResult.select()}
     # B's Y1 partner score changes from 2 to 0 (and its version moves on).
     b = world["b"]
     y1 = Agreement.get(Agreement.code == "Y1")
@@ -334,23 +335,30 @@ def test_one_changed_assessment_recomputes_only_what_it_affects(world):
     Assessment.update(version=Assessment.version + 1).where(Assessment.id == b.id).execute()
     report = computation.recompute()
     assert report.cycles_recomputed == 1  # only 2026-Q2
-    changed = {r.id for r in IndicatorResult.select() if before[r.id][0] != r.value}
-    rows = {
-        (r.indicator.code, r.scope_type, r.scope_id)
-        for r in IndicatorResult.select().where(IndicatorResult.id.in_(changed))
-    }
-    o = world["orgs"]
+    after = stored()
+    assert after.keys() == before.keys()
+    changed = {key for key in after if after[key] != before[key]}
+    o, p2 = world["orgs"], world["p2"].id
     # GAP for B, its region, its gemeente and the country: B |2-0| = 2; region (2+2)/2.
-    assert rows == {
-        ("GAP", "organisatie", o["B"].id),
-        ("GAP", "regio", world["r1"].id),
-        ("GAP", "gemeente", world["g2"].id),
-        ("GAP", "land", 0),
+    assert changed == {
+        ("GAP", p2, "organisatie", o["B"].id),
+        ("GAP", p2, "regio", world["r1"].id),
+        ("GAP", p2, "gemeente", world["g2"].id),
+        ("GAP", p2, "land", 0),
     }
     assert value("GAP", world["p2"], "regio", world["r1"].id) == pytest.approx(2.0)
+    # Only the rows of those four scopes were written; the others kept their time.
     assert report.rows_written == 4
-    untouched = IndicatorResult.select().where(IndicatorResult.id.not_in(changed))
-    assert all(before[r.id][1] == r.computed_at for r in untouched)
+    untouched = [
+        r
+        for r in ScopeResult.select()
+        if (r.cycle_id, r.scope_type, r.scope_id) not in {(p2, t, i) for _, _, t, i in changed}
+    ]
+    assert untouched
+    assert all(
+        rows_before[(r.cycle_id, r.scope_type, r.scope_id)].computed_at == r.computed_at
+        for r in untouched
+    )
 
 
 def test_regional_indicator_stays_in_its_region(world):
@@ -363,10 +371,7 @@ def test_regional_indicator_stays_in_its_region(world):
         )
     )
     computation.recompute()
-    regional = (
-        IndicatorResult.select()
-        .join(IndicatorDefinition)
-        .where(IndicatorDefinition.code == "R1ONLY")
-    )
-    assert {(r.scope_type) for r in regional} == {"organisatie", "regio", "gemeente"}
+    regional = {key for key in stored() if key[0] == "R1ONLY"}
+    assert {scope_type for _, _, scope_type, _ in regional} == {"organisatie", "regio", "gemeente"}
+    assert {i for _, _, t, i in regional if t == "regio"} == {world["r1"].id}
     assert value("R1ONLY", world["p2"], "organisatie", world["orgs"]["C"].id) is None

@@ -129,7 +129,7 @@ def test_two_processes_at_once_one_does_the_work(small_demo, tmp_path):
 
 def test_killed_halfway_leaves_a_consistent_database(small_demo, tmp_path):
     from domain.computation import recompute
-    from models import IndicatorResult, IndicatorStamp
+    from models import IndicatorStamp, ScopeResult
 
     victim = _batch(small_demo, tmp_path, "--date", "2026-11-24")
     for line in victim.stdout:
@@ -143,7 +143,7 @@ def test_killed_halfway_leaves_a_consistent_database(small_demo, tmp_path):
     assert ReportRun.get().state == "bezig"
     stamped = IndicatorStamp.select().count()
     assert 3 <= stamped < 8
-    with_results = IndicatorResult.select(IndicatorResult.cycle).distinct().count()
+    with_results = ScopeResult.select(ScopeResult.cycle).distinct().count()
     assert with_results == stamped
     # The next run takes over the crashed one and completes the work.
     rerun = _batch(small_demo, tmp_path, "--date", "2026-11-24")
@@ -152,9 +152,8 @@ def test_killed_halfway_leaves_a_consistent_database(small_demo, tmp_path):
     assert f"cycles_recomputed {8 - stamped}" in output
     assert ReportRun.get().state == "gereed"
     # And the result is what a clean computation gives.
-    before = {
-        (r.indicator_id, r.cycle_id, r.scope_type, r.scope_id): r.value
-        for r in IndicatorResult.select()
-    }
+    before = {(r.cycle_id, r.scope_type, r.scope_id): r.figures for r in ScopeResult.select()}
     assert recompute(force=True).rows_written == 0
-    assert len(before) == IndicatorResult.select().count()
+    assert before == {
+        (r.cycle_id, r.scope_type, r.scope_id): r.figures for r in ScopeResult.select()
+    }
