@@ -497,7 +497,11 @@ def _write_action(
         }
         if action is None:
             ImprovementAction.create(
-                answer=answer.id, completed_on=completed, created_at=now, **values
+                answer=answer.id,
+                assessment=assessment.id,
+                completed_on=completed,
+                created_at=now,
+                **values,
             )
         else:
             if new.status == "gereed" and action.status != "gereed":

@@ -45,7 +45,6 @@ from models import (
     Organisation,
     OrganisationGemeente,
     RegionalNorm,
-    ScopeResult,
     Theme,
     db,
     is_postgres,
@@ -307,47 +306,54 @@ class _Plan:
                 )
             )
         # Actions of any submitted assessment whose due date falls in the
-        # cycle's window; on time when done by the due date.
-        for chunk in chunks if self.other_columns["actions"] else []:
+        # cycle's window; on time when done by the due date. The agreement
+        # (through the answer) only when a filter asks for it.
+        columns = self.other_columns["actions"]
+        flagged = any("g." in c for c in columns)
+        for chunk in chunks if columns else []:
             out.append(
                 (
                     "actions",
-                    f"SELECT k.id, s.organisation_id, {', '.join(self.other_columns['actions'])} "  # noqa: S608
-                    "FROM tally_cycle k CROSS JOIN improvement_action x CROSS JOIN answer a "
-                    "CROSS JOIN assessment s CROSS JOIN tally_agreement g "
-                    "WHERE x.due_on > k.window_after AND x.due_on <= k.window_until "
-                    "AND a.id = x.answer_id AND s.id = a.assessment_id "
-                    "AND g.id = a.agreement_id AND s.state = 'ingediend' "
-                    f"AND x.status <> 'vervallen' AND k.id IN ({_ids(chunk)}) "
+                    f"SELECT k.id, s.organisation_id, {', '.join(columns)} "  # noqa: S608
+                    "FROM tally_cycle k CROSS JOIN improvement_action x CROSS JOIN assessment s "
+                    + ("CROSS JOIN answer a CROSS JOIN tally_agreement g " if flagged else "")
+                    + "WHERE x.due_on > k.window_after AND x.due_on <= k.window_until "
+                    "AND s.id = x.assessment_id AND s.state = 'ingediend' "
+                    + ("AND a.id = x.answer_id AND g.id = a.agreement_id " if flagged else "")
+                    + f"AND x.status <> 'vervallen' AND k.id IN ({_ids(chunk)}) "
                     "GROUP BY k.id, s.organisation_id",
                 )
             )
-        if self.other_columns["escalations"]:
+        columns = self.other_columns["escalations"]
+        flagged = any("g." in c for c in columns)
+        if columns:
             out.append(
                 (
                     "escalations",
-                    "SELECT s.cycle_id, s.organisation_id, "  # noqa: S608
-                    f"{', '.join(self.other_columns['escalations'])} "
-                    "FROM tally_cycle k CROSS JOIN assessment s "
-                    "CROSS JOIN escalation_signal e CROSS JOIN tally_agreement g "
-                    "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
-                    "AND g.id = e.agreement_id AND s.state = 'ingediend' "
-                    "AND e.times_not_followed > 0 GROUP BY s.cycle_id, s.organisation_id",
+                    f"SELECT s.cycle_id, s.organisation_id, {', '.join(columns)} "  # noqa: S608
+                    "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN escalation_signal e "
+                    + ("CROSS JOIN tally_agreement g " if flagged else "")
+                    + "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
+                    + ("AND g.id = e.agreement_id " if flagged else "")
+                    + "AND s.state = 'ingediend' AND e.times_not_followed > 0 GROUP BY s.id",
                 )
             )
-        # Every assessment: submitted ones count for the answer-based
-        # indicators, those submitted before the end of the due date for the
-        # response rate.
+        # Every assessment (one per organisation and cycle): submitted ones
+        # count for the answer-based indicators, those submitted before the
+        # end of the due date for the response rate.
         out.append(
             (
                 "response",
-                "SELECT s.cycle_id, s.organisation_id, COUNT(*), "
-                "COUNT(*) FILTER (WHERE s.state = 'ingediend'), "
-                "COUNT(*) FILTER (WHERE s.state = 'ingediend' AND s.submitted_at < k.deadline) "
-                "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id "
-                "GROUP BY s.cycle_id, s.organisation_id",
+                "SELECT s.cycle_id, s.organisation_id, 1, "
+                "CASE WHEN s.state = 'ingediend' THEN 1 ELSE 0 END, "
+                "CASE WHEN s.state = 'ingediend' AND s.submitted_at < k.deadline THEN 1 ELSE 0 END "
+                "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id",
             )
         )
+        # The big ones first and the small per-cycle pieces last, so the
+        # connections finish at about the same time.
+        order = ("answers", "escalations", "response", "actions")
+        out.sort(key=lambda query: order.index(query[0]))
         prefix, params = self._with()
         return [(name, prefix + sql, params) for name, sql in out]
 
@@ -690,6 +696,10 @@ def recompute(
         figures_now = figures(indicators, sums[n], before)
         values = figures_now["value"]
         with db.atomic():
+            if is_postgres():
+                # Results and stamp commit together; should the server crash
+                # before this commit reaches disk, the next run recomputes it.
+                db.execute_sql("SET LOCAL synchronous_commit = off")
             _store(cycle, scopes.keys, figures_now, sums[n, ..., PRESENT] > 0, trend_break, report)
             IndicatorStamp.insert(
                 cycle=cycle.id, stamp=stamps[cycle.id], computed_at=utcnow()
@@ -725,48 +735,66 @@ def _stored_values(cycle: Cycle, indicators, scopes: Scopes) -> np.ndarray:
     return out
 
 
+def _blobs(records: np.ndarray, present: np.ndarray, rows: np.ndarray) -> list[bytes]:
+    """The stored form of each of `rows`: the figures of the indicators
+    present for it. Rows with the same indicators present are encoded in one
+    go and cut apart (most scopes share one of a few patterns)."""
+    out: list[bytes] = [b""] * len(rows)
+    chosen = present[rows]
+    bits = np.packbits(chosen, axis=1)
+    keys = np.ascontiguousarray(bits).view(np.dtype((np.void, bits.shape[1]))).ravel()
+    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    for n, row in enumerate(first.tolist()):
+        pattern = chosen[row]
+        members = np.flatnonzero(which.ravel() == n)
+        whole = encode(records[rows[members]][:, pattern])
+        width = int(pattern.sum()) * FIGURE.itemsize
+        for k, member in enumerate(members.tolist()):
+            out[member] = whole[k * width : (k + 1) * width]
+    return out
+
+
 def _store(cycle, keys, records: np.ndarray, present: np.ndarray, trend_break: bool, report):
     """Write the scope rows of one cycle that differ from what is stored."""
     cursor = db.execute_sql(
-        "SELECT id, scope_type, scope_id, figures, trend_break FROM scope_result "  # noqa: S608
+        "SELECT scope_type, scope_id, figures, trend_break FROM scope_result "  # noqa: S608
         f"WHERE cycle_id = {db.param}",
         (cycle.id,),
     )
-    existing = {(t, s): (i, bytes(blob), bool(b)) for i, t, s, blob, b in cursor.fetchall()}
+    existing = {(t, s): (bytes(blob), bool(b)) for t, s, blob, b in cursor.fetchall()}
     now = utcnow()
-    inserts, updates, seen = [], [], set()
-    # Most scopes have every indicator: their bytes are a slice of the whole.
-    whole = encode(records)
-    width = records.shape[1] * FIGURE.itemsize
-    complete = present.all(axis=1).tolist()
-    for n in np.flatnonzero(present.any(axis=1)).tolist():
+    rows = np.flatnonzero(present.any(axis=1))
+    inserts, updates = [], []
+    for n, blob in zip(rows.tolist(), _blobs(records, present, rows), strict=True):
         key = keys[n]
-        seen.add(key)
-        blob = whole[n * width : (n + 1) * width] if complete[n] else encode(records[n][present[n]])
-        row = existing.get(key)
-        if row is None:
-            inserts.append((cycle.id, key[0], key[1], blob))
-        elif row[1] != blob or row[2] != trend_break:
-            updates.append((blob, trend_break, now, row[0]))
+        stored = existing.pop(key, None)
+        if stored is None:
+            inserts.append((cycle.id, *key, blob))
+        elif stored != (blob, trend_break):
+            updates.append((blob, trend_break, now, cycle.id, *key))
         else:
             report.rows_unchanged += 1
-    stale = [row[0] for key, row in existing.items() if key not in seen]
-    if stale:
-        ScopeResult.delete().where(ScopeResult.id.in_(stale)).execute()
-        report.rows_deleted += len(stale)
+    where = f"cycle_id = {db.param} AND scope_type = {db.param} AND scope_id = {db.param}"
+    if existing:  # scopes that no longer have figures
+        db.cursor().executemany(
+            f"DELETE FROM scope_result WHERE {where}",  # noqa: S608
+            [(cycle.id, *key) for key in existing],
+        )
+        report.rows_deleted += len(existing)
     if inserts:
         if is_postgres():
             _copy(inserts, trend_break, now)
         else:
+            stamp = now.isoformat(" ")
             db.cursor().executemany(
                 "INSERT INTO scope_result (cycle_id, scope_type, scope_id, figures, trend_break, "
                 "computed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [(*row, trend_break, now.isoformat(" ")) for row in inserts],
+                [(*row, trend_break, stamp) for row in inserts],
             )
     if updates:
         db.cursor().executemany(
             f"UPDATE scope_result SET figures = {db.param}, trend_break = {db.param}, "  # noqa: S608
-            f"computed_at = {db.param} WHERE id = {db.param}",
+            f"computed_at = {db.param} WHERE {where}",
             updates,
         )
     report.rows_written += len(inserts) + len(updates)

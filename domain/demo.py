@@ -686,6 +686,7 @@ def _assessments(
     ]
     action_fields = [
         ImprovementAction.answer,
+        ImprovementAction.assessment,
         ImprovementAction.description,
         ImprovementAction.owner,
         ImprovementAction.due_on,
@@ -861,6 +862,7 @@ def _assessments(
                     actions.append(
                         (
                             answer_id,
+                            aid,
                             rng.choice(ACTIONS),
                             rng.choice(OWNERS),
                             due,

@@ -90,12 +90,12 @@ def figures(
     `scope_type`/`scope_ids` narrow to some scopes; `organisations` keeps
     every gemeente, region and the country but only those organisations."""
     query = ScopeResult.select(
-        ScopeResult.cycle,
+        ScopeResult.cycle_id,
         ScopeResult.scope_type,
         ScopeResult.scope_id,
         ScopeResult.figures,
         ScopeResult.trend_break,
-    ).where(ScopeResult.cycle.in_(list(cycle_ids)))
+    ).where(ScopeResult.cycle_id.in_(list(cycle_ids)))
     if scope_type is not None:
         query = query.where(ScopeResult.scope_type == scope_type)
     if scope_ids is not None:

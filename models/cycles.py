@@ -93,9 +93,12 @@ class Answer(BaseModel):
 
 
 class ImprovementAction(BaseModel):
-    """A verbeteractie attached to an answer."""
+    """A verbeteractie attached to an answer. `assessment` is the answer's
+    assessment (which never changes), kept here so the batch counts actions
+    per organisation without reading every answer."""
 
     answer = ForeignKeyField(Answer, backref="actions", on_delete="CASCADE")
+    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
     description = TextField()
     owner = CharField(max_length=200, default="")
     due_on = DateField(null=True, index=True)

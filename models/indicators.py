@@ -4,6 +4,7 @@ from peewee import (
     BlobField,
     BooleanField,
     CharField,
+    CompositeKey,
     DateTimeField,
     DoubleField,
     ForeignKeyField,
@@ -65,9 +66,13 @@ class ScopeResult(BaseModel):
     the organisation, gemeente or region, and 0 for the whole country.
     `figures` packs, per indicator, the value, numerator, denominator,
     secondary value, organisations counted, signal, previous value and change
-    (layout and reading in `domain.results`)."""
+    (layout and reading in `domain.results`).
 
-    cycle = ForeignKeyField(Cycle, backref="results", on_delete="CASCADE", index=False)
+    Derived data that only the batch writes: keyed by (cycle, scope), with no
+    foreign key to cycle, whose per-row check doubled the time of writing a
+    full recompute on PostgreSQL. Cycles are never deleted."""
+
+    cycle_id = IntegerField()
     scope_type = CharField(max_length=12)
     scope_id = IntegerField()
     figures = BlobField()
@@ -75,7 +80,7 @@ class ScopeResult(BaseModel):
     computed_at = DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("cycle", "scope_type", "scope_id"), True),)
+        primary_key = CompositeKey("cycle_id", "scope_type", "scope_id")
 
 
 class IndicatorStamp(BaseModel):

@@ -1,6 +1,8 @@
 """Indicator results as one row per scope and cycle (scope_result) instead of
 one per indicator, scope and cycle (indicator_result). The stamps are cleared,
-so the next batch run computes every cycle into the new table.
+so the next batch run computes every cycle into the new table. The key is
+(cycle, scope type, scope id) and there is no foreign key to cycle: the batch
+rewrites these rows, and a per-row key check doubled PostgreSQL's COPY.
 
 Frozen, independent of the app models.
 """
@@ -8,13 +10,8 @@ from peewee import *  # noqa: F403
 
 
 def up(migrator, db):
-    class Cycle(Model):
-        class Meta:
-            database = db
-            table_name = 'cycle'
-
     class ScopeResult(Model):
-        cycle = ForeignKeyField(Cycle, on_delete='CASCADE', index=False)
+        cycle_id = IntegerField()
         scope_type = CharField(max_length=12)
         scope_id = IntegerField()
         figures = BlobField()
@@ -24,7 +21,7 @@ def up(migrator, db):
         class Meta:
             database = db
             table_name = 'scope_result'
-            indexes = ((('cycle', 'scope_type', 'scope_id'), True),)
+            primary_key = CompositeKey('cycle_id', 'scope_type', 'scope_id')
 
     db.create_tables([ScopeResult])
     migrator.migrate(migrator.drop_table('indicator_result'))

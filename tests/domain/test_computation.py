@@ -203,6 +203,7 @@ def world(database):
     ):
         ImprovementAction.create(
             answer=answer_row,
+            assessment=answer_row.assessment_id,
             description="actie",
             due_on=due,
             status=status,

@@ -143,7 +143,7 @@ def test_killed_halfway_leaves_a_consistent_database(small_demo, tmp_path):
     assert ReportRun.get().state == "bezig"
     stamped = IndicatorStamp.select().count()
     assert 3 <= stamped < 8
-    with_results = ScopeResult.select(ScopeResult.cycle).distinct().count()
+    with_results = ScopeResult.select(ScopeResult.cycle_id).distinct().count()
     assert with_results == stamped
     # The next run takes over the crashed one and completes the work.
     rerun = _batch(small_demo, tmp_path, "--date", "2026-11-24")

@@ -5,7 +5,17 @@ import datetime as dt
 import pytest
 from peewee import IntegrityError
 
-from models import Assessment, Cycle, Gemeente, Organisation, Region, db, init_database
+from models import (
+    Answer,
+    Assessment,
+    Cycle,
+    Gemeente,
+    ImprovementAction,
+    Organisation,
+    Region,
+    db,
+    init_database,
+)
 from models.migrate import pending, runner, schema_drift, upgrade
 from tests import factories
 
@@ -49,6 +59,34 @@ def test_upgrade_keeps_existing_rows(empty_database_url):
         )
         assert upgrade(database)[0] == "0002_accounts"
         assert Gemeente.get(Gemeente.code == "GM0935").active is True
+
+
+def test_upgrade_gives_actions_their_assessment(empty_database_url):
+    database = init_database(empty_database_url)
+    with database.connection_context():
+        runner(database).up("0007_scope_results")
+        fw = factories.default_framework()
+        org = factories.organisation(factories.region())
+        target = factories.assessment(org, factories.cycle(fw))
+        other = factories.assessment(org, factories.cycle(fw, "2026-Q2"))
+        for n, owner in enumerate((target, other, target)):
+            answer = Answer.create(
+                assessment=owner, agreement=fw.agreements.offset(n).first(), score=1
+            )
+            database.execute_sql(
+                "INSERT INTO improvement_action (answer_id, description, owner, status, "  # noqa: S608
+                f"created_at, updated_at) VALUES ({database.param}, 'actie', '', 'open', "
+                "'2026-01-01', '2026-01-01')",
+                (answer.id,),
+            )
+        assert upgrade(database) == ["0008_action_assessment"]
+        assert [
+            a.assessment_id for a in ImprovementAction.select().order_by(ImprovementAction.id)
+        ] == [
+            target.id,
+            other.id,
+            target.id,
+        ]
 
 
 def test_one_assessment_per_organisation_and_cycle(database):
