@@ -30,6 +30,7 @@ import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from peewee import fn
@@ -430,14 +431,17 @@ class Scopes:
 
     @classmethod
     def load(cls) -> Scopes:
-        region_of = dict(Organisation.select(Organisation.id, Organisation.region).tuples())
+        # Raw cursor rows: peewee's row objects cost more than the query here.
+        region_of = dict(db.execute(Organisation.select(Organisation.id, Organisation.region)))
         org_ids = sorted(region_of)
         position = {o: n for n, o in enumerate(org_ids)}
         served = sorted(
             (g, position[o])
-            for o, g in OrganisationGemeente.select(
-                OrganisationGemeente.organisation, OrganisationGemeente.gemeente
-            ).tuples()
+            for o, g in db.execute(
+                OrganisationGemeente.select(
+                    OrganisationGemeente.organisation, OrganisationGemeente.gemeente
+                )
+            )
             if o in position
         )
         keys = [("organisatie", o) for o in org_ids]
@@ -456,30 +460,39 @@ class Scopes:
 
     def add_up(self, per_org: np.ndarray) -> np.ndarray:
         """(cycles, organisations, …) sums → (cycles, scopes, …) sums."""
-        parts = [per_org]
+        # Organisations first, so each member's sums are one contiguous row.
+        rows = np.ascontiguousarray(np.moveaxis(per_org, 1, 0))
+        out = np.empty((len(self.keys), *rows.shape[1:]))
+        out[: len(rows)] = rows
+        at = len(rows)
         for members, starts in self.groups:
-            if len(members):
-                parts.append(np.add.reduceat(per_org[:, members], starts, axis=1))
-        parts.append(per_org.sum(axis=1, keepdims=True))
-        return np.concatenate(parts, axis=1)
+            # A sum per scope: np.add.reduceat is many times slower here.
+            for start, end in pairwise([*starts.tolist(), len(members)]):
+                out[at] = rows[members[start:end]].sum(axis=0)
+                at += 1
+        out[at] = rows.sum(axis=0)
+        return np.ascontiguousarray(np.moveaxis(out, 0, 1))
 
 
 def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes) -> None:
     """Run the plan's queries and put their sums in place per cycle and organisation."""
-    cycle_at = {c.id: n for n, c in enumerate(cycles)}
-    org_at = {o: n for n, o in enumerate(scopes.org_ids)}
+    cycle_ids = np.array([c.id for c in cycles])
+    cycle_order = np.argsort(cycle_ids)
+    org_ids = np.array(scopes.org_ids)  # sorted
     by_query: dict[str, list[tuple]] = {}
     for name, rows in _run(plan):
         by_query.setdefault(name, []).extend(rows)
     placed = {}
     for name, rows in by_query.items():
-        rows = [r for r in rows if r[1] in org_at]
         if not rows:
             continue
-        c = np.array([cycle_at[r[0]] for r in rows], dtype=np.intp)
-        o = np.array([org_at[r[1]] for r in rows], dtype=np.intp)
-        values = np.array(rows, dtype=float).reshape(len(rows), -1)[:, 2:]
-        placed[name] = (c, o, np.nan_to_num(values))  # SUM over no rows is NULL
+        table = np.array(rows, dtype=float).reshape(len(rows), -1)
+        keys = table[:, :2].astype(np.int64)
+        o = np.minimum(np.searchsorted(org_ids, keys[:, 1]), len(org_ids) - 1)
+        known = org_ids[o] == keys[:, 1]  # an organisation added since the scopes were read
+        c = cycle_order[np.searchsorted(cycle_ids, keys[:, 0], sorter=cycle_order)]
+        # SUM over no rows is NULL
+        placed[name] = (c[known], o[known], np.nan_to_num(table[known, 2:]))
     nothing = (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3)))
     response = placed.get("response", nothing)
     for position, name, num, den, sec in plan.reads:
@@ -805,26 +818,47 @@ POSTGRES_EPOCH = dt.datetime(2000, 1, 1)
 
 def _copy(rows: list[tuple], trend_break: bool, computed_at: dt.datetime) -> None:
     """PostgreSQL's binary COPY: many times faster than INSERT for a full
-    recompute, and the figures go over as they are."""
-    buffer = io.BytesIO()
-    buffer.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
-    # The same last two fields on every row: a boolean and a timestamp
-    # (microseconds since 2000).
+    recompute, and the figures go over as they are. Rows with the same scope
+    type and figures length have the same layout, so each such group is
+    written as one numpy record array."""
+    groups: dict[tuple[str, int], list[tuple]] = {}
+    for row in rows:
+        groups.setdefault((row[1], len(row[3])), []).append(row)
+    # Microseconds since 2000 for the timestamp.
     micros = (computed_at - POSTGRES_EPOCH) // dt.timedelta(microseconds=1)
-    tail = struct.pack(">i?iq", 1, trend_break, 8, micros)
-    for cycle_id, scope_type, scope_id, blob in rows:
+    parts = [b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)]
+    for (scope_type, width), members in groups.items():
         kind = scope_type.encode()
-        buffer.write(
-            struct.pack(
-                f">hii i{len(kind)}s ii i", 6, 4, cycle_id, len(kind), kind, 4, scope_id, len(blob)
-            )
+        # Per field its byte length, then its value.
+        layout = np.dtype(
+            [
+                ("fields", ">i2"),
+                ("cycle_len", ">i4"),
+                ("cycle", ">i4"),
+                ("kind_len", ">i4"),
+                ("kind", f"S{len(kind)}"),
+                ("scope_len", ">i4"),
+                ("scope", ">i4"),
+                ("figures_len", ">i4"),
+                ("figures", f"V{width}"),
+                ("break_len", ">i4"),
+                ("trend_break", "u1"),
+                ("at_len", ">i4"),
+                ("at", ">i8"),
+            ]
         )
-        buffer.write(blob)
-        buffer.write(tail)
-    buffer.write(struct.pack(">h", -1))
-    buffer.seek(0)
+        records = np.empty(len(members), layout)
+        fixed = (6, 4, 0, len(kind), kind, 4, 0, width, None, 1, trend_break, 8, micros)
+        for name, value in zip(layout.names, fixed, strict=True):
+            if value is not None and name not in ("cycle", "scope"):
+                records[name] = value
+        records["cycle"] = [row[0] for row in members]
+        records["scope"] = [row[2] for row in members]
+        records["figures"] = np.frombuffer(b"".join(row[3] for row in members), f"V{width}")
+        parts.append(records.tobytes())
+    parts.append(struct.pack(">h", -1))
     db.cursor().copy_expert(
         "COPY scope_result (cycle_id, scope_type, scope_id, figures, trend_break, computed_at) "
         "FROM STDIN WITH (FORMAT binary)",
-        buffer,
+        io.BytesIO(b"".join(parts)),
     )

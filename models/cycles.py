@@ -101,11 +101,16 @@ class ImprovementAction(BaseModel):
     assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
     description = TextField()
     owner = CharField(max_length=200, default="")
-    due_on = DateField(null=True, index=True)
+    due_on = DateField(null=True)
     status = CharField(max_length=16, default="open")
     completed_on = DateField(null=True)
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        # The batch fingerprints the actions due in each cycle's window from
+        # this index alone.
+        indexes = ((("due_on", "updated_at"), False),)
 
 
 class EscalationSignal(BaseModel):
