@@ -157,15 +157,26 @@ class _Plan:
             )
             for c in cycles
         ]
-        self.answer_columns: list[str] = []
-        self.other_columns: dict[str, list[str]] = {"escalations": [], "actions": []}
+        # The columns of each query: "answers", "answers:<region id>" (a
+        # regional indicator reads only its region's answers), "escalations"
+        # and "actions".
+        self.columns: dict[str, list[str]] = {}
+        self.region_organisations = {
+            region_id: [
+                o
+                for (o,) in db.execute(
+                    Organisation.select(Organisation.id).where(Organisation.region == region_id)
+                )
+            ]
+            for region_id in {i.region_id for i in indicators if i.region_id}
+        }
         # (indicator position, query, numerator, denominator, secondary column)
         self.reads: list[tuple[int, str, int, int, int | None]] = []
         for position, ind in enumerate(indicators):
             self._plan(position, ind)
 
     def _column(self, query: str, expression: str) -> int:
-        columns = self.answer_columns if query == "answers" else self.other_columns[query]
+        columns = self.columns.setdefault(query, [])
         if expression not in columns:
             columns.append(expression)
         return columns.index(expression)
@@ -173,41 +184,41 @@ class _Plan:
     def _plan(self, position: int, ind: IndicatorDefinition) -> None:
         flag = self.flag[_filter_key(ind)]
         kind = ind.computation
-        col = self._column
         if kind in ANSWER_KINDS:
+            answers = f"answers:{ind.region_id}" if ind.region_id else "answers"
+
+            def col(expression: str) -> int:
+                return self._column(answers, expression)
+
             # Scored answers in the filter: the denominator of most kinds.
-            scored = "answers", _count(flag)
+            scored = _count(flag)
             if kind == "mean_compliance":
-                read = (col("answers", _sum("a.score", flag)), col(*scored), None)
+                read = (col(_sum("a.score", flag)), col(scored), None)
             elif kind == "share_at_least":
                 at_least = f"a.score >= {int(ind.params['min_score'])}"
-                read = (col("answers", _count(flag, at_least)), col(*scored), None)
+                read = (col(_count(flag, at_least)), col(scored), None)
             elif kind == "share_in_writing":
-                known = col("answers", _count(flag, "a.in_writing IS NOT NULL"))
-                read = (col("answers", _count(flag, "a.in_writing")), known, None)
+                known = col(_count(flag, "a.in_writing IS NOT NULL"))
+                read = (col(_count(flag, "a.in_writing")), known, None)
             elif kind == "share_evaluated_within":
                 cutoff = f"k.evaluated_{self.months.index(ind.params['months'])}"
-                read = (
-                    col("answers", _count(flag, f"a.last_evaluated_on >= {cutoff}")),
-                    col(*scored),
-                    None,
-                )
+                read = (col(_count(flag, f"a.last_evaluated_on >= {cutoff}")), col(scored), None)
             else:  # partner_gap
                 both = "a.partner_score IS NOT NULL"
                 read = (
-                    col("answers", _sum("ABS(a.score - a.partner_score)", flag, both)),
-                    col("answers", _count(flag, both)),
-                    col("answers", _sum("a.score - a.partner_score", flag, both)),
+                    col(_sum("ABS(a.score - a.partner_score)", flag, both)),
+                    col(_count(flag, both)),
+                    col(_sum("a.score - a.partner_score", flag, both)),
                 )
-            self.reads.append((position, "answers", *read))
+            self.reads.append((position, answers, *read))
         elif kind == "escalations":
             self.reads.append(
                 (
                     position,
                     "escalations",
-                    col("escalations", _count(flag, "e.resolved")),
-                    col("escalations", _count(flag)),
-                    col("escalations", _sum("e.times_not_followed", flag)),
+                    self._column("escalations", _count(flag, "e.resolved")),
+                    self._column("escalations", _count(flag)),
+                    self._column("escalations", _sum("e.times_not_followed", flag)),
                 )
             )
         elif kind == "actions_on_time":
@@ -216,8 +227,8 @@ class _Plan:
                 (
                     position,
                     "actions",
-                    col("actions", _count(flag, on_time)),
-                    col("actions", _count(flag)),
+                    self._column("actions", _count(flag, on_time)),
+                    self._column("actions", _count(flag)),
                     None,
                 )
             )
@@ -294,22 +305,31 @@ class _Plan:
         ids = [c.id for c in self.cycles]
         chunks = [[i] for i in ids] if not is_postgres() else [ids]
         out = []
-        for chunk in chunks if self.answer_columns else []:
-            out.append(
-                (
-                    "answers",
-                    f"SELECT s.cycle_id, s.organisation_id, {', '.join(self.answer_columns)} "  # noqa: S608
-                    "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN answer a "
-                    "CROSS JOIN tally_agreement g "
-                    "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
-                    "AND g.id = a.agreement_id AND s.state = 'ingediend' "
-                    f"AND a.score IS NOT NULL AND k.id IN ({_ids(chunk)}) GROUP BY s.id",
+        for name, columns in self.columns.items():
+            if not name.startswith("answers"):
+                continue
+            where = ""
+            if name != "answers":
+                organisations = self.region_organisations[int(name.split(":")[1])]
+                if not organisations:
+                    continue
+                where = f"AND s.organisation_id IN ({_ids(organisations)}) "
+            for chunk in chunks:
+                out.append(
+                    (
+                        name,
+                        f"SELECT s.cycle_id, s.organisation_id, {', '.join(columns)} "  # noqa: S608
+                        "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN answer a "
+                        "CROSS JOIN tally_agreement g "
+                        "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
+                        f"AND g.id = a.agreement_id AND s.state = 'ingediend' {where}"
+                        f"AND a.score IS NOT NULL AND k.id IN ({_ids(chunk)}) GROUP BY s.id",
+                    )
                 )
-            )
         # Actions of any submitted assessment whose due date falls in the
         # cycle's window; on time when done by the due date. The agreement
         # (through the answer) only when a filter asks for it.
-        columns = self.other_columns["actions"]
+        columns = self.columns.get("actions")
         flagged = any("g." in c for c in columns)
         for chunk in chunks if columns else []:
             out.append(
@@ -325,7 +345,7 @@ class _Plan:
                     "GROUP BY k.id, s.organisation_id",
                 )
             )
-        columns = self.other_columns["escalations"]
+        columns = self.columns.get("escalations")
         flagged = any("g." in c for c in columns)
         if columns:
             out.append(
@@ -353,8 +373,8 @@ class _Plan:
         )
         # The big ones first and the small per-cycle pieces last, so the
         # connections finish at about the same time.
-        order = ("answers", "escalations", "response", "actions")
-        out.sort(key=lambda query: order.index(query[0]))
+        order = {"answers": 0, "escalations": 1, "response": 2, "actions": 4}
+        out.sort(key=lambda query: order.get(query[0], 3))  # 3: a region's answers
         prefix, params = self._with()
         return [(name, prefix + sql, params) for name, sql in out]
 
@@ -496,7 +516,8 @@ def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes)
     nothing = (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3)))
     response = placed.get("response", nothing)
     for position, name, num, den, sec in plan.reads:
-        if name == "answers":
+        answers = name.startswith("answers")
+        if answers:
             # Every organisation with a submitted assessment takes part.
             c, o, values = response
             sums[c, o, position, PRESENT] = values[:, 1] > 0
@@ -507,7 +528,7 @@ def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes)
         sums[c, o, position, DEN] = values[:, den]
         if sec is not None:
             sums[c, o, position, SEC] = values[:, sec]
-        if name != "answers":
+        if not answers:
             sums[c, o, position, PRESENT] = values[:, den] > 0
     c, o, values = response
     for position, ind in enumerate(indicators):
@@ -696,35 +717,28 @@ def recompute(
     # One set of aggregate queries for every changed cycle; stored per cycle.
     indicators, sums = compute(changed, all_cycles, scopes)
     values = None
-    for n, cycle in enumerate(changed):
-        position = order.get(cycle.id)
-        previous = all_cycles[position - 1] if position else None
-        trend_break = not comparable(previous, cycle)
-        if trend_break:
-            before = np.full(sums.shape[1:3], np.nan)
-        elif n and changed[n - 1].id == previous.id:
-            before = values  # computed just now
-        else:
-            before = _stored_values(previous, indicators, scopes)
-        figures_now = figures(indicators, sums[n], before)
-        values = figures_now["value"]
-        with db.atomic():
-            if is_postgres():
-                # Results and stamp commit together; should the server crash
-                # before this commit reaches disk, the next run recomputes it.
-                db.execute_sql("SET LOCAL synchronous_commit = off")
-            _store(cycle, scopes.keys, figures_now, sums[n, ..., PRESENT] > 0, trend_break, report)
-            IndicatorStamp.insert(
-                cycle=cycle.id, stamp=stamps[cycle.id], computed_at=utcnow()
-            ).on_conflict(
-                conflict_target=[IndicatorStamp.cycle],
-                update={
-                    IndicatorStamp.stamp: stamps[cycle.id],
-                    IndicatorStamp.computed_at: utcnow(),
-                },
-            ).execute()
-        report.cycles_recomputed += 1
-        say(f"ronde {cycle.period} herberekend ({report.cycles_recomputed}/{len(changed)})")
+    writer = _Writer(report, say, len(changed))
+    try:
+        for n, cycle in enumerate(changed):
+            position = order.get(cycle.id)
+            previous = all_cycles[position - 1] if position else None
+            trend_break = not comparable(previous, cycle)
+            if trend_break:
+                before = np.full(sums.shape[1:3], np.nan)
+            elif n and changed[n - 1].id == previous.id:
+                before = values  # computed just now
+            else:
+                before = _stored_values(previous, indicators, scopes)
+            figures_now = figures(indicators, sums[n], before)
+            values = figures_now["value"]
+            present = sums[n, ..., PRESENT] > 0
+            writer.put(
+                _changes(cycle, stamps[cycle.id], scopes.keys, figures_now, present, trend_break)
+            )
+    except BaseException:
+        writer.close(quiet=True)
+        raise
+    writer.close()
     return report
 
 
@@ -767,8 +781,22 @@ def _blobs(records: np.ndarray, present: np.ndarray, rows: np.ndarray) -> list[b
     return out
 
 
-def _store(cycle, keys, records: np.ndarray, present: np.ndarray, trend_break: bool, report):
-    """Write the scope rows of one cycle that differ from what is stored."""
+@dataclass
+class _Changes:
+    """What one cycle's write does: rows to insert (as PostgreSQL COPY data or
+    SQLite parameters), to update and to delete, and the cycle's stamp."""
+
+    cycle: Cycle
+    stamp: str
+    inserts: bytes | list[tuple]
+    inserted: int
+    updates: list[tuple]
+    deletes: list[tuple]
+    unchanged: int
+
+
+def _changes(cycle, stamp, keys, records, present, trend_break: bool) -> _Changes:
+    """Compare one cycle's figures with what is stored: the rows to write."""
     cursor = db.execute_sql(
         "SELECT scope_type, scope_id, figures, trend_break FROM scope_result "  # noqa: S608
         f"WHERE cycle_id = {db.param}",
@@ -777,7 +805,7 @@ def _store(cycle, keys, records: np.ndarray, present: np.ndarray, trend_break: b
     existing = {(t, s): (bytes(blob), bool(b)) for t, s, blob, b in cursor.fetchall()}
     now = utcnow()
     rows = np.flatnonzero(present.any(axis=1))
-    inserts, updates = [], []
+    inserts, updates, unchanged = [], [], 0
     for n, blob in zip(rows.tolist(), _blobs(records, present, rows), strict=True):
         key = keys[n]
         stored = existing.pop(key, None)
@@ -786,39 +814,118 @@ def _store(cycle, keys, records: np.ndarray, present: np.ndarray, trend_break: b
         elif stored != (blob, trend_break):
             updates.append((blob, trend_break, now, cycle.id, *key))
         else:
-            report.rows_unchanged += 1
+            unchanged += 1
+    if is_postgres():
+        data = _copy_data(inserts, trend_break, now) if inserts else b""
+    else:
+        at = now.isoformat(" ")
+        data = [(*row, trend_break, at) for row in inserts]
+    deletes = [(cycle.id, *key) for key in existing]  # scopes that no longer have figures
+    return _Changes(cycle, stamp, data, len(inserts), updates, deletes, unchanged)
+
+
+def _write(changes: _Changes, report: RecomputeReport) -> None:
+    """Write one cycle's changes and its stamp in one transaction."""
     where = f"cycle_id = {db.param} AND scope_type = {db.param} AND scope_id = {db.param}"
-    if existing:  # scopes that no longer have figures
-        db.cursor().executemany(
-            f"DELETE FROM scope_result WHERE {where}",  # noqa: S608
-            [(cycle.id, *key) for key in existing],
-        )
-        report.rows_deleted += len(existing)
-    if inserts:
+    with db.atomic():
         if is_postgres():
-            _copy(inserts, trend_break, now)
-        else:
-            stamp = now.isoformat(" ")
+            # Results and stamp commit together; should the server crash
+            # before this commit reaches disk, the next run recomputes it.
+            db.execute_sql("SET LOCAL synchronous_commit = off")
+        if changes.deletes:
+            db.cursor().executemany(
+                f"DELETE FROM scope_result WHERE {where}",  # noqa: S608
+                changes.deletes,
+            )
+        if changes.inserted and is_postgres():
+            db.cursor().copy_expert(
+                "COPY scope_result (cycle_id, scope_type, scope_id, figures, trend_break, "
+                "computed_at) FROM STDIN WITH (FORMAT binary)",
+                io.BytesIO(changes.inserts),
+            )
+        elif changes.inserted:
             db.cursor().executemany(
                 "INSERT INTO scope_result (cycle_id, scope_type, scope_id, figures, trend_break, "
                 "computed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [(*row, trend_break, stamp) for row in inserts],
+                changes.inserts,
             )
-    if updates:
-        db.cursor().executemany(
-            f"UPDATE scope_result SET figures = {db.param}, trend_break = {db.param}, "  # noqa: S608
-            f"computed_at = {db.param} WHERE {where}",
-            updates,
-        )
-    report.rows_written += len(inserts) + len(updates)
+        if changes.updates:
+            db.cursor().executemany(
+                f"UPDATE scope_result SET figures = {db.param}, trend_break = {db.param}, "  # noqa: S608
+                f"computed_at = {db.param} WHERE {where}",
+                changes.updates,
+            )
+        IndicatorStamp.insert(
+            cycle=changes.cycle.id, stamp=changes.stamp, computed_at=utcnow()
+        ).on_conflict(
+            conflict_target=[IndicatorStamp.cycle],
+            update={IndicatorStamp.stamp: changes.stamp, IndicatorStamp.computed_at: utcnow()},
+        ).execute()
+    report.rows_written += changes.inserted + len(changes.updates)
+    report.rows_unchanged += changes.unchanged
+    report.rows_deleted += len(changes.deletes)
+    report.cycles_recomputed += 1
+
+
+class _Writer:
+    """Writes cycles one transaction each, on a connection of its own in a
+    thread, while the caller works out the next cycle; or right away on the
+    caller's connection where another connection would not see what it sees
+    (an open transaction, an in-memory database). Progress is told from the
+    caller's thread, once a cycle is committed."""
+
+    def __init__(self, report: RecomputeReport, say, total: int) -> None:
+        self.report, self.say, self.total = report, say, total
+        self.inline = db.in_transaction() or db.database in ("", ":memory:")
+        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        self.done: queue.SimpleQueue = queue.SimpleQueue()
+        self.failure: BaseException | None = None
+        self.told = 0
+        if not self.inline:
+            self.thread = threading.Thread(target=self._work, name="recompute-writer")
+            self.thread.start()
+
+    def _work(self) -> None:
+        try:
+            with db.connection_context():
+                while (changes := self.todo.get()) is not None:
+                    _write(changes, self.report)
+                    self.done.put(changes.cycle.period)
+        except BaseException as exc:  # handed to the caller's thread
+            self.failure = exc
+
+    def _tell(self) -> None:
+        while not self.done.empty():
+            self.told += 1
+            self.say(f"ronde {self.done.get()} herberekend ({self.told}/{self.total})")
+
+    def put(self, changes: _Changes) -> None:
+        if self.inline:
+            _write(changes, self.report)
+            self.done.put(changes.cycle.period)
+        elif self.failure is not None:
+            raise self.failure
+        else:
+            self.todo.put(changes)
+        self._tell()
+
+    def close(self, quiet: bool = False) -> None:
+        """Wait for every write; raise what went wrong unless `quiet` (the
+        caller is raising already)."""
+        if not self.inline:
+            self.todo.put(None)
+            self.thread.join()
+        self._tell()
+        if self.failure is not None and not quiet:
+            raise self.failure
 
 
 POSTGRES_EPOCH = dt.datetime(2000, 1, 1)
 
 
-def _copy(rows: list[tuple], trend_break: bool, computed_at: dt.datetime) -> None:
-    """PostgreSQL's binary COPY: many times faster than INSERT for a full
-    recompute, and the figures go over as they are. Rows with the same scope
+def _copy_data(rows: list[tuple], trend_break: bool, computed_at: dt.datetime) -> bytes:
+    """Rows in PostgreSQL's binary COPY format: many times faster than INSERT
+    for a full recompute, and the figures go over as they are. Rows with the same scope
     type and figures length have the same layout, so each such group is
     written as one numpy record array."""
     groups: dict[tuple[str, int], list[tuple]] = {}
@@ -857,8 +964,4 @@ def _copy(rows: list[tuple], trend_break: bool, computed_at: dt.datetime) -> Non
         records["figures"] = np.frombuffer(b"".join(row[3] for row in members), f"V{width}")
         parts.append(records.tobytes())
     parts.append(struct.pack(">h", -1))
-    db.cursor().copy_expert(
-        "COPY scope_result (cycle_id, scope_type, scope_id, figures, trend_break, computed_at) "
-        "FROM STDIN WITH (FORMAT binary)",
-        io.BytesIO(b"".join(parts)),
-    )
+    return b"".join(parts)
