@@ -30,6 +30,7 @@ import struct
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -126,23 +127,30 @@ class _Plan:
     """The aggregate queries of one recompute and where each indicator reads
     its numerator, denominator and secondary sum in their rows.
 
-    Two small tables keep the per-row work small: `tally_agreement` flags
-    which agreements each indicator filter counts (f0, f1, …) and
     `tally_cycle` holds each cycle's dates (the window of improvement actions,
     the response deadline and the cut-off dates of 'evaluated within N
-    months'). SQLite gets them as temporary tables (`setup`), PostgreSQL as
-    VALUES lists (`_with`)."""
+    months'): a temporary table on SQLite (`setup`), a VALUES list on
+    PostgreSQL (`_with`). Which agreements an indicator filter counts is, on
+    SQLite, a flag per filter (f0, f1, …) in a temporary table
+    `tally_agreement` looked up by key; on PostgreSQL an IN list, which it
+    hashes (cheaper there than joining the flags)."""
 
     def __init__(self, indicators: list[IndicatorDefinition], cycles, all_cycles) -> None:
         self.cycles = cycles
         keys = sorted({_filter_key(i) for i in indicators if any(_filter_key(i))})
-        self.flag = {key: f"g.f{n} = 1" for n, key in enumerate(keys)}
-        self.flag[((), (), ())] = None
         rows = Agreement.select(Agreement.id, Theme.code, Agreement.level, Agreement.frequency)
         self.agreements = [
             (agreement_id, *(int(_matches(key, *attrs)) for key in keys))
             for agreement_id, *attrs in rows.join(Theme).tuples()
         ]
+        # A filter's condition; {agreement} stands for the agreement column.
+        self.flag: dict[tuple, str | None] = {((), (), ()): None}
+        for n, key in enumerate(keys):
+            if not is_postgres():
+                self.flag[key] = f"g.f{n} = 1"
+                continue
+            counted = [row[0] for row in self.agreements if row[1 + n]]
+            self.flag[key] = f"{{agreement}} IN ({_ids(counted)})" if counted else "FALSE"
         self.months = sorted(
             {i.params["months"] for i in indicators if i.computation == "share_evaluated_within"}
         )
@@ -278,25 +286,24 @@ class _Plan:
         return [("DROP TABLE tally_agreement", []), ("DROP TABLE tally_cycle", [])]
 
     def _with(self) -> tuple[str, list]:
-        """PostgreSQL: the two small tables as VALUES lists, which (unlike
-        temporary tables) a parallel query may read in every worker."""
+        """PostgreSQL: the cycles as a VALUES list, which (unlike a temporary
+        table) a parallel query may read in every worker."""
         if not is_postgres():
             return "", []
-        flags, dates = self._columns()
-        agreements = self.agreements or [(0,) * (1 + len(flags))]
-        sql, params = [], []
-        for name, columns, rows in (
-            ("tally_agreement", ["id", *flags], agreements),
-            (
-                "tally_cycle",
-                ["id", "window_after", "window_until", "deadline", *dates],
-                self.cycle_rows,
-            ),
-        ):
-            row = f"({', '.join([db.param] * len(columns))})"
-            sql.append(f"{name} ({', '.join(columns)}) AS (VALUES {', '.join([row] * len(rows))})")
-            params += [value for r in rows for value in r]
-        return "WITH " + ", ".join(sql) + " ", params
+        _, dates = self._columns()
+        columns = ["id", "window_after", "window_until", "deadline", *dates]
+        row = f"({', '.join([db.param] * len(columns))})"
+        rows = ", ".join([row] * len(self.cycle_rows))
+        params = [value for r in self.cycle_rows for value in r]
+        return f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) ", params
+
+    @staticmethod
+    def _select(columns: list[str], agreement: str) -> tuple[str, bool, bool]:
+        """The select list with `agreement` as the agreement column, whether it
+        reads the SQLite flags (g) and whether it reads the agreement at all."""
+        text = ", ".join(columns)
+        flags = "g." in text
+        return text.replace("{agreement}", agreement), flags, flags or "{agreement}" in text
 
     def queries(self) -> list[tuple[str, str, list]]:
         """(name, SQL, parameters) of every aggregate query. SQLite gets the big ones per
@@ -314,48 +321,52 @@ class _Plan:
                 if not organisations:
                     continue
                 where = f"AND s.organisation_id IN ({_ids(organisations)}) "
+            select, flags, _ = self._select(columns, "a.agreement_id")
             for chunk in chunks:
                 out.append(
                     (
                         name,
-                        f"SELECT s.cycle_id, s.organisation_id, {', '.join(columns)} "  # noqa: S608
+                        f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
                         "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN answer a "
-                        "CROSS JOIN tally_agreement g "
-                        "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
-                        f"AND g.id = a.agreement_id AND s.state = 'ingediend' {where}"
+                        + ("CROSS JOIN tally_agreement g " if flags else "")
+                        + "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
+                        + ("AND g.id = a.agreement_id " if flags else "")
+                        + f"AND s.state = 'ingediend' {where}"
                         f"AND a.score IS NOT NULL AND k.id IN ({_ids(chunk)}) GROUP BY s.id",
                     )
                 )
         # Actions of any submitted assessment whose due date falls in the
         # cycle's window; on time when done by the due date. The agreement
         # (through the answer) only when a filter asks for it.
-        columns = self.columns.get("actions")
-        flagged = any("g." in c for c in columns)
+        columns = self.columns.get("actions", [])
+        select, flags, agreement = self._select(columns, "a.agreement_id")
         for chunk in chunks if columns else []:
             out.append(
                 (
                     "actions",
-                    f"SELECT k.id, s.organisation_id, {', '.join(columns)} "  # noqa: S608
+                    f"SELECT k.id, s.organisation_id, {select} "  # noqa: S608
                     "FROM tally_cycle k CROSS JOIN improvement_action x CROSS JOIN assessment s "
-                    + ("CROSS JOIN answer a CROSS JOIN tally_agreement g " if flagged else "")
+                    + ("CROSS JOIN answer a " if agreement else "")
+                    + ("CROSS JOIN tally_agreement g " if flags else "")
                     + "WHERE x.due_on > k.window_after AND x.due_on <= k.window_until "
                     "AND s.id = x.assessment_id AND s.state = 'ingediend' "
-                    + ("AND a.id = x.answer_id AND g.id = a.agreement_id " if flagged else "")
+                    + ("AND a.id = x.answer_id " if agreement else "")
+                    + ("AND g.id = a.agreement_id " if flags else "")
                     + f"AND x.status <> 'vervallen' AND k.id IN ({_ids(chunk)}) "
                     "GROUP BY k.id, s.organisation_id",
                 )
             )
-        columns = self.columns.get("escalations")
-        flagged = any("g." in c for c in columns)
+        columns = self.columns.get("escalations", [])
+        select, flags, _ = self._select(columns, "e.agreement_id")
         if columns:
             out.append(
                 (
                     "escalations",
-                    f"SELECT s.cycle_id, s.organisation_id, {', '.join(columns)} "  # noqa: S608
+                    f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
                     "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN escalation_signal e "
-                    + ("CROSS JOIN tally_agreement g " if flagged else "")
+                    + ("CROSS JOIN tally_agreement g " if flags else "")
                     + "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
-                    + ("AND g.id = e.agreement_id " if flagged else "")
+                    + ("AND g.id = e.agreement_id " if flags else "")
                     + "AND s.state = 'ingediend' AND e.times_not_followed > 0 GROUP BY s.id",
                 )
             )
@@ -392,7 +403,14 @@ def _prepare(statements: list[tuple[str, list]]) -> None:
             cursor.execute(sql)
 
 
-def _run(plan: _Plan) -> list[tuple[str, list[tuple]]]:
+def _fetch(sql: str, args) -> np.ndarray:
+    """A query's rows as an array of floats (NULL as NaN)."""
+    cursor = db.execute_sql(sql, args)
+    rows = cursor.fetchall()
+    return np.array(rows, dtype=float).reshape(len(rows), len(cursor.description))
+
+
+def _run(plan: _Plan) -> list[tuple[str, np.ndarray]]:
     """Every query of the plan with its rows: on connections of their own,
     WORKERS at a time, when those see what this one sees (no transaction open
     here, a database on disk or a server); else one after another here."""
@@ -400,7 +418,7 @@ def _run(plan: _Plan) -> list[tuple[str, list[tuple]]]:
     if WORKERS < 2 or db.in_transaction() or db.database in ("", ":memory:"):
         _prepare(setup)
         try:
-            return [(name, db.execute_sql(sql, args).fetchall()) for name, sql, args in queries]
+            return [(name, _fetch(sql, args)) for name, sql, args in queries]
         finally:
             _prepare(plan.teardown())
     results: list = [None] * len(queries)
@@ -419,7 +437,7 @@ def _run(plan: _Plan) -> list[tuple[str, list[tuple]]]:
                     except queue.Empty:
                         return
                     name, sql, args = queries[n]
-                    results[n] = (name, db.execute_sql(sql, args).fetchall())
+                    results[n] = (name, _fetch(sql, args))
         except BaseException as exc:  # handed to the caller below
             failures.append(exc)
 
@@ -478,6 +496,14 @@ class Scopes:
         regions = np.array([region_of[o] for o in org_ids])
         return cls(org_ids, keys, groups, regions)
 
+    @cached_property
+    def kinds(self) -> np.ndarray:
+        return np.array([kind for kind, _ in self.keys])
+
+    @cached_property
+    def ids(self) -> np.ndarray:
+        return np.array([scope_id for _, scope_id in self.keys])
+
     def add_up(self, per_org: np.ndarray) -> np.ndarray:
         """(cycles, organisations, …) sums → (cycles, scopes, …) sums."""
         # Organisations first, so each member's sums are one contiguous row.
@@ -499,14 +525,14 @@ def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes)
     cycle_ids = np.array([c.id for c in cycles])
     cycle_order = np.argsort(cycle_ids)
     org_ids = np.array(scopes.org_ids)  # sorted
-    by_query: dict[str, list[tuple]] = {}
+    by_query: dict[str, list[np.ndarray]] = {}
     for name, rows in _run(plan):
-        by_query.setdefault(name, []).extend(rows)
+        by_query.setdefault(name, []).append(rows)
     placed = {}
-    for name, rows in by_query.items():
-        if not rows:
+    for name, parts in by_query.items():
+        table = np.concatenate(parts)
+        if not len(table):
             continue
-        table = np.array(rows, dtype=float).reshape(len(rows), -1)
         keys = table[:, :2].astype(np.int64)
         o = np.minimum(np.searchsorted(org_ids, keys[:, 1]), len(org_ids) - 1)
         known = org_ids[o] == keys[:, 1]  # an organisation added since the scopes were read
@@ -732,9 +758,7 @@ def recompute(
             figures_now = figures(indicators, sums[n], before)
             values = figures_now["value"]
             present = sums[n, ..., PRESENT] > 0
-            writer.put(
-                _changes(cycle, stamps[cycle.id], scopes.keys, figures_now, present, trend_break)
-            )
+            writer.put(_changes(cycle, stamps[cycle.id], scopes, figures_now, present, trend_break))
     except BaseException:
         writer.close(quiet=True)
         raise
@@ -762,11 +786,11 @@ def _stored_values(cycle: Cycle, indicators, scopes: Scopes) -> np.ndarray:
     return out
 
 
-def _blobs(records: np.ndarray, present: np.ndarray, rows: np.ndarray) -> list[bytes]:
-    """The stored form of each of `rows`: the figures of the indicators
-    present for it. Rows with the same indicators present are encoded in one
-    go and cut apart (most scopes share one of a few patterns)."""
-    out: list[bytes] = [b""] * len(rows)
+def _encoded(records: np.ndarray, present: np.ndarray, rows: np.ndarray):
+    """The stored form of `rows`: per pattern of indicators present, the
+    positions (in `rows`) of the scopes with that pattern and their figures
+    as an array of equal-length byte strings. Most scopes share one of a few
+    patterns, so each pattern is encoded in one go."""
     chosen = present[rows]
     bits = np.packbits(chosen, axis=1)
     keys = np.ascontiguousarray(bits).view(np.dtype((np.void, bits.shape[1]))).ravel()
@@ -774,8 +798,15 @@ def _blobs(records: np.ndarray, present: np.ndarray, rows: np.ndarray) -> list[b
     for n, row in enumerate(first.tolist()):
         pattern = chosen[row]
         members = np.flatnonzero(which.ravel() == n)
-        whole = encode(records[rows[members]][:, pattern])
         width = int(pattern.sum()) * FIGURE.itemsize
+        yield members, np.frombuffer(encode(records[rows[members]][:, pattern]), f"V{width}")
+
+
+def _blobs(records: np.ndarray, present: np.ndarray, rows: np.ndarray) -> list[bytes]:
+    """The stored form of each of `rows`."""
+    out: list[bytes] = [b""] * len(rows)
+    for members, blobs in _encoded(records, present, rows):
+        whole, width = blobs.tobytes(), blobs.dtype.itemsize
         for k, member in enumerate(members.tolist()):
             out[member] = whole[k * width : (k + 1) * width]
     return out
@@ -795,7 +826,7 @@ class _Changes:
     unchanged: int
 
 
-def _changes(cycle, stamp, keys, records, present, trend_break: bool) -> _Changes:
+def _changes(cycle, stamp, scopes: Scopes, records, present, trend_break: bool) -> _Changes:
     """Compare one cycle's figures with what is stored: the rows to write."""
     cursor = db.execute_sql(
         "SELECT scope_type, scope_id, figures, trend_break FROM scope_result "  # noqa: S608
@@ -803,24 +834,35 @@ def _changes(cycle, stamp, keys, records, present, trend_break: bool) -> _Change
         (cycle.id,),
     )
     existing = {(t, s): (bytes(blob), bool(b)) for t, s, blob, b in cursor.fetchall()}
-    now = utcnow()
+    now, cycle_id = utcnow(), cycle.id
     rows = np.flatnonzero(present.any(axis=1))
+    if not existing and is_postgres():
+        # Nothing stored yet (a first or full recompute): every row is new and
+        # goes to COPY as it is encoded, grouped by scope type.
+        groups = []
+        for members, blobs in _encoded(records, present, rows):
+            kinds = scopes.kinds[rows[members]]
+            for kind in np.unique(kinds).tolist():
+                chosen = kinds == kind
+                groups.append((kind, scopes.ids[rows[members][chosen]], blobs[chosen]))
+        data = _copy_data(cycle_id, groups, trend_break, now)
+        return _Changes(cycle, stamp, data, len(rows), [], [], 0)
     inserts, updates, unchanged = [], [], 0
     for n, blob in zip(rows.tolist(), _blobs(records, present, rows), strict=True):
-        key = keys[n]
+        key = scopes.keys[n]
         stored = existing.pop(key, None)
         if stored is None:
-            inserts.append((cycle.id, *key, blob))
+            inserts.append((*key, blob))
         elif stored != (blob, trend_break):
-            updates.append((blob, trend_break, now, cycle.id, *key))
+            updates.append((blob, trend_break, now, cycle_id, *key))
         else:
             unchanged += 1
     if is_postgres():
-        data = _copy_data(inserts, trend_break, now) if inserts else b""
+        data = _copy_data(cycle_id, _grouped(inserts), trend_break, now) if inserts else b""
     else:
         at = now.isoformat(" ")
-        data = [(*row, trend_break, at) for row in inserts]
-    deletes = [(cycle.id, *key) for key in existing]  # scopes that no longer have figures
+        data = [(cycle_id, *row, trend_break, at) for row in inserts]
+    deletes = [(cycle_id, *key) for key in existing]  # scopes that no longer have figures
     return _Changes(cycle, stamp, data, len(inserts), updates, deletes, unchanged)
 
 
@@ -877,7 +919,8 @@ class _Writer:
     def __init__(self, report: RecomputeReport, say, total: int) -> None:
         self.report, self.say, self.total = report, say, total
         self.inline = db.in_transaction() or db.database in ("", ":memory:")
-        self.todo: queue.SimpleQueue = queue.SimpleQueue()
+        # At most two cycles waiting: their rows are held in memory until written.
+        self.todo: queue.Queue = queue.Queue(maxsize=2)
         self.done: queue.SimpleQueue = queue.SimpleQueue()
         self.failure: BaseException | None = None
         self.told = 0
@@ -886,13 +929,17 @@ class _Writer:
             self.thread.start()
 
     def _work(self) -> None:
+        finished = False
         try:
             with db.connection_context():
                 while (changes := self.todo.get()) is not None:
                     _write(changes, self.report)
                     self.done.put(changes.cycle.period)
+                finished = True
         except BaseException as exc:  # handed to the caller's thread
             self.failure = exc
+        while not finished:  # keep taking work, so the caller never waits on a full queue
+            finished = self.todo.get() is None
 
     def _tell(self) -> None:
         while not self.done.empty():
@@ -923,19 +970,31 @@ class _Writer:
 POSTGRES_EPOCH = dt.datetime(2000, 1, 1)
 
 
-def _copy_data(rows: list[tuple], trend_break: bool, computed_at: dt.datetime) -> bytes:
-    """Rows in PostgreSQL's binary COPY format: many times faster than INSERT
-    for a full recompute, and the figures go over as they are. Rows with the same scope
-    type and figures length have the same layout, so each such group is
-    written as one numpy record array."""
+def _grouped(rows: list[tuple]) -> list[tuple]:
+    """(scope type, scope id, figures) rows as `_copy_data` groups."""
     groups: dict[tuple[str, int], list[tuple]] = {}
     for row in rows:
-        groups.setdefault((row[1], len(row[3])), []).append(row)
+        groups.setdefault((row[0], len(row[2])), []).append(row)
+    return [
+        (
+            kind,
+            np.array([row[1] for row in members]),
+            np.frombuffer(b"".join(row[2] for row in members), f"V{width}"),
+        )
+        for (kind, width), members in groups.items()
+    ]
+
+
+def _copy_data(cycle_id: int, groups, trend_break: bool, computed_at: dt.datetime) -> bytes:
+    """Rows in PostgreSQL's binary COPY format: many times faster than INSERT
+    for a full recompute, and the figures go over as they are. `groups` holds
+    (scope type, scope ids, figures of equal length): rows of one group have
+    the same layout, so each is written as one numpy record array."""
     # Microseconds since 2000 for the timestamp.
     micros = (computed_at - POSTGRES_EPOCH) // dt.timedelta(microseconds=1)
     parts = [b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)]
-    for (scope_type, width), members in groups.items():
-        kind = scope_type.encode()
+    for scope_type, scope_ids, blobs in groups:
+        kind, width = scope_type.encode(), blobs.dtype.itemsize
         # Per field its byte length, then its value.
         layout = np.dtype(
             [
@@ -954,14 +1013,10 @@ def _copy_data(rows: list[tuple], trend_break: bool, computed_at: dt.datetime) -
                 ("at", ">i8"),
             ]
         )
-        records = np.empty(len(members), layout)
-        fixed = (6, 4, 0, len(kind), kind, 4, 0, width, None, 1, trend_break, 8, micros)
-        for name, value in zip(layout.names, fixed, strict=True):
-            if value is not None and name not in ("cycle", "scope"):
-                records[name] = value
-        records["cycle"] = [row[0] for row in members]
-        records["scope"] = [row[2] for row in members]
-        records["figures"] = np.frombuffer(b"".join(row[3] for row in members), f"V{width}")
+        records = np.empty(len(scope_ids), layout)
+        values = (6, 4, cycle_id, len(kind), kind, 4, scope_ids, width, blobs, 1, trend_break, 8)
+        for name, value in zip(layout.names, (*values, micros), strict=True):
+            records[name] = value
         parts.append(records.tobytes())
     parts.append(struct.pack(">h", -1))
     return b"".join(parts)

@@ -2,6 +2,7 @@
 worked out by hand in the comments, not by calling the code under test."""
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -17,6 +18,7 @@ from models import (
     EscalationSignal,
     ImprovementAction,
     IndicatorDefinition,
+    IndicatorStamp,
     ScopeResult,
 )
 from tests import factories
@@ -315,6 +317,31 @@ def test_change_since_the_previous_cycle(world):
     assert row.trend_break is False
     assert result("MEAN", world["p2"], "organisatie", o["B"].id).change is None
     assert result("MEAN", world["p1"], "organisatie", o["A"].id).trend_break is True
+
+
+def test_a_failed_write_keeps_what_was_committed(world, monkeypatch):
+    """Results are written on a connection of their own, a cycle per
+    transaction: a failure stops the run, says why, and the cycles committed
+    before it stay; the next run does the rest."""
+    write, written = computation._write, []
+
+    def failing(changes, report):
+        assert threading.current_thread().name == "recompute-writer"
+        if written:
+            raise RuntimeError("schijf vol")
+        write(changes, report)
+        written.append(changes.cycle.period)
+
+    said = []
+    monkeypatch.setattr(computation, "_write", failing)
+    with pytest.raises(RuntimeError, match="schijf vol"):
+        computation.recompute(progress=said.append)
+    assert written == ["2026-Q1"]
+    assert said == ["ronde 2026-Q1 herberekend (1/2)"]
+    assert [s.cycle_id for s in IndicatorStamp.select()] == [world["p1"].id]
+    assert {r.cycle_id for r in ScopeResult.select()} == {world["p1"].id}
+    monkeypatch.undo()
+    assert computation.recompute().cycles_recomputed == 1
 
 
 def test_nothing_changed_means_next_to_nothing(world):
