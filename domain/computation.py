@@ -2,11 +2,12 @@
 
 Every computation kind is an SQL aggregate. One query over the answers of the
 submitted assessments gives per cycle and organisation every sum the
-answer-based indicators need (an aggregate FILTER per agreement filter, the
-filters' agreements flagged in a small table); small queries do the same over
-escalation signals, assessments (response) and improvement actions. On SQLite
-the big ones run per cycle on two connections at once; PostgreSQL runs each
-once and parallelises it itself.
+answer-based indicators need (an aggregate FILTER per agreement filter); a
+regional indicator gets its own query over its region's answers; small
+queries do the same over escalation signals, assessments (response) and
+improvement actions. The queries share two connections (threads): on SQLite
+the big ones go per cycle, PostgreSQL runs each once and parallelises it
+itself.
 
 Each gives, per cycle and organisation, a numerator and a denominator; those
 are added up per gemeente (over the organisations serving it), region and
@@ -17,7 +18,9 @@ once as numpy arrays.
 Results are stored per scope and cycle (`domain.results`) with their signal
 against the national thresholds and the change since the previous cycle. A
 fingerprint per cycle lets a nightly run skip cycles whose inputs did not
-change, and only rows that differ are written."""
+change, and only rows that differ are written: by a writer thread on a
+connection of its own, a transaction per cycle, while the next cycle is
+worked out."""
 
 from __future__ import annotations
 
