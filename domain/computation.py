@@ -31,10 +31,12 @@ import logging
 import queue
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
+from typing import TypeVar
 
 import numpy as np
 from peewee import fn
@@ -57,6 +59,8 @@ from models import (
 )
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 ANSWER_KINDS = (
     "mean_compliance",
@@ -397,6 +401,29 @@ def _ids(ids: list[int]) -> str:
     return ", ".join(str(int(i)) for i in ids)
 
 
+def _own_connections() -> bool:
+    """Whether other connections (in threads) see what this one sees: not
+    while a transaction is open here, nor on an in-memory database."""
+    return not (db.in_transaction() or db.database in ("", ":memory:"))
+
+
+def _beside(work: Callable[[], T]) -> Callable[[], T]:
+    """Start `work` in a thread on a connection of its own (or do it here
+    when that is not possible); returns a function that waits for its result."""
+    if not _own_connections():
+        result = work()
+        return lambda: result
+
+    def run() -> T:
+        with db.connection_context():
+            return work()
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="recompute-beside")
+    future = pool.submit(run)
+    pool.shutdown(wait=False)  # the thread ends with the work
+    return future.result
+
+
 def _prepare(statements: list[tuple[str, list]]) -> None:
     cursor = db.cursor()
     for sql, rows in statements:
@@ -418,7 +445,7 @@ def _run(plan: _Plan) -> list[tuple[str, np.ndarray]]:
     WORKERS at a time, when those see what this one sees (no transaction open
     here, a database on disk or a server); else one after another here."""
     setup, queries = plan.setup(), plan.queries()
-    if WORKERS < 2 or db.in_transaction() or db.database in ("", ":memory:"):
+    if WORKERS < 2 or not _own_connections():
         _prepare(setup)
         try:
             return [(name, _fetch(sql, args)) for name, sql, args in queries]
@@ -731,20 +758,25 @@ def recompute(
     say = progress or (lambda message: None)
     all_cycles = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period))
     targets = list(cycles) if cycles is not None else all_cycles
-    stamps = fingerprints(targets)
     stored = {s.cycle_id: s.stamp for s in IndicatorStamp.select()}
     report = RecomputeReport(cycles_checked=len(targets))
     order = {c.id: n for n, c in enumerate(all_cycles)}
-    changed = sorted(
-        (c for c in targets if force or stored.get(c.id) != stamps[c.id]),
-        key=lambda c: order.get(c.id, -1),
-    )
+    if force or not any(c.id in stored for c in targets):
+        # Every target is recomputed whatever its fingerprint (forced, or
+        # never computed): work the fingerprints out beside the queries.
+        changed, stamps_of = list(targets), _beside(lambda: fingerprints(targets))
+    else:
+        stamps = fingerprints(targets)
+        changed, stamps_of = [c for c in targets if stored.get(c.id) != stamps[c.id]], None
+    changed.sort(key=lambda c: order.get(c.id, -1))
     if not changed:
         say("niets veranderd")
         return report
     scopes = Scopes.load()
     # One set of aggregate queries for every changed cycle; stored per cycle.
     indicators, sums = compute(changed, all_cycles, scopes)
+    if stamps_of is not None:
+        stamps = stamps_of()
     values = None
     writer = _Writer(report, say, len(changed))
     try:
@@ -869,8 +901,8 @@ def _changes(cycle, stamp, scopes: Scopes, records, present, trend_break: bool) 
     return _Changes(cycle, stamp, data, len(inserts), updates, deletes, unchanged)
 
 
-def _write(changes: _Changes, report: RecomputeReport) -> None:
-    """Write one cycle's changes and its stamp in one transaction."""
+def _write(changes: _Changes) -> RecomputeReport:
+    """Write one cycle's changes and its stamp in one transaction; what was written."""
     where = f"cycle_id = {db.param} AND scope_type = {db.param} AND scope_id = {db.param}"
     with db.atomic():
         if is_postgres():
@@ -906,23 +938,25 @@ def _write(changes: _Changes, report: RecomputeReport) -> None:
             conflict_target=[IndicatorStamp.cycle],
             update={IndicatorStamp.stamp: changes.stamp, IndicatorStamp.computed_at: utcnow()},
         ).execute()
-    report.rows_written += changes.inserted + len(changes.updates)
-    report.rows_unchanged += changes.unchanged
-    report.rows_deleted += len(changes.deletes)
-    report.cycles_recomputed += 1
+    return RecomputeReport(
+        cycles_recomputed=1,
+        rows_written=changes.inserted + len(changes.updates),
+        rows_unchanged=changes.unchanged,
+        rows_deleted=len(changes.deletes),
+    )
 
 
 class _Writer:
-    """Writes cycles one transaction each, on a connection of its own in a
-    thread, while the caller works out the next cycle; or right away on the
+    """Writes cycles one transaction each, on connections of their own in
+    threads, while the caller works out the next cycle; or right away on the
     caller's connection where another connection would not see what it sees
     (an open transaction, an in-memory database). Progress is told from the
     caller's thread, once a cycle is committed."""
 
     def __init__(self, report: RecomputeReport, say, total: int) -> None:
         self.report, self.say, self.total = report, say, total
-        self.inline = db.in_transaction() or db.database in ("", ":memory:")
-        # At most two cycles waiting: their rows are held in memory until written.
+        self.inline = not _own_connections()
+        # Two cycles waiting at most: their rows are held in memory until written.
         self.todo: queue.Queue = queue.Queue(maxsize=2)
         self.done: queue.SimpleQueue = queue.SimpleQueue()
         self.failure: BaseException | None = None
@@ -936,8 +970,7 @@ class _Writer:
         try:
             with db.connection_context():
                 while (changes := self.todo.get()) is not None:
-                    _write(changes, self.report)
-                    self.done.put(changes.cycle.period)
+                    self.done.put((changes.cycle.period, _write(changes)))
                 finished = True
         except BaseException as exc:  # handed to the caller's thread
             self.failure = exc
@@ -946,13 +979,15 @@ class _Writer:
 
     def _tell(self) -> None:
         while not self.done.empty():
+            period, written = self.done.get()
+            for field in ("cycles_recomputed", "rows_written", "rows_unchanged", "rows_deleted"):
+                setattr(self.report, field, getattr(self.report, field) + getattr(written, field))
             self.told += 1
-            self.say(f"ronde {self.done.get()} herberekend ({self.told}/{self.total})")
+            self.say(f"ronde {period} herberekend ({self.told}/{self.total})")
 
     def put(self, changes: _Changes) -> None:
         if self.inline:
-            _write(changes, self.report)
-            self.done.put(changes.cycle.period)
+            self.done.put((changes.cycle.period, _write(changes)))
         elif self.failure is not None:
             raise self.failure
         else:
