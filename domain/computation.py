@@ -312,6 +312,34 @@ class _Plan:
         flags = "g." in text
         return text.replace("{agreement}", agreement), flags, flags or "{agreement}" in text
 
+    def _actions_by_bucket(self, select: str, agreement: bool) -> str:
+        """PostgreSQL: the actions query reading the actions once, each
+        placed in its cycle's window by a binary search over the windows'
+        bounds (width_bucket) rather than a range scan per cycle."""
+        windows = sorted(
+            (after + dt.timedelta(days=1), until + dt.timedelta(days=1), cycle_id)
+            for cycle_id, after, until, *_ in self.cycle_rows
+        )
+        # Bucket n holds [bounds[n - 1], bounds[n]): a cycle's window or a gap.
+        bounds = sorted({day for start, end, _ in windows for day in (start, end)})
+        starts = {start: cycle_id for start, _, cycle_id in windows}
+        cycle_of = [starts.get(day) for day in bounds[:-1]]
+        cycles = ", ".join("NULL" if c is None else str(int(c)) for c in [None, *cycle_of])
+        days = ", ".join(f"DATE '{day.isoformat()}'" for day in bounds)
+        return (
+            f"SELECT x.cycle_id, s.organisation_id, {select} "  # noqa: S608
+            f"FROM (SELECT (ARRAY[{cycles}]::integer[])[width_bucket(x.due_on, "
+            f"ARRAY[{days}]) + 1] AS cycle_id, x.* FROM improvement_action x "
+            f"WHERE x.due_on >= DATE '{bounds[0].isoformat()}' "
+            f"AND x.due_on < DATE '{bounds[-1].isoformat()}' AND x.status <> 'vervallen') x "
+            "CROSS JOIN assessment s "
+            + ("CROSS JOIN answer a " if agreement else "")
+            + "WHERE x.cycle_id IS NOT NULL AND s.id = x.assessment_id "
+            "AND s.state = 'ingediend' "
+            + ("AND a.id = x.answer_id " if agreement else "")
+            + "GROUP BY x.cycle_id, s.organisation_id"
+        )
+
     def queries(self) -> list[tuple[str, str, list]]:
         """(name, SQL, parameters) of every aggregate query. SQLite gets the big ones per
         cycle, to share them out over the connections; PostgreSQL gets each
@@ -347,7 +375,9 @@ class _Plan:
         # (through the answer) only when a filter asks for it.
         columns = self.columns.get("actions", [])
         select, flags, agreement = self._select(columns, "a.agreement_id")
-        for chunk in chunks if columns else []:
+        if columns and is_postgres():
+            out.append(("actions", self._actions_by_bucket(select, agreement)))
+        for chunk in chunks if columns and not is_postgres() else []:
             out.append(
                 (
                     "actions",
