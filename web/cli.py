@@ -39,6 +39,21 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _run_job(work) -> None:
+    """Run a claimed job with its progress echoed: say when another process
+    has it or it is done, exit non-zero when it fails, else show its summary."""
+    from jobs.runs import RunSkipped
+
+    try:
+        summary = work(lambda message: click.echo(f"  … {message}"))
+    except RunSkipped as skipped:
+        click.echo(f"Overgeslagen: {skipped}")
+        return
+    except ValueError as exc:
+        _fail(f"Mislukt: {exc}")
+    click.echo("Klaar: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+
+
 @db_cli.command("upgrade")
 @with_db
 def db_upgrade() -> None:
@@ -171,29 +186,15 @@ def batch_run(day: str | None, period: str | None, force: bool) -> None:
     from flask import current_app
 
     from jobs.nightly import run_nightly, run_recompute
-    from jobs.runs import RunSkipped
     from web.links import batch_settings
 
-    def say(message: str) -> None:
-        click.echo(f"  … {message}")
-
-    try:
+    def work(say) -> dict:
         if period:
-            summary = run_recompute(period, force=force, progress=say)
-        else:
-            when = dt.date.fromisoformat(day) if day else dt.date.today()
-            summary = run_nightly(
-                when,
-                settings=batch_settings(current_app),
-                force=force,
-                progress=say,
-            )
-    except RunSkipped as skipped:
-        click.echo(f"Overgeslagen: {skipped}")
-        return
-    except ValueError as exc:
-        _fail(f"Mislukt: {exc}")
-    click.echo("Klaar: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+            return run_recompute(period, force=force, progress=say)
+        when = dt.date.fromisoformat(day) if day else dt.date.today()
+        return run_nightly(when, settings=batch_settings(current_app), force=force, progress=say)
+
+    _run_job(work)
 
 
 def _cycle_or_fail(period: str):
@@ -233,22 +234,15 @@ def batch_distribute(period: str, force: bool) -> None:
     from flask import current_app
 
     from jobs.distribution import distribute
-    from jobs.runs import RunSkipped
     from web.links import batch_settings
 
     settings = batch_settings(current_app)
     cycle = _cycle_or_fail(period)
-    try:
-        summary = distribute(
-            cycle, settings.reports_dir, settings.reports_link, force=force,
-            progress=lambda m: click.echo(f"  … {m}"),
-        )  # fmt: skip
-    except RunSkipped as skipped:
-        click.echo(f"Overgeslagen: {skipped}")
-        return
-    except ValueError as exc:
-        _fail(f"Mislukt: {exc}")
-    click.echo("Klaar: " + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    _run_job(
+        lambda say: distribute(
+            cycle, settings.reports_dir, settings.reports_link, force=force, progress=say
+        )
+    )
 
 
 @click.command("scheduler")
