@@ -580,20 +580,49 @@ def progress(assessment: Assessment, agreements: list[Agreement] | None = None) 
     return answered, len(ids)
 
 
+def _lacks_score(agreement: Agreement, answer: Answer | None) -> str | None:
+    if answer is None or (answer.score is None and not answer.not_applicable):
+        return N_("nog geen score of n.v.t.")
+    return None
+
+
+def _lacks_confirmation(agreement: Agreement, answer: Answer | None) -> str | None:
+    if answer is not None and answer.copied:
+        return N_("overgenomen uit de vorige ronde en nog niet bevestigd")
+    return None
+
+
+def _lacks_reason(agreement: Agreement, answer: Answer | None) -> str | None:
+    if answer is not None and answer.not_applicable and not answer.not_applicable_reason:
+        return N_("nog geen reden waarom de afspraak niet van toepassing is")
+    return None
+
+
+def _lacks_partner(agreement: Agreement, answer: Answer | None) -> str | None:
+    # Only n.v.t. releases the partner rating: a missing score does not hide it.
+    if agreement.bilateral and not (answer and answer.not_applicable):
+        if answer is None or answer.partner_score is None:
+            return N_("nog geen oordeel over de partner")
+    return None
+
+
+# Each check looks at one agreement and its answer and names what it lacks;
+# further requirements slot in here and are reported in the same single pass.
+COMPLETENESS_CHECKS = [_lacks_score, _lacks_confirmation, _lacks_reason, _lacks_partner]
+
+
 def missing_items(
     assessment: Assessment, agreements: list[Agreement]
-) -> list[tuple[Agreement, str]]:
-    """What still blocks submitting: each agreement with what it lacks."""
+) -> list[tuple[Agreement, list[str]]]:
+    """Everything that still blocks submitting, in one pass: each incomplete
+    agreement with all it lacks."""
     answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
     missing = []
     for agreement in agreements:
         answer = answers.get(agreement.id)
-        if answer is None or (answer.score is None and not answer.not_applicable):
-            missing.append((agreement, N_("nog geen score of n.v.t.")))
-        elif answer.copied:
-            missing.append((agreement, N_("overgenomen uit de vorige ronde en nog niet bevestigd")))
-        elif agreement.bilateral and not answer.not_applicable and answer.partner_score is None:
-            missing.append((agreement, N_("nog geen oordeel over de partner")))
+        lacks = [m for check in COMPLETENESS_CHECKS if (m := check(agreement, answer))]
+        if lacks:
+            missing.append((agreement, lacks))
     return missing
 
 

@@ -85,19 +85,14 @@ def create_cycle(
     return cycle
 
 
-def open_cycle(actor: User | None, cycle: Cycle, link_for, now: dt.datetime | None = None) -> int:
-    """Open the cycle: an assessment for every active organisation whose kind
-    the framework covers, and an invitation to its managers and invullers.
-    Returns how many assessments were created."""
-    if cycle.state != "gepland":
-        raise CycleError(N_("Alleen een geplande ronde kan worden geopend."))
-    now = now or utcnow()
+def _organisations_to_open(cycle: Cycle):
+    """Active organisations the framework covers that have no assessment yet."""
     covered = (
         AgreementKind.select(AgreementKind.kind)
         .join(Agreement)
         .where(Agreement.framework == cycle.framework_id, AgreementKind.side == "applies")
     )
-    orgs = list(
+    return (
         Organisation.select(Organisation.id)
         .where(Organisation.active == True, Organisation.kind.in_(covered))  # noqa: E712
         .where(
@@ -107,8 +102,40 @@ def open_cycle(actor: User | None, cycle: Cycle, link_for, now: dt.datetime | No
                 )
             )
         )
-        .tuples()
     )
+
+
+def invitation_preview(cycle: Cycle) -> tuple[int, int]:
+    """(organisations, people) that opening the cycle now would invite."""
+    org_ids = [org_id for (org_id,) in _organisations_to_open(cycle).tuples()]
+    people = organisation_people(org_ids)
+    return len(org_ids), len({u.id for users in people.values() for u in users})
+
+
+def opens_early(cycle: Cycle, today: dt.date) -> bool:
+    """Opening now would come before the cycle's own open date."""
+    return cycle.state == "gepland" and today < cycle.opens_on
+
+
+def check_may_open(cycle: Cycle, today: dt.date, early_confirmed: bool) -> None:
+    """Opening before the open date needs an explicit confirmation."""
+    if opens_early(cycle, today) and not early_confirmed:
+        raise CycleError(
+            N_(
+                "Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt "
+                "openen."
+            )
+        )
+
+
+def open_cycle(actor: User | None, cycle: Cycle, link_for, now: dt.datetime | None = None) -> int:
+    """Open the cycle: an assessment for every active organisation whose kind
+    the framework covers, and an invitation to its managers and invullers.
+    Returns how many assessments were created."""
+    if cycle.state != "gepland":
+        raise CycleError(N_("Alleen een geplande ronde kan worden geopend."))
+    now = now or utcnow()
+    orgs = list(_organisations_to_open(cycle).tuples())
     with db.atomic():
         claimed = (
             Cycle.update(state="open", opened_at=now)

@@ -26,9 +26,10 @@ from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments
 from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, RoleAssignment
-from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
+from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS, N_
 from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
+from web.formatting import local, local_today
 
 bp = Blueprint("cycles", __name__)
 
@@ -104,10 +105,13 @@ def index():
 def detail(cycle_id: int):
     cycle = scoped_or_404(Cycle.select(), cycle_id)
     rows = domain.monitor_rows(cycle)
+    preview = domain.invitation_preview(cycle) if cycle.state == "gepland" else None
     return render_template(
         "cycles/detail.html",
         cycle=cycle,
         rows=rows,
+        preview=preview,
+        early=domain.opens_early(cycle, local_today()),
         STATES=CYCLE_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
     )
@@ -118,6 +122,9 @@ def detail(cycle_id: int):
 def open_(cycle_id: int):
     cycle = scoped_or_404(Cycle.select(), cycle_id)
     try:
+        domain.check_may_open(
+            cycle, local_today(), request.form.get("early") == "1"
+        )
         created = domain.open_cycle(current_user.user, cycle, _link())
     except domain.CycleError as exc:
         flash(_(str(exc)), "error")
@@ -239,14 +246,14 @@ def remind(cycle_id: int, assessment_id: int):
 
 
 EXPORT_COLUMNS = [
-    "Organisatie",
-    "Soort",
-    "Status",
-    "Beantwoord",
-    "Aantal afspraken",
-    "Laatste wijziging",
-    "Ingediend op",
-    "Tijdigheid",
+    N_("Organisatie"),
+    N_("Soort"),
+    N_("Status"),
+    N_("Beantwoord"),
+    N_("Aantal afspraken"),
+    N_("Laatste wijziging"),
+    N_("Ingediend op"),
+    N_("Tijdigheid"),
 ]
 
 
@@ -254,13 +261,13 @@ def _export_rows(rows: list[dict]) -> list[list]:
     return [
         [
             row["organisation"].name,
-            ORGANISATION_KINDS.get(row["organisation"].kind, ""),
-            ASSESSMENT_STATES[row["state"]],
+            _(ORGANISATION_KINDS.get(row["organisation"].kind, "")),
+            _(ASSESSMENT_STATES[row["state"]]),
             row["answered"],
             row["total"],
-            row["updated_at"],
-            row["submitted_at"],
-            row["timing"],
+            local(row["updated_at"]),
+            local(row["submitted_at"]),
+            _(row["timing"]),
         ]
         for row in rows
     ]
@@ -272,7 +279,7 @@ def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Respons
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";")
-        writer.writerow(EXPORT_COLUMNS)
+        writer.writerow([_(c) for c in EXPORT_COLUMNS])
         for row in data:
             writer.writerow(
                 [
@@ -294,7 +301,7 @@ def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Respons
     wb = Workbook()
     ws = wb.active
     ws.title = "Voortgang"
-    ws.append(EXPORT_COLUMNS)
+    ws.append([_(c) for c in EXPORT_COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in data:

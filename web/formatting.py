@@ -4,10 +4,13 @@ for users who choose it; times stored in UTC and shown in Europe/Amsterdam."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flask import Flask, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
@@ -19,6 +22,18 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated:
         return current_user.user.locale
     return request.accept_languages.best_match(list(LANGUAGES)) or "nl"
+
+
+def local(moment: dt.datetime | None) -> dt.datetime | None:
+    """A stored (naive) UTC time as naive Amsterdam wall-clock time, for exports."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=dt.UTC).astimezone(AMSTERDAM).replace(tzinfo=None)
+
+
+def local_today() -> dt.date:
+    """Today's date in the Netherlands (not in UTC: just after midnight they differ)."""
+    return dt.datetime.now(AMSTERDAM).date()
 
 
 def datum(value: dt.date | dt.datetime | None) -> str:

@@ -39,22 +39,7 @@ def index():
         .limit(LIST_LIMIT)
     )
     cycles = list(Cycle.select().order_by(Cycle.period.desc()).limit(8))
-    current = next((c for c in cycles if c.state != "gepland"), None)
-    assessments, state_counts, readable = [], {}, set()
-    if current is not None:
-        in_cycle = visible_assessments(user).where(Assessment.cycle == current)
-        state_counts = dict(
-            in_cycle.select(Assessment.state, fn.COUNT(Assessment.id))
-            .group_by(Assessment.state)
-            .tuples()
-        )
-        assessments = list(in_cycle.order_by(Organisation.name).limit(LIST_LIMIT))
-        readable = {
-            a.id
-            for a in readable_assessments(user).where(
-                Assessment.id.in_([a.id for a in assessments])
-            )
-        }
+    sections = [_cycle_section(user, c) for c in _dashboard_cycles(cycles)]
     return render_template(
         "home/index.html",
         roles=roles,
@@ -62,16 +47,42 @@ def index():
         org_count=org_count,
         organisations=org_list,
         cycles=cycles,
-        current=current,
-        assessments=assessments,
-        state_counts=state_counts,
-        readable=readable,
+        sections=sections,
         may_monitor=is_admin(user) or has_role(user, "regiocoordinator"),
         limit=LIST_LIMIT,
         KINDS=ORGANISATION_KINDS,
         CYCLE_STATES=CYCLE_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
     )
+
+
+def _dashboard_cycles(cycles: list[Cycle]) -> list[Cycle]:
+    """Every open cycle (a reopened assessment of an older one must stay in
+    reach when a newer cycle opens); without any, the newest closed one."""
+    open_ = [c for c in cycles if c.state == "open"]
+    if open_:
+        return open_
+    return [c for c in cycles if c.state == "gesloten"][:1]
+
+
+def _cycle_section(user, cycle: Cycle) -> dict:
+    in_cycle = visible_assessments(user).where(Assessment.cycle == cycle)
+    state_counts = dict(
+        in_cycle.select(Assessment.state, fn.COUNT(Assessment.id))
+        .group_by(Assessment.state)
+        .tuples()
+    )
+    assessments = list(in_cycle.order_by(Organisation.name).limit(LIST_LIMIT))
+    readable = {
+        a.id
+        for a in readable_assessments(user).where(Assessment.id.in_([a.id for a in assessments]))
+    }
+    return {
+        "cycle": cycle,
+        "state_counts": state_counts,
+        "assessments": assessments,
+        "readable": readable,
+    }
 
 
 @bp.route("/toegankelijkheid")

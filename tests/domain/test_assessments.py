@@ -156,8 +156,8 @@ def test_submit_lists_what_is_missing_then_submits(chain):
     assessment = Assessment.get_by_id(chain["assessment"].id)
     missing = domain.submit(chain["manager"], assessment)
     assert [(a.code, why) for a, why in missing] == [
-        (agreements[0].code, "nog geen score of n.v.t."),
-        (bilateral.code, "nog geen oordeel over de partner"),
+        (agreements[0].code, ["nog geen score of n.v.t."]),
+        (bilateral.code, ["nog geen oordeel over de partner"]),
     ]
     assert Assessment.get_by_id(assessment.id).state == "concept"
     _save(chain, journey.complete_form(agreements), user=chain["manager"])
@@ -169,6 +169,27 @@ def test_submit_lists_what_is_missing_then_submits(chain):
     assert not domain.can_edit(chain["manager"], assessment)
     assert cycles.confirm_submission(assessment, journey.LINK) == 2
     assert OutboxMessage.select().where(OutboxMessage.subject.contains("is ingediend")).count() == 2
+
+
+def test_missing_is_complete_in_one_pass(chain):
+    """Scores, n.v.t. reasons and partner ratings are all listed at once: the
+    partner ratings are not held back until every score is filled in."""
+    agreements = chain["agreements"]
+    bilateral = [a for a in agreements if a.bilateral]
+    assert bilateral
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    missing = dict(domain.submit(chain["manager"], assessment))
+    assert len(missing) == len(agreements)
+    for a in bilateral:
+        assert missing[a] == ["nog geen score of n.v.t.", "nog geen oordeel over de partner"]
+    # Answering every score leaves nothing new to discover: the list only shrinks.
+    form = journey.complete_form(agreements)
+    for a in bilateral:
+        del form[f"a{a.id}-partner"]
+    _save(chain, form)
+    second = domain.submit(chain["manager"], Assessment.get_by_id(assessment.id))
+    assert {a for a, _ in second} == set(bilateral)
+    assert all(set(why) <= set(missing[a]) for a, why in second)
 
 
 def test_reopen_needs_a_reason_and_the_right_person(chain):
@@ -228,7 +249,7 @@ def test_copy_forward_marks_answers_until_touched(database):
     assessment = Assessment.get_by_id(assessment.id)
     missing = domain.submit(earlier["manager"], assessment)
     assert len(missing) == len(agreements)
-    assert all("nog niet bevestigd" in why for _, why in missing)
+    assert all(any("nog niet bevestigd" in w for w in why) for _, why in missing)
     # Touch one (a change), confirm the rest unchanged.
     form = journey.complete_form(agreements, score=4)
     form[f"a{agreements[0].id}-score"] = "3"
