@@ -228,10 +228,26 @@ def _parse_score(text: str, key: str, errors: dict) -> int | None:
     return None
 
 
+class Problem(str):
+    """A Dutch message (a msgid) with the values it names, e.g. a length limit;
+    the web layer translates the text and then fills in the values."""
+
+    params: dict
+
+    def __new__(cls, text: str, **params) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.params = params
+        return problem
+
+
 def _text(form: Mapping[str, str], key: str, limit: int, errors: dict) -> str:
     value = (form.get(key) or "").strip()
     if len(value) > limit:
-        errors[key] = N_("Deze tekst is te lang.")
+        errors[key] = Problem(
+            N_("Deze tekst is te lang: %(length)s tekens, maximaal %(limit)s."),
+            length=len(value),
+            limit=limit,
+        )
         return value[:limit]
     return value
 
@@ -671,7 +687,13 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
     if not reason:
         raise StateError(N_("Geef een reden om de zelfevaluatie te heropenen."))
     if len(reason) > MAX_SHORT:
-        raise StateError(N_("Deze tekst is te lang."))
+        raise StateError(
+            Problem(
+                N_("Deze tekst is te lang: %(length)s tekens, maximaal %(limit)s."),
+                length=len(reason),
+                limit=MAX_SHORT,
+            )
+        )
     if not can_reopen(actor, assessment):
         raise StateError(N_("Deze zelfevaluatie kan nu niet worden heropend."))
     now = now or utcnow()

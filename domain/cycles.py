@@ -349,3 +349,20 @@ def monitor_rows(cycle: Cycle, organisation_ids=None) -> list[dict]:
             }
         )
     return rows
+
+
+def monitor_by_region(rows: list[dict]) -> list[dict]:
+    """The monitor rows summed per region: how many, per state, late, answered."""
+    regions: dict[int, dict] = {}
+    for row in rows:
+        region = row["region"]
+        entry = regions.setdefault(
+            region.id,
+            {"region": region, "total": 0, "states": {}, "late": 0, "answered": 0, "questions": 0},
+        )
+        entry["total"] += 1
+        entry["states"][row["state"]] = entry["states"].get(row["state"], 0) + 1
+        entry["late"] += row["timing"] == "te laat"
+        entry["answered"] += row["answered"]
+        entry["questions"] += row["total"]
+    return sorted(regions.values(), key=lambda e: e["region"].name)

@@ -23,6 +23,7 @@ from domain.scope import readable_assessments
 from models import Assessment, utcnow
 from models.choices import ACTION_STATES, ASSESSMENT_STATES, ESCALATION_STEPS, SCORES
 from web.access import access, scoped_or_404
+from web.formatting import say
 
 bp = Blueprint("assessments", __name__, url_prefix="/zelfevaluaties")
 
@@ -53,7 +54,7 @@ def _render(
             themes.append((agreement.theme, []))
         themes[-1][1].append(agreement)
     answered, total = domain.progress(assessment, agreements)
-    rows = int(values.get("esc-rows") or 0) or domain.ESCALATION_BLANK_ROWS
+    rows = _escalation_rows(values)
     editable = domain.can_edit(user, assessment)
     return render_template(
         "assessments/form.html",
@@ -62,6 +63,7 @@ def _render(
         agreements=agreements,
         values=values,
         errors=errors or {},
+        error_summary=_error_summary(errors or {}, agreements),
         missing=missing,
         conflict=conflict,
         answered=answered,
@@ -78,6 +80,31 @@ def _render(
         ESCALATION_STEPS=ESCALATION_STEPS,
         STATES=ASSESSMENT_STATES,
     ), status
+
+
+MAX_ESCALATION_ROWS = 200
+
+
+def _escalation_rows(values: dict) -> int:
+    raw = str(values.get("esc-rows") or "")
+    count = int(raw) if raw.isdigit() else 0
+    return min(count, MAX_ESCALATION_ROWS) or domain.ESCALATION_BLANK_ROWS
+
+
+def _error_summary(errors: dict, agreements) -> list[tuple[str, str, str]]:
+    """(anchor, where, message) per error: the agreement or escalation row named."""
+    by_id = {f"a{a.id}-": f"{a.code} {a.title}" for a in agreements}
+    summary = []
+    for key, message in errors.items():
+        where = ""
+        if key.startswith("esc-"):
+            index = key.split("-")[1]
+            if index.isdigit():
+                where = _("Escalatie, rij %(row)s", row=int(index) + 1)
+        else:
+            where = by_id.get(key[: key.index("-") + 1] if "-" in key else key, "")
+        summary.append((key, where, say(message)))
+    return summary
 
 
 def _values_from_post(stored: dict) -> dict:
@@ -110,6 +137,11 @@ def form(assessment_id: int):
         parsed.errors["version"] = domain.N_(
             "De versie van het formulier ontbreekt of is ongeldig."
         )
+    if request.form.get("action") == "add_row":
+        # One more escalation row; what was typed stays on the page (and is
+        # saved with the next save or autosave).
+        values["esc-rows"] = str(_escalation_rows(values) + 1)
+        return _render(assessment, values, errors=parsed.errors)
     if parsed.errors:
         flash(_("Er is niets opgeslagen: verbeter de gemarkeerde velden."), "error")
         return _render(assessment, values, errors=parsed.errors, status=400)
@@ -158,7 +190,7 @@ def autosave(assessment_id: int):
     if parsed.errors or not version.isdigit():
         return jsonify(
             ok=False,
-            errors={k: _(v) for k, v in parsed.errors.items()},
+            errors={k: say(v) for k, v in parsed.errors.items()},
             message=_("Niet automatisch opgeslagen: verbeter de gemarkeerde velden."),
         ), 400
     try:
@@ -207,7 +239,7 @@ def reopen(assessment_id: int):
     try:
         domain.reopen(current_user.user, assessment, request.form.get("reason", ""))
     except domain.StateError as exc:
-        flash(_(str(exc)), "error")
+        flash(say(exc.args[0]), "error")
     else:
         flash(_("De zelfevaluatie is heropend."), "info")
     return redirect(url_for("assessments.form", assessment_id=assessment.id))

@@ -22,6 +22,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from domain import assessments as assessments_domain
 from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments
@@ -29,7 +30,7 @@ from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, Ro
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS, N_
 from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
-from web.formatting import local, local_today
+from web.formatting import local, local_today, say
 
 bp = Blueprint("cycles", __name__)
 
@@ -169,9 +170,18 @@ def _monitor_regions(user) -> list[Region]:
 
 
 def _monitor(cycle_id: int):
+    """The cycle, the regions this person follows, the chosen region (None: the
+    national overview, for whoever follows more than one region) and its rows."""
     cycle = scoped_or_404(Cycle.select().where(Cycle.state != "gepland"), cycle_id)
     regions = _monitor_regions(current_user.user)
-    code = request.args.get("regio") or (regions[0].code if regions else "")
+    if not regions:
+        deny(404)
+    code = request.args.get("regio") or (regions[0].code if len(regions) == 1 else "")
+    if not code:
+        ids = Organisation.select(Organisation.id).where(
+            Organisation.region.in_([r.id for r in regions])
+        )
+        return cycle, regions, None, domain.monitor_rows(cycle, ids)
     region = next((r for r in regions if r.code == code), None)
     if region is None:
         deny(404)
@@ -190,7 +200,7 @@ def monitor(cycle_id: int):
             user=current_user.user,
             object_type="cycle",
             object_id=cycle.id,
-            region=region.code,
+            region=region.code if region else "",
             format=fmt,
         )
         return _export(cycle, region, rows, fmt)
@@ -203,9 +213,13 @@ def monitor(cycle_id: int):
         cycle=cycle,
         regions=regions,
         region=region,
-        rows=rows,
+        rows=rows if region else [],
+        by_region=domain.monitor_by_region(rows) if region is None else [],
         counts=counts,
         late=late,
+        # Whoever sees a region here follows it (beheerder or its coordinator),
+        # so every submitted assessment of an open cycle may be reopened.
+        may_reopen=region is not None and cycle.state == "open",
         STATES=ASSESSMENT_STATES,
         KINDS=ORGANISATION_KINDS,
     )
@@ -245,6 +259,31 @@ def remind(cycle_id: int, assessment_id: int):
     )
 
 
+@bp.route("/rondes/<int:cycle_id>/heropenen/<int:assessment_id>", methods=["POST"])
+@access("coordinator")
+def reopen(cycle_id: int, assessment_id: int):
+    """Reopen a submitted assessment from the monitor, with the reason the invullers see."""
+    cycle = scoped_or_404(Cycle.select(), cycle_id)
+    assessment = scoped_or_404(
+        readable_assessments(current_user.user).where(Assessment.cycle == cycle), assessment_id
+    )
+    try:
+        assessments_domain.reopen(current_user.user, assessment, request.form.get("reason", ""))
+    except assessments_domain.StateError as exc:
+        flash(say(exc.args[0]), "error")
+    else:
+        flash(
+            _(
+                "De zelfevaluatie van %(name)s is heropend; de invullers zien uw reden.",
+                name=assessment.organisation.name,
+            ),
+            "info",
+        )
+    return redirect(
+        url_for("cycles.monitor", cycle_id=cycle.id, regio=assessment.organisation.region.code)
+    )
+
+
 EXPORT_COLUMNS = [
     N_("Organisatie"),
     N_("Soort"),
@@ -273,8 +312,8 @@ def _export_rows(rows: list[dict]) -> list[list]:
     ]
 
 
-def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Response:
-    name = f"voortgang-{cycle.period}-{region.code}"
+def _export(cycle: Cycle, region: Region | None, rows: list[dict], fmt: str) -> Response:
+    name = f"voortgang-{cycle.period}-{region.code if region else 'alle-regio-s'}"
     data = _export_rows(rows)
     if fmt == "csv":
         out = io.StringIO()

@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -36,6 +36,17 @@ def local_today() -> dt.date:
     return dt.datetime.now(AMSTERDAM).date()
 
 
+def say(message: str) -> str:
+    """A domain message translated, with the values it carries (a limit, a count) filled in."""
+    params = getattr(message, "params", None)
+    if not params:
+        return gettext(message)
+    return gettext(
+        message,
+        **{k: format_decimal(v) if isinstance(v, int) else v for k, v in params.items()},
+    )
+
+
 def datum(value: dt.date | dt.datetime | None) -> str:
     """'23 november 2026' (a stored UTC timestamp: '23 november 2026 14:00' local time)."""
     if value is None:
@@ -61,3 +72,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(getal, "getal")
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["say"] = say

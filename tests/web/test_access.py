@@ -97,7 +97,13 @@ def _url(app, endpoint: str, args: dict) -> tuple[str, list[str]]:
 
 # Routes about one record: another organisation's record is not found, except
 # by the beheerder, who may see everything.
-OBJECT_ROUTES = ("assessments.", "cycles.remind", "results.scope", "results.download")
+OBJECT_ROUTES = (
+    "assessments.",
+    "cycles.remind",
+    "cycles.reopen",
+    "results.scope",
+    "results.download",
+)
 
 
 def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:

@@ -57,7 +57,12 @@ def test_bad_input_keeps_what_was_typed(client, chain):
     page = html.unescape(response.get_data(as_text=True))
     assert "Er is niets opgeslagen" in page
     assert "Geef aan waarom deze afspraak niet van toepassing is." in page
-    assert "Deze tekst is te lang." in page
+    # The summary names the agreement, and the limit is given.
+    assert (
+        f"{second.code} {second.title}: Deze tekst is te lang: 179.999 tekens, maximaal 5.000."
+        in page
+    )
+    assert f"{first.code} {first.title}: Geef aan waarom" in page
     assert "Vul een geldige datum in" in page
     assert f'href="#a{first.id}-reason"' in page
     assert "2026-13-45" in page
