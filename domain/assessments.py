@@ -616,9 +616,10 @@ def _lacks_reason(agreement: Agreement, answer: Answer | None) -> str | None:
 
 def _lacks_partner(agreement: Agreement, answer: Answer | None) -> str | None:
     # Only n.v.t. releases the partner rating: a missing score does not hide it.
-    if agreement.bilateral and not (answer and answer.not_applicable):
-        if answer is None or answer.partner_score is None:
-            return N_("nog geen oordeel over de partner")
+    if not agreement.bilateral or (answer is not None and answer.not_applicable):
+        return None
+    if answer is None or answer.partner_score is None:
+        return N_("nog geen oordeel over de partner")
     return None
 
 

@@ -121,10 +121,7 @@ def check_may_open(cycle: Cycle, today: dt.date, early_confirmed: bool) -> None:
     """Opening before the open date needs an explicit confirmation."""
     if opens_early(cycle, today) and not early_confirmed:
         raise CycleError(
-            N_(
-                "Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt "
-                "openen."
-            )
+            N_("Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt openen.")
         )
 
 

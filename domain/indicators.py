@@ -11,7 +11,7 @@ import yaml
 
 from domain.framework import Problem
 from models import IndicatorDefinition, Region, RegionalNorm, Theme, db, utcnow
-from models.choices import COMPUTATIONS, DIRECTIONS, FREQUENCIES, LEVELS
+from models.choices import COMPUTATIONS, DIRECTIONS, FREQUENCIES, LEVELS, N_
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +72,21 @@ def _number(value: Any) -> bool:
 def _check_thresholds(add, entry: str, direction: str, norm, green, orange) -> None:
     for field, value in (("norm", norm), ("green", green), ("orange", orange)):
         if not _number(value):
-            add(entry, field, "moet een getal zijn")
+            add(entry, field, N_("moet een getal zijn"))
     if not (_number(green) and _number(orange)):
         return
     if direction == "hoger_beter" and green < orange:
-        add(entry, "orange", "bij 'hoger_beter' mag oranje niet boven groen liggen")
+        add(
+            entry,
+            "orange",
+            N_("bij ‘hoger is beter’ mag de drempel oranje niet boven de drempel groen liggen"),
+        )
     if direction == "lager_beter" and green > orange:
-        add(entry, "orange", "bij 'lager_beter' mag oranje niet onder groen liggen")
+        add(
+            entry,
+            "orange",
+            N_("bij ‘lager is beter’ mag de drempel oranje niet onder de drempel groen liggen"),
+        )
 
 
 def validate(

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from peewee import IntegrityError
 
-from models import ReportRun, db, is_postgres, utcnow
+from models import ReportRun, ReportRunEarlier, db, is_postgres, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -72,16 +72,29 @@ def _claim(job: str, period: str, force: bool, now: dt.datetime) -> ReportRun:
             f"{job} {period} is al uitgevoerd op {existing.finished_at:%Y-%m-%d %H:%M} UTC "
             f"(gebruik --force om opnieuw te draaien)."
         )
-    # Take over a failed, crashed or forced run, unless another process beat us to it.
-    claimed = (
-        ReportRun.update(**fields)
-        .where(
-            ReportRun.id == existing.id,
-            ReportRun.state == existing.state,
-            ReportRun.started_at == existing.started_at,
+    # Take over a failed, crashed or forced run, unless another process beat us
+    # to it; what the earlier attempt did stays in the batch log.
+    with db.atomic():
+        claimed = (
+            ReportRun.update(**fields)
+            .where(
+                ReportRun.id == existing.id,
+                ReportRun.state == existing.state,
+                ReportRun.started_at == existing.started_at,
+            )
+            .execute()
         )
-        .execute()
-    )
+        if claimed == 1:
+            ReportRunEarlier.create(
+                run=existing.id,
+                state=existing.state if existing.state != "bezig" else "afgebroken",
+                host=existing.host,
+                pid=existing.pid,
+                started_at=existing.started_at,
+                finished_at=existing.finished_at or existing.heartbeat_at,
+                summary=existing.summary or {},
+                error=existing.error,
+            )
     if claimed != 1:
         raise RunSkipped(f"{job} {period} is zojuist door een ander proces overgenomen.")
     return ReportRun.get_by_id(existing.id)

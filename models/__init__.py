@@ -19,7 +19,7 @@ from models.indicators import (
     RegionalNorm,
     ScopeResult,
 )
-from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun
+from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun, ReportRunEarlier
 
 ALL_MODELS = [
     Region,
@@ -46,6 +46,7 @@ ALL_MODELS = [
     ScopeResult,
     IndicatorStamp,
     ReportRun,
+    ReportRunEarlier,
     ReportFile,
     OutboxMessage,
     AuditEvent,

@@ -36,6 +36,20 @@ class ReportRun(BaseModel):
         )
 
 
+class ReportRunEarlier(BaseModel):
+    """An earlier attempt of a run (failed, crashed or forced again), kept when
+    a later attempt takes the (job, period) row over."""
+
+    run = ForeignKeyField(ReportRun, backref="earlier", on_delete="CASCADE")
+    state = CharField(max_length=16)
+    host = CharField(max_length=128, default="")
+    pid = IntegerField(null=True)
+    started_at = DateTimeField()
+    finished_at = DateTimeField(null=True)
+    summary = JSONField(default=dict)
+    error = TextField(null=True)
+
+
 class ReportFile(BaseModel):
     """A report the batch wrote into the report store."""
 

@@ -58,8 +58,10 @@ def _register_templates_helpers(app: Flask) -> None:
     from domain.accounts import scope_label
     from domain.scope import is_admin
     from models.choices import CHANGE_FIELDS
+    from web import labels
 
     app.jinja_env.globals["CHANGE_FIELDS"] = CHANGE_FIELDS
+    app.jinja_env.globals["change_value"] = labels.change_value
 
     def role_label(assignment) -> str:
         return scope_label(assignment, _)

@@ -4,6 +4,7 @@ roles, bulk import and the audit log. Only for the beheerder."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import secrets
 import time
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     redirect,
@@ -18,8 +20,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.styles import Font
 from peewee import JOIN, IntegrityError, fn
 
 from domain import accounts, imports
@@ -32,7 +37,9 @@ from models import (
     Organisation,
     OrganisationGemeente,
     Region,
+    RegionalNorm,
     ReportRun,
+    ReportRunEarlier,
     RoleAssignment,
     Theme,
     User,
@@ -43,11 +50,14 @@ from models.choices import (
     DIRECTIONS,
     FREQUENCIES,
     LEVELS,
+    N_,
     ORGANISATION_KINDS,
     ROLE_SCOPE,
     ROLES,
 )
+from web import labels
 from web.access import access, scoped_or_404
+from web.formatting import datum
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -532,7 +542,7 @@ def bulk_import():
     if kind not in imports.PLANNERS:
         kind = "organisations"
     if request.method == "GET":
-        return render_template("admin/import.html", kind=kind, plan=None)
+        return render_template("admin/import.html", kind=kind, plan=None, **IMPORT_HELP)
     token = request.form.get("token", "")
     if token:
         # The confirmation of a dry run: the file was kept under this token.
@@ -543,12 +553,20 @@ def bulk_import():
         if stored is None:
             flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
             return redirect(url_for("admin.bulk_import", kind=kind))
-        filename = request.form.get("filename", stored.name)
-        result = imports.apply(_actor(), kind, stored.name, stored.read_bytes(), _invite_link())
+        # The audit log names the file as the person uploaded it, not the stored
+        # copy; the stored suffix (checked at upload) still decides how it is read.
+        original = Path(request.form.get("filename", "")).name
+        filename = (Path(original).stem[:150] or "import") + stored.suffix
+        result = imports.apply(_actor(), kind, filename, stored.read_bytes(), _invite_link())
         if not result.ok:
             flash(_("Er is niets geïmporteerd: het bestand bevat fouten."), "error")
             return render_template(
-                "admin/import.html", kind=kind, plan=result, filename=filename, token=None
+                "admin/import.html",
+                kind=kind,
+                plan=result,
+                filename=filename,
+                token=None,
+                **IMPORT_HELP,
             )
         stored.unlink(missing_ok=True)
         counts = result.counts()
@@ -565,20 +583,77 @@ def bulk_import():
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(_("Kies een bestand."), "error")
-        return render_template("admin/import.html", kind=kind, plan=None), 400
+        return render_template("admin/import.html", kind=kind, plan=None, **IMPORT_HELP), 400
     suffix = Path(upload.filename).suffix.lower()
     data = upload.read()
     try:
         result = imports.plan(kind, f"upload{suffix}", data)
     except imports.ImportFileError as exc:
         flash(str(exc), "error")
-        return render_template("admin/import.html", kind=kind, plan=None), 400
+        return render_template("admin/import.html", kind=kind, plan=None, **IMPORT_HELP), 400
     token = None
     if result.ok:
         token = secrets.token_hex(16)
         (_import_dir() / f"{token}{suffix}").write_bytes(data)
     return render_template(
-        "admin/import.html", kind=kind, plan=result, token=token, filename=upload.filename
+        "admin/import.html",
+        kind=kind,
+        plan=result,
+        token=token,
+        filename=upload.filename,
+        **IMPORT_HELP,
+    )
+
+
+IMPORT_HELP = {"ROLES": ROLES, "ROLE_SCOPE": ROLE_SCOPE}
+
+IMPORT_EXAMPLES = {
+    "organisations": [["JGZ Voorbeeldstad", "jgz", "VR24", "GM0935, GM0917", "ja"]],
+    "users": [
+        ["a.jansen@voorbeeld.nl", "A. Jansen", "invuller", "", "JGZ Voorbeeldstad", "", "nl", "ja"],
+        ["b.bakker@voorbeeld.nl", "B. Bakker", "regiocoordinator", "VR24", "", "", "nl", "ja"],
+    ],
+}
+
+
+@bp.route("/import/voorbeeld/<kind>")
+@access("admin")
+def import_template(kind: str):
+    """An .xlsx with the right column headings, example rows and the allowed codes."""
+    if kind not in imports.COLUMNS:
+        return render_template("errors/404.html"), 404
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Invullen")
+    ws.append(list(imports.COLUMNS[kind]))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in IMPORT_EXAMPLES[kind]:
+        ws.append(row)
+    for cells in ws.columns:
+        ws.column_dimensions[cells[0].column_letter].width = 24
+    codes = wb.create_sheet(_("Toegestane waarden"))
+    if kind == "users":
+        codes.append([_("rol"), _("betekenis"), _("vul ook in")])
+        scope_column = {"region": "regio", "organisation": "organisatie", "gemeente": "gemeente"}
+        for code, label in ROLES.items():
+            codes.append([code, _(label), scope_column.get(ROLE_SCOPE[code], "–")])
+    else:
+        codes.append([_("soort"), _("betekenis")])
+        for code, label in ORGANISATION_KINDS.items():
+            codes.append([code, _(label)])
+    for cell in codes[1]:
+        cell.font = Font(bold=True)
+    codes.column_dimensions["A"].width = 20
+    codes.column_dimensions["B"].width = 45
+    codes.column_dimensions["C"].width = 16
+    out = io.BytesIO()
+    wb.save(out)
+    name = {"organisations": "organisaties", "users": "gebruikers"}[kind]
+    return Response(
+        out.getvalue(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="voorbeeld-{name}.xlsx"'},
     )
 
 
@@ -596,6 +671,13 @@ def indicators():
     return render_template("admin/indicators.html", indicators=rows, COMPUTATIONS=COMPUTATIONS)
 
 
+def _plain(value) -> str:
+    """75.0 → '75', 72.5 → '72,5': as typed, no grouping (the form reads it back)."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="0.####")
+
+
 def _number(raw: str):
     raw = raw.strip().replace(",", ".")
     try:
@@ -604,20 +686,44 @@ def _number(raw: str):
         return raw  # the validation names it
 
 
+# Problems name the field as the form's label does.
+INDICATOR_FIELDS = {
+    "name": N_("Naam"),
+    "description": N_("Toelichting"),
+    "computation": N_("Berekening"),
+    "params.min_score": N_("Minimale score"),
+    "params.months": N_("Aantal maanden"),
+    "filter.themes": N_("Thema’s"),
+    "filter.levels": N_("Niveaus"),
+    "filter.frequencies": N_("Frequenties"),
+    "unit": N_("Eenheid"),
+    "direction": N_("Richting"),
+    "norm": N_("Norm"),
+    "green": N_("Drempel groen"),
+    "orange": N_("Drempel oranje"),
+}
+
+
 @bp.route("/indicatoren/<int:indicator_id>", methods=["GET", "POST"])
 @access("admin")
 def indicator_edit(indicator_id: int):
     definition = scoped_or_404(IndicatorDefinition.select(), indicator_id)
-    themes = [code for (code,) in Theme.select(Theme.code).distinct().order_by(Theme.code).tuples()]
+    # The newest title of each theme code (frameworks share codes across versions).
+    titles = {}
+    for code, title in (
+        Theme.select(Theme.code, Theme.title).order_by(Theme.code, Theme.id).tuples()
+    ):
+        titles[code] = title
+    themes = list(titles)
     form = {
         "name": definition.name,
         "description": definition.description,
         "computation": definition.computation,
         "unit": definition.unit,
         "direction": definition.direction,
-        "norm": definition.norm,
-        "green": definition.green_threshold,
-        "orange": definition.orange_threshold,
+        "norm": _plain(definition.norm),
+        "green": _plain(definition.green_threshold),
+        "orange": _plain(definition.orange_threshold),
         "min_score": (definition.params or {}).get("min_score", ""),
         "months": (definition.params or {}).get("months", ""),
         "themes": definition.filter_themes or [],
@@ -678,6 +784,14 @@ def indicator_edit(indicator_id: int):
         form=form,
         problems=problems,
         themes=themes,
+        theme_titles=titles,
+        field_labels=INDICATOR_FIELDS,
+        regional_norms=list(
+            RegionalNorm.select(RegionalNorm, Region)
+            .join(Region)
+            .where(RegionalNorm.indicator == definition)
+            .order_by(Region.name)
+        ),
         COMPUTATIONS=COMPUTATIONS,
         DIRECTIONS=DIRECTIONS,
         LEVELS=LEVELS,
@@ -699,7 +813,33 @@ def runs():
     jobs = [
         j for (j,) in ReportRun.select(ReportRun.job).distinct().order_by(ReportRun.job).tuples()
     ]
-    return render_template("admin/runs.html", page=paginate(query), jobs=jobs, job=job)
+    page = paginate(query)
+    earlier: dict[int, list[ReportRunEarlier]] = {}
+    for attempt in (
+        ReportRunEarlier.select()
+        .where(ReportRunEarlier.run.in_([r.id for r in page["items"]]))
+        .order_by(ReportRunEarlier.started_at.desc())
+    ):
+        earlier.setdefault(attempt.run_id, []).append(attempt)
+    return render_template(
+        "admin/runs.html",
+        page=page,
+        jobs=jobs,
+        job=job,
+        earlier=earlier,
+        job_label=lambda code: labels.label(labels.JOBS, code),
+        run_state=lambda code: labels.label(labels.RUN_STATES, code),
+        run_period=_run_period,
+        summary_items=labels.summary_items,
+    )
+
+
+def _run_period(period: str) -> str:
+    """'2026-11-28' → '28 november 2026'; '2026-Q4@20261128101500' → '2026-Q4'."""
+    try:
+        return datum(dt.date.fromisoformat(period))
+    except ValueError:
+        return period.split("@")[0]
 
 
 # --- audit log ---------------------------------------------------------------
@@ -730,6 +870,14 @@ def audit():
         .order_by(AuditEvent.action)
         .tuples()
     ]
+    page = paginate(query)
     return render_template(
-        "admin/audit.html", page=paginate(query), filters=filters, actions=actions
+        "admin/audit.html",
+        page=page,
+        filters=filters,
+        actions=actions,
+        names=labels.object_names(page["items"]),
+        action_label=lambda code: labels.label(labels.AUDIT_ACTIONS, code),
+        object_text=labels.object_text,
+        detail_items=labels.detail_items,
     )

@@ -27,7 +27,7 @@ from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments
 from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, RoleAssignment
-from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS, N_
+from models.choices import ASSESSMENT_STATES, CYCLE_STATES, N_, ORGANISATION_KINDS
 from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
 from web.formatting import local, local_today, say
@@ -123,9 +123,7 @@ def detail(cycle_id: int):
 def open_(cycle_id: int):
     cycle = scoped_or_404(Cycle.select(), cycle_id)
     try:
-        domain.check_may_open(
-            cycle, local_today(), request.form.get("early") == "1"
-        )
+        domain.check_may_open(cycle, local_today(), request.form.get("early") == "1")
         created = domain.open_cycle(current_user.user, cycle, _link())
     except domain.CycleError as exc:
         flash(_(str(exc)), "error")

@@ -58,6 +58,7 @@ def world(app, tmp_path):
         "user_id": other.id,
         "assignment_id": RoleAssignment.get(RoleAssignment.user == other).id,
         "token": "onbekend-token",
+        "kind": "users",
         "assessment_id": theirs.id,
         "cycle_id": cycle.id,
         "indicator_id": IndicatorDefinition.create(

@@ -1,5 +1,7 @@
 """Editing a succesindicator: validated, and its results recomputed afterwards."""
 
+import html
+
 from domain import computation
 from models import AuditEvent, IndicatorDefinition
 from tests import factories, journey
@@ -37,7 +39,14 @@ def test_edit_is_validated_and_triggers_recomputation(client):
         f"/beheer/indicatoren/{definition.id}", data=_form(definition, green="50", orange="70")
     )
     assert bad.status_code == 400
-    assert "oranje niet boven groen" in bad.get_data(as_text=True)
+    page = html.unescape(bad.get_data(as_text=True))
+    # The field by its label, the direction in words: no field codes.
+    assert (
+        "Drempel oranje: bij ‘hoger is beter’ mag de drempel oranje niet boven de drempel "
+        "groen liggen" in page
+    )
+    assert "hoger_beter" not in page.split('<select id="direction"')[0]
+    assert "'orange'" not in page
     assert IndicatorDefinition.get_by_id(definition.id).revision == 1
     assert computation.recompute().cycles_recomputed == 0
     ok = client.post(
@@ -49,3 +58,9 @@ def test_edit_is_validated_and_triggers_recomputation(client):
     assert (saved.norm, saved.green_threshold, saved.revision) == (80.5, 80, 2)
     assert AuditEvent.get(AuditEvent.action == "indicator_changed").details["code"] == "NAL-GEM"
     assert computation.recompute().cycles_recomputed == 1
+    # The form shows the norm as typed (80,5, not 80.5) and themes by their title.
+    page = client.get(f"/beheer/indicatoren/{definition.id}").get_data(as_text=True)
+    assert 'id="norm" name="norm" type="text" inputmode="decimal" value="80,5"' in page
+    assert 'id="green" name="green" type="text" inputmode="decimal" value="80"' in page
+    theme = chain["agreements"][0].theme
+    assert f'value="{theme.code}" > {theme.title}</label>' in page
