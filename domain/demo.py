@@ -823,7 +823,9 @@ def _assessments(
                 months_ago = int(abs(rng.gauss(6 - score + (1 - eval_bias) * 6, 5)))
                 evaluated = None
                 if rng.random() < 0.5 + 0.1 * score:
-                    evaluated = cycle.due_on - dt.timedelta(
+                    # Counted back from the due date, or from today while the
+                    # cycle is still open: an evaluation never lies in the future.
+                    evaluated = min(cycle.due_on, today) - dt.timedelta(
                         days=30 * months_ago + rng.randint(0, 29)
                     )
                 explanation = rng.choice(EXPLANATIONS[score]) if rng.random() < 0.12 else None

@@ -10,6 +10,8 @@ from flask import Flask, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
+from models.choices import N_
+
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
@@ -63,6 +65,18 @@ def getal(value: float | int | None, digits: int = 1) -> str:
     return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
 
 
+# Indicator units as a reader sees them ("punten" is "points" in English).
+UNIT_LABELS = {"%": "%", "punten": N_("punten"), "aantal": ""}
+
+
+def eenheid(unit: str | None) -> str:
+    """An indicator's unit in the user's language."""
+    if not unit:
+        return ""
+    text = UNIT_LABELS.get(unit, unit)
+    return gettext(text) if text and text != "%" else text
+
+
 def init_app(app: Flask) -> None:
     """Set up Flask-Babel and the template filters."""
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "nl")
@@ -70,6 +84,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.add_template_filter(datum, "datum")
     app.add_template_filter(getal, "getal")
+    app.add_template_filter(eenheid, "eenheid")
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["say"] = say

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, send_from_directory
 from flask_login import current_user
 from peewee import fn
 
@@ -83,6 +83,15 @@ def _cycle_section(user, cycle: Cycle) -> dict:
         "assessments": assessments,
         "readable": readable,
     }
+
+
+@bp.route("/favicon.ico")
+@access("public")
+def favicon():
+    """Browsers ask for it at the root, whatever the page says."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400
+    )
 
 
 @bp.route("/toegankelijkheid")
