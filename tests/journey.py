@@ -15,6 +15,25 @@ LINK = "https://monitor.example/zelfevaluaties/{}".format
 
 def build(period: str = "2026-Q4", today: dt.date | None = None) -> dict:
     today = today or dt.date.today()
+    chain = people()
+    admin, fw, jgz = chain["admin"], chain["fw"], chain["jgz"]
+    cycle = cycles.create_cycle(
+        admin,
+        period,
+        fw,
+        today - dt.timedelta(days=10),
+        today + dt.timedelta(days=20),
+        today + dt.timedelta(days=40),
+    )
+    cycles.open_cycle(admin, cycle, LINK)
+    chain["cycle"] = cycle
+    chain["assessment"] = Assessment.get(Assessment.organisation == jgz, Assessment.cycle == cycle)
+    chain["agreements"] = assessments.applicable_agreements(chain["assessment"])
+    return chain
+
+
+def people() -> dict:
+    """The organisations and people of the chain, before any cycle."""
     fw = factories.default_framework()
     region = factories.region()
     gemeente = factories.gemeente(region)
@@ -34,18 +53,6 @@ def build(period: str = "2026-Q4", today: dt.date | None = None) -> dict:
         "coordinator": factories.user(("regiocoordinator", region), email="coord@example.nl"),
         "gemeente": factories.user(("gemeente", gemeente), email="gemeente@example.nl"),
     }
-    cycle = cycles.create_cycle(
-        admin,
-        period,
-        fw,
-        today - dt.timedelta(days=10),
-        today + dt.timedelta(days=20),
-        today + dt.timedelta(days=40),
-    )
-    cycles.open_cycle(admin, cycle, LINK)
-    chain["cycle"] = cycle
-    chain["assessment"] = Assessment.get(Assessment.organisation == jgz, Assessment.cycle == cycle)
-    chain["agreements"] = assessments.applicable_agreements(chain["assessment"])
     return chain
 
 

@@ -1,0 +1,404 @@
+"""A whole quarter in the browser, each role in its own session: the
+beheerder creates and opens a cycle, the invuller fills in, the manager
+submits, the coordinator follows, reminds and reopens, the batch runs and
+everyone opens their results and reports. Every page reached is checked
+(axe-core WCAG 2.1 A/AA, our own contrast measurement, and at 390 px no
+sideways scrolling and a reachable menu) at 1,280 and at 390 px; at the end
+every GET route of the URL map must have been reached by some journey.
+
+The journeys' steps are listed in one place, `journeys()` below: a new page
+is a new step there (or a path in PAGES)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from domain import indicators
+from domain.reference import load_reference_data
+from models import (
+    Assessment,
+    Cycle,
+    IndicatorDefinition,
+    OutboxMessage,
+    ReportFile,
+    User,
+)
+from tests import factories, journey
+from tests.browser import checks
+
+WIDE, NARROW = 1280, 390
+
+# Routes that are not pages a person visits: exempt from the coverage check.
+# Anything else answering GET (downloads included) must be reached by a journey.
+NOT_PAGES = {"static"}
+
+
+def _is_page_route(rule) -> bool:
+    return (
+        "GET" in rule.methods
+        and rule.endpoint not in NOT_PAGES
+        and not rule.rule.startswith("/api/")  # machine-readable feeds, not pages
+        and rule.rule != "/health"  # the load balancer's probe
+    )
+
+
+class Tour:
+    """Sessions for the roles, and the checks of every page they reach."""
+
+    def __init__(self, browser, base: str, checking: bool = True):
+        self.browser = browser
+        self.base = base
+        self.checking = checking
+        self.failures: list[str] = []
+        self.checked: set[str] = set()
+        self.contexts = []
+
+    def session(self, user: User | None, width: int = WIDE):
+        context = self.browser.new_context(
+            locale="nl-NL", viewport={"width": width, "height": 900}, accept_downloads=True
+        )
+        self.contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        if user is not None:
+            self.goto(page, "/inloggen", check=False)
+            page.fill("#email", user.email)
+            page.fill("#password", factories.PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{self.base}/")
+        return page
+
+    def goto(self, page, path: str, *, check: bool = True, label: str | None = None):
+        page.goto(self.base + path)
+        if check:
+            self.check(page, label or path)
+        return page
+
+    def check(self, page, label: str) -> None:
+        """All checks at both widths; a page state is checked once."""
+        if label in self.checked or not self.checking:
+            return
+        self.checked.add(label)
+        page.wait_for_load_state("load")
+        original = page.viewport_size
+        for width in (WIDE, NARROW):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.evaluate(checks.SETTLE_JS)
+            found = checks.axe_violations(page) + checks.contrast_failures(page)
+            if width == NARROW:
+                found += checks.layout_failures(page)
+            self.failures += [f"{label} @{width}px: {line}" for line in found]
+        page.set_viewport_size(original)
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+
+
+def _token(path_prefix: str, email: str) -> str:
+    message = (
+        OutboxMessage.select()
+        .where(OutboxMessage.to_address == email)
+        .order_by(OutboxMessage.id.desc())
+        .first()
+    )
+    match = re.search(re.escape(path_prefix) + r"[^\s\"'<>]+", message.body_text)
+    return match.group(0)
+
+
+def _fill_all(page, score: str = "3", partner: str = "2") -> None:
+    """Every agreement answered: its own score, the partner's, written down."""
+    own = page.locator("fieldset.agreement > fieldset.score:not([id$='-partner'])")
+    for i in range(own.count()):
+        own.nth(i).locator(f"input[value='{score}']").check()
+    partners = page.locator("fieldset.score[id$='-partner']")
+    for i in range(partners.count()):
+        partners.nth(i).locator(f"input[value='{partner}']").check()
+    writing = page.locator("fieldset.inline-set[id$='-writing'] input[value='ja']")
+    for i in range(writing.count()):
+        writing.nth(i).check()
+
+
+@pytest.fixture
+def world(app, smtp):
+    app.config["MAIL_PORT"] = smtp.port
+    load_reference_data()
+    chain = journey.people()
+    indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
+    return chain
+
+
+def journeys(tour: Tour, w: dict, runner) -> None:
+    """Every role's journey through the quarter, in order."""
+    today = dt.date.today()
+    admin, invuller, manager = w["admin"], w["invuller"], w["manager"]
+    coordinator, gemeente_user = w["coordinator"], w["gemeente"]
+
+    # --- anonymous: login, forgotten password, the public pages, errors -----
+    anon = tour.session(None, NARROW)
+    tour.goto(anon, "/inloggen")
+    anon.fill("#email", invuller.email)
+    anon.fill("#password", "verkeerd-wachtwoord")
+    anon.click("button[type=submit]")
+    tour.check(anon, "login with an error")
+    tour.goto(anon, "/wachtwoord-vergeten")
+    anon.fill("#email", invuller.email)
+    anon.click("button[type=submit]")
+    tour.check(anon, "forgot: sent")
+    tour.goto(anon, _token("/wachtwoord-herstellen/", invuller.email))
+    tour.goto(anon, "/wachtwoord-herstellen/onbekend", label="reset: unknown token")
+    tour.goto(anon, "/toegankelijkheid")
+    tour.goto(anon, "/bestaat-niet", label="404 page")
+    assert anon.request.get(tour.base + "/favicon.ico").status == 200
+
+    # --- the beheerder creates and opens the cycle (early: confirms) ------
+    boss = tour.session(admin)
+    tour.check(boss, "dashboard before any cycle")
+    tour.goto(boss, "/beheer/")
+    tour.goto(boss, "/beheer/rondes")
+    boss.fill("#period", "2026-Q4")
+    boss.fill("#opens_on", (today + dt.timedelta(days=7)).isoformat())
+    boss.fill("#due_on", (today + dt.timedelta(days=30)).isoformat())
+    boss.fill("#closes_on", (today + dt.timedelta(days=45)).isoformat())
+    boss.click("form.narrow button[type=submit]")
+    expect(boss.locator("main")).to_contain_text("Ronde 2026-Q4 is aangemaakt")
+    expect(boss.locator("main")).to_contain_text(
+        "Bij openen krijgen 2 organisaties een zelfevaluatie en ontvangen 3 personen "
+        "een uitnodiging"
+    )
+    expect(boss.locator("main")).to_contain_text("opent volgens plan pas op")
+    tour.check(boss, "cycle detail: planned, early")
+    boss.check("#early")
+    boss.click("form.open-cycle button[type=submit]")
+    expect(boss.locator(".flash")).to_contain_text("is geopend: 2 zelfevaluaties")
+    cycle = Cycle.get(Cycle.period == "2026-Q4")
+    tour.check(boss, "cycle detail: open")
+    tour.goto(boss, "/beheer/rondes", label="cycles list")
+    boss.click("text=2026-Q4")  # the rows are links
+    boss.wait_for_url(f"**/beheer/rondes/{cycle.id}")
+    tour.goto(boss, f"/rondes/{cycle.id}/voortgang", label="monitor: national overview")
+    boss.click(f"main table a:has-text('{w['region'].name}')")
+    expect(boss.locator("h1")).to_contain_text(w["region"].name)
+    tour.check(boss, "monitor: region")
+
+    # --- the invuller fills in at 390 px: autosave, bad input kept --------
+    assessment = Assessment.get(Assessment.organisation == w["jgz"], Assessment.cycle == cycle)
+    form_path = f"/zelfevaluaties/{assessment.id}"
+    ivl = tour.session(invuller, NARROW)
+    tour.check(ivl, "dashboard: invuller")
+    ivl.click(f"a[href='{form_path}']")
+    tour.check(ivl, "form: empty")
+    first = ivl.locator("fieldset.agreement").first
+    first_id = first.get_attribute("id")
+    first.locator("fieldset.score").first.locator("input[value='3']").check()
+    ivl.fill(f"#{first_id}-explanation", "Vast onderdeel van het werkoverleg.")
+    expect(ivl.locator("#autosave-status")).to_contain_text(
+        "Automatisch opgeslagen", timeout=15_000
+    )
+    # Bad input: a date in the future, n.v.t. without a reason; nothing is
+    # saved, the error summary names the agreement, the typed text stays.
+    second = ivl.locator("fieldset.agreement").nth(1)
+    second_id = second.get_attribute("id")
+    ivl.fill(f"#{first_id}-evaluated", (today + dt.timedelta(days=3)).isoformat())
+    second.locator("fieldset.score").first.locator("input[value='nvt']").check()
+    ivl.click("button[value=save]")
+    summary = ivl.locator("#errors-title + ul")
+    expect(summary).to_contain_text("Deze datum ligt in de toekomst")
+    expect(summary).to_contain_text(
+        second.locator("legend").first.inner_text() + ": Geef aan waarom"
+    )
+    expect(ivl.locator(f"#{first_id}-explanation")).to_have_value(
+        "Vast onderdeel van het werkoverleg."
+    )
+    tour.check(ivl, "form: with errors")
+    ivl.fill(f"#{first_id}-evaluated", (today - dt.timedelta(days=30)).isoformat())
+    ivl.fill(f"#{second_id}-reason", "Wij hebben geen eigen inloopspreekuur.")
+    # A fourth escalation row.
+    ivl.click("button[value=add_row]")
+    expect(ivl.locator("table.escalations tbody tr")).to_have_count(4)
+    ivl.select_option("#esc-3-agreement", index=1)
+    ivl.fill("#esc-3-times", "2")
+    ivl.click("button[value=save]")
+    expect(ivl.locator(".flash")).to_contain_text("opgeslagen als concept")
+    tour.goto(ivl, f"{form_path}/geschiedenis", label="history")
+    expect(ivl.locator("main")).not_to_contain_text("niet_gestart")
+    tour.goto(ivl, "/account", label="my account")
+    tour.goto(ivl, "/beheer/", label="403 page")
+
+    # --- someone else saves in between: the invuller meets the conflict ---
+    ivl.goto(tour.base + form_path)
+    mgr = tour.session(manager, NARROW)
+    mgr.goto(tour.base + form_path)
+    mgr.locator("fieldset.agreement").nth(1).locator("fieldset.score").first.locator(
+        "input[value='2']"
+    ).check()
+    mgr.click("button[value=save]")
+    expect(mgr.locator(".flash")).to_contain_text("opgeslagen als concept")
+    ivl.locator("fieldset.agreement").nth(1).locator("fieldset.score").first.locator(
+        "input[value='4']"
+    ).check()
+    ivl.click("button[value=save]")
+    expect(ivl.locator("#conflict-title")).to_be_visible()
+    tour.check(ivl, "form: conflict")
+
+    # --- the manager submits after one pass of "what is missing" ----------
+    mgr.goto(tour.base + form_path)
+    mgr.click("button[value=submit]")
+    missing = mgr.locator("#missing-title + p + ul")
+    expect(missing).to_contain_text("nog geen score of n.v.t.")
+    # Partner ratings are listed in the same pass, beside the missing scores.
+    expect(missing).to_contain_text("nog geen oordeel over de partner")
+    tour.check(mgr, "form: missing list")
+    _fill_all(mgr)
+    mgr.click("button[value=submit]")
+    expect(mgr.locator(".flash")).to_contain_text("De zelfevaluatie is ingediend")
+    tour.check(mgr, "form: submitted (read only)")
+
+    # --- the coordinator follows progress, reminds and reopens ------------
+    crd = tour.session(coordinator)
+    tour.check(crd, "dashboard: coordinator")
+    tour.goto(crd, "/resultaten", label="results: empty")
+    tour.goto(crd, "/rapporten", label="reports: empty")
+    tour.goto(crd, f"/rondes/{cycle.id}/voortgang", label="monitor: coordinator")
+    crd.click(f"button:has-text('Herinnering sturen – {w['team'].name}')")
+    expect(crd.locator(".flash")).to_contain_text("Herinnering verstuurd")
+    with crd.expect_download() as xlsx:
+        crd.click("text=Excel (.xlsx)")
+    assert xlsx.value.suggested_filename.endswith(".xlsx")
+    with crd.expect_download() as csv:
+        crd.click("text=CSV")
+    assert csv.value.suggested_filename.endswith(".csv")
+    crd.click(f"summary:has-text('Heropenen – {w['jgz'].name}')")
+    crd.fill(f"#reason-{assessment.id}", "De partnerscores VT–JGZ kloppen niet.")
+    crd.click(f"button:has-text('Heropenen – {w['jgz'].name}')")
+    expect(crd.locator(".flash")).to_contain_text("is heropend")
+    tour.check(crd, "monitor: after reopening")
+
+    # --- the invuller sees the reason on the dashboard and in the form ----
+    ivl.goto(tour.base + "/")
+    expect(ivl.locator("main")).to_contain_text("De partnerscores VT–JGZ kloppen niet.")
+    tour.check(ivl, "dashboard: reopened")
+    ivl.goto(tour.base + form_path)
+    expect(ivl.locator("main")).to_contain_text("De partnerscores VT–JGZ kloppen niet.")
+    tour.check(ivl, "form: reopened")
+    mgr.goto(tour.base + form_path)
+    mgr.click("button[value=submit]")
+    expect(mgr.locator(".flash")).to_contain_text("De zelfevaluatie is ingediend")
+
+    # --- the batch runs ---------------------------------------------------
+    result = runner.invoke(args=["batch", "run"])
+    assert result.exit_code == 0, result.output
+    assert ReportFile.select().count() > 0
+
+    # --- manager, coordinator and gemeente open results and reports -------
+    for page, who in ((mgr, "manager"), (crd, "coordinator")):
+        tour.goto(page, "/resultaten", label=f"results: {who}")
+        tour.goto(page, "/rapporten", label=f"reports: {who}")
+        with page.expect_download() as report:
+            page.locator("main table a").first.click()
+        assert report.value.suggested_filename
+    gem = tour.session(gemeente_user)
+    tour.check(gem, "dashboard: gemeente")
+    tour.goto(gem, "/resultaten", label="results: gemeente")
+    tour.goto(gem, f"/resultaten/gemeente/{w['gemeente_obj'].id}", label="results: gemeente page")
+    tour.goto(gem, f"/resultaten/organisatie/{w['jgz'].id}", label="results: not theirs")
+    tour.goto(gem, "/rapporten", label="reports: gemeente")
+    with gem.expect_download() as report:
+        gem.locator("main table a").first.click()
+    assert report.value.suggested_filename
+    crd.goto(tour.base + f"/resultaten/regio/{w['region'].id}")
+    tour.check(crd, "results: region page")
+    tour.goto(crd, f"/resultaten/organisatie/{w['jgz'].id}", label="results: organisation page")
+
+    # --- the beheerder's own rooms ----------------------------------------
+    boss.goto(tour.base + "/beheer/gebruikers/nieuw")
+    tour.check(boss, "new user")
+    boss.fill("#email", "nieuw@example.nl")
+    boss.fill("#name", "Nieuwe Collega")
+    boss.click("form.narrow button[type=submit]")
+    tour.check(boss, "user: just created")
+    new_user = User.get(User.email == "nieuw@example.nl")
+    for path in PAGES["beheerder"]:
+        tour.goto(boss, path.format(**_ids(w, cycle, new_user)))
+    with boss.expect_download() as example:
+        boss.click("text=gebruikers (.xlsx)")
+    assert example.value.suggested_filename == "voorbeeld-gebruikers.xlsx"
+    with boss.expect_download() as example:
+        boss.click("text=organisaties (.xlsx)")
+    indicator = IndicatorDefinition.select().order_by(IndicatorDefinition.id).first()
+    tour.goto(boss, f"/beheer/indicatoren/{indicator.id}")
+    boss.fill("#green", "10")
+    boss.fill("#orange", "90")
+    boss.click("form.narrow button[type=submit]")
+    tour.check(boss, "indicator: with errors")
+    # The invitation the new user received, opened without a session.
+    tour.goto(anon, _token("/uitnodiging/", "nieuw@example.nl"), label="invitation")
+    # A form posted after its session token changed: the kind CSRF page.
+    tour.goto(boss, "/beheer/rondes", label="cycles list (beheerder)")
+    boss.fill("#period", "2027-Q1")
+    boss.locator("form.narrow input[name=csrf_token]").evaluate("e => e.value = 'verlopen'")
+    boss.click("form.narrow button[type=submit]")
+    expect(boss.locator("main")).to_contain_text("2027-Q1")
+    tour.check(boss, "csrf page")
+
+
+# Pages the beheerder looks at without doing anything special; a new admin
+# page is one more line here.
+PAGES = {
+    "beheerder": [
+        "/beheer/gebruikers",
+        "/beheer/gebruikers/{user_id}",
+        "/beheer/gemeenten",
+        "/beheer/gemeenten/{gemeente_id}",
+        "/beheer/gemeenten/nieuw",
+        "/beheer/organisaties",
+        "/beheer/organisaties/{org_id}",
+        "/beheer/organisaties/nieuw",
+        "/beheer/regios",
+        "/beheer/regios/{region_id}",
+        "/beheer/regios/nieuw",
+        "/beheer/indicatoren",
+        "/beheer/audit",
+        "/beheer/batch",
+        "/beheer/import",
+    ],
+}
+
+
+def _ids(w: dict, cycle: Cycle, new_user: User) -> dict:
+    return {
+        "user_id": new_user.id,
+        "gemeente_id": w["gemeente_obj"].id,
+        "org_id": w["jgz"].id,
+        "region_id": w["region"].id,
+        "cycle_id": cycle.id,
+    }
+
+
+def test_a_whole_quarter(app, backend, browser, recorded_server, world, runner):
+    base, recorder = recorded_server
+    # The pages look the same on either database: they are checked once (on
+    # SQLite); on PostgreSQL the journeys run for their behaviour alone.
+    tour = Tour(browser, base, checking=backend == "sqlite")
+    try:
+        journeys(tour, world, runner)
+    finally:
+        tour.close()
+    assert tour.failures == [], "\n".join(tour.failures)
+    # Every GET route was reached by some journey.
+    adapter = app.url_map.bind("localhost")
+    reached = set()
+    for method, path in recorder.seen:
+        if method != "GET":
+            continue
+        try:
+            endpoint, _args = adapter.match(path, method="GET")
+        except Exception:  # noqa: S112 - an unknown path (the 404 page) matches no route
+            continue
+        reached.add(endpoint)
+    routes = {rule.endpoint for rule in app.url_map.iter_rules() if _is_page_route(rule)}
+    assert sorted(routes - reached) == [], "GET routes no journey reached"
