@@ -115,8 +115,9 @@ LAYOUT_JS = r"""
     const inner = Array.from(el.children).some(c => c.getBoundingClientRect().right > width + 0.5
       && getComputedStyle(el).overflowX === "visible");
     if (!inner && out.wide.length < 3) {
-      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
-        + (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "");
+      const cls = typeof el.className === "string" && el.className
+        ? "." + el.className.split(" ")[0] : "";
+      const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + cls;
       out.wide.push(`${name} (${Math.round(box.right)} px)`);
     }
   }
