@@ -177,8 +177,11 @@ def value_text(value) -> str:
 
 
 def summary_items(summary: dict | None) -> list[tuple[str, str]]:
-    """A batch run's summary as (label, value) pairs."""
-    return [(label(SUMMARY_KEYS, k), value_text(v)) for k, v in (summary or {}).items()]
+    """A batch run's summary as (label, value) pairs, in the order the run does its work
+    (the stored JSON has its keys sorted alphabetically)."""
+    order = {key: i for i, key in enumerate(SUMMARY_KEYS)}
+    items = sorted((summary or {}).items(), key=lambda kv: order.get(kv[0], len(order)))
+    return [(label(SUMMARY_KEYS, k), value_text(v)) for k, v in items]
 
 
 def _changes_text(changes: dict) -> str:
