@@ -39,7 +39,7 @@
       }
       say(body.message || "");
     }).catch(function () {
-      say("Automatisch opslaan lukt nu niet; uw invoer staat nog op de pagina. Klik op Opslaan.");
+      say(form.dataset.offline || "");
     }).then(function () {
       busy = false;
       if (pending) { pending = false; schedule(); }
