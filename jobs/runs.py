@@ -13,6 +13,7 @@ import socket
 import traceback
 import zlib
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError
 
@@ -21,6 +22,14 @@ from models import ReportRun, ReportRunEarlier, db, is_postgres, utcnow
 logger = logging.getLogger(__name__)
 
 STALE_AFTER = dt.timedelta(minutes=30)
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def _local(moment: dt.datetime) -> str:
+    """A stored UTC time as the operator's clock shows it: 28-11-2026 10:00."""
+    return f"{moment.replace(tzinfo=dt.UTC).astimezone(AMSTERDAM):%d-%m-%Y %H:%M}"
 
 
 class RunSkipped(Exception):  # noqa: N818 - a reason to stop, not an error
@@ -62,14 +71,14 @@ def _claim(job: str, period: str, force: bool, now: dt.datetime) -> ReportRun:
         if silent < STALE_AFTER and _alive_here(existing):
             raise RunSkipped(
                 f"{job} {period} loopt al op {existing.host} (proces {existing.pid}) "
-                f"sinds {existing.started_at:%Y-%m-%d %H:%M} UTC."
+                f"sinds {_local(existing.started_at)}."
             )
         logger.warning(
             "taking over stale run %s %s from %s/%s", job, period, existing.host, existing.pid
         )
     elif existing.state == "gereed" and not force:
         raise RunSkipped(
-            f"{job} {period} is al uitgevoerd op {existing.finished_at:%Y-%m-%d %H:%M} UTC "
+            f"{job} {period} is al uitgevoerd op {_local(existing.finished_at)} "
             f"(gebruik --force om opnieuw te draaien)."
         )
     # Take over a failed, crashed or forced run, unless another process beat us
