@@ -106,7 +106,9 @@ LAYOUT_JS = r"""
   // The innermost elements reaching past the right edge: what to fix.
   for (const el of document.querySelectorAll("body *")) {
     const box = el.getBoundingClientRect();
-    if (box.right <= width + 0.5 || box.width < 1) continue;
+    // An element's own box, or text running out of it (a long word).
+    const right = Math.max(box.right, box.left + el.scrollWidth);
+    if (right <= width + 0.5 || box.width < 1) continue;
     let clipped = false;
     for (let node = el.parentElement; node && node !== document.body; node = node.parentElement) {
       if (getComputedStyle(node).overflowX !== "visible") { clipped = true; break; }
@@ -118,7 +120,7 @@ LAYOUT_JS = r"""
       const cls = typeof el.className === "string" && el.className
         ? "." + el.className.split(" ")[0] : "";
       const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + cls;
-      out.wide.push(`${name} (${Math.round(box.right)} px)`);
+      out.wide.push(`${name} (${Math.round(right)} px)`);
     }
   }
   for (const link of document.querySelectorAll("header nav a, header nav button")) {
