@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -55,6 +56,7 @@ class Tour:
         self.checking = checking
         self.failures: list[str] = []
         self.checked: set[str] = set()
+        self.seconds_checking = 0.0
         self.contexts = []
 
     def session(self, user: User | None, width: int = WIDE):
@@ -83,6 +85,7 @@ class Tour:
         if label in self.checked or not self.checking:
             return
         self.checked.add(label)
+        started = time.monotonic()
         page.wait_for_load_state("load")
         original = page.viewport_size
         for width in (WIDE, NARROW):
@@ -93,6 +96,7 @@ class Tour:
                 found += checks.layout_failures(page)
             self.failures += [f"{label} @{width}px: {line}" for line in found]
         page.set_viewport_size(original)
+        self.seconds_checking += time.monotonic() - started
 
     def close(self) -> None:
         for context in self.contexts:
@@ -384,10 +388,15 @@ def test_a_whole_quarter(app, backend, browser, recorded_server, world, runner):
     # The pages look the same on either database: they are checked once (on
     # SQLite); on PostgreSQL the journeys run for their behaviour alone.
     tour = Tour(browser, base, checking=backend == "sqlite")
+    started = time.monotonic()
     try:
         journeys(tour, world, runner)
     finally:
         tour.close()
+    print(
+        f"journeys: {time.monotonic() - started:.0f} s, of which checking "
+        f"{len(tour.checked)} page states: {tour.seconds_checking:.0f} s"
+    )
     assert tour.failures == [], "\n".join(tour.failures)
     # Every GET route was reached by some journey.
     adapter = app.url_map.bind("localhost")
