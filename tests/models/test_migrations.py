@@ -124,8 +124,8 @@ def test_upgrade_moves_partner_scores_to_named_ratings_without_loss(empty_databa
                     (org.id, cycle.id),
                 )
                 assessments[org.id] = database.execute_sql(
-                    f"SELECT id FROM assessment WHERE organisation_id = {p}",
-                    (org.id,),  # noqa: S608
+                    f"SELECT id FROM assessment WHERE organisation_id = {p}",  # noqa: S608
+                    (org.id,),
                 ).fetchone()[0]
             database.execute_sql(
                 "INSERT INTO answer (assessment_id, agreement_id, score, not_applicable, "  # noqa: S608
@@ -138,7 +138,7 @@ def test_upgrade_moves_partner_scores_to_named_ratings_without_loss(empty_databa
         old_answer(vt, vt_jgz, 2)  # one JGZ in the region: named
         jgz_assessment = old_answer(jgz, team_jgz, 1)  # two wijkteams: left unnamed
         database.execute_sql(
-            f"UPDATE assessment SET state = 'heropend', submitted_at = {p} WHERE id = {p}",
+            f"UPDATE assessment SET state = 'heropend', submitted_at = {p} WHERE id = {p}",  # noqa: S608
             (dt.datetime(2026, 3, 20, 9), jgz_assessment),
         )
         for at, new in (
