@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
+from domain import rules
 from domain.audit import record
 from models import (
     Agreement,
@@ -487,7 +488,8 @@ def _write_action(
     if not new.action:
         action.delete_instance()
     else:
-        completed = now.date() if new.status == "gereed" else None
+        # The day it was reported done, in Amsterdam (not the UTC date).
+        completed = rules.local_date(now) if new.status == "gereed" else None
         values = {
             "description": new.action,
             "owner": new.owner,
@@ -611,6 +613,7 @@ def submit(actor: User, assessment: Assessment, now: dt.datetime | None = None) 
             Assessment.update(
                 state="ingediend",
                 submitted_at=now,
+                first_submitted_at=fn.COALESCE(Assessment.first_submitted_at, now),
                 submitted_by=actor,
                 version=version,
                 updated_at=now,

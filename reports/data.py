@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from domain import results
+from domain import results, rules
 from domain.computation import signal as signal_for
 from domain.results import Figure
 from models import (
@@ -229,7 +229,11 @@ def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, Agreeme
 
 def _responses(cycle: Cycle, organisations) -> dict[int, Assessment]:
     query = Assessment.select(
-        Assessment.id, Assessment.organisation, Assessment.state, Assessment.submitted_at
+        Assessment.id,
+        Assessment.organisation,
+        Assessment.state,
+        Assessment.submitted_at,
+        Assessment.first_submitted_at,
     ).where(Assessment.cycle == cycle)
     if organisations is not None:
         query = query.where(Assessment.organisation.in_(organisations))
@@ -448,16 +452,17 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
 
 def response_status(data: CycleData, org_ids: list[int]) -> dict:
     """How many organisations submitted, on time or late, and who did not."""
-    deadline = dt.datetime.combine(data.cycle.due_on + dt.timedelta(days=1), dt.time())
     status = {"total": 0, "on_time": 0, "late": 0, "open": 0, "missing": []}
     for org_id in org_ids:
         assessment = data.responses.get(org_id)
         if assessment is None:
             continue
         status["total"] += 1
-        if assessment.state == "ingediend":
-            late = assessment.submitted_at is not None and assessment.submitted_at >= deadline
-            status["late" if late else "on_time"] += 1
+        if assessment.first_submitted_at is not None:
+            # On time or late by the first submission, as RESPONS counts it
+            # (also when it has been reopened since).
+            on_time = rules.on_time(assessment.first_submitted_at, data.cycle.due_on)
+            status["on_time" if on_time else "late"] += 1
         else:
             status["open"] += 1
             status["missing"].append((data.organisations[org_id].name, assessment.state))
