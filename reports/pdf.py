@@ -399,7 +399,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
                 styles["body"],
             )
         ]
-    rows = [["Code", "Afspraak", "Eigen oordeel", "Oordeel van partners", "Oordelen", "Verschil"]]
+    rows = [["Code", "Afspraak", "Eigen\noordeel", "Oordeel van\npartners", "Oordelen", "Verschil"]]
     for row in report.partner_gaps:
         rows.append(
             [
@@ -411,7 +411,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
                 dutch.change(row.gap, ""),
             ]
         )
-    widths = [16 * mm, 70 * mm, 22 * mm, 30 * mm, 16 * mm, 20 * mm]
+    widths = [16 * mm, 74 * mm, 20 * mm, 24 * mm, 18 * mm, 22 * mm]
     return story + [
         _table(rows, widths, [("ALIGN", (2, 1), (-1, -1), "RIGHT")]),
         Spacer(1, 2 * mm),
