@@ -11,6 +11,9 @@
 - `assessment.first_submitted_at`: the first submission, which a reopening
   never undoes (the response rate counts it), filled from the change history
   (the earliest change to 'ingediend'), else from `submitted_at`.
+- The stamps are cleared: the indicators now compute their exact rules
+  (PARTNER from the partners' ratings, response by the first submission, …),
+  so the next batch run recomputes every cycle.
 
 Frozen, independent of the app models.
 """
@@ -76,6 +79,8 @@ def up(migrator, db):
         '(SELECT MIN(c.at) FROM assessment_change c WHERE c.assessment_id = assessment.id '
         "AND c.field = 'state' AND c.new_value = 'ingediend'), submitted_at)"
     )
+
+    db.execute_sql('DELETE FROM indicator_stamp')
 
     if postgres:
         # PostgreSQL drops the column's check, foreign key and index with it.
