@@ -67,10 +67,10 @@ def test_page_explains_each_rule_and_sets_both_partner_views_side_by_side(client
     assert "Filter: niveau beleid." in help_text
     # A says 3 of itself on Y1; its partner B says 1 of A: one rating, difference 2.
     partners = page[page.index('<h2 id="partners">') :]
-    assert "<th scope=\"col\" class=\"num\">Oordeel van partners</th>" in partners
+    assert '<th scope="col" class="num">Oordeel van partners</th>' in partners
     assert (
-        "<th scope=\"row\">Y1 – Y1</th><td class=\"num\">3,00</td><td class=\"num\">1,00</td>"
-        "<td class=\"num\">1</td><td class=\"num\">2,00</td>" in partners
+        '<th scope="row">Y1 – Y1</th><td class="num">3,00</td><td class="num">1,00</td>'
+        '<td class="num">1</td><td class="num">2,00</td>' in partners
     )
 
 
