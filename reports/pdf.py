@@ -412,15 +412,20 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
             ]
         )
     widths = [16 * mm, 74 * mm, 20 * mm, 24 * mm, 18 * mm, 22 * mm]
+    name = escape(report.name)
+    own = (
+        f"de score die {name} zichzelf gaf"
+        if report.scope_type == "organisatie"
+        else f"de scores die de organisaties van {name} zichzelf gaven"
+    )
     return story + [
         _table(rows, widths, [("ALIGN", (2, 1), (-1, -1), "RIGHT")]),
         Spacer(1, 2 * mm),
         Paragraph(
-            f"Schaal 0–4. Eigen oordeel: de score die {escape(report.name)} zichzelf gaf; "
-            "oordeel van partners: het gemiddelde van de oordelen die partnerorganisaties "
-            "(van de partnersoorten bij de afspraak) in hun ingediende zelfevaluatie van deze "
-            "ronde erover gaven; oordelen: hoeveel. Het eigen oordeel telt één keer per "
-            "partneroordeel, zoals in de indicator PARTNER.",
+            f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
+            "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
+            "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
+            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER.",
             styles["small"],
         ),
     ]
