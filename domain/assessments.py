@@ -535,7 +535,7 @@ def _partner_diff(before: dict[int, int], after: dict[int, int], names: dict[int
     ]
 
 
-def _write_ratings(answer_id: int, before: dict[int, int], after: dict[int, int], now) -> None:
+def _write_ratings(answer_id: int, assessment_id: int, before: dict, after: dict, now) -> None:
     gone = [o for o in before if o not in after]
     if gone:
         PartnerRating.delete().where(
@@ -543,7 +543,13 @@ def _write_ratings(answer_id: int, before: dict[int, int], after: dict[int, int]
         ).execute()
     for partner_id, score in after.items():
         if partner_id not in before:
-            PartnerRating.create(answer=answer_id, partner=partner_id, score=score, updated_at=now)
+            PartnerRating.create(
+                answer=answer_id,
+                assessment=assessment_id,
+                partner=partner_id,
+                score=score,
+                updated_at=now,
+            )
         elif before[partner_id] != score:
             PartnerRating.update(score=score, updated_at=now).where(
                 PartnerRating.answer == answer_id, PartnerRating.partner == partner_id
@@ -604,7 +610,7 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
                 Answer.id == old.id
             ).execute()
         if rated != new.partners:
-            _write_ratings(old.id, rated, new.partners, now)
+            _write_ratings(old.id, assessment.id, rated, new.partners, now)
         changes += [
             _change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff
         ]
@@ -937,7 +943,13 @@ def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[in
         a.id: {o.id for o in a.partners} for a in applicable_agreements(target) if a.bilateral
     }
     rows = [
-        {"answer": answer_id, "partner": partner_id, "score": score, "updated_at": now}
+        {
+            "answer": answer_id,
+            "assessment": target.id,
+            "partner": partner_id,
+            "score": score,
+            "updated_at": now,
+        }
         for answer_id, partner_id, score, agreement_id in pairs
         if partner_id in allowed.get(agreement_id, ())
     ]

@@ -138,12 +138,6 @@ class _Plan:
         self.cycles = cycles
         keys = sorted({_filter_key(i) for i in indicators if any(_filter_key(i))})
         rows = Agreement.select(Agreement.id, Theme.code, Agreement.level, Agreement.frequency)
-        self.bilateral = [
-            agreement_id
-            for (agreement_id,) in Agreement.select(Agreement.id)
-            .where(Agreement.bilateral == True)  # noqa: E712
-            .tuples()
-        ]
         self.agreements = [
             (agreement_id, *(int(_matches(key, *attrs)) for key in keys))
             for agreement_id, *attrs in rows.join(Theme).tuples()
@@ -350,16 +344,15 @@ class _Plan:
         """PARTNER: per rated organisation, each rating a partner gave it (r,
         on the partner's answer b in the partner's submitted assessment t)
         beside its own scored answer a on the same agreement in the same
-        cycle (its submitted assessment s). From the ratings' side, so only
-        the bilateral agreements' answers are read."""
-        bilateral = _ids(self.bilateral) if self.bilateral else "NULL"
+        cycle (its submitted assessment s). From the ratings' side: an
+        assessment's ratings by their own index, their answers by key."""
         return (
             f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
-            "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN answer b "
-            "CROSS JOIN partner_rating r CROSS JOIN assessment s CROSS JOIN answer a "
+            "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN partner_rating r "
+            "CROSS JOIN answer b CROSS JOIN assessment s CROSS JOIN answer a "
             + ("CROSS JOIN tally_agreement g " if flags else "")
-            + "WHERE t.cycle_id = k.id AND t.state = 'ingediend' AND b.assessment_id = t.id "
-            f"AND b.agreement_id IN ({bilateral}) AND r.answer_id = b.id "
+            + "WHERE t.cycle_id = k.id AND t.state = 'ingediend' AND r.assessment_id = t.id "
+            "AND b.id = r.answer_id "
             "AND s.organisation_id = r.partner_id AND s.cycle_id = t.cycle_id "
             "AND s.state = 'ingediend' AND a.assessment_id = s.id "
             "AND a.agreement_id = b.agreement_id AND a.score IS NOT NULL "

@@ -731,6 +731,7 @@ def _assessments(
     ]
     rating_fields = [
         PartnerRating.answer,
+        PartnerRating.assessment,
         PartnerRating.partner,
         PartnerRating.score,
         PartnerRating.updated_at,
@@ -896,7 +897,7 @@ def _assessments(
                             + rng.gauss(0, 0.6)
                         )
                         ratings.append(
-                            (answer_id, partner.id, min(4, max(0, round(seen))), updated)
+                            (answer_id, aid, partner.id, min(4, max(0, round(seen))), updated)
                         )
                 answers.append(
                     (

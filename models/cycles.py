@@ -94,9 +94,12 @@ class PartnerRating(BaseModel):
     0–4, in the eyes of the organisation that gave the answer. Set beside the
     partner's own score, it gives the partner view (PARTNER). `partner` is
     empty only for a rating given before partners were named (migration 0009
-    kept those where the partner could not be told)."""
+    kept those where the partner could not be told). `assessment` is the
+    answer's (which never changes), so the batch reaches an assessment's
+    ratings without probing its answers."""
 
     answer = ForeignKeyField(Answer, backref="partner_ratings", on_delete="CASCADE")
+    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
     partner = ForeignKeyField(Organisation, null=True, on_delete="SET NULL", backref="+")
     score = IntegerField()
     updated_at = DateTimeField(default=utcnow)

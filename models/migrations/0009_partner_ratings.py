@@ -6,7 +6,8 @@
   where the answer named one, or where exactly one organisation could be the
   partner (of a partner kind of the agreement, other than the answering
   organisation's kind, active, in its region or serving one of its
-  gemeenten); otherwise it is kept without a partner. `answer.partner_score`
+  gemeenten); otherwise it is kept without a partner. A rating carries its
+  answer's assessment, so the batch reads an assessment's ratings directly. `answer.partner_score`
   and `answer.partner_organisation_id` are dropped.
 - `assessment.first_submitted_at`: the first submission, which a reopening
   never undoes (the response rate counts it), filled from the change history
@@ -49,8 +50,14 @@ def up(migrator, db):
             database = db
             table_name = 'answer'
 
+    class Assessment(Model):
+        class Meta:
+            database = db
+            table_name = 'assessment'
+
     class PartnerRating(Model):
         answer = ForeignKeyField(Answer, on_delete='CASCADE')
+        assessment = ForeignKeyField(Assessment, on_delete='CASCADE')
         partner = ForeignKeyField(Organisation, null=True, on_delete='SET NULL')
         score = IntegerField()
         updated_at = DateTimeField()
@@ -63,8 +70,8 @@ def up(migrator, db):
 
     db.create_tables([PartnerRating])
     db.execute_sql(
-        'INSERT INTO partner_rating (answer_id, partner_id, score, updated_at) '
-        'SELECT id, partner_organisation_id, partner_score, updated_at FROM answer '
+        'INSERT INTO partner_rating (answer_id, assessment_id, partner_id, score, updated_at) '
+        'SELECT id, assessment_id, partner_organisation_id, partner_score, updated_at FROM answer '
         'WHERE partner_score IS NOT NULL'
     )
     db.execute_sql(

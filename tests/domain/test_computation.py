@@ -167,7 +167,7 @@ def world(database):
             last_evaluated_on=evaluated,
         )
         for partner, rating in (rates or {}).items():
-            PartnerRating.create(answer=row, partner=orgs[partner], score=rating)
+            PartnerRating.create(answer=row, assessment=a, partner=orgs[partner], score=rating)
         return row
 
     # Cycle 2026-Q1: only A submitted, X1 scored 2.
