@@ -248,8 +248,8 @@ def _partner_ratings(cycle: Cycle, organisations):
             fn.SUM(PartnerRating.score),
             fn.COUNT(PartnerRating.id),
         )
+        .join(rater, on=PartnerRating.assessment == rater.id)
         .join(rater_answer, on=PartnerRating.answer == rater_answer.id)
-        .join(rater, on=rater_answer.assessment == rater.id)
         .join(
             Assessment,
             on=(Assessment.organisation == PartnerRating.partner)
