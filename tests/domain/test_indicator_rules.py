@@ -235,6 +235,17 @@ def test_response_of_a_reopened_assessment_is_its_first_submission(setting):
     assert value("RESP", q, reopened) == 100.0
     assert value("RESP", q, resubmitted_late) == 100.0
     assert value("RESP", q, never) == 0.0
+    # The reports' response status counts them the same way.
+    from reports.data import CycleData, response_status
+
+    data = CycleData.load(q)
+    status = response_status(data, [reopened.id, resubmitted_late.id, never.id])
+    assert (status["on_time"], status["late"], status["open"]) == (2, 0, 1)
+    # And so does the coordinators' progress monitor.
+    from domain.cycles import monitor_rows
+
+    timing = {row["organisation"].id: row["timing"] for row in monitor_rows(q)}
+    assert timing[reopened.id] == timing[resubmitted_late.id] == "op tijd"
     # The reopened assessment's answers do not count until submitted again.
     assert figure_of("MEAN", q, reopened) is None
 
