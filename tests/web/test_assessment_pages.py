@@ -55,6 +55,17 @@ def test_form_names_each_partner_organisation_to_rate(client, chain):
     assert '<option value="2" selected>' in page
 
 
+def test_a_rating_from_before_partners_were_named_stays_visible(client, chain):
+    from models import Answer, PartnerRating
+
+    bilateral = next(a for a in chain["agreements"] if a.partners)
+    answer = Answer.create(assessment=chain["assessment"], agreement=bilateral, score=3)
+    PartnerRating.create(answer=answer, assessment=chain["assessment"], partner=None, score=1)
+    login(client, chain["invuller"])
+    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
+    assert "Eerder oordeel zonder genoemde partner: 1" in page
+
+
 def test_bad_input_keeps_what_was_typed(client, chain):
     login(client, chain["invuller"])
     first, second = chain["agreements"][:2]
