@@ -417,3 +417,19 @@ def test_regional_indicator_stays_in_its_region(world):
     assert {scope_type for _, _, scope_type, _ in regional} == {"organisatie", "regio", "gemeente"}
     assert {i for _, _, t, i in regional if t == "regio"} == {world["r1"].id}
     assert value("R1ONLY", world["p2"], "organisatie", world["orgs"]["C"].id) is None
+
+
+def test_regional_partner_indicator_reads_its_region_only(world):
+    gap = _ind("R1GAP", "partner_gap", unit="punten", direction="lager_beter", green=0.5, orange=1)
+    import_indicators(
+        validate_indicators(
+            {"indicators": INDICATORS["indicators"] + [{**gap, "region": world["r1"].code}]}
+        )
+    )
+    computation.recompute()
+    o, p2 = world["orgs"], world["p2"]
+    # As GAP in region 1: A |3-1| = 2, B 0, region (2+0)/2; nothing for the country.
+    assert value("R1GAP", p2, "organisatie", o["A"].id) == pytest.approx(2.0)
+    assert value("R1GAP", p2, "organisatie", o["B"].id) == pytest.approx(0.0)
+    assert value("R1GAP", p2, "regio", world["r1"].id) == pytest.approx(1.0)
+    assert result("R1GAP", p2, "land", 0) is None
