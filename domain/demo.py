@@ -881,6 +881,8 @@ def _assessments(
                     evaluated = cycle.due_on - dt.timedelta(
                         days=30 * months_ago + rng.randint(0, 29)
                     )
+                    # Never in the future: the form refuses that (an open cycle).
+                    evaluated = min(evaluated, today)
                 explanation = rng.choice(EXPLANATIONS[score]) if rng.random() < 0.12 else None
                 if bilateral:
                     # How each partner it works with follows the agreement, as
