@@ -535,7 +535,8 @@ def _partner_diff(before: dict[int, int], after: dict[int, int], names: dict[int
     ]
 
 
-def _write_ratings(answer_id: int, assessment_id: int, before: dict, after: dict, now) -> None:
+def _write_ratings(answer: Answer, before: dict[int, int], after: dict[int, int], now) -> None:
+    answer_id = answer.id
     gone = [o for o in before if o not in after]
     if gone:
         PartnerRating.delete().where(
@@ -545,7 +546,8 @@ def _write_ratings(answer_id: int, assessment_id: int, before: dict, after: dict
         if partner_id not in before:
             PartnerRating.create(
                 answer=answer_id,
-                assessment=assessment_id,
+                assessment=answer.assessment_id,
+                agreement=answer.agreement_id,
                 partner=partner_id,
                 score=score,
                 updated_at=now,
@@ -610,7 +612,7 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
                 Answer.id == old.id
             ).execute()
         if rated != new.partners:
-            _write_ratings(old.id, assessment.id, rated, new.partners, now)
+            _write_ratings(old, rated, new.partners, now)
         changes += [
             _change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff
         ]
@@ -946,6 +948,7 @@ def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[in
         {
             "answer": answer_id,
             "assessment": target.id,
+            "agreement": agreement_id,
             "partner": partner_id,
             "score": score,
             "updated_at": now,

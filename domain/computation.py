@@ -342,20 +342,19 @@ class _Plan:
 
     def _partners(self, select: str, flags: bool, where: str, chunk: list[int]) -> str:
         """PARTNER: per rated organisation, each rating a partner gave it (r,
-        on the partner's answer b in the partner's submitted assessment t)
-        beside its own scored answer a on the same agreement in the same
-        cycle (its submitted assessment s). From the ratings' side: an
-        assessment's ratings by their own index, their answers by key."""
+        in the partner's submitted assessment t) beside its own scored answer
+        a on the same agreement in the same cycle (its submitted assessment
+        s). From the ratings' side: an assessment's ratings by their own
+        index, the rated organisation's answer by (assessment, agreement)."""
         return (
             f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
             "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN partner_rating r "
-            "CROSS JOIN answer b CROSS JOIN assessment s CROSS JOIN answer a "
+            "CROSS JOIN assessment s CROSS JOIN answer a "
             + ("CROSS JOIN tally_agreement g " if flags else "")
             + "WHERE t.cycle_id = k.id AND t.state = 'ingediend' AND r.assessment_id = t.id "
-            "AND b.id = r.answer_id "
             "AND s.organisation_id = r.partner_id AND s.cycle_id = t.cycle_id "
             "AND s.state = 'ingediend' AND a.assessment_id = s.id "
-            "AND a.agreement_id = b.agreement_id AND a.score IS NOT NULL "
+            "AND a.agreement_id = r.agreement_id AND a.score IS NOT NULL "
             + ("AND g.id = a.agreement_id " if flags else "")
             + f"{where}AND k.id IN ({_ids(chunk)}) GROUP BY s.id"
         )

@@ -733,6 +733,7 @@ def _assessments(
     rating_fields = [
         PartnerRating.answer,
         PartnerRating.assessment,
+        PartnerRating.agreement,
         PartnerRating.partner,
         PartnerRating.score,
         PartnerRating.updated_at,
@@ -900,7 +901,14 @@ def _assessments(
                             + rng.gauss(0, 0.6)
                         )
                         ratings.append(
-                            (answer_id, aid, partner.id, min(4, max(0, round(seen))), updated)
+                            (
+                                answer_id,
+                                aid,
+                                agreement_id,
+                                partner.id,
+                                min(4, max(0, round(seen))),
+                                updated,
+                            )
                         )
                 answers.append(
                     (

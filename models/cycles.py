@@ -94,12 +94,13 @@ class PartnerRating(BaseModel):
     0–4, in the eyes of the organisation that gave the answer. Set beside the
     partner's own score, it gives the partner view (PARTNER). `partner` is
     empty only for a rating given before partners were named (migration 0009
-    kept those where the partner could not be told). `assessment` is the
-    answer's (which never changes), so the batch reaches an assessment's
-    ratings without probing its answers."""
+    kept those where the partner could not be told). `assessment` and
+    `agreement` are the answer's (which never change), so the batch reads
+    the ratings without reading the answers they belong to."""
 
     answer = ForeignKeyField(Answer, backref="partner_ratings", on_delete="CASCADE")
     assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
+    agreement = ForeignKeyField(Agreement, backref="+", on_delete="RESTRICT")
     partner = ForeignKeyField(Organisation, null=True, on_delete="SET NULL", backref="+")
     score = IntegerField()
     updated_at = DateTimeField(default=utcnow)

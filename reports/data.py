@@ -239,7 +239,7 @@ def _partner_ratings(cycle: Cycle, organisations):
     """Per rated organisation and agreement: the sum of its own score once
     per rating, the sum of the ratings its partners gave it, and how many;
     both assessments submitted, in this cycle, its own answer scored."""
-    rater_answer, rater = Answer.alias(), Assessment.alias()
+    rater = Assessment.alias()
     query = (
         PartnerRating.select(
             Assessment.organisation,
@@ -249,7 +249,6 @@ def _partner_ratings(cycle: Cycle, organisations):
             fn.COUNT(PartnerRating.id),
         )
         .join(rater, on=PartnerRating.assessment == rater.id)
-        .join(rater_answer, on=PartnerRating.answer == rater_answer.id)
         .join(
             Assessment,
             on=(Assessment.organisation == PartnerRating.partner)
@@ -257,7 +256,7 @@ def _partner_ratings(cycle: Cycle, organisations):
         )
         .join(
             Answer,
-            on=(Answer.assessment == Assessment.id) & (Answer.agreement == rater_answer.agreement),
+            on=(Answer.assessment == Assessment.id) & (Answer.agreement == PartnerRating.agreement),
         )
         .where(
             rater.cycle == cycle,

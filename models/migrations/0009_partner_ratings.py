@@ -7,7 +7,8 @@
   partner (of a partner kind of the agreement, other than the answering
   organisation's kind, active, in its region or serving one of its
   gemeenten); otherwise it is kept without a partner. A rating carries its
-  answer's assessment, so the batch reads an assessment's ratings directly. `answer.partner_score`
+  answer's assessment and agreement, so the batch reads the ratings without
+  reading their answers. `answer.partner_score`
   and `answer.partner_organisation_id` are dropped.
 - `assessment.first_submitted_at`: the first submission, which a reopening
   never undoes (the response rate counts it), filled from the change history
@@ -55,9 +56,15 @@ def up(migrator, db):
             database = db
             table_name = 'assessment'
 
+    class Agreement(Model):
+        class Meta:
+            database = db
+            table_name = 'agreement'
+
     class PartnerRating(Model):
         answer = ForeignKeyField(Answer, on_delete='CASCADE')
         assessment = ForeignKeyField(Assessment, on_delete='CASCADE')
+        agreement = ForeignKeyField(Agreement, on_delete='RESTRICT')
         partner = ForeignKeyField(Organisation, null=True, on_delete='SET NULL')
         score = IntegerField()
         updated_at = DateTimeField()
@@ -70,9 +77,10 @@ def up(migrator, db):
 
     db.create_tables([PartnerRating])
     db.execute_sql(
-        'INSERT INTO partner_rating (answer_id, assessment_id, partner_id, score, updated_at) '
-        'SELECT id, assessment_id, partner_organisation_id, partner_score, updated_at FROM answer '
-        'WHERE partner_score IS NOT NULL'
+        'INSERT INTO partner_rating '
+        '(answer_id, assessment_id, agreement_id, partner_id, score, updated_at) '
+        'SELECT id, assessment_id, agreement_id, partner_organisation_id, partner_score, '
+        'updated_at FROM answer WHERE partner_score IS NOT NULL'
     )
     db.execute_sql(
         f'UPDATE partner_rating SET partner_id = ({_candidates("MIN(p.id)")}) '  # noqa: S608

@@ -167,7 +167,9 @@ def world(database):
             last_evaluated_on=evaluated,
         )
         for partner, rating in (rates or {}).items():
-            PartnerRating.create(answer=row, assessment=a, partner=orgs[partner], score=rating)
+            PartnerRating.create(
+                answer=row, assessment=a, agreement=ag[code], partner=orgs[partner], score=rating
+            )
         return row
 
     # Cycle 2026-Q1: only A submitted, X1 scored 2.

@@ -348,14 +348,18 @@ def test_partner_gap_sets_own_score_beside_the_ratings_partners_gave(setting):
     team3 = setting["org"]("Team 3", "wijkteam")
     own = answer(setting["assess"](jgz, q), y1, score=4)
     PartnerRating.create(
-        answer=own, assessment=own.assessment, partner=team1, score=1
+        answer=own, assessment=own.assessment, agreement=y1, partner=team1, score=1
     )  # JGZ's view of Team 1
     for team, score, rating in ((team1, 3, 2), (team2, 2, 3)):
         rated = answer(setting["assess"](team, q), y1, score=score)
-        PartnerRating.create(answer=rated, assessment=rated.assessment, partner=jgz, score=rating)
+        PartnerRating.create(
+            answer=rated, assessment=rated.assessment, agreement=y1, partner=jgz, score=rating
+        )
     # Team 3's view of JGZ is in a draft: not counted.
     draft = answer(setting["assess"](team3, q, state="concept"), y1, score=1)
-    PartnerRating.create(answer=draft, assessment=draft.assessment, partner=jgz, score=0)
+    PartnerRating.create(
+        answer=draft, assessment=draft.assessment, agreement=y1, partner=jgz, score=0
+    )
     computation.recompute()
     # JGZ says 4 of itself; Team 1 says 2, Team 2 says 3: (|4-2| + |4-3|) / 2 = 1.5,
     # signed (2 + 1) / 2 = 1.5, two partners. (Before: its own score against its

@@ -60,7 +60,9 @@ def test_a_rating_from_before_partners_were_named_stays_visible(client, chain):
 
     bilateral = next(a for a in chain["agreements"] if a.partners)
     answer = Answer.create(assessment=chain["assessment"], agreement=bilateral, score=3)
-    PartnerRating.create(answer=answer, assessment=chain["assessment"], partner=None, score=1)
+    PartnerRating.create(
+        answer=answer, assessment=chain["assessment"], agreement=bilateral, partner=None, score=1
+    )
     login(client, chain["invuller"])
     page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
     assert "Eerder oordeel zonder genoemde partner: 1" in page
