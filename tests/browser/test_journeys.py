@@ -119,9 +119,9 @@ def _fill_all(page, score: str = "3", partner: str = "2") -> None:
     own = page.locator("fieldset.agreement > fieldset.score:not([id$='-partner'])")
     for i in range(own.count()):
         own.nth(i).locator(f"input[value='{score}']").check()
-    partners = page.locator("fieldset.score[id$='-partner']")
+    partners = page.locator("fieldset.partners select")
     for i in range(partners.count()):
-        partners.nth(i).locator(f"input[value='{partner}']").check()
+        partners.nth(i).select_option(partner)
     writing = page.locator("fieldset.inline-set[id$='-writing'] input[value='ja']")
     for i in range(writing.count()):
         writing.nth(i).check()
@@ -255,7 +255,7 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     missing = mgr.locator("#missing-title + p + ul")
     expect(missing).to_contain_text("nog geen score of n.v.t.")
     # Partner ratings are listed in the same pass, beside the missing scores.
-    expect(missing).to_contain_text("nog geen oordeel over de partner")
+    expect(missing).to_contain_text("nog geen oordeel over een partnerorganisatie")
     tour.check(mgr, "form: missing list")
     _fill_all(mgr)
     mgr.click("button[value=submit]")
