@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from models import db, init_database
-from web import config
+from web import config, redact, routing
 
 csrf = CSRFProtect()
 
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance = config.instance_path()
     app = Flask(__name__, instance_path=str(instance))
     app.config.from_mapping(config.from_environment(instance, test_config))
+    routing.init_app(app)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(results.bp)
     _register_templates_helpers(app)
     _register_error_pages(app)
+    redact.init_app(app)  # after the routes: it reads the token routes from the map
     return app
 
 
