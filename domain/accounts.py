@@ -455,16 +455,12 @@ def process_reset_requests(link_for, now: dt.datetime | None = None, limit: int 
     for addresses of active users, at most three an hour per user; returns how
     many mails were queued. Run by the outbox job before it delivers."""
     now = now or utcnow()
-    waiting = list(
-        PasswordResetRequest.select().order_by(PasswordResetRequest.id).limit(limit)
-    )
+    waiting = list(PasswordResetRequest.select().order_by(PasswordResetRequest.id).limit(limit))
     queued = 0
     for request in waiting:
         with db.atomic():
             claimed = (
-                PasswordResetRequest.delete()
-                .where(PasswordResetRequest.id == request.id)
-                .execute()
+                PasswordResetRequest.delete().where(PasswordResetRequest.id == request.id).execute()
             )
             if claimed == 1 and _queue_reset(request.email, link_for, now):
                 queued += 1

@@ -65,4 +65,3 @@ def printable(text: str, *, multiline: bool = False) -> str:
         return text
     pattern = _CONTROL if multiline else _CONTROL_LINE
     return pattern.sub("", text)
-

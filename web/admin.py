@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-from domain import accounts, imports
+from domain import accounts, imports, uploads
 from domain.audit import record
 from domain.indicators import UNITS, update_definition
 from domain.inputs import control_problem, parse_id
@@ -544,7 +544,11 @@ def bulk_import():
             flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
             return redirect(url_for("admin.bulk_import", kind=kind))
         filename = request.form.get("filename", stored.name)
-        result = imports.apply(_actor(), kind, stored.name, stored.read_bytes(), _invite_link())
+        try:
+            result = imports.apply(_actor(), kind, stored.name, stored.read_bytes(), _invite_link())
+        except imports.ImportFileError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("admin.bulk_import", kind=kind))
         if not result.ok:
             flash(_("Er is niets geïmporteerd: het bestand bevat fouten."), "error")
             return render_template(
@@ -567,10 +571,10 @@ def bulk_import():
         flash(_("Kies een bestand."), "error")
         return render_template("admin/import.html", kind=kind, plan=None), 400
     suffix = Path(upload.filename).suffix.lower()
-    data = upload.read()
     try:
+        data = uploads.read_limited(upload.stream)
         result = imports.plan(kind, f"upload{suffix}", data)
-    except imports.ImportFileError as exc:
+    except (uploads.UploadError, imports.ImportFileError) as exc:
         flash(str(exc), "error")
         return render_template("admin/import.html", kind=kind, plan=None), 400
     token = None
