@@ -14,9 +14,10 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree.ElementTree import ParseError
 
+import yaml
 from defusedxml.ElementTree import iterparse
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # the upload itself
@@ -24,6 +25,7 @@ MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # all members of an .xlsx together, unpac
 MAX_RATIO = 100  # unpacked : packed, for any member larger than RATIO_FLOOR
 RATIO_FLOOR = 256 * 1024  # small members (styles, themes) may compress very well
 MAX_MEMBERS = 500
+MAX_SHEETS = 20
 MAX_ROWS = 10_000  # data rows, below the header row
 MAX_COLUMNS = 50
 MAX_CELL = 1_000  # characters in one cell
@@ -35,8 +37,12 @@ _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 class UploadError(ValueError):
-    """The file cannot be read as a table, or passes one of the limits; the
-    message (Dutch) says which."""
+    """The file cannot be read, or passes one of the limits; the message
+    (Dutch) says which, `where` (e.g. "regel 4") where in the file."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(message)
+        self.where = where
 
 
 def _mb(n: int) -> str:
@@ -116,25 +122,34 @@ def _stream(archive: zipfile.ZipFile, name: str, events=("end",)) -> Iterator:
         raise UploadError("Dit Excel-bestand is beschadigd.") from exc
 
 
-def _first_sheet(archive: zipfile.ZipFile) -> str:
+def _sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, member path) of every worksheet, in workbook order."""
     names = set(archive.namelist())
     if "xl/workbook.xml" not in names:
         raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).")
-    rel_id = None
+    declared: list[tuple[str, str]] = []
     for _, element in _stream(archive, "xl/workbook.xml"):
-        if _local(element.tag) == "sheet" and rel_id is None:
-            rel_id = element.get(f"{{{_REL_NS}}}id")
-    target = None
-    if rel_id and "xl/_rels/workbook.xml.rels" in names:
+        if _local(element.tag) == "sheet":
+            declared.append((element.get("name") or "", element.get(f"{{{_REL_NS}}}id") or ""))
+            if len(declared) > MAX_SHEETS:
+                raise UploadError(
+                    f"Het Excel-bestand heeft meer dan {MAX_SHEETS} tabbladen; "
+                    f"de grens is {MAX_SHEETS}."
+                )
+    targets: dict[str, str] = {}
+    if "xl/_rels/workbook.xml.rels" in names:
         for _, element in _stream(archive, "xl/_rels/workbook.xml.rels"):
-            if _local(element.tag) == "Relationship" and element.get("Id") == rel_id:
-                target = element.get("Target")
-    if not target:
-        target = "worksheets/sheet1.xml"
-    path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    if path not in names:
+            if _local(element.tag) == "Relationship":
+                targets[element.get("Id") or ""] = element.get("Target") or ""
+    sheets = []
+    for index, (name, rel_id) in enumerate(declared, start=1):
+        target = targets.get(rel_id) or f"worksheets/sheet{index}.xml"
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if path in names:
+            sheets.append((name, path))
+    if not sheets:
         raise UploadError("Het Excel-bestand heeft geen werkblad.")
-    return path
+    return sheets
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
@@ -211,58 +226,67 @@ def _number_text(text: str) -> str:
 
 def xlsx_rows(data: bytes) -> list[list[str]]:
     """The first sheet's rows as text, header row first, within the limits."""
-    archive = open_xlsx(data)
-    with archive:
-        sheet = _first_sheet(archive)
+    with open_xlsx(data) as archive:
+        (_, path), *_ = _sheets(archive)
+        return _sheet_rows(archive, path, _shared_strings(archive))
+
+
+def xlsx_sheets(data: bytes) -> dict[str, list[list[str]]]:
+    """Every sheet's rows as text, by sheet name, within the limits."""
+    with open_xlsx(data) as archive:
         shared = _shared_strings(archive)
-        rows: list[list[str]] = []
-        row_number = 0
-        current: list[str] = []
-        column = 0
-        cell_type = ""
-        value: str | None = None
-        inline: list[str] = []
-        sheet_data = None
-        for event, element in _stream(archive, sheet, ("start", "end")):
-            name = _local(element.tag)
-            if event == "start":
-                if name == "sheetData":
-                    sheet_data = element
-                elif name == "row":
-                    raw = element.get("r")
-                    number = int(raw) if raw and raw.isascii() and raw.isdigit() else 0
-                    row_number = number if number > row_number else row_number + 1
-                    if row_number > MAX_ROWS + 1:
-                        raise _too_many_rows()
-                    current, column = [], 0
-                elif name == "c":
-                    ref = _CELL_REF.match((element.get("r") or "").upper())
-                    column = _column_number(ref.group(1)) if ref else column + 1
-                    if column > MAX_COLUMNS:
-                        raise _too_many_columns()
-                    cell_type, value, inline = element.get("t", "n"), None, []
-                elif name == "dimension":
-                    _check_dimension(element.get("ref", ""))
-                continue
-            if name == "v":
-                value = element.text or ""
-            elif name == "t":
-                inline.append(element.text or "")
-            elif name == "c":
-                text = _cell_text(cell_type, value, inline, shared)
-                if len(text) > MAX_CELL:
-                    raise _too_long(row_number, column)
-                if text:
-                    current.extend([""] * (column - len(current)))
-                    current[column - 1] = text
-                element.clear()
+        return {name: _sheet_rows(archive, path, shared) for name, path in _sheets(archive)}
+
+
+def _sheet_rows(archive: zipfile.ZipFile, sheet: str, shared: list[str]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    row_number = 0
+    current: list[str] = []
+    column = 0
+    cell_type = ""
+    value: str | None = None
+    inline: list[str] = []
+    sheet_data = None
+    for event, element in _stream(archive, sheet, ("start", "end")):
+        name = _local(element.tag)
+        if event == "start":
+            if name == "sheetData":
+                sheet_data = element
             elif name == "row":
-                while len(rows) < row_number - 1:
-                    rows.append([])  # rows the file leaves out are empty
-                rows.append(current)
-                if sheet_data is not None:
-                    sheet_data.clear()  # finished rows leave the tree: memory stays flat
-        return rows
+                raw = element.get("r")
+                number = int(raw) if raw and raw.isascii() and raw.isdigit() else 0
+                row_number = number if number > row_number else row_number + 1
+                if row_number > MAX_ROWS + 1:
+                    raise _too_many_rows()
+                current, column = [], 0
+            elif name == "c":
+                ref = _CELL_REF.match((element.get("r") or "").upper())
+                column = _column_number(ref.group(1)) if ref else column + 1
+                if column > MAX_COLUMNS:
+                    raise _too_many_columns()
+                cell_type, value, inline = element.get("t", "n"), None, []
+            elif name == "dimension":
+                _check_dimension(element.get("ref", ""))
+            continue
+        if name == "v":
+            value = element.text or ""
+        elif name == "t":
+            inline.append(element.text or "")
+        elif name == "c":
+            text = _cell_text(cell_type, value, inline, shared)
+            if len(text) > MAX_CELL:
+                raise _too_long(row_number, column)
+            if text:
+                current.extend([""] * (column - len(current)))
+                current[column - 1] = text
+            element.clear()
+        elif name == "row":
+            while len(rows) < row_number - 1:
+                rows.append([])  # rows the file leaves out are empty
+            rows.append(current)
+            if sheet_data is not None:
+                sheet_data.clear()  # finished rows leave the tree: memory stays flat
+    return rows
 
 
 def _cell_text(cell_type: str, value: str | None, inline: list[str], shared: list[str]) -> str:
@@ -310,3 +334,34 @@ def csv_rows(data: bytes) -> list[list[str]]:
             raise _too_long(len(rows) + 1, 0) from exc
         raise UploadError(f"Dit CSV-bestand is niet te lezen (regel {len(rows) + 1}).") from exc
     return rows
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """The safe loader without aliases: a few lines of `*a` references can
+    otherwise stand for billions of entries that validation would walk."""
+
+    def fetch_alias(self):
+        raise yaml.scanner.ScannerError(
+            None, None, "verwijzingen (*naam) zijn niet toegestaan", self.get_mark()
+        )
+
+
+def yaml_document(data: bytes) -> Any:
+    """The YAML document in UTF-8 bytes, within the file size limit; a file
+    that is not UTF-8 or not YAML is an UploadError saying where."""
+    check_size(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UploadError(
+            f"Het bestand is geen UTF-8-tekst (byte {exc.start + 1}); sla het op als UTF-8."
+        ) from exc
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader without aliases
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"regel {mark.line + 1}" if mark else ""
+        raise UploadError(f"geen geldige YAML: {exc}", where) from exc
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for e.g. a date like 2026-13-45.
+        raise UploadError(f"geen geldige YAML: {type(exc).__name__}: {exc}"[:300]) from exc
