@@ -44,7 +44,9 @@ def write_cycle_reports(
         path = directory / name
         try:
             checksum, size = store.write_atomic(path, write)
-        except Exception as exc:  # one scope's report never stops everyone else's
+        except OSError:
+            raise  # the disk, not the data: stop, and the previous reports stay current
+        except Exception as exc:  # one scope's data never stops everyone else's report
             logger.exception("report %s of %s %s failed", kind, scope_type, scope_id)
             written.failed.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
             say(f"{period}: rapport {name} mislukt ({type(exc).__name__})")
