@@ -13,6 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -43,7 +44,7 @@ def neutralise(value):
     if isinstance(value, str):
         if value.startswith(RISKY):
             value = "'" + value
-        return printable(value, multiline=True)
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
