@@ -239,59 +239,51 @@ def xlsx_sheets(data: bytes) -> dict[str, list[list[str]]]:
 
 
 def _sheet_rows(archive: zipfile.ZipFile, sheet: str, shared: list[str]) -> list[list[str]]:
+    # End events only: a cell is complete (value and text inside it) at its end,
+    # checked and dropped there, so no row, however wide, is held whole.
     rows: list[list[str]] = []
     row_number = 0
     current: list[str] = []
     column = 0
-    cell_type = ""
-    value: str | None = None
-    inline: list[str] = []
-    sheet_data = None
-    for event, element in _stream(archive, sheet, ("start", "end")):
+    for _, element in _stream(archive, sheet):
         name = _local(element.tag)
-        if event == "start":
-            if name == "sheetData":
-                sheet_data = element
-            elif name == "row":
-                raw = element.get("r")
-                number = int(raw) if raw and raw.isascii() and raw.isdigit() else 0
-                row_number = number if number > row_number else row_number + 1
-                if row_number > MAX_ROWS + 1:
-                    raise _too_many_rows()
-                current, column = [], 0
-            elif name == "c":
-                ref = _CELL_REF.match((element.get("r") or "").upper())
-                column = _column_number(ref.group(1)) if ref else column + 1
-                if column > MAX_COLUMNS:
-                    raise _too_many_columns()
-                cell_type, value, inline = element.get("t", "n"), None, []
-            elif name == "dimension":
-                _check_dimension(element.get("ref", ""))
-            continue
-        if name == "v":
-            value = element.text or ""
-        elif name == "t":
-            inline.append(element.text or "")
-        elif name == "c":
-            text = _cell_text(cell_type, value, inline, shared)
+        if name == "c":
+            ref = _CELL_REF.match((element.get("r") or "").upper())
+            column = _column_number(ref.group(1)) if ref else column + 1
+            if column > MAX_COLUMNS:
+                raise _too_many_columns()
+            text = _cell_text(element, shared)
             if len(text) > MAX_CELL:
-                raise _too_long(row_number, column)
+                raise _too_long(row_number + 1, column)
             if text:
-                current.extend([""] * (column - len(current)))
+                if column > len(current):
+                    current.extend([""] * (column - len(current)))
                 current[column - 1] = text
             element.clear()
         elif name == "row":
+            raw = element.get("r")
+            number = int(raw) if raw and raw.isascii() and raw.isdigit() else 0
+            row_number = number if number > row_number else row_number + 1
+            if row_number > MAX_ROWS + 1:
+                raise _too_many_rows()
             while len(rows) < row_number - 1:
                 rows.append([])  # rows the file leaves out are empty
             rows.append(current)
-            if sheet_data is not None:
-                sheet_data.clear()  # finished rows leave the tree: memory stays flat
+            current, column = [], 0
+            element.clear()
+        elif name == "dimension":
+            _check_dimension(element.get("ref", ""))
     return rows
 
 
-def _cell_text(cell_type: str, value: str | None, inline: list[str], shared: list[str]) -> str:
+def _cell_text(cell, shared: list[str]) -> str:
+    cell_type = cell.get("t", "n")
     if cell_type == "inlineStr":
-        return "".join(inline)
+        return "".join(t.text or "" for t in cell.iter() if _local(t.tag) == "t")
+    value = None
+    for child in cell:
+        if _local(child.tag) == "v":
+            value = child.text or ""
     if value is None:
         return ""
     if cell_type == "s":
