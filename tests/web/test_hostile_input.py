@@ -238,3 +238,51 @@ def test_authenticated_pages_and_exports_are_not_stored(app, chain):
     static = client.get("/static/style.css")
     assert static.headers.get("Cache-Control") != "no-store"
     static.close()
+
+
+def test_fuzzed_posts_never_answer_500(app, chain):
+    """Arbitrary fields and values posted to the assessment form, its autosave
+    and an admin form: a page or a message, never a server error."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    manager = login(app.test_client(), chain["manager"])
+    admin = login(app.test_client(), chain["admin"])
+    form_url = f"/zelfevaluaties/{chain['assessment'].id}"
+    keys = st.one_of(
+        st.sampled_from(["version", "action", "esc-rows", "name", "kind", "region", "gemeenten"]),
+        st.builds(lambda n, f: f"a{n}-{f}", st.integers(0, 10**20), st.sampled_from(
+            ["score", "reason", "writing", "evaluated", "explanation", "partner", "action",
+             "owner", "due", "status", "confirm"])),
+        st.builds(lambda n, f: f"esc-{n}-{f}", st.integers(0, 10**20),
+                  st.sampled_from(["agreement", "times", "step", "resolved"])),
+        st.text(max_size=20),
+    )  # fmt: skip
+    values = st.one_of(
+        st.text(max_size=40),
+        st.sampled_from(["0", "-1", str(2**63), str(10**30), "²", "nvt", "ja", "2026-13-45"]),
+    )
+
+    @settings(
+        max_examples=25,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+    @given(st.dictionaries(keys, values, max_size=12))
+    def post(data):
+        for client, url in (
+            (manager, form_url),
+            (manager, form_url + "/automatisch-opslaan"),
+            (admin, f"/beheer/organisaties/{chain['jgz'].id}"),
+        ):
+            status = client.post(url, data=data).status_code
+            assert status < 500, (url, data, status)
+
+    post()
+
+
+def test_login_and_reset_with_text_no_column_can_hold(client):
+    for email in ("x" * 300 + "@example.nl", "a\x00b@example.nl", "\x1b[31m@x.nl"):
+        assert client.post("/inloggen", data={"email": email, "password": "x"}).status_code == 401
+        assert client.post("/wachtwoord-vergeten", data={"email": email}).status_code == 302
