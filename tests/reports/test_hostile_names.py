@@ -9,7 +9,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from jobs.nightly import BatchSettings, run_nightly
+from jobs.nightly import run_nightly
 from models import (
     Gemeente,
     ImprovementAction,
@@ -20,17 +20,9 @@ from models import (
     ReportRun,
 )
 from reports import build
+from tests.reports.test_distribution import _settings
 
 BAD = "\x00\x07\x1b[31m\x08\x0b\x1f\x7f\x9f"
-
-
-def _settings(smtp, tmp_path) -> BatchSettings:
-    return BatchSettings(
-        mail=smtp.settings(),
-        link_for=lambda assessment_id: f"http://test/zelfevaluaties/{assessment_id}",
-        reports_dir=tmp_path / "rapporten",
-        reports_link="http://test/rapporten",
-    )
 
 
 def _poison(world) -> None:

@@ -9,7 +9,8 @@ import pytest
 from openpyxl import load_workbook
 
 from models import Answer, Gemeente, Organisation, User
-from tests import factories, hostile, journey
+from tests import hostile, journey
+from tests.web.test_assessment_pages import login
 
 BAD_IDS = ["0", "-1", str(2**63), str(10**30), "abc", "%C2%B2"]
 
@@ -17,12 +18,6 @@ BAD_IDS = ["0", "-1", str(2**63), str(10**30), "abc", "%C2%B2"]
 @pytest.fixture
 def chain(app):
     return journey.build()
-
-
-def login(client, user):
-    response = client.post("/inloggen", data={"email": user.email, "password": factories.PASSWORD})
-    assert response.status_code == 302
-    return client
 
 
 def _methods(rule) -> list[str]:
