@@ -724,7 +724,7 @@ def audit():
         except ValueError:
             flash(_("Gebruik voor een datum de vorm JJJJ-MM-DD."), "error")
             day = None
-        if day is not None:
+        if day is not None and day < dt.date.max:  # the day after must exist
             bound = dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time())
             query = query.where(AuditEvent.at >= bound if op == "ge" else AuditEvent.at < bound)
     actions = [

@@ -1,6 +1,6 @@
-"""Security headers on every response."""
+"""Security headers on every response; no NUL in a query string."""
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -9,7 +9,14 @@ CSP = (
 
 
 def init_app(app: Flask) -> None:
-    """Register the after-request hook that sets the headers."""
+    """Register the hooks: query strings are checked, headers set."""
+
+    @app.before_request
+    def _no_nul_in_query() -> None:
+        # Search and filter values go into queries; PostgreSQL cannot hold a NUL
+        # character in text, and no filter needs one.
+        if any("\x00" in value for value in request.args.values()):
+            abort(400)
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -281,3 +281,24 @@ def test_login_and_reset_with_text_no_column_can_hold(client):
     for email in ("x" * 300 + "@example.nl", "a\x00b@example.nl", "\x1b[31m@x.nl"):
         assert client.post("/inloggen", data={"email": email, "password": "x"}).status_code == 401
         assert client.post("/wachtwoord-vergeten", data={"email": email}).status_code == 302
+
+
+def test_hostile_query_strings_never_answer_500(app, chain):
+    """Every page without arguments, with every filter name the views read set
+    to a NUL, a date past 9999-12-31, a huge number and text."""
+    client = login(app.test_client(), chain["admin"])
+    names = ["q", "regio", "soort", "actief", "rol", "wie", "actie", "van", "tot", "taak",
+             "pagina", "formaat", "kind", "ronde", "next"]  # fmt: skip
+    paths = [
+        r.rule
+        for r in app.url_map.iter_rules()
+        if not r.arguments and "GET" in r.methods and r.endpoint != "static"
+    ] + [f"/rondes/{chain['cycle'].id}/voortgang"]
+    failures = []
+    for value in ("\x00", "9999-12-31", str(10**30), "²", "' OR 1=1 --"):
+        query = "&".join(f"{name}={value}" for name in names)
+        for path in paths:
+            status = client.get(f"{path}?{query}").status_code
+            if status >= 500:
+                failures.append(f"{path}?{query!r}: {status}")
+    assert failures == []
