@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -91,3 +91,12 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        # Past MAX_CONTENT_LENGTH nothing of the post is read: say so, on the same page.
+        from domain.uploads import MAX_FILE_BYTES
+
+        megabytes = MAX_FILE_BYTES // 2**20
+        flash(_("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes), "error")
+        return redirect(request.path)

@@ -302,3 +302,24 @@ def test_hostile_query_strings_never_answer_500(app, chain):
             if status >= 500:
                 failures.append(f"{path}?{query!r}: {status}")
     assert failures == []
+
+
+def test_an_upload_past_the_request_limit_gets_a_message(app, chain):
+    client = login(app.test_client(), chain["admin"])
+    big = io.BytesIO(b"x" * (app.config["MAX_CONTENT_LENGTH"] + 1))
+    response = client.post(
+        "/beheer/import",
+        data={"kind": "organisations", "file": (big, "groot.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "de grens is 5 MB" in response.get_data(as_text=True)
+    between = io.BytesIO(b"naam,soort,regio\n" + b"x" * (6 * 1024 * 1024))
+    response = client.post(
+        "/beheer/import",
+        data={"kind": "organisations", "file": (between, "groot.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert "de grens is 5 MB" in response.get_data(as_text=True)
