@@ -13,7 +13,7 @@ from pathlib import Path
 
 from domain import accounts, uploads
 from domain.audit import record
-from domain.inputs import has_control
+from domain.inputs import has_control, visible
 from models import (
     Gemeente,
     Organisation,
@@ -137,7 +137,8 @@ def _check_text(row: dict[str, str], result: RowResult) -> None:
     """Control characters are refused in every column, with the column named."""
     for column, value in row.items():
         if has_control(value, multiline=False):
-            result.error(column, "bevat een onzichtbaar stuurteken")
+            result.error(column, "bevat een onzichtbaar stuurteken (hier als \ufffd getoond)")
+    result.key = visible(result.key)
 
 
 def _bool(value: str, result: RowResult, column: str, default: bool = True) -> bool:

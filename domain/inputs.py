@@ -65,3 +65,9 @@ def printable(text: str, *, multiline: bool = False) -> str:
         return text
     pattern = _CONTROL if multiline else _CONTROL_LINE
     return pattern.sub("", text)
+
+
+def visible(text: str) -> str:
+    """The text with each control character shown as the replacement mark (U+FFFD),
+    to point at it in a message without printing it."""
+    return _CONTROL_LINE.sub("\ufffd", text)

@@ -176,6 +176,7 @@ def test_import_refuses_control_characters_and_hostile_files(client, chain):
         content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert "stuurteken" in page
+    assert "JGZ\ufffdNul" in page  # the row shows where the character is
     assert 'name="token"' not in page  # nothing offered for import
     bare_cr = b"naam,soort,regio\rJGZ\r\rx,y\r\n"
     response = client.post(
