@@ -15,6 +15,7 @@ from models.cycles import (
     Cycle,
     EscalationSignal,
     ImprovementAction,
+    PartnerRating,
 )
 from models.db import db, init_database, is_postgres, make_database
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
@@ -45,6 +46,7 @@ ALL_MODELS = [
     Cycle,
     Assessment,
     Answer,
+    PartnerRating,
     ImprovementAction,
     EscalationSignal,
     AssessmentChange,
