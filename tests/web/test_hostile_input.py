@@ -229,6 +229,7 @@ def test_authenticated_pages_and_exports_are_not_stored(app, chain):
     ]
     for path in paths:
         response = client.get(path)
+        response.close()  # a file response (the favicon) holds its file open until closed
         assert response.status_code < 500, path
         assert response.headers.get("Cache-Control") == "no-store", path
     static = client.get("/static/style.css")
