@@ -23,6 +23,7 @@ def batch_settings(app: Flask):
     from pathlib import Path
 
     from domain.mail import MailSettings
+    from domain.retention import RetentionSettings
     from jobs.nightly import BatchSettings
 
     base = app.config["BASE_URL"].rstrip("/")
@@ -32,4 +33,5 @@ def batch_settings(app: Flask):
         link_for=assessment_link(app),
         reports_dir=Path(app.config["REPORTS_DIR"]),
         reports_link=base + urls.build("results.reports", {}),
+        retention=RetentionSettings.from_config(app.config),
     )
