@@ -18,6 +18,12 @@ def assessment_link(app: Flask) -> Callable[[int], str]:
     return link
 
 
+def status_link(app: Flask) -> str:
+    """The beheerder's status page, for the alert mail."""
+    base = app.config["BASE_URL"].rstrip("/")
+    return base + app.url_map.bind("localhost").build("health.status_page", {})
+
+
 def batch_settings(app: Flask):
     """What the batch needs from the application's configuration."""
     from pathlib import Path
