@@ -38,7 +38,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _connect() -> None:
-        db.connect(reuse_if_open=True)
+        # /health finds out itself whether the database answers (503, not a 500 page).
+        if request.endpoint != "health.health":
+            db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
@@ -111,6 +113,10 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(error):
         return render_template("errors/404.html"), 404
+
+    # Flask's own line names the raw path (tokens and all) and not the
+    # reference; the handler below logs the error instead.
+    app.log_exception = lambda exc_info: None
 
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):
