@@ -76,7 +76,8 @@ def test_one_trusted_proxy_passes_the_client_address_and_scheme(database_url, tm
     assert response.status_code == 302
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
     cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie and "HttpOnly" in cookie
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
     client.post("/wachtwoord-vergeten", data={"email": "a@example.nl"}, headers=headers)
     with db.connection_context():
         login = AuditEvent.get(AuditEvent.action == "login", AuditEvent.user == user)
@@ -87,7 +88,8 @@ def test_one_trusted_proxy_passes_the_client_address_and_scheme(database_url, tm
     assert addresses == {real}
     # Links in mail: https on the configured host, never a forwarded one.
     links = re.findall(r"https?://\S+", mail.body_text)
-    assert links and all(link.startswith("https://monitor.example.nl/") for link in links)
+    assert links
+    assert all(link.startswith("https://monitor.example.nl/") for link in links)
 
 
 def test_two_hops_believe_two_addresses_from_the_right(database_url, tmp_path):
@@ -126,14 +128,16 @@ def test_an_error_shows_a_dutch_page_with_the_reference_of_its_log_line(
         response = app.test_client().get("/kapot")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
-    assert "Er ging iets mis" in page and 'lang="nl"' in page
+    assert "Er ging iets mis" in page
+    assert 'lang="nl"' in page
     reference = _reference(page)
     assert reference == response.headers["X-Request-Id"]
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1
     assert reference in errors[0].getMessage()
     assert errors[0].exc_info[0] is RuntimeError
-    assert "Traceback" not in page and "kapot gegaan" not in page
+    assert "Traceback" not in page
+    assert "kapot gegaan" not in page
     # The request line of the same request carries the same id and the 500.
     lines = [r for r in caplog.records if r.name == "afsprakenmonitor.request"]
     assert [(r.request_id, r.status, r.route) for r in lines] == [(reference, 500, "/kapot")]
@@ -150,7 +154,8 @@ def test_the_error_page_is_english_in_the_english_interface(database_url, tmp_pa
     response = client.get("/kapot")
     page = response.get_data(as_text=True)
     assert response.status_code == 500
-    assert "Something went wrong" in page and "Er ging iets mis" not in page
+    assert "Something went wrong" in page
+    assert "Er ging iets mis" not in page
     assert _reference(page) == response.headers["X-Request-Id"]
 
 
@@ -196,7 +201,8 @@ def test_status_page_for_the_beheerder_only(client, database):
     assert "in orde" in _row(page, "Database")
     assert "alle migraties toegepast" in _row(page, "Databaseschema")
     # No scheduler has ever beaten, no nightly ran: both need attention.
-    assert "aandacht nodig" in _row(page, "Planner") and "nog nooit gestart" in page
+    assert "aandacht nodig" in _row(page, "Planner")
+    assert "nog nooit gestart" in page
     assert "aandacht nodig" in _row(page, "Nachtelijke run")
     assert "niet gedraaid" in _row(page, "Nachtelijke run")
     assert "GB vrij" in _row(page, "Schijfruimte rapportopslag")
@@ -223,10 +229,12 @@ def test_status_page_shows_heartbeat_nightly_outbox(client, database, app):
     page = _status(client)
     assert "in orde" in _row(page, "Planner")
     nightly = _row(page, "Nachtelijke run")
-    assert "aandacht nodig" in nightly and f"nacht van {period}: mislukt" in nightly
+    assert "aandacht nodig" in nightly
+    assert f"nacht van {period}: mislukt" in nightly
     outbox = _row(page, "E-mail \\(outbox\\)")
     # The login above queued nothing; the one waiting for 3 hours is late.
-    assert "aandacht nodig" in outbox and "1 wachtend" in outbox
+    assert "aandacht nodig" in outbox
+    assert "1 wachtend" in outbox
     ReportRun.update(state="gereed").execute()
     OutboxMessage.update(state="verzonden").execute()
     page = _status(client)
@@ -269,7 +277,9 @@ def test_log_format_json_gives_json_lines(database_url, tmp_path, capsys):
     request_lines = [e for e in lines if e["logger"] == "afsprakenmonitor.request"]
     assert len(request_lines) == 1
     entry = request_lines[0]
-    assert entry["method"] == "GET" and entry["route"] == "/inloggen" and entry["status"] == 200
+    assert entry["method"] == "GET"
+    assert entry["route"] == "/inloggen"
+    assert entry["status"] == 200
     assert {"time", "level", "message", "duration_ms", "user_id", "request_id"} <= set(entry)
 
 
