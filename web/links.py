@@ -18,11 +18,18 @@ def assessment_link(app: Flask) -> Callable[[int], str]:
     return link
 
 
+def status_link(app: Flask) -> str:
+    """The beheerder's status page, for the alert mail."""
+    base = app.config["BASE_URL"].rstrip("/")
+    return base + app.url_map.bind("localhost").build("health.status_page", {})
+
+
 def batch_settings(app: Flask):
     """What the batch needs from the application's configuration."""
     from pathlib import Path
 
     from domain.mail import MailSettings
+    from domain.retention import RetentionSettings
     from jobs.nightly import BatchSettings
 
     base = app.config["BASE_URL"].rstrip("/")
@@ -32,4 +39,5 @@ def batch_settings(app: Flask):
         link_for=assessment_link(app),
         reports_dir=Path(app.config["REPORTS_DIR"]),
         reports_link=base + urls.build("results.reports", {}),
+        retention=RetentionSettings.from_config(app.config),
     )
