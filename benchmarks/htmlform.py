@@ -22,7 +22,8 @@ class FormReader(HTMLParser):
             kind = attrs.get("type", "text")
             if kind in ("radio", "checkbox"):
                 if "checked" in attrs:
-                    self.fields[name] = attrs.get("value") or "on"
+                    value = attrs.get("value")
+                    self.fields[name] = "on" if value is None else value
             elif kind != "submit":
                 self.fields[name] = attrs.get("value") or ""
         elif tag == "select" and name:
