@@ -21,6 +21,7 @@ reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemee
 mail_cli = AppGroup("mail", help="E-mail uit de outbox.")
 cycles_cli = AppGroup("cycles", help="Rondes: herinneringen.")
 batch_cli = AppGroup("batch", help="De nachtelijke batch.")
+users_cli = AppGroup("users", help="Gebruikers: de eerste beheerder.")
 backup_cli = AppGroup("backup", help="Backup en herstel van database en rapportopslag.")
 
 
@@ -246,6 +247,30 @@ def batch_distribute(period: str, force: bool) -> None:
     )
 
 
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", required=True, help="De naam van de beheerder.")
+@with_db
+def users_create_admin(email: str, name: str) -> None:
+    """Maak een beheerder aan en zet een uitnodiging klaar (de eerste, op een nieuwe server)."""
+    from flask import current_app
+
+    from domain.accounts import AccountError, create_user, grant_role, send_invitation
+    from web.links import invitation_link
+
+    try:
+        with db.atomic():
+            user = create_user(None, email, name)
+            grant_role(None, user, "beheerder", None)
+            send_invitation(None, user, invitation_link(current_app))
+    except AccountError as exc:
+        _fail(f"Niet aangemaakt: {exc}")
+    click.echo(
+        f"Beheerder {user.email} aangemaakt; de uitnodiging staat in de outbox "
+        "(de planner verstuurt haar, of nu met 'mail deliver')."
+    )
+
+
 @backup_cli.command("create")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @with_db
@@ -387,6 +412,7 @@ def init_app(app: Flask) -> None:
         cycles_cli,
         batch_cli,
         backup_cli,
+        users_cli,
         scheduler,
         demo,
         setup,

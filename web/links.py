@@ -18,6 +18,13 @@ def assessment_link(app: Flask) -> Callable[[int], str]:
     return link
 
 
+def invitation_link(app: Flask) -> Callable[[str], str]:
+    """token → the full address where an invited user sets a password."""
+    base = app.config["BASE_URL"].rstrip("/")
+    urls = app.url_map.bind("localhost")
+    return lambda token: base + urls.build("auth.invitation", {"token": token})
+
+
 def status_link(app: Flask) -> str:
     """The beheerder's status page, for the alert mail."""
     base = app.config["BASE_URL"].rstrip("/")
