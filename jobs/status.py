@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from peewee import fn
+from peewee import PostgresqlDatabase, fn
 
 from domain.mail import queue_template
 from models import OutboxMessage, ReportRun, RoleAssignment, ServiceHeartbeat, User, db, utcnow
@@ -68,7 +68,8 @@ def database_check() -> Check:
         db.execute_sql("SELECT 1").fetchone()
     except Exception as exc:  # any driver error means: not reachable
         return Check("database", False, {"error": type(exc).__name__})
-    return Check("database", True, {"backend": type(db.obj).__name__})
+    backend = "PostgreSQL" if isinstance(db.obj, PostgresqlDatabase) else "SQLite"
+    return Check("database", True, {"backend": backend})
 
 
 def migrations_check() -> Check:

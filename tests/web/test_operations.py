@@ -184,7 +184,7 @@ def _status(client):
 
 
 def _row(page: str, label: str) -> str:
-    match = re.search(rf"<th scope=\"row\">{label}</th>(.*?)</tr>", page, re.S)
+    match = re.search(rf"<th scope=\"row\">{label}<br>(.*?)</tr>", page, re.S)
     assert match, f"no row {label}"
     return match.group(1)
 
