@@ -48,6 +48,6 @@ preload_app = True
 
 proc_name = "afsprakenmonitor"
 
-# gunicorn ≥ 24 opens a control socket at one fixed path per user; two
+# gunicorn 27 opens a control socket at one fixed path per user; two
 # instances on one host would share it. Restarts go through systemd instead.
 control_socket_disable = True

@@ -134,6 +134,37 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait(5)
 
 
+def _gunicorn_settings(monkeypatch, **env) -> dict:
+    import runpy
+
+    for key in ("PORT", "HOST", "BIND", "WEB_WORKERS", "WEB_THREADS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_config_defaults_and_environment(monkeypatch):
+    from gunicorn.config import Config
+
+    settings = _gunicorn_settings(monkeypatch)
+    assert settings["bind"] == ["127.0.0.1:8000"]
+    assert (settings["workers"], settings["threads"]) == (2, 4)
+    assert settings["accesslog"] is None  # raw paths (tokens) never logged by gunicorn
+    settings = _gunicorn_settings(monkeypatch, PORT="9123", WEB_WORKERS="3", WEB_THREADS="8")
+    assert settings["bind"] == ["127.0.0.1:9123"]
+    assert (settings["workers"], settings["threads"]) == (3, 8)
+    # Every name in the file is a gunicorn setting (a typo would be ignored silently).
+    config = Config()
+    names = {k for k in settings if not k.startswith("_") and k != "os"}
+    assert names <= set(config.settings), names - set(config.settings)
+    # gunicorn itself trusts no forwarded headers: ProxyFix (PROXY_HOPS) decides.
+    for key in ("forwarded_allow_ips", "secure_scheme_headers"):
+        config.set(key, settings[key])
+    assert config.forwarded_allow_ips == []
+    assert config.secure_scheme_headers == {}
+
+
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):
     base = tmp_path_factory.mktemp("production")

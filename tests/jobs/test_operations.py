@@ -193,3 +193,16 @@ def test_the_nightly_run_prunes_and_says_how_much(database, tmp_path):
     assert summary["pruned"]["audit_entries"] == 1
     assert any(m.startswith("opgeruimd: ") and "audit_entries 1" in m for m in messages)
     assert Cycle.select().count() == 0
+
+
+def test_each_job_step_is_one_log_line(database, tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="jobs.runs"):
+        run_nightly(utcnow().date(), settings=_settings(tmp_path))
+    steps = [r for r in caplog.records if r.getMessage().startswith("job step nightly")]
+    assert len(steps) >= 5
+    run_id = ReportRun.get(ReportRun.job == "nightly").id
+    assert {(r.job, r.run_id) for r in steps} == {("nightly", run_id)}
+    assert any("pruned" in r.step for r in steps)
+    assert any("mail_sent" in r.step for r in steps)

@@ -265,6 +265,25 @@ def test_one_line_per_request_with_route_user_and_id_never_the_token(client, dat
     assert token not in everything
 
 
+def test_reset_and_invitation_tokens_never_reach_the_log(client, database, caplog):
+    factories.user(("beheerder",), email="admin@example.nl")
+    with caplog.at_level(logging.DEBUG):
+        client.post("/wachtwoord-vergeten", data={"email": "admin@example.nl"})
+        body = OutboxMessage.get(OutboxMessage.to_address == "admin@example.nl").body_text
+        link = re.search(r"https?://\S+", body).group(0)
+        token = link.rstrip("/").rsplit("/", 1)[-1].split("=")[-1]
+        assert len(token) >= 20
+        path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+        client.get(path)
+        client.post(
+            path,
+            data={"password": "een-nieuw-lang-wachtwoord", "repeat": "een-nieuw-lang-wachtwoord"},
+        )
+    everything = "\n".join(r.getMessage() + repr(vars(r)) for r in caplog.records)
+    assert token not in everything
+    assert "afsprakenmonitor.request" in everything
+
+
 def test_log_format_json_gives_json_lines(database_url, tmp_path, capsys):
     app = _make_app(database_url, tmp_path, LOG_FORMAT="json", SESSION_COOKIE_SECURE=False)
     try:
