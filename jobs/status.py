@@ -95,15 +95,24 @@ def scheduler_check(now: dt.datetime) -> Check:
     )
 
 
-def last_due(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime | None:
-    """The latest time the nightly cron fired, at least NIGHTLY_GRACE ago (aware)."""
+def last_fire(
+    schedule: str, zone: ZoneInfo, since: dt.datetime, until: dt.datetime
+) -> dt.datetime | None:
+    """The last time a crontab schedule fired between two aware moments."""
     trigger = CronTrigger.from_crontab(schedule, timezone=zone)
+    found, fire = None, trigger.get_next_fire_time(None, since)
+    while fire is not None and fire <= until:
+        found = fire
+        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+    return found
+
+
+def last_due(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime | None:
+    """The latest time the nightly cron fired, at least NIGHTLY_GRACE before
+    `now` (naive UTC); a day back, else a month (a weekly or monthly schedule)."""
     bound = now.replace(tzinfo=dt.UTC) - NIGHTLY_GRACE
     for window in (dt.timedelta(hours=26), dt.timedelta(days=32)):
-        found, fire = None, trigger.get_next_fire_time(None, bound - window)
-        while fire is not None and fire <= bound:
-            found = fire
-            fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+        found = last_fire(schedule, zone, bound - window, bound)
         if found is not None:
             return found
     return None
