@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import re
 import signal
@@ -163,6 +164,34 @@ def test_gunicorn_config_defaults_and_environment(monkeypatch):
         config.set(key, settings[key])
     assert config.forwarded_allow_ips == []
     assert config.secure_scheme_headers == {}
+
+
+def test_gunicorn_with_log_format_json_writes_json_lines_only(tmp_path):
+    port = _free_port()
+    log = tmp_path / "web.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "k",
+        "LOG_FORMAT": "json",
+        "PORT": str(port),
+        "WEB_WORKERS": "1",
+        "WEB_THREADS": "1",
+    }
+    command = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+    process = _start(command, env, log)
+    try:
+        _wait("gunicorn", lambda: _healthy(port), [process], [log], timeout=60)
+    finally:
+        _stop([process])
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    loggers = {entry["logger"] for entry in entries}
+    assert {"gunicorn.error", "afsprakenmonitor.request"} <= loggers
+    health = [e for e in entries if e["logger"] == "afsprakenmonitor.request"]
+    assert health[-1]["route"] == "/health"
+    assert health[-1]["status"] == 200
+    assert len(entries) == len({(e["time"], e["logger"], e["message"]) for e in entries})
 
 
 @pytest.fixture(scope="module")
