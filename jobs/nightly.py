@@ -17,7 +17,8 @@ from domain.mail import MailSettings, deliver_outbox
 from domain.retention import RetentionSettings, prune_records
 from jobs.distribution import distribute
 from jobs.runs import RunSkipped, claimed_run
-from models import Cycle, ReportRun, utcnow
+from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
+from models.db import analyze
 from reports import store
 from reports.build import needs_reports, write_cycle_reports
 
@@ -86,6 +87,8 @@ def run_nightly(
             say(message)
 
         report = computation.recompute(progress=on_progress)
+        if report.rows_written:
+            analyze(ScopeResult, IndicatorStamp)
         run.beat(
             cycles_checked=report.cycles_checked,
             cycles_recomputed=report.cycles_recomputed,
@@ -135,6 +138,8 @@ def run_recompute(
         raise ValueError(f"ronde {period} bestaat niet")
     with claimed_run("recompute", f"{period}@{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}") as run:
         report = computation.recompute(force=force, cycles=[cycle], progress=progress)
+        if report.rows_written:
+            analyze(ScopeResult, IndicatorStamp)
         run.beat(
             cycles_recomputed=report.cycles_recomputed,
             results_written=report.rows_written,
