@@ -49,18 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import (
-        admin,
-        assessments,
-        auth,
-        cli,
-        cycles,
-        formatting,
-        health,
-        home,
-        results,
-        security,
-    )
+    from web import admin, assessments, auth, cli, cycles, formatting, home, results, security
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -72,7 +61,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
-    app.register_blueprint(health.bp)
+    _register_operations(app)
     _register_templates_helpers(app)
     _register_error_pages(app)
     return app
@@ -92,6 +81,12 @@ def _register_templates_helpers(app: Flask) -> None:
     def _helpers() -> dict:
         admin = current_user.is_authenticated and is_admin(current_user.user)
         return {"is_admin": admin, "role_label": role_label}
+
+
+def _register_operations(app: Flask) -> None:
+    from web import health
+
+    app.register_blueprint(health.bp)
 
 
 def _register_error_pages(app: Flask) -> None:

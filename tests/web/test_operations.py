@@ -159,6 +159,19 @@ def test_the_error_page_is_english_in_the_english_interface(database_url, tmp_pa
     assert _reference(page) == response.headers["X-Request-Id"]
 
 
+def test_a_database_outage_gives_the_error_page_and_a_503_health(tmp_path, caplog):
+    url = f"postgresql://nobody@127.0.0.1:{_free_port()}/none"
+    app = _make_app(url, tmp_path, SESSION_COOKIE_SECURE=False)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/inloggen", headers={"Accept-Language": "nl"})
+    assert response.status_code == 500
+    reference = _reference(response.get_data(as_text=True))
+    assert any(reference in r.getMessage() for r in caplog.records)
+    assert client.get("/health").status_code == 503
+
+
 # --- health and status ---------------------------------------------------------
 
 
