@@ -19,6 +19,7 @@ from peewee import PostgresqlDatabase, fn
 
 from domain.mail import queue_template
 from models import OutboxMessage, ReportRun, RoleAssignment, ServiceHeartbeat, User, db, utcnow
+from models.choices import N_
 from models.migrate import pending
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,14 @@ NIGHTLY_GRACE = dt.timedelta(minutes=30)  # a run counts as missing this long af
 STALE_RUN = dt.timedelta(minutes=30)  # the same as jobs.runs.STALE_AFTER
 OUTBOX_LATE = dt.timedelta(hours=1)
 DISK_LOW_BYTES = 1 << 30  # 1 GiB
+
+
+# The nightly run's states beyond a run row's own (models.choices.RUN_STATES).
+NIGHTLY_STATES = {
+    "niet gedraaid": N_("Niet gedraaid"),
+    "vastgelopen": N_("Vastgelopen"),
+    "nog niet gepland": N_("Nog niet gepland"),
+}
 
 
 @dataclass
