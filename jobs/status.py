@@ -127,6 +127,15 @@ def last_due(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime | N
     return None
 
 
+def _scheduler_ran_before(moment: dt.datetime) -> bool:
+    first = (
+        ServiceHeartbeat.select(fn.MIN(ServiceHeartbeat.started_at))
+        .where(ServiceHeartbeat.service == "scheduler")
+        .scalar()
+    )
+    return first is not None and first.replace(tzinfo=dt.UTC) <= moment
+
+
 def nightly_check(schedule: str, zone: ZoneInfo, now: dt.datetime) -> Check:
     """The nightly run of the last scheduled night: done, running, failed or missing."""
     latest = (
@@ -142,7 +151,8 @@ def nightly_check(schedule: str, zone: ZoneInfo, now: dt.datetime) -> Check:
         if expected
         else None
     )
-    if expected is None:
+    if expected is None or (latest is None and not _scheduler_ran_before(due)):
+        # A new installation: no night has come yet since its scheduler started.
         state = "nog niet gepland"
     elif run is None:
         state = "niet gedraaid"

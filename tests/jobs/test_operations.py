@@ -67,7 +67,11 @@ def test_a_failed_nightly_is_mailed_to_each_beheerder_once(database):
     factories.user(("regiocoordinator", region), email="coord@example.nl")
     now = utcnow()
     period = status.last_due("30 3 * * *", AMS, now).astimezone(AMS).date().isoformat()
-    # Nothing ran at all: missing.
+    # A new installation whose scheduler started just now misses no night yet.
+    status.beat("scheduler")
+    assert status.alert_nightly(CONFIG, "https://x/beheer/status") == 0
+    # One that has been running for days: that night is missing.
+    ServiceHeartbeat.update(started_at=now - dt.timedelta(days=3)).execute()
     assert status.alert_nightly(CONFIG, "https://x/beheer/status") == 2
     assert status.alert_nightly(CONFIG, "https://x/beheer/status") == 0
     mails = list(OutboxMessage.select().order_by(OutboxMessage.to_address))

@@ -213,11 +213,11 @@ def test_status_page_for_the_beheerder_only(client, database):
     page = _status(client)
     assert "in orde" in _row(page, "Database")
     assert "alle migraties toegepast" in _row(page, "Databaseschema")
-    # No scheduler has ever beaten, no nightly ran: both need attention.
+    # A new installation: no scheduler has ever beaten, so no night is missing yet.
     assert "aandacht nodig" in _row(page, "Planner")
     assert "nog nooit gestart" in page
-    assert "aandacht nodig" in _row(page, "Nachtelijke run")
-    assert "niet gedraaid" in _row(page, "Nachtelijke run")
+    assert "in orde" in _row(page, "Nachtelijke run")
+    assert "nog niet gepland" in _row(page, "Nachtelijke run")
     assert "GB vrij" in _row(page, "Schijfruimte rapportopslag")
 
 
