@@ -32,6 +32,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # front of those is ignored.
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        if app.config["BASE_URL"].startswith("http://"):
+            logger.warning("PROXY_HOPS is set but BASE_URL is http: links in mail will be http")
     logs.init_app(app)
 
     init_database(app.config["DATABASE_URL"])

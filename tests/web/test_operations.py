@@ -92,6 +92,12 @@ def test_one_trusted_proxy_passes_the_client_address_and_scheme(database_url, tm
     assert all(link.startswith("https://monitor.example.nl/") for link in links)
 
 
+def test_a_proxy_with_an_http_base_url_is_warned_about(database_url, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        _make_app(database_url, tmp_path, PROXY_HOPS=1, BASE_URL="http://monitor.example.nl")
+    assert any("BASE_URL is http" in r.getMessage() for r in caplog.records)
+
+
 def test_two_hops_believe_two_addresses_from_the_right(database_url, tmp_path):
     app = _make_app(database_url, tmp_path, PROXY_HOPS=2)
     with app.app_context(), db.connection_context():
@@ -141,6 +147,25 @@ def test_an_error_shows_a_dutch_page_with_the_reference_of_its_log_line(
     # The request line of the same request carries the same id and the 500.
     lines = [r for r in caplog.records if r.name == "afsprakenmonitor.request"]
     assert [(r.request_id, r.status, r.route) for r in lines] == [(reference, 500, "/kapot")]
+
+
+def test_when_even_the_error_page_fails_a_plain_one_keeps_the_reference(
+    database_url, tmp_path, caplog
+):
+    app = _failing_app(database_url, tmp_path)
+
+    @app.context_processor
+    def _broken() -> dict:
+        raise RuntimeError("templates broken")
+
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get("/kapot")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Er ging iets mis" in page
+    reference = response.headers["X-Request-Id"]
+    assert f"<strong>{reference}</strong>" in page
+    assert sum(reference in r.getMessage() for r in caplog.records) == 2  # error, page
 
 
 def test_the_error_page_is_english_in_the_english_interface(database_url, tmp_path):
