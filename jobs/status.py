@@ -72,6 +72,15 @@ def beat(service: str = "scheduler", started_at: dt.datetime | None = None) -> N
         ).execute()
 
 
+def forget(service: str = "scheduler") -> None:
+    """This process stops: its heartbeat goes, so the status page says so at once."""
+    ServiceHeartbeat.delete().where(
+        ServiceHeartbeat.service == service,
+        ServiceHeartbeat.host == socket.gethostname()[:128],
+        ServiceHeartbeat.pid == os.getpid(),
+    ).execute()
+
+
 def database_check() -> Check:
     try:
         db.execute_sql("SELECT 1").fetchone()

@@ -268,6 +268,12 @@ def cluster(postgres, tmp_path_factory):
             "processes": processes,
             "url": url,
         }
+        # A clean stop (SIGTERM): each scheduler takes its heartbeat with it.
+        _stop(processes)
+        schedulers = [p.pid for p in processes[2:]]
+        with db.connection_context():
+            left = ServiceHeartbeat.select().where(ServiceHeartbeat.pid.in_(schedulers))
+            assert not left.exists()
     finally:
         _stop(processes)
         smtp.stop()

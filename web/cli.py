@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -318,9 +319,15 @@ def scheduler() -> None:
     for job in planner.get_jobs():
         click.echo(f"Taak {job.id}: {job.trigger}")
     click.echo("Planner gestart (Ctrl+C om te stoppen).")
+    # SIGTERM (systemd, make serve) stops it as cleanly as Ctrl+C.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
     try:
         planner.start()
     except (KeyboardInterrupt, SystemExit):
+        from jobs.status import forget
+
+        with db.connection_context():
+            forget("scheduler")
         click.echo("Planner gestopt.")
 
 

@@ -44,6 +44,8 @@ def test_heartbeat_one_row_per_process_and_old_ones_forgotten(database):
     assert rows[0].host != "elders"
     assert status.scheduler_check(utcnow()).ok
     assert not status.scheduler_check(utcnow() + dt.timedelta(minutes=4)).ok
+    status.forget("scheduler")  # a clean stop
+    assert not status.scheduler_check(utcnow()).ok
 
 
 def test_last_due_is_the_last_nightly_time_past_its_grace():
