@@ -55,7 +55,7 @@ def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> B
 
     def outbox() -> None:
         with db.connection_context():
-            deliver_mail(mail)
+            deliver_mail(mail, settings.reset_link)
 
     def heartbeat() -> None:
         with db.connection_context():

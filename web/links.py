@@ -31,6 +31,13 @@ def status_link(app: Flask) -> str:
     return base + app.url_map.bind("localhost").build("health.status_page", {})
 
 
+def reset_link(app: Flask) -> Callable[[str], str]:
+    """reset token → the full address of the page that sets a new password."""
+    base = app.config["BASE_URL"].rstrip("/")
+    urls = app.url_map.bind("localhost")
+    return lambda token: base + urls.build("auth.reset", {"token": token})
+
+
 def batch_settings(app: Flask):
     """What the batch needs from the application's configuration."""
     from pathlib import Path
@@ -47,4 +54,5 @@ def batch_settings(app: Flask):
         reports_dir=Path(app.config["REPORTS_DIR"]),
         reports_link=base + urls.build("results.reports", {}),
         retention=RetentionSettings.from_config(app.config),
+        reset_link=reset_link(app),
     )
