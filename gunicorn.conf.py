@@ -37,6 +37,28 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 
+# LOG_FORMAT=json: gunicorn's own lines (start, workers, timeouts) as JSON
+# too, in the application's format, so the journal holds JSON lines only. The
+# root logger gets no handler here: the application adds its own.
+if os.environ.get("LOG_FORMAT", "text").lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "web.logs.JsonFormatter"}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+    }
+
 # Forwarded headers are trusted in one place only: the app's ProxyFix with
 # PROXY_HOPS. gunicorn's own handling of X-Forwarded-Proto is switched off.
 forwarded_allow_ips = ""
@@ -48,6 +70,6 @@ preload_app = True
 
 proc_name = "afsprakenmonitor"
 
-# gunicorn ≥ 24 opens a control socket at one fixed path per user; two
+# gunicorn 27 opens a control socket at one fixed path per user; two
 # instances on one host would share it. Restarts go through systemd instead.
 control_socket_disable = True

@@ -27,11 +27,7 @@ def missed_nightly(config, now: dt.datetime | None = None) -> dt.date | None:
     moment catches up at start."""
     zone = ZoneInfo(config["TIMEZONE"])
     now = now or dt.datetime.now(dt.UTC)
-    trigger = CronTrigger.from_crontab(config["SCHEDULE_NIGHTLY"], timezone=zone)
-    last, fire = None, trigger.get_next_fire_time(None, now - NIGHTLY_GRACE_TIME)
-    while fire is not None and fire <= now:
-        last = fire
-        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+    last = status.last_fire(config["SCHEDULE_NIGHTLY"], zone, now - NIGHTLY_GRACE_TIME, now)
     if last is None:
         return None
     day = last.astimezone(zone).date()
@@ -59,7 +55,7 @@ def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> B
 
     def outbox() -> None:
         with db.connection_context():
-            deliver_mail(mail)
+            deliver_mail(mail, settings.reset_link)
 
     def heartbeat() -> None:
         with db.connection_context():

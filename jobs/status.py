@@ -15,10 +15,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
-from peewee import fn
+from peewee import PostgresqlDatabase, fn
 
 from domain.mail import queue_template
 from models import OutboxMessage, ReportRun, RoleAssignment, ServiceHeartbeat, User, db, utcnow
+from models.choices import N_
 from models.migrate import pending
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,14 @@ NIGHTLY_GRACE = dt.timedelta(minutes=30)  # a run counts as missing this long af
 STALE_RUN = dt.timedelta(minutes=30)  # the same as jobs.runs.STALE_AFTER
 OUTBOX_LATE = dt.timedelta(hours=1)
 DISK_LOW_BYTES = 1 << 30  # 1 GiB
+
+
+# The nightly run's states beyond a run row's own (models.choices.RUN_STATES).
+NIGHTLY_STATES = {
+    "niet gedraaid": N_("Niet gedraaid"),
+    "vastgelopen": N_("Vastgelopen"),
+    "nog niet gepland": N_("Nog niet gepland"),
+}
 
 
 @dataclass
@@ -63,12 +72,22 @@ def beat(service: str = "scheduler", started_at: dt.datetime | None = None) -> N
         ).execute()
 
 
+def forget(service: str = "scheduler") -> None:
+    """This process stops: its heartbeat goes, so the status page says so at once."""
+    ServiceHeartbeat.delete().where(
+        ServiceHeartbeat.service == service,
+        ServiceHeartbeat.host == socket.gethostname()[:128],
+        ServiceHeartbeat.pid == os.getpid(),
+    ).execute()
+
+
 def database_check() -> Check:
     try:
         db.execute_sql("SELECT 1").fetchone()
     except Exception as exc:  # any driver error means: not reachable
         return Check("database", False, {"error": type(exc).__name__})
-    return Check("database", True, {"backend": type(db.obj).__name__})
+    backend = "PostgreSQL" if isinstance(db.obj, PostgresqlDatabase) else "SQLite"
+    return Check("database", True, {"backend": backend})
 
 
 def migrations_check() -> Check:
@@ -94,18 +113,36 @@ def scheduler_check(now: dt.datetime) -> Check:
     )
 
 
-def last_due(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime | None:
-    """The latest time the nightly cron fired, at least NIGHTLY_GRACE ago (aware)."""
+def last_fire(
+    schedule: str, zone: ZoneInfo, since: dt.datetime, until: dt.datetime
+) -> dt.datetime | None:
+    """The last time a crontab schedule fired between two aware moments."""
     trigger = CronTrigger.from_crontab(schedule, timezone=zone)
+    found, fire = None, trigger.get_next_fire_time(None, since)
+    while fire is not None and fire <= until:
+        found = fire
+        fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+    return found
+
+
+def last_due(schedule: str, zone: ZoneInfo, now: dt.datetime) -> dt.datetime | None:
+    """The latest time the nightly cron fired, at least NIGHTLY_GRACE before
+    `now` (naive UTC); a day back, else a month (a weekly or monthly schedule)."""
     bound = now.replace(tzinfo=dt.UTC) - NIGHTLY_GRACE
     for window in (dt.timedelta(hours=26), dt.timedelta(days=32)):
-        found, fire = None, trigger.get_next_fire_time(None, bound - window)
-        while fire is not None and fire <= bound:
-            found = fire
-            fire = trigger.get_next_fire_time(fire, fire + dt.timedelta(seconds=1))
+        found = last_fire(schedule, zone, bound - window, bound)
         if found is not None:
             return found
     return None
+
+
+def _scheduler_ran_before(moment: dt.datetime) -> bool:
+    first = (
+        ServiceHeartbeat.select(fn.MIN(ServiceHeartbeat.started_at))
+        .where(ServiceHeartbeat.service == "scheduler")
+        .scalar()
+    )
+    return first is not None and first.replace(tzinfo=dt.UTC) <= moment
 
 
 def nightly_check(schedule: str, zone: ZoneInfo, now: dt.datetime) -> Check:
@@ -123,7 +160,8 @@ def nightly_check(schedule: str, zone: ZoneInfo, now: dt.datetime) -> Check:
         if expected
         else None
     )
-    if expected is None:
+    if expected is None or (latest is None and not _scheduler_ran_before(due)):
+        # A new installation: no night has come yet since its scheduler started.
         state = "nog niet gepland"
     elif run is None:
         state = "niet gedraaid"

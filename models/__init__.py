@@ -1,6 +1,12 @@
 """peewee models of the whole domain and the deferred database they use."""
 
-from models.accounts import LoginThrottle, RoleAssignment, User, UserToken
+from models.accounts import (
+    LoginThrottle,
+    PasswordResetRequest,
+    RoleAssignment,
+    User,
+    UserToken,
+)
 from models.base import BaseModel, utcnow
 from models.cycles import (
     Answer,
@@ -9,6 +15,7 @@ from models.cycles import (
     Cycle,
     EscalationSignal,
     ImprovementAction,
+    PartnerRating,
 )
 from models.db import db, init_database, is_postgres, make_database
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
@@ -30,6 +37,7 @@ ALL_MODELS = [
     RoleAssignment,
     LoginThrottle,
     UserToken,
+    PasswordResetRequest,
     FrameworkVersion,
     Theme,
     SourceDocument,
@@ -38,6 +46,7 @@ ALL_MODELS = [
     Cycle,
     Assessment,
     Answer,
+    PartnerRating,
     ImprovementAction,
     EscalationSignal,
     AssessmentChange,

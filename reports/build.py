@@ -3,6 +3,7 @@ workbook per gemeente, a PDF per region and per organisation."""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
@@ -17,6 +18,8 @@ from reports.data import CycleData, scope_report
 from reports.excel import gemeente_workbook, region_workbook
 from reports.pdf import write_pdf
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class WrittenReports:
@@ -24,6 +27,7 @@ class WrittenReports:
     directory: str = ""
     files: dict[str, int] = field(default_factory=dict)  # kind → count
     bytes: int = 0
+    failed: list[str] = field(default_factory=list)  # "file name: error", one per failed report
 
 
 def report_processes() -> int:
@@ -49,19 +53,28 @@ class _Task:
 _TASKS: list[_Task] = []
 
 
-def _render(index: int) -> tuple[int, str, int]:
-    task = _TASKS[index]
-    checksum, size = store.write_atomic(task.path, task.write)
-    return index, checksum, size
+def _write_one(task: _Task) -> tuple[str, int] | str:
+    """The written file's (sha256, size), or why its report failed."""
+    try:
+        return store.write_atomic(task.path, task.write)
+    except OSError:
+        raise  # the disk, not the data: stop, and the previous reports stay current
+    except Exception as exc:  # one scope's data never stops everyone else's report
+        logger.exception("report %s of %s %s failed", task.kind, task.scope_type, task.scope_id)
+        return f"{task.path.name}: {type(exc).__name__}: {exc}"[:500]
 
 
-def _rendered(tasks: list[_Task], processes: int) -> Iterator[tuple[int, str, int]]:
+def _render(index: int) -> tuple[int, tuple[str, int] | str]:
+    return index, _write_one(_TASKS[index])
+
+
+def _rendered(tasks: list[_Task], processes: int) -> Iterator[tuple[int, tuple[str, int] | str]]:
     """Render every task, in order of the tasks; in worker processes when
     more than one is asked for and the platform can fork."""
     global _TASKS
     if processes <= 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for index, task in enumerate(tasks):
-            yield (index, *store.write_atomic(task.path, task.write))
+            yield index, _write_one(task)
         return
     _TASKS = tasks
     try:
@@ -133,8 +146,13 @@ def write_cycle_reports(
     processes = report_processes() if processes is None else processes
     say(f"{period}: {len(tasks)} rapporten schrijven in {min(processes, len(tasks))} processen")
     rows: list[dict] = []
-    for done, (index, checksum, size) in enumerate(_rendered(tasks, processes), start=1):
+    for done, (index, outcome) in enumerate(_rendered(tasks, processes), start=1):
         task = tasks[index]
+        if isinstance(outcome, str):
+            written.failed.append(outcome)
+            say(f"{period}: rapport mislukt: {outcome}")
+            continue
+        checksum, size = outcome
         rows.append(
             {
                 "run": run_id,
@@ -153,7 +171,7 @@ def write_cycle_reports(
             say(f"{period}: {done}/{len(tasks)} rapporten geschreven")
     now = utcnow()
     store.record([{**row, "created_at": now} for row in rows])
-    say(f"{period}: {len(rows)} rapporten vastgelegd")
+    say(f"{period}: {len(rows)} rapporten vastgelegd, {len(written.failed)} mislukt")
     return written
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import re
 import signal
@@ -134,6 +135,65 @@ def _stop(processes: list[subprocess.Popen]) -> None:
             process.wait(5)
 
 
+def _gunicorn_settings(monkeypatch, **env) -> dict:
+    import runpy
+
+    for key in ("PORT", "HOST", "BIND", "WEB_WORKERS", "WEB_THREADS"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_config_defaults_and_environment(monkeypatch):
+    from gunicorn.config import Config
+
+    settings = _gunicorn_settings(monkeypatch)
+    assert settings["bind"] == ["127.0.0.1:8000"]
+    assert (settings["workers"], settings["threads"]) == (2, 4)
+    assert settings["accesslog"] is None  # raw paths (tokens) never logged by gunicorn
+    settings = _gunicorn_settings(monkeypatch, PORT="9123", WEB_WORKERS="3", WEB_THREADS="8")
+    assert settings["bind"] == ["127.0.0.1:9123"]
+    assert (settings["workers"], settings["threads"]) == (3, 8)
+    # Every name in the file is a gunicorn setting (a typo would be ignored silently).
+    config = Config()
+    names = {k for k in settings if not k.startswith("_") and k != "os"}
+    assert names <= set(config.settings), names - set(config.settings)
+    # gunicorn itself trusts no forwarded headers: ProxyFix (PROXY_HOPS) decides.
+    for key in ("forwarded_allow_ips", "secure_scheme_headers"):
+        config.set(key, settings[key])
+    assert config.forwarded_allow_ips == []
+    assert config.secure_scheme_headers == {}
+
+
+def test_gunicorn_with_log_format_json_writes_json_lines_only(tmp_path):
+    port = _free_port()
+    log = tmp_path / "web.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "SECRET_KEY": "k",
+        "LOG_FORMAT": "json",
+        "PORT": str(port),
+        "WEB_WORKERS": "1",
+        "WEB_THREADS": "1",
+    }
+    command = [str(BIN / "gunicorn"), "--config", str(ROOT / "gunicorn.conf.py")]
+    process = _start(command, env, log)
+    try:
+        _wait("gunicorn", lambda: _healthy(port), [process], [log], timeout=60)
+    finally:
+        _stop([process])
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    loggers = {entry["logger"] for entry in entries}
+    assert {"gunicorn.error", "afsprakenmonitor.request"} <= loggers
+    health = [e for e in entries if e["logger"] == "afsprakenmonitor.request"]
+    assert health[-1]["route"] == "/health"
+    assert health[-1]["status"] == 200
+    assert len(entries) == len({(e["time"], e["logger"], e["message"]) for e in entries})
+
+
 @pytest.fixture(scope="module")
 def cluster(postgres, tmp_path_factory):
     base = tmp_path_factory.mktemp("production")
@@ -208,6 +268,12 @@ def cluster(postgres, tmp_path_factory):
             "processes": processes,
             "url": url,
         }
+        # A clean stop (SIGTERM): each scheduler takes its heartbeat with it.
+        _stop(processes)
+        schedulers = [p.pid for p in processes[2:]]
+        with db.connection_context():
+            left = ServiceHeartbeat.select().where(ServiceHeartbeat.pid.in_(schedulers))
+            assert not left.exists()
     finally:
         _stop(processes)
         smtp.stop()

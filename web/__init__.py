@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -12,7 +12,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db, init_database
-from web import config
+from web import config, redact, routing
 
 csrf = CSRFProtect()
 logger = logging.getLogger(__name__)
@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance = config.instance_path()
     app = Flask(__name__, instance_path=str(instance))
     app.config.from_mapping(config.from_environment(instance, test_config))
+    routing.init_app(app)
     from web import logs
 
     logs.configure(app.config["LOG_FORMAT"])
@@ -32,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # front of those is ignored.
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        if app.config["BASE_URL"].startswith("http://"):
+            logger.warning("PROXY_HOPS is set but BASE_URL is http: links in mail will be http")
     logs.init_app(app)
 
     init_database(app.config["DATABASE_URL"])
@@ -49,18 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import (
-        admin,
-        assessments,
-        auth,
-        cli,
-        cycles,
-        formatting,
-        health,
-        home,
-        results,
-        security,
-    )
+    from web import admin, assessments, auth, cli, cycles, formatting, home, results, security
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -72,9 +64,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
-    app.register_blueprint(health.bp)
+    _register_operations(app)
     _register_templates_helpers(app)
     _register_error_pages(app)
+    redact.init_app(app)  # after the routes: it reads the token routes from the map
     return app
 
 
@@ -92,6 +85,12 @@ def _register_templates_helpers(app: Flask) -> None:
     def _helpers() -> dict:
         admin = current_user.is_authenticated and is_admin(current_user.user)
         return {"is_admin": admin, "role_label": role_label}
+
+
+def _register_operations(app: Flask) -> None:
+    from web import health
+
+    app.register_blueprint(health.bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -113,6 +112,15 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        # Past MAX_CONTENT_LENGTH nothing of the post is read: say so, on the same page.
+        from domain.uploads import MAX_FILE_BYTES
+
+        megabytes = MAX_FILE_BYTES // 2**20
+        flash(_("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes), "error")
+        return redirect(request.path)
 
     # Flask's own line names the raw path (tokens and all) and not the
     # reference; the handler below logs the error instead.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemee
 mail_cli = AppGroup("mail", help="E-mail uit de outbox.")
 cycles_cli = AppGroup("cycles", help="Rondes: herinneringen.")
 batch_cli = AppGroup("batch", help="De nachtelijke batch.")
+users_cli = AppGroup("users", help="Gebruikers: de eerste beheerder.")
 backup_cli = AppGroup("backup", help="Backup en herstel van database en rapportopslag.")
 
 
@@ -153,9 +155,11 @@ def mail_deliver() -> None:
     """Verstuur de e-mails die klaarstaan (met nieuwe pogingen na een storing)."""
     from flask import current_app
 
-    from domain.mail import MailSettings, deliver_outbox
+    from domain.mail import MailSettings
+    from jobs.nightly import deliver_mail
+    from web.links import reset_link
 
-    counts = deliver_outbox(MailSettings.from_config(current_app.config))
+    counts = deliver_mail(MailSettings.from_config(current_app.config), reset_link(current_app))
     click.echo(
         f"Verzonden: {counts['sent']}, later opnieuw: {counts['retry']}, "
         f"opgegeven: {counts['failed']}."
@@ -224,6 +228,10 @@ def batch_reports(period: str) -> None:
         f"Klaar: {sum(written.files.values())} bestanden in {written.directory} "
         f"({', '.join(f'{k} {v}' for k, v in written.files.items())})."
     )
+    for failure in written.failed:
+        click.echo(f"Mislukt: {failure}", err=True)
+    if written.failed:
+        raise SystemExit(1)
 
 
 @batch_cli.command("distribute")
@@ -243,6 +251,30 @@ def batch_distribute(period: str, force: bool) -> None:
         lambda say: distribute(
             cycle, settings.reports_dir, settings.reports_link, force=force, progress=say
         )
+    )
+
+
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", required=True, help="De naam van de beheerder.")
+@with_db
+def users_create_admin(email: str, name: str) -> None:
+    """Maak een beheerder aan en zet een uitnodiging klaar (de eerste, op een nieuwe server)."""
+    from flask import current_app
+
+    from domain.accounts import AccountError, create_user, grant_role, send_invitation
+    from web.links import invitation_link
+
+    try:
+        with db.atomic():
+            user = create_user(None, email, name)
+            grant_role(None, user, "beheerder", None)
+            send_invitation(None, user, invitation_link(current_app))
+    except AccountError as exc:
+        _fail(f"Niet aangemaakt: {exc}")
+    click.echo(
+        f"Beheerder {user.email} aangemaakt; de uitnodiging staat in de outbox "
+        "(de planner verstuurt haar, of nu met 'mail deliver')."
     )
 
 
@@ -293,9 +325,15 @@ def scheduler() -> None:
     for job in planner.get_jobs():
         click.echo(f"Taak {job.id}: {job.trigger}")
     click.echo("Planner gestart (Ctrl+C om te stoppen).")
+    # SIGTERM (systemd, make serve) stops it as cleanly as Ctrl+C.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
     try:
         planner.start()
     except (KeyboardInterrupt, SystemExit):
+        from jobs.status import forget
+
+        with db.connection_context():
+            forget("scheduler")
         click.echo("Planner gestopt.")
 
 
@@ -387,6 +425,7 @@ def init_app(app: Flask) -> None:
         cycles_cli,
         batch_cli,
         backup_cli,
+        users_cli,
         scheduler,
         demo,
         setup,

@@ -8,6 +8,7 @@ import logging
 from flask import Blueprint, current_app, render_template
 
 from jobs import status
+from models.choices import RUN_STATES
 from web.access import access
 
 logger = logging.getLogger(__name__)
@@ -34,4 +35,5 @@ def status_page():
         "admin/status.html",
         checks={c.name: c for c in checks},
         all_ok=all(c.ok for c in checks),
+        state_labels=RUN_STATES | status.NIGHTLY_STATES,
     )

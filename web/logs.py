@@ -60,6 +60,9 @@ def configure(log_format: str = "text", level: int = logging.INFO) -> None:
     )
     root.addHandler(handler)
     root.setLevel(level)
+    # peewee's debug lines print SQL with its parameters: password hashes,
+    # mail bodies with their links. Never below INFO, whatever the root says.
+    logging.getLogger("peewee").setLevel(max(level, logging.INFO))
 
 
 def request_id() -> str:

@@ -25,6 +25,7 @@ from models import (
 )
 from reports.build import write_cycle_reports
 from tests import factories, journey
+from tests.reports.conftest import require
 
 TABLES = {
     "assessment": Assessment,
@@ -95,7 +96,12 @@ def _app(url: str, reports: Path):
     )
 
 
-def test_backup_while_writing_restores_everything(database_url, empty_database_url, tmp_path):
+def test_backup_while_writing_restores_everything(
+    backend, database_url, empty_database_url, tmp_path
+):
+    if backend == "postgresql":
+        require("pg_dump")
+        require("pg_restore")
     source = _app(database_url, tmp_path / "reports")
     with source.app_context(), db.connection_context():
         chain = _fill(tmp_path / "reports")

@@ -44,6 +44,8 @@ def test_heartbeat_one_row_per_process_and_old_ones_forgotten(database):
     assert rows[0].host != "elders"
     assert status.scheduler_check(utcnow()).ok
     assert not status.scheduler_check(utcnow() + dt.timedelta(minutes=4)).ok
+    status.forget("scheduler")  # a clean stop
+    assert not status.scheduler_check(utcnow()).ok
 
 
 def test_last_due_is_the_last_nightly_time_past_its_grace():
@@ -67,7 +69,11 @@ def test_a_failed_nightly_is_mailed_to_each_beheerder_once(database):
     factories.user(("regiocoordinator", region), email="coord@example.nl")
     now = utcnow()
     period = status.last_due("30 3 * * *", AMS, now).astimezone(AMS).date().isoformat()
-    # Nothing ran at all: missing.
+    # A new installation whose scheduler started just now misses no night yet.
+    status.beat("scheduler")
+    assert status.alert_nightly(CONFIG, "https://x/beheer/status") == 0
+    # One that has been running for days: that night is missing.
+    ServiceHeartbeat.update(started_at=now - dt.timedelta(days=3)).execute()
     assert status.alert_nightly(CONFIG, "https://x/beheer/status") == 2
     assert status.alert_nightly(CONFIG, "https://x/beheer/status") == 0
     mails = list(OutboxMessage.select().order_by(OutboxMessage.to_address))
@@ -193,3 +199,16 @@ def test_the_nightly_run_prunes_and_says_how_much(database, tmp_path):
     assert summary["pruned"]["audit_entries"] == 1
     assert any(m.startswith("opgeruimd: ") and "audit_entries 1" in m for m in messages)
     assert Cycle.select().count() == 0
+
+
+def test_each_job_step_is_one_log_line(database, tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="jobs.runs"):
+        run_nightly(utcnow().date(), settings=_settings(tmp_path))
+    steps = [r for r in caplog.records if r.getMessage().startswith("job step nightly")]
+    assert len(steps) >= 5
+    run_id = ReportRun.get(ReportRun.job == "nightly").id
+    assert {(r.job, r.run_id) for r in steps} == {("nightly", run_id)}
+    assert any("pruned" in r.step for r in steps)
+    assert any("mail_sent" in r.step for r in steps)

@@ -37,6 +37,15 @@ def _login(client, email, password=factories.PASSWORD, **headers):
     return client.post("/inloggen", data={"email": email, "password": password}, headers=headers)
 
 
+def _mail_reset_requests(app) -> None:
+    """What the outbox job does before it delivers: reset requests become mails."""
+    from domain.accounts import process_reset_requests
+    from web.links import reset_link
+
+    with app.app_context(), db.connection_context():
+        process_reset_requests(reset_link(app))
+
+
 # --- behind a proxy ------------------------------------------------------------
 
 
@@ -79,6 +88,7 @@ def test_one_trusted_proxy_passes_the_client_address_and_scheme(database_url, tm
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     client.post("/wachtwoord-vergeten", data={"email": "a@example.nl"}, headers=headers)
+    _mail_reset_requests(app)
     with db.connection_context():
         login = AuditEvent.get(AuditEvent.action == "login", AuditEvent.user == user)
         failed = AuditEvent.get(AuditEvent.action == "login_failed")
@@ -90,6 +100,12 @@ def test_one_trusted_proxy_passes_the_client_address_and_scheme(database_url, tm
     links = re.findall(r"https?://\S+", mail.body_text)
     assert links
     assert all(link.startswith("https://monitor.example.nl/") for link in links)
+
+
+def test_a_proxy_with_an_http_base_url_is_warned_about(database_url, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        _make_app(database_url, tmp_path, PROXY_HOPS=1, BASE_URL="http://monitor.example.nl")
+    assert any("BASE_URL is http" in r.getMessage() for r in caplog.records)
 
 
 def test_two_hops_believe_two_addresses_from_the_right(database_url, tmp_path):
@@ -143,6 +159,25 @@ def test_an_error_shows_a_dutch_page_with_the_reference_of_its_log_line(
     assert [(r.request_id, r.status, r.route) for r in lines] == [(reference, 500, "/kapot")]
 
 
+def test_when_even_the_error_page_fails_a_plain_one_keeps_the_reference(
+    database_url, tmp_path, caplog
+):
+    app = _failing_app(database_url, tmp_path)
+
+    @app.context_processor
+    def _broken() -> dict:
+        raise RuntimeError("templates broken")
+
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get("/kapot")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Er ging iets mis" in page
+    reference = response.headers["X-Request-Id"]
+    assert f"<strong>{reference}</strong>" in page
+    assert sum(reference in r.getMessage() for r in caplog.records) == 2  # error, page
+
+
 def test_the_error_page_is_english_in_the_english_interface(database_url, tmp_path):
     app = _failing_app(database_url, tmp_path)
     with app.app_context(), db.connection_context():
@@ -157,6 +192,19 @@ def test_the_error_page_is_english_in_the_english_interface(database_url, tmp_pa
     assert "Something went wrong" in page
     assert "Er ging iets mis" not in page
     assert _reference(page) == response.headers["X-Request-Id"]
+
+
+def test_a_database_outage_gives_the_error_page_and_a_503_health(tmp_path, caplog):
+    url = f"postgresql://nobody@127.0.0.1:{_free_port()}/none"
+    app = _make_app(url, tmp_path, SESSION_COOKIE_SECURE=False)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR):
+        response = client.get("/inloggen", headers={"Accept-Language": "nl"})
+    assert response.status_code == 500
+    reference = _reference(response.get_data(as_text=True))
+    assert any(reference in r.getMessage() for r in caplog.records)
+    assert client.get("/health").status_code == 503
 
 
 # --- health and status ---------------------------------------------------------
@@ -184,7 +232,7 @@ def _status(client):
 
 
 def _row(page: str, label: str) -> str:
-    match = re.search(rf"<th scope=\"row\">{label}</th>(.*?)</tr>", page, re.S)
+    match = re.search(rf"<th scope=\"row\">{label}<br>(.*?)</tr>", page, re.S)
     assert match, f"no row {label}"
     return match.group(1)
 
@@ -200,11 +248,11 @@ def test_status_page_for_the_beheerder_only(client, database):
     page = _status(client)
     assert "in orde" in _row(page, "Database")
     assert "alle migraties toegepast" in _row(page, "Databaseschema")
-    # No scheduler has ever beaten, no nightly ran: both need attention.
+    # A new installation: no scheduler has ever beaten, so no night is missing yet.
     assert "aandacht nodig" in _row(page, "Planner")
     assert "nog nooit gestart" in page
-    assert "aandacht nodig" in _row(page, "Nachtelijke run")
-    assert "niet gedraaid" in _row(page, "Nachtelijke run")
+    assert "in orde" in _row(page, "Nachtelijke run")
+    assert "nog niet gepland" in _row(page, "Nachtelijke run")
     assert "GB vrij" in _row(page, "Schijfruimte rapportopslag")
 
 
@@ -263,6 +311,26 @@ def test_one_line_per_request_with_route_user_and_id_never_the_token(client, dat
     assert len({r.request_id for r in lines}) == 3
     everything = "\n".join(r.getMessage() + repr(vars(r)) for r in caplog.records)
     assert token not in everything
+
+
+def test_reset_and_invitation_tokens_never_reach_the_log(client, database, caplog):
+    factories.user(("beheerder",), email="admin@example.nl")
+    with caplog.at_level(logging.DEBUG):
+        client.post("/wachtwoord-vergeten", data={"email": "admin@example.nl"})
+        _mail_reset_requests(client.application)
+        body = OutboxMessage.get(OutboxMessage.to_address == "admin@example.nl").body_text
+        link = re.search(r"https?://\S+", body).group(0)
+        token = link.rstrip("/").rsplit("/", 1)[-1].split("=")[-1]
+        assert len(token) >= 20
+        path = "/" + link.split("://", 1)[1].split("/", 1)[1]
+        client.get(path)
+        client.post(
+            path,
+            data={"password": "een-nieuw-lang-wachtwoord", "repeat": "een-nieuw-lang-wachtwoord"},
+        )
+    everything = "\n".join(r.getMessage() + repr(vars(r)) for r in caplog.records)
+    assert token not in everything
+    assert "afsprakenmonitor.request" in everything
 
 
 def test_log_format_json_gives_json_lines(database_url, tmp_path, capsys):
