@@ -26,7 +26,14 @@ from models.indicators import (
     RegionalNorm,
     ScopeResult,
 )
-from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun, ReportRunEarlier
+from models.ops import (
+    AuditEvent,
+    OutboxMessage,
+    ReportFile,
+    ReportRun,
+    ReportRunEarlier,
+    ServiceHeartbeat,
+)
 
 ALL_MODELS = [
     Region,
@@ -59,6 +66,7 @@ ALL_MODELS = [
     ReportFile,
     OutboxMessage,
     AuditEvent,
+    ServiceHeartbeat,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
