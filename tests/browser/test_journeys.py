@@ -374,6 +374,7 @@ PAGES = {
         "/beheer/indicatoren",
         "/beheer/audit",
         "/beheer/batch",
+        "/beheer/status",
         "/beheer/import",
     ],
 }
