@@ -1,5 +1,6 @@
 """peewee models of the whole domain and the deferred database they use."""
 
+from models.api import ApiRate, ApiToken
 from models.accounts import LoginThrottle, RoleAssignment, User, UserToken
 from models.base import BaseModel, utcnow
 from models.cycles import (
@@ -12,7 +13,7 @@ from models.cycles import (
 )
 from models.db import db, init_database, is_postgres, make_database
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
-from models.geo import Gemeente, Organisation, OrganisationGemeente, Region
+from models.geo import Gemeente, Organisation, OrganisationGemeente, ReferenceYear, Region
 from models.indicators import (
     IndicatorDefinition,
     IndicatorStamp,
@@ -49,6 +50,9 @@ ALL_MODELS = [
     ReportFile,
     OutboxMessage,
     AuditEvent,
+    ReferenceYear,
+    ApiToken,
+    ApiRate,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

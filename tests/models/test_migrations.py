@@ -79,7 +79,7 @@ def test_upgrade_gives_actions_their_assessment(empty_database_url):
                 "'2026-01-01', '2026-01-01')",
                 (answer.id,),
             )
-        assert upgrade(database) == ["0008_action_assessment"]
+        assert runner(database).up("0008_action_assessment") == ["0008_action_assessment"]
         assert [
             a.assessment_id for a in ImprovementAction.select().order_by(ImprovementAction.id)
         ] == [
