@@ -22,9 +22,7 @@ class Gemeente(BaseModel):
     # reference data we know), and the gemeente it merged into.
     valid_from = IntegerField(null=True)
     valid_until = IntegerField(null=True)
-    successor = ForeignKeyField(
-        "self", null=True, backref="predecessors", on_delete="SET NULL"
-    )
+    successor = ForeignKeyField("self", null=True, backref="predecessors", on_delete="SET NULL")
 
     def __str__(self) -> str:
         return self.name
