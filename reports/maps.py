@@ -240,7 +240,7 @@ def svg_map(shapes: list[Shape], scale: Scale, texts: Texts) -> Markup:
 def _svg_legend(n: int, scale: Scale, texts: Texts, top: float) -> str:
     left, bar_w, bar_h = 16, 300, 14
     step = bar_w / scale.classes
-    parts = ['<g font-size="11" fill="#262626">']
+    parts = ['<g font-size="13" fill="#262626">']
     for k, colour in enumerate(PALETTE[: scale.classes]):
         parts.append(
             f'<rect x="{left + k * step:.1f}" y="{top + 18}" width="{step:.1f}" '
@@ -265,7 +265,7 @@ def _svg_legend(n: int, scale: Scale, texts: Texts, top: float) -> str:
         f'fill="url(#map{n}-none)" stroke="{OUTLINE}" stroke-width="0.5"/>'
         f'<text x="{left + bar_w + 52}" y="{top + 29}">{escape(texts.no_data)}</text>'
         f'<text x="{WIDTH - 8}" y="{top + LEGEND_HEIGHT - 8}" text-anchor="end" '
-        f'font-size="10" fill="#404040">{escape(texts.attribution)}</text>'
+        f'font-size="12" fill="#404040">{escape(texts.attribution)}</text>'
     )
     parts.append("</g>")
     return "".join(parts)

@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     csrf.init_app(app)
 
     from web import admin, assessments, auth, cli, cycles, formatting, home, results, security
+    from web import maps as maps_pages
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -49,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(maps_pages.bp)
     _register_templates_helpers(app)
     _register_error_pages(app)
     return app

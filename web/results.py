@@ -22,6 +22,7 @@ from models.choices import (
 from reports import store
 from reports.data import CycleData, scope_report
 from reports.svg import bar_chart, line_chart
+from web import maps
 from web.access import access, deny
 
 bp = Blueprint("results", __name__)
@@ -65,7 +66,11 @@ def index():
             .order_by(Organisation.name)
         )
     return render_template(
-        "results/index.html", regions=regions, gemeenten=gemeenten, organisations=organisations
+        "results/index.html",
+        regions=regions,
+        gemeenten=gemeenten,
+        organisations=organisations,
+        country=ResultAccess(user).may_see("land", 0),
     )
 
 
@@ -171,6 +176,7 @@ def scope(scope_type: str, scope_id: int):
         comparison=comparison,
         downloads=downloads,
         free_text=scope_type != "gemeente" or is_admin(user),
+        map=maps.for_scope(cycle, scope_type, target),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
