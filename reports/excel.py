@@ -7,6 +7,7 @@ by people goes through `neutralise`, so it never becomes a formula."""
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,13 +15,14 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import LineChart, Reference
+from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from reports import dutch
+from reports import dutch, maps
 from reports.data import CycleData, Norm
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -32,6 +34,7 @@ GREEN_FONT = Font(color="006100")
 ORANGE_FONT = Font(color="7F6000")
 RED_FONT = Font(color="9C0006")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 
 
 def neutralise(value):
@@ -192,7 +195,7 @@ def region_workbook(data: CycleData, path: Path) -> None:
     wb.properties.creator = "Afsprakenmonitor"
     wb.properties.language = "nl-NL"
     indicators = data.national
-    _overview(wb, data, indicators)
+    _overview_map(_overview(wb, data, indicators), data, indicators)
     _trend(wb, data, indicators, [("land", 0, "Nederland")])
     _gemeenten(wb, data, indicators, list(data.gemeenten))
     _organisations(wb, data, indicators, list(data.organisations))
@@ -202,7 +205,7 @@ def region_workbook(data: CycleData, path: Path) -> None:
     wb.save(path)
 
 
-def _overview(wb, data: CycleData, indicators) -> None:
+def _overview(wb, data: CycleData, indicators) -> Sheet:
     sheet = Sheet(wb, "Overzicht", [10, 34] + [16] * len(indicators))
     sheet.freeze(4, 3)
     sheet.title(f"Regiovergelijking {data.cycle.period}", _subtitle(data))
@@ -232,6 +235,7 @@ def _overview(wb, data: CycleData, indicators) -> None:
                     "ondergrens (bij ‘lager is beter’ omgekeerd). Leeg: geen ingediende "
                     "zelfevaluaties.")]
     )  # fmt: skip
+    return sheet
 
 
 def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) -> None:
@@ -563,3 +567,25 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     )
     _explanation(wb, data, indicators, region.id)
     wb.save(path)
+
+
+def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
+    """The country by region, coloured by the first indicator, as an image
+    below the overview table."""
+    if not indicators:
+        return
+    ind = indicators[0]
+    shapes = maps.region_shapes()
+    for shape in shapes:
+        figure = data.figure(ind, "regio", shape.scope_id)
+        shape.value = figure.value if figure else None
+    if not shapes:
+        return
+    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], ind.norm)
+    title = f"Kaart: {ind.code} – {ind.name} per regio, ronde {data.cycle.period}"
+    png = maps.png_map(shapes, scale, maps.Texts(title, title), 560, str(FONT_FILE))
+    sheet.append([])
+    sheet.append([sheet.cell(""), sheet.cell(title, sheet.style("bold", font=Font(bold=True)))])
+    image = Image(io.BytesIO(png))
+    image.anchor = f"B{sheet.rows + 1}"
+    sheet.ws.add_image(image)

@@ -36,7 +36,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports import dutch
+from reports import dutch, maps
 from reports.data import ScopeReport
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -141,6 +141,7 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
     story = _cover(report, styles)
     story += _scorecard(report, styles)
     story += _comparison(report, styles)
+    story += _region_map(report, styles)
     story += _trends(report, styles)
     story += _weakest(report, styles)
     story += _partner_gaps(report, styles)
@@ -521,3 +522,35 @@ def _response(report: ScopeReport, styles) -> list:
         ]
         story.append(_table(missing, [120 * mm, 40 * mm]))
     return story
+
+
+def _region_map(report: ScopeReport, styles) -> list:
+    """A region's report: the region by gemeente, coloured by its first indicator."""
+    if report.scope_type != "regio" or not report.scorecard:
+        return []
+    row = report.scorecard[0]
+    ind = row.indicator
+    shapes = maps.with_values(
+        maps.gemeente_shapes(report.scope_id, maps.cycle_year(report.cycle)), report.cycle, ind
+    )
+    if not shapes:
+        return []
+    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], row.norm.norm)
+    title = f"{ind.code} – {ind.name} per gemeente"
+    texts = maps.Texts(title=title, description=title)
+    drawing = maps.pdf_drawing(shapes, scale, texts, 120 * mm, FONT)
+    drawing.hAlign = "LEFT"
+    return [
+        KeepTogether(
+            [
+                Paragraph(f"Kaart: {escape(title)}", styles["h2"]),
+                Paragraph(
+                    "Elke gemeente gekleurd naar haar waarde (hoe donkerder, hoe hoger); "
+                    "gearceerd: geen gegevens. De zwarte streep in de legenda is de norm.",
+                    styles["body"],
+                ),
+                Spacer(1, 2 * mm),
+                drawing,
+            ]
+        )
+    ]
