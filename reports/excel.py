@@ -583,7 +583,13 @@ def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
         return
     scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], ind.norm)
     title = f"Kaart: {ind.code} – {ind.name} per regio, ronde {data.cycle.period}"
-    png = maps.png_map(shapes, scale, maps.Texts(title, title), 560, str(FONT_FILE))
+    png = maps.png_map(
+        shapes,
+        scale,
+        maps.Texts(title, title, division=maps.division(data.cycle)),
+        560,
+        str(FONT_FILE),
+    )
     sheet.append([])
     sheet.append([sheet.cell(""), sheet.cell(title, sheet.style("bold", font=Font(bold=True)))])
     image = Image(io.BytesIO(png))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-from domain import results
+from domain import reference, results
 from domain.geography import ATTRIBUTION, Projection, topology
 from models import Cycle, Gemeente, IndicatorDefinition, Region
 
@@ -92,11 +92,16 @@ def _nice_step(raw: float) -> float:
 class Texts:
     """The words on a map, in the page's language."""
 
+    @property
+    def credits(self) -> str:
+        return f"{self.attribution} · {self.division}" if self.division else self.attribution
+
     title: str
     description: str
     no_data: str = "geen gegevens"
     norm: str = "norm"
     attribution: str = ATTRIBUTION
+    division: str = ""  # which year's gemeenten: "gemeentelijke indeling 2024"
     label: Callable[[Shape], str] = field(default=lambda shape: shape.name)
 
 
@@ -106,6 +111,11 @@ class Texts:
 def cycle_year(cycle: Cycle) -> int:
     """The year whose gemeenten a cycle's figures belong to."""
     return cycle.opens_on.year
+
+
+def division(cycle: Cycle) -> str:
+    """Which year's gemeenten a cycle's map shows (Dutch)."""
+    return f"gemeentelijke indeling {reference.year_for(cycle_year(cycle))}"
 
 
 def _to_lonlat(rings) -> list[list[LonLat]]:
@@ -265,7 +275,7 @@ def _svg_legend(n: int, scale: Scale, texts: Texts, top: float) -> str:
         f'fill="url(#map{n}-none)" stroke="{OUTLINE}" stroke-width="0.5"/>'
         f'<text x="{left + bar_w + 52}" y="{top + 29}">{escape(texts.no_data)}</text>'
         f'<text x="{WIDTH - 8}" y="{top + LEGEND_HEIGHT - 8}" text-anchor="end" '
-        f'font-size="12" fill="#404040">{escape(texts.attribution)}</text>'
+        f'font-size="12" fill="#404040">{escape(texts.credits)}</text>'
     )
     parts.append("</g>")
     return "".join(parts)
@@ -332,7 +342,7 @@ def pdf_drawing(shapes: list[Shape], scale: Scale, texts: Texts, width: float, f
         drawing.add(Line(nx + 4 * k, 34, nx + 4 * k + 6, 44, strokeColor=colors.HexColor(HATCH),
                          strokeWidth=0.6))  # fmt: skip
     drawing.add(String(nx + 20, 36, texts.no_data, fontName=font, fontSize=7))
-    drawing.add(String(width, 4, texts.attribution, fontName=font, fontSize=7, textAnchor="end"))
+    drawing.add(String(width, 4, texts.credits, fontName=font, fontSize=7, textAnchor="end"))
     return drawing
 
 
@@ -409,7 +419,7 @@ def png_map(shapes: list[Shape], scale: Scale, texts: Texts, width: int, font_pa
     image.paste(hatch.crop((0, 0, 26, 16)), (int(nx), int(top)))
     draw.rectangle((nx, top, nx + 26, top + 16), outline=OUTLINE)
     draw.text((nx + 32, top), texts.no_data, fill="#262626", font=font)
-    draw.text((width - 8, map_h + legend_h - 8), texts.attribution, fill="#404040", font=small,
+    draw.text((width - 8, map_h + legend_h - 8), texts.credits, fill="#404040", font=small,
               anchor="rd")  # fmt: skip
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)

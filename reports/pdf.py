@@ -537,7 +537,7 @@ def _region_map(report: ScopeReport, styles) -> list:
         return []
     scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], row.norm.norm)
     title = f"{ind.code} – {ind.name} per gemeente"
-    texts = maps.Texts(title=title, description=title)
+    texts = maps.Texts(title=title, description=title, division=maps.division(report.cycle))
     drawing = maps.pdf_drawing(shapes, scale, texts, 120 * mm, FONT)
     drawing.hAlign = "LEFT"
     return [

@@ -85,6 +85,41 @@ def reference_load() -> None:
     click.echo(f"Referentiegegevens: {result['added']} toegevoegd, {result['updated']} bijgewerkt.")
 
 
+@reference_cli.command("year")
+@click.argument("year", type=int)
+@click.option(
+    "--gemeenten",
+    "gemeenten_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: gemeentecode, gemeentenaam, regiocode (als data/gemeenten.csv).",
+)
+@click.option(
+    "--herindelingen",
+    "mapping_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: oude_code, nieuwe_code voor elke gemeente die opging in een andere.",
+)
+@with_db
+def reference_year(year: int, gemeenten_file: Path, mapping_file: Path) -> None:
+    """Laad de gemeentelijke indeling van een nieuwer jaar (herindelingen)."""
+    from domain.reference import ReferenceDataError, load_year, read_rows
+
+    try:
+        result = load_year(year, read_rows(gemeenten_file), read_rows(mapping_file))
+    except ReferenceDataError as error:
+        for problem in error.problems:
+            click.echo(f"Fout: {problem}", err=True)
+        raise SystemExit(1) from error
+    click.echo(
+        f"Indeling {year}: {len(result.added)} nieuwe gemeenten, "
+        f"{len(result.merged)} opgegaan in een andere, {len(result.renamed)} gewijzigd."
+    )
+    for old, new in sorted(result.merged.items()):
+        click.echo(f"  {old} → {new}")
+
+
 @framework_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--publish", is_flag=True, help="Publiceer de versie direct.")

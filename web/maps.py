@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from domain import results
+from domain import reference, results
 from domain.computation import signal as signal_for
 from domain.scope import ResultAccess
 from models import Cycle, IndicatorDefinition, Region, RegionalNorm
@@ -111,6 +111,9 @@ def build(
         no_data=_("geen gegevens"),
         norm=_("norm"),
         attribution=_("Kaart: CBS, PDOK"),
+        division=_(
+            "gemeentelijke indeling %(year)s", year=reference.year_for(maps.cycle_year(cycle))
+        ),
         label=lambda s: f"{s.name}: {_value_text(s.value, indicator.unit)}",
     )
     rows = [
