@@ -13,6 +13,7 @@ from peewee import IntegrityError
 
 from domain.audit import record
 from models import ApiRate, ApiToken, User, db, utcnow
+from models.choices import N_
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,11 @@ def create_token(user: User, name: str, days: int, *, ip: str = "") -> tuple[Api
     """A new token for the user; returns it with its secret, which is never stored."""
     name = " ".join((name or "").split())[:100]
     if not name:
-        raise TokenError("Geef het token een naam, zodat u het later herkent.")
+        raise TokenError(N_("Geef het token een naam, zodat u het later herkent."))
     if not 1 <= days <= MAX_DAYS:
-        raise TokenError("Een token is 1 tot 365 dagen geldig.")
+        raise TokenError(N_("Een token is 1 tot 365 dagen geldig."))
     if len(active_tokens(user)) >= MAX_ACTIVE:
-        raise TokenError("U heeft al 10 geldige tokens; trek er eerst een in.")
+        raise TokenError(N_("U heeft al 10 geldige tokens; trek er eerst een in."))
     secret = PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken.create(
