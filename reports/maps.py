@@ -10,6 +10,7 @@ marks the norm, so the map never relies on colour alone."""
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import math
@@ -39,7 +40,7 @@ class Shape:
     scope_type: str
     scope_id: int
     name: str
-    rings: list[list[LonLat]]
+    rings: Sequence[Sequence[LonLat]]
     value: float | None = None
     href: str | None = None
     highlight: bool = False
@@ -118,9 +119,13 @@ def division(cycle: Cycle) -> str:
     return f"gemeentelijke indeling {reference.year_for(cycle_year(cycle))}"
 
 
-def _to_lonlat(rings) -> list[list[LonLat]]:
+@functools.lru_cache(maxsize=2048)
+def outline(codes: tuple[str, ...]) -> tuple[tuple[LonLat, ...], ...]:
+    """The outline of some gemeenten of the map in longitude/latitude, merged
+    when more than one (cached: the map never changes while running)."""
     topo = topology()
-    return [[topo.lonlat(p) for p in ring] for ring in rings]
+    rings = topo.rings(codes[0]) if len(codes) == 1 else topo.merged(codes)
+    return tuple(tuple(topo.lonlat(p) for p in ring) for ring in rings)
 
 
 def region_shapes() -> list[Shape]:
@@ -131,7 +136,7 @@ def region_shapes() -> list[Shape]:
         if code in topo.polygons:
             codes[region_id].append(code)
     return [
-        Shape("regio", region.id, region.name, _to_lonlat(topo.merged(codes[region.id])))
+        Shape("regio", region.id, region.name, outline(tuple(sorted(codes[region.id]))))
         for region in Region.select().order_by(Region.name)
         if codes[region.id]
     ]
@@ -165,8 +170,7 @@ def gemeente_shapes(region_id: int, year: int) -> list[Shape]:
             continue
         codes = codes_of(g)
         if codes:
-            rings = topo.rings(codes[0]) if len(codes) == 1 else topo.merged(codes)
-            shapes.append(Shape("gemeente", g.id, g.name, _to_lonlat(rings)))
+            shapes.append(Shape("gemeente", g.id, g.name, outline(tuple(sorted(codes)))))
     return shapes
 
 
