@@ -1,7 +1,7 @@
 """peewee models of the whole domain and the deferred database they use."""
 
-from models.api import ApiRate, ApiToken
 from models.accounts import LoginThrottle, RoleAssignment, User, UserToken
+from models.api import ApiRate, ApiToken
 from models.base import BaseModel, utcnow
 from models.cycles import (
     Answer,
