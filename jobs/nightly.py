@@ -16,7 +16,8 @@ from domain import computation, cycles
 from domain.mail import MailSettings, deliver_outbox
 from jobs.distribution import distribute
 from jobs.runs import RunSkipped, claimed_run
-from models import Cycle, ReportRun, utcnow
+from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
+from models.db import analyze
 from reports.build import needs_reports, write_cycle_reports
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,8 @@ def run_nightly(
             say(message)
 
         report = computation.recompute(progress=on_progress)
+        if report.rows_written:
+            analyze(ScopeResult, IndicatorStamp)
         run.beat(
             cycles_checked=report.cycles_checked,
             cycles_recomputed=report.cycles_recomputed,
@@ -121,6 +124,8 @@ def run_recompute(
         raise ValueError(f"ronde {period} bestaat niet")
     with claimed_run("recompute", f"{period}@{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}") as run:
         report = computation.recompute(force=force, cycles=[cycle], progress=progress)
+        if report.rows_written:
+            analyze(ScopeResult, IndicatorStamp)
         run.beat(
             cycles_recomputed=report.cycles_recomputed,
             results_written=report.rows_written,
