@@ -255,3 +255,13 @@ def test_tokens_under_mijn_account(client, feed):
     theirs = ApiToken.get(ApiToken.name == "beheerder")
     client.post("/account/api-tokens", data={"action": "revoke", "token_id": str(theirs.id)})
     assert ApiToken.get_by_id(theirs.id).revoked_at is None
+
+
+def test_a_token_only_reads_the_feed(client, feed):
+    secret = feed["tokens"]["beheerder"]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(client, method)("/api/v1/cycles", headers=bearer).status_code == 405
+    # The pages take no token: without a session they send to the login page.
+    assert client.get("/resultaten", headers=bearer).status_code == 302
+    assert client.get("/beheer/gebruikers", headers=bearer).status_code == 302
