@@ -197,7 +197,7 @@ def region_workbook(data: CycleData, path: Path) -> None:
     indicators = data.national
     _overview_map(_overview(wb, data, indicators), data, indicators)
     _trend(wb, data, indicators, [("land", 0, "Nederland")])
-    _gemeenten(wb, data, indicators, list(data.gemeenten))
+    _gemeenten(wb, data, indicators, maps.gemeenten_of(data.gemeenten.values(), data.cycle))
     _organisations(wb, data, indicators, list(data.organisations))
     _agreements(wb, data)
     _long_data(wb, data)

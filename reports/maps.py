@@ -15,7 +15,7 @@ import io
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
@@ -147,6 +147,13 @@ def exists_in(gemeente: Gemeente, year: int) -> bool:
     return (gemeente.valid_from is None or gemeente.valid_from <= year) and (
         gemeente.valid_until is None or gemeente.valid_until >= year
     )
+
+
+def gemeenten_of(gemeenten: Iterable[Gemeente], cycle: Cycle) -> list[int]:
+    """The ids of the gemeenten that existed in a cycle's year (before and
+    after a merger the same organisations serve both the old and the new)."""
+    year = cycle_year(cycle)
+    return [g.id for g in gemeenten if exists_in(g, year)]
 
 
 def gemeente_shapes(region_id: int, year: int) -> list[Shape]:

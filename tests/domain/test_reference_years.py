@@ -145,3 +145,32 @@ def test_cli_loads_a_year(runner, tmp_path, database):
     assert result.exit_code == 0, result.output
     assert "GM0917 → GM1999" in result.output
     assert reference.current_year() == 2026
+
+
+def test_region_workbook_lists_the_gemeenten_of_the_cycles_year(world, tmp_path):  # noqa: F811
+    from openpyxl import load_workbook
+
+    from reports.data import CycleData
+    from reports.excel import region_workbook
+
+    g1, g2, g3 = world["g1"], world["g2"], world["g3"]
+    for g, code in ((g1, "GM0935"), (g2, "GM0917"), (g3, "GM0014")):
+        Gemeente.update(code=code).where(Gemeente.id == g.id).execute()
+    rows = [
+        {"gemeentecode": "GM0935", "gemeentenaam": g1.name, "regiocode": g1.region.code},
+        {"gemeentecode": "GM0014", "gemeentenaam": g3.name, "regiocode": g3.region.code},
+        {"gemeentecode": "GM1999", "gemeentenaam": "Parkstad", "regiocode": g2.region.code},
+    ]
+    load_year(2026, rows, [{"oude_code": "GM0917", "nieuwe_code": "GM1999"}])
+    computation.recompute(force=True)
+
+    def listed(period):
+        path = tmp_path / f"{period}.xlsx"
+        region_workbook(CycleData.load(Cycle.get(Cycle.period == period)), path)
+        return {row[1] for row in load_workbook(path)["Gemeenten"].iter_rows(values_only=True)}
+
+    # The world's cycles are in 2026: Parkstad, not Heerlen (which ended in 2025).
+    names = listed("2026-Q2")
+    assert "Parkstad" in names
+    assert g2.name not in names
+    assert {g1.name, g3.name} <= names
