@@ -63,6 +63,11 @@ def _error(error: HTTPException):
     return response
 
 
+def _printable(text: str) -> str:
+    """Text for the audit log: no control characters (PostgreSQL refuses NUL), bounded."""
+    return "".join(c if c.isprintable() else "?" for c in text[:300])
+
+
 def _bearer() -> str:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -79,7 +84,7 @@ def token_access(view: Callable) -> Callable:
             record(
                 "api_refused",
                 ip=request.remote_addr or "",
-                path=request.path,
+                path=_printable(request.path),
                 reason="token",
             )
             raise ApiError(
@@ -111,8 +116,8 @@ def token_access(view: Callable) -> Callable:
                 object_type="api_token",
                 object_id=token.id,
                 ip=request.remote_addr or "",
-                path=request.path,
-                query=request.query_string.decode("latin-1")[:300],
+                path=_printable(request.path),
+                query=_printable(request.query_string.decode("latin-1")),
                 status=status,
             )
 
@@ -211,16 +216,15 @@ def _respond(rows: list[dict], fields: tuple[str, ...], meta: dict | None = None
 
 def _links(meta: dict) -> str:
     page, per_page, total = meta["page"], meta["per_page"], meta["total"]
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    # Only the parameters the feed knows go into the links (an unknown one
+    # named like a path part would clash with it).
+    known = {k: v for k, v in request.args.items() if k in ("cycle", "per_page", "format")}
+    values = {**known, **request.view_args}
     links = []
     if page * per_page < total:
-        links.append(
-            f'<{url_for(request.endpoint, **request.view_args, **args, page=page + 1)}>; rel="next"'
-        )
+        links.append(f'<{url_for(request.endpoint, **values, page=page + 1)}>; rel="next"')
     if page > 1:
-        links.append(
-            f'<{url_for(request.endpoint, **request.view_args, **args, page=page - 1)}>; rel="prev"'
-        )
+        links.append(f'<{url_for(request.endpoint, **values, page=page - 1)}>; rel="prev"')
     return ", ".join(links)
 
 

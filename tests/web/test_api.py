@@ -106,6 +106,11 @@ def test_organisations_come_in_pages(client, feed):
         page += 1
     assert len(set(seen)) == total
     assert _get(client, "/api/v1/scopes/organisatie?per_page=501", secret).status_code == 400
+    # An unknown parameter named like a path part is ignored, not an error.
+    odd = _get(client, "/api/v1/scopes/organisatie?per_page=2&scope_type=regio&page=2", secret)
+    assert odd.status_code == 200
+    assert "scope_type=" not in odd.headers["Link"]
+    assert 'page=1>; rel="prev"' in odd.headers["Link"]
 
 
 def test_expired_revoked_or_unknown_token_is_401(client, feed):
@@ -265,3 +270,17 @@ def test_a_token_only_reads_the_feed(client, feed):
     # The pages take no token: without a session they send to the login page.
     assert client.get("/resultaten", headers=bearer).status_code == 302
     assert client.get("/beheer/gebruikers", headers=bearer).status_code == 302
+
+
+def test_odd_paths_are_audited_safely(client, feed):
+    secret = feed["tokens"]["beheerder"]
+    response = _get(client, "/api/v1/results/%00regio/1?cycle=%00", secret)
+    assert response.status_code == 404
+    event = (
+        AuditEvent.select()
+        .where(AuditEvent.action == "api_request")
+        .order_by(AuditEvent.id.desc())
+        .get()
+    )
+    assert event.details["path"] == "/api/v1/results/?regio/1"
+    assert client.get("/api/v1/results/%00/1").status_code == 401
