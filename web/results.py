@@ -10,6 +10,7 @@ from flask import Blueprint, abort, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
 from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
 from models.choices import (
@@ -177,6 +178,7 @@ def scope(scope_type: str, scope_id: int):
         downloads=downloads,
         free_text=scope_type != "gemeente" or is_admin(user),
         map=maps.for_scope(cycle, scope_type, target),
+        rule=lambda indicator: rules.rule(indicator, _),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
