@@ -1,6 +1,12 @@
 """peewee models of the whole domain and the deferred database they use."""
 
-from models.accounts import LoginThrottle, RoleAssignment, User, UserToken
+from models.accounts import (
+    LoginThrottle,
+    PasswordResetRequest,
+    RoleAssignment,
+    User,
+    UserToken,
+)
 from models.api import ApiRate, ApiToken
 from models.base import BaseModel, utcnow
 from models.cycles import (
@@ -32,6 +38,7 @@ ALL_MODELS = [
     RoleAssignment,
     LoginThrottle,
     UserToken,
+    PasswordResetRequest,
     FrameworkVersion,
     Theme,
     SourceDocument,

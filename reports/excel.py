@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
@@ -23,6 +24,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from domain import rules
+from domain.inputs import printable
 from reports import dutch, maps
 from reports.data import CycleData, Norm
 
@@ -40,9 +42,13 @@ FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 
 def neutralise(value):
     """Text typed by people never becomes a formula: a leading = + - @, tab or
-    carriage return gets an apostrophe in front (as OWASP advises for CSV)."""
-    if isinstance(value, str) and value.startswith(RISKY):
-        return "'" + value
+    carriage return gets an apostrophe in front (as OWASP advises for CSV).
+    Control characters (which openpyxl refuses) are removed, so text stored
+    before they were refused cannot stop a workbook."""
+    if isinstance(value, str):
+        if value.startswith(RISKY):
+            value = "'" + value
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
@@ -267,7 +273,7 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
             row.append(sheet.cell("Trendbreuk: ander afsprakenkader" if broken else ""))
             sheet.append(row)
         chart = LineChart()
-        chart.title = f"{ind.code}: {ind.name}"
+        chart.title = printable(f"{ind.code}: {ind.name}")
         chart.y_axis.title = ind.unit
         chart.x_axis.title = "Ronde"
         chart.height, chart.width = 7, 16
@@ -557,7 +563,7 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     gemeente = data.gemeenten[gemeente_id]
     region = data.regions[gemeente.region_id]
     wb = Workbook(write_only=True)
-    wb.properties.title = f"Afsprakenmonitor {gemeente.name} {data.cycle.period}"
+    wb.properties.title = printable(f"Afsprakenmonitor {gemeente.name} {data.cycle.period}")
     wb.properties.creator = "Afsprakenmonitor"
     wb.properties.language = "nl-NL"
     indicators = data.indicators_for(region.id)
