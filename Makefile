@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run setup test lint format bench bench-demo bench-batch bench-reports bench-uploads fuzz translations clean
+.PHONY: install run serve scheduler setup test lint format bench bench-demo bench-batch bench-reports bench-uploads fuzz translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,20 @@ run: setup
 	$(FLASK) scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production: the schema brought up to date, then the scheduler as its own
+# process and the site under gunicorn (gunicorn.conf.py; PORT, default 8000,
+# WEB_WORKERS, WEB_THREADS). The same environment variables as everything else.
+# With several hosts, run `flask --app wsgi db upgrade` once and start each
+# piece on its own (deploy/ has the systemd units).
+serve: install
+	$(FLASK) db upgrade
+	$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --config gunicorn.conf.py
+
+scheduler: install
+	$(FLASK) scheduler
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -27,7 +27,7 @@ from models.indicators import (
     RegionalNorm,
     ScopeResult,
 )
-from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun
+from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun, ServiceHeartbeat
 
 ALL_MODELS = [
     Region,
@@ -62,6 +62,7 @@ ALL_MODELS = [
     ReferenceYear,
     ApiToken,
     ApiRate,
+    ServiceHeartbeat,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [
