@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run serve scheduler setup test lint format bench bench-demo bench-batch bench-reports bench-uploads fuzz translations clean
+.PHONY: install run serve scheduler setup test lint format bench bench-demo bench-batch bench-reports bench-uploads bench-web fuzz translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -64,7 +64,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: bench-demo bench-batch bench-reports
+bench: bench-demo bench-batch bench-reports bench-uploads bench-web
 
 # Builds the national demo data set in a scratch SQLite file: time and size.
 bench-demo: install
@@ -96,3 +96,11 @@ bench-uploads: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Pages under gunicorn (gunicorn.conf.py) on national data with 8 clients,
+# each after the minimal route, then 32 concurrent writers: SQLite, then
+# PostgreSQL (the data sets are built once and reused).
+BENCH_WEB_PG ?= postgresql://postgres@127.0.0.1:5432/am_bench_web
+bench-web: install
+	$(BIN)/python -m benchmarks.web
+	$(BIN)/python -m benchmarks.web --database-url $(BENCH_WEB_PG)
