@@ -18,6 +18,16 @@ from models import db
 logger = logging.getLogger(__name__)
 
 
+def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the nightly run starts next (UTC, naive like the stored times), from
+    the same cron setting the scheduler uses."""
+    zone = ZoneInfo(config["TIMEZONE"])
+    trigger = CronTrigger.from_crontab(config["SCHEDULE_NIGHTLY"], timezone=zone)
+    start = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    moment = trigger.get_next_fire_time(None, start)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment else None
+
+
 def build_scheduler(config, settings: BatchSettings) -> BlockingScheduler:
     """The scheduler with every job: cron times from configuration, Amsterdam time."""
     zone = ZoneInfo(config["TIMEZONE"])

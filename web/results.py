@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
+from jobs.schedule import next_nightly
 from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
 from models.choices import (
     ACTION_STATES,
@@ -170,6 +171,7 @@ def scope(scope_type: str, scope_id: int):
         names=names,
         comparison=comparison,
         downloads=downloads,
+        next_run=next_nightly(current_app.config),
         free_text=scope_type != "gemeente" or is_admin(user),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
