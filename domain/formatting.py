@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
@@ -77,7 +78,10 @@ def number(amount: float | None, decimals: int = 1, locale: str = "nl") -> str:
     if amount is None:
         return DASH
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(amount, format=pattern, locale=_babel_locale(locale))
+    # Half away from zero on the shortest decimal form, as Excel shows a number
+    # (Babel alone would round half to even: 2,05 → 2,0 where Excel shows 2,1).
+    rounded = Decimal(repr(float(amount))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    return format_decimal(rounded, format=pattern, locale=_babel_locale(locale))
 
 
 def value(amount: float | None, unit: str, locale: str = "nl") -> str:

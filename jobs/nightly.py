@@ -16,8 +16,8 @@ from domain import computation, cycles
 from domain.mail import MailSettings, deliver_outbox
 from jobs.distribution import distribute
 from jobs.runs import RunSkipped, claimed_run
-from models import Cycle, ReportRun, utcnow
-from reports.build import needs_reports, write_cycle_reports
+from models import Cycle, IndicatorStamp, ReportRun, utcnow
+from reports.build import cycles_with_submissions, needs_reports, write_cycle_reports
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +32,32 @@ class BatchSettings:
     reports_link: str  # the reports page, for the distribution mails
 
 
-def report_targets(closed: list[Cycle]) -> list[Cycle]:
-    """Cycles whose reports are (re)written tonight: the ones closed tonight
-    and the latest cycle, when their figures changed since their reports."""
-    latest = Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()).first()
-    candidates = {c.id: c for c in closed}
-    if latest is not None:
-        candidates.setdefault(latest.id, latest)
-    return [c for c in sorted(candidates.values(), key=lambda c: c.period) if needs_reports(c)]
+def report_targets(
+    closed: list[Cycle], recomputed: set[int] | frozenset = frozenset()
+) -> list[Cycle]:
+    """Cycles whose reports are (re)written tonight: every cycle with a
+    submitted assessment whose figures were recomputed tonight (`recomputed`),
+    changed since its newest reports or that has none yet; and the cycles
+    closed tonight, whose reports no longer say "voorlopig". A cycle without
+    any submitted assessment gets no reports."""
+    reported = set(cycles_with_submissions())
+    again = {c.id for c in closed} | set(recomputed)
+    candidates = Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period)
+    return [c for c in candidates if c.id in reported and (c.id in again or needs_reports(c))]
+
+
+def _stamps() -> dict[int, str]:
+    return {
+        cycle_id: stamp
+        for cycle_id, stamp in IndicatorStamp.select(
+            IndicatorStamp.cycle, IndicatorStamp.stamp
+        ).tuples()
+    }
+
+
+def _recomputed(before: dict[int, str]) -> set[int]:
+    """The cycles whose fingerprint changed since `before`: recomputed just now."""
+    return {cycle_id for cycle_id, stamp in _stamps().items() if before.get(cycle_id) != stamp}
 
 
 def distribution_targets(now: dt.datetime) -> list[Cycle]:
@@ -82,6 +100,7 @@ def run_nightly(
             run.beat(last_step=message)
             say(message)
 
+        stamps = _stamps()
         report = computation.recompute(progress=on_progress)
         run.beat(
             cycles_checked=report.cycles_checked,
@@ -90,7 +109,7 @@ def run_nightly(
             results_unchanged=report.rows_unchanged,
         )
         written = {}
-        for cycle in report_targets(closed):
+        for cycle in report_targets(closed, _recomputed(stamps)):
             done = write_cycle_reports(cycle, settings.reports_dir, run.row.id, on_progress)
             written[cycle.period] = sum(done.files.values())
             run.beat(reports_written=written)
@@ -127,6 +146,25 @@ def run_recompute(
             results_unchanged=report.rows_unchanged,
         )
         return run.summary
+
+
+def refresh_results(
+    reports_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    latest: int | None = None,
+) -> dict:
+    """Recompute what changed and write the reports that are out of date, now;
+    `latest` limits the reports to the newest cycles (set-up writes those of
+    the last two, the nightly run the rest)."""
+    say = progress or (lambda message: None)
+    stamps = _stamps()
+    report = computation.recompute(progress=say)
+    targets = report_targets([], _recomputed(stamps))
+    written = {}
+    for cycle in targets[-latest:] if latest else targets:
+        done = write_cycle_reports(cycle, reports_dir, None, say)
+        written[cycle.period] = sum(done.files.values())
+    return {"cycles_recomputed": report.cycles_recomputed, "reports_written": written}
 
 
 def deliver_mail(mail: MailSettings) -> dict:
