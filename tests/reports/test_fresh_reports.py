@@ -77,10 +77,11 @@ def _check_workbook(cycle: Cycle, indicators: dict) -> int:
 
 def _scorecard_values(text: str, indicators) -> dict[str, str]:
     """The value column of a PDF scorecard, per indicator code."""
+    text = text[text.index("\nScorekaart\n") :]
     found = {}
     for ind in indicators:
         match = re.search(rf"^{ind.code} – {re.escape(ind.name)}\n(.+)$", text, re.M)
-        found[ind.code] = match.group(1) if match else None
+        found[ind.code] = match.group(1).strip() if match else None
     return found
 
 
