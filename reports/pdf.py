@@ -129,8 +129,11 @@ class NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 7.5)
             self.setFillColor(colors.HexColor("#595959"))
-            self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Pagina {self._pageNumber} van {total}")
-            self.drawString(18 * mm, 10 * mm, getattr(self, "footer_text", ""))
+            label = f"Pagina {self._pageNumber} van {total}"
+            self.drawRightString(A4[0] - 18 * mm, 10 * mm, label)
+            # The footer never runs into the page number or off the page.
+            room = A4[0] - 36 * mm - pdfmetrics.stringWidth(label, FONT, 7.5) - 6 * mm
+            self.drawString(18 * mm, 10 * mm, _fit(getattr(self, "footer_text", ""), room, 7.5))
             super().showPage()
         super().save()
 
