@@ -396,7 +396,7 @@ def _signal_grid(report: ScopeReport, styles) -> Table:
             ]
             extra.append(("BACKGROUND", (3 * col, n), (3 * col, n), SIGNAL_COLOURS[item.signal]))
         cells.append(line)
-    widths = [19 * mm, 22 * mm, 46 * mm] * 2
+    widths = [21 * mm, 22 * mm, 44 * mm] * 2
     return Table(
         cells or [[""]],
         colWidths=widths if cells else None,
@@ -434,7 +434,7 @@ def _scorecard(report: ScopeReport, styles) -> list:
             ]
         )
         extra.append(("BACKGROUND", (3, n), (3, n), SIGNAL_COLOURS[row.signal]))
-    widths = [44 * mm, 21 * mm, 24 * mm, 19 * mm, 24 * mm, 21 * mm, 21 * mm]
+    widths = [42 * mm, 21 * mm, 24 * mm, 21 * mm, 24 * mm, 21 * mm, 21 * mm]
     regional = any(row.norm.regional for row in report.scorecard)
     judged = (
         f"Norm: de landelijke norm; ‘(regio)’: de eigen norm van regio {report.region.name}."
@@ -612,7 +612,7 @@ def _weakest(report: ScopeReport, styles) -> list:
                 str(row.scored),
             ]
         )
-    widths = [16 * mm, 82 * mm, 42 * mm, 17 * mm, 17 * mm]
+    widths = [16 * mm, 80 * mm, 40 * mm, 18 * mm, 20 * mm]
     return story + [_table(rows, widths, right=(3, 4), styles=styles)]
 
 
@@ -686,9 +686,9 @@ def _actions(report: ScopeReport, styles) -> list:
 
     return story + _listing(
         report, report.actions,
-        ["Afspraak", "Actie", "Eigenaar", "Gereed op", "Status"],
-        [16 * mm, 78 * mm, 30 * mm, 28 * mm, 22 * mm],
-        [34 * mm, 16 * mm, 56 * mm, 24 * mm, 24 * mm, 20 * mm],
+        ["Code", "Actie", "Eigenaar", "Gereed op", "Status"],
+        [16 * mm, 74 * mm, 34 * mm, 28 * mm, 22 * mm],
+        [38 * mm, 16 * mm, 44 * mm, 32 * mm, 24 * mm, 20 * mm],
         cells, styles,
     )  # fmt: skip
 
@@ -709,9 +709,9 @@ def _escalations(report: ScopeReport, styles) -> list:
 
     return story + _listing(
         report, report.escalations,
-        ["Afspraak", "Titel", "Niet nageleefd", "Hoogste stap", "Opgelost"],
-        [16 * mm, 72 * mm, 28 * mm, 40 * mm, 18 * mm],
-        [34 * mm, 16 * mm, 48 * mm, 18 * mm, 40 * mm, 18 * mm],
+        ["Code", "Afspraak", "Keer niet nageleefd", "Hoogste stap", "Opgelost"],
+        [16 * mm, 80 * mm, 22 * mm, 38 * mm, 18 * mm],
+        [38 * mm, 16 * mm, 44 * mm, 20 * mm, 38 * mm, 18 * mm],
         cells, styles,
     )  # fmt: skip
 
