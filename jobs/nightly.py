@@ -160,8 +160,17 @@ def refresh_results(
     stamps = _stamps()
     report = computation.recompute(progress=say)
     targets = report_targets([], _recomputed(stamps))
+    if latest:
+        newest = {
+            c.id
+            for c in Cycle.select()
+            .where(Cycle.id.in_(cycles_with_submissions()))
+            .order_by(Cycle.period.desc())
+            .limit(latest)
+        }
+        targets = [c for c in targets if c.id in newest]
     written = {}
-    for cycle in targets[-latest:] if latest else targets:
+    for cycle in targets:
         done = write_cycle_reports(cycle, reports_dir, None, say)
         written[cycle.period] = sum(done.files.values())
     return {"cycles_recomputed": report.cycles_recomputed, "reports_written": written}

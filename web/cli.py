@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from models import FrameworkVersion, db
 
@@ -296,6 +296,7 @@ def demo(scale: str, seed: int, until: str | None, reset: bool) -> None:
 
 @click.command("setup")
 @click.option("--no-demo", is_flag=True, help="Geen demogegevens genereren.")
+@with_appcontext
 @with_db
 def setup(no_demo: bool) -> None:
     """Migreer, laad referentiegegevens, standaardkader en -indicatoren en (eerste keer)

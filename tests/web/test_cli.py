@@ -5,7 +5,16 @@ from pathlib import Path
 import yaml
 
 from domain.framework import DEFAULT_FRAMEWORK, load_file
-from models import Answer, FrameworkVersion, Gemeente, IndicatorDefinition, Organisation
+from models import (
+    Answer,
+    FrameworkVersion,
+    Gemeente,
+    IndicatorDefinition,
+    IndicatorStamp,
+    Organisation,
+    ReportFile,
+    ScopeResult,
+)
 
 
 def test_setup_twice_duplicates_nothing(runner):
@@ -23,6 +32,12 @@ def test_setup_twice_duplicates_nothing(runner):
     assert counts[1] == 1
     assert counts[3] > 20
     assert counts[4] > 5000
+    # The demo's figures and the latest reports are there straight away.
+    assert "Cijfers: 8 rondes berekend; rapporten van 2026-Q3, 2026-Q4" in first.output
+    assert ScopeResult.select().count() > 0
+    assert IndicatorStamp.select().count() == 8
+    reports = ReportFile.select().count()
+    assert {r.cycle.period for r in ReportFile.select()} == {"2026-Q3", "2026-Q4"}
     second = runner.invoke(args=["setup"])
     assert second.exit_code == 0, second.output
     assert (
@@ -32,6 +47,7 @@ def test_setup_twice_duplicates_nothing(runner):
         Organisation.select().count(),
         Answer.select().count(),
     ) == counts
+    assert ReportFile.select().count() == reports  # nothing changed: nothing rewritten
 
 
 def test_db_upgrade_and_status(runner):
