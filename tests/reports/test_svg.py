@@ -9,7 +9,7 @@ CHAR = 6.0  # a generous width per character at font-size 10
 
 
 def _texts(svg: str):
-    root = ET.fromstring(str(svg))
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
     width, height = (float(v) for v in root.get("viewBox").split()[2:])
     out = []
     for text in root.iterfind(".//svg:text", NS):
@@ -42,9 +42,10 @@ def test_line_chart_keeps_the_last_label_and_legend_apart():
     svg = line_chart("t", "d", PERIODS, [(n, [50.0] * 8) for n in NAMES], "%")
     width, height, texts = _texts(svg)
     for text in texts:
-        assert text["x0"] >= 0 and text["x1"] <= width, text
+        assert text["x0"] >= 0, text
+        assert text["x1"] <= width, text
         assert 0 < text["y"] <= height, text
-    assert texts and any(t["text"] == "2026-Q4" for t in texts)  # the whole last label
+    assert any(t["text"] == "2026-Q4" for t in texts)  # the whole last label
     assert _overlapping(texts) == []
 
 
@@ -52,6 +53,7 @@ def test_bar_chart_legend_apart_and_inside():
     svg = bar_chart("t", "d", ["A", "B"], [(n, [50.0, 60.0]) for n in NAMES])
     width, height, texts = _texts(svg)
     for text in texts:
-        assert text["x0"] >= 0 and text["x1"] <= width, text
+        assert text["x0"] >= 0, text
+        assert text["x1"] <= width, text
         assert 0 < text["y"] <= height, text
     assert _overlapping(texts) == []
