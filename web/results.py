@@ -21,6 +21,7 @@ from models.choices import (
     SIGNALS,
 )
 from reports import store
+from reports.build import cycles_with_submissions
 from reports.data import CycleData, scope_report
 from reports.svg import bar_chart, line_chart
 from web.access import access, deny
@@ -36,13 +37,16 @@ def _cycles() -> list[Cycle]:
 
 
 def _chosen_cycle(cycles: list[Cycle]) -> Cycle:
+    """The cycle asked for; else the newest with a submitted assessment (a
+    cycle that just opened has no figures yet); else the newest."""
     wanted = request.args.get("ronde")
     for cycle in cycles:
         if cycle.period == wanted:
             return cycle
     if not cycles:
         abort(404)
-    return cycles[0]
+    reported = set(cycles_with_submissions())
+    return next((c for c in cycles if c.id in reported), cycles[0])
 
 
 @bp.route("/resultaten")
@@ -201,6 +205,8 @@ def reports():
         "results/reports.html",
         cycles=cycles,
         cycle=cycle,
+        submitted=cycle is not None and cycle.id in cycles_with_submissions(),
+        next_run=next_nightly(current_app.config),
         files=files,
         more=more,
         limit=REPORT_LIMIT,

@@ -125,3 +125,20 @@ def test_next_run_follows_the_schedule(app):
     # Summer time: UTC+2.
     now = dt.datetime(2026, 7, 1, 1, 0, tzinfo=dt.UTC)
     assert next_nightly(config, now) == dt.datetime(2026, 7, 1, 1, 30)
+
+
+def test_a_new_cycle_without_submissions_says_so_and_is_not_the_default(client, results):
+    from models import Organisation
+
+    q2 = Cycle.get(Cycle.period == "2026-Q2")
+    q3 = factories.cycle(q2.framework, "2026-Q3", state="open")
+    for org in Organisation.select():
+        factories.assessment(org, q3, "concept")
+    _login(client, results["users"]["beheerder"])
+    listing = client.get("/rapporten").get_data(as_text=True)
+    assert '<option value="2026-Q2" selected>' in listing  # the cycle with figures
+    assert "de rapporten zijn voorlopig en noemen hun peildatum" in listing
+    empty = client.get("/rapporten?ronde=2026-Q3").get_data(as_text=True)
+    assert "In ronde 2026-Q3 is nog geen zelfevaluatie ingediend" in empty
+    page = client.get(f"/resultaten/regio/{results['r1'].id}").get_data(as_text=True)
+    assert "<h1>Resultaten 2026-Q2 – " in page
