@@ -276,6 +276,8 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
             sheet.ws, min_col=2, max_col=1 + len(scopes), min_row=header, max_row=sheet.rows
         )
         chart.add_data(values, titles_from_data=True)
+        for series in chart.series:
+            series.smooth = False  # straight lines between the rounds, as measured
         chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header + 1, max_row=sheet.rows))
         if len(scopes) <= 3:
             # Beside a short block.
@@ -574,7 +576,7 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     names = ["Indicator", gemeente.name, region.name, "Nederland", "Landelijke norm", "Signaal"]
     if differs:
         names += [f"Eigen norm regio {region.name}", "Signaal (eigen norm)"]
-    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 14, 12, 18, 14][: len(names)])
+    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 17, 12, 34, 21][: len(names)])
     sheet.freeze(4, 2)
     if differs:
         note = _norm_note(data, indicators, region.id).replace(
