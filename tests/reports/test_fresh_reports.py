@@ -72,6 +72,34 @@ def _check_workbook(cycle: Cycle, indicators: dict) -> int:
         )
         checked += 1
     assert stored == {}, "stored figures missing from the workbook"
+    return checked + _check_gemeente_workbooks(cycle, indicators)
+
+
+def _check_gemeente_workbooks(cycle: Cycle, indicators: dict) -> int:
+    """Each gemeente workbook's Overzicht: gemeente, region and country as stored."""
+    checked = 0
+    by_header = {f"{i.code} ({i.unit})": i for i in indicators.values()}
+    for report_file in store.current_files(cycle):
+        if report_file.kind != "xlsx_gemeente":
+            continue
+        gemeente = Gemeente.get_by_id(report_file.scope_id)
+        sheet = load_workbook(report_file.path)["Overzicht"]
+        for row in sheet.iter_rows(min_row=5, values_only=True):
+            ind = by_header[row[0]]
+            for value, (scope_type, scope_id) in zip(
+                row[1:4],
+                (("gemeente", gemeente.id), ("regio", gemeente.region_id), ("land", 0)),
+                strict=True,
+            ):
+                figure = results.figure(ind.id, cycle.id, scope_type, scope_id)
+                want = None if figure is None or figure.value is None else figure.value
+                assert value == (None if want is None else pytest.approx(want)), (
+                    report_file.path,
+                    row[0],
+                    scope_type,
+                )
+                checked += 1
+    assert checked
     return checked
 
 
