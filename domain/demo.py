@@ -52,6 +52,7 @@ from models import (
     is_postgres,
 )
 from models.base import utcnow
+from models.db import analyze
 
 logger = logging.getLogger(__name__)
 
@@ -362,19 +363,19 @@ def generate(
         cycles = _cycles(framework, periods, today)
         say(f"{len(cycles)} rondes")
         counts = _assessments(rng, framework, orgs, cycles, today, say)
-    _fix_sequences(
-        [
-            Assessment,
-            Answer,
-            ImprovementAction,
-            EscalationSignal,
-            AssessmentChange,
-            Organisation,
-            OrganisationGemeente,
-            User,
-            RoleAssignment,
-        ]
-    )
+    loaded = [
+        Assessment,
+        Answer,
+        ImprovementAction,
+        EscalationSignal,
+        AssessmentChange,
+        Organisation,
+        OrganisationGemeente,
+        User,
+        RoleAssignment,
+    ]
+    _fix_sequences(loaded)
+    analyze(*loaded)
     counts.update(organisations=len(orgs), users=users, cycles=len(cycles))
     logger.info(
         "demo data %s (seed %s) in %.1fs: %s", scale, seed, time.monotonic() - started, counts

@@ -27,6 +27,7 @@ from models import (
     db,
 )
 from models.choices import ORGANISATION_KINDS, ROLE_SCOPE, ROLES
+from models.db import analyze
 
 logger = logging.getLogger(__name__)
 
@@ -419,6 +420,11 @@ def _apply_users(actor: User, plan: ImportPlan, link_for) -> int:
 # --- entry points ------------------------------------------------------------
 
 PLANNERS = {"organisations": plan_organisations, "users": plan_users}
+# What an import writes, so the planner's statistics can follow a large load.
+IMPORTED_TABLES = {
+    "organisations": (Organisation, OrganisationGemeente),
+    "users": (User, RoleAssignment),
+}
 
 
 def plan(kind: str, filename: str, data: bytes) -> ImportPlan:
@@ -438,5 +444,6 @@ def apply(actor: User, kind: str, filename: str, data: bytes, link_for) -> Impor
         else:
             _apply_users(actor, result, link_for)
         record("import", user=actor, object_type=kind, file=filename, **result.counts())
+    analyze(*IMPORTED_TABLES[kind])
     logger.info("import %s from %s by %s: %s", kind, filename, actor.email, result.counts())
     return result

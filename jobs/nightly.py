@@ -16,7 +16,8 @@ from domain import computation, cycles
 from domain.mail import MailSettings, deliver_outbox
 from jobs.distribution import distribute
 from jobs.runs import RunSkipped, claimed_run
-from models import Cycle, IndicatorStamp, ReportRun, utcnow
+from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
+from models.db import analyze
 from reports.build import cycles_with_submissions, needs_reports, write_cycle_reports
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,8 @@ def run_nightly(
 
         stamps = _stamps()
         report = computation.recompute(progress=on_progress)
+        if report.rows_written:
+            analyze(ScopeResult, IndicatorStamp)
         run.beat(
             cycles_checked=report.cycles_checked,
             cycles_recomputed=report.cycles_recomputed,
@@ -140,6 +143,8 @@ def run_recompute(
         raise ValueError(f"ronde {period} bestaat niet")
     with claimed_run("recompute", f"{period}@{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}") as run:
         report = computation.recompute(force=force, cycles=[cycle], progress=progress)
+        if report.rows_written:
+            analyze(ScopeResult, IndicatorStamp)
         run.beat(
             cycles_recomputed=report.cycles_recomputed,
             results_written=report.rows_written,
@@ -159,6 +164,8 @@ def refresh_results(
     say = progress or (lambda message: None)
     stamps = _stamps()
     report = computation.recompute(progress=say)
+    if report.rows_written:
+        analyze(ScopeResult, IndicatorStamp)
     targets = report_targets([], _recomputed(stamps))
     if latest:
         newest = {

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sqlite3
+import threading
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +35,59 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Connections per process in the PostgreSQL pool: at least the threads that
+# may query at once (gunicorn threads, the batch's query and writer threads).
+DEFAULT_POOL_SIZE = 16
+# Idle pooled connections older than this are closed instead of reused.
+POOL_STALE_SECONDS = 600
+# How long a thread waits for a free pooled connection before failing.
+POOL_WAIT_SECONDS = 30
+
+
+class ForkSafePooledPostgresqlDatabase(PooledPostgresqlDatabase):
+    """A PostgreSQL connection pool that a forked child never shares.
+
+    gunicorn forks its workers after importing the app; a child that reused a
+    pooled connection of its parent would interleave its queries with the
+    parent's on one socket, and closing it would end the parent's session. The
+    child therefore forgets (without closing) what it inherited."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._owner_pid = os.getpid()
+
+    def forget_inherited(self) -> None:
+        """Drop the connections of the parent process, leaving them open for it."""
+        if self._owner_pid == os.getpid():
+            return
+        self._owner_pid = os.getpid()
+        # Freeing them here is harmless: psycopg2 only says goodbye to the
+        # server from the process that opened the connection.
+        # The lock may have been held by another thread of the parent at fork.
+        self._pool_lock = threading.RLock()
+        self._pool_available = threading.Condition(self._pool_lock)
+        self._connections = []
+        self._in_use = {}
+        self._state.reset()
+
+    def connect(self, reuse_if_open: bool = False):
+        self.forget_inherited()
+        return super().connect(reuse_if_open)
+
+
+def _forget_inherited_connections() -> None:
+    database = db.obj
+    if isinstance(database, ForkSafePooledPostgresqlDatabase):
+        database.forget_inherited()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def make_database(url: str) -> Database:
     """Build an unconnected peewee database from a `sqlite:///path` or
-    `postgresql://user@host:port/name` URL."""
+    `postgresql://user@host:port/name` URL (`?pool_size=N` sizes the
+    PostgreSQL connection pool; `pool_size=0` turns pooling off)."""
     parsed = urlparse(url)
     scheme = parsed.scheme.split("+", 1)[0]
     if scheme == "sqlite":
@@ -45,22 +98,49 @@ def make_database(url: str) -> Database:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
     if scheme in ("postgres", "postgresql"):
-        return PostgresqlDatabase(
-            (parsed.path or "/").lstrip("/") or "postgres",
-            user=parsed.username,
-            password=parsed.password,
-            host=parsed.hostname,
-            port=parsed.port or 5432,
+        name = (parsed.path or "/").lstrip("/") or "postgres"
+        connect = {
+            "user": parsed.username,
+            "password": parsed.password,
+            "host": parsed.hostname,
+            "port": parsed.port or 5432,
+        }
+        pool_size = _pool_size(parsed.query)
+        if pool_size == 0:
+            return PostgresqlDatabase(name, **connect)
+        return ForkSafePooledPostgresqlDatabase(
+            name,
+            max_connections=pool_size,
+            stale_timeout=POOL_STALE_SECONDS,
+            timeout=POOL_WAIT_SECONDS,
+            **connect,
         )
     raise ValueError(f"Unsupported DATABASE_URL scheme: {parsed.scheme!r}")
+
+
+def _pool_size(query: str) -> int:
+    values = parse_qs(query).get("pool_size")
+    if not values:
+        return DEFAULT_POOL_SIZE
+    try:
+        size = int(values[-1])
+    except ValueError:
+        raise ValueError(f"pool_size must be a whole number, not {values[-1]!r}") from None
+    if size < 0:
+        raise ValueError("pool_size cannot be negative")
+    return size
 
 
 def init_database(url: str) -> Database:
     """Point the shared proxy at the database named by `url` and return it."""
     database = make_database(url)
     current = db.obj
-    if current is not None and not current.is_closed():
-        current.close()
+    if current is not None:
+        if not current.is_closed():
+            current.close()
+        if isinstance(current, PooledPostgresqlDatabase):
+            # The pool's idle connections would otherwise stay open forever.
+            current.close_all()
     db.initialize(database)
     logger.debug("database initialised: %s", type(database).__name__)
     return database
@@ -69,3 +149,25 @@ def init_database(url: str) -> Database:
 def is_postgres() -> bool:
     """True when the proxy points at PostgreSQL."""
     return isinstance(db.obj, PostgresqlDatabase)
+
+
+def analyze(*models) -> None:
+    """Refresh the query planner's statistics of these tables after a bulk load.
+
+    PostgreSQL plans without statistics until autovacuum gets round to a new
+    table (a fresh or test server may never), and then scans where an index
+    would do; SQLite's planner uses the statistics ANALYZE leaves too."""
+    if not models:
+        return
+    database = db.obj
+    if database is None:
+        raise RuntimeError("the database is not initialised")
+    tables = [model._meta.table_name for model in models]
+    if is_postgres():
+        database.execute_sql("ANALYZE " + ", ".join(f'"{t}"' for t in tables))
+        return
+    # A sampled analysis: exact counts are not needed to choose an index, and
+    # a full pass over millions of answers would take seconds.
+    database.execute_sql("PRAGMA analysis_limit = 1000")
+    for table in tables:
+        database.execute_sql(f'ANALYZE "{table}"')
