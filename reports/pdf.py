@@ -612,7 +612,7 @@ def _weakest(report: ScopeReport, styles) -> list:
                 str(row.scored),
             ]
         )
-    widths = [16 * mm, 80 * mm, 40 * mm, 18 * mm, 20 * mm]
+    widths = [16 * mm, 78 * mm, 38 * mm, 18 * mm, 24 * mm]
     return story + [_table(rows, widths, right=(3, 4), styles=styles)]
 
 
