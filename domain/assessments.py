@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, fn
 
+from domain import rules
 from domain.audit import record
 from models import (
     Agreement,
@@ -22,6 +23,9 @@ from models import (
     Cycle,
     EscalationSignal,
     ImprovementAction,
+    Organisation,
+    OrganisationGemeente,
+    PartnerRating,
     RoleAssignment,
     Theme,
     User,
@@ -39,6 +43,7 @@ MAX_OWNER = 200
 ESCALATION_BLANK_ROWS = 3
 ANSWER_KEY = re.compile(r"^a(\d+)-([a-z]+)$")
 ESCALATION_KEY = re.compile(r"^esc-(\d+)-([a-z]+)$")
+PARTNER_KEY = re.compile(r"^a(\d+)-partner-(\d+)$")
 ANSWER_FIELDS = (
     "score",
     "reason",
@@ -107,8 +112,9 @@ def can_reopen(user: User, assessment: Assessment) -> bool:
 
 def applicable_agreements(assessment: Assessment) -> list[Agreement]:
     """The cycle's framework agreements that apply to the organisation's kind,
-    in framework order, with their theme."""
-    return list(
+    in framework order, with their theme; each with `partners`, the
+    organisations it may rate on it (`partner_organisations`)."""
+    agreements = list(
         Agreement.select(Agreement, Theme)
         .join(Theme)
         .where(
@@ -122,6 +128,65 @@ def applicable_agreements(assessment: Assessment) -> list[Agreement]:
         )
         .order_by(Theme.position, Agreement.position)
     )
+    partners = partner_organisations(assessment, [a for a in agreements if a.bilateral])
+    for agreement in agreements:
+        agreement.partners = partners.get(agreement.id, [])
+    return agreements
+
+
+def partner_organisations(
+    assessment: Assessment, bilateral: list[Agreement]
+) -> dict[int, list[Organisation]]:
+    """Per bilateral agreement, the partner organisations the assessment's
+    organisation may rate, by name: active organisations of the agreement's
+    partner kinds other than its own kind, in its region or serving one of
+    its gemeenten; and any it rated before that no longer are."""
+    if not bilateral:
+        return {}
+    org = assessment.organisation
+    kinds: dict[int, set[str]] = {}
+    for agreement_id, kind in (
+        AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
+        .where(
+            AgreementKind.agreement.in_([a.id for a in bilateral]),
+            AgreementKind.side == "partner",
+            AgreementKind.kind != org.kind,
+        )
+        .tuples()
+    ):
+        kinds.setdefault(agreement_id, set()).add(kind)
+    served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
+        OrganisationGemeente.organisation == org.id
+    )
+    nearby = OrganisationGemeente.select(OrganisationGemeente.organisation).where(
+        OrganisationGemeente.gemeente.in_(served)
+    )
+    candidates = list(
+        Organisation.select()
+        .where(
+            Organisation.kind.in_(sorted(set().union(*kinds.values()) or {""})),
+            Organisation.active == True,  # noqa: E712
+            Organisation.id != org.id,
+            (Organisation.region == org.region_id) | Organisation.id.in_(nearby),
+        )
+        .order_by(Organisation.name, Organisation.id)
+    )
+    out = {
+        agreement_id: [o for o in candidates if o.kind in wanted]
+        for agreement_id, wanted in kinds.items()
+    }
+    rated = (
+        PartnerRating.select(PartnerRating, Answer.agreement, Organisation)
+        .join(Answer)
+        .switch(PartnerRating)
+        .join(Organisation)
+        .where(Answer.assessment == assessment)
+    )
+    for rating in rated:
+        listed = out.setdefault(rating.answer.agreement_id, [])
+        if all(o.id != rating.partner_id for o in listed):
+            listed.append(rating.partner)
+    return out
 
 
 # --- form values ------------------------------------------------------------
@@ -145,7 +210,6 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
         values[p + "writing"] = {True: "ja", False: "nee", None: ""}[a.in_writing]
         values[p + "evaluated"] = _date_text(a.last_evaluated_on)
         values[p + "explanation"] = a.explanation or ""
-        values[p + "partner"] = "" if a.partner_score is None else str(a.partner_score)
         values[p + "copied"] = "1" if a.copied else ""
         action = actions.get(a.id)
         if action:
@@ -153,6 +217,14 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
             values[p + "owner"] = action.owner
             values[p + "due"] = _date_text(action.due_on)
             values[p + "status"] = action.status
+    for rating in (
+        PartnerRating.select(PartnerRating, Answer)
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+    ):
+        p = f"a{rating.answer.agreement_id}-partner-"
+        # A rating from before partners were named stays visible, unnamed.
+        values[p + (str(rating.partner_id) if rating.partner_id else "unnamed")] = str(rating.score)
     rows = list(
         EscalationSignal.select()
         .where(EscalationSignal.assessment == assessment)
@@ -175,7 +247,7 @@ class AnswerInput:
     in_writing: bool | None = None
     evaluated: dt.date | None = None
     explanation: str = ""
-    partner: int | None = None
+    partners: dict[int, int] = field(default_factory=dict)  # partner organisation → 0–4
     action: str = ""
     owner: str = ""
     due: dt.date | None = None
@@ -190,7 +262,7 @@ class AnswerInput:
             and self.in_writing is None
             and self.evaluated is None
             and not self.explanation
-            and self.partner is None
+            and not self.partners
             and not self.action
         )
 
@@ -265,11 +337,7 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
             form.get(p + "evaluated") or "", p + "evaluated", errors, not_after=today
         )
         answer.explanation = _text(form, p + "explanation", MAX_EXPLANATION, errors)
-        raw_partner = (form.get(p + "partner") or "").strip()
-        if raw_partner and not agreement.bilateral:
-            errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
-        else:
-            answer.partner = _parse_score(raw_partner, p + "partner", errors)
+        _parse_partners(form, agreement, answer, errors)
         answer.action = _text(form, p + "action", MAX_SHORT, errors)
         answer.owner = _text(form, p + "owner", MAX_OWNER, errors)
         answer.due = _parse_date(form.get(p + "due") or "", p + "due", errors)
@@ -284,6 +352,30 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
         parsed.answers[agreement_id] = answer
     _parse_escalations(form, known, parsed)
     return parsed
+
+
+def _parse_partners(form: Mapping[str, str], agreement, answer: AnswerInput, errors) -> None:
+    """The ratings of named partner organisations (`a12-partner-34`): only
+    on a bilateral agreement, only of its listed partners; empty is no rating."""
+    p = f"a{agreement.id}-"
+    allowed = {o.id for o in getattr(agreement, "partners", [])}
+    for key in form:
+        match = PARTNER_KEY.match(key)
+        if not match or int(match.group(1)) != agreement.id:
+            continue
+        raw = (form.get(key) or "").strip()
+        if not raw:
+            continue
+        if not agreement.bilateral:
+            errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
+        elif int(match.group(2)) not in allowed:
+            errors[key] = N_("Deze organisatie is geen partner bij deze afspraak.")
+        else:
+            score = _parse_score(raw, key, errors)
+            if score is not None:
+                answer.partners[int(match.group(2))] = score
+    if not agreement.bilateral and (form.get(p + "partner") or "").strip():
+        errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
 
 
 def _parse_escalations(form: Mapping[str, str], known: dict, parsed: ParsedForm) -> None:
@@ -417,9 +509,71 @@ def _actions_by_answer(assessment: Assessment) -> dict[int, ImprovementAction]:
     return actions
 
 
+def _ratings(assessment: Assessment) -> dict[int, dict[int, int]]:
+    """Per answer, the named partners' ratings (partner → score)."""
+    out: dict[int, dict[int, int]] = {}
+    for answer_id, partner_id, score in (
+        PartnerRating.select(PartnerRating.answer, PartnerRating.partner, PartnerRating.score)
+        .join(Answer)
+        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
+        .tuples()
+    ):
+        out.setdefault(answer_id, {})[partner_id] = score
+    return out
+
+
+def _partner_diff(before: dict[int, int], after: dict[int, int], names: dict[int, str]) -> list:
+    """One change per partner whose rating changed: "name: score"."""
+    return [
+        (
+            "partner_score",
+            f"{names.get(o, o)}: {before[o]}" if o in before else None,
+            f"{names.get(o, o)}: {after[o]}" if o in after else None,
+        )
+        for o in sorted(set(before) | set(after))
+        if before.get(o) != after.get(o)
+    ]
+
+
+def _write_ratings(answer: Answer, before: dict[int, int], after: dict[int, int], now) -> None:
+    answer_id = answer.id
+    gone = [o for o in before if o not in after]
+    if gone:
+        PartnerRating.delete().where(
+            PartnerRating.answer == answer_id, PartnerRating.partner.in_(gone)
+        ).execute()
+    for partner_id, score in after.items():
+        if partner_id not in before:
+            PartnerRating.create(
+                answer=answer_id,
+                assessment=answer.assessment_id,
+                agreement=answer.agreement_id,
+                partner=partner_id,
+                score=score,
+                updated_at=now,
+            )
+        elif before[partner_id] != score:
+            PartnerRating.update(score=score, updated_at=now).where(
+                PartnerRating.answer == answer_id, PartnerRating.partner == partner_id
+            ).execute()
+
+
 def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
     existing = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
     actions = _actions_by_answer(assessment)
+    ratings = _ratings(assessment)
+    partner_names = dict(
+        Organisation.select(Organisation.id, Organisation.name)
+        .where(
+            Organisation.id.in_(
+                sorted(
+                    {o for new in parsed.answers.values() for o in new.partners}
+                    | {o for rated in ratings.values() for o in rated}
+                )
+            )
+        )
+        .tuples()
+    )
     changes = []
     for agreement_id, new in parsed.answers.items():
         old = existing.get(agreement_id)
@@ -432,7 +586,6 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
             "in_writing": old.in_writing if old else None,
             "last_evaluated_on": old.last_evaluated_on if old else None,
             "explanation": (old.explanation if old else None) or None,
-            "partner_score": old.partner_score if old else None,
         }
         after = {
             "score": new.score,
@@ -441,9 +594,10 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
             "in_writing": new.in_writing,
             "last_evaluated_on": new.evaluated,
             "explanation": new.explanation or None,
-            "partner_score": new.partner,
         }
         diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
+        rated = ratings.get(old.id, {}) if old else {}
+        diff += _partner_diff(rated, new.partners, partner_names)
         copied = bool(old and old.copied) and not (diff or new.confirm)
         if old is None:
             old = Answer.create(
@@ -457,6 +611,8 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
             Answer.update(updated_at=now, updated_by=actor, copied=copied, **after).where(
                 Answer.id == old.id
             ).execute()
+        if rated != new.partners:
+            _write_ratings(old, rated, new.partners, now)
         changes += [
             _change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff
         ]
@@ -487,7 +643,8 @@ def _write_action(
     if not new.action:
         action.delete_instance()
     else:
-        completed = now.date() if new.status == "gereed" else None
+        # The day it was reported done, in Amsterdam (not the UTC date).
+        completed = rules.local_date(now) if new.status == "gereed" else None
         values = {
             "description": new.action,
             "owner": new.owner,
@@ -583,8 +740,11 @@ def progress(assessment: Assessment, agreements: list[Agreement] | None = None) 
 def missing_items(
     assessment: Assessment, agreements: list[Agreement]
 ) -> list[tuple[Agreement, str]]:
-    """What still blocks submitting: each agreement with what it lacks."""
+    """What still blocks submitting: each agreement with what it lacks. A
+    scored answer needs 'schriftelijk vastgelegd' (ja or nee); a bilateral
+    one a rating of at least one of its partner organisations, when it has any."""
     answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+    ratings = _ratings(assessment)
     missing = []
     for agreement in agreements:
         answer = answers.get(agreement.id)
@@ -592,8 +752,18 @@ def missing_items(
             missing.append((agreement, N_("nog geen score of n.v.t.")))
         elif answer.copied:
             missing.append((agreement, N_("overgenomen uit de vorige ronde en nog niet bevestigd")))
-        elif agreement.bilateral and not answer.not_applicable and answer.partner_score is None:
-            missing.append((agreement, N_("nog geen oordeel over de partner")))
+        else:
+            if answer.score is not None and answer.in_writing is None:
+                missing.append(
+                    (agreement, N_("nog niet aangegeven of de afspraak schriftelijk is vastgelegd"))
+                )
+            if (
+                agreement.bilateral
+                and not answer.not_applicable
+                and getattr(agreement, "partners", None)
+                and not ratings.get(answer.id)
+            ):
+                missing.append((agreement, N_("nog geen oordeel over een partnerorganisatie")))
     return missing
 
 
@@ -611,6 +781,7 @@ def submit(actor: User, assessment: Assessment, now: dt.datetime | None = None) 
             Assessment.update(
                 state="ingediend",
                 submitted_at=now,
+                first_submitted_at=fn.COALESCE(Assessment.first_submitted_at, now),
                 submitted_by=actor,
                 version=version,
                 updated_at=now,
@@ -719,7 +890,6 @@ def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None =
                 "in_writing": old.in_writing,
                 "last_evaluated_on": old.last_evaluated_on,
                 "explanation": old.explanation,
-                "partner_score": old.partner_score,
                 "copied": True,
                 "updated_at": now,
                 "updated_by": actor.id,
@@ -735,6 +905,7 @@ def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None =
         ).where(Assessment.id == assessment.id).execute()
         if rows:
             Answer.insert_many(rows).execute()
+            _copy_ratings(source, assessment, [row["agreement"] for row in rows], now)
         AssessmentChange.create(
             **_change(
                 assessment, actor, None, "copied_from", None, source.cycle.period, version, now
@@ -750,6 +921,43 @@ def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None =
         answers=len(rows),
     )
     return len(rows)
+
+
+def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[int], now) -> None:
+    """The previous cycle's partner ratings, onto the answers just copied
+    (matched by agreement code), for partners the organisation may still rate."""
+    new = Answer.alias()
+    old_agreement, new_agreement = Agreement.alias(), Agreement.alias()
+    pairs = (
+        PartnerRating.select(new.id, PartnerRating.partner, PartnerRating.score, new_agreement.id)
+        .join(Answer)
+        .join(old_agreement, on=Answer.agreement == old_agreement.id)
+        .join(new_agreement, on=new_agreement.code == old_agreement.code)
+        .join(new, on=(new.agreement == new_agreement.id) & (new.assessment == target.id))
+        .where(
+            Answer.assessment == source.id,
+            new.agreement.in_(agreement_ids),
+            PartnerRating.partner.is_null(False),
+        )
+        .tuples()
+    )
+    allowed = {
+        a.id: {o.id for o in a.partners} for a in applicable_agreements(target) if a.bilateral
+    }
+    rows = [
+        {
+            "answer": answer_id,
+            "assessment": target.id,
+            "agreement": agreement_id,
+            "partner": partner_id,
+            "score": score,
+            "updated_at": now,
+        }
+        for answer_id, partner_id, score, agreement_id in pairs
+        if partner_id in allowed.get(agreement_id, ())
+    ]
+    if rows:
+        PartnerRating.insert_many(rows).execute()
 
 
 def history(assessment: Assessment) -> list[AssessmentChange]:

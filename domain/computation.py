@@ -41,6 +41,7 @@ from typing import TypeVar
 import numpy as np
 from peewee import fn
 
+from domain import rules
 from domain.results import FIGURE, SIGNALS, encode
 from models import (
     Agreement,
@@ -67,7 +68,6 @@ ANSWER_KINDS = (
     "share_at_least",
     "share_in_writing",
     "share_evaluated_within",
-    "partner_gap",
 )
 # What a value is per unit of numerator over denominator.
 SCALE = {"mean_compliance": 25.0, "partner_gap": 1.0}  # mean: 100 % over a 0-4 score
@@ -83,21 +83,13 @@ def signal(value: float | None, direction: str, green: float, orange: float) -> 
     return "groen" if value >= green else "oranje" if value >= orange else "rood"
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    month = day.month - months
-    year = day.year + (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    return dt.date(year, month, min(day.day, 28))
-
-
-def windows(cycles_in_order: list[Cycle]) -> dict[int, tuple[dt.date | None, dt.date]]:
-    """Each cycle's window for improvement actions: due dates after the
-    previous cycle's due date, up to and including its own."""
-    out, previous = {}, None
-    for cycle in cycles_in_order:
-        out[cycle.id] = (previous, cycle.due_on)
-        previous = cycle.due_on
-    return out
+def windows(cycles_in_order: list[Cycle]) -> dict[int, tuple[dt.date, dt.date]]:
+    """Each cycle's window for improvement actions (`rules.action_windows`):
+    the day before its first day, and its last day."""
+    return {
+        cycle_id: (first - dt.timedelta(days=1), last)
+        for cycle_id, (first, last) in rules.action_windows(cycles_in_order).items()
+    }
 
 
 # --- the aggregate queries ---------------------------------------------------
@@ -165,10 +157,10 @@ class _Plan:
         self.cycle_rows = [
             (
                 c.id,
-                spans[c.id][0] or dt.date.min,
+                spans[c.id][0],
                 spans[c.id][1],
-                dt.datetime.combine(c.due_on + dt.timedelta(days=1), dt.time()),
-                *(_months_before(c.due_on, m) for m in self.months),
+                rules.deadline(c.due_on),
+                *(rules.evaluation_window(c.due_on, m)[0] for m in self.months),
             )
             for c in cycles
         ]
@@ -213,19 +205,27 @@ class _Plan:
                 at_least = f"a.score >= {int(ind.params['min_score'])}"
                 read = (col(_count(flag, at_least)), col(scored), None)
             elif kind == "share_in_writing":
-                known = col(_count(flag, "a.in_writing IS NOT NULL"))
-                read = (col(_count(flag, "a.in_writing")), known, None)
+                # Empty counts as not in writing (and cannot be submitted any more).
+                read = (col(_count(flag, "a.in_writing")), col(scored), None)
             elif kind == "share_evaluated_within":
-                cutoff = f"k.evaluated_{self.months.index(ind.params['months'])}"
-                read = (col(_count(flag, f"a.last_evaluated_on >= {cutoff}")), col(scored), None)
-            else:  # partner_gap
-                both = "a.partner_score IS NOT NULL"
-                read = (
-                    col(_sum("ABS(a.score - a.partner_score)", flag, both)),
-                    col(_count(flag, both)),
-                    col(_sum("a.score - a.partner_score", flag, both)),
+                first = f"k.evaluated_{self.months.index(ind.params['months'])}"
+                evaluated = (
+                    f"a.last_evaluated_on >= {first} AND a.last_evaluated_on <= k.window_until"
                 )
+                read = (col(_count(flag, evaluated)), col(scored), None)
             self.reads.append((position, answers, *read))
+        elif kind == "partner_gap":
+            # Rows are (own answer a, a partner's rating r of this organisation).
+            partners = f"partners:{ind.region_id}" if ind.region_id else "partners"
+            self.reads.append(
+                (
+                    position,
+                    partners,
+                    self._column(partners, _sum("ABS(a.score - r.score)", flag)),
+                    self._column(partners, _count(flag)),
+                    self._column(partners, _sum("a.score - r.score", flag)),
+                )
+            )
         elif kind == "escalations":
             self.reads.append(
                 (
@@ -340,6 +340,25 @@ class _Plan:
             + "GROUP BY x.cycle_id, s.organisation_id"
         )
 
+    def _partners(self, select: str, flags: bool, where: str, chunk: list[int]) -> str:
+        """PARTNER: per rated organisation, each rating a partner gave it (r,
+        in the partner's submitted assessment t) beside its own scored answer
+        a on the same agreement in the same cycle (its submitted assessment
+        s). From the ratings' side: an assessment's ratings by their own
+        index, the rated organisation's answer by (assessment, agreement)."""
+        return (
+            f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+            "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN partner_rating r "
+            "CROSS JOIN assessment s CROSS JOIN answer a "
+            + ("CROSS JOIN tally_agreement g " if flags else "")
+            + "WHERE t.cycle_id = k.id AND t.state = 'ingediend' AND r.assessment_id = t.id "
+            "AND s.organisation_id = r.partner_id AND s.cycle_id = t.cycle_id "
+            "AND s.state = 'ingediend' AND a.assessment_id = s.id "
+            "AND a.agreement_id = r.agreement_id AND a.score IS NOT NULL "
+            + ("AND g.id = a.agreement_id " if flags else "")
+            + f"{where}AND k.id IN ({_ids(chunk)}) GROUP BY s.id"
+        )
+
     def queries(self) -> list[tuple[str, str, list]]:
         """(name, SQL, parameters) of every aggregate query. SQLite gets the big ones per
         cycle, to share them out over the connections; PostgreSQL gets each
@@ -348,16 +367,19 @@ class _Plan:
         chunks = [[i] for i in ids] if not is_postgres() else [ids]
         out = []
         for name, columns in self.columns.items():
-            if not name.startswith("answers"):
+            if not name.startswith(("answers", "partners")):
                 continue
             where = ""
-            if name != "answers":
+            if ":" in name:
                 organisations = self.region_organisations[int(name.split(":")[1])]
                 if not organisations:
                     continue
                 where = f"AND s.organisation_id IN ({_ids(organisations)}) "
             select, flags, _ = self._select(columns, "a.agreement_id")
             for chunk in chunks:
+                if name.startswith("partners"):
+                    out.append((name, self._partners(select, flags, where, chunk)))
+                    continue
                 out.append(
                     (
                         name,
@@ -371,7 +393,7 @@ class _Plan:
                     )
                 )
         # Actions of any submitted assessment whose due date falls in the
-        # cycle's window; on time when done by the due date. The agreement
+        # cycle's window (rules.action_windows); on time when done by the due date. The agreement
         # (through the answer) only when a filter asks for it.
         columns = self.columns.get("actions", [])
         select, flags, agreement = self._select(columns, "a.agreement_id")
@@ -404,24 +426,26 @@ class _Plan:
                     + ("CROSS JOIN tally_agreement g " if flags else "")
                     + "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
                     + ("AND g.id = e.agreement_id " if flags else "")
-                    + "AND s.state = 'ingediend' AND e.times_not_followed > 0 GROUP BY s.id",
+                    + "AND s.state = 'ingediend' AND e.times_not_followed > 0 "
+                    "AND e.highest_step >= 1 GROUP BY s.id",
                 )
             )
         # Every assessment (one per organisation and cycle): submitted ones
-        # count for the answer-based indicators, those submitted before the
-        # end of the due date for the response rate.
+        # count for the answer-based indicators; those first submitted before
+        # the end of the due date (Amsterdam time) for the response rate,
+        # whatever happened after (a reopening).
         out.append(
             (
                 "response",
                 "SELECT s.cycle_id, s.organisation_id, 1, "
                 "CASE WHEN s.state = 'ingediend' THEN 1 ELSE 0 END, "
-                "CASE WHEN s.state = 'ingediend' AND s.submitted_at < k.deadline THEN 1 ELSE 0 END "
+                "CASE WHEN s.first_submitted_at < k.deadline THEN 1 ELSE 0 END "
                 "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id",
             )
         )
         # The big ones first and the small per-cycle pieces last, so the
         # connections finish at about the same time.
-        order = {"answers": 0, "escalations": 1, "response": 2, "actions": 4}
+        order = {"answers": 0, "partners": 1, "escalations": 1, "response": 2, "actions": 4}
         out.sort(key=lambda query: order.get(query[0], 3))  # 3: a region's answers
         prefix, params = self._with()
         return [(name, prefix + sql, params) for name, sql in out]
@@ -602,7 +626,7 @@ def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes)
     nothing = (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3)))
     response = placed.get("response", nothing)
     for position, name, num, den, sec in plan.reads:
-        answers = name.startswith("answers")
+        answers = name.startswith(("answers", "partners"))
         if answers:
             # Every organisation with a submitted assessment takes part.
             c, o, values = response

@@ -10,6 +10,7 @@ import re
 
 from peewee import IntegrityError, fn
 
+from domain import rules
 from domain.assessments import applicable_agreements, organisation_people, progress
 from domain.audit import record
 from domain.mail import queue_template
@@ -300,12 +301,17 @@ def monitor_rows(cycle: Cycle, organisation_ids=None) -> list[dict]:
         .group_by(AgreementKind.kind)
         .tuples()
     )
-    deadline = dt.datetime.combine(cycle.due_on + dt.timedelta(days=1), dt.time())
+    deadline = rules.deadline(cycle.due_on)  # the end of the due date in Amsterdam
     today = utcnow()
     rows = []
     for a in assessments:
-        if a.submitted_at is not None:
-            timing = N_("op tijd") if a.submitted_at < deadline else N_("te laat")
+        if a.first_submitted_at is not None:
+            # As the response rate counts it: by the first submission.
+            timing = (
+                N_("op tijd")
+                if rules.on_time(a.first_submitted_at, cycle.due_on)
+                else N_("te laat")
+            )
         else:
             timing = N_("te laat") if today >= deadline else N_("nog niet ingediend")
         rows.append(

@@ -42,6 +42,7 @@ from models import (
     Organisation,
     OrganisationGemeente,
     OutboxMessage,
+    PartnerRating,
     Region,
     ReportFile,
     ReportRun,
@@ -323,6 +324,7 @@ def clear_demo_data() -> None:
             AssessmentChange,
             EscalationSignal,
             ImprovementAction,
+            PartnerRating,
             Answer,
             Assessment,
             Cycle,
@@ -368,6 +370,7 @@ def generate(
         Answer,
         ImprovementAction,
         EscalationSignal,
+        PartnerRating,
         AssessmentChange,
         Organisation,
         OrganisationGemeente,
@@ -392,6 +395,8 @@ class _Org:
     quality: float  # how well this organisation follows agreements
     trend: float  # improvement per cycle
     diligence: float  # chance to submit on time
+    region_id: int = 0
+    serves: frozenset[int] = frozenset()  # gemeente ids
 
 
 def _organisations(rng: random.Random, spec: Scale) -> list[_Org]:
@@ -429,6 +434,8 @@ def _organisations(rng: random.Random, spec: Scale) -> list[_Org]:
                     quality=region_effect + rng.gauss(0, 0.55),
                     trend=rng.gauss(0.04, 0.04),
                     diligence=min(0.98, max(0.4, rng.gauss(0.82, 0.12))),
+                    region_id=region.id,
+                    serves=frozenset(g.id for g in serves),
                 )
                 # A few organisations have stopped taking part.
                 active = rng.random() > 0.02
@@ -633,6 +640,41 @@ def _applicable(framework) -> dict[str, list[tuple[int, bool]]]:
     return out
 
 
+def _partner_kinds(framework) -> dict[int, frozenset[str]]:
+    """Per bilateral agreement, its partner kinds."""
+    out: dict[int, set[str]] = {}
+    for agreement_id, kind in (
+        AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
+        .join(Agreement)
+        .where(Agreement.framework == framework, AgreementKind.side == "partner")
+        .tuples()
+    ):
+        out.setdefault(agreement_id, set()).add(kind)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _working_partners(rng: random.Random, orgs: list[_Org], partner_kinds) -> Callable:
+    """Who an organisation works with on a bilateral agreement: up to three
+    organisations of the partner kinds (not its own) that share a gemeente
+    with it, or else in its region; the same ones every cycle."""
+    by_kind: dict[tuple[int, str], list[_Org]] = {}
+    for org in orgs:
+        by_kind.setdefault((org.region_id, org.kind), []).append(org)
+    chosen: dict[tuple[int, frozenset], list[_Org]] = {}
+
+    def partners(org: _Org, agreement_id: int) -> list[_Org]:
+        kinds = partner_kinds.get(agreement_id, frozenset()) - {org.kind}
+        key = (org.id, kinds)
+        if key not in chosen:
+            nearby = [o for k in sorted(kinds) for o in by_kind.get((org.region_id, k), [])]
+            sharing = [o for o in nearby if o.serves & org.serves]
+            pool = sharing or nearby
+            chosen[key] = rng.sample(pool, min(3, len(pool)))
+        return chosen[key]
+
+    return partners
+
+
 def _assessments(
     rng: random.Random,
     framework,
@@ -647,6 +689,7 @@ def _assessments(
     partner_bias = {
         a[0]: abs(rng.gauss(0.45, 0.35)) for items in applicable.values() for a in items if a[1]
     }
+    partners_of = _working_partners(rng, orgs, _partner_kinds(framework))
     first_user = User.select(User.id).order_by(User.id).scalar()
     next_assessment = _next_id(Assessment)
     next_answer = _next_id(Answer)
@@ -654,9 +697,11 @@ def _assessments(
     answers: list[tuple] = []
     actions: list[tuple] = []
     escalations: list[tuple] = []
+    ratings: list[tuple] = []
     changes: list[tuple] = []
     totals = dict.fromkeys(
-        ("assessments", "answers", "improvement_actions", "escalation_signals"), 0
+        ("assessments", "answers", "partner_ratings", "improvement_actions", "escalation_signals"),
+        0,
     )
     assessment_fields = [
         Assessment.id,
@@ -666,6 +711,7 @@ def _assessments(
         Assessment.version,
         Assessment.started_at,
         Assessment.submitted_at,
+        Assessment.first_submitted_at,
         Assessment.submitted_by,
         Assessment.reopened_at,
         Assessment.reopened_by,
@@ -682,8 +728,15 @@ def _assessments(
         Answer.in_writing,
         Answer.last_evaluated_on,
         Answer.explanation,
-        Answer.partner_score,
         Answer.updated_at,
+    ]
+    rating_fields = [
+        PartnerRating.answer,
+        PartnerRating.assessment,
+        PartnerRating.agreement,
+        PartnerRating.partner,
+        PartnerRating.score,
+        PartnerRating.updated_at,
     ]
     action_fields = [
         ImprovementAction.answer,
@@ -714,17 +767,18 @@ def _assessments(
     ]
 
     def flush(force: bool = False) -> None:
-        nonlocal assessments, answers, actions, escalations, changes
+        nonlocal assessments, answers, ratings, actions, escalations, changes
         if not force and len(answers) < 200_000:
             return
         totals["assessments"] += _bulk_insert(Assessment, assessment_fields, assessments)
         totals["answers"] += _bulk_insert(Answer, answer_fields, answers)
+        totals["partner_ratings"] += _bulk_insert(PartnerRating, rating_fields, ratings)
         totals["improvement_actions"] += _bulk_insert(ImprovementAction, action_fields, actions)
         totals["escalation_signals"] += _bulk_insert(
             EscalationSignal, escalation_fields, escalations
         )
         _bulk_insert(AssessmentChange, change_fields, changes)
-        assessments, answers, actions, escalations, changes = [], [], [], [], []
+        assessments, answers, ratings, actions, escalations, changes = [], [], [], [], [], []
         say(f"{totals['answers']:,} antwoorden".replace(",", "."))
 
     for ci, cycle in enumerate(cycles):
@@ -780,6 +834,8 @@ def _assessments(
                     0 if state == "niet_gestart" else rng.randint(1, 9),
                     None if state == "niet_gestart" else started,
                     submitted,
+                    # A reopened one was first submitted a day before it was reopened.
+                    reopened - dt.timedelta(days=1) if reopened else submitted,
                     first_user if submitted else None,
                     reopened,
                     first_user if reopened else None,
@@ -813,7 +869,6 @@ def _assessments(
                             None,
                             None,
                             None,
-                            None,
                             updated,
                         )
                     )
@@ -827,11 +882,34 @@ def _assessments(
                     evaluated = cycle.due_on - dt.timedelta(
                         days=30 * months_ago + rng.randint(0, 29)
                     )
+                    # Never in the future: the form refuses that (an open cycle).
+                    evaluated = min(evaluated, today)
                 explanation = rng.choice(EXPLANATIONS[score]) if rng.random() < 0.12 else None
-                partner = None
                 if bilateral:
-                    partner_latent = latent - partner_bias[agreement_id] + rng.gauss(0, 0.6)
-                    partner = min(4, max(0, round(partner_latent)))
+                    # How each partner it works with follows the agreement, as
+                    # this organisation sees it: the partner's own level, a
+                    # little lower than the partner rates itself.
+                    for partner in partners_of(org, agreement_id):
+                        if rng.random() < 0.1:
+                            continue  # not rated this time
+                        seen = (
+                            2.15
+                            + partner.quality
+                            + partner.trend * ci
+                            - difficulty[agreement_id]
+                            - partner_bias[agreement_id]
+                            + rng.gauss(0, 0.6)
+                        )
+                        ratings.append(
+                            (
+                                answer_id,
+                                aid,
+                                agreement_id,
+                                partner.id,
+                                min(4, max(0, round(seen))),
+                                updated,
+                            )
+                        )
                 answers.append(
                     (
                         answer_id,
@@ -843,7 +921,6 @@ def _assessments(
                         in_writing,
                         evaluated,
                         explanation,
-                        partner,
                         updated,
                     )
                 )

@@ -9,6 +9,7 @@ from models.cycles import (
     Cycle,
     EscalationSignal,
     ImprovementAction,
+    PartnerRating,
 )
 from models.db import db, init_database, is_postgres, make_database
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
@@ -38,6 +39,7 @@ ALL_MODELS = [
     Cycle,
     Assessment,
     Answer,
+    PartnerRating,
     ImprovementAction,
     EscalationSignal,
     AssessmentChange,

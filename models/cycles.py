@@ -49,6 +49,9 @@ class Assessment(BaseModel):
     version = IntegerField(default=0)
     started_at = DateTimeField(null=True)
     submitted_at = DateTimeField(null=True)
+    # The first submission, which a reopening never undoes: the response
+    # rate asks whether the organisation responded in time.
+    first_submitted_at = DateTimeField(null=True)
     submitted_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     reopened_at = DateTimeField(null=True)
     reopened_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
@@ -74,11 +77,6 @@ class Answer(BaseModel):
     in_writing = BooleanField(null=True)
     last_evaluated_on = DateField(null=True)
     explanation = TextField(null=True)
-    # How the partner organisation follows a bilateral agreement, 0–4.
-    partner_score = IntegerField(null=True)
-    partner_organisation = ForeignKeyField(
-        Organisation, null=True, on_delete="SET NULL", backref="+"
-    )
     copied = BooleanField(default=False)  # copied from the previous cycle, untouched
     updated_at = DateTimeField(default=utcnow)
     updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
@@ -87,9 +85,29 @@ class Answer(BaseModel):
         indexes = ((("assessment", "agreement"), True),)
         constraints = [
             Check("score IS NULL OR (score >= 0 AND score <= 4)"),
-            Check("partner_score IS NULL OR (partner_score >= 0 AND partner_score <= 4)"),
             Check("NOT (not_applicable AND score IS NOT NULL)"),
         ]
+
+
+class PartnerRating(BaseModel):
+    """On a bilateral agreement: how a named partner organisation follows it,
+    0–4, in the eyes of the organisation that gave the answer. Set beside the
+    partner's own score, it gives the partner view (PARTNER). `partner` is
+    empty only for a rating given before partners were named (migration 0009
+    kept those where the partner could not be told). `assessment` and
+    `agreement` are the answer's (which never change), so the batch reads
+    the ratings without reading the answers they belong to."""
+
+    answer = ForeignKeyField(Answer, backref="partner_ratings", on_delete="CASCADE")
+    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
+    agreement = ForeignKeyField(Agreement, backref="+", on_delete="RESTRICT")
+    partner = ForeignKeyField(Organisation, null=True, on_delete="SET NULL", backref="+")
+    score = IntegerField()
+    updated_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("answer", "partner"), True),)
+        constraints = [Check("score >= 0 AND score <= 4")]
 
 
 class ImprovementAction(BaseModel):

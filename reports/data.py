@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from domain import results
+from domain import results, rules
 from domain.computation import SCALE
 from domain.computation import signal as signal_for
 from domain.results import Figure
@@ -30,6 +30,7 @@ from models import (
     IndicatorStamp,
     Organisation,
     OrganisationGemeente,
+    PartnerRating,
     Region,
     RegionalNorm,
     Theme,
@@ -56,18 +57,22 @@ class Norm:
 
 @dataclass
 class AgreementStat:
-    """Scores on one agreement, summed over some organisations."""
+    """Scores on one agreement, summed over some organisations; on a
+    bilateral agreement also the ratings their partners gave them, each
+    paired with the rated organisation's own score (as PARTNER counts)."""
 
     score_sum: float = 0.0
     scored: int = 0
-    partner_sum: float = 0.0
-    partner_scored: int = 0
+    paired_own_sum: float = 0.0  # own score, once per partner rating
+    partner_sum: float = 0.0  # the partners' ratings
+    partner_ratings: int = 0
 
     def add(self, other: AgreementStat) -> None:
         self.score_sum += other.score_sum
         self.scored += other.scored
+        self.paired_own_sum += other.paired_own_sum
         self.partner_sum += other.partner_sum
-        self.partner_scored += other.partner_scored
+        self.partner_ratings += other.partner_ratings
 
     @property
     def percent(self) -> float | None:
@@ -76,11 +81,13 @@ class AgreementStat:
 
     @property
     def own_mean(self) -> float | None:
-        return self.score_sum / self.scored if self.scored else None
+        """'Eigen oordeel' beside the partners': the own score over the same pairs."""
+        return self.paired_own_sum / self.partner_ratings if self.partner_ratings else None
 
     @property
     def partner_mean(self) -> float | None:
-        return self.partner_sum / self.partner_scored if self.partner_scored else None
+        """'Oordeel van partners': the mean rating partners gave."""
+        return self.partner_sum / self.partner_ratings if self.partner_ratings else None
 
 
 @dataclass
@@ -227,8 +234,6 @@ def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, Agreeme
             Answer.agreement,
             fn.SUM(Answer.score),
             fn.COUNT(Answer.score),
-            fn.SUM(Answer.partner_score),
-            fn.COUNT(Answer.partner_score),
         )
         .join(Assessment)
         .where(Assessment.cycle == cycle, Assessment.state == "ingediend")
@@ -237,14 +242,57 @@ def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, Agreeme
     if organisations is not None:
         query = query.where(Assessment.organisation.in_(organisations))
     out: dict[int, dict[int, AgreementStat]] = defaultdict(dict)
-    for org_id, agreement_id, s, n, ps, pn in query.tuples().iterator():
-        out[org_id][agreement_id] = AgreementStat(float(s or 0), n, float(ps or 0), pn)
+    for org_id, agreement_id, s, n in query.tuples().iterator():
+        out[org_id][agreement_id] = AgreementStat(float(s or 0), n)
+    for org_id, agreement_id, own, given, n in _partner_ratings(cycle, organisations):
+        stat = out[org_id].setdefault(agreement_id, AgreementStat())
+        stat.paired_own_sum, stat.partner_sum, stat.partner_ratings = float(own), float(given), n
     return dict(out)
+
+
+def _partner_ratings(cycle: Cycle, organisations):
+    """Per rated organisation and agreement: the sum of its own score once
+    per rating, the sum of the ratings its partners gave it, and how many;
+    both assessments submitted, in this cycle, its own answer scored."""
+    rater = Assessment.alias()
+    query = (
+        PartnerRating.select(
+            Assessment.organisation,
+            Answer.agreement,
+            fn.SUM(Answer.score),
+            fn.SUM(PartnerRating.score),
+            fn.COUNT(PartnerRating.id),
+        )
+        .join(rater, on=PartnerRating.assessment == rater.id)
+        .join(
+            Assessment,
+            on=(Assessment.organisation == PartnerRating.partner)
+            & (Assessment.cycle == rater.cycle),
+        )
+        .join(
+            Answer,
+            on=(Answer.assessment == Assessment.id) & (Answer.agreement == PartnerRating.agreement),
+        )
+        .where(
+            rater.cycle == cycle,
+            rater.state == "ingediend",
+            Assessment.state == "ingediend",
+            Answer.score.is_null(False),
+        )
+        .group_by(Assessment.organisation, Answer.agreement)
+    )
+    if organisations is not None:
+        query = query.where(Assessment.organisation.in_(organisations))
+    return query.tuples().iterator()
 
 
 def _responses(cycle: Cycle, organisations) -> dict[int, Assessment]:
     query = Assessment.select(
-        Assessment.id, Assessment.organisation, Assessment.state, Assessment.submitted_at
+        Assessment.id,
+        Assessment.organisation,
+        Assessment.state,
+        Assessment.submitted_at,
+        Assessment.first_submitted_at,
     ).where(Assessment.cycle == cycle)
     if organisations is not None:
         query = query.where(Assessment.organisation.in_(organisations))
@@ -353,6 +401,7 @@ class AgreementRow:
     scored: int
     own_mean: float | None = None
     partner_mean: float | None = None
+    partner_ratings: int = 0  # how many ratings partners gave
 
     @property
     def gap(self) -> float | None:
@@ -437,12 +486,13 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
     rows = [
         AgreementRow(
             a.code, a.title, a.theme.title, stats[a.id].percent, stats[a.id].scored,
-            stats[a.id].own_mean, stats[a.id].partner_mean,
+            stats[a.id].own_mean, stats[a.id].partner_mean, stats[a.id].partner_ratings,
         )
         for a in data.agreements.values()
-        if a.id in stats and stats[a.id].scored
+        if a.id in stats and (stats[a.id].scored or stats[a.id].partner_ratings)
     ]  # fmt: skip
-    weakest = sorted(rows, key=lambda r: (r.percent, r.code))[:WEAKEST]
+    weakest = sorted((r for r in rows if r.scored), key=lambda r: (r.percent, r.code))[:WEAKEST]
+    # Every bilateral agreement with partner ratings, the biggest differences first.
     gaps = sorted(
         (r for r in rows if r.gap is not None),
         key=lambda r: (-abs(r.gap), r.code),
@@ -467,7 +517,7 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         scorecard=scorecard,
         trends=trends,
         weakest=weakest,
-        partner_gaps=gaps[:10],
+        partner_gaps=gaps,
         actions=actions,
         escalations=escalations,
         response=response_status(data, org_ids),
@@ -478,16 +528,17 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
 
 def response_status(data: CycleData, org_ids: list[int]) -> dict:
     """How many organisations submitted, on time or late, and who did not."""
-    deadline = dt.datetime.combine(data.cycle.due_on + dt.timedelta(days=1), dt.time())
     status = {"total": 0, "on_time": 0, "late": 0, "open": 0, "missing": []}
     for org_id in org_ids:
         assessment = data.responses.get(org_id)
         if assessment is None:
             continue
         status["total"] += 1
-        if assessment.state == "ingediend":
-            late = assessment.submitted_at is not None and assessment.submitted_at >= deadline
-            status["late" if late else "on_time"] += 1
+        if assessment.first_submitted_at is not None:
+            # On time or late by the first submission, as RESPONS counts it
+            # (also when it has been reopened since).
+            on_time = rules.on_time(assessment.first_submitted_at, data.cycle.due_on)
+            status["on_time" if on_time else "late"] += 1
         else:
             status["open"] += 1
             status["missing"].append((data.organisations[org_id].name, assessment.state))

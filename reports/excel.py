@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from domain import formatting
+from domain import formatting, rules
 from reports import dutch
 from reports.data import CycleData, Norm, counts
 
@@ -209,6 +209,11 @@ def region_workbook(data: CycleData, path: Path) -> None:
     _gemeenten(wb, data, indicators, list(data.gemeenten))
     _organisations(wb, data, indicators, list(data.organisations))
     _agreements(wb, data)
+    regions = [
+        (r.name, [o.id for o in data.organisations.values() if o.region_id == r.id])
+        for r in data.regions.values()
+    ]
+    _partners(wb, data, [*regions, ("Nederland", list(data.organisations))])
     _long_data(wb, data)
     _explanation(wb, data, indicators)
     wb.save(path)
@@ -412,6 +417,46 @@ def _agreements(wb, data: CycleData) -> None:
     sheet.ws.auto_filter.ref = f"A{header}:{last_col}{max(sheet.rows, header + 1)}"
 
 
+def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
+    """Per scope and bilateral agreement: 'eigen oordeel' beside 'oordeel van
+    partners', with how many ratings partners gave."""
+    sheet = Sheet(wb, "Partners", [34, 12, 60, 14, 18, 14, 12])
+    sheet.freeze(4, 3)
+    sheet.title(
+        f"Eigen oordeel en oordeel van partners in ronde {data.cycle.period}",
+        "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
+        "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
+        "organisaties gaven; het eigen oordeel telt één keer per partneroordeel (als PARTNER).",
+    )
+    header = sheet.header(
+        ["Gebied of organisatie", "Code", "Afspraak", "Eigen oordeel", "Oordeel van partners",
+         "Partneroordelen", "Verschil"]
+    )  # fmt: skip
+    decimal = sheet.style("dec2", number_format="0.00")
+    signed = sheet.style("signed2", number_format="+0.00;-0.00;0.00")
+    bilateral = [a for a in data.agreements.values() if a.bilateral]
+    for name, org_ids in scopes:
+        stats = data.stats_for(org_ids)
+        for agreement in bilateral:
+            stat = stats.get(agreement.id)
+            if stat is None or not stat.partner_ratings:
+                continue
+            sheet.append(
+                [
+                    sheet.cell(name),
+                    sheet.cell(agreement.code),
+                    sheet.cell(agreement.title),
+                    sheet.cell(stat.own_mean, decimal),
+                    sheet.cell(stat.partner_mean, decimal),
+                    stat.partner_ratings,
+                    sheet.cell(stat.own_mean - stat.partner_mean, signed),
+                ]
+            )
+    if sheet.rows == header:
+        sheet.append([sheet.cell("Nog geen oordelen van partnerorganisaties in deze ronde.")])
+    sheet.ws.auto_filter.ref = f"A{header}:G{max(sheet.rows, header + 1)}"
+
+
 LONG_COLUMNS = [
     "Ronde",
     "Niveau",
@@ -509,13 +554,16 @@ def _long_data(wb, data: CycleData) -> None:
 
 
 def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) -> None:
-    sheet = Sheet(wb, "Toelichting", [14, 36, 70, 40, 24, 16, 10, 10, 10])
+    sheet = Sheet(wb, "Toelichting", [14, 36, 60, 90, 40, 24, 16, 10, 10, 10])
     sheet.freeze(0)
     sheet.title("Toelichting op de indicatoren en normen", _subtitle(data))
     wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
     for line in (
-        "Alleen ingediende zelfevaluaties tellen mee; antwoorden met ‘niet van toepassing’ "
-        "tellen niet mee.",
+        "Alleen ingediende zelfevaluaties tellen mee (de respons telt elke zelfevaluatie); "
+        "antwoorden met ‘niet van toepassing’ tellen niet mee. De rekenregel per indicator "
+        "staat hieronder.",
+        "Datums en tijden in Nederlandse tijd (Europe/Amsterdam); een uiterste datum telt mee "
+        "tot en met 23:59 uur die dag.",
         "Een gemeente telt de organisaties die er werken; een organisatie die meerdere "
         "gemeenten bedient, telt in elk van die gemeenten mee.",
         "Percentages zijn gepoold over alle tellingen (geen gemiddelde van gemiddelden).",
@@ -529,8 +577,8 @@ def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) 
         sheet.append([sheet.cell(line)])
     sheet.append([])
     header = sheet.header(
-        ["Code", "Indicator", "Beschrijving", "Berekening", "Filter", "Richting", "Norm",
-         "Groen vanaf", "Oranje vanaf"]
+        ["Code", "Indicator", "Beschrijving", "Rekenregel", "Berekening", "Filter", "Richting",
+         "Norm", "Groen vanaf", "Oranje vanaf"]
     )  # fmt: skip
     for ind in indicators:
         norm = data.norm(ind, region_id)
@@ -546,6 +594,7 @@ def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) 
                 sheet.cell(ind.code),
                 sheet.cell(ind.name, wrap),
                 sheet.cell(ind.description, wrap),
+                sheet.cell("\n".join(rules.rule(ind)), wrap),
                 sheet.cell(f"{computation}{f' ({params})' if params else ''}", wrap),
                 sheet.cell(f"{themes}; {levels}; {frequencies}", wrap),
                 sheet.cell(dutch.DIRECTIONS.get(ind.direction, ind.direction)),
@@ -554,7 +603,7 @@ def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) 
                 sheet.cell(norm.orange),
             ]
         )
-    sheet.ws.auto_filter.ref = f"A{header}:I{max(sheet.rows, header + 1)}"
+    sheet.ws.auto_filter.ref = f"A{header}:J{max(sheet.rows, header + 1)}"
 
 
 # --- per gemeente --------------------------------------------------------------
@@ -631,6 +680,14 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     last = regions.rows
     regions.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(national))}{last - 1}"
     _value_columns(regions, data, national, 3, (header + 1, last))
+    region_orgs = [o.id for o in data.organisations.values() if o.region_id == region.id]
+    _partners(
+        wb,
+        data,
+        [(gemeente.name, org_ids)]
+        + [(data.organisations[o].name, [o]) for o in org_ids]
+        + [(region.name, region_orgs), ("Nederland", list(data.organisations))],
+    )
     _trend(
         wb,
         data,

@@ -617,12 +617,16 @@ def _weakest(report: ScopeReport, styles) -> list:
 
 
 def _partner_gaps(report: ScopeReport, styles) -> list:
-    story = [Paragraph("Verschil in beeld met de partner", styles["h2"])]
+    """Per bilateral agreement, 'eigen oordeel' beside 'oordeel van partners'."""
+    story = [Paragraph("Eigen oordeel en oordeel van partners", styles["h2"])]
     if not report.partner_gaps:
         return story + [
-            Paragraph("Geen oordelen over partners op bilaterale afspraken.", styles["body"])
+            Paragraph(
+                "Nog geen oordelen van partnerorganisaties op bilaterale afspraken.",
+                styles["body"],
+            )
         ]
-    rows = [["Code", "Afspraak", "Eigen oordeel", "Over partner", "Verschil"]]
+    rows = [["Code", "Afspraak", "Eigen\noordeel", "Oordeel van\npartners", "Oordelen", "Verschil"]]
     for row in report.partner_gaps:
         rows.append(
             [
@@ -630,16 +634,25 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
                 _p(row.title, styles["cell"]),
                 dutch.number(row.own_mean, 2),
                 dutch.number(row.partner_mean, 2),
+                str(row.partner_ratings),
                 dutch.change(row.gap, "punten"),
             ]
         )
-    widths = [16 * mm, 78 * mm, 24 * mm, 28 * mm, 28 * mm]
+    widths = [16 * mm, 68 * mm, 20 * mm, 24 * mm, 18 * mm, 28 * mm]
+    name = escape(report.name)
+    own = (
+        f"de score die {name} zichzelf gaf"
+        if report.scope_type == "organisatie"
+        else f"de scores die de organisaties van {name} zichzelf gaven"
+    )
     return story + [
-        _table(rows, widths, right=(2, 3, 4), styles=styles),
+        _table(rows, widths, right=(2, 3, 4, 5), styles=styles),
         Spacer(1, 2 * mm),
         Paragraph(
-            "Gemiddelde score 0–4: het eigen oordeel over de eigen naleving en het oordeel "
-            "over hoe de partnerorganisatie de afspraak naleeft.",
+            f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
+            "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
+            "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
+            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER.",
             styles["small"],
         ),
     ]

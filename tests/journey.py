@@ -50,11 +50,11 @@ def build(period: str = "2026-Q4", today: dt.date | None = None) -> dict:
 
 
 def complete_form(agreements, score: int = 3, partner: int = 2) -> dict[str, str]:
-    """A form answering every agreement."""
+    """A form answering every agreement, rating every partner organisation."""
     form = {}
     for a in agreements:
         form[f"a{a.id}-score"] = str(score)
         form[f"a{a.id}-writing"] = "ja"
-        if a.bilateral:
-            form[f"a{a.id}-partner"] = str(partner)
+        for organisation in getattr(a, "partners", []):
+            form[f"a{a.id}-partner-{organisation.id}"] = str(partner)
     return form

@@ -21,7 +21,13 @@ from domain import assessments as domain
 from domain import cycles
 from domain.scope import readable_assessments
 from models import Assessment, utcnow
-from models.choices import ACTION_STATES, ASSESSMENT_STATES, ESCALATION_STEPS, SCORES
+from models.choices import (
+    ACTION_STATES,
+    ASSESSMENT_STATES,
+    ESCALATION_STEPS,
+    ORGANISATION_KINDS,
+    SCORES,
+)
 from web.access import access, scoped_or_404
 
 bp = Blueprint("assessments", __name__, url_prefix="/zelfevaluaties")
@@ -74,6 +80,7 @@ def _render(
         may_reopen=domain.can_reopen(user, assessment),
         previous=domain.previous_assessment(assessment) if editable else None,
         SCORES=SCORES,
+        ORGANISATION_KINDS=ORGANISATION_KINDS,
         ACTION_STATES=ACTION_STATES,
         ESCALATION_STEPS=ESCALATION_STEPS,
         STATES=ASSESSMENT_STATES,

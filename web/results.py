@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
 from jobs.schedule import next_nightly
 from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
@@ -177,6 +178,7 @@ def scope(scope_type: str, scope_id: int):
         downloads=downloads,
         next_run=next_nightly(current_app.config),
         free_text=scope_type != "gemeente" or is_admin(user),
+        rule=lambda indicator: rules.rule(indicator, _),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,

@@ -13,8 +13,9 @@ from models import (
     EscalationSignal,
     ImprovementAction,
     OutboxMessage,
+    PartnerRating,
 )
-from tests import journey
+from tests import factories, journey
 
 TODAY = dt.date.today()
 
@@ -149,15 +150,19 @@ def test_outdated_version_is_refused_with_what_changed(chain):
 def test_submit_lists_what_is_missing_then_submits(chain):
     agreements = chain["agreements"]
     form = journey.complete_form(agreements)
-    bilateral = next(a for a in agreements if a.bilateral)
+    bilateral = next(a for a in agreements if a.partners)
+    unwritten = agreements[1]
     del form[f"a{agreements[0].id}-score"]
-    del form[f"a{bilateral.id}-partner"]
+    del form[f"a{unwritten.id}-writing"]
+    for key in [k for k in form if k.startswith(f"a{bilateral.id}-partner-")]:
+        del form[key]
     _save(chain, form)
     assessment = Assessment.get_by_id(chain["assessment"].id)
     missing = domain.submit(chain["manager"], assessment)
     assert [(a.code, why) for a, why in missing] == [
         (agreements[0].code, "nog geen score of n.v.t."),
-        (bilateral.code, "nog geen oordeel over de partner"),
+        (unwritten.code, "nog niet aangegeven of de afspraak schriftelijk is vastgelegd"),
+        (bilateral.code, "nog geen oordeel over een partnerorganisatie"),
     ]
     assert Assessment.get_by_id(assessment.id).state == "concept"
     _save(chain, journey.complete_form(agreements), user=chain["manager"])
@@ -169,6 +174,93 @@ def test_submit_lists_what_is_missing_then_submits(chain):
     assert not domain.can_edit(chain["manager"], assessment)
     assert cycles.confirm_submission(assessment, journey.LINK) == 2
     assert OutboxMessage.select().where(OutboxMessage.subject.contains("is ingediend")).count() == 2
+
+
+def test_in_writing_is_needed_only_for_a_scored_answer(chain):
+    agreements = chain["agreements"]
+    form = journey.complete_form(agreements)
+    first, second = agreements[0], agreements[1]
+    form[f"a{first.id}-writing"] = "nee"  # answered: nee is an answer
+    form[f"a{second.id}-score"] = "nvt"  # n.v.t. needs no 'schriftelijk'
+    form[f"a{second.id}-reason"] = "Geen casuïstiek"
+    del form[f"a{second.id}-writing"]
+    _save(chain, form)
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    assert domain.submit(chain["manager"], assessment) == []
+
+
+def test_partners_are_the_organisations_of_the_partner_kinds_nearby(chain):
+    """JGZ may rate the wijkteam serving its gemeente and one elsewhere in its
+    region, not a wijkteam in another region serving other gemeenten, an
+    inactive one, nor one of its own kind."""
+    region, gemeente = chain["region"], chain["gemeente_obj"]
+    elsewhere = factories.region()
+    same_region = factories.organisation(region, "wijkteam", "Wijkteam Oost")
+    across = factories.organisation(elsewhere, "wijkteam", "Wijkteam Over", serves=[gemeente])
+    factories.organisation(elsewhere, "wijkteam", "Wijkteam Ver", serves=[])
+    factories.organisation(region, "wijkteam", "Wijkteam Oud", active=False)
+    factories.organisation(region, "jgz", "JGZ Buur", serves=[gemeente])
+    vt = factories.organisation(region, "veilig_thuis", "Veilig Thuis Regio")
+    agreements = domain.applicable_agreements(chain["assessment"])
+    by_code = {a.code: a for a in agreements}
+    team_jgz = next(
+        a for a in agreements if a.partners and all(o.kind == "wijkteam" for o in a.partners)
+    )
+    assert [o.name for o in team_jgz.partners] == [  # by name
+        same_region.name,
+        across.name,
+        chain["team"].name,
+    ]
+    assert [o.id for o in by_code["VTJ-01"].partners] == [vt.id]
+    assert all(a.partners == [] for a in agreements if not a.bilateral)
+
+
+def test_named_partner_ratings_are_stored_changed_and_recorded(chain):
+    agreements = chain["agreements"]
+    bilateral = next(a for a in agreements if a.partners)
+    team = chain["team"]
+    key = f"a{bilateral.id}-partner-{team.id}"
+    _save(chain, {f"a{bilateral.id}-score": "3", key: "1"})
+    rating = PartnerRating.get()
+    assert (rating.partner_id, rating.score, rating.answer.agreement_id) == (
+        team.id,
+        1,
+        bilateral.id,
+    )
+    assert domain.stored_values(chain["assessment"])[key] == "1"
+    _save(chain, {f"a{bilateral.id}-score": "3", key: "4"})
+    _save(chain, {f"a{bilateral.id}-score": "3", key: ""})  # no rating any more
+    assert PartnerRating.select().count() == 0
+    history = [
+        (c.old_value, c.new_value)
+        for c in AssessmentChange.select()
+        .where(AssessmentChange.field == "partner_score")
+        .order_by(AssessmentChange.id)
+    ]
+    assert history == [
+        (None, f"{team.name}: 1"),
+        (f"{team.name}: 1", f"{team.name}: 4"),
+        (f"{team.name}: 4", None),
+    ]
+
+
+def test_a_rating_of_an_organisation_that_is_no_partner_is_refused(chain):
+    agreements = chain["agreements"]
+    bilateral = next(a for a in agreements if a.partners)
+    plain = next(a for a in agreements if not a.bilateral)
+    stranger = factories.organisation(factories.region(), "wijkteam", "Elders")
+    parsed = domain.parse_form(
+        {
+            f"a{bilateral.id}-partner-{stranger.id}": "2",
+            f"a{plain.id}-partner-{chain['team'].id}": "2",
+            f"a{bilateral.id}-partner-{chain['team'].id}": "9",
+        },
+        agreements,
+        TODAY,
+    )
+    assert "geen partner" in parsed.errors[f"a{bilateral.id}-partner-{stranger.id}"]
+    assert "geen oordeel over een partner" in parsed.errors[f"a{plain.id}-partner"]
+    assert "score van 0" in parsed.errors[f"a{bilateral.id}-partner-{chain['team'].id}"]
 
 
 def test_reopen_needs_a_reason_and_the_right_person(chain):
@@ -225,6 +317,16 @@ def test_copy_forward_marks_answers_until_touched(database):
     assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == len(
         agreements
     )
+    # The named partner ratings come along with their answers.
+    copied = (
+        PartnerRating.select(PartnerRating.partner, PartnerRating.score)
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+        .tuples()
+    )
+    rated = sum(len(a.partners) for a in agreements)
+    assert rated > 0
+    assert sorted(copied) == [(earlier["team"].id, 2)] * rated
     assessment = Assessment.get_by_id(assessment.id)
     missing = domain.submit(earlier["manager"], assessment)
     assert len(missing) == len(agreements)

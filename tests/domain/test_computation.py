@@ -19,6 +19,7 @@ from models import (
     ImprovementAction,
     IndicatorDefinition,
     IndicatorStamp,
+    PartnerRating,
     ScopeResult,
 )
 from tests import factories
@@ -148,11 +149,15 @@ def world(database):
 
     def assessment(org, cycle, state, submitted=None):
         return Assessment.create(
-            organisation=orgs[org], cycle=cycle, state=state, submitted_at=submitted
+            organisation=orgs[org],
+            cycle=cycle,
+            state=state,
+            submitted_at=submitted,
+            first_submitted_at=submitted,
         )
 
-    def answer(a, code, score=None, nvt=False, writing=None, evaluated=None, partner=None):
-        return Answer.create(
+    def answer(a, code, score=None, nvt=False, writing=None, evaluated=None, rates=None):
+        row = Answer.create(
             assessment=a,
             agreement=ag[code],
             score=score,
@@ -160,8 +165,12 @@ def world(database):
             not_applicable_reason="n.v.t." if nvt else None,
             in_writing=writing,
             last_evaluated_on=evaluated,
-            partner_score=partner,
         )
+        for partner, rating in (rates or {}).items():
+            PartnerRating.create(
+                answer=row, assessment=a, agreement=ag[code], partner=orgs[partner], score=rating
+            )
+        return row
 
     # Cycle 2026-Q1: only A submitted, X1 scored 2.
     a1 = assessment("A", p1, "ingediend", dt.datetime(2026, 3, 1, 10))
@@ -170,17 +179,18 @@ def world(database):
     a = assessment("A", p2, "ingediend", dt.datetime(2026, 6, 10, 10))  # on time
     answer(a, "X1", 4, writing=True, evaluated=dt.date(2026, 1, 1))
     a_x2 = answer(a, "X2", 2, writing=False, evaluated=dt.date(2024, 1, 1))
-    answer(a, "Y1", 3, partner=1)
+    answer(a, "Y1", 3, rates={"B": 2})  # A's view of B
     b = assessment("B", p2, "ingediend", dt.datetime(2026, 6, 20, 10))  # late
     answer(b, "X1", 1, writing=True)
     b_x2 = answer(b, "X2", nvt=True)
-    answer(b, "Y1", 2, partner=2)
-    c = assessment("C", p2, "ingediend", dt.datetime(2026, 6, 15, 23))  # on the due day
+    answer(b, "Y1", 2, rates={"A": 1})  # B's view of A
+    c = assessment("C", p2, "ingediend", dt.datetime(2026, 6, 15, 23))  # 01:00 on 16 June
     answer(c, "X1", 3)
     answer(c, "X2", 3, evaluated=dt.date(2025, 7, 1))
     answer(c, "Y1", nvt=True)
     d = assessment("D", p2, "concept")  # not submitted: its answers never count
     d_x1 = answer(d, "X1", 0, writing=True)
+    answer(d, "Y1", 1, rates={"A": 4})  # a draft: its view of A does not count
     for target, code, times, step, resolved in (
         (a, "X1", 2, 2, True),
         (a, "Y1", 1, 1, False),
@@ -220,6 +230,7 @@ def world(database):
         "g3": g3,
         "p1": p1,
         "p2": p2,
+        "a": a,
         "b": b,
     }
 
@@ -265,23 +276,27 @@ def test_every_computation_against_hand_worked_figures(world):
     assert value("GE3", p2, *org("B")) == pytest.approx(0.0)
     assert value("GE3", p2, "regio", world["r1"].id) == pytest.approx(40.0)
     assert value("GE3", p2, "land", 0) == pytest.approx(400 / 7)
-    # In writing, unknown left out: A 1 of 2, B 1 of 1, C nothing known.
-    assert value("WRIT", p2, *org("A")) == pytest.approx(50.0)
-    assert value("WRIT", p2, *org("B")) == pytest.approx(100.0)
-    assert value("WRIT", p2, *org("C")) is None
-    assert value("WRIT", p2, "land", 0) == pytest.approx(200 / 3)
+    # In writing, empty counts as not: A 1 of 3, B 1 of 2, C 0 of 2; country 2 of 7.
+    assert value("WRIT", p2, *org("A")) == pytest.approx(100 / 3)
+    assert value("WRIT", p2, *org("B")) == pytest.approx(50.0)
+    assert value("WRIT", p2, *org("C")) == pytest.approx(0.0)
+    assert value("WRIT", p2, "land", 0) == pytest.approx(200 / 7)
     # Evaluated since 15 June 2025, beleid only (X2): A no (2024), B n.v.t., C yes.
     assert value("EVAL", p2, *org("A")) == pytest.approx(0.0)
     assert value("EVAL", p2, *org("B")) is None
     assert value("EVAL", p2, *org("C")) == pytest.approx(100.0)
     assert value("EVAL", p2, "land", 0) == pytest.approx(50.0)
-    # Response before the end of the due date: A and C yes, B late, D not submitted.
+    # Response by the end of the due date in Amsterdam: A yes, B late, C late
+    # (23:00 UTC on 15 June is 01:00 on 16 June in Amsterdam), D not submitted.
+    assert value("RESP", p2, *org("A")) == pytest.approx(100.0)
     assert value("RESP", p2, *org("B")) == pytest.approx(0.0)
-    assert value("RESP", p2, *org("C")) == pytest.approx(100.0)
+    assert value("RESP", p2, *org("C")) == pytest.approx(0.0)
     assert value("RESP", p2, "regio", world["r1"].id) == pytest.approx(100 / 3)
     assert value("RESP", p2, "gemeente", world["g2"].id) == pytest.approx(100 / 3)
-    assert value("RESP", p2, "land", 0) == pytest.approx(50.0)
-    # Partner gap on Y1: A |3-1| = 2, B |2-2| = 0, C n.v.t.; region 1 (2+0)/2 = 1.
+    assert value("RESP", p2, "land", 0) == pytest.approx(25.0)
+    # Partner gap on Y1, own score against what partners said of it: A says 3,
+    # B says 1 of A: |3-1| = 2; B says 2, A says 2 of B: 0; C n.v.t.; region
+    # 1 (2+0)/2 = 1. D's view of A is in a draft and does not count.
     gap = result("GAP", p2, "regio", world["r1"].id)
     assert gap.value == pytest.approx(1.0)
     assert gap.secondary == pytest.approx(1.0)  # signed: people rate themselves higher
@@ -356,11 +371,12 @@ def test_one_changed_assessment_recomputes_only_what_it_affects(world):
     computation.recompute()
     before = stored()
     rows_before = {(r.cycle_id, r.scope_type, r.scope_id): r for r in ScopeResult.select()}
-    # B's Y1 partner score changes from 2 to 0 (and its version moves on).
-    b = world["b"]
+    # A's view of B on Y1 changes from 2 to 0 (and A's version moves on).
+    a = world["a"]
     y1 = Agreement.get(Agreement.code == "Y1")
-    Answer.update(partner_score=0).where(Answer.assessment == b, Answer.agreement == y1).execute()
-    Assessment.update(version=Assessment.version + 1).where(Assessment.id == b.id).execute()
+    rated = Answer.get(Answer.assessment == a, Answer.agreement == y1)
+    PartnerRating.update(score=0).where(PartnerRating.answer == rated).execute()
+    Assessment.update(version=Assessment.version + 1).where(Assessment.id == a.id).execute()
     report = computation.recompute()
     assert report.cycles_recomputed == 1  # only 2026-Q2
     after = stored()
@@ -403,3 +419,19 @@ def test_regional_indicator_stays_in_its_region(world):
     assert {scope_type for _, _, scope_type, _ in regional} == {"organisatie", "regio", "gemeente"}
     assert {i for _, _, t, i in regional if t == "regio"} == {world["r1"].id}
     assert value("R1ONLY", world["p2"], "organisatie", world["orgs"]["C"].id) is None
+
+
+def test_regional_partner_indicator_reads_its_region_only(world):
+    gap = _ind("R1GAP", "partner_gap", unit="punten", direction="lager_beter", green=0.5, orange=1)
+    import_indicators(
+        validate_indicators(
+            {"indicators": INDICATORS["indicators"] + [{**gap, "region": world["r1"].code}]}
+        )
+    )
+    computation.recompute()
+    o, p2 = world["orgs"], world["p2"]
+    # As GAP in region 1: A |3-1| = 2, B 0, region (2+0)/2; nothing for the country.
+    assert value("R1GAP", p2, "organisatie", o["A"].id) == pytest.approx(2.0)
+    assert value("R1GAP", p2, "organisatie", o["B"].id) == pytest.approx(0.0)
+    assert value("R1GAP", p2, "regio", world["r1"].id) == pytest.approx(1.0)
+    assert result("R1GAP", p2, "land", 0) is None

@@ -17,6 +17,7 @@ from models import (
     Gemeente,
     Organisation,
     OrganisationGemeente,
+    PartnerRating,
     Region,
     RoleAssignment,
     User,
@@ -58,7 +59,6 @@ def _snapshot() -> dict:
             Answer.not_applicable,
             Answer.in_writing,
             Answer.last_evaluated_on,
-            Answer.partner_score,
         )
         .join(Assessment)
         .join(Organisation)
@@ -69,7 +69,29 @@ def _snapshot() -> dict:
         .tuples(),
         key=repr,
     )
-    return {"orgs": orgs, "users": users, "assessments": assessments, "answers": answers}
+    partner = Organisation.alias()
+    ratings = sorted(
+        PartnerRating.select(
+            Organisation.name, Cycle.period, Agreement.code, partner.name, PartnerRating.score
+        )
+        .join(Answer)
+        .join(Assessment)
+        .join(Organisation)
+        .switch(Assessment)
+        .join(Cycle)
+        .switch(Answer)
+        .join(Agreement)
+        .switch(PartnerRating)
+        .join(partner, on=PartnerRating.partner == partner.id)
+        .tuples()
+    )
+    return {
+        "orgs": orgs,
+        "users": users,
+        "assessments": assessments,
+        "answers": answers,
+        "ratings": ratings,
+    }
 
 
 def test_small_scale_shape(small):
@@ -152,22 +174,48 @@ def test_answers_differ_and_improve_over_time(small):
 
 
 def test_partner_views_disagree(small):
+    """Both sides of a bilateral agreement: an organisation's own score beside
+    what its named partners (of a partner kind, nearby) said of it."""
+    rater, rated = Answer.alias(), Answer.alias()
+    rater_assessment, rated_assessment = Assessment.alias(), Assessment.alias()
     pairs = list(
-        Answer.select(Answer.score, Answer.partner_score)
-        .where(Answer.partner_score.is_null(False))
+        PartnerRating.select(rated.score, PartnerRating.score)
+        .join(rater, on=PartnerRating.answer == rater.id)
+        .join(rater_assessment, on=rater.assessment == rater_assessment.id)
+        .join(
+            rated_assessment,
+            on=(rated_assessment.organisation == PartnerRating.partner)
+            & (rated_assessment.cycle == rater_assessment.cycle),
+        )
+        .join(
+            rated,
+            on=(rated.assessment == rated_assessment.id) & (rated.agreement == rater.agreement),
+        )
+        .where(rated.score.is_null(False))
         .tuples()
     )
     assert len(pairs) > 100
     gaps = [own - partner for own, partner in pairs]
     assert statistics.mean(gaps) > 0.2  # people rate themselves higher than partners do
     assert sum(1 for g in gaps if g != 0) > len(gaps) * 0.3
-    # Only bilateral agreements carry a partner rating.
-    assert (
-        Answer.select()
+    # Named partners only, and only on bilateral agreements, of another kind,
+    # in the region.
+    checked = (
+        PartnerRating.select(
+            PartnerRating.partner, Agreement.bilateral, Organisation.kind, Organisation.region
+        )
+        .join(Answer)
         .join(Agreement)
-        .where(Answer.partner_score.is_null(False), ~Agreement.bilateral)
-        .count()
-    ) == 0
+        .switch(Answer)
+        .join(Assessment)
+        .join(Organisation)
+        .tuples()
+    )
+    partner_of = {o.id: (o.kind, o.region_id) for o in Organisation.select()}
+    for partner_id, bilateral, kind, region_id in checked:
+        assert bilateral
+        assert partner_of[partner_id][0] != kind
+        assert partner_of[partner_id][1] == region_id
 
 
 def test_only_applicable_agreements_are_answered(small):

@@ -32,6 +32,46 @@ def test_default_set_uses_every_computation_with_norms(raw):
             assert d["green_threshold"] <= d["orange_threshold"]
 
 
+# What each computation's written definition must state: population, the
+# window with both ends, numerator and denominator, what is left out.
+STATED = {
+    "mean_compliance": ["ingediende zelfevaluaties", "gedeeld door", "N.v.t."],
+    "share_at_least": ["ingediende zelfevaluaties", "score 3", "n.v.t. telt niet mee"],
+    "share_in_writing": ["ingediende zelfevaluaties", "Nee en leeg tellen als niet vastgelegd"],
+    "share_evaluated_within": [
+        "vanaf dezelfde dag twaalf maanden vóór de uiterste datum",
+        "tot en met de uiterste datum zelf",
+        "Een lege datum",
+    ],
+    "response_rate_on_time": [
+        "ingediend of niet",
+        "voor het eerst",
+        "23:59 uur",
+        "Europe/Amsterdam",
+        "heropend, blijft op tijd",
+    ],
+    "partner_gap": [
+        "genoemde partnerorganisatie",
+        "dezelfde ronde",
+        "Noemer: het aantal oordelen van partners",
+        "n.v.t.",
+    ],
+    "escalations": ["opgeschaald (hoogste trede 1", "trede 0", "hoe vaak"],
+    "actions_on_time": [
+        "vanaf de dag na de uiterste datum van de vorige ronde",
+        "vanaf de openingsdatum",
+        "tot en met de uiterste datum van deze ronde",
+        "vervallen acties",
+    ],
+}
+
+
+def test_default_definitions_state_the_exact_rule(raw):
+    for d in raw["indicators"]:
+        for phrase in STATED[d["computation"]]:
+            assert phrase in " ".join(d["description"].split()), (d["code"], phrase)
+
+
 def test_validation_names_entry_and_field(raw):
     broken = copy.deepcopy(raw)
     broken["indicators"][0]["computation"] = "median"

@@ -6,12 +6,14 @@ import pytest
 from peewee import IntegrityError
 
 from models import (
+    Agreement,
     Answer,
     Assessment,
     Cycle,
     Gemeente,
     ImprovementAction,
     Organisation,
+    PartnerRating,
     Region,
     db,
     init_database,
@@ -79,7 +81,7 @@ def test_upgrade_gives_actions_their_assessment(empty_database_url):
                 "'2026-01-01', '2026-01-01')",
                 (answer.id,),
             )
-        assert upgrade(database) == ["0008_action_assessment"]
+        assert runner(database).up("0008_action_assessment") == ["0008_action_assessment"]
         assert [
             a.assessment_id for a in ImprovementAction.select().order_by(ImprovementAction.id)
         ] == [
@@ -87,6 +89,85 @@ def test_upgrade_gives_actions_their_assessment(empty_database_url):
             other.id,
             target.id,
         ]
+
+
+def test_upgrade_moves_partner_scores_to_named_ratings_without_loss(empty_database_url):
+    """0009: every old partner score becomes a rating; its partner is named
+    where only one organisation can be the partner, else kept unnamed. The
+    first submission is read from the change history."""
+    database = init_database(empty_database_url)
+    p = database.param
+    with database.connection_context():
+        runner(database).up("0008_action_assessment")
+        fw = factories.default_framework()
+        region = factories.region()
+        g1, g2 = factories.gemeente(region), factories.gemeente(region)
+        vt = factories.organisation(region, "veilig_thuis", "VT", serves=[g1, g2])
+        jgz = factories.organisation(region, "jgz", "JGZ", serves=[g1])
+        team1 = factories.organisation(region, "wijkteam", "Team 1", serves=[g1])
+        factories.organisation(region, "wijkteam", "Team 2", serves=[g2])
+        cycle = factories.cycle(fw)
+        partner_kinds = {}
+        for agreement in fw.agreements.where(Agreement.bilateral == True):  # noqa: E712
+            kinds = frozenset(k.kind for k in agreement.kinds if k.side == "partner")
+            partner_kinds.setdefault(kinds, agreement)
+        vt_jgz = partner_kinds[frozenset({"jgz", "veilig_thuis"})]
+        team_jgz = partner_kinds[frozenset({"jgz", "wijkteam"})]
+        assessments = {}
+
+        def old_answer(org, agreement, partner_score):
+            if org.id not in assessments:
+                # Raw SQL: the model knows columns this schema does not have yet.
+                database.execute_sql(
+                    "INSERT INTO assessment (organisation_id, cycle_id, state, version, "  # noqa: S608
+                    f"updated_at) VALUES ({p}, {p}, 'ingediend', 1, '2026-01-01')",
+                    (org.id, cycle.id),
+                )
+                assessments[org.id] = database.execute_sql(
+                    f"SELECT id FROM assessment WHERE organisation_id = {p}",  # noqa: S608
+                    (org.id,),
+                ).fetchone()[0]
+            database.execute_sql(
+                "INSERT INTO answer (assessment_id, agreement_id, score, not_applicable, "  # noqa: S608
+                "copied, updated_at, partner_score) "
+                f"VALUES ({p}, {p}, 3, {p}, {p}, '2026-01-01', {p})",
+                (assessments[org.id], agreement.id, False, False, partner_score),
+            )
+            return assessments[org.id]
+
+        old_answer(vt, vt_jgz, 2)  # one JGZ in the region: named
+        jgz_assessment = old_answer(jgz, team_jgz, 1)  # two wijkteams: left unnamed
+        database.execute_sql(
+            f"UPDATE assessment SET state = 'heropend', submitted_at = {p} WHERE id = {p}",  # noqa: S608
+            (dt.datetime(2026, 3, 20, 9), jgz_assessment),
+        )
+        for at, new in (
+            (dt.datetime(2026, 3, 10, 9), "ingediend"),
+            (dt.datetime(2026, 3, 12), "heropend"),
+        ):
+            database.execute_sql(
+                "INSERT INTO assessment_change (assessment_id, at, field, new_value, version) "  # noqa: S608
+                f"VALUES ({p}, {p}, 'state', {p}, 1)",
+                (jgz_assessment, at, new),
+            )
+        assert team1  # a candidate partner of JGZ, as is Team 2
+        database.execute_sql(
+            "INSERT INTO indicator_stamp (cycle_id, stamp, computed_at) "  # noqa: S608
+            f"VALUES ({p}, 'oud', '2026-01-01')",
+            (cycle.id,),
+        )
+        assert runner(database).up("0009_partner_ratings") == ["0009_partner_ratings"]
+        ratings = {
+            (r.answer.assessment.organisation_id, r.partner_id, r.score)
+            for r in PartnerRating.select()
+        }
+        assert ratings == {(vt.id, jgz.id, 2), (jgz.id, None, 1)}
+        assert Assessment.get_by_id(jgz_assessment).first_submitted_at == dt.datetime(
+            2026, 3, 10, 9
+        )
+        assert Answer.select().count() == 2
+        # The results are recomputed under the new rules on the next run.
+        assert not database.execute_sql("SELECT COUNT(*) FROM indicator_stamp").fetchone()[0]
 
 
 def test_one_assessment_per_organisation_and_cycle(database):

@@ -19,13 +19,13 @@ EXPECTED = {
     "MEAN": (60.0, 75.0, 100 * 18 / 28),
     # Scores ≥ 3: r1 2 of 5; r2 2 of 2; NL 4 of 7.
     "GE3": (40.0, 100.0, 400 / 7),
-    # In writing (unknown left out): r1 A 1/2 + B 1/1 = 2/3; r2 nothing known; NL 2/3.
-    "WRIT": (200 / 3, None, 200 / 3),
+    # In writing (empty counts as not): r1 A 1/3 + B 1/2 = 2/5; r2 C 0/2; NL 2/7.
+    "WRIT": (40.0, 0.0, 200 / 7),
     # Evaluated within 12 months, beleid only: r1 A no (B n.v.t.); r2 C yes; NL 1/2.
     "EVAL": (0.0, 100.0, 50.0),
-    # On time: r1 A of A, B, D; r2 C; NL 2 of 4.
-    "RESP": (100 / 3, 100.0, 50.0),
-    # Partner gap on Y1: r1 (|3-1| + |2-2|)/2; C n.v.t.
+    # On time (Amsterdam): r1 A of A, B, D; r2 C was late (01:00 on 16 June); NL 1 of 4.
+    "RESP": (100 / 3, 0.0, 25.0),
+    # Partner gap on Y1, own against partners' ratings: r1 (|3-1| + |2-2|)/2; C n.v.t.
     "GAP": (1.0, None, 1.0),
     # Escalations resolved: A 1 of 2, B 1 of 1 → 2 of 3; C none.
     "ESC": (200 / 3, None, 200 / 3),
@@ -50,7 +50,8 @@ def test_overview_numbers_equal_the_hand_worked_figures(data, reports_world, tmp
     region_workbook(data, path)
     wb = load_workbook(path)
     assert wb.sheetnames == [
-        "Overzicht", "Trend", "Gemeenten", "Organisaties", "Afspraken", "Gegevens", "Toelichting"
+        "Overzicht", "Trend", "Gemeenten", "Organisaties", "Afspraken", "Partners", "Gegevens",
+        "Toelichting"
     ]  # fmt: skip
     sheet = wb["Overzicht"]
     header = [c.value for c in sheet[4]]
@@ -72,6 +73,53 @@ def test_overview_numbers_equal_the_hand_worked_figures(data, reports_world, tmp
     cell = sheet.cell(row=5, column=header.index("MEAN (%)") + 1)
     assert cell.data_type == "n"
     assert cell.number_format == '0.0"%"'
+
+
+def test_partner_sheet_sets_own_view_beside_the_partners(data, reports_world, tmp_path):
+    """Y1 in region 1: A says 3 of itself and B says 1 of A; B says 2 of itself
+    and A says 2 of B: own (3+2)/2 = 2,5, partners (1+2)/2 = 1,5, 2 ratings."""
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    rows = [
+        row
+        for row in load_workbook(path)["Partners"].iter_rows(min_row=5, values_only=True)
+        if row[0]
+    ]
+    r1 = reports_world["r1"].name
+    assert [row[:2] + row[3:] for row in rows] == [
+        (r1, "Y1", 2.5, 1.5, 2, 1.0),
+        ("Nederland", "Y1", 2.5, 1.5, 2, 1.0),
+    ]
+    g2 = reports_world["g2"]
+    path = tmp_path / "g2.xlsx"
+    gemeente_workbook(data, g2.id, path)
+    sheet = load_workbook(path)["Partners"]
+    by_name = {row[0]: row for row in sheet.iter_rows(min_row=5, values_only=True) if row[0]}
+    a, b = reports_world["orgs"]["A"].name, reports_world["orgs"]["B"].name
+    assert by_name[a][3:] == (3.0, 1.0, 1, 2.0)
+    assert by_name[b][3:] == (2.0, 2.0, 1, 0.0)
+    assert by_name[g2.name][3:] == (2.5, 1.5, 2, 1.0)
+
+
+def test_explanation_sheet_states_each_rule(data, tmp_path):
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    sheet = load_workbook(path)["Toelichting"]
+    header_row = next(
+        n for n, row in enumerate(sheet.iter_rows(values_only=True), 1) if row[0] == "Code"
+    )
+    header = [c.value for c in sheet[header_row]]
+    rows = {row[0]: row for row in sheet.iter_rows(min_row=header_row + 1, values_only=True)}
+    rule = header.index("Rekenregel")
+    assert "tot en met 23:59 uur Nederlandse tijd" in rows["RESP"][rule]
+    assert "heropend, blijft op tijd" in rows["RESP"][rule]
+    assert "vanaf dezelfde dag 12 maanden vóór de uiterste datum" in rows["EVAL"][rule]
+    assert "niveau beleid" in rows["EVAL"][rule]
+    assert "trede 0 (niet opgeschaald)" in rows["ESC"][rule]
+    assert "nee of leeg telt als niet vastgelegd" in rows["WRIT"][rule]
+    assert "bij de eerste ronde: de openingsdatum" in rows["ACT"][rule]
+    assert "partnerorganisatie" in rows["GAP"][rule]
+    assert "100 %." in rows["MEAN"][rule]
 
 
 def test_layout_filters_frozen_headers_print_settings(data, tmp_path):
@@ -120,7 +168,14 @@ def test_gemeente_workbook_own_organisations_and_regions(data, reports_world, tm
     path = tmp_path / "gemeente.xlsx"
     gemeente_workbook(data, g2.id, path)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Overzicht", "Organisaties", "Regio's", "Trend", "Toelichting"]
+    assert wb.sheetnames == [
+        "Overzicht",
+        "Organisaties",
+        "Regio's",
+        "Partners",
+        "Trend",
+        "Toelichting",
+    ]
     overview = {row[0]: row for row in wb["Overzicht"].iter_rows(min_row=5, values_only=True)}
     # G2 is served by A and B: (9+3)/(12+8) = 60, like region 1; NL 18/28.
     mean = overview["MEAN (%)"]

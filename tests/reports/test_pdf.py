@@ -47,8 +47,10 @@ def test_organisation_report_content(data, reports_world, tmp_path):
     assert "MEAN – MEAN\n75,0%\n75,0%\nGroen" in text
     assert "60,0%" in text
     assert "64,3%" in text
-    # Partner gap on Y1: A says 3 of itself and 1 of its partner.
-    assert "Y1\nY1\n3,00\n1,00\n+2,00" in text
+    # Eigen oordeel and oordeel van partners on Y1: A says 3 of itself, its
+    # one partner B says 1 of A (D's view of A is a draft).
+    assert "Eigen oordeel en oordeel van partners" in text
+    assert "Y1\nY1\n3,00\n1,00\n1\n+2,00" in text
     # The weakest agreement is X2 (score 2 of 4 = 50,0%).
     assert "X2\nX2\nThema 1\n50,0%" in text
     # Escalations and response status.

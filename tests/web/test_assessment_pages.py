@@ -35,8 +35,37 @@ def test_form_shows_applicable_agreements_by_theme(client, chain):
     assert "Samenwerking Veilig Thuis en JGZ" in page
     assert "VTJ-01" in page
     assert "KET-06" not in page  # huisarts–wijkteam: not for a JGZ
-    assert "Hoe goed leeft de partnerorganisatie deze afspraak na?" in page
+    assert "Hoe goed leven uw partnerorganisaties deze afspraak na?" in page
     assert 'data-autosave="/zelfevaluaties/' in page
+
+
+def test_form_names_each_partner_organisation_to_rate(client, chain):
+    login(client, chain["invuller"])
+    bilateral = next(a for a in chain["agreements"] if a.partners)
+    key = f"a{bilateral.id}-partner-{chain['team'].id}"
+    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
+    assert f'<label for="{key}">{chain["team"].name}' in page
+    assert f'<select id="{key}" name="{key}"' in page
+    response = client.post(
+        _url(chain),
+        data={"version": "0", "action": "save", f"a{bilateral.id}-score": "3", key: "2"},
+    )
+    assert response.status_code == 302
+    page = client.get(_url(chain)).get_data(as_text=True)
+    assert '<option value="2" selected>' in page
+
+
+def test_a_rating_from_before_partners_were_named_stays_visible(client, chain):
+    from models import Answer, PartnerRating
+
+    bilateral = next(a for a in chain["agreements"] if a.partners)
+    answer = Answer.create(assessment=chain["assessment"], agreement=bilateral, score=3)
+    PartnerRating.create(
+        answer=answer, assessment=chain["assessment"], agreement=bilateral, partner=None, score=1
+    )
+    login(client, chain["invuller"])
+    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
+    assert "Eerder oordeel zonder genoemde partner: 1" in page
 
 
 def test_bad_input_keeps_what_was_typed(client, chain):

@@ -52,6 +52,40 @@ def test_organisation_page_has_charts_with_text_and_tables(client, results):
     assert "Managementrapportage organisatie (PDF)" in page
 
 
+def test_page_explains_each_rule_and_sets_both_partner_views_side_by_side(client, results):
+    import html
+
+    a = results["orgs"]["A"]
+    _login(client, results["users"]["manager_a"])
+    page = html.unescape(
+        client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
+    )
+    help_text = page[page.index('<details id="rekenregels">') : page.index("</details>")]
+    assert "<dt>RESP – RESP</dt>" in help_text
+    assert "tot en met 23:59 uur Nederlandse tijd (Europe/Amsterdam)" in help_text
+    assert "trede 0 (niet opgeschaald)" in help_text
+    assert "Filter: niveau beleid." in help_text
+    # A says 3 of itself on Y1; its partner B says 1 of A: one rating, difference 2.
+    partners = page[page.index('<h2 id="partners">') :]
+    assert '<th scope="col" class="num">Oordeel van partners</th>' in partners
+    assert (
+        '<th scope="row">Y1 – Y1</th><td class="num">3,00</td><td class="num">1,00</td>'
+        '<td class="num">1</td><td class="num">2,00</td>' in partners
+    )
+
+
+def test_help_is_translated_for_english_users(client, results):
+    from models import User
+
+    user = results["users"]["manager_a"]
+    User.update(locale="en").where(User.id == user.id).execute()
+    _login(client, user)
+    a = results["orgs"]["A"]
+    page = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
+    assert "How are these indicators computed?" in page
+    assert "Europe/Amsterdam" in page
+
+
 def test_pages_and_downloads_stay_in_scope(client, results):
     o, users = results["orgs"], results["users"]
     _login(client, users["manager_a"])
