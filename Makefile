@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run setup test lint format bench bench-demo bench-batch bench-reports translations clean
+.PHONY: install run setup test lint format bench bench-demo bench-batch bench-reports bench-uploads fuzz translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,6 +68,17 @@ bench-batch: install
 # against its write-only floor, all gemeente workbooks, all organisation PDFs.
 bench-reports: install
 	$(BIN)/python -m benchmarks.reports
+
+# The long fuzz run: every parser property with FUZZ_EXAMPLES examples each
+# (Hypothesis prints how many ran per property).
+FUZZ_EXAMPLES ?= 3000
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -m slow tests/domain/test_fuzz.py \
+		-p no:cacheprovider --hypothesis-show-statistics -k "not postgresql" -q
+
+# Hostile uploads: time and peak memory of refusing each one (and of a full-size file).
+bench-uploads: install
+	$(BIN)/python -m benchmarks.uploads
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -13,12 +13,14 @@ from pathlib import Path
 from peewee import IntegrityError
 
 from domain.audit import record
+from domain.inputs import MSG_CONTROL, has_control, printable
 from domain.mail import queue_template
 from domain.passwords import hash_password, verify_password
 from models import (
     Gemeente,
     LoginThrottle,
     Organisation,
+    PasswordResetRequest,
     Region,
     RoleAssignment,
     User,
@@ -37,7 +39,7 @@ MAX_PASSWORD_LENGTH = 256
 # Throttling: this many failures are free; after that each further failure
 # doubles the lock, from 30 seconds up to an hour. Failures older than the
 # window are forgotten.
-FREE_FAILURES = {"account": 5, "address": 20}
+FREE_FAILURES = {"account": 5, "address": 20, "password": 5}
 FIRST_LOCK = dt.timedelta(seconds=30)
 MAX_LOCK = dt.timedelta(hours=1)
 FAILURE_WINDOW = dt.timedelta(minutes=15)
@@ -50,6 +52,11 @@ MSG_COMMON = N_("Dit wachtwoord komt veel voor en is makkelijk te raden. Kies ee
 MSG_PERSONAL = N_("Het wachtwoord lijkt te veel op uw e-mailadres of naam.")
 MSG_WRONG_CURRENT = N_("Uw huidige wachtwoord klopt niet.")
 MSG_MISMATCH = N_("De twee nieuwe wachtwoorden zijn niet gelijk.")
+MAX_NAME = 200
+MSG_NAME_TOO_LONG = N_("Een naam is hoogstens 200 tekens lang.")
+MSG_CHANGE_LOCKED = N_(
+    "Te vaak een onjuist huidig wachtwoord. Wacht een paar minuten en probeer het dan opnieuw."
+)
 
 
 @cache
@@ -100,20 +107,24 @@ def throttle_wait(email: str, address: str, now: dt.datetime | None = None) -> i
     return int(max(waits, default=0) + 0.999)
 
 
+def _count_failure(scope: str, key: str, now: dt.datetime) -> None:
+    row, _ = LoginThrottle.get_or_create(scope=scope, key=key[:254])
+    recent = row.last_failure_at and now - row.last_failure_at < FAILURE_WINDOW
+    failures = (row.failures if recent or row.locked_until else 0) + 1
+    lock = _lock_for(failures, scope)
+    LoginThrottle.update(
+        failures=failures,
+        last_failure_at=now,
+        locked_until=now + lock if lock else None,
+    ).where(LoginThrottle.id == row.id).execute()
+
+
 def register_failure(email: str, address: str, now: dt.datetime | None = None) -> None:
     """Count a failed login against the account and the address."""
     now = now or utcnow()
     with db.atomic():
         for scope, key in (("account", email.lower()), ("address", address)):
-            row, _ = LoginThrottle.get_or_create(scope=scope, key=key[:254])
-            recent = row.last_failure_at and now - row.last_failure_at < FAILURE_WINDOW
-            failures = (row.failures if recent or row.locked_until else 0) + 1
-            lock = _lock_for(failures, scope)
-            LoginThrottle.update(
-                failures=failures,
-                last_failure_at=now,
-                locked_until=now + lock if lock else None,
-            ).where(LoginThrottle.id == row.id).execute()
+            _count_failure(scope, key, now)
 
 
 def register_success(email: str) -> None:
@@ -129,7 +140,9 @@ def authenticate(
     """Check a login. Returns (user, 0) on success, (None, 0) on a wrong email
     or password, and (None, seconds) while throttled; the password is not even
     checked then."""
-    email = email.strip().lower()
+    # Text the database cannot hold (NUL, surrogates) never names an account anyway.
+    email = printable(email.strip().lower())[:254]
+    address = printable(address)[:64]
     wait = throttle_wait(email, address, now)
     if wait:
         record("login_throttled", actor=email, ip=address, wait_seconds=wait)
@@ -154,10 +167,30 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1
 
 
-def change_password(user: User, current: str, new: str, repeat: str) -> list[str]:
-    """Change the user's own password; returns the problems (empty on success)."""
+def change_password(
+    user: User, current: str, new: str, repeat: str, now: dt.datetime | None = None
+) -> list[str]:
+    """Change the user's own password; returns the problems (empty on success).
+    Wrong current passwords are throttled like logins: after a few, the
+    current password is not even checked until the lock has passed."""
+    now = now or utcnow()
+    key = str(user.id)
+    locked = LoginThrottle.get_or_none(
+        LoginThrottle.scope == "password",
+        LoginThrottle.key == key,
+        LoginThrottle.locked_until > now,
+    )
+    if locked is not None:
+        record("password_change_throttled", user=user)
+        return [MSG_CHANGE_LOCKED]
     if not verify_password(user.password_hash, current):
+        with db.atomic():
+            _count_failure("password", key, now)
+        record("password_change_failed", user=user)
         return [MSG_WRONG_CURRENT]
+    LoginThrottle.delete().where(
+        LoginThrottle.scope == "password", LoginThrottle.key == key
+    ).execute()
     if new != repeat:
         return [MSG_MISMATCH]
     problems = password_problems(new, email=user.email, name=user.name)
@@ -253,10 +286,14 @@ def normalise_email(email: str) -> str:
 def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -> User:
     """A new active user without a password; invite them to set one."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or has_control(email, multiline=False):
         raise AccountError(N_("Vul een geldig e-mailadres in."))
     if not name.strip():
         raise AccountError(N_("Vul een naam in."))
+    if has_control(name, multiline=False):
+        raise AccountError(MSG_CONTROL)
+    if len(name.strip()) > MAX_NAME:
+        raise AccountError(MSG_NAME_TOO_LONG)
     try:
         with db.atomic():
             user = User.create(email=email, name=name.strip(), locale=locale)
@@ -269,10 +306,14 @@ def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -
 def update_user(actor: User, user: User, *, name: str, email: str, locale: str, active: bool):
     """Change a user's details; deactivating ends their sessions."""
     email = normalise_email(email)
-    if "@" not in email:
+    if "@" not in email or len(email) > 254 or has_control(email, multiline=False):
         raise AccountError(N_("Vul een geldig e-mailadres in."))
     if not name.strip():
         raise AccountError(N_("Vul een naam in."))
+    if has_control(name, multiline=False):
+        raise AccountError(MSG_CONTROL)
+    if len(name.strip()) > MAX_NAME:
+        raise AccountError(MSG_NAME_TOO_LONG)
     if locale not in ("nl", "en"):
         raise AccountError(N_("Kies Nederlands of Engels."))
     changes = {
@@ -393,34 +434,61 @@ def send_invitation(actor: User | None, user: User, link_for) -> None:
         link=link_for(token),
         roles=roles,
         days=TOKEN_LIFETIME["invite"].days,
+        secret=True,
     )
     record("invitation_sent", user=actor, object_type="user", object_id=user.id)
 
 
-def request_password_reset(email: str, link_for, address: str = "") -> None:
-    """Queue a reset mail when the address belongs to an active user. The caller
-    answers the same either way, so nobody learns which addresses exist."""
-    email = normalise_email(email)
+def request_password_reset(email: str, address: str = "", now: dt.datetime | None = None) -> None:
+    """Note a "wachtwoord vergeten" request; `process_reset_requests` mails the
+    link later. Whether or not the address is known, this is the same work
+    (one row and one audit event), so the answer tells nobody which exist."""
+    email = printable(normalise_email(email))[:254]
+    address = printable(address)[:64]
+    with db.atomic():
+        PasswordResetRequest.create(email=email, ip=address, requested_at=now or utcnow())
+        record("password_reset_requested", actor=email, ip=address)
+
+
+def process_reset_requests(link_for, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Turn waiting reset requests into mails (a link built by `link_for(token)`)
+    for addresses of active users, at most three an hour per user; returns how
+    many mails were queued. Run by the outbox job before it delivers."""
+    now = now or utcnow()
+    waiting = list(PasswordResetRequest.select().order_by(PasswordResetRequest.id).limit(limit))
+    queued = 0
+    for request in waiting:
+        with db.atomic():
+            claimed = (
+                PasswordResetRequest.delete().where(PasswordResetRequest.id == request.id).execute()
+            )
+            if claimed == 1 and _queue_reset(request.email, link_for, now):
+                queued += 1
+    return queued
+
+
+def _queue_reset(email: str, link_for, now: dt.datetime) -> bool:
     user = User.get_or_none(User.email == email, User.active == True)  # noqa: E712
-    record("password_reset_requested", actor=email, ip=address, known=user is not None)
     if user is None:
-        return
+        return False
     recent = (
         UserToken.select()
         .where(
             UserToken.user == user,
             UserToken.purpose == "reset",
-            UserToken.created_at > utcnow() - dt.timedelta(hours=1),
+            UserToken.created_at > now - dt.timedelta(hours=1),
         )
         .count()
     )
     if recent >= RESETS_PER_HOUR:
-        return
-    token = issue_token(user, "reset")
+        return False
+    token = issue_token(user, "reset", now)
     queue_template(
         f"reset:{user.id}:{_digest(token)[:16]}",
         user,
         "reset",
         link=link_for(token),
         hours=int(TOKEN_LIFETIME["reset"].total_seconds() // 3600),
+        secret=True,
     )
+    return True

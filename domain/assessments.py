@@ -14,6 +14,7 @@ from peewee import JOIN, fn
 
 from domain import rules
 from domain.audit import record
+from domain.inputs import MAX_ID, control_problem, normalise_newlines, parse_id, parse_int
 from models import (
     Agreement,
     AgreementKind,
@@ -301,11 +302,20 @@ def _parse_score(text: str, key: str, errors: dict) -> int | None:
 
 
 def _text(form: Mapping[str, str], key: str, limit: int, errors: dict) -> str:
-    value = (form.get(key) or "").strip()
+    value = normalise_newlines(form.get(key) or "").strip()
+    problem = control_problem(value)
+    if problem:
+        errors[key] = problem
+        return ""
     if len(value) > limit:
         errors[key] = N_("Deze tekst is te lang.")
         return value[:limit]
     return value
+
+
+def parse_version(raw: str) -> int | None:
+    """The form's version number as posted, or None when missing or invalid."""
+    return parse_int(raw, 0, MAX_ID)
 
 
 def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.date) -> ParsedForm:
@@ -391,20 +401,21 @@ def _parse_escalations(form: Mapping[str, str], known: dict, parsed: ParsedForm)
             if raw_times not in ("", "0"):
                 errors[p + "agreement"] = N_("Kies de afspraak die niet werd nageleefd.")
             continue
-        if not raw_agreement.isdigit() or int(raw_agreement) not in known:
+        agreement_id = parse_id(raw_agreement)
+        if agreement_id is None or agreement_id not in known:
             errors[p + "agreement"] = N_("Deze afspraak hoort niet bij deze zelfevaluatie.")
             continue
-        agreement_id = int(raw_agreement)
         if agreement_id in parsed.escalations:
             errors[p + "agreement"] = N_("Deze afspraak staat al in een andere rij.")
             continue
-        if not raw_times.isdigit() or not 0 <= int(raw_times) <= 999:
+        times = parse_int(raw_times, 0, 999)
+        if times is None:
             errors[p + "times"] = N_("Vul een aantal van 0 tot en met 999 in.")
             continue
         if raw_step not in ("0", "1", "2", "3", "4"):
             errors[p + "step"] = N_("Kies een trede van de opschalingsladder.")
             continue
-        parsed.escalations[agreement_id] = (int(raw_times), int(raw_step), resolved)
+        parsed.escalations[agreement_id] = (times, int(raw_step), resolved)
 
 
 # --- saving ----------------------------------------------------------------
@@ -809,9 +820,11 @@ def submit(actor: User, assessment: Assessment, now: dt.datetime | None = None) 
 
 def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | None = None):
     """Reopen a submitted assessment; the reason is shown to those filling it in."""
-    reason = reason.strip()
+    reason = normalise_newlines(reason).strip()
     if not reason:
         raise StateError(N_("Geef een reden om de zelfevaluatie te heropenen."))
+    if control_problem(reason):
+        raise StateError(control_problem(reason))
     if len(reason) > MAX_SHORT:
         raise StateError(N_("Deze tekst is te lang."))
     if not can_reopen(actor, assessment):

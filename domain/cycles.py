@@ -13,6 +13,7 @@ from peewee import IntegrityError, fn
 from domain import rules
 from domain.assessments import applicable_agreements, organisation_people, progress
 from domain.audit import record
+from domain.inputs import parse_int
 from domain.mail import queue_template
 from models import (
     Agreement,
@@ -44,9 +45,10 @@ def parse_reminder_days(text: str) -> list[int]:
     for part in re.split(r"[,\s;]+", text.strip()):
         if not part:
             continue
-        if not part.isdigit() or not 0 <= int(part) <= 90:
+        day = parse_int(part, 0, 90)
+        if day is None:
             raise CycleError(N_("Herinneringsdagen zijn hele getallen van 0 tot en met 90."))
-        days.append(int(part))
+        days.append(day)
     return sorted(set(days), reverse=True)
 
 

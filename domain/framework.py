@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from domain import uploads
+from domain.inputs import has_control
 from models import (
     Agreement,
     AgreementKind,
@@ -33,6 +35,7 @@ DEFAULT_FRAMEWORK = DATA_DIR / "framework" / "landelijk-v1.yaml"
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+MAX_VERSION = 10_000
 
 TOP_KEYS = {"slug", "version", "title", "description", "sources", "themes"}
 SOURCE_KEYS = {"code", "title", "reference"}
@@ -93,11 +96,13 @@ class _Checker:
             return ""
         if max_len and len(value) > max_len:
             self.add(entry, key, f"is langer dan {max_len} tekens")
+        if has_control(value):
+            self.add(entry, key, "bevat een onzichtbaar stuurteken")
         return value.strip()
 
     def unknown_keys(self, obj: dict, allowed: set[str], entry: str) -> None:
-        for key in sorted(set(obj) - allowed):
-            self.add(entry, key, "onbekend veld")
+        for key in sorted(str(k) for k in obj if k not in allowed or not isinstance(k, str)):
+            self.add(entry, key[:100], "onbekend veld")
 
     def kinds(self, obj: dict, key: str, entry: str, *, required: bool) -> list[str]:
         value = obj.get(key)
@@ -110,12 +115,12 @@ class _Checker:
             return []
         result = []
         for kind in value:
-            if kind not in ORGANISATION_KINDS:
+            if not isinstance(kind, str) or kind not in ORGANISATION_KINDS:
                 self.add(
                     entry,
                     key,
-                    f"onbekende organisatiesoort {kind!r} "
-                    f"(toegestaan: {', '.join(ORGANISATION_KINDS)})",
+                    f"onbekende organisatiesoort {kind!r} "[:200]
+                    + f"(toegestaan: {', '.join(ORGANISATION_KINDS)})",
                 )
             elif kind in result:
                 self.add(entry, key, f"organisatiesoort {kind!r} staat er dubbel in")
@@ -135,8 +140,8 @@ def validate(data: Any, file: str = "<invoer>") -> dict:
     if slug and not SLUG_RE.match(slug):
         check.add("kader", "slug", "alleen kleine letters, cijfers en '-'")
     version = data.get("version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        check.add("kader", "version", "moet een geheel getal van 1 of hoger zijn")
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
+        check.add("kader", "version", f"moet een geheel getal van 1 tot en met {MAX_VERSION} zijn")
     result: dict = {
         "slug": slug,
         "version": version,
@@ -226,14 +231,19 @@ def _validate_agreement(
         check.add(entry, "code", f"code {code!r} komt vaker voor in het kader")
     seen.add(code)
     level = agr.get("level")
-    if level not in LEVELS:
-        check.add(entry, "level", f"onbekend niveau {level!r} (toegestaan: {', '.join(LEVELS)})")
+    if not isinstance(level, str) or level not in LEVELS:
+        check.add(
+            entry,
+            "level",
+            f"onbekend niveau {level!r}"[:200] + f" (toegestaan: {', '.join(LEVELS)})",
+        )
     frequency = agr.get("frequency")
-    if frequency not in FREQUENCIES:
+    if not isinstance(frequency, str) or frequency not in FREQUENCIES:
         check.add(
             entry,
             "frequency",
-            f"onbekende frequentie {frequency!r} (toegestaan: {', '.join(FREQUENCIES)})",
+            f"onbekende frequentie {frequency!r}"[:200]
+            + f" (toegestaan: {', '.join(FREQUENCIES)})",
         )
     applies = check.kinds(agr, "applies_to", entry, required=True)
     partners = check.kinds(agr, "partner_kinds", entry, required=False)
@@ -245,8 +255,8 @@ def _validate_agreement(
                 f"voor soort {kind!r} is er geen partner van een andere soort",
             )
     source = agr.get("source")
-    if source not in source_codes:
-        check.add(entry, "source", f"verwijst naar onbekend brondocument {source!r}")
+    if not isinstance(source, str) or source not in source_codes:
+        check.add(entry, "source", f"verwijst naar onbekend brondocument {source!r}"[:200])
     return {
         "code": code,
         "title": check.text(agr, "title", entry, max_len=300),
@@ -263,17 +273,24 @@ def _validate_agreement(
 def load_file(path: str | Path) -> dict:
     """Read a framework from a .yaml/.yml or .xlsx file and validate it."""
     path = Path(path)
-    name = path.name
-    if path.suffix.lower() == ".xlsx":
-        return validate(_read_xlsx(path), name)
+    if path.stat().st_size > uploads.MAX_FILE_BYTES:
+        raise FrameworkError(
+            [Problem(path.name, "", "", f"groter dan {uploads.MAX_FILE_BYTES // 2**20} MB")]
+        )
+    return load_bytes(path.name, path.read_bytes())
+
+
+def load_bytes(name: str, data: bytes) -> dict:
+    """Read a framework from the bytes of a .yaml/.yml or .xlsx file called
+    `name` and validate it; anything unreadable is a FrameworkError."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"regel {mark.line + 1}" if mark else ""
-        raise FrameworkError([Problem(name, where, "", f"geen geldige YAML: {exc}")]) from exc
-    return validate(data, name)
+        if name.lower().endswith(".xlsx"):
+            document = _read_xlsx(name, data)
+        else:
+            document = uploads.yaml_document(data)
+    except uploads.UploadError as exc:
+        raise FrameworkError([Problem(name, exc.where, "", str(exc))]) from exc
+    return validate(document, name)
 
 
 def import_framework(data: dict, *, publish: bool = False) -> tuple[FrameworkVersion, bool]:
@@ -480,13 +497,16 @@ def to_xlsx(document: dict, path: str | Path) -> None:
     wb.save(path)
 
 
-def _rows(ws) -> list[dict]:
-    header = [c.value for c in ws[1]]
+def _table(rows: list[list[str]]) -> list[dict]:
+    """Rows under a header row as {header: text}, empty rows left out."""
+    if not rows:
+        return []
+    header, *body = rows
     out = []
-    for row in ws.iter_rows(min_row=2, values_only=True):
-        if all(v is None for v in row):
+    for row in body:
+        if not any(row):
             continue
-        out.append({h: ("" if v is None else v) for h, v in zip(header, row, strict=False) if h})
+        out.append({h: v for h, v in zip(header, row, strict=False) if h})
     return out
 
 
@@ -496,33 +516,31 @@ def _split_kinds(value: Any) -> list[str] | None:
     return [k.strip() for k in str(value).split(",") if k.strip()]
 
 
-def _read_xlsx(path: Path) -> dict:
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        missing = {"Kader", "Bronnen", "Themas", "Afspraken"} - set(wb.sheetnames)
-        if missing:
-            raise FrameworkError(
-                [Problem(path.name, "", "", f"tabblad ontbreekt: {', '.join(sorted(missing))}")]
-            )
-        meta = {r["veld"]: r["waarde"] for r in _rows(wb["Kader"])}
-        themes = [{**t, "agreements": []} for t in _rows(wb["Themas"])]
-        by_code = {t["code"]: t for t in themes}
-        for i, row in enumerate(_rows(wb["Afspraken"]), start=2):
-            theme = by_code.get(row.pop("theme", None))
-            if theme is None:
-                raise FrameworkError(
-                    [Problem(path.name, f"Afspraken rij {i}", "theme", "onbekend thema")]
-                )
-            row["applies_to"] = _split_kinds(row.get("applies_to"))
-            partners = _split_kinds(row.get("partner_kinds"))
-            if partners is None:
-                row.pop("partner_kinds", None)
-            else:
-                row["partner_kinds"] = partners
-            theme["agreements"].append(row)
-        return {**meta, "sources": _rows(wb["Bronnen"]), "themes": themes}
-    finally:
-        wb.close()
+def _read_xlsx(name: str, data: bytes) -> dict:
+    sheets = {sheet: _table(rows) for sheet, rows in uploads.xlsx_sheets(data).items()}
+    missing = {"Kader", "Bronnen", "Themas", "Afspraken"} - set(sheets)
+    if missing:
+        raise FrameworkError(
+            [Problem(name, "", "", f"tabblad ontbreekt: {', '.join(sorted(missing))}")]
+        )
+    meta = {r.get("veld"): r.get("waarde") for r in sheets["Kader"] if r.get("veld")}
+    if isinstance(meta.get("version"), str) and meta["version"].isascii():
+        # Cells are read as text; the version is the one number of the document.
+        meta["version"] = int(meta["version"]) if meta["version"].isdigit() else meta["version"]
+    themes = [{**t, "agreements": []} for t in sheets["Themas"]]
+    by_code = {t.get("code"): t for t in themes}
+    for i, row in enumerate(sheets["Afspraken"], start=2):
+        theme = by_code.get(row.pop("theme", None))
+        if theme is None:
+            raise FrameworkError([Problem(name, f"Afspraken rij {i}", "theme", "onbekend thema")])
+        row["applies_to"] = _split_kinds(row.get("applies_to"))
+        partners = _split_kinds(row.get("partner_kinds"))
+        if partners is None:
+            row.pop("partner_kinds", None)
+        else:
+            row["partner_kinds"] = partners
+        theme["agreements"].append(row)
+    return {**meta, "sources": sheets["Bronnen"], "themes": themes}
 
 
 def current_framework(slug: str = "landelijk") -> FrameworkVersion | None:

@@ -7,16 +7,13 @@ Importing the same file twice changes nothing the second time."""
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from openpyxl import load_workbook
-
-from domain import accounts
+from domain import accounts, uploads
 from domain.audit import record
+from domain.inputs import has_control, visible
 from models import (
     Gemeente,
     Organisation,
@@ -31,7 +28,7 @@ from models.db import analyze
 
 logger = logging.getLogger(__name__)
 
-MAX_ROWS = 10_000
+MAX_ROWS = uploads.MAX_ROWS
 
 # Column name → the header spellings accepted for it (compared in lower case).
 COLUMNS = {
@@ -96,14 +93,18 @@ class ImportPlan:
 
 
 def read_table(filename: str, data: bytes, kind: str) -> list[tuple[int, dict[str, str]]]:
-    """Rows as (spreadsheet row number, {column: text}) with known columns only."""
+    """Rows as (spreadsheet row number, {column: text}) with known columns only.
+    The file is read within the limits of `domain.uploads`."""
     suffix = Path(filename).suffix.lower()
-    if suffix == ".xlsx":
-        raw = _xlsx_rows(data)
-    elif suffix == ".csv":
-        raw = _csv_rows(data)
-    else:
-        raise ImportFileError("Kies een .xlsx- of .csv-bestand.")
+    try:
+        if suffix == ".xlsx":
+            raw = uploads.xlsx_rows(data)
+        elif suffix == ".csv":
+            raw = uploads.csv_rows(data)
+        else:
+            raise ImportFileError("Kies een .xlsx- of .csv-bestand.")
+    except uploads.UploadError as exc:
+        raise ImportFileError(str(exc)) from exc
     if not raw:
         raise ImportFileError("Het bestand is leeg.")
     header, *body = raw
@@ -121,7 +122,9 @@ def read_table(filename: str, data: bytes, kind: str) -> list[tuple[int, dict[st
             + ". De eerste rij moet de kolomnamen bevatten."
         )
     if len(body) > MAX_ROWS:
-        raise ImportFileError(f"Het bestand heeft meer dan {MAX_ROWS} rijen.")
+        raise ImportFileError(
+            f"Het bestand heeft meer dan {MAX_ROWS} rijen; de grens is {MAX_ROWS}."
+        )
     rows = []
     for number, values in enumerate(body, start=2):
         row = {names[i]: (v or "").strip() for i, v in enumerate(values) if i in names}
@@ -130,28 +133,12 @@ def read_table(filename: str, data: bytes, kind: str) -> list[tuple[int, dict[st
     return rows
 
 
-def _xlsx_rows(data: bytes) -> list[list[str]]:
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken file
-        raise ImportFileError("Dit is geen leesbaar Excel-bestand (.xlsx).") from exc
-    try:
-        ws = wb.worksheets[0]
-        return [
-            ["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)
-        ]
-    finally:
-        wb.close()
-
-
-def _csv_rows(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Dutch Windows
-    first = text.split("\n", 1)[0]
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+def _check_text(row: dict[str, str], result: RowResult) -> None:
+    """Control characters are refused in every column, with the column named."""
+    for column, value in row.items():
+        if has_control(value, multiline=False):
+            result.error(column, "bevat een onzichtbaar stuurteken (hier als \ufffd getoond)")
+    result.key = visible(result.key)
 
 
 def _bool(value: str, result: RowResult, column: str, default: bool = True) -> bool:
@@ -210,6 +197,7 @@ def plan_organisations(rows: list[tuple[int, dict[str, str]]]) -> ImportPlan:
     results = []
     for number, row in rows:
         result = RowResult(number, row.get("naam", ""))
+        _check_text(row, result)
         name = row.get("naam", "")
         if not name:
             result.error("naam", "ontbreekt")
@@ -307,11 +295,14 @@ def plan_users(rows: list[tuple[int, dict[str, str]]]) -> ImportPlan:
     for number, row in rows:
         email = accounts.normalise_email(row.get("e-mail", ""))
         result = RowResult(number, email)
+        _check_text(row, result)
         if "@" not in email or len(email) > 254 or " " in email:
             result.error("e-mail", f"'{row.get('e-mail', '')}' is geen geldig e-mailadres")
         name = row.get("naam", "")
         if not name:
             result.error("naam", "ontbreekt")
+        elif len(name) > 200:
+            result.error("naam", "is langer dan 200 tekens")
         locale = (row.get("taal") or "nl").lower()
         if locale not in ("nl", "en"):
             result.error("taal", f"'{row.get('taal')}' is geen nl of en")

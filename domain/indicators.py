@@ -4,12 +4,13 @@ is the batch's work."""
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from domain import uploads
 from domain.framework import Problem
+from domain.inputs import has_control
 from models import IndicatorDefinition, Region, RegionalNorm, Theme, db, utcnow
 from models.choices import COMPUTATIONS, DIRECTIONS, FREQUENCIES, LEVELS
 
@@ -50,6 +51,9 @@ DEFINITION_FIELDS = (
     "orange_threshold",
 )
 NORM_KEYS = {"indicator", "region", "norm", "green", "orange"}
+MAX_NUMBER = 1e9  # norms and thresholds: far beyond any percentage, score or count
+MAX_NAME = 200
+MAX_DESCRIPTION = 5000
 # The parameters each computation needs, with their allowed range.
 REQUIRED_PARAMS = {
     "share_at_least": {"min_score": (0, 4)},
@@ -66,7 +70,26 @@ class IndicatorError(ValueError):
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and abs(value) <= MAX_NUMBER
+    )
+
+
+def _name(value: Any) -> str | None:
+    """A value used as a name (code, region, choice): text, or None for anything
+    else, so lists and mappings in a file are refused instead of crashing a lookup."""
+    return value if isinstance(value, str) else None
+
+
+def _stripped(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _keys(mapping: dict, allowed: set[str]) -> list[str]:
+    return sorted(str(k) for k in mapping if k not in allowed or not isinstance(k, str))
 
 
 def _check_thresholds(add, entry: str, direction: str, norm, green, orange) -> None:
@@ -103,34 +126,47 @@ def validate(
         if not isinstance(ind, dict):
             add(entry, "", "moet een indicator zijn")
             continue
-        code = ind.get("code")
+        code = _name(ind.get("code"))
         entry = f"{entry} ({code})" if code else entry
-        for key in sorted(set(ind) - INDICATOR_KEYS):
+        for key in _keys(ind, INDICATOR_KEYS):
             add(entry, key, "onbekend veld")
-        if not isinstance(code, str) or not code.strip():
+        if code is None or not code.strip():
             add(entry, "code", "ontbreekt")
+        elif len(code) > 32 or has_control(code, multiline=False):
+            add(entry, "code", "is langer dan 32 tekens of bevat een stuurteken")
         region = ind.get("region")
-        if region is not None and known_regions is not None and region not in known_regions:
-            add(entry, "region", f"onbekende regio {region!r}")
+        if region is not None and (
+            _name(region) is None or (known_regions is not None and region not in known_regions)
+        ):
+            add(entry, "region", f"onbekende regio {region!r}"[:200])
+            region = None
         if (code, region) in seen:
             add(entry, "code", f"code {code!r} komt vaker voor")
         seen.add((code, region))
-        for field in ("name",):
-            if not isinstance(ind.get(field), str) or not ind[field].strip():
-                add(entry, field, "ontbreekt of is leeg")
-        computation = ind.get("computation")
+        for field, limit in (("name", MAX_NAME), ("description", MAX_DESCRIPTION)):
+            value = ind.get(field)
+            if field == "description" and value is None:
+                continue
+            if not isinstance(value, str) or (field == "name" and not value.strip()):
+                add(entry, field, "ontbreekt of is leeg" if field == "name" else "moet tekst zijn")
+            elif len(value) > limit:
+                add(entry, field, f"is langer dan {limit} tekens")
+            elif has_control(value):
+                add(entry, field, "bevat een onzichtbaar stuurteken")
+        computation = _name(ind.get("computation"))
         if computation not in COMPUTATIONS:
             add(
                 entry,
                 "computation",
-                f"onbekende berekening {computation!r} (toegestaan: {', '.join(COMPUTATIONS)})",
+                f"onbekende berekening {ind.get('computation')!r} "[:200]
+                + f"(toegestaan: {', '.join(COMPUTATIONS)})",
             )
         params = ind.get("params") or {}
         if not isinstance(params, dict):
             add(entry, "params", "moet een verzameling parameters zijn")
             params = {}
         required = REQUIRED_PARAMS.get(computation, {})
-        for key in sorted(set(params) - set(required)):
+        for key in _keys(params, set(required)):
             add(entry, f"params.{key}", "wordt door deze berekening niet gebruikt")
         for key, (low, high) in required.items():
             value = params.get(key)
@@ -144,7 +180,7 @@ def validate(
         if not isinstance(flt, dict):
             add(entry, "filter", "moet themes, levels en/of frequencies bevatten")
             flt = {}
-        for key in sorted(set(flt) - {"themes", "levels", "frequencies"}):
+        for key in _keys(flt, {"themes", "levels", "frequencies"}):
             add(entry, f"filter.{key}", "onbekend filter")
         allowed = {"levels": set(LEVELS), "frequencies": set(FREQUENCIES), "themes": known_themes}
         for key, values in flt.items():
@@ -154,13 +190,17 @@ def validate(
                 add(entry, f"filter.{key}", "moet een niet-lege lijst zijn")
                 continue
             for value in values:
-                if allowed[key] is not None and value not in allowed[key]:
-                    add(entry, f"filter.{key}", f"onbekende waarde {value!r}")
+                if _name(value) is None or (allowed[key] is not None and value not in allowed[key]):
+                    add(entry, f"filter.{key}", f"onbekende waarde {value!r}"[:200])
         unit = ind.get("unit", "%")
-        if unit not in UNITS:
-            add(entry, "unit", f"onbekende eenheid {unit!r} (toegestaan: {', '.join(UNITS)})")
+        if _name(unit) not in UNITS:
+            add(
+                entry,
+                "unit",
+                f"onbekende eenheid {unit!r}"[:200] + f" (toegestaan: {', '.join(UNITS)})",
+            )
         direction = ind.get("direction", "hoger_beter")
-        if direction not in DIRECTIONS:
+        if _name(direction) not in DIRECTIONS:
             add(entry, "direction", f"moet {' of '.join(DIRECTIONS)} zijn")
         _check_thresholds(
             add, entry, direction, ind.get("norm"), ind.get("green"), ind.get("orange")
@@ -169,8 +209,8 @@ def validate(
             {
                 "code": code,
                 "region": region,
-                "name": (ind.get("name") or "").strip(),
-                "description": (ind.get("description") or "").strip(),
+                "name": _stripped(ind.get("name")),
+                "description": _stripped(ind.get("description")),
                 "computation": computation,
                 "params": params,
                 "filter_themes": flt.get("themes", []),
@@ -186,17 +226,23 @@ def validate(
         )
     national = {(d["code"], d["direction"]) for d in out["indicators"] if d["region"] is None}
     directions = dict(national)
-    for i, norm in enumerate(data.get("regional_norms") or []):
+    norms = data.get("regional_norms") or []
+    if not isinstance(norms, list):
+        add("regional_norms", "", "moet een lijst van regionale normen zijn")
+        norms = []
+    for i, norm in enumerate(norms):
         entry = f"regional_norms[{i}]"
         if not isinstance(norm, dict):
             add(entry, "", "moet een regionale norm zijn")
             continue
-        for key in sorted(set(norm) - NORM_KEYS):
+        for key in _keys(norm, NORM_KEYS):
             add(entry, key, "onbekend veld")
-        if norm.get("indicator") not in directions:
+        if _name(norm.get("indicator")) not in directions:
             add(entry, "indicator", f"onbekende landelijke indicator {norm.get('indicator')!r}")
             continue
-        if known_regions is not None and norm.get("region") not in known_regions:
+        if _name(norm.get("region")) is None or (
+            known_regions is not None and norm.get("region") not in known_regions
+        ):
             add(entry, "region", f"onbekende regio {norm.get('region')!r}")
         _check_thresholds(
             add,
@@ -223,13 +269,28 @@ def validate(
 def load_file(path: str | Path) -> dict:
     """Read and validate an indicator file against the themes and regions in the database."""
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise IndicatorError([Problem(path.name, "", "", f"geen geldige YAML: {exc}")]) from exc
+    if path.stat().st_size > uploads.MAX_FILE_BYTES:
+        raise IndicatorError(
+            [Problem(path.name, "", "", f"groter dan {uploads.MAX_FILE_BYTES // 2**20} MB")]
+        )
     themes = {code for (code,) in Theme.select(Theme.code).distinct().tuples()}
     regions = {code for (code,) in Region.select(Region.code).tuples()}
-    return validate(data, path.name, known_themes=themes or None, known_regions=regions)
+    return load_bytes(path.name, path.read_bytes(), themes or None, regions)
+
+
+def load_bytes(
+    name: str,
+    data: bytes,
+    known_themes: set[str] | None = None,
+    known_regions: set[str] | None = None,
+) -> dict:
+    """Read and validate the bytes of an indicator file called `name`; anything
+    unreadable is an IndicatorError."""
+    try:
+        document = uploads.yaml_document(data)
+    except uploads.UploadError as exc:
+        raise IndicatorError([Problem(name, exc.where, "", str(exc))]) from exc
+    return validate(document, name, known_themes=known_themes, known_regions=known_regions)
 
 
 def import_indicators(document: dict) -> dict[str, int]:

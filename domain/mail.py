@@ -17,6 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from peewee import IntegrityError
 
 from domain import formatting
+from domain.inputs import printable
 from models import OutboxMessage, User, db, utcnow
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ _env.filters["datum"] = formatting.date
 
 MAX_ATTEMPTS = 12
 LEASE = dt.timedelta(minutes=5)  # a claimed message is not picked up again meanwhile
+# What a message with a secret link keeps once it is delivered or given up.
+SCRUBBED = "(De inhoud is na verzending verwijderd: dit bericht bevatte een persoonlijke link.)"
 
 
 @dataclass(frozen=True)
@@ -77,9 +80,11 @@ def queue(
     *,
     user: User | None = None,
     attachments: list[str] | None = None,
+    secret: bool = False,
 ) -> OutboxMessage | None:
     """Put a message in the outbox, once per dedupe key; returns None when a
-    message with that key exists already."""
+    message with that key exists already. A `secret` message (it holds a
+    reset or invitation link) loses its body once delivered."""
     try:
         with db.atomic():
             return OutboxMessage.create(
@@ -90,6 +95,7 @@ def queue(
                 body_text=text,
                 body_html=html,
                 attachments=attachments or [],
+                secret=secret,
             )
     except IntegrityError:
         return None
@@ -100,11 +106,21 @@ def queue_template(
     user: User,
     template: str,
     attachments: list[str] | None = None,
+    secret: bool = False,
     **context,
 ) -> OutboxMessage | None:
     """Render a mail template for the user and queue it."""
     subject, text, html = render(template, user=user, **context)
-    return queue(dedupe_key, user.email, subject, text, html, user=user, attachments=attachments)
+    return queue(
+        dedupe_key,
+        user.email,
+        subject,
+        text,
+        html,
+        user=user,
+        attachments=attachments,
+        secret=secret,
+    )
 
 
 def _backoff(attempts: int) -> dt.timedelta:
@@ -115,12 +131,13 @@ def _build(message: OutboxMessage, settings: MailSettings) -> EmailMessage:
     email = EmailMessage()
     email["From"] = settings.sender
     email["To"] = formataddr(("", message.to_address))
-    email["Subject"] = message.subject
+    # Names typed by people may hold control characters: a header never does.
+    email["Subject"] = printable(message.subject)
     # Stable per outbox row: a receiver can recognise a resend after a crash.
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="afsprakenmonitor")
-    email.set_content(message.body_text)
+    email.set_content(printable(message.body_text, multiline=True))
     if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
+        email.add_alternative(printable(message.body_html, multiline=True), subtype="html")
     for path in message.attachments or []:
         data = Path(path).read_bytes()
         maintype, subtype = _mime(path)
@@ -159,6 +176,17 @@ def _connect(settings: MailSettings) -> smtplib.SMTP:
     return smtp
 
 
+def _scrubbed(message: OutboxMessage) -> dict:
+    """The body fields to overwrite once a secret message leaves the outbox."""
+    return {"body_text": SCRUBBED, "body_html": None} if message.secret else {}
+
+
+def _give_up(message: OutboxMessage, error: str, now: dt.datetime) -> None:
+    OutboxMessage.update(
+        state="mislukt", last_error=error[:2000], next_attempt_at=now, **_scrubbed(message)
+    ).where(OutboxMessage.id == message.id).execute()
+
+
 def deliver_outbox(
     settings: MailSettings, now: dt.datetime | None = None, limit: int = 500
 ) -> dict[str, int]:
@@ -180,24 +208,33 @@ def deliver_outbox(
                 continue  # another process has it
             message = OutboxMessage.get_by_id(message_id)
             try:
+                email = _build(message, settings)
+            except Exception as exc:  # one bad message never stops the others
+                _give_up(message, f"{type(exc).__name__}: {exc}", now)
+                counts["failed"] += 1
+                logger.error("mail %s cannot be built: %s", message_id, exc)
+                continue
+            try:
                 if smtp is None:
                     smtp = _connect(settings)
-                smtp.send_message(_build(message, settings))
+                smtp.send_message(email)
             except (OSError, smtplib.SMTPException) as exc:
                 failed = message.attempts >= MAX_ATTEMPTS
-                OutboxMessage.update(
-                    state="mislukt" if failed else "wachtend",
-                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
-                    next_attempt_at=now + _backoff(message.attempts),
-                ).where(OutboxMessage.id == message_id).execute()
+                if failed:
+                    _give_up(message, f"{type(exc).__name__}: {exc}", now)
+                else:
+                    OutboxMessage.update(
+                        last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                        next_attempt_at=now + _backoff(message.attempts),
+                    ).where(OutboxMessage.id == message_id).execute()
                 counts["failed" if failed else "retry"] += 1
                 logger.warning("mail %s to %s not sent: %s", message_id, message.to_address, exc)
                 if isinstance(exc, OSError | smtplib.SMTPServerDisconnected):
                     break  # the server is away: the rest waits for the next run
                 continue
-            OutboxMessage.update(state="verzonden", sent_at=utcnow(), last_error=None).where(
-                OutboxMessage.id == message_id
-            ).execute()
+            OutboxMessage.update(
+                state="verzonden", sent_at=utcnow(), last_error=None, **_scrubbed(message)
+            ).where(OutboxMessage.id == message_id).execute()
             counts["sent"] += 1
     finally:
         if smtp is not None:

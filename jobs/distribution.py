@@ -45,7 +45,7 @@ def distribute(
     with claimed_run("distributie", cycle.period, force) as run:
         if needs_reports(cycle):
             written = write_cycle_reports(cycle, reports_dir, run.row.id, progress)
-            run.beat(reports_written=sum(written.files.values()))
+            run.beat(reports_written=sum(written.files.values()), reports_failed=written.failed)
         queued = skipped = missing = 0
         assignments = (
             RoleAssignment.select(RoleAssignment, User)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain import computation, cycles
+from domain.accounts import process_reset_requests
 from domain.mail import MailSettings, deliver_outbox
 from jobs.distribution import distribute
 from jobs.runs import RunSkipped, claimed_run
@@ -31,6 +32,7 @@ class BatchSettings:
     link_for: Callable[[int], str]  # assessment id → link to its form
     reports_dir: Path
     reports_link: str  # the reports page, for the distribution mails
+    reset_link: Callable[[str], str] | None = None  # reset token → link, for reset requests
 
 
 def report_targets(
@@ -111,11 +113,13 @@ def run_nightly(
             results_written=report.rows_written,
             results_unchanged=report.rows_unchanged,
         )
-        written = {}
+        written, failed = {}, {}
         for cycle in report_targets(closed, _recomputed(stamps)):
             done = write_cycle_reports(cycle, settings.reports_dir, run.row.id, on_progress)
             written[cycle.period] = sum(done.files.values())
-            run.beat(reports_written=written)
+            if done.failed:
+                failed[cycle.period] = done.failed
+            run.beat(reports_written=written, reports_failed=failed)
         if not written:
             say("rapporten: niets veranderd")
         distributed = {}
@@ -128,7 +132,7 @@ def run_nightly(
             distributed[cycle.period] = outcome.get("mail_queued", 0)
             run.beat(reports_mailed=distributed)
             say(f"rapporten van {cycle.period} klaargezet voor verzending")
-        sent = deliver_outbox(settings.mail)
+        sent = deliver_mail(settings.mail, settings.reset_link)
         run.beat(mail_sent=sent["sent"], mail_retry=sent["retry"], mail_failed=sent["failed"])
         say(f"e-mail: {sent['sent']} verzonden, {sent['retry']} later opnieuw")
         return run.summary
@@ -183,6 +187,10 @@ def refresh_results(
     return {"cycles_recomputed": report.cycles_recomputed, "reports_written": written}
 
 
-def deliver_mail(mail: MailSettings) -> dict:
-    """Send what waits in the outbox (every few minutes, beside the nightly run)."""
+def deliver_mail(mail: MailSettings, reset_link: Callable[[str], str] | None = None) -> dict:
+    """Mail the waiting password reset requests (when `reset_link` builds their
+    links), then send what waits in the outbox (every few minutes, beside the
+    nightly run)."""
+    if reset_link is not None:
+        process_reset_requests(reset_link)
     return deliver_outbox(mail)

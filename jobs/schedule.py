@@ -43,7 +43,7 @@ def build_scheduler(config, settings: BatchSettings) -> BlockingScheduler:
 
     def outbox() -> None:
         with db.connection_context():
-            deliver_mail(mail)
+            deliver_mail(mail, settings.reset_link)
 
     defaults = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(

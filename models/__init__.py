@@ -1,6 +1,12 @@
 """peewee models of the whole domain and the deferred database they use."""
 
-from models.accounts import LoginThrottle, RoleAssignment, User, UserToken
+from models.accounts import (
+    LoginThrottle,
+    PasswordResetRequest,
+    RoleAssignment,
+    User,
+    UserToken,
+)
 from models.base import BaseModel, utcnow
 from models.cycles import (
     Answer,
@@ -31,6 +37,7 @@ ALL_MODELS = [
     RoleAssignment,
     LoginThrottle,
     UserToken,
+    PasswordResetRequest,
     FrameworkVersion,
     Theme,
     SourceDocument,

@@ -83,3 +83,13 @@ class UserToken(BaseModel):
     created_at = DateTimeField(default=utcnow)
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)
+
+
+class PasswordResetRequest(BaseModel):
+    """A "wachtwoord vergeten" request as typed, waiting for the outbox job to
+    mail a link when the address belongs to an active user. Queuing it is the
+    same work for every address, so the answer's timing reveals nothing."""
+
+    email = CharField(max_length=254)
+    ip = CharField(max_length=64, default="")
+    requested_at = DateTimeField(default=utcnow)

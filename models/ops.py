@@ -2,6 +2,7 @@
 outbox and the audit log."""
 
 from peewee import (
+    BooleanField,
     CharField,
     DateTimeField,
     ForeignKeyField,
@@ -64,6 +65,9 @@ class OutboxMessage(BaseModel):
     body_text = TextField()
     body_html = TextField(null=True)
     attachments = JSONField(default=list)  # report file paths
+    # Carries a secret (a reset or invitation link): the body is removed once
+    # the message is delivered or given up.
+    secret = BooleanField(default=False)
     state = CharField(max_length=12, default="wachtend")
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=utcnow)

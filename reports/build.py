@@ -3,6 +3,7 @@ workbook per gemeente, a PDF per region and per organisation."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from reports.data import CycleData, scope_report
 from reports.excel import gemeente_workbook, region_workbook
 from reports.pdf import write_pdf
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass
 class WrittenReports:
@@ -20,6 +23,7 @@ class WrittenReports:
     directory: str = ""
     files: dict[str, int] = field(default_factory=dict)  # kind → count
     bytes: int = 0
+    failed: list[str] = field(default_factory=list)  # "file name: error", one per failed report
 
 
 def write_cycle_reports(
@@ -38,7 +42,15 @@ def write_cycle_reports(
 
     def add(kind: str, scope_type: str, scope_id: int, name: str, write) -> None:
         path = directory / name
-        checksum, size = store.write_atomic(path, write)
+        try:
+            checksum, size = store.write_atomic(path, write)
+        except OSError:
+            raise  # the disk, not the data: stop, and the previous reports stay current
+        except Exception as exc:  # one scope's data never stops everyone else's report
+            logger.exception("report %s of %s %s failed", kind, scope_type, scope_id)
+            written.failed.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
+            say(f"{period}: rapport {name} mislukt ({type(exc).__name__})")
+            return
         rows.append(
             {
                 "run": run_id,
@@ -94,7 +106,7 @@ def write_cycle_reports(
             say(f"{period}: {n}/{len(organisations)} organisatierapporten geschreven")
     now = utcnow()
     store.record([{**row, "created_at": now} for row in rows])
-    say(f"{period}: {len(rows)} rapporten vastgelegd")
+    say(f"{period}: {len(rows)} rapporten vastgelegd, {len(written.failed)} mislukt")
     return written
 
 

@@ -17,6 +17,7 @@ from peewee import fn
 from domain import results, rules
 from domain.computation import SCALE
 from domain.computation import signal as signal_for
+from domain.inputs import printable
 from domain.results import Figure
 from models import (
     Agreement,
@@ -176,6 +177,7 @@ class CycleData:
         )
         data.actions = _open_actions(cycle, organisations)
         data.escalations = _escalations(cycle, organisations)
+        _printable(data)
         return data
 
     # --- lookups --------------------------------------------------------------
@@ -341,6 +343,37 @@ def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
         .order_by(EscalationSignal.times_not_followed.desc(), Agreement.code)
     )
     return _per_organisation(query, organisations)
+
+
+# Text people typed, per kind of object the reports show (in memory only).
+_TEXT_FIELDS = {
+    "organisations": ("name",),
+    "regions": ("name",),
+    "gemeenten": ("name",),
+    "agreements": ("code", "title", "goal"),
+}
+
+
+def _printable(data: CycleData) -> None:
+    """Remove control characters from the text a report shows, so text stored
+    before they were refused cannot put invisible or broken glyphs in a report
+    or stop a writer (openpyxl refuses them). Nothing is written back."""
+    for attribute, fields in _TEXT_FIELDS.items():
+        for obj in getattr(data, attribute).values():
+            for name in fields:
+                value = getattr(obj, name)
+                if isinstance(value, str):
+                    setattr(obj, name, printable(value))
+    for agreement in data.agreements.values():
+        agreement.theme.title = printable(agreement.theme.title)
+    for indicator in data.indicators:
+        indicator.name = printable(indicator.name)
+        indicator.description = printable(indicator.description or "", multiline=True)
+    for rows in (*data.actions.values(), *data.escalations.values()):
+        for row in rows:
+            for key, value in row.items():
+                if isinstance(value, str):
+                    row[key] = printable(value)
 
 
 def _per_organisation(query, organisations) -> dict[int, list[dict]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -21,6 +22,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from domain import formatting, rules
+from domain.inputs import printable
 from reports import dutch
 from reports.data import CycleData, Norm, counts
 
@@ -37,9 +39,13 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 
 def neutralise(value):
     """Text typed by people never becomes a formula: a leading = + - @, tab or
-    carriage return gets an apostrophe in front (as OWASP advises for CSV)."""
-    if isinstance(value, str) and value.startswith(RISKY):
-        return "'" + value
+    carriage return gets an apostrophe in front (as OWASP advises for CSV).
+    Control characters (which openpyxl refuses) are removed, so text stored
+    before they were refused cannot stop a workbook."""
+    if isinstance(value, str):
+        if value.startswith(RISKY):
+            value = "'" + value
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
     return value
 
 
@@ -274,7 +280,7 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
             row.append(sheet.cell("Trendbreuk: ander afsprakenkader" if broken else ""))
             sheet.append(row)
         chart = LineChart()
-        chart.title = f"{ind.code}: {ind.name}"
+        chart.title = printable(f"{ind.code}: {ind.name}")
         chart.y_axis.title = ind.unit
         chart.x_axis.title = "Ronde"
         values = Reference(
@@ -614,7 +620,7 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     gemeente = data.gemeenten[gemeente_id]
     region = data.regions[gemeente.region_id]
     wb = Workbook(write_only=True)
-    wb.properties.title = f"Afsprakenmonitor {gemeente.name} {data.cycle.period}"
+    wb.properties.title = printable(f"Afsprakenmonitor {gemeente.name} {data.cycle.period}")
     wb.properties.creator = "Afsprakenmonitor"
     wb.properties.language = "nl-NL"
     indicators = data.indicators_for(region.id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from models import db, init_database
-from web import config
+from web import config, redact, routing
 
 csrf = CSRFProtect()
 
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance = config.instance_path()
     app = Flask(__name__, instance_path=str(instance))
     app.config.from_mapping(config.from_environment(instance, test_config))
+    routing.init_app(app)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(results.bp)
     _register_templates_helpers(app)
     _register_error_pages(app)
+    redact.init_app(app)  # after the routes: it reads the token routes from the map
     return app
 
 
@@ -89,3 +91,12 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(404)
     def _not_found(error):
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        # Past MAX_CONTENT_LENGTH nothing of the post is read: say so, on the same page.
+        from domain.uploads import MAX_FILE_BYTES
+
+        megabytes = MAX_FILE_BYTES // 2**20
+        flash(_("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes), "error")
+        return redirect(request.path)

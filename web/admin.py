@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import secrets
 import time
 from pathlib import Path
@@ -22,9 +23,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import JOIN, IntegrityError, fn
 
-from domain import accounts, imports
+from domain import accounts, imports, uploads
 from domain.audit import record
 from domain.indicators import UNITS, update_definition
+from domain.inputs import control_problem, parse_id
 from models import (
     AuditEvent,
     Gemeente,
@@ -52,6 +54,7 @@ from web.access import access, scoped_or_404
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
 PER_PAGE = 50
+GEMEENTE_CODE = re.compile(r"GM[0-9]{4}")
 IMPORT_KEEP = dt.timedelta(days=1)
 
 
@@ -70,7 +73,8 @@ def paginate(query, per_page: int = PER_PAGE) -> dict:
 
 def _by_id(model, raw: str):
     """The row whose id was posted, or None for anything else."""
-    return model.get_or_none(model.id == int(raw)) if raw.isdigit() else None
+    object_id = parse_id(raw)
+    return model.get_or_none(model.id == object_id) if object_id else None
 
 
 def _actor() -> User:
@@ -123,7 +127,7 @@ def region_edit(region_id: int | None = None):
     form = {"code": region.code or "", "name": region.name or ""}
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
-        errors = []
+        errors = [_(p) for p in {control_problem(v, multiline=False) for v in form.values()} if p]
         if not form["name"]:
             errors.append(_("Vul een naam in."))
         if region_id is None and not form["code"]:
@@ -190,11 +194,9 @@ def gemeente_edit(gemeente_id: int | None = None):
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("code", "name", "region")}
         form["active"] = request.form.get("active") == "1"
-        region = (
-            Region.get_or_none(Region.id == form["region"]) if form["region"].isdigit() else None
-        )
-        errors = []
-        if not form["code"].upper().startswith("GM") or not form["code"][2:].isdigit():
+        region = _by_id(Region, form["region"])
+        errors = [_(p) for p in {control_problem(form["name"], multiline=False)} if p]
+        if not GEMEENTE_CODE.fullmatch(form["code"].upper()):
             errors.append(_("Een gemeentecode is 'GM' met vier cijfers, zoals GM0935."))
         if not form["name"]:
             errors.append(_("Vul een naam in."))
@@ -288,12 +290,10 @@ def organisation_edit(org_id: int | None = None):
             "kind": request.form.get("kind", ""),
             "region": request.form.get("region", ""),
             "active": request.form.get("active") == "1",
-            "gemeenten": {int(g) for g in request.form.getlist("gemeenten") if g.isdigit()},
+            "gemeenten": {g for g in map(parse_id, request.form.getlist("gemeenten")) if g},
         }
-        region = (
-            Region.get_or_none(Region.id == form["region"]) if form["region"].isdigit() else None
-        )
-        errors = []
+        region = _by_id(Region, form["region"])
+        errors = [_(p) for p in {control_problem(form["name"], multiline=False)} if p]
         if not form["name"]:
             errors.append(_("Vul een naam in."))
         if form["kind"] not in ORGANISATION_KINDS:
@@ -345,7 +345,7 @@ def organisation_edit(org_id: int | None = None):
                 return redirect(url_for("admin.organisations"))
         for error in errors:
             flash(error, "error")
-    region_id = int(form["region"]) if str(form["region"]).isdigit() else None
+    region_id = parse_id(str(form["region"]))
     options = (
         list(Gemeente.select().where(Gemeente.region == region_id).order_by(Gemeente.name))
         if region_id
@@ -544,7 +544,11 @@ def bulk_import():
             flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
             return redirect(url_for("admin.bulk_import", kind=kind))
         filename = request.form.get("filename", stored.name)
-        result = imports.apply(_actor(), kind, stored.name, stored.read_bytes(), _invite_link())
+        try:
+            result = imports.apply(_actor(), kind, stored.name, stored.read_bytes(), _invite_link())
+        except imports.ImportFileError as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("admin.bulk_import", kind=kind))
         if not result.ok:
             flash(_("Er is niets geïmporteerd: het bestand bevat fouten."), "error")
             return render_template(
@@ -567,10 +571,10 @@ def bulk_import():
         flash(_("Kies een bestand."), "error")
         return render_template("admin/import.html", kind=kind, plan=None), 400
     suffix = Path(upload.filename).suffix.lower()
-    data = upload.read()
     try:
+        data = uploads.read_limited(upload.stream)
         result = imports.plan(kind, f"upload{suffix}", data)
-    except imports.ImportFileError as exc:
+    except (uploads.UploadError, imports.ImportFileError) as exc:
         flash(str(exc), "error")
         return render_template("admin/import.html", kind=kind, plan=None), 400
     token = None
@@ -720,7 +724,7 @@ def audit():
         except ValueError:
             flash(_("Gebruik voor een datum de vorm JJJJ-MM-DD."), "error")
             day = None
-        if day is not None:
+        if day is not None and day < dt.date.max:  # the day after must exist
             bound = dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time())
             query = query.where(AuditEvent.at >= bound if op == "ge" else AuditEvent.at < bound)
     actions = [

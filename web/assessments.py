@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from domain import assessments as domain
 from domain import cycles
+from domain.inputs import parse_int
 from domain.scope import readable_assessments
 from models import Assessment, utcnow
 from models.choices import (
@@ -59,7 +60,8 @@ def _render(
             themes.append((agreement.theme, []))
         themes[-1][1].append(agreement)
     answered, total = domain.progress(assessment, agreements)
-    rows = int(values.get("esc-rows") or 0) or domain.ESCALATION_BLANK_ROWS
+    most = len(agreements) + domain.ESCALATION_BLANK_ROWS
+    rows = parse_int(values.get("esc-rows") or "", 1, most) or domain.ESCALATION_BLANK_ROWS
     editable = domain.can_edit(user, assessment)
     return render_template(
         "assessments/form.html",
@@ -112,8 +114,8 @@ def form(assessment_id: int):
     values = _values_from_post(domain.stored_values(assessment))
     agreements = domain.applicable_agreements(assessment)
     parsed = domain.parse_form(request.form, agreements, utcnow().date())
-    version = request.form.get("version", "")
-    if not version.isdigit():
+    version = domain.parse_version(request.form.get("version", ""))
+    if version is None:
         parsed.errors["version"] = domain.N_(
             "De versie van het formulier ontbreekt of is ongeldig."
         )
@@ -121,7 +123,7 @@ def form(assessment_id: int):
         flash(_("Er is niets opgeslagen: verbeter de gemarkeerde velden."), "error")
         return _render(assessment, values, errors=parsed.errors, status=400)
     try:
-        domain.save_answers(user, assessment, int(version), parsed)
+        domain.save_answers(user, assessment, version, parsed)
     except domain.ConflictError as exc:
         values["version"] = str(exc.current_version)
         return _render(assessment, values, conflict=exc, status=409)
@@ -161,15 +163,15 @@ def autosave(assessment_id: int):
         ), 409
     agreements = domain.applicable_agreements(assessment)
     parsed = domain.parse_form(request.form, agreements, utcnow().date())
-    version = request.form.get("version", "")
-    if parsed.errors or not version.isdigit():
+    version = domain.parse_version(request.form.get("version", ""))
+    if parsed.errors or version is None:
         return jsonify(
             ok=False,
             errors={k: _(v) for k, v in parsed.errors.items()},
             message=_("Niet automatisch opgeslagen: verbeter de gemarkeerde velden."),
         ), 400
     try:
-        domain.save_answers(current_user.user, assessment, int(version), parsed)
+        domain.save_answers(current_user.user, assessment, version, parsed)
     except domain.ConflictError:
         return jsonify(
             ok=False,

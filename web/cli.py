@@ -152,9 +152,11 @@ def mail_deliver() -> None:
     """Verstuur de e-mails die klaarstaan (met nieuwe pogingen na een storing)."""
     from flask import current_app
 
-    from domain.mail import MailSettings, deliver_outbox
+    from domain.mail import MailSettings
+    from jobs.nightly import deliver_mail
+    from web.links import reset_link
 
-    counts = deliver_outbox(MailSettings.from_config(current_app.config))
+    counts = deliver_mail(MailSettings.from_config(current_app.config), reset_link(current_app))
     click.echo(
         f"Verzonden: {counts['sent']}, later opnieuw: {counts['retry']}, "
         f"opgegeven: {counts['failed']}."
@@ -225,6 +227,10 @@ def batch_reports(period: str) -> None:
         f"Klaar: {sum(written.files.values())} bestanden in {written.directory} "
         f"({', '.join(f'{k} {v}' for k, v in written.files.items())})."
     )
+    for failure in written.failed:
+        click.echo(f"Mislukt: {failure}", err=True)
+    if written.failed:
+        raise SystemExit(1)
 
 
 @batch_cli.command("distribute")

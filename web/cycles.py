@@ -288,7 +288,7 @@ def _export(cycle: Cycle, region: Region, rows: list[dict], fmt: str) -> Respons
             )
         return Response(
             "\ufeff" + out.getvalue(),
-            mimetype="text/csv; charset=utf-8",
+            content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     wb = Workbook()

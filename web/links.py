@@ -18,6 +18,13 @@ def assessment_link(app: Flask) -> Callable[[int], str]:
     return link
 
 
+def reset_link(app: Flask) -> Callable[[str], str]:
+    """reset token → the full address of the page that sets a new password."""
+    base = app.config["BASE_URL"].rstrip("/")
+    urls = app.url_map.bind("localhost")
+    return lambda token: base + urls.build("auth.reset", {"token": token})
+
+
 def batch_settings(app: Flask):
     """What the batch needs from the application's configuration."""
     from pathlib import Path
@@ -32,4 +39,5 @@ def batch_settings(app: Flask):
         link_for=assessment_link(app),
         reports_dir=Path(app.config["REPORTS_DIR"]),
         reports_link=base + urls.build("results.reports", {}),
+        reset_link=reset_link(app),
     )

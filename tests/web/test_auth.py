@@ -14,6 +14,13 @@ def login(client, email, password=factories.PASSWORD):
     return client.post("/inloggen", data={"email": email, "password": password})
 
 
+def _mail_reset_requests(app) -> int:
+    """What the outbox job does before delivering: turn reset requests into mails."""
+    from web.links import reset_link
+
+    return accounts.process_reset_requests(reset_link(app))
+
+
 def _link(message: OutboxMessage) -> str:
     return re.search(r"https?://\S+", message.body_text).group(0)
 
@@ -95,7 +102,7 @@ def test_deactivation_ends_the_session(app):
     assert login(theirs, user.email).status_code == 401
 
 
-def test_reset_answer_does_not_reveal_accounts(client):
+def test_reset_answer_does_not_reveal_accounts(app, client):
     user = factories.user()
     known = client.post("/wachtwoord-vergeten", data={"email": user.email}, follow_redirects=True)
     unknown = client.post(
@@ -110,6 +117,7 @@ def test_reset_answer_does_not_reveal_accounts(client):
 
     assert 'name="csrf_token" value="' in known.get_data(as_text=True)
     assert strip(known) == strip(unknown)
+    assert _mail_reset_requests(app) == 1
     (message,) = OutboxMessage.select()
     assert message.to_address == user.email
 
@@ -119,6 +127,7 @@ def test_reset_link_works_once(app, client):
     other = app.test_client()
     login(other, user.email)
     client.post("/wachtwoord-vergeten", data={"email": user.email})
+    _mail_reset_requests(app)
     link = _link(OutboxMessage.get())
     path = link.split("127.0.0.1:5000", 1)[1]
     assert client.get(path).status_code == 200

@@ -150,3 +150,18 @@ def test_batch_run_twice_is_skipped_the_second_time(runner):
     assert set(summary["reports_written"]) == {
         "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"
     }  # fmt: skip
+
+
+def test_files_that_are_not_utf8_end_in_a_message_not_a_traceback(runner, tmp_path: Path):
+    latin = tmp_path / "kader.yaml"
+    latin.write_bytes(DEFAULT_FRAMEWORK.read_bytes().decode("utf-8").encode("latin-1", "replace"))
+    result = runner.invoke(args=["framework", "import", str(latin)])
+    assert result.exit_code == 1
+    assert "kader.yaml" in result.output
+    assert "geen UTF-8-tekst" in result.output
+    assert not isinstance(result.exception, UnicodeDecodeError)
+    indicators = tmp_path / "indicatoren.yaml"
+    indicators.write_bytes(b"indicators:\n  - code: \xe9\n")
+    result = runner.invoke(args=["indicators", "import", str(indicators)])
+    assert result.exit_code == 1
+    assert "geen UTF-8-tekst (byte 23)" in result.output

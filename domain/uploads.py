@@ -1,0 +1,376 @@
+"""Reading uploaded tables (.xlsx and .csv) without trusting them.
+
+Every limit is checked before the work it protects: the file's size while it
+is read, the unpacked size and compression ratio of an .xlsx from its zip
+directory before anything is unpacked, the declared dimension of the sheet
+before its rows, and the real rows, columns and cell lengths while the sheet
+XML is streamed (one element at a time, never the whole sheet in memory). A
+file past a limit ends in an UploadError whose Dutch message names the limit."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+from xml.etree.ElementTree import ParseError
+
+import yaml
+from defusedxml.ElementTree import iterparse
+
+MAX_FILE_BYTES = 5 * 1024 * 1024  # the upload itself
+MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # all members of an .xlsx together, unpacked
+MAX_RATIO = 100  # unpacked : packed, for any member larger than RATIO_FLOOR
+RATIO_FLOOR = 256 * 1024  # small members (styles, themes) may compress very well
+MAX_MEMBERS = 500
+MAX_SHEETS = 20
+MAX_ROWS = 10_000  # data rows, below the header row
+MAX_COLUMNS = 50
+MAX_CELL = 1_000  # characters in one cell
+MAX_SHARED_STRINGS = (MAX_ROWS + 1) * MAX_COLUMNS
+
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
+_RANGE_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?$")
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+class UploadError(ValueError):
+    """The file cannot be read, or passes one of the limits; the message
+    (Dutch) says which, `where` (e.g. "regel 4") where in the file."""
+
+    def __init__(self, message: str, where: str = ""):
+        super().__init__(message)
+        self.where = where
+
+
+def _mb(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB"
+
+
+def read_limited(stream: BinaryIO, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The stream's bytes, read in blocks; stops reading past `limit`."""
+    chunks, size = [], 0
+    while True:
+        block = stream.read(min(64 * 1024, limit + 1 - size))
+        if not block:
+            break
+        chunks.append(block)
+        size += len(block)
+        if size > limit:
+            raise UploadError(f"Het bestand is groter dan {_mb(limit)}; de grens is {_mb(limit)}.")
+    return b"".join(chunks)
+
+
+def check_size(data: bytes, limit: int = MAX_FILE_BYTES) -> None:
+    """Refuse data past the file size limit."""
+    if len(data) > limit:
+        raise UploadError(f"Het bestand is groter dan {_mb(limit)}; de grens is {_mb(limit)}.")
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + (ord(ch) - 64)
+    return number
+
+
+def open_xlsx(data: bytes) -> zipfile.ZipFile:
+    """The .xlsx as a zip archive whose directory has passed the limits on
+    members, unpacked size and compression ratio (nothing unpacked yet)."""
+    check_size(data)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).") from exc
+    if len(members) > MAX_MEMBERS:
+        raise UploadError(
+            f"Het Excel-bestand bestaat uit meer dan {MAX_MEMBERS} onderdelen; "
+            f"de grens is {MAX_MEMBERS}."
+        )
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise UploadError(
+            f"Het Excel-bestand is uitgepakt groter dan {_mb(MAX_UNPACKED_BYTES)} "
+            f"({_mb(unpacked)}); de grens is {_mb(MAX_UNPACKED_BYTES)}."
+        )
+    for m in members:
+        if m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+            raise UploadError(
+                f"Het Excel-bestand is verdacht sterk ingepakt (meer dan {MAX_RATIO} keer); "
+                f"de grens is {MAX_RATIO} keer."
+            )
+    return archive
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _stream(archive: zipfile.ZipFile, name: str, events=("end",)) -> Iterator:
+    """(event, element) pairs of one member's XML; the member's size is bounded
+    by the checked directory (zipfile reads no more than the size it declares)."""
+    try:
+        with archive.open(name) as member:
+            # No DTD, no entities: nothing in the file can expand or reach out.
+            yield from iterparse(member, events=events, forbid_dtd=True)
+    except KeyError as exc:
+        raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).") from exc
+    except (ParseError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise UploadError("Dit Excel-bestand is beschadigd.") from exc
+
+
+def _sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """(sheet name, member path) of every worksheet, in workbook order."""
+    names = set(archive.namelist())
+    if "xl/workbook.xml" not in names:
+        raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).")
+    declared: list[tuple[str, str]] = []
+    for _, element in _stream(archive, "xl/workbook.xml"):
+        if _local(element.tag) == "sheet":
+            declared.append((element.get("name") or "", element.get(f"{{{_REL_NS}}}id") or ""))
+            if len(declared) > MAX_SHEETS:
+                raise UploadError(
+                    f"Het Excel-bestand heeft meer dan {MAX_SHEETS} tabbladen; "
+                    f"de grens is {MAX_SHEETS}."
+                )
+    targets: dict[str, str] = {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        for _, element in _stream(archive, "xl/_rels/workbook.xml.rels"):
+            if _local(element.tag) == "Relationship":
+                targets[element.get("Id") or ""] = element.get("Target") or ""
+    sheets = []
+    for index, (name, rel_id) in enumerate(declared, start=1):
+        target = targets.get(rel_id) or f"worksheets/sheet{index}.xml"
+        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        if path in names:
+            sheets.append((name, path))
+    if not sheets:
+        raise UploadError("Het Excel-bestand heeft geen werkblad.")
+    return sheets
+
+
+def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
+    if "xl/sharedStrings.xml" not in archive.namelist():
+        return []
+    strings: list[str] = []
+    parts: list[str] = []
+    root = None
+    phonetic = False  # the reading aid of East Asian text is not part of the text
+    for event, element in _stream(archive, "xl/sharedStrings.xml", ("start", "end")):
+        name = _local(element.tag)
+        if event == "start":
+            if root is None:
+                root = element
+            elif name == "si":
+                parts = []
+            elif name == "rPh":
+                phonetic = True
+            continue
+        if name == "rPh":
+            phonetic = False
+        elif name == "t" and not phonetic:
+            parts.append(element.text or "")
+        elif name == "si":
+            strings.append("".join(parts))
+            root.clear()  # finished strings leave the tree: memory stays flat
+            if len(strings) > MAX_SHARED_STRINGS:
+                raise UploadError(
+                    f"Het Excel-bestand bevat meer dan {MAX_SHARED_STRINGS} teksten; "
+                    f"de grens is {MAX_SHARED_STRINGS}."
+                )
+    return strings
+
+
+def _too_many_rows() -> UploadError:
+    return UploadError(f"Het bestand heeft meer dan {MAX_ROWS} rijen; de grens is {MAX_ROWS}.")
+
+
+def _too_many_columns() -> UploadError:
+    return UploadError(
+        f"Het bestand heeft meer dan {MAX_COLUMNS} kolommen; de grens is {MAX_COLUMNS}."
+    )
+
+
+def _too_long(row: int, column: int) -> UploadError:
+    return UploadError(
+        f"Rij {row}, kolom {column}: een cel bevat meer dan {MAX_CELL} tekens; "
+        f"de grens is {MAX_CELL}."
+    )
+
+
+def _check_dimension(ref: str) -> None:
+    match = _RANGE_REF.match(ref.upper())
+    if not match:
+        return  # an odd dimension is ignored: the real rows and columns are counted anyway
+    last_col = match.group(3) or match.group(1)
+    last_row = match.group(4) or match.group(2)
+    if int(last_row) > MAX_ROWS + 1:
+        raise _too_many_rows()
+    if _column_number(last_col) > MAX_COLUMNS:
+        raise _too_many_columns()
+
+
+def _number_text(text: str) -> str:
+    """A numeric cell as people typed it: 12 rather than 12.0."""
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return text
+
+
+def xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's rows as text, header row first, within the limits."""
+    with open_xlsx(data) as archive:
+        (_, path), *_ = _sheets(archive)
+        return _sheet_rows(archive, path, _shared_strings(archive))
+
+
+def xlsx_sheets(data: bytes) -> dict[str, list[list[str]]]:
+    """Every sheet's rows as text, by sheet name, within the limits."""
+    with open_xlsx(data) as archive:
+        shared = _shared_strings(archive)
+        return {name: _sheet_rows(archive, path, shared) for name, path in _sheets(archive)}
+
+
+def _count_rows(archive: zipfile.ZipFile, sheet: str) -> int:
+    """How many row elements the sheet XML holds, by a plain byte scan (no
+    parsing): far too many rows are refused before any of them is parsed."""
+    count, tail = 0, b""
+    try:
+        with archive.open(sheet) as member:
+            while block := member.read(1 << 20):
+                window = tail + block
+                count += window.count(b"<row ") + window.count(b"<row>")
+                tail = block[-4:]  # "<row" may straddle blocks; 4 bytes cannot hold a whole one
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise UploadError("Dit Excel-bestand is beschadigd.") from exc
+    return count
+
+
+def _sheet_rows(archive: zipfile.ZipFile, sheet: str, shared: list[str]) -> list[list[str]]:
+    if _count_rows(archive, sheet) > MAX_ROWS + 1:
+        raise _too_many_rows()
+    # End events only: a cell is complete (value and text inside it) at its end,
+    # checked and dropped there, so no row, however wide, is held whole.
+    rows: list[list[str]] = []
+    row_number = 0
+    current: list[str] = []
+    column = 0
+    for _, element in _stream(archive, sheet):
+        name = _local(element.tag)
+        if name == "c":
+            ref = _CELL_REF.match((element.get("r") or "").upper())
+            column = _column_number(ref.group(1)) if ref else column + 1
+            if column > MAX_COLUMNS:
+                raise _too_many_columns()
+            text = _cell_text(element, shared)
+            if len(text) > MAX_CELL:
+                raise _too_long(row_number + 1, column)
+            if text:
+                if column > len(current):
+                    current.extend([""] * (column - len(current)))
+                current[column - 1] = text
+            element.clear()
+        elif name == "row":
+            raw = element.get("r")
+            number = int(raw) if raw and raw.isascii() and raw.isdigit() else 0
+            row_number = number if number > row_number else row_number + 1
+            if row_number > MAX_ROWS + 1:
+                raise _too_many_rows()
+            while len(rows) < row_number - 1:
+                rows.append([])  # rows the file leaves out are empty
+            rows.append(current)
+            current, column = [], 0
+            element.clear()
+        elif name == "dimension":
+            _check_dimension(element.get("ref", ""))
+    return rows
+
+
+def _cell_text(cell, shared: list[str]) -> str:
+    cell_type = cell.get("t", "n")
+    if cell_type == "inlineStr":
+        return "".join(t.text or "" for t in cell.iter() if _local(t.tag) == "t")
+    value = None
+    for child in cell:
+        if _local(child.tag) == "v":
+            value = child.text or ""
+    if value is None:
+        return ""
+    if cell_type == "s":
+        index = int(value) if value.isascii() and value.isdigit() else -1
+        if not 0 <= index < len(shared):
+            raise UploadError("Dit Excel-bestand is beschadigd (een tekst ontbreekt).")
+        return shared[index]
+    if cell_type == "b":
+        return "1" if value.strip() == "1" else "0"
+    if cell_type in ("str", "e"):
+        return value
+    return _number_text(value)
+
+
+def csv_rows(data: bytes) -> list[list[str]]:
+    """The rows of a CSV file (UTF-8 or Windows-1252, comma or semicolon),
+    within the limits; a bare carriage return ends a line as in old Mac files."""
+    check_size(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # Excel's "CSV" on Dutch Windows
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if len(rows) > MAX_ROWS:
+                raise _too_many_rows()
+            if len(row) > MAX_COLUMNS and any(row[MAX_COLUMNS:]):
+                raise _too_many_columns()
+            for column, cell in enumerate(row, start=1):
+                if len(cell) > MAX_CELL:
+                    raise _too_long(len(rows) + 1, column)
+            rows.append(row[:MAX_COLUMNS])
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise _too_long(len(rows) + 1, 0) from exc
+        raise UploadError(f"Dit CSV-bestand is niet te lezen (regel {len(rows) + 1}).") from exc
+    return rows
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """The safe loader without aliases: a few lines of `*a` references can
+    otherwise stand for billions of entries that validation would walk."""
+
+    def fetch_alias(self):
+        raise yaml.scanner.ScannerError(
+            None, None, "verwijzingen (*naam) zijn niet toegestaan", self.get_mark()
+        )
+
+
+def yaml_document(data: bytes) -> Any:
+    """The YAML document in UTF-8 bytes, within the file size limit; a file
+    that is not UTF-8 or not YAML is an UploadError saying where."""
+    check_size(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UploadError(
+            f"Het bestand is geen UTF-8-tekst (byte {exc.start + 1}); sla het op als UTF-8."
+        ) from exc
+    try:
+        return yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a SafeLoader without aliases
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"regel {mark.line + 1}" if mark else ""
+        raise UploadError(f"geen geldige YAML: {exc}", where) from exc
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for e.g. a date like 2026-13-45.
+        raise UploadError(f"geen geldige YAML: {type(exc).__name__}: {exc}"[:300]) from exc

@@ -1,0 +1,161 @@
+"""Hostile uploads end in a Dutch message naming the limit, within bounded
+memory; well-formed files within the limits are read as before."""
+
+import io
+import tracemalloc
+
+import pytest
+from openpyxl import Workbook
+
+from domain import imports, uploads
+from tests import hostile
+
+PEAK_LIMIT = 100 * 1024 * 1024  # extra memory a parse may take, hostile or not
+
+
+def _peak(function, *args):
+    """(result or raised exception, peak traced memory in bytes) of a call."""
+    tracemalloc.start()
+    try:
+        try:
+            outcome = function(*args)
+        except Exception as exc:  # the refusal is the outcome under test
+            outcome = exc
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return outcome, peak
+
+
+@pytest.mark.parametrize(
+    ("make", "limit"),
+    [
+        (lambda: hostile.declared_huge("A1:XFD1048576"), "de grens is 10000"),
+        (lambda: hostile.declared_huge("A1:Z1048576"), "de grens is 10000"),
+        (lambda: hostile.declared_huge("A1:XFD2"), "de grens is 50"),
+        (hostile.lying_dimension, "de grens is 50"),  # column XFD comes before its row ends
+        (hostile.unpacked_bomb, "de grens is 30 MB"),
+        (hostile.ratio_bomb, "de grens is 100 keer"),
+        (lambda: hostile.many_rows(imports.MAX_ROWS + 5), "de grens is 10000"),
+    ],
+    ids=[
+        "declared-XFD1048576",
+        "declared-Z1048576",
+        "declared-columns",
+        "lying-dimension",
+        "unpacked-size",
+        "compression-ratio",
+        "real-rows",
+    ],
+)
+def test_hostile_xlsx_is_refused_naming_the_limit_in_bounded_memory(make, limit):
+    data = make()
+    assert len(data) < 2 * 1024 * 1024  # small on disk
+    outcome, peak = _peak(imports.read_table, "upload.xlsx", data, "organisations")
+    assert isinstance(outcome, imports.ImportFileError), outcome
+    assert limit in str(outcome)
+    assert peak < PEAK_LIMIT, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_lying_column_refused():
+    rows = hostile.HEADER_ROW + '<row r="2">' + hostile.cell("AZ2", "x") + "</row>"
+    data = hostile.xlsx(hostile.sheet_xml(rows, "A1:C2"))
+    with pytest.raises(uploads.UploadError, match="meer dan 50 kolommen; de grens is 50"):
+        uploads.xlsx_rows(data)
+
+
+def test_long_cell_refused():
+    rows = hostile.HEADER_ROW + '<row r="2">' + hostile.cell("A2", "x" * 1001) + "</row>"
+    with pytest.raises(uploads.UploadError, match="Rij 2, kolom 1: .* de grens is 1000"):
+        uploads.xlsx_rows(hostile.xlsx(hostile.sheet_xml(rows)))
+
+
+def test_xml_entities_are_refused():
+    entity = (
+        '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        f'<worksheet xmlns="{hostile.MAIN}"><sheetData><row r="1">'
+        '<c r="A1" t="inlineStr"><is><t>&b;</t></is></c></row></sheetData></worksheet>'
+    )
+    with pytest.raises(uploads.UploadError, match="beschadigd"):
+        uploads.xlsx_rows(hostile.xlsx(entity))
+
+
+def test_file_size_is_checked_while_reading():
+    stream = io.BytesIO(b"x" * (uploads.MAX_FILE_BYTES + 1))
+    with pytest.raises(uploads.UploadError, match="de grens is 5 MB"):
+        uploads.read_limited(stream)
+    assert stream.tell() <= uploads.MAX_FILE_BYTES + 64 * 1024  # stopped reading
+
+
+def test_a_full_size_workbook_reads_within_the_memory_bound():
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["naam", "soort", "regio", "gemeenten", "actief"])
+    for i in range(imports.MAX_ROWS):
+        ws.append([f"Organisatie {i}", "jgz", "VR24", "GM0935, GM0917", i % 2 == 0])
+    out = io.BytesIO()
+    wb.save(out)
+    rows, peak = _peak(imports.read_table, "orgs.xlsx", out.getvalue(), "organisations")
+    assert len(rows) == imports.MAX_ROWS
+    assert rows[0] == (
+        2,
+        {
+            "naam": "Organisatie 0",
+            "soort": "jgz",
+            "regio": "VR24",
+            "gemeenten": "GM0935, GM0917",
+            "actief": "1",
+        },
+    )
+    assert peak < PEAK_LIMIT, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_shared_strings_numbers_and_gaps_are_read_like_excel_shows_them():
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["naam", "aantal", "datum"])
+    ws.append(["Één", 12, 1.5])
+    ws["A5"] = "na een gat"
+    out = io.BytesIO()
+    wb.save(out)
+    assert uploads.xlsx_rows(out.getvalue()) == [
+        ["naam", "aantal", "datum"],
+        ["Één", "12", "1.5"],
+        [],
+        [],
+        ["na een gat"],
+    ]
+
+
+def test_csv_with_a_bare_carriage_return_is_read():
+    data = b'naam,soort,regio\r"CJG\rHeerlen",cjg,VR24\rJGZ,jgz,VR24\n'
+    assert uploads.csv_rows(data) == [
+        ["naam", "soort", "regio"],
+        ["CJG\nHeerlen", "cjg", "VR24"],
+        ["JGZ", "jgz", "VR24"],
+    ]
+
+
+def test_csv_limits():
+    header = "naam,soort,regio\n"
+    with pytest.raises(uploads.UploadError, match="de grens is 10000"):
+        uploads.csv_rows((header + "a,b,c\n" * (imports.MAX_ROWS + 1)).encode())
+    with pytest.raises(uploads.UploadError, match="de grens is 50"):
+        uploads.csv_rows((header + ",".join("x" * 51) + "\n").encode())
+    with pytest.raises(uploads.UploadError, match="de grens is 1000"):
+        uploads.csv_rows((header + "x" * 1001 + ",b,c\n").encode())
+    with pytest.raises(uploads.UploadError, match="de grens is 1000"):
+        uploads.csv_rows((header + '"' + "x" * 200_000 + '",b,c\n').encode())
+
+
+def test_yaml_that_is_not_utf8_or_uses_aliases():
+    with pytest.raises(uploads.UploadError, match="geen UTF-8-tekst \\(byte 11\\)"):
+        uploads.yaml_document("title: caf\xe9\n".encode("latin-1"))
+    laughs = "a: &a [x, x, x]\nb: &b [*a, *a, *a]\nc: [*b, *b]\n"
+    with pytest.raises(uploads.UploadError, match="verwijzingen"):
+        uploads.yaml_document(laughs.encode())
+    with pytest.raises(uploads.UploadError, match="geen geldige YAML"):
+        uploads.yaml_document(b"day: 2026-13-45\n")
+    with pytest.raises(uploads.UploadError, match="geen geldige YAML"):
+        uploads.yaml_document(b"[" * 5000)
