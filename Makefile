@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run setup test lint format bench bench-demo bench-batch bench-reports bench-uploads fuzz translations clean
+.PHONY: install run serve scheduler setup test lint format bench bench-demo bench-batch bench-reports bench-uploads bench-web fuzz translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,20 @@ run: setup
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000
 
+# Production: the schema brought up to date, then the scheduler as its own
+# process and the site under gunicorn (gunicorn.conf.py; PORT, default 8000,
+# WEB_WORKERS, WEB_THREADS). The same environment variables as everything else.
+# With several hosts, run `flask --app wsgi db upgrade` once and start each
+# piece on its own (deploy/ has the systemd units).
+serve: install
+	$(FLASK) db upgrade
+	$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn --config gunicorn.conf.py
+
+scheduler: install
+	$(FLASK) scheduler
+
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -50,7 +64,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: bench-demo bench-batch bench-reports
+bench: bench-demo bench-batch bench-reports bench-uploads bench-web
 
 # Builds the national demo data set in a scratch SQLite file: time and size.
 bench-demo: install
@@ -82,3 +96,11 @@ bench-uploads: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Pages under gunicorn (gunicorn.conf.py) on national data with 8 clients,
+# each after the minimal route, then 32 concurrent writers: SQLite, then
+# PostgreSQL (the data sets are built once and reused).
+BENCH_WEB_PG ?= postgresql://postgres@127.0.0.1:5432/am_bench_web
+bench-web: install
+	$(BIN)/python -m benchmarks.web
+	$(BIN)/python -m benchmarks.web --database-url $(BENCH_WEB_PG)

@@ -8,7 +8,10 @@ same cells in write-only mode, without styling.
 Each measurement runs in its own process, so peak memory is its own. The
 report data (one cycle's figures) is read before the clock starts and timed
 separately. Targets (issue 6): national workbook ≤ 1.5 × floor; ≤ 150 ms per
-organisation PDF; peak ≤ 500 MB."""
+organisation PDF; peak ≤ 500 MB. The nightly part (issue 15) times what the
+night does for one cycle at national scale: a full recompute plus every report
+of the cycle, rendered by REPORT_PROCESSES worker processes (default one per
+core); target ≤ 120 s, peak ≤ 500 MB per process."""
 
 from __future__ import annotations
 
@@ -43,7 +46,37 @@ def _cells(path: Path) -> dict[str, list[tuple]]:
         wb.close()
 
 
+def _nightly(url: str, period: str, out: Path) -> dict:
+    """A full recompute and every report of the cycle, as the night runs them."""
+    import resource
+
+    from domain import computation
+    from models import Cycle, IndicatorStamp, ScopeResult, init_database
+    from reports.build import report_processes, write_cycle_reports
+
+    with init_database(url).connection_context():
+        ScopeResult.delete().execute()
+        IndicatorStamp.delete().execute()
+        started = time.perf_counter()
+        computation.recompute()
+        recomputed = time.perf_counter() - started
+        processes = report_processes()
+        written = write_cycle_reports(Cycle.get(Cycle.period == period), out, processes=processes)
+        seconds = time.perf_counter() - started
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "seconds": seconds,
+        "recompute_seconds": recomputed,
+        "count": sum(written.files.values()),
+        "processes": processes,
+        "child_peak_mb": children,
+        **_peak(),
+    }
+
+
 def _measure(url: str, period: str, what: str, out: Path) -> dict:
+    if what == "nightly":
+        return _nightly(url, period, out)
     from reports.data import scope_report
     from reports.excel import gemeente_workbook, region_workbook
     from reports.pdf import write_pdf
@@ -101,9 +134,11 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--scale", default="national")
     parser.add_argument("--period", default="2026-Q3")
-    parser.add_argument("--measure", choices=["workbook", "floor", "gemeenten", "pdfs"])
+    parser.add_argument("--measure", choices=["workbook", "floor", "gemeenten", "pdfs", "nightly"])
     parser.add_argument("--out")
-    parser.add_argument("--parts", default="workbook,gemeenten,pdfs", help="what to measure")
+    parser.add_argument(
+        "--parts", default="workbook,gemeenten,pdfs,nightly", help="what to measure"
+    )
     args = parser.parse_args()
     if args.measure:
         result = _measure(args.database_url, args.period, args.measure, Path(args.out))
@@ -145,6 +180,15 @@ def main() -> None:
                 f"organisation   {pdfs['count']} PDFs in {pdfs['seconds']:.1f} s "
                 f"({1000 * pdfs['seconds'] / max(1, pdfs['count']):.0f} ms each, target ≤ 150), "
                 f"peak {pdfs['peak_mb']:.0f} MB (target ≤ 500)"
+            )
+        if "nightly" in parts:
+            night = _run(url, args.period, "nightly")
+            print(
+                f"nightly        full recompute + {night['count']:,} reports of {args.period} in "
+                f"{night['seconds']:.1f} s (recompute {night['recompute_seconds']:.1f} s; "
+                f"{night['processes']} processes; target ≤ 120 s), peak "
+                f"{night['peak_mb']:.0f} MB main, {night['child_peak_mb']:.0f} MB largest worker"
+                " (target ≤ 500 each)"
             )
 
 

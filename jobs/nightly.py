@@ -15,10 +15,12 @@ from pathlib import Path
 from domain import computation, cycles
 from domain.accounts import process_reset_requests
 from domain.mail import MailSettings, deliver_outbox
+from domain.retention import RetentionSettings, prune_records
 from jobs.distribution import distribute
 from jobs.runs import RunSkipped, claimed_run
 from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
 from models.db import analyze
+from reports import store
 from reports.build import cycles_with_submissions, needs_reports, write_cycle_reports
 
 logger = logging.getLogger(__name__)
@@ -33,6 +35,7 @@ class BatchSettings:
     reports_dir: Path
     reports_link: str  # the reports page, for the distribution mails
     reset_link: Callable[[str], str] | None = None  # reset token → link, for reset requests
+    retention: RetentionSettings = RetentionSettings()
 
 
 def report_targets(
@@ -132,10 +135,21 @@ def run_nightly(
             distributed[cycle.period] = outcome.get("mail_queued", 0)
             run.beat(reports_mailed=distributed)
             say(f"rapporten van {cycle.period} klaargezet voor verzending")
+        pruned = prune(settings, utcnow())
+        run.beat(pruned=pruned)
+        say("opgeruimd: " + ", ".join(f"{k} {v}" for k, v in pruned.items()))
         sent = deliver_mail(settings.mail, settings.reset_link)
         run.beat(mail_sent=sent["sent"], mail_retry=sent["retry"], mail_failed=sent["failed"])
         say(f"e-mail: {sent['sent']} verzonden, {sent['retry']} later opnieuw")
         return run.summary
+
+
+def prune(settings: BatchSettings, now: dt.datetime) -> dict[str, int]:
+    """Delete what is past its retention: superseded report files, then runs,
+    sent mail, audit entries and login records; returns how much of each."""
+    retention = settings.retention
+    before = retention.cutoff(now, retention.report_runs_days)
+    return store.prune(settings.reports_dir, before) | prune_records(retention, now)
 
 
 def run_recompute(

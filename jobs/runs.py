@@ -112,6 +112,15 @@ class Run:
     def beat(self, **summary) -> None:
         """Record progress and show that the run is alive."""
         self.summary.update(summary)
+        fields = {"job": self.row.job, "period": self.row.period, "run_id": self.row.id}
+        logger.info(
+            "job step %s %s (run %s): %s",
+            self.row.job,
+            self.row.period,
+            self.row.id,
+            ", ".join(f"{k}={v}" for k, v in summary.items()),
+            extra=fields | {"step": summary},
+        )
         ReportRun.update(heartbeat_at=utcnow(), summary=self.summary).where(
             ReportRun.id == self.row.id
         ).execute()

@@ -11,11 +11,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from jobs import status
 from jobs.nightly import BatchSettings, deliver_mail, run_nightly
 from jobs.runs import RunSkipped
-from models import db
+from models import ReportRun, db, utcnow
 
 logger = logging.getLogger(__name__)
+
+NIGHTLY_GRACE_TIME = dt.timedelta(hours=6)  # a late nightly still runs within this
 
 
 def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
@@ -28,36 +31,81 @@ def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
     return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment else None
 
 
-def build_scheduler(config, settings: BatchSettings) -> BlockingScheduler:
+def missed_nightly(config, now: dt.datetime | None = None) -> dt.date | None:
+    """The night whose scheduled run has not happened (no run row) although its
+    time passed within the misfire grace: a scheduler that was down at that
+    moment catches up at start."""
+    zone = ZoneInfo(config["TIMEZONE"])
+    now = now or dt.datetime.now(dt.UTC)
+    last = status.last_fire(config["SCHEDULE_NIGHTLY"], zone, now - NIGHTLY_GRACE_TIME, now)
+    if last is None:
+        return None
+    day = last.astimezone(zone).date()
+    done = ReportRun.select().where(ReportRun.job == "nightly", ReportRun.period == day.isoformat())
+    return None if done.exists() else day
+
+
+def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> BlockingScheduler:
     """The scheduler with every job: cron times from configuration, Amsterdam time."""
     zone = ZoneInfo(config["TIMEZONE"])
     mail = settings.mail
     scheduler = BlockingScheduler(timezone=zone)
+    started = utcnow()
+    now = dt.datetime.now(zone)
 
-    def nightly() -> None:
+    def catch_up(day: dt.date) -> None:
         with db.connection_context():
             try:
-                run_nightly(dt.datetime.now(zone).date(), settings=settings)
+                run_nightly(day, settings=settings)
             except RunSkipped as skipped:
                 logger.info("nightly skipped: %s", skipped)
+
+    def nightly() -> None:
+        catch_up(dt.datetime.now(zone).date())
 
     def outbox() -> None:
         with db.connection_context():
             deliver_mail(mail, settings.reset_link)
+
+    def heartbeat() -> None:
+        with db.connection_context():
+            status.beat("scheduler", started)
+
+    def watch() -> None:
+        with db.connection_context():
+            status.alert_nightly(config, status_link)
 
     defaults = {"replace_existing": True, "coalesce": True, "max_instances": 1}
     scheduler.add_job(
         nightly,
         CronTrigger.from_crontab(config["SCHEDULE_NIGHTLY"], timezone=zone),
         id="nightly",
-        misfire_grace_time=6 * 3600,
+        misfire_grace_time=int(NIGHTLY_GRACE_TIME.total_seconds()),
         **defaults,
     )
+    with db.connection_context():
+        missed = missed_nightly(config)
+    if missed is not None:
+        logger.info("nightly of %s was missed: running it now", missed)
+        scheduler.add_job(catch_up, args=(missed,), id="nightly-catch-up", next_run_time=now)
+    # Mail that waited while no scheduler ran goes out at start.
     scheduler.add_job(
         outbox,
         IntervalTrigger(minutes=int(config.get("OUTBOX_MINUTES", 2))),
         id="outbox",
         misfire_grace_time=600,
+        next_run_time=now,
         **defaults,
+    )
+    scheduler.add_job(
+        heartbeat,
+        IntervalTrigger(seconds=int(status.HEARTBEAT_EVERY.total_seconds())),
+        id="heartbeat",
+        misfire_grace_time=60,
+        next_run_time=now,
+        **defaults,
+    )
+    scheduler.add_job(
+        watch, IntervalTrigger(minutes=15), id="watch", misfire_grace_time=900, **defaults
     )
     return scheduler

@@ -26,7 +26,7 @@ from models.indicators import (
     RegionalNorm,
     ScopeResult,
 )
-from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun
+from models.ops import AuditEvent, OutboxMessage, ReportFile, ReportRun, ServiceHeartbeat
 
 ALL_MODELS = [
     Region,
@@ -58,6 +58,7 @@ ALL_MODELS = [
     ReportFile,
     OutboxMessage,
     AuditEvent,
+    ServiceHeartbeat,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

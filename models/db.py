@@ -131,9 +131,14 @@ def _pool_size(query: str) -> int:
     return size
 
 
+_current_url: str | None = None
+
+
 def init_database(url: str) -> Database:
     """Point the shared proxy at the database named by `url` and return it."""
+    global _current_url
     database = make_database(url)
+    _current_url = url
     current = db.obj
     if current is not None:
         if not current.is_closed():
@@ -144,6 +149,18 @@ def init_database(url: str) -> Database:
     db.initialize(database)
     logger.debug("database initialised: %s", type(database).__name__)
     return database
+
+
+def reopen_in_child() -> None:
+    """In a forked worker process: a database object of its own, so it never
+    uses (or closes) a connection its parent opened. SQLite connections must
+    not cross a fork at all."""
+    if _current_url is None:
+        return
+    inherited = db.obj
+    if isinstance(inherited, ForkSafePooledPostgresqlDatabase):
+        inherited.forget_inherited()
+    db.initialize(make_database(_current_url))
 
 
 def is_postgres() -> bool:

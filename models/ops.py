@@ -90,3 +90,19 @@ class AuditEvent(BaseModel):
     object_id = CharField(max_length=64, default="")
     details = JSONField(default=dict)
     ip = CharField(max_length=64, default="")
+
+
+class ServiceHeartbeat(BaseModel):
+    """A process that says every minute that it is alive (the scheduler)."""
+
+    service = CharField(max_length=32)
+    host = CharField(max_length=128)
+    pid = IntegerField()
+    started_at = DateTimeField(default=utcnow)
+    beat_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("service", "host", "pid"), True),
+            (("beat_at",), False),
+        )

@@ -4,11 +4,15 @@ workbook per gemeente, a PDF per region and per organisation."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from models import Assessment, Cycle, IndicatorStamp, ReportFile, RoleAssignment, utcnow
+from models.db import reopen_in_child
 from reports import store
 from reports.data import CycleData, scope_report
 from reports.excel import gemeente_workbook, region_workbook
@@ -26,52 +30,88 @@ class WrittenReports:
     failed: list[str] = field(default_factory=list)  # "file name: error", one per failed report
 
 
+def report_processes() -> int:
+    """How many processes render reports: REPORT_PROCESSES, else one per core."""
+    configured = os.environ.get("REPORT_PROCESSES", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Task:
+    kind: str
+    scope_type: str
+    scope_id: int
+    path: Path
+    write: Callable[[Path], None]
+
+
+# The tasks of the cycle being written. Set before the worker processes are
+# forked, so they inherit the tasks (and the cycle's data) instead of having
+# them pickled; each worker is told only a task's index.
+_TASKS: list[_Task] = []
+
+
+def _write_one(task: _Task) -> tuple[str, int] | str:
+    """The written file's (sha256, size), or why its report failed."""
+    try:
+        return store.write_atomic(task.path, task.write)
+    except OSError:
+        raise  # the disk, not the data: stop, and the previous reports stay current
+    except Exception as exc:  # one scope's data never stops everyone else's report
+        logger.exception("report %s of %s %s failed", task.kind, task.scope_type, task.scope_id)
+        return f"{task.path.name}: {type(exc).__name__}: {exc}"[:500]
+
+
+def _render(index: int) -> tuple[int, tuple[str, int] | str]:
+    return index, _write_one(_TASKS[index])
+
+
+def _rendered(tasks: list[_Task], processes: int) -> Iterator[tuple[int, tuple[str, int] | str]]:
+    """Render every task, in order of the tasks; in worker processes when
+    more than one is asked for and the platform can fork."""
+    global _TASKS
+    if processes <= 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for index, task in enumerate(tasks):
+            yield index, _write_one(task)
+        return
+    _TASKS = tasks
+    try:
+        with ProcessPoolExecutor(
+            max_workers=min(processes, len(tasks)),
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=reopen_in_child,
+        ) as pool:
+            yield from pool.map(_render, range(len(tasks)), chunksize=4)
+    finally:
+        _TASKS = []
+
+
 def write_cycle_reports(
     cycle: Cycle,
     root: Path | str,
     run_id: int | None = None,
     progress: Callable[[str], None] | None = None,
+    processes: int | None = None,
 ) -> WrittenReports:
-    """All reports of a cycle in a new directory of the store; recorded as the
-    current ones only when every file is written."""
+    """All reports of a cycle in a new directory of the store, rendered by
+    `processes` worker processes (default: report_processes()); recorded as
+    the current ones only when every file is written."""
     say = progress or (lambda message: None)
     data = CycleData.load(cycle)
     directory = store.run_directory(Path(root), cycle, run_id)
     written = WrittenReports(cycle=cycle.period, directory=str(directory))
-    rows: list[dict] = []
+    tasks: list[_Task] = []
 
     def add(kind: str, scope_type: str, scope_id: int, name: str, write) -> None:
-        path = directory / name
-        try:
-            checksum, size = store.write_atomic(path, write)
-        except OSError:
-            raise  # the disk, not the data: stop, and the previous reports stay current
-        except Exception as exc:  # one scope's data never stops everyone else's report
-            logger.exception("report %s of %s %s failed", kind, scope_type, scope_id)
-            written.failed.append(f"{name}: {type(exc).__name__}: {exc}"[:500])
-            say(f"{period}: rapport {name} mislukt ({type(exc).__name__})")
-            return
-        rows.append(
-            {
-                "run": run_id,
-                "cycle": cycle.id,
-                "kind": kind,
-                "scope_type": scope_type,
-                "scope_id": scope_id,
-                "path": str(path),
-                "checksum": checksum,
-                "size": size,
-            }
-        )
-        written.files[kind] = written.files.get(kind, 0) + 1
-        written.bytes += size
+        tasks.append(_Task(kind, scope_type, scope_id, directory / name, write))
 
     period = cycle.period
     add(
         "xlsx_regions", "land", 0, f"Regiovergelijking-{period}.xlsx",
         lambda path: region_workbook(data, path),
     )  # fmt: skip
-    say(f"{period}: regiovergelijking geschreven")
     # Gemeenten that someone works in or receives a report for; regions with organisations.
     wanted = set(data.served_by) | {
         g for (g,) in RoleAssignment.select(RoleAssignment.gemeente)
@@ -85,7 +125,6 @@ def write_cycle_reports(
             f"Gemeente-{store.slug(gemeente.name)}-{gemeente.code}-{period}.xlsx",
             lambda path, g=gemeente_id: gemeente_workbook(data, g, path),
         )  # fmt: skip
-    say(f"{period}: {written.files.get('xlsx_gemeente', 0)} gemeente-overzichten geschreven")
     active_regions = {o.region_id for o in data.organisations.values()}
     for region_id, region in data.regions.items():
         if region_id not in active_regions:
@@ -95,15 +134,41 @@ def write_cycle_reports(
             f"Regio-{store.slug(region.name)}-{period}.pdf",
             lambda path, r=region_id: write_pdf(scope_report(data, "regio", r), path),
         )  # fmt: skip
-    organisations = [o for o in data.organisations.values() if o.id in data.responses]
-    for n, org in enumerate(organisations, start=1):
+    for org in data.organisations.values():
+        if org.id not in data.responses:
+            continue
         add(
             "pdf_organisation", "organisatie", org.id,
             f"Organisatie-{store.slug(org.name)}-{org.id}-{period}.pdf",
             lambda path, o=org.id: write_pdf(scope_report(data, "organisatie", o), path),
         )  # fmt: skip
-        if n % 200 == 0:
-            say(f"{period}: {n}/{len(organisations)} organisatierapporten geschreven")
+
+    processes = report_processes() if processes is None else processes
+    say(f"{period}: {len(tasks)} rapporten schrijven in {min(processes, len(tasks))} processen")
+    rows: list[dict] = []
+    for done, (index, outcome) in enumerate(_rendered(tasks, processes), start=1):
+        task = tasks[index]
+        if isinstance(outcome, str):
+            written.failed.append(outcome)
+            say(f"{period}: rapport mislukt: {outcome}")
+            continue
+        checksum, size = outcome
+        rows.append(
+            {
+                "run": run_id,
+                "cycle": cycle.id,
+                "kind": task.kind,
+                "scope_type": task.scope_type,
+                "scope_id": task.scope_id,
+                "path": str(task.path),
+                "checksum": checksum,
+                "size": size,
+            }
+        )
+        written.files[task.kind] = written.files.get(task.kind, 0) + 1
+        written.bytes += size
+        if done % 200 == 0:
+            say(f"{period}: {done}/{len(tasks)} rapporten geschreven")
     now = utcnow()
     store.record([{**row, "created_at": now} for row in rows])
     say(f"{period}: {len(rows)} rapporten vastgelegd, {len(written.failed)} mislukt")

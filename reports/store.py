@@ -8,6 +8,7 @@ as an archive."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -101,3 +102,34 @@ def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFil
         .order_by(ReportFile.id.desc())
         .first()
     )
+
+
+def prune(root: Path, before: dt.datetime) -> dict[str, int]:
+    """Delete report files recorded before `before` that are no longer current
+    (a newer run wrote the same report), with their rows; the current file of
+    every report stays, however old. Returns files and bytes deleted."""
+    current = ReportFile.select(fn.MAX(ReportFile.id)).group_by(
+        ReportFile.cycle, ReportFile.kind, ReportFile.scope_type, ReportFile.scope_id
+    )
+    old = list(
+        ReportFile.select(ReportFile.id, ReportFile.path, ReportFile.size).where(
+            ReportFile.created_at < before, ReportFile.id.not_in(current)
+        )
+    )
+    root = Path(root).resolve()
+    deleted_bytes, directories = 0, set()
+    for report_file in old:
+        path = Path(report_file.path)
+        # Only files inside the store are ever deleted.
+        if path.resolve().is_relative_to(root) and path.is_file():
+            path.unlink()
+            deleted_bytes += report_file.size
+            directories.add(path.parent)
+    with db.atomic():
+        ids = [f.id for f in old]
+        for start in range(0, len(ids), 500):
+            ReportFile.delete().where(ReportFile.id.in_(ids[start : start + 500])).execute()
+    for directory in directories:
+        with contextlib.suppress(OSError):  # only when the run's directory is now empty
+            directory.rmdir()
+    return {"report_files": len(old), "report_bytes": deleted_bytes}

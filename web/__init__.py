@@ -8,11 +8,14 @@ from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import InternalServerError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db, init_database
 from web import config, redact, routing
 
 csrf = CSRFProtect()
+logger = logging.getLogger(__name__)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -21,15 +24,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance))
     app.config.from_mapping(config.from_environment(instance, test_config))
     routing.init_app(app)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from web import logs
+
+    logs.configure(app.config["LOG_FORMAT"])
+    if app.config["PROXY_HOPS"] > 0:
+        # Only the last N hops are believed: the real client address reaches the
+        # throttle and the audit log, the scheme HSTS; anything a client puts in
+        # front of those is ignored.
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+        if app.config["BASE_URL"].startswith("http://"):
+            logger.warning("PROXY_HOPS is set but BASE_URL is http: links in mail will be http")
+    logs.init_app(app)
 
     init_database(app.config["DATABASE_URL"])
 
     @app.before_request
     def _connect() -> None:
-        db.connect(reuse_if_open=True)
+        # /health finds out itself whether the database answers (503, not a 500 page).
+        if request.endpoint != "health.health":
+            db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
@@ -50,6 +64,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
+    _register_operations(app)
     _register_templates_helpers(app)
     _register_error_pages(app)
     redact.init_app(app)  # after the routes: it reads the token routes from the map
@@ -70,6 +85,12 @@ def _register_templates_helpers(app: Flask) -> None:
     def _helpers() -> dict:
         admin = current_user.is_authenticated and is_admin(current_user.user)
         return {"is_admin": admin, "role_label": role_label}
+
+
+def _register_operations(app: Flask) -> None:
+    from web import health
+
+    app.register_blueprint(health.bp)
 
 
 def _register_error_pages(app: Flask) -> None:
@@ -100,3 +121,36 @@ def _register_error_pages(app: Flask) -> None:
         megabytes = MAX_FILE_BYTES // 2**20
         flash(_("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes), "error")
         return redirect(request.path)
+
+    # Flask's own line names the raw path (tokens and all) and not the
+    # reference; the handler below logs the error instead.
+    app.log_exception = lambda exc_info: None
+
+    @app.errorhandler(InternalServerError)
+    def _server_error(error: InternalServerError):
+        from web.logs import request_id
+
+        reference = request_id() or "-"
+        cause = error.original_exception or error
+        logger.error(
+            "unhandled error, reference %s: %s %s",
+            reference,
+            request.method,
+            request.url_rule.rule if request.url_rule else "-",
+            exc_info=(type(cause), cause, cause.__traceback__),
+            extra={"request_id": reference},
+        )
+        try:
+            page = render_template("errors/500.html", reference=reference)
+        except Exception:  # the page itself may be what fails (database down)
+            logger.exception("error page could not be rendered, reference %s", reference)
+            page = _PLAIN_500.format(reference=reference)
+        return page, 500
+
+
+# Shown when even the error page cannot be rendered (no database, no templates).
+_PLAIN_500 = (
+    '<!doctype html><html lang="nl"><meta charset="utf-8"><title>Er ging iets mis</title>'
+    "<h1>Er ging iets mis</h1><p>Probeer het later opnieuw. Geef bij vragen deze "
+    "referentie door: <strong>{reference}</strong></p></html>"
+)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import signal
 import sys
 import time
 from pathlib import Path
@@ -21,6 +22,8 @@ reference_cli = AppGroup("reference", help="Referentiegegevens (regio's en gemee
 mail_cli = AppGroup("mail", help="E-mail uit de outbox.")
 cycles_cli = AppGroup("cycles", help="Rondes: herinneringen.")
 batch_cli = AppGroup("batch", help="De nachtelijke batch.")
+users_cli = AppGroup("users", help="Gebruikers: de eerste beheerder.")
+backup_cli = AppGroup("backup", help="Backup en herstel van database en rapportopslag.")
 
 
 def with_db(func):
@@ -253,21 +256,86 @@ def batch_distribute(period: str, force: bool) -> None:
     )
 
 
+@users_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", required=True, help="De naam van de beheerder.")
+@with_db
+def users_create_admin(email: str, name: str) -> None:
+    """Maak een beheerder aan en zet een uitnodiging klaar (de eerste, op een nieuwe server)."""
+    from flask import current_app
+
+    from domain.accounts import AccountError, create_user, grant_role, send_invitation
+    from web.links import invitation_link
+
+    try:
+        with db.atomic():
+            user = create_user(None, email, name)
+            grant_role(None, user, "beheerder", None)
+            send_invitation(None, user, invitation_link(current_app))
+    except AccountError as exc:
+        _fail(f"Niet aangemaakt: {exc}")
+    click.echo(
+        f"Beheerder {user.email} aangemaakt; de uitnodiging staat in de outbox "
+        "(de planner verstuurt haar, of nu met 'mail deliver')."
+    )
+
+
+@backup_cli.command("create")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@with_db
+def backup_create(directory: Path) -> None:
+    """Schrijf een backup van de database en de rapportopslag in een nieuwe map."""
+    from flask import current_app
+
+    from jobs.backup import BackupError, create
+
+    try:
+        done = create(db.obj, Path(current_app.config["REPORTS_DIR"]), directory)
+    except BackupError as exc:
+        _fail(f"Geen backup gemaakt: {exc}")
+    click.echo(f"Backup ({done.backend}) in {done.directory}: {done.report_files} rapporten.")
+
+
+@backup_cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_db
+def backup_restore(directory: Path) -> None:
+    """Zet een backup terug in de (lege) database van DATABASE_URL en de rapportopslag."""
+    from flask import current_app
+
+    from jobs.backup import BackupError, restore
+
+    try:
+        done = restore(db.obj, Path(current_app.config["REPORTS_DIR"]), directory)
+    except BackupError as exc:
+        _fail(f"Niet teruggezet: {exc}")
+    upgraded = f"; migraties toegepast: {', '.join(done.migrations)}" if done.migrations else ""
+    click.echo(f"Teruggezet uit {done.directory}: {done.report_files} rapporten{upgraded}.")
+
+
 @click.command("scheduler")
 def scheduler() -> None:
     """Start de planner (een eigen proces naast de webserver)."""
     from flask import current_app
 
     from jobs.schedule import build_scheduler
-    from web.links import batch_settings
+    from web.links import batch_settings, status_link
 
-    planner = build_scheduler(current_app.config, batch_settings(current_app))
+    planner = build_scheduler(
+        current_app.config, batch_settings(current_app), status_link(current_app)
+    )
     for job in planner.get_jobs():
         click.echo(f"Taak {job.id}: {job.trigger}")
     click.echo("Planner gestart (Ctrl+C om te stoppen).")
+    # SIGTERM (systemd, make serve) stops it as cleanly as Ctrl+C.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
     try:
         planner.start()
     except (KeyboardInterrupt, SystemExit):
+        from jobs.status import forget
+
+        with db.connection_context():
+            forget("scheduler")
         click.echo("Planner gestopt.")
 
 
@@ -377,6 +445,8 @@ def init_app(app: Flask) -> None:
         mail_cli,
         cycles_cli,
         batch_cli,
+        backup_cli,
+        users_cli,
         scheduler,
         demo,
         setup,

@@ -7,6 +7,14 @@ import os
 import secrets
 from pathlib import Path
 
+# Days each kind of record is kept; the nightly run deletes what is older.
+RETENTION_DEFAULTS = {
+    "RETAIN_REPORT_RUNS_DAYS": 730,  # batch runs and the report files of superseded runs
+    "RETAIN_SENT_MAIL_DAYS": 90,  # sent (and given-up) outbox messages
+    "RETAIN_AUDIT_DAYS": 730,  # audit log entries other than logins
+    "RETAIN_LOGIN_DAYS": 180,  # login and logout entries, login throttle records
+}
+
 
 def _secret_key(instance_path: Path) -> str:
     """SECRET_KEY from the environment, else one generated once and kept under
@@ -54,6 +62,12 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "INVULLER_MAY_SUBMIT": env("INVULLER_MAY_SUBMIT", "false").lower() == "true",
+        # Operations: reverse proxies in front (X-Forwarded-For/-Proto trusted
+        # from that many hops), log lines as text or JSON, how long records stay.
+        "PROXY_HOPS": int(env("PROXY_HOPS", "0")),
+        "LOG_FORMAT": env("LOG_FORMAT", "text").lower(),
+        "OUTBOX_MINUTES": int(env("OUTBOX_MINUTES", "2")),
+        **{key: int(env(key, str(days))) for key, days in RETENTION_DEFAULTS.items()},
     }
     settings.update(overrides)
     return settings

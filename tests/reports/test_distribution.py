@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jobs.nightly import BatchSettings, run_nightly
-from models import Cycle, OutboxMessage, ReportFile
+from models import Cycle, Organisation, OutboxMessage, ReportFile
 from reports import build, store
 
 
@@ -109,3 +109,26 @@ def test_a_run_that_fails_halfway_leaves_the_previous_reports_current(
         assert hashlib.sha256(Path(path).read_bytes()).hexdigest() == checksum
     assert not list(tmp_path.rglob("*.tmp"))  # no half file left behind
     assert ReportFile.select().count() == sum(first.files.values())
+
+
+def test_reports_rendered_in_worker_processes_match_one_process(reports_world, tmp_path):
+    """Worker processes write the same reports as one process, and the
+    parent's own database connection is intact afterwards (SQLite connections
+    must not cross a fork; the workers open their own)."""
+    cycle = Cycle.get(Cycle.period == "2026-Q2")
+    one = build.write_cycle_reports(cycle, tmp_path / "one", processes=1)
+    serial = {(r.kind, r.scope_id): Path(r.path).name for r in store.current_files(cycle)}
+    several = build.write_cycle_reports(cycle, tmp_path / "several", processes=3)
+    parallel = {(r.kind, r.scope_id): Path(r.path).name for r in store.current_files(cycle)}
+    assert several.files == one.files
+    assert parallel == serial
+    for report in store.current_files(cycle):
+        assert report.path.startswith(several.directory)
+        data = Path(report.path).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == report.checksum
+        assert data.startswith(b"%PDF" if report.kind.startswith("pdf") else b"PK")
+    # The parent goes on with its own connection, reading and writing.
+    Organisation.update(active=True).where(
+        Organisation.id == reports_world["orgs"]["A"].id
+    ).execute()
+    assert ReportFile.select().count() == 2 * sum(one.files.values())

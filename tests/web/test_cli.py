@@ -165,3 +165,20 @@ def test_files_that_are_not_utf8_end_in_a_message_not_a_traceback(runner, tmp_pa
     result = runner.invoke(args=["indicators", "import", str(indicators)])
     assert result.exit_code == 1
     assert "geen UTF-8-tekst (byte 23)" in result.output
+
+
+def test_create_admin_invites_the_first_beheerder(app, runner, database):
+    from models import OutboxMessage, RoleAssignment, User
+
+    app.config["BASE_URL"] = "https://monitor.example.nl"
+    result = runner.invoke(args=["users", "create-admin", "Eerste@Example.nl", "--name", "Eerste"])
+    assert result.exit_code == 0, result.output
+    user = User.get(User.email == "eerste@example.nl")
+    assert [r.role for r in RoleAssignment.select().where(RoleAssignment.user == user)] == [
+        "beheerder"
+    ]
+    invite = OutboxMessage.get(OutboxMessage.to_address == "eerste@example.nl")
+    assert "https://monitor.example.nl/" in invite.body_text  # the link to set a password
+    again = runner.invoke(args=["users", "create-admin", "eerste@example.nl", "--name", "X"])
+    assert again.exit_code == 1
+    assert User.select().count() == 1

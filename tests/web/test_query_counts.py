@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-from html.parser import HTMLParser
 
 import pytest
 
+from benchmarks.htmlform import form_fields
 from domain import computation, demo, framework, indicators
 from domain.reference import load_reference_data
 from models import (
@@ -193,50 +193,10 @@ def _targets() -> dict[str, tuple[str, list[tuple[str, str, dict | None]]]]:
     }
 
 
-class _FormReader(HTMLParser):
-    """The fields of the assessment form with the values the page shows."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs) -> None:
-        attrs = dict(attrs)
-        name = attrs.get("name")
-        if tag == "input" and name:
-            kind = attrs.get("type", "text")
-            if kind in ("radio", "checkbox"):
-                if "checked" in attrs:
-                    self.fields[name] = attrs.get("value", "on")
-            elif kind != "submit":
-                self.fields[name] = attrs.get("value", "")
-        elif tag == "select" and name:
-            self._select = name
-            self.fields.setdefault(name, "")
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.fields[self._select] = attrs.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea] += data
-
-
 def _autosave_form(client, url: str) -> dict:
     """The form as the page shows it, with one explanation changed."""
-    reader = _FormReader()
-    reader.feed(client.get(url.removesuffix("/automatisch-opslaan")).get_data(as_text=True))
-    fields = {k: v for k, v in reader.fields.items() if k != "csrf_token"}
+    page = client.get(url.removesuffix("/automatisch-opslaan")).get_data(as_text=True)
+    fields = {k: v for k, v in form_fields(page).items() if k != "csrf_token"}
     assert "version" in fields, "the form carries its version"
     explanation = next(name for name in fields if name.endswith("-explanation"))
     fields[explanation] = "Besproken in het ketenoverleg."

@@ -1,0 +1,75 @@
+"""gunicorn settings for Afsprakenmonitor: `gunicorn --config gunicorn.conf.py`
+(or `make serve`). Everything can be changed from the environment.
+
+Sized for a small server (2 cores): 2 worker processes with 4 threads each.
+The scheduler never runs inside gunicorn: it is its own process
+(`flask --app wsgi scheduler`, deploy/afsprakenmonitor-scheduler.service)."""
+
+import os
+
+wsgi_app = "wsgi:app"
+
+# Behind the reverse proxy on the same host: 127.0.0.1 only. BIND overrides
+# the whole address (e.g. "0.0.0.0:8000" when the proxy is on another host).
+bind = [
+    os.environ.get("BIND")
+    or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+]
+
+workers = int(os.environ.get("WEB_WORKERS", "2"))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+
+# A large report download or a slow query may take a while; longer than that
+# and the worker is replaced.
+timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+
+# Workers are recycled now and then, so a slow leak never grows large.
+max_requests = 2000
+max_requests_jitter = 200
+
+# The application logs one line per request itself (route rule, never the raw
+# path with its tokens, plus user and request id); gunicorn's access log would
+# print the raw path, so it stays off. Errors go to stderr (the journal).
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# LOG_FORMAT=json: gunicorn's own lines (start, workers, timeouts) as JSON
+# too, in the application's format, so the journal holds JSON lines only. The
+# root logger gets no handler here: the application adds its own.
+if os.environ.get("LOG_FORMAT", "text").lower() == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "web.logs.JsonFormatter"}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+        },
+    }
+
+# Forwarded headers are trusted in one place only: the app's ProxyFix with
+# PROXY_HOPS. gunicorn's own handling of X-Forwarded-Proto is switched off.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
+
+# The app opens its database connections per request, in the worker, never at
+# import; loading it before forking is therefore safe and saves memory.
+preload_app = True
+
+proc_name = "afsprakenmonitor"
+
+# gunicorn 27 opens a control socket at one fixed path per user; two
+# instances on one host would share it. Restarts go through systemd instead.
+control_socket_disable = True
