@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from models import FrameworkVersion, db
 
@@ -253,9 +253,11 @@ def batch_reports(period: str) -> None:
     """Schrijf alle rapporten van een ronde opnieuw (Excel en PDF) in de rapportopslag."""
     from flask import current_app
 
-    from reports.build import write_cycle_reports
+    from reports.build import cycles_with_submissions, write_cycle_reports
 
     cycle = _cycle_or_fail(period)
+    if cycle.id not in cycles_with_submissions():
+        _fail(f"Ronde {period} heeft nog geen ingediende zelfevaluaties: geen rapporten.")
     written = write_cycle_reports(
         cycle, current_app.config["REPORTS_DIR"], progress=lambda m: click.echo(f"  … {m}")
     )
@@ -403,6 +405,7 @@ def demo(scale: str, seed: int, until: str | None, reset: bool) -> None:
 
 @click.command("setup")
 @click.option("--no-demo", is_flag=True, help="Geen demogegevens genereren.")
+@with_appcontext
 @with_db
 def setup(no_demo: bool) -> None:
     """Migreer, laad referentiegegevens, standaardkader en -indicatoren en (eerste keer)
@@ -428,7 +431,25 @@ def setup(no_demo: bool) -> None:
             f"{counts['answers']} antwoorden"
         )
     if has_demo_data():
+        _figures_and_reports()
         _print_demo_logins(DEMO_PASSWORD)
+
+
+def _figures_and_reports() -> None:
+    """The demo's figures and reports, so the site shows results straight away."""
+    from flask import current_app
+
+    from jobs.nightly import refresh_results
+
+    started = time.monotonic()
+    done = refresh_results(Path(current_app.config["REPORTS_DIR"]), latest=2)
+    reports = sum(done["reports_written"].values())
+    periods = ", ".join(done["reports_written"]) or "geen"
+    click.echo(
+        f"Cijfers: {done['cycles_recomputed']} rondes berekend; rapporten van {periods}: "
+        f"{reports} bestanden ({time.monotonic() - started:.1f} s). De nachtelijke batch "
+        "schrijft de rapporten van de eerdere rondes."
+    )
 
 
 def _print_demo_logins(password: str) -> None:

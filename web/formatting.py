@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale
 from flask_login import current_user
+
+from domain import formatting
 
 LANGUAGES = {"nl": "Nederlands", "en": "English"}
 
@@ -30,11 +32,23 @@ def datum(value: dt.date | dt.datetime | None) -> str:
     return format_date(value, "d MMMM y")
 
 
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
 def getal(value: float | int | None, digits: int = 1) -> str:
     """A number in the user's locale ('75,5' in Dutch)."""
-    if value is None:
-        return "–"
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+    return formatting.number(value, digits, _locale())
+
+
+def waarde(value: float | None, unit: str) -> str:
+    """A figure with its unit, as in the PDF and Excel ('62,9%', '0,54 punten')."""
+    return formatting.value(value, unit, _locale())
+
+
+def verandering(value: float | None, unit: str) -> str:
+    """A change with its sign and unit ('+1,2 procentpunt')."""
+    return formatting.change(value, unit, _locale())
 
 
 def init_app(app: Flask) -> None:
@@ -44,5 +58,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.add_template_filter(datum, "datum")
     app.add_template_filter(getal, "getal")
+    app.add_template_filter(waarde, "waarde")
+    app.add_template_filter(verandering, "verandering")
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale

@@ -49,3 +49,7 @@ def test_edit_is_validated_and_triggers_recomputation(client):
     assert (saved.norm, saved.green_threshold, saved.revision) == (80.5, 80, 2)
     assert AuditEvent.get(AuditEvent.action == "indicator_changed").details["code"] == "NAL-GEM"
     assert computation.recompute().cycles_recomputed == 1
+    # The list writes each norm in its unit, by the one formatting rule.
+    listing = client.get("/beheer/indicatoren").get_data(as_text=True)
+    assert '<td class="num">80,5%</td>' in listing
+    assert '<td class="num">0,50 punten</td>' in listing
