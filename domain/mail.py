@@ -16,6 +16,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from peewee import IntegrityError
 
+from domain import formatting
 from domain.inputs import printable
 from models import OutboxMessage, User, db, utcnow
 
@@ -29,6 +30,8 @@ _env = Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
+# Dates in mail are written as everywhere else (`domain.formatting`).
+_env.filters["datum"] = formatting.date
 
 MAX_ATTEMPTS = 12
 LEASE = dt.timedelta(minutes=5)  # a claimed message is not picked up again meanwhile

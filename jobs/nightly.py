@@ -21,7 +21,7 @@ from jobs.runs import RunSkipped, claimed_run
 from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
 from models.db import analyze
 from reports import store
-from reports.build import needs_reports, write_cycle_reports
+from reports.build import cycles_with_submissions, needs_reports, write_cycle_reports
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,32 @@ class BatchSettings:
     retention: RetentionSettings = RetentionSettings()
 
 
-def report_targets(closed: list[Cycle]) -> list[Cycle]:
-    """Cycles whose reports are (re)written tonight: the ones closed tonight
-    and the latest cycle, when their figures changed since their reports."""
-    latest = Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()).first()
-    candidates = {c.id: c for c in closed}
-    if latest is not None:
-        candidates.setdefault(latest.id, latest)
-    return [c for c in sorted(candidates.values(), key=lambda c: c.period) if needs_reports(c)]
+def report_targets(
+    closed: list[Cycle], recomputed: set[int] | frozenset = frozenset()
+) -> list[Cycle]:
+    """Cycles whose reports are (re)written tonight: every cycle with a
+    submitted assessment whose figures were recomputed tonight (`recomputed`),
+    changed since its newest reports or that has none yet; and the cycles
+    closed tonight, whose reports no longer say "voorlopig". A cycle without
+    any submitted assessment gets no reports."""
+    reported = set(cycles_with_submissions())
+    again = {c.id for c in closed} | set(recomputed)
+    candidates = Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period)
+    return [c for c in candidates if c.id in reported and (c.id in again or needs_reports(c))]
+
+
+def _stamps() -> dict[int, str]:
+    return {
+        cycle_id: stamp
+        for cycle_id, stamp in IndicatorStamp.select(
+            IndicatorStamp.cycle, IndicatorStamp.stamp
+        ).tuples()
+    }
+
+
+def _recomputed(before: dict[int, str]) -> set[int]:
+    """The cycles whose fingerprint changed since `before`: recomputed just now."""
+    return {cycle_id for cycle_id, stamp in _stamps().items() if before.get(cycle_id) != stamp}
 
 
 def distribution_targets(now: dt.datetime) -> list[Cycle]:
@@ -88,6 +106,7 @@ def run_nightly(
             run.beat(last_step=message)
             say(message)
 
+        stamps = _stamps()
         report = computation.recompute(progress=on_progress)
         if report.rows_written:
             analyze(ScopeResult, IndicatorStamp)
@@ -98,7 +117,7 @@ def run_nightly(
             results_unchanged=report.rows_unchanged,
         )
         written, failed = {}, {}
-        for cycle in report_targets(closed):
+        for cycle in report_targets(closed, _recomputed(stamps)):
             done = write_cycle_reports(cycle, settings.reports_dir, run.row.id, on_progress)
             written[cycle.period] = sum(done.files.values())
             if done.failed:
@@ -150,6 +169,36 @@ def run_recompute(
             results_unchanged=report.rows_unchanged,
         )
         return run.summary
+
+
+def refresh_results(
+    reports_dir: Path,
+    progress: Callable[[str], None] | None = None,
+    latest: int | None = None,
+) -> dict:
+    """Recompute what changed and write the reports that are out of date, now;
+    `latest` limits the reports to the newest cycles (set-up writes those of
+    the last two, the nightly run the rest)."""
+    say = progress or (lambda message: None)
+    stamps = _stamps()
+    report = computation.recompute(progress=say)
+    if report.rows_written:
+        analyze(ScopeResult, IndicatorStamp)
+    targets = report_targets([], _recomputed(stamps))
+    if latest:
+        newest = {
+            c.id
+            for c in Cycle.select()
+            .where(Cycle.id.in_(cycles_with_submissions()))
+            .order_by(Cycle.period.desc())
+            .limit(latest)
+        }
+        targets = [c for c in targets if c.id in newest]
+    written = {}
+    for cycle in targets:
+        done = write_cycle_reports(cycle, reports_dir, None, say)
+        written[cycle.period] = sum(done.files.values())
+    return {"cycles_recomputed": report.cycles_recomputed, "reports_written": written}
 
 
 def deliver_mail(mail: MailSettings, reset_link: Callable[[str], str] | None = None) -> dict:

@@ -7,6 +7,7 @@ from models.accounts import (
     User,
     UserToken,
 )
+from models.api import ApiRate, ApiToken
 from models.base import BaseModel, utcnow
 from models.cycles import (
     Answer,
@@ -19,7 +20,7 @@ from models.cycles import (
 )
 from models.db import db, init_database, is_postgres, make_database
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
-from models.geo import Gemeente, Organisation, OrganisationGemeente, Region
+from models.geo import Gemeente, Organisation, OrganisationGemeente, ReferenceYear, Region
 from models.indicators import (
     IndicatorDefinition,
     IndicatorStamp,
@@ -66,6 +67,9 @@ ALL_MODELS = [
     ReportFile,
     OutboxMessage,
     AuditEvent,
+    ReferenceYear,
+    ApiToken,
+    ApiRate,
     ServiceHeartbeat,
 ]
 

@@ -1,6 +1,6 @@
 """Regions, gemeenten and the organisations that work in them."""
 
-from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField
 
 from models.base import BaseModel, utcnow
 
@@ -18,9 +18,22 @@ class Gemeente(BaseModel):
     name = CharField(max_length=100)
     region = ForeignKeyField(Region, backref="gemeenten", on_delete="RESTRICT")
     active = BooleanField(default=True)  # false after a municipal merger
+    # The years the gemeente existed (None: since/until before or after the
+    # reference data we know), and the gemeente it merged into.
+    valid_from = IntegerField(null=True)
+    valid_until = IntegerField(null=True)
+    successor = ForeignKeyField("self", null=True, backref="predecessors", on_delete="SET NULL")
 
     def __str__(self) -> str:
         return self.name
+
+
+class ReferenceYear(BaseModel):
+    """A year of gemeenten loaded as reference data; the newest is current."""
+
+    year = IntegerField(unique=True)
+    gemeenten = IntegerField()
+    loaded_at = DateTimeField(default=utcnow)
 
 
 class Organisation(BaseModel):

@@ -11,7 +11,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models import Cycle, IndicatorStamp, ReportFile, RoleAssignment, utcnow
+from models import Assessment, Cycle, IndicatorStamp, ReportFile, RoleAssignment, utcnow
 from models.db import reopen_in_child
 from reports import store
 from reports.data import CycleData, scope_report
@@ -188,3 +188,15 @@ def needs_reports(cycle: Cycle) -> bool:
         return True
     stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
     return stamp is not None and stamp.computed_at > newest.created_at
+
+
+def cycles_with_submissions() -> list[int]:
+    """Ids of the cycles with at least one submitted assessment: the only ones
+    with reports (without one, every figure would be empty)."""
+    return [
+        cycle_id
+        for (cycle_id,) in Assessment.select(Assessment.cycle)
+        .where(Assessment.state == "ingediend")
+        .distinct()
+        .tuples()
+    ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from peewee import fn
 
 from domain import results, rules
+from domain.computation import SCALE
 from domain.computation import signal as signal_for
 from domain.inputs import printable
 from domain.results import Figure
@@ -47,6 +48,12 @@ class Norm:
     green: float
     orange: float
     regional: bool = False
+
+    def name(self, region: Region | None) -> str:
+        """Which norm this is, for the sheet or page that shows its signal."""
+        if self.regional and region is not None:
+            return f"eigen norm van regio {region.name}"
+        return "landelijke norm"
 
 
 @dataclass
@@ -176,6 +183,11 @@ class CycleData:
     # --- lookups --------------------------------------------------------------
 
     @property
+    def provisional(self) -> bool:
+        """An open cycle's figures are voorlopig: more assessments may come in."""
+        return self.cycle.state == "open"
+
+    @property
     def national(self) -> list[IndicatorDefinition]:
         """The national set: the only one compared across regions."""
         return [i for i in self.indicators if i.region_id is None]
@@ -190,7 +202,10 @@ class CycleData:
     def norm(self, ind, region_id: int | None = None) -> Norm:
         """The norm that applies: the region's own where it set one."""
         own = self.regional_norms.get((ind.id, region_id)) if region_id else None
-        return own or Norm(ind.norm, ind.green_threshold, ind.orange_threshold)
+        # A region's own indicator carries the region's own norm.
+        return own or Norm(
+            ind.norm, ind.green_threshold, ind.orange_threshold, ind.region_id is not None
+        )
 
     def signal(self, ind, value: float | None, region_id: int | None = None) -> str:
         norm = self.norm(ind, region_id)
@@ -371,6 +386,19 @@ def _per_organisation(query, organisations) -> dict[int, list[dict]]:
     return dict(out)
 
 
+def counts(ind: IndicatorDefinition, figure: Figure) -> tuple[float | None, float | None]:
+    """Teller and Noemer as a reader divides them: Teller / Noemer is the value
+    in its unit (a fraction shown as a percentage for "%"). The stored
+    numerator and denominator are what the computation sums (for mean
+    compliance the score points and the scored answers); the denominator is
+    rescaled to match: mean compliance counts 4 points per scored answer."""
+    if figure.numerator is None or figure.denominator is None:
+        return figure.numerator, figure.denominator
+    per_unit = 100.0 if ind.unit == "%" else 1.0
+    scale = SCALE.get(ind.computation, 100.0)
+    return figure.numerator, figure.denominator * per_unit / scale
+
+
 # --- one report's content ------------------------------------------------------
 
 
@@ -433,6 +461,7 @@ class ScopeReport:
     escalations: list[dict]
     response: dict  # counts per state, on time, late, not submitted names
     organisations: list[Organisation]
+    provisional: bool = False  # the cycle is still open
 
 
 def scope_name(data: CycleData, scope_type: str, scope_id: int) -> str:
@@ -526,6 +555,7 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         escalations=escalations,
         response=response_status(data, org_ids),
         organisations=[data.organisations[o] for o in org_ids],
+        provisional=data.provisional,
     )
 
 

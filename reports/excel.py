@@ -7,6 +7,7 @@ by people goes through `neutralise`, so it never becomes a formula."""
 
 from __future__ import annotations
 
+import io
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,16 +16,17 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
+from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from domain import rules
+from domain import formatting, rules
 from domain.inputs import printable
-from reports import dutch
-from reports.data import CycleData, Norm
+from reports import dutch, maps
+from reports.data import CycleData, Norm, counts
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,6 +37,7 @@ GREEN_FONT = Font(color="006100")
 ORANGE_FONT = Font(color="7F6000")
 RED_FONT = Font(color="9C0006")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 
 
 def neutralise(value):
@@ -50,12 +53,8 @@ def neutralise(value):
 
 
 def number_format(unit: str) -> str:
-    """Excel number formats; Dutch Excel shows the decimal comma itself."""
-    if unit == "%":
-        return '0.0"%"'
-    if unit in ("aantal", "#"):
-        return "0"
-    return "0.00"
+    """Excel number formats (one rule per unit, `domain.formatting`)."""
+    return formatting.excel_format(unit)
 
 
 class Sheet:
@@ -103,11 +102,12 @@ class Sheet:
         self.rows += 1
         return self.rows
 
-    def title(self, text: str, subtitle: str = "") -> None:
+    def title(self, text: str, subtitle: str = "", note: str = "") -> None:
+        """Three rows: the title, a subtitle and a note (or a blank row)."""
         bold = self.style("title", font=Font(bold=True, size=14))
         self.append([self.cell(text, bold)])
         self.append([self.cell(subtitle)] if subtitle else [])
-        self.append([])
+        self.append([self.cell(note)] if note else [])
 
     def header(self, names: list[str]) -> int:
         style = self.style(
@@ -183,10 +183,19 @@ def _number_styles(sheet: Sheet, indicators) -> dict:
 
 
 def _subtitle(data: CycleData) -> str:
-    return (
+    text = (
         f"Ronde {data.cycle.period} · peildatum {dutch.datetime(data.data_date)} · "
         f"uiterste inleverdatum {dutch.date(data.cycle.due_on)}"
     )
+    if data.provisional:
+        text = f"VOORLOPIG (de ronde loopt nog tot {dutch.date(data.cycle.closes_on)}) · " + text
+    return text
+
+
+NATIONAL_NORM_NOTE = (
+    "Signaalkleuren: getoetst aan de landelijke norm en drempels (zie Toelichting); "
+    "vergelijkingen tussen regio's gebruiken altijd de landelijke norm."
+)
 
 
 # --- the region comparison -----------------------------------------------------
@@ -199,9 +208,14 @@ def region_workbook(data: CycleData, path: Path) -> None:
     wb.properties.creator = "Afsprakenmonitor"
     wb.properties.language = "nl-NL"
     indicators = data.national
-    _overview(wb, data, indicators)
-    _trend(wb, data, indicators, [("land", 0, "Nederland")])
-    _gemeenten(wb, data, indicators, list(data.gemeenten))
+    _overview_map(_overview(wb, data, indicators), data, indicators)
+    _trend(
+        wb,
+        data,
+        indicators,
+        [("regio", r.id, r.name) for r in data.regions.values()] + [("land", 0, "Nederland")],
+    )
+    _gemeenten(wb, data, indicators, maps.gemeenten_of(data.gemeenten.values(), data.cycle))
     _organisations(wb, data, indicators, list(data.organisations))
     _agreements(wb, data)
     regions = [
@@ -214,10 +228,10 @@ def region_workbook(data: CycleData, path: Path) -> None:
     wb.save(path)
 
 
-def _overview(wb, data: CycleData, indicators) -> None:
+def _overview(wb, data: CycleData, indicators) -> Sheet:
     sheet = Sheet(wb, "Overzicht", [10, 34] + [16] * len(indicators))
     sheet.freeze(4, 3)
-    sheet.title(f"Regiovergelijking {data.cycle.period}", _subtitle(data))
+    sheet.title(f"Regiovergelijking {data.cycle.period}", _subtitle(data), NATIONAL_NORM_NOTE)
     header = sheet.header(["Code", "Regio"] + [_indicator_header(i) for i in indicators])
     styles = _number_styles(sheet, indicators)
     bold = sheet.style("bold", font=Font(bold=True))
@@ -233,7 +247,7 @@ def _overview(wb, data: CycleData, indicators) -> None:
         + _figures(sheet, data, indicators, "land", 0, styles)
     )
     sheet.append(
-        [sheet.cell(""), sheet.cell("Norm", bold)]
+        [sheet.cell(""), sheet.cell("Landelijke norm", bold)]
         + [sheet.cell(ind.norm, styles[ind.unit]) for ind in indicators]
     )
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(indicators))}{last}"
@@ -244,6 +258,7 @@ def _overview(wb, data: CycleData, indicators) -> None:
                     "ondergrens (bij ‘lager is beter’ omgekeerd). Leeg: geen ingediende "
                     "zelfevaluaties.")]
     )  # fmt: skip
+    return sheet
 
 
 def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) -> None:
@@ -272,15 +287,25 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
         chart.title = printable(f"{ind.code}: {ind.name}")
         chart.y_axis.title = ind.unit
         chart.x_axis.title = "Ronde"
-        chart.height, chart.width = 7, 16
         values = Reference(
             sheet.ws, min_col=2, max_col=1 + len(scopes), min_row=header, max_row=sheet.rows
         )
         chart.add_data(values, titles_from_data=True)
+        for series in chart.series:
+            series.smooth = False  # straight lines between the rounds, as measured
         chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header + 1, max_row=sheet.rows))
-        sheet.ws.add_chart(chart, f"{get_column_letter(len(scopes) + 4)}{header - 1}")
-        # Room for the chart beside a short block.
-        for _ in range(max(2, 15 - len(data.trend))):
+        if len(scopes) <= 3:
+            # Beside a short block.
+            chart.height, chart.width = 7, 16
+            sheet.ws.add_chart(chart, f"{get_column_letter(len(scopes) + 4)}{header - 1}")
+            rows = max(2, 15 - len(data.trend))
+        else:
+            # A line per region: the chart below its block, wide enough for the legend.
+            chart.height, chart.width = 11, 30
+            sheet.append([])
+            sheet.ws.add_chart(chart, f"A{sheet.rows + 1}")
+            rows = 24
+        for _ in range(rows):
             sheet.append([])
 
 
@@ -290,6 +315,7 @@ def _gemeenten(wb, data: CycleData, indicators, gemeente_ids, title="Gemeenten")
     sheet.title(
         f"Gemeenten in ronde {data.cycle.period}",
         "Per gemeente gerekend over de organisaties die er werken.",
+        NATIONAL_NORM_NOTE,
     )
     header = sheet.header(
         ["Code", "Gemeente", "Regio", "Organisaties"] + [_indicator_header(i) for i in indicators]
@@ -314,7 +340,11 @@ def _gemeenten(wb, data: CycleData, indicators, gemeente_ids, title="Gemeenten")
 def _organisations(wb, data: CycleData, indicators, org_ids, region_id=None) -> None:
     sheet = Sheet(wb, "Organisaties", [40, 28, 28, 16] + [16] * len(indicators))
     sheet.freeze(4, 2)
-    sheet.title(f"Organisaties in ronde {data.cycle.period}", _subtitle(data))
+    sheet.title(
+        f"Organisaties in ronde {data.cycle.period}",
+        _subtitle(data),
+        _norm_note(data, indicators, region_id),
+    )
     header = sheet.header(
         ["Organisatie", "Soort", "Regio", "Zelfevaluatie"]
         + [_indicator_header(i) for i in indicators]
@@ -336,6 +366,20 @@ def _organisations(wb, data: CycleData, indicators, org_ids, region_id=None) -> 
     last = max(sheet.rows, header + 1)
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(indicators))}{last}"
     _value_columns(sheet, data, indicators, 5, (header + 1, sheet.rows), region_id)
+
+
+def _norm_note(data: CycleData, indicators, region_id: int | None) -> str:
+    """Which norm the colours of a sheet stand for."""
+    if region_id is None:
+        return NATIONAL_NORM_NOTE
+    region = data.regions[region_id]
+    own = [i.code for i in indicators if data.norm(i, region_id).regional]
+    if not own:
+        return NATIONAL_NORM_NOTE
+    return (
+        f"Signaalkleuren: getoetst aan de eigen norm van regio {region.name} voor "
+        f"{', '.join(own)}; aan de landelijke norm voor de andere indicatoren."
+    )
 
 
 def _agreements(wb, data: CycleData) -> None:
@@ -438,16 +482,30 @@ LONG_COLUMNS = [
     "Organisaties",
     "Signaal",
     "Norm",
+    "Getoetst aan",
     "Verandering",
 ]
 
 
 def _long_data(wb, data: CycleData) -> None:
     """Every stored figure of the cycle, one per row, as an Excel table."""
-    sheet = Sheet(wb, "Gegevens", [10, 12, 10, 40, 28, 14, 40, 8, 12, 12, 12, 12, 12, 10, 12])
+    sheet = Sheet(wb, "Gegevens", [10, 12, 10, 40, 28, 14, 40, 8, 12, 12, 12, 12, 12, 10, 28, 22])
     sheet.freeze(1)
     sheet.header(LONG_COLUMNS)
-    decimal = sheet.style("dec", number_format="0.00")
+    count = sheet.style("count", number_format="0.##")
+    values = {
+        i.unit: sheet.style(f"num:{i.unit}", number_format=number_format(i.unit))
+        for i in data.indicators
+    }
+    changes = {
+        i.unit: sheet.style(
+            f"change:{i.unit}", number_format=formatting.excel_change_format(i.unit)
+        )
+        for i in data.indicators
+    }
+    # Stored signals are against the national thresholds; a region's own
+    # indicator has only its region's.
+    judged = {i.id: data.norm(i).name(data.regions.get(i.region_id)) for i in data.indicators}
     by_id = {i.id: i for i in data.indicators}
     codes = {
         "regio": {r.id: (r.code, r.name, r.name) for r in data.regions.values()},
@@ -472,6 +530,7 @@ def _long_data(wb, data: CycleData) -> None:
             continue
         ind = by_id[ind_id]
         figure = data.results[(ind_id, data.cycle.id, scope_type, scope_id)]
+        teller, noemer = counts(ind, figure)
         sheet.append(
             [
                 period,
@@ -482,13 +541,14 @@ def _long_data(wb, data: CycleData) -> None:
                 ind.code,
                 sheet.cell(ind.name),
                 sheet.cell(ind.unit),
-                sheet.cell(figure.value, decimal),
-                figure.numerator,  # counts: General shows them as whole numbers
-                figure.denominator,
+                sheet.cell(figure.value, values[ind.unit]),
+                sheet.cell(teller, count),  # Teller / Noemer is the value, in its unit
+                sheet.cell(noemer, count),
                 figure.n_organisations,
                 dutch.SIGNALS.get(figure.signal, figure.signal),
-                ind.norm,
-                sheet.cell(figure.change, decimal),
+                sheet.cell(ind.norm, values[ind.unit]),
+                judged[ind_id],
+                sheet.cell(figure.change, changes[ind.unit]),
             ]
         )
     last = max(sheet.rows, 2)
@@ -518,6 +578,11 @@ def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) 
         "gemeenten bedient, telt in elk van die gemeenten mee.",
         "Percentages zijn gepoold over alle tellingen (geen gemiddelde van gemiddelden).",
         "Vergelijkingen tussen regio's gebruiken altijd de landelijke indicatoren en normen.",
+        "Gegevens: Teller gedeeld door Noemer is de waarde; bij een percentage als fractie "
+        "(0,629 is 62,9%). Bij de gemiddelde naleving is de teller de som van de scores en de "
+        "noemer 4 punten per beoordeeld antwoord. Verandering: ten opzichte van de vorige "
+        "ronde, bij percentages in procentpunten.",
+        _norm_note(data, indicators, region_id),
     ):
         sheet.append([sheet.cell(line)])
     sheet.append([])
@@ -564,10 +629,24 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     wb.properties.language = "nl-NL"
     indicators = data.indicators_for(region.id)
     national = data.national
-    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 12, 14])
+    # Both norms where the region set its own: the national one (as in the
+    # region comparison) and the region's (as in the region's own reports).
+    differs = [i for i in indicators if i.region_id or data.norm(i, region.id) != data.norm(i)]
+    names = ["Indicator", gemeente.name, region.name, "Nederland", "Landelijke norm", "Signaal"]
+    if differs:
+        names += [f"Eigen norm regio {region.name}", "Signaal (eigen norm)"]
+    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 17, 12, 34, 21][: len(names)])
     sheet.freeze(4, 2)
-    sheet.title(f"{gemeente.name} ({gemeente.code}) – ronde {data.cycle.period}", _subtitle(data))
-    header = sheet.header(["Indicator", gemeente.name, region.name, "Nederland", "Norm", "Signaal"])
+    if differs:
+        note = _norm_note(data, indicators, region.id).replace(
+            "Signaalkleuren:", "Kleuren van de waarden:"
+        )
+    else:
+        note = "Kleuren van de waarden en het signaal: getoetst aan de landelijke norm."
+    sheet.title(
+        f"{gemeente.name} ({gemeente.code}) – ronde {data.cycle.period}", _subtitle(data), note
+    )
+    header = sheet.header(names)
     for ind in indicators:
         fmt = sheet.style(f"num:{ind.unit}", number_format=number_format(ind.unit))
         own = data.figure(ind, "gemeente", gemeente_id)
@@ -576,8 +655,12 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
         for scope_type, scope_id in (("regio", region.id), ("land", 0)):
             figure = data.figure(ind, scope_type, scope_id)
             row.append(sheet.cell(figure.value if figure else None, fmt))
-        row.append(sheet.cell(data.norm(ind, region.id).norm, fmt))
-        row.append(sheet.cell(dutch.SIGNALS[data.signal(ind, value, region.id)]))
+        national_norm = ind.region_id is None
+        row.append(sheet.cell(ind.norm if national_norm else None, fmt))
+        row.append(sheet.cell(dutch.SIGNALS[data.signal(ind, value)] if national_norm else "–"))
+        if ind in differs:
+            row.append(sheet.cell(data.norm(ind, region.id).norm, fmt))
+            row.append(sheet.cell(dutch.SIGNALS[data.signal(ind, value, region.id)]))
         sheet.append(row)
     for n, ind in enumerate(indicators):
         row = header + 1 + n
@@ -589,7 +672,7 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     _organisations(wb, data, indicators, org_ids, region.id)
     regions = Sheet(wb, "Regio's", [10, 34] + [16] * len(national))
     regions.freeze(4, 3)
-    regions.title(f"{region.name} tegen de andere regio's", "Landelijke indicatoren en normen.")
+    regions.title(f"{region.name} tegen de andere regio's", _subtitle(data), NATIONAL_NORM_NOTE)
     header = regions.header(["Code", "Regio"] + [_indicator_header(i) for i in national])
     styles = _number_styles(regions, national)
     bold = regions.style("bold", font=Font(bold=True))
@@ -627,3 +710,31 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     )
     _explanation(wb, data, indicators, region.id)
     wb.save(path)
+
+
+def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
+    """The country by region, coloured by the first indicator, as an image
+    below the overview table."""
+    if not indicators:
+        return
+    ind = indicators[0]
+    shapes = maps.region_shapes()
+    for shape in shapes:
+        figure = data.figure(ind, "regio", shape.scope_id)
+        shape.value = figure.value if figure else None
+    if not shapes:
+        return
+    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], ind.norm)
+    title = f"Kaart: {ind.code} – {ind.name} per regio, ronde {data.cycle.period}"
+    png = maps.png_map(
+        shapes,
+        scale,
+        maps.Texts(title, title, division=maps.division(data.cycle)),
+        560,
+        str(FONT_FILE),
+    )
+    sheet.append([])
+    sheet.append([sheet.cell(""), sheet.cell(title, sheet.style("bold", font=Font(bold=True)))])
+    image = Image(io.BytesIO(png))
+    image.anchor = f"B{sheet.rows + 1}"
+    sheet.ws.add_image(image)

@@ -19,7 +19,7 @@ from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -36,7 +36,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports import dutch
+from reports import dutch, maps
 from reports.data import ScopeReport
 
 FONTS = Path(__file__).resolve().parent / "fonts"
@@ -50,6 +50,7 @@ SIGNAL_COLOURS = {
 }
 LINE_COLOURS = (colors.HexColor("#1F4E79"), colors.HexColor("#C55A11"), colors.HexColor("#7F7F7F"))
 HEADER = colors.HexColor("#1F4E79")
+LEGEND_ROW = 9  # points per line of a chart legend
 GRID = colors.HexColor("#BFBFBF")
 
 _registered = False
@@ -82,6 +83,32 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "cover": ParagraphStyle("cover", parent=body, fontSize=12, leading=18),
         "centre": ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
+        "overdue": ParagraphStyle(
+            "overdue", parent=body, fontSize=8, leading=10, textColor=colors.HexColor("#B00020")
+        ),
+        "right": ParagraphStyle("right", parent=body, fontSize=8, leading=10, alignment=TA_RIGHT),
+        "head": ParagraphStyle(
+            "head", parent=body, fontName=BOLD, fontSize=8, leading=10, textColor=colors.white
+        ),
+        "head_right": ParagraphStyle(
+            "head_right",
+            parent=body,
+            fontName=BOLD,
+            fontSize=8,
+            leading=10,
+            textColor=colors.white,
+            alignment=TA_RIGHT,
+        ),
+        "banner": ParagraphStyle(
+            "banner",
+            parent=body,
+            fontName=BOLD,
+            fontSize=10,
+            leading=14,
+            backColor=colors.HexColor("#FFEB9C"),
+            borderPadding=(4, 6, 4, 6),
+            textColor=colors.HexColor("#5C4600"),
+        ),
     }
 
 
@@ -102,14 +129,18 @@ class NumberedCanvas(Canvas):
             self.__dict__.update(state)
             self.setFont(FONT, 7.5)
             self.setFillColor(colors.HexColor("#595959"))
-            self.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Pagina {self._pageNumber} van {total}")
-            self.drawString(18 * mm, 10 * mm, getattr(self, "footer_text", ""))
+            label = f"Pagina {self._pageNumber} van {total}"
+            self.drawRightString(A4[0] - 18 * mm, 10 * mm, label)
+            # The footer never runs into the page number or off the page.
+            room = A4[0] - 36 * mm - pdfmetrics.stringWidth(label, FONT, 7.5) - 6 * mm
+            self.drawString(18 * mm, 10 * mm, _fit(getattr(self, "footer_text", ""), room, 7.5))
             super().showPage()
         super().save()
 
 
 def title_of(report: ScopeReport) -> str:
-    return f"Managementrapportage {report.name} – ronde {report.cycle.period}"
+    title = f"Managementrapportage {report.name} – ronde {report.cycle.period}"
+    return title + " (voorlopig)" if report.provisional else title
 
 
 def write_pdf(report: ScopeReport, path: Path | str) -> None:
@@ -117,6 +148,8 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
     _setup()
     styles = _styles()
     footer = f"Afsprakenmonitor · {report.name} · ronde {report.cycle.period}"
+    if report.provisional:
+        footer += f" · voorlopig, peildatum {dutch.datetime(report.data_date)}"
 
     def make_canvas(*args, **kwargs):
         canvas = NumberedCanvas(*args, **kwargs)
@@ -141,6 +174,7 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
     story = _cover(report, styles)
     story += _scorecard(report, styles)
     story += _comparison(report, styles)
+    story += _region_map(report, styles)
     story += _trends(report, styles)
     story += _weakest(report, styles)
     story += _partner_gaps(report, styles)
@@ -155,8 +189,30 @@ def _p(text: str, style) -> Paragraph:
     return Paragraph(escape(text), style)
 
 
-def _table(rows: list[list], widths: list[float], extra: list | None = None) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1)
+def _table(
+    rows: list[list],
+    widths: list[float],
+    extra: list | None = None,
+    right: tuple[int, ...] = (),
+    styles: dict | None = None,
+) -> Table:
+    """A table whose text wraps inside its columns: every plain text cell
+    becomes an (escaped) Paragraph, right-aligned in the `right` columns."""
+    styles = styles or _styles()
+    cells = []
+    for n, row in enumerate(rows):
+        line = []
+        for col, cell in enumerate(row):
+            if isinstance(cell, str):
+                name = (
+                    ("head" if n == 0 else "cell")
+                    if col not in right
+                    else ("head_right" if n == 0 else "right")
+                )
+                cell = _p(cell, styles[name])
+            line.append(cell)
+        cells.append(line)
+    table = Table(cells, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -168,6 +224,8 @@ def _table(rows: list[list], widths: list[float], extra: list | None = None) -> 
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("TOPPADDING", (0, 0), (-1, -1), 2),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                ("LEFTPADDING", (0, 0), (-1, -1), 3),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 3),
                 *(extra or []),
             ]
         )
@@ -175,35 +233,185 @@ def _table(rows: list[list], widths: list[float], extra: list | None = None) -> 
     return table
 
 
+def _provisional(report: ScopeReport) -> str:
+    """The line an open cycle's report carries: voorlopig, with its peildatum."""
+    return (
+        f"Voorlopige cijfers: ronde {report.cycle.period} loopt nog tot "
+        f"{dutch.date(report.cycle.closes_on)}. Peildatum: {dutch.datetime(report.data_date)}; "
+        "zelfevaluaties die later worden ingediend, tellen nog niet mee."
+    )
+
+
+def _response_line(report: ScopeReport) -> str:
+    status = report.response
+    if report.scope_type == "organisatie":
+        if status["on_time"]:
+            return "De zelfevaluatie is op tijd ingediend."
+        if status["late"]:
+            return "De zelfevaluatie is na de uiterste inleverdatum ingediend."
+        if status["total"]:
+            state = status["missing"][0][1]
+            return (
+                "De zelfevaluatie is niet ingediend (status: "
+                f"{dutch.ASSESSMENT_STATES.get(state, state).lower()})."
+            )
+        return "Voor deze organisatie is in deze ronde geen zelfevaluatie uitgezet."
+    submitted = status["on_time"] + status["late"]
+    return (
+        f"{submitted} van de {status['total']} organisaties hebben hun zelfevaluatie "
+        f"ingediend ({status['on_time']} op tijd, {status['late']} te laat); "
+        f"{status['open']} nog niet."
+    )
+
+
+def _attention(report: ScopeReport) -> list[str]:
+    """What needs attention first, in plain sentences (escaped later)."""
+    points = []
+    for row in report.scorecard:
+        if row.signal == "rood":
+            ind = row.indicator
+            points.append(
+                f"{ind.code} – {ind.name}: {dutch.value(row.value, ind.unit)} tegen een "
+                f"{'eigen regionorm' if row.norm.regional else 'landelijke norm'} van "
+                f"{dutch.value(row.norm.norm, ind.unit)} (rood)."
+            )
+    if report.weakest:
+        weakest = report.weakest[0]
+        points.append(
+            f"Zwakst nageleefde afspraak: {weakest.code} – {weakest.title} "
+            f"({dutch.value(weakest.percent, '%')})."
+        )
+    today = dt.date.today()
+    overdue = [a for a in report.actions if a["due_on"] is not None and a["due_on"] < today]
+    if overdue:
+        points.append(
+            "1 verbeteractie is over haar streefdatum."
+            if len(overdue) == 1
+            else f"{len(overdue)} verbeteracties zijn over hun streefdatum."
+        )
+    unresolved = [e for e in report.escalations if not e["resolved"]]
+    if unresolved:
+        points.append(
+            "1 escalatie is nog niet opgelost."
+            if len(unresolved) == 1
+            else f"{len(unresolved)} escalaties zijn nog niet opgelost."
+        )
+    if report.response["open"] and report.scope_type != "organisatie":
+        waiting = report.response["open"]
+        points.append(
+            "1 organisatie heeft nog niet ingediend."
+            if waiting == 1
+            else f"{waiting} organisaties hebben nog niet ingediend."
+        )
+    return points
+
+
 def _cover(report: ScopeReport, styles) -> list:
+    """The first page: who and when, then what a manager reads first — the
+    signals at a glance, the response and what needs attention."""
     cycle = report.cycle
-    lines = [
-        f"<b>Ronde:</b> {escape(cycle.period)} ({dutch.date(cycle.opens_on)} tot en met "
-        f"{dutch.date(cycle.closes_on)})",
-        f"<b>Uiterste inleverdatum:</b> {dutch.date(cycle.due_on)}",
-        f"<b>Peildatum gegevens:</b> {dutch.datetime(report.data_date)}",
-        f"<b>Gemaakt op:</b> {dutch.date(dt.date.today())}",
-    ]
+    facts = [
+        ["Ronde", f"{cycle.period} ({dutch.date(cycle.opens_on)} tot en met "
+                  f"{dutch.date(cycle.closes_on)})"],
+        ["Uiterste inleverdatum", dutch.date(cycle.due_on)],
+        ["Peildatum gegevens", dutch.datetime(report.data_date)],
+        ["Gemaakt op", dutch.date(dt.date.today())],
+    ]  # fmt: skip
     if report.region is not None and report.scope_type != "regio":
-        lines.insert(0, f"<b>Regio:</b> {escape(report.region.name)}")
-    return [
-        Spacer(1, 40 * mm),
+        facts.insert(0, ["Regio", report.region.name])
+    story = [
         Paragraph("Afsprakenmonitor", styles["cover"]),
-        Spacer(1, 4 * mm),
         Paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
         _p(report.name, styles["h1"]),
-        Spacer(1, 10 * mm),
-        *[Paragraph(line, styles["cover"]) for line in lines],
-        Spacer(1, 14 * mm),
+        Spacer(1, 4 * mm),
+    ]
+    if report.provisional:
+        story += [_p(_provisional(report), styles["banner"]), Spacer(1, 4 * mm)]
+    story.append(
+        Table(
+            [[_p(k + ":", styles["body"]), _p(v, styles["body"])] for k, v in facts],
+            colWidths=[42 * mm, 132 * mm],
+            style=[
+                ("FONT", (0, 0), (-1, -1), FONT, 9),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ],
+        )
+    )
+    counts = {name: 0 for name in ("groen", "oranje", "rood", "geen")}
+    for row in report.scorecard:
+        counts[row.signal] += 1
+    story += [
+        Paragraph("In één oogopslag", styles["h2"]),
+        Paragraph(
+            " · ".join(
+                f"{counts[name]} {dutch.SIGNALS[name].lower()}"
+                for name in ("groen", "oranje", "rood", "geen")
+            )
+            + " (van de signalen van de succesindicatoren)",
+            styles["body"],
+        ),
+        Spacer(1, 2 * mm),
+        _signal_grid(report, styles),
+        Paragraph("Respons", styles["h2"]),
+        Paragraph(escape(_response_line(report)), styles["body"]),
+        Paragraph("Wat aandacht vraagt", styles["h2"]),
+    ]
+    points = _attention(report)
+    if points:
+        story += [_p("• " + point, styles["body"]) for point in points]
+    else:
+        story.append(Paragraph("Geen rode signalen en niets over datum.", styles["body"]))
+    story += [
+        Spacer(1, 4 * mm),
         Paragraph(
             "Deze rapportage laat zien hoe de samenwerkingsafspraken in de jeugdketen "
             "worden nageleefd, op basis van de ingediende zelfevaluaties van deze ronde. "
             "Alleen ingediende zelfevaluaties tellen mee; antwoorden met ‘niet van toepassing’ "
-            "tellen niet mee. De signaalkleuren zetten elke indicator af tegen de norm.",
-            styles["body"],
+            "tellen niet mee. De signaalkleuren zetten elke indicator af tegen de norm: de "
+            "landelijke, of de eigen norm van de regio waar de scorekaart dat zegt.",
+            styles["small"],
         ),
         PageBreak(),
     ]
+    return story
+
+
+def _signal_grid(report: ScopeReport, styles) -> Table:
+    """Every indicator as a coloured signal, its value and name: two columns."""
+    cells, extra = [], []
+    items = report.scorecard
+    half = (len(items) + 1) // 2
+    for n in range(half):
+        line = []
+        for col, item in enumerate((items[n], items[n + half] if n + half < len(items) else None)):
+            if item is None:
+                line += ["", "", ""]
+                continue
+            ind = item.indicator
+            line += [
+                _p(dutch.SIGNALS[item.signal], styles["cell"]),
+                _p(dutch.value(item.value, ind.unit), styles["right"]),
+                _p(f"{ind.code} – {ind.name}", styles["cell"]),
+            ]
+            extra.append(("BACKGROUND", (3 * col, n), (3 * col, n), SIGNAL_COLOURS[item.signal]))
+        cells.append(line)
+    widths = [21 * mm, 22 * mm, 44 * mm] * 2
+    return Table(
+        cells or [[""]],
+        colWidths=widths if cells else None,
+        style=[
+            ("FONT", (0, 0), (-1, -1), FONT, 8),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID),
+            ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+            *extra,
+        ],
+    )
 
 
 def _scorecard(report: ScopeReport, styles) -> list:
@@ -219,7 +427,7 @@ def _scorecard(report: ScopeReport, styles) -> list:
             [
                 _p(name, styles["cell"]),
                 dutch.value(row.value, ind.unit),
-                dutch.value(row.norm.norm, ind.unit) + (" *" if row.norm.regional else ""),
+                dutch.value(row.norm.norm, ind.unit) + (" (regio)" if row.norm.regional else ""),
                 dutch.SIGNALS[row.signal],
                 change,
                 dutch.value(row.region_value, ind.unit),
@@ -227,16 +435,21 @@ def _scorecard(report: ScopeReport, styles) -> list:
             ]
         )
         extra.append(("BACKGROUND", (3, n), (3, n), SIGNAL_COLOURS[row.signal]))
-    widths = [58 * mm, 20 * mm, 20 * mm, 18 * mm, 18 * mm, 20 * mm, 20 * mm]
-    extra.append(("ALIGN", (1, 1), (-1, -1), "RIGHT"))
+    widths = [42 * mm, 21 * mm, 24 * mm, 21 * mm, 24 * mm, 21 * mm, 21 * mm]
+    regional = any(row.norm.regional for row in report.scorecard)
+    judged = (
+        f"Norm: de landelijke norm; ‘(regio)’: de eigen norm van regio {report.region.name}."
+        if regional and report.region is not None
+        else "Norm: de landelijke norm."
+    )
     story = [
         Paragraph("Scorekaart", styles["h2"]),
-        _table(rows, widths, extra),
+        _table(rows, widths, extra, right=(1, 2, 4, 5, 6), styles=styles),
         Spacer(1, 2 * mm),
         Paragraph(
             "Signaal: groen op of boven de norm, oranje tussen de drempels, rood daaronder "
-            "(bij ‘lager is beter’ omgekeerd). Verschil: ten opzichte van de vorige ronde. "
-            "* regionale norm.",
+            "(bij ‘lager is beter’ omgekeerd). Verschil: ten opzichte van de vorige ronde, bij "
+            "percentages in procentpunten. " + escape(judged),
             styles["small"],
         ),
     ]
@@ -257,9 +470,10 @@ def _comparison(report: ScopeReport, styles) -> list:
     if report.scope_type == "regio":
         series, names = series[1:], names[1:]
     height = 14 * len(rows) * len(series) / 3 + 40
-    drawing = Drawing(170 * mm, height + 30)
+    legend_height = LEGEND_ROW * len(names) + 4
+    drawing = Drawing(170 * mm, height + 20 + legend_height)
     chart = HorizontalBarChart()
-    chart.x, chart.y = 70, 30
+    chart.x, chart.y = 70, 16 + legend_height
     chart.width, chart.height = 170 * mm - 90, height
     chart.data = [list(reversed(s)) for s in series]
     chart.categoryAxis.categoryNames = list(reversed([r.indicator.code for r in rows]))
@@ -274,7 +488,7 @@ def _comparison(report: ScopeReport, styles) -> list:
         chart.bars[n].fillColor = colour
         chart.bars[n].strokeColor = None
     drawing.add(chart)
-    drawing.add(_legend(names, 70, 12))
+    drawing.add(_legend(names, 70, legend_height - 2, 170 * mm - 80))
     return [
         KeepTogether(
             [
@@ -289,28 +503,42 @@ def _comparison(report: ScopeReport, styles) -> list:
     ]
 
 
-def _legend(names: list[str], x: float, y: float, spacing: float = 150) -> Legend:
+def _fit(name: str, width: float, size: float = 7) -> str:
+    """A name cut (with …) to fit `width` points in the font."""
+    if pdfmetrics.stringWidth(name, FONT, size) <= width:
+        return name
+    while name and pdfmetrics.stringWidth(name + "…", FONT, size) > width:
+        name = name[:-1]
+    return name.rstrip() + "…"
+
+
+def _legend(names: list[str], x: float, top: float, width: float) -> Legend:
+    """One series per line, from `top` down (LEGEND_ROW points a line), names
+    cut to `width`: never wider than the drawing, never into the next chart."""
     legend = Legend()
-    legend.x, legend.y = x, y
+    legend.x, legend.y = x, top
+    legend.boxAnchor = "nw"
     legend.alignment = "right"
-    legend.columnMaximum = 1
+    legend.columnMaximum = len(names)
     legend.fontName, legend.fontSize = FONT, 7
     legend.dxTextSpace = 4
-    legend.deltax = spacing
-    legend.dx = 6
-    legend.colorNamePairs = list(zip(LINE_COLOURS, names, strict=False))
+    legend.dx = legend.dy = 6
+    legend.deltay = LEGEND_ROW
+    legend.colorNamePairs = [
+        (colour, _fit(name, width - 16)) for colour, name in zip(LINE_COLOURS, names, strict=False)
+    ]
     return legend
 
 
 def _trend_chart(line, names: list[str], width: float) -> Drawing:
-    drawing = Drawing(width, 62 * mm)
-    drawing.add(
-        String(0, 62 * mm - 10, f"{line.indicator.code} – {line.indicator.name}"[:70],
-               fontName=BOLD, fontSize=7.5)
-    )  # fmt: skip
+    legend_height = LEGEND_ROW * len(names) + 4
+    height = 62 * mm + legend_height
+    drawing = Drawing(width, height)
+    title = _fit(f"{line.indicator.code} – {line.indicator.name}", width, 7.5)
+    drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
     chart = HorizontalLineChart()
-    chart.x, chart.y = 28, 34
-    chart.width, chart.height = width - 36, 62 * mm - 54
+    chart.x, chart.y = 28, 30 + legend_height
+    chart.width, chart.height = width - 44, height - 20 - chart.y
     data = [line.own, line.region, line.country][-len(names) :]
     chart.data = [[v for v in series] for series in data]
     values = [v for series in data for v in series if v is not None]
@@ -335,12 +563,12 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
         if sum(v is not None for v in data[n]) >= 2:
             chart.lines[n].lineStyle = "joinedLine"
     drawing.add(chart)
-    drawing.add(_legend(names, 4, 4, (width - 8) / 3))
+    drawing.add(_legend(names, 4, legend_height, width - 8))
     return drawing
 
 
 def _trends(report: ScopeReport, styles) -> list:
-    names = [report.name[:30], (report.region.name if report.region else "Regio")[:30], "Nederland"]
+    names = [report.name, report.region.name if report.region else "Regio", "Nederland"]
     if report.scope_type == "regio":
         names = names[1:]
     width = (A4[0] - 36 * mm) / 2 - 2 * mm
@@ -385,8 +613,8 @@ def _weakest(report: ScopeReport, styles) -> list:
                 str(row.scored),
             ]
         )
-    widths = [16 * mm, 82 * mm, 42 * mm, 17 * mm, 17 * mm]
-    return story + [_table(rows, widths, [("ALIGN", (3, 1), (-1, -1), "RIGHT")])]
+    widths = [16 * mm, 78 * mm, 38 * mm, 18 * mm, 24 * mm]
+    return story + [_table(rows, widths, right=(3, 4), styles=styles)]
 
 
 def _partner_gaps(report: ScopeReport, styles) -> list:
@@ -408,10 +636,10 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
                 dutch.number(row.own_mean, 2),
                 dutch.number(row.partner_mean, 2),
                 str(row.partner_ratings),
-                dutch.change(row.gap, ""),
+                dutch.change(row.gap, "punten"),
             ]
         )
-    widths = [16 * mm, 74 * mm, 20 * mm, 24 * mm, 18 * mm, 22 * mm]
+    widths = [16 * mm, 68 * mm, 20 * mm, 24 * mm, 18 * mm, 28 * mm]
     name = escape(report.name)
     own = (
         f"de score die {name} zichzelf gaf"
@@ -419,7 +647,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
         else f"de scores die de organisaties van {name} zichzelf gaven"
     )
     return story + [
-        _table(rows, widths, [("ALIGN", (2, 1), (-1, -1), "RIGHT")]),
+        _table(rows, widths, right=(2, 3, 4, 5), styles=styles),
         Spacer(1, 2 * mm),
         Paragraph(
             f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
@@ -440,15 +668,13 @@ def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths
     several = report.scope_type != "organisatie"
     if several:
         header, widths = ["Organisatie", *header], wide_widths
-    rows, extra = [header], []
-    for n, item in enumerate(items[:LISTED], start=1):
-        row, styling = cells(item)
+    rows = [header]
+    for item in items[:LISTED]:
+        row = cells(item)
         if several:
             row.insert(0, _p(item["organisation"], styles["cell"]))
         rows.append(row)
-        extra += [(name, (len(row) + col, n), (len(row) + col, n), *rest)
-                  for name, col, *rest in styling]  # fmt: skip
-    story = [_table(rows, widths, extra)]
+    story = [_table(rows, widths, styles=styles)]
     if len(items) > LISTED:
         story.append(
             Paragraph(f"En nog {len(items) - LISTED} (zie de webpagina).", styles["small"])
@@ -468,15 +694,15 @@ def _actions(report: ScopeReport, styles) -> list:
             action["agreement"],
             _p(action["description"], styles["cell"]),
             _p(action["owner"] or "–", styles["cell"]),
-            dutch.date(action["due_on"]) if action["due_on"] else "–",
+            _p(dutch.date(action["due_on"]), styles["overdue"] if overdue else styles["cell"]),
             dutch.ACTION_STATES.get(action["status"], action["status"]),
-        ], [("TEXTCOLOR", -2, colors.red)] if overdue else []  # the due date, counted from the end
+        ]
 
     return story + _listing(
         report, report.actions,
-        ["Afspraak", "Actie", "Eigenaar", "Gereed op", "Status"],
-        [16 * mm, 78 * mm, 30 * mm, 28 * mm, 22 * mm],
-        [34 * mm, 16 * mm, 56 * mm, 24 * mm, 24 * mm, 20 * mm],
+        ["Code", "Actie", "Eigenaar", "Gereed op", "Status"],
+        [16 * mm, 74 * mm, 34 * mm, 28 * mm, 22 * mm],
+        [38 * mm, 16 * mm, 44 * mm, 32 * mm, 24 * mm, 20 * mm],
         cells, styles,
     )  # fmt: skip
 
@@ -493,13 +719,13 @@ def _escalations(report: ScopeReport, styles) -> list:
             str(signal["times_not_followed"]),
             dutch.ESCALATION_STEPS.get(signal["highest_step"], str(signal["highest_step"])),
             "ja" if signal["resolved"] else "nee",
-        ], []
+        ]
 
     return story + _listing(
         report, report.escalations,
-        ["Afspraak", "Titel", "Niet nageleefd", "Hoogste stap", "Opgelost"],
-        [16 * mm, 72 * mm, 28 * mm, 40 * mm, 18 * mm],
-        [34 * mm, 16 * mm, 48 * mm, 18 * mm, 40 * mm, 18 * mm],
+        ["Code", "Afspraak", "Keer niet nageleefd", "Hoogste stap", "Opgelost"],
+        [16 * mm, 80 * mm, 22 * mm, 38 * mm, 18 * mm],
+        [38 * mm, 16 * mm, 44 * mm, 20 * mm, 38 * mm, 18 * mm],
         cells, styles,
     )  # fmt: skip
 
@@ -508,29 +734,49 @@ def _response(report: ScopeReport, styles) -> list:
     status = report.response
     story = [Paragraph("Responsstatus", styles["h2"])]
     if report.scope_type == "organisatie":
-        if status["on_time"]:
-            text = "De zelfevaluatie is op tijd ingediend."
-        elif status["late"]:
-            text = "De zelfevaluatie is na de uiterste inleverdatum ingediend."
-        elif status["total"]:
-            state = status["missing"][0][1]
-            text = (
-                "De zelfevaluatie is niet ingediend (status: "
-                f"{dutch.ASSESSMENT_STATES.get(state, state).lower()})."
-            )
-        else:
-            text = "Voor deze organisatie is in deze ronde geen zelfevaluatie uitgezet."
-        return story + [Paragraph(text, styles["body"])]
+        return story + [Paragraph(escape(_response_line(report)), styles["body"])]
     rows = [
         ["Organisaties", "Op tijd ingediend", "Te laat ingediend", "Niet ingediend"],
         [str(status["total"]), str(status["on_time"]), str(status["late"]), str(status["open"])],
     ]
-    story.append(_table(rows, [40 * mm] * 4, [("ALIGN", (0, 1), (-1, -1), "RIGHT")]))
+    story.append(_table(rows, [40 * mm] * 4, right=(0, 1, 2, 3), styles=styles))
     if status["missing"]:
         story.append(Spacer(1, 3 * mm))
         missing = [["Niet ingediend", "Status"]] + [
             [_p(name, styles["cell"]), dutch.ASSESSMENT_STATES.get(state, state)]
             for name, state in status["missing"]
         ]
-        story.append(_table(missing, [120 * mm, 40 * mm]))
+        story.append(_table(missing, [120 * mm, 40 * mm], styles=styles))
     return story
+
+
+def _region_map(report: ScopeReport, styles) -> list:
+    """A region's report: the region by gemeente, coloured by its first indicator."""
+    if report.scope_type != "regio" or not report.scorecard:
+        return []
+    row = report.scorecard[0]
+    ind = row.indicator
+    shapes = maps.with_values(
+        maps.gemeente_shapes(report.scope_id, maps.cycle_year(report.cycle)), report.cycle, ind
+    )
+    if not shapes:
+        return []
+    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], row.norm.norm)
+    title = f"{ind.code} – {ind.name} per gemeente"
+    texts = maps.Texts(title=title, description=title, division=maps.division(report.cycle))
+    drawing = maps.pdf_drawing(shapes, scale, texts, 120 * mm, FONT)
+    drawing.hAlign = "LEFT"
+    return [
+        KeepTogether(
+            [
+                Paragraph(f"Kaart: {escape(title)}", styles["h2"]),
+                Paragraph(
+                    "Elke gemeente gekleurd naar haar waarde (hoe donkerder, hoe hoger); "
+                    "gearceerd: geen gegevens. De zwarte streep in de legenda is de norm.",
+                    styles["body"],
+                ),
+                Spacer(1, 2 * mm),
+                drawing,
+            ]
+        )
+    ]

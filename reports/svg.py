@@ -12,7 +12,13 @@ from markupsafe import Markup, escape
 
 COLOURS = ("#1F4E79", "#C55A11", "#595959")
 DASHES = ("", "6 3", "2 3")
+LEGEND_LINE = 16  # one legend entry per line
 _ids = itertools.count(1)
+
+
+def _cut(name: str, chars: int = 60) -> str:
+    """A legend name short enough for the chart's width."""
+    return name if len(name) <= chars else name[: chars - 1].rstrip() + "…"
 
 
 def _axis_max(values: list[float], unit: str) -> float:
@@ -33,7 +39,11 @@ def line_chart(
 ) -> Markup:
     """A line per series over the periods; gaps where a value is missing."""
     n = next(_ids)
-    left, right, top, bottom = 44, 12, 12, 58
+    # Room at the right for half of the last period label, and below the axis
+    # for one legend line per series (they never share a line, so never overlap).
+    left, right, top = 44, 30, 12
+    bottom = 30 + LEGEND_LINE * len(series)
+    height += LEGEND_LINE * len(series) - 28
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, vs in series for v in vs if v is not None]
     y_max = _axis_max(values, unit)
@@ -91,14 +101,14 @@ def line_chart(
                     f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
                     f'stroke-width="2"{dash_attr}/>'
                 )
-        lx = left + s * (plot_w / max(1, len(series)))
-        ly = height - 14
+        lx = left
+        ly = top + plot_h + 30 + LEGEND_LINE * s
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
             f'<line x1="{lx:.1f}" x2="{lx + 22:.1f}" y1="{ly}" y2="{ly}" stroke="{colour}" '
             f'stroke-width="2"{dash_attr}/>'
             f'<text x="{lx + 27:.1f}" y="{ly + 4}" font-size="10" fill="#262626">'
-            f"{escape(name[:28])}</text>"
+            f"{escape(_cut(name))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
@@ -116,7 +126,8 @@ def bar_chart(
     bar, gap, left, right, top = 9, 8, 96, 16, 8
     group = bar * len(series) + gap
     plot_w = width - left - right
-    height = top + group * len(labels) + 44
+    legend = LEGEND_LINE * len(series)
+    height = top + group * len(labels) + 30 + legend
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
         f'role="img" aria-labelledby="chart{n}-title chart{n}-desc">',
@@ -126,8 +137,9 @@ def bar_chart(
     for k in range(6):
         gx = left + plot_w * k / 5
         parts.append(
-            f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{top}" y2="{height - 36}" stroke="#D9D9D9"/>'
-            f'<text x="{gx:.1f}" y="{height - 24}" text-anchor="middle" font-size="10" '
+            f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{top}" y2="{height - legend - 22}" '
+            'stroke="#D9D9D9"/>'
+            f'<text x="{gx:.1f}" y="{height - legend - 10}" text-anchor="middle" font-size="10" '
             f'fill="#404040">{k * 20}%</text>'
         )
     for i, label in enumerate(labels):
@@ -145,11 +157,11 @@ def bar_chart(
                 f'height="{bar - 1}" fill="{COLOURS[s % 3]}"/>'
             )
     for s, (name, _) in enumerate(series):
-        lx = left + s * (plot_w / max(1, len(series)))
+        ly = height - legend + LEGEND_LINE * s
         parts.append(
-            f'<rect x="{lx:.1f}" y="{height - 14}" width="10" height="10" fill="{COLOURS[s % 3]}"/>'
-            f'<text x="{lx + 14:.1f}" y="{height - 5}" font-size="10" fill="#262626">'
-            f"{escape(name[:32])}</text>"
+            f'<rect x="{left}" y="{ly}" width="10" height="10" fill="{COLOURS[s % 3]}"/>'
+            f'<text x="{left + 14}" y="{ly + 9}" font-size="10" fill="#262626">'
+            f"{escape(_cut(name))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number

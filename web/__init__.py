@@ -52,7 +52,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import admin, assessments, auth, cli, cycles, formatting, home, results, security
+    from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
+    from web import maps as maps_pages
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -64,6 +65,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
+    app.register_blueprint(maps_pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.tokens_bp)
     _register_operations(app)
     _register_templates_helpers(app)
     _register_error_pages(app)

@@ -14,9 +14,10 @@ from domain.audit import record
 from domain.scope import has_role, is_admin
 
 # public: anyone; user: any logged-in person; admin: beheerder;
-# coordinator: regiocoördinator or beheerder. Object scope is checked in the
-# view through scoped_or_404.
-RULES = ("public", "user", "admin", "coordinator")
+# coordinator: regiocoördinator or beheerder; token: a personal access token
+# of the open data feed (web/api.py), never a session. Object scope is
+# checked in the view through scoped_or_404.
+RULES = ("public", "user", "admin", "coordinator", "token")
 
 
 def access(rule: str) -> Callable:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from models import FrameworkVersion, db
 
@@ -86,6 +86,41 @@ def reference_load() -> None:
 
     result = load_reference_data()
     click.echo(f"Referentiegegevens: {result['added']} toegevoegd, {result['updated']} bijgewerkt.")
+
+
+@reference_cli.command("year")
+@click.argument("year", type=int)
+@click.option(
+    "--gemeenten",
+    "gemeenten_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: gemeentecode, gemeentenaam, regiocode (als data/gemeenten.csv).",
+)
+@click.option(
+    "--herindelingen",
+    "mapping_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="CSV: oude_code, nieuwe_code voor elke gemeente die opging in een andere.",
+)
+@with_db
+def reference_year(year: int, gemeenten_file: Path, mapping_file: Path) -> None:
+    """Laad de gemeentelijke indeling van een nieuwer jaar (herindelingen)."""
+    from domain.reference import ReferenceDataError, load_year, read_rows
+
+    try:
+        result = load_year(year, read_rows(gemeenten_file), read_rows(mapping_file))
+    except ReferenceDataError as error:
+        for problem in error.problems:
+            click.echo(f"Fout: {problem}", err=True)
+        raise SystemExit(1) from error
+    click.echo(
+        f"Indeling {year}: {len(result.added)} nieuwe gemeenten, "
+        f"{len(result.merged)} opgegaan in een andere, {len(result.renamed)} gewijzigd."
+    )
+    for old, new in sorted(result.merged.items()):
+        click.echo(f"  {old} → {new}")
 
 
 @framework_cli.command("import")
@@ -218,9 +253,11 @@ def batch_reports(period: str) -> None:
     """Schrijf alle rapporten van een ronde opnieuw (Excel en PDF) in de rapportopslag."""
     from flask import current_app
 
-    from reports.build import write_cycle_reports
+    from reports.build import cycles_with_submissions, write_cycle_reports
 
     cycle = _cycle_or_fail(period)
+    if cycle.id not in cycles_with_submissions():
+        _fail(f"Ronde {period} heeft nog geen ingediende zelfevaluaties: geen rapporten.")
     written = write_cycle_reports(
         cycle, current_app.config["REPORTS_DIR"], progress=lambda m: click.echo(f"  … {m}")
     )
@@ -368,6 +405,7 @@ def demo(scale: str, seed: int, until: str | None, reset: bool) -> None:
 
 @click.command("setup")
 @click.option("--no-demo", is_flag=True, help="Geen demogegevens genereren.")
+@with_appcontext
 @with_db
 def setup(no_demo: bool) -> None:
     """Migreer, laad referentiegegevens, standaardkader en -indicatoren en (eerste keer)
@@ -393,7 +431,25 @@ def setup(no_demo: bool) -> None:
             f"{counts['answers']} antwoorden"
         )
     if has_demo_data():
+        _figures_and_reports()
         _print_demo_logins(DEMO_PASSWORD)
+
+
+def _figures_and_reports() -> None:
+    """The demo's figures and reports, so the site shows results straight away."""
+    from flask import current_app
+
+    from jobs.nightly import refresh_results
+
+    started = time.monotonic()
+    done = refresh_results(Path(current_app.config["REPORTS_DIR"]), latest=2)
+    reports = sum(done["reports_written"].values())
+    periods = ", ".join(done["reports_written"]) or "geen"
+    click.echo(
+        f"Cijfers: {done['cycles_recomputed']} rondes berekend; rapporten van {periods}: "
+        f"{reports} bestanden ({time.monotonic() - started:.1f} s). De nachtelijke batch "
+        "schrijft de rapporten van de eerdere rondes."
+    )
 
 
 def _print_demo_logins(password: str) -> None:

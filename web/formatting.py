@@ -10,6 +10,7 @@ from flask import Flask, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
 from flask_login import current_user
 
+from domain import formatting
 from models.choices import N_
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -58,11 +59,23 @@ def datum(value: dt.date | dt.datetime | None) -> str:
     return format_date(value, "d MMMM y")
 
 
+def _locale() -> str:
+    return str(get_locale() or "nl")
+
+
 def getal(value: float | int | None, digits: int = 1) -> str:
     """A number in the user's locale ('75,5' in Dutch)."""
-    if value is None:
-        return "–"
-    return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+    return formatting.number(value, digits, _locale())
+
+
+def waarde(value: float | None, unit: str) -> str:
+    """A figure with its unit, as in the PDF and Excel ('62,9%', '0,54 punten')."""
+    return formatting.value(value, unit, _locale())
+
+
+def verandering(value: float | None, unit: str) -> str:
+    """A change with its sign and unit ('+1,2 procentpunt')."""
+    return formatting.change(value, unit, _locale())
 
 
 # Indicator units as a reader sees them ("punten" is "points" in English).
@@ -85,6 +98,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(datum, "datum")
     app.add_template_filter(getal, "getal")
     app.add_template_filter(eenheid, "eenheid")
+    app.add_template_filter(waarde, "waarde")
+    app.add_template_filter(verandering, "verandering")
     app.jinja_env.globals["LANGUAGES"] = LANGUAGES
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["say"] = say

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request, send_file
+from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
+from jobs.schedule import next_nightly
 from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
 from models.choices import (
     ACTION_STATES,
@@ -21,8 +22,10 @@ from models.choices import (
     SIGNALS,
 )
 from reports import store
+from reports.build import cycles_with_submissions
 from reports.data import CycleData, scope_report
 from reports.svg import bar_chart, line_chart
+from web import maps
 from web.access import access, deny
 
 bp = Blueprint("results", __name__)
@@ -36,13 +39,16 @@ def _cycles() -> list[Cycle]:
 
 
 def _chosen_cycle(cycles: list[Cycle]) -> Cycle:
+    """The cycle asked for; else the newest with a submitted assessment (a
+    cycle that just opened has no figures yet); else the newest."""
     wanted = request.args.get("ronde")
     for cycle in cycles:
         if cycle.period == wanted:
             return cycle
     if not cycles:
         abort(404)
-    return cycles[0]
+    reported = set(cycles_with_submissions())
+    return next((c for c in cycles if c.id in reported), cycles[0])
 
 
 @bp.route("/resultaten")
@@ -66,7 +72,11 @@ def index():
             .order_by(Organisation.name)
         )
     return render_template(
-        "results/index.html", regions=regions, gemeenten=gemeenten, organisations=organisations
+        "results/index.html",
+        regions=regions,
+        gemeenten=gemeenten,
+        organisations=organisations,
+        country=ResultAccess(user).may_see("land", 0),
     )
 
 
@@ -171,7 +181,9 @@ def scope(scope_type: str, scope_id: int):
         names=names,
         comparison=comparison,
         downloads=downloads,
+        next_run=next_nightly(current_app.config),
         free_text=scope_type != "gemeente" or is_admin(user),
+        map=maps.for_scope(cycle, scope_type, target),
         rule=lambda indicator: rules.rule(indicator, _),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
@@ -201,6 +213,8 @@ def reports():
         "results/reports.html",
         cycles=cycles,
         cycle=cycle,
+        submitted=cycle is not None and cycle.id in cycles_with_submissions(),
+        next_run=next_nightly(current_app.config),
         files=files,
         more=more,
         limit=REPORT_LIMIT,

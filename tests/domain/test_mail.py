@@ -65,3 +65,21 @@ def test_gives_up_after_many_attempts(database, smtp):
     message = OutboxMessage.get()
     assert message.state == "mislukt"
     assert message.attempts == mail.MAX_ATTEMPTS
+
+
+def test_mail_dates_are_written_by_the_one_formatting_module(database):
+    user = factories.user(email="invuller@example.nl")
+    cycle = factories.cycle(factories.default_framework(), "2026-Q2")
+    cycle.due_on, cycle.closes_on = dt.date(2026, 6, 15), dt.date(2026, 7, 15)
+    organisation = factories.organisation(factories.region(), "jgz", "JGZ Test")
+    mail.queue_template(
+        "invite:test",
+        user,
+        "cycle_invite",
+        cycle=cycle,
+        link="https://x/1",
+        organisation=organisation,
+    )
+    body = OutboxMessage.get().body_text
+    assert "Vul vóór 15 juni 2026 in" in body
+    assert "de ronde sluit op 15 juli 2026." in body

@@ -68,7 +68,7 @@ def test_overview_numbers_equal_the_hand_worked_figures(data, reports_world, tmp
                 assert got is None, code
             else:
                 assert got == pytest.approx(want), code
-    assert rows["Norm"][header.index("MEAN (%)")] == 75
+    assert rows["Landelijke norm"][header.index("MEAN (%)")] == 75
     # Real numbers with a number format, not text.
     cell = sheet.cell(row=5, column=header.index("MEAN (%)") + 1)
     assert cell.data_type == "n"
@@ -139,7 +139,7 @@ def test_layout_filters_frozen_headers_print_settings(data, tmp_path):
     assert len(rules) == 3 * len(EXPECTED)
     assert all(rule.type == "expression" for rule in rules)
     assert "Gegevens" in wb["Gegevens"].tables
-    assert wb["Gegevens"].tables["Gegevens"].ref.startswith("A1:O")
+    assert wb["Gegevens"].tables["Gegevens"].ref.startswith("A1:P")
     long_rows = list(wb["Gegevens"].iter_rows(min_row=2, values_only=True))
     assert {row[1] for row in long_rows} == {"Nederland", "Regio", "Gemeente", "Organisatie"}
     with zipfile.ZipFile(path) as archive:

@@ -17,7 +17,9 @@ def data(reports_world):
 
 
 def _text(path) -> str:
-    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    """The text, each line stripped (right-aligned cells come with a space in front)."""
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    return "\n".join(line.strip() for line in text.splitlines())
 
 
 def test_organisation_report_content(data, reports_world, tmp_path):
@@ -29,8 +31,18 @@ def test_organisation_report_content(data, reports_world, tmp_path):
     # Cover: name, period and its dates in Dutch, data date.
     assert "Managementrapportage organisatie" in text
     assert "2026-Q2 (1 mei 2026 tot en met 15 juli 2026)" in text
-    assert "Uiterste inleverdatum: 15 juni 2026" in text
+    assert "Uiterste inleverdatum:\n15 juni 2026" in text
     assert "Peildatum gegevens:" in text
+    # The cycle is still open: its figures are voorlopig, with their peildatum.
+    assert "Voorlopige cijfers: ronde 2026-Q2 loopt nog tot 15 juli 2026. Peildatum:" in text
+    assert reader.metadata.title.endswith("(voorlopig)")
+    # The summary a manager reads first: signals at a glance, response, attention.
+    cover = reader.pages[0].extract_text()
+    assert "3 groen · 1 oranje · 5 rood · 0 geen oordeel" in cover
+    assert "De zelfevaluatie is op tijd ingediend." in cover
+    assert "GAP – GAP: 2,00 punten tegen een landelijke norm van 0,50 punten (rood)." in cover
+    assert "Zwakst nageleefde afspraak: X2 – X2 (50,0%)." in cover
+    assert "1 escalatie is nog niet opgelost." in cover
     # Scorecard: A's mean compliance (4+2+3)/12 = 75,0%, region 1 60,0%, country 18/28 = 64,3%.
     assert "MEAN – MEAN\n75,0%\n75,0%\nGroen" in text
     assert "60,0%" in text
@@ -47,7 +59,7 @@ def test_organisation_report_content(data, reports_world, tmp_path):
     assert "De zelfevaluatie is op tijd ingediend." in text
     # Page numbers, metadata, language.
     assert f"Pagina 1 van {len(reader.pages)}" in text
-    assert reader.metadata.title == "Managementrapportage A – ronde 2026-Q2"
+    assert reader.metadata.title == "Managementrapportage A – ronde 2026-Q2 (voorlopig)"
     assert reader.metadata.author == "Afsprakenmonitor"
     assert reader.trailer["/Root"]["/Lang"] == "nl-NL"
 
@@ -82,7 +94,9 @@ def test_region_report_lists_organisations_and_response(data, reports_world, tmp
     path = tmp_path / "r1.pdf"
     write_pdf(scope_report(data, "regio", r1.id), path)
     text = _text(path)
-    assert f"Managementrapportage {r1.name} – ronde 2026-Q2" == PdfReader(path).metadata.title
+    assert f"Managementrapportage {r1.name} – ronde 2026-Q2 (voorlopig)" == (
+        PdfReader(path).metadata.title
+    )
     # Region 1: A on time, B late, D a draft, and the four organisations without an assessment.
     counts = "Organisaties\nOp tijd ingediend\nTe laat ingediend\nNiet ingediend\n3\n1\n1\n1"
     assert counts in text

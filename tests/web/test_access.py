@@ -108,6 +108,8 @@ OBJECT_ROUTES = (
 
 
 def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:
+    if rule == "token":
+        return {401}  # the open data feed reads tokens only, never a session
     if rule == "public":
         if endpoint in ("auth.reset", "auth.invitation"):
             return {404}  # the token is unknown
@@ -122,6 +124,8 @@ def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:
         return {403}
     if endpoint.startswith(OBJECT_ROUTES) and role != "beheerder":
         return {404}
+    if endpoint == "maps.country" and role in ("manager", "invuller"):
+        return {404}  # the country compares regions: coordinators and gemeenten
     # An empty POST that is let through gets a form error (200/400) or a redirect.
     # 409: the beheerder may read an assessment but does not fill it in.
     return {200, 302} if method == "GET" else {200, 302, 400, 409}

@@ -5,7 +5,16 @@ from pathlib import Path
 import yaml
 
 from domain.framework import DEFAULT_FRAMEWORK, load_file
-from models import Answer, FrameworkVersion, Gemeente, IndicatorDefinition, Organisation
+from models import (
+    Answer,
+    FrameworkVersion,
+    Gemeente,
+    IndicatorDefinition,
+    IndicatorStamp,
+    Organisation,
+    ReportFile,
+    ScopeResult,
+)
 
 
 def test_setup_twice_duplicates_nothing(runner):
@@ -23,6 +32,12 @@ def test_setup_twice_duplicates_nothing(runner):
     assert counts[1] == 1
     assert counts[3] > 20
     assert counts[4] > 5000
+    # The demo's figures and the latest reports are there straight away.
+    assert "Cijfers: 8 rondes berekend; rapporten van 2026-Q3, 2026-Q4" in first.output
+    assert ScopeResult.select().count() > 0
+    assert IndicatorStamp.select().count() == 8
+    reports = ReportFile.select().count()
+    assert {r.cycle.period for r in ReportFile.select()} == {"2026-Q3", "2026-Q4"}
     second = runner.invoke(args=["setup"])
     assert second.exit_code == 0, second.output
     assert (
@@ -32,6 +47,7 @@ def test_setup_twice_duplicates_nothing(runner):
         Organisation.select().count(),
         Answer.select().count(),
     ) == counts
+    assert ReportFile.select().count() == reports  # nothing changed: nothing rewritten
 
 
 def test_db_upgrade_and_status(runner):
@@ -127,7 +143,13 @@ def test_batch_run_twice_is_skipped_the_second_time(runner):
     second = runner.invoke(args=["batch", "run", "--date", "2026-11-24"])
     assert second.exit_code == 0
     assert "Overgeslagen" in second.output
-    assert ReportRun.get().summary["cycles_recomputed"] == 8
+    summary = ReportRun.get().summary
+    # Setup computed the figures and wrote the two latest cycles' reports; the
+    # night writes those of the older cycles, which had none yet.
+    assert summary["cycles_recomputed"] == 0
+    assert set(summary["reports_written"]) == {
+        "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"
+    }  # fmt: skip
 
 
 def test_files_that_are_not_utf8_end_in_a_message_not_a_traceback(runner, tmp_path: Path):

@@ -64,3 +64,7 @@ def test_edit_is_validated_and_triggers_recomputation(client):
     assert 'id="green" name="green" type="text" inputmode="decimal" value="80"' in page
     theme = chain["agreements"][0].theme
     assert f'value="{theme.code}" > {theme.title}</label>' in page
+    # The list writes each norm in its unit, by the one formatting rule.
+    listing = client.get("/beheer/indicatoren").get_data(as_text=True)
+    assert '<td class="num">80,5%</td>' in listing
+    assert '<td class="num">0,50 punten</td>' in listing

@@ -70,7 +70,7 @@ def test_page_explains_each_rule_and_sets_both_partner_views_side_by_side(client
     assert '<th scope="col" class="num">Oordeel van partners</th>' in partners
     assert (
         '<th scope="row">Y1 – Y1</th><td class="num">3,00</td><td class="num">1,00</td>'
-        '<td class="num">1</td><td class="num">2,00</td>' in partners
+        '<td class="num">1</td><td class="num">+2,00 punten</td>' in partners
     )
 
 
@@ -119,3 +119,60 @@ def test_coordinator_sees_only_their_region(client, results):
     assert client.get(f"/resultaten/regio/{results['r2'].id}").status_code == 200
     assert client.get(f"/resultaten/regio/{results['r1'].id}").status_code == 404
     assert client.get(f"/resultaten/organisatie/{results['orgs']['C'].id}").status_code == 200
+
+
+def test_scorecard_formats_units_names_the_norm_and_says_when(client, results, app):
+    from models import IndicatorDefinition, RegionalNorm, User
+
+    a, r1 = results["orgs"]["A"], results["r1"]
+    gap = IndicatorDefinition.get(IndicatorDefinition.code == "GAP")
+    RegionalNorm.create(indicator=gap, region=r1, norm=1.5, green_threshold=1.5, orange_threshold=2)
+    manager = results["users"]["manager_a"]
+    _login(client, manager)
+    page = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
+    # One rule per unit: A's MEAN went from 50,0% to 75,0%: a change in procentpunten.
+    assert '<td class="num">75,0%</td>' in page
+    assert "+25,0 procentpunt" in page
+    # PARTNER in punten with two decimals, judged against the region's own norm, named.
+    assert '<td class="num">2,00 punten</td>' in page
+    assert '1,50 punten <span class="hint">(regio)</span>' in page
+    assert '75,0% <span class="hint">(landelijk)</span>' in page
+    # When the figures were computed and when the next run is; still open: voorlopig.
+    assert "Cijfers berekend op " in page
+    assert "Volgende berekening: " in page
+    assert "Voorlopige cijfers: de ronde loopt nog tot 15 juli 2026." in page
+    User.update(locale="en").where(User.id == manager.id).execute()
+    english = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
+    assert "+25.0 percentage points" in english
+    assert '<td class="num">2.00 points</td>' in english
+
+
+def test_next_run_follows_the_schedule(app):
+    import datetime as dt
+
+    from jobs.schedule import next_nightly
+
+    config = {"TIMEZONE": "Europe/Amsterdam", "SCHEDULE_NIGHTLY": "30 3 * * *"}
+    # 28 November 2026 12:00 UTC: next 03:30 Amsterdam (CET, UTC+1) is 29 November 02:30 UTC.
+    now = dt.datetime(2026, 11, 28, 12, 0, tzinfo=dt.UTC)
+    assert next_nightly(config, now) == dt.datetime(2026, 11, 29, 2, 30)
+    # Summer time: UTC+2.
+    now = dt.datetime(2026, 7, 1, 1, 0, tzinfo=dt.UTC)
+    assert next_nightly(config, now) == dt.datetime(2026, 7, 1, 1, 30)
+
+
+def test_a_new_cycle_without_submissions_says_so_and_is_not_the_default(client, results):
+    from models import Organisation
+
+    q2 = Cycle.get(Cycle.period == "2026-Q2")
+    q3 = factories.cycle(q2.framework, "2026-Q3", state="open")
+    for org in Organisation.select():
+        factories.assessment(org, q3, "concept")
+    _login(client, results["users"]["beheerder"])
+    listing = client.get("/rapporten").get_data(as_text=True)
+    assert '<option value="2026-Q2" selected>' in listing  # the cycle with figures
+    assert "de rapporten zijn voorlopig en noemen hun peildatum" in listing
+    empty = client.get("/rapporten?ronde=2026-Q3").get_data(as_text=True)
+    assert "In ronde 2026-Q3 is nog geen zelfevaluatie ingediend" in empty
+    page = client.get(f"/resultaten/regio/{results['r1'].id}").get_data(as_text=True)
+    assert "<h1>Resultaten 2026-Q2 – " in page

@@ -1,0 +1,135 @@
+"""Personal access tokens for the open data feed: created and revoked by
+their owner, shown once, stored only as a SHA-256, with an expiry, reading
+only what the owner may read, and a per-minute rate limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+
+from peewee import IntegrityError
+
+from domain.audit import record
+from models import ApiRate, ApiToken, User, db, utcnow
+from models.choices import N_
+
+logger = logging.getLogger(__name__)
+
+PREFIX = "amt_"
+MAX_DAYS = 365
+DEFAULT_DAYS = 90
+MAX_ACTIVE = 10
+
+
+class TokenError(ValueError):
+    """A request about tokens that cannot be honoured (the message is Dutch, for N_)."""
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_token(user: User, name: str, days: int, *, ip: str = "") -> tuple[ApiToken, str]:
+    """A new token for the user; returns it with its secret, which is never stored."""
+    name = " ".join((name or "").split())[:100]
+    if not name:
+        raise TokenError(N_("Geef het token een naam, zodat u het later herkent."))
+    if not 1 <= days <= MAX_DAYS:
+        raise TokenError(N_("Een token is 1 tot 365 dagen geldig."))
+    if len(active_tokens(user)) >= MAX_ACTIVE:
+        raise TokenError(N_("U heeft al 10 geldige tokens; trek er eerst een in."))
+    secret = PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken.create(
+        user=user,
+        name=name,
+        prefix=secret[: len(PREFIX) + 6],
+        token_hash=_hash(secret),
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days),
+    )
+    record("api_token_created", user=user, object_type="api_token", object_id=token.id, ip=ip,
+           name=name, expires_at=token.expires_at.isoformat(timespec="seconds"))  # fmt: skip
+    return token, secret
+
+
+def active_tokens(user: User, now: dt.datetime | None = None) -> list[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    now = now or utcnow()
+    return list(
+        ApiToken.select()
+        .where(ApiToken.user == user, ApiToken.revoked_at.is_null(), ApiToken.expires_at > now)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+
+
+def tokens_of(user: User) -> list[ApiToken]:
+    """All the user's tokens, newest first (expired and revoked ones too)."""
+    return list(
+        ApiToken.select()
+        .where(ApiToken.user == user)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+
+
+def revoke_token(user: User, token_id: int, *, ip: str = "") -> bool:
+    """Revoke one of the user's own tokens; False when it is not theirs."""
+    updated = (
+        ApiToken.update(revoked_at=utcnow())
+        .where(ApiToken.id == token_id, ApiToken.user == user, ApiToken.revoked_at.is_null())
+        .execute()
+    )
+    if updated:
+        record("api_token_revoked", user=user, object_type="api_token", object_id=token_id, ip=ip)
+    return bool(updated)
+
+
+def authenticate(secret: str, now: dt.datetime | None = None) -> ApiToken | None:
+    """The token with this secret if it is valid now (not expired, not revoked,
+    owner active); None otherwise."""
+    if not secret.startswith(PREFIX) or len(secret) > 200:
+        return None
+    now = now or utcnow()
+    token = (
+        ApiToken.select(ApiToken, User)
+        .join(User)
+        .where(ApiToken.token_hash == _hash(secret))
+        .first()
+    )
+    if token is None or token.revoked_at is not None or token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    return token
+
+
+def within_rate(token: ApiToken, limit: int, now: dt.datetime | None = None) -> tuple[bool, int]:
+    """Count a request against the token's minute; returns (allowed, seconds
+    until the next minute). Counted in the database, so it holds across workers."""
+    now = now or utcnow()
+    window = now.replace(second=0, microsecond=0)
+    with db.atomic():
+        updated = (
+            ApiRate.update(count=ApiRate.count + 1)
+            .where(ApiRate.token == token, ApiRate.window == window)
+            .execute()
+        )
+        if not updated:
+            try:
+                with db.atomic():
+                    ApiRate.create(token=token, window=window, count=1)
+            except IntegrityError:  # another worker made the row first
+                ApiRate.update(count=ApiRate.count + 1).where(
+                    ApiRate.token == token, ApiRate.window == window
+                ).execute()
+        count = (
+            ApiRate.select(ApiRate.count)
+            .where(ApiRate.token == token, ApiRate.window == window)
+            .scalar()
+        )
+        # Old minutes are of no use any more.
+        ApiRate.delete().where(ApiRate.token == token, ApiRate.window < window).execute()
+    ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
+    return count <= limit, 60 - now.second

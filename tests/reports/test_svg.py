@@ -1,0 +1,59 @@
+"""The web charts: every label inside the picture, legend entries apart."""
+
+import xml.etree.ElementTree as ET
+
+from reports.svg import bar_chart, line_chart
+
+NS = {"svg": "http://www.w3.org/2000/svg"}
+CHAR = 6.0  # a generous width per character at font-size 10
+
+
+def _texts(svg: str):
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    width, height = (float(v) for v in root.get("viewBox").split()[2:])
+    out = []
+    for text in root.iterfind(".//svg:text", NS):
+        x, y = float(text.get("x")), float(text.get("y"))
+        length = CHAR * len(text.text)
+        anchor = text.get("text-anchor", "start")
+        x0 = {"start": x, "middle": x - length / 2, "end": x - length}[anchor]
+        out.append({"text": text.text, "x0": x0, "x1": x0 + length, "y": y})
+    return width, height, out
+
+
+def _overlapping(texts):
+    return [
+        (a["text"], b["text"])
+        for n, a in enumerate(texts)
+        for b in texts[n + 1 :]
+        if abs(a["y"] - b["y"]) < 10 and min(a["x1"], b["x1"]) > max(a["x0"], b["x0"])
+    ]
+
+
+PERIODS = [f"202{5 + n // 4}-Q{n % 4 + 1}" for n in range(8)]
+NAMES = [
+    "Buurtteam Jeugd en Gezin Brunssum",
+    "Veiligheidsregio Midden- en West-Brabant",
+    "Nederland",
+]
+
+
+def test_line_chart_keeps_the_last_label_and_legend_apart():
+    svg = line_chart("t", "d", PERIODS, [(n, [50.0] * 8) for n in NAMES], "%")
+    width, height, texts = _texts(svg)
+    for text in texts:
+        assert text["x0"] >= 0, text
+        assert text["x1"] <= width, text
+        assert 0 < text["y"] <= height, text
+    assert any(t["text"] == "2026-Q4" for t in texts)  # the whole last label
+    assert _overlapping(texts) == []
+
+
+def test_bar_chart_legend_apart_and_inside():
+    svg = bar_chart("t", "d", ["A", "B"], [(n, [50.0, 60.0]) for n in NAMES])
+    width, height, texts = _texts(svg)
+    for text in texts:
+        assert text["x0"] >= 0, text
+        assert text["x1"] <= width, text
+        assert 0 < text["y"] <= height, text
+    assert _overlapping(texts) == []
