@@ -12,8 +12,10 @@ is a new step there (or a path in PAGES)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -36,6 +38,8 @@ WIDE, NARROW = 1280, 390
 # Routes that are not pages a person visits: exempt from the coverage check.
 # Anything else answering GET (downloads included) must be reached by a journey.
 NOT_PAGES = {"static"}
+# JOURNEY_SCREENSHOTS=DIR saves each checked page state at both widths.
+SHOTS = os.environ.get("JOURNEY_SCREENSHOTS", "")
 
 
 def _is_page_route(rule) -> bool:
@@ -94,6 +98,9 @@ class Tour:
             found = checks.axe_violations(page) + checks.contrast_failures(page)
             if width == NARROW:
                 found += checks.layout_failures(page)
+            if SHOTS:  # to look at every page state as its users see it
+                name = re.sub(r"[^\w-]+", "-", label).strip("-")
+                page.screenshot(path=str(Path(SHOTS) / f"{name}-{width}.png"), full_page=True)
             self.failures += [f"{label} @{width}px: {line}" for line in found]
         page.set_viewport_size(original)
         self.seconds_checking += time.monotonic() - started
@@ -320,6 +327,15 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     with gem.expect_download() as report:
         gem.locator("main table a").first.click()
     assert report.value.suggested_filename
+    tour.goto(gem, "/resultaten/nederland", label="results: the country's map")
+    # A personal token for the gemeente's own dashboard: made, shown once, revoked.
+    tour.goto(gem, "/account/api-tokens", label="api tokens: none yet")
+    gem.fill("#token-name", "Dashboard gemeente")
+    gem.click("form.narrow button[type=submit]")
+    expect(gem.locator("#token-secret")).to_be_visible()
+    tour.check(gem, "api tokens: shown once")
+    gem.locator("form.inline button[type=submit]").first.click()
+    tour.check(gem, "api tokens: revoked")
     crd.goto(tour.base + f"/resultaten/regio/{w['region'].id}")
     tour.check(crd, "results: region page")
     tour.goto(crd, f"/resultaten/organisatie/{w['jgz'].id}", label="results: organisation page")

@@ -57,7 +57,7 @@ def test_country_page_maps_the_regions_with_links_in_scope(client, mapped):
     assert "norm 75%" in svg
     assert "Kaart: CBS, PDOK" in svg
     # The same figures in the table beside it.
-    assert re.search(rf"{r1.name}</th><td class=\"num\">60,0</td>", page)
+    assert re.search(rf"{r1.name}</th><td class=\"num\">60,0%</td>", page)
 
 
 def test_manager_has_no_country_page(client, mapped):
