@@ -22,10 +22,18 @@ from urllib.parse import urlencode
 
 import pytest
 
-from domain import indicators
+from domain import assessments, indicators
 from domain.mail import queue
 from domain.reference import load_reference_data
-from models import OutboxMessage, ReportFile, ReportRun, ServiceHeartbeat, db, init_database
+from models import (
+    Assessment,
+    OutboxMessage,
+    ReportFile,
+    ReportRun,
+    ServiceHeartbeat,
+    db,
+    init_database,
+)
 from models.migrate import upgrade
 from tests import factories, journey
 from tests.conftest import SmtpServer, _free_port
@@ -204,6 +212,17 @@ def cluster(postgres, tmp_path_factory):
         load_reference_data()
         indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
         chain = journey.build()
+        # The wijkteam has submitted, so the cycle has reports (a cycle without
+        # any submission gets none); the JGZ's assessment is the journey's own.
+        team = Assessment.get(
+            Assessment.organisation == chain["team"], Assessment.cycle == chain["cycle"]
+        )
+        agreements = assessments.applicable_agreements(team)
+        parsed = assessments.parse_form(
+            journey.complete_form(agreements), agreements, team.cycle.opens_on
+        )
+        assessments.save_answers(chain["team_manager"], team, team.version, parsed)
+        assert assessments.submit(chain["team_manager"], team) == []
         for n in range(QUEUED):
             queue(f"test:{n}", f"ontvanger{n}@example.nl", f"Bericht {n}", "Tekst")
     database.close()
