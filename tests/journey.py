@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from domain import assessments, cycles
-from models import Assessment
+from models import Assessment, Cycle
 from tests import factories
 
 LINK = "https://monitor.example/zelfevaluaties/{}".format
@@ -54,6 +54,21 @@ def people() -> dict:
         "gemeente": factories.user(("gemeente", gemeente), email="gemeente@example.nl"),
     }
     return chain
+
+
+def next_cycle(chain: dict, period: str, today: dt.date) -> Assessment:
+    """Close the chain's cycle, open the next one; the JGZ's new assessment."""
+    cycles.close_cycle(chain["admin"], Cycle.get_by_id(chain["cycle"].id))
+    later = cycles.create_cycle(
+        chain["admin"],
+        period,
+        chain["fw"],
+        today - dt.timedelta(days=1),
+        today + dt.timedelta(days=5),
+        today + dt.timedelta(days=9),
+    )
+    cycles.open_cycle(chain["admin"], later, LINK)
+    return Assessment.get(Assessment.organisation == chain["jgz"], Assessment.cycle == later)
 
 
 def complete_form(agreements, score: int = 3, partner: int = 2) -> dict[str, str]:

@@ -319,22 +319,8 @@ def test_reopen_needs_a_reason_and_the_right_person(chain):
 def test_copy_forward_marks_answers_until_touched(database):
     earlier = journey.build(period="2026-Q3")
     _save(earlier, journey.complete_form(earlier["agreements"], score=4))
-    from domain import cycles as cycle_domain
-    from models import Cycle
 
-    cycle_domain.close_cycle(earlier["admin"], Cycle.get_by_id(earlier["cycle"].id))
-    later = cycle_domain.create_cycle(
-        earlier["admin"],
-        "2026-Q4",
-        earlier["fw"],
-        TODAY - dt.timedelta(days=1),
-        TODAY + dt.timedelta(days=5),
-        TODAY + dt.timedelta(days=9),
-    )
-    cycle_domain.open_cycle(earlier["admin"], later, journey.LINK)
-    assessment = Assessment.get(
-        Assessment.organisation == earlier["jgz"], Assessment.cycle == later
-    )
+    assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
     agreements = domain.applicable_agreements(assessment)
     assert domain.previous_assessment(assessment).cycle.period == "2026-Q3"
     assert domain.copy_previous(earlier["manager"], assessment) == len(agreements)

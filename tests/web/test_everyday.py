@@ -257,19 +257,7 @@ def test_copy_previous_stays_offered_with_a_word(client, app):
         journey.complete_form(earlier["agreements"]), earlier["agreements"], TODAY
     )
     assessment_domain.save_answers(earlier["manager"], earlier_assessment, 0, parsed)
-    cycle_domain.close_cycle(earlier["admin"], Cycle.get_by_id(earlier["cycle"].id))
-    later = cycle_domain.create_cycle(
-        earlier["admin"],
-        "2026-Q4",
-        earlier["fw"],
-        TODAY - dt.timedelta(days=1),
-        TODAY + dt.timedelta(days=5),
-        TODAY + dt.timedelta(days=9),
-    )
-    cycle_domain.open_cycle(earlier["admin"], later, journey.LINK)
-    assessment = Assessment.get(
-        Assessment.organisation == earlier["jgz"], Assessment.cycle == later
-    )
+    assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
     agreements = assessment_domain.applicable_agreements(assessment)
     first = agreements[0]
     assessment_domain.save_answers(
