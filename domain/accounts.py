@@ -16,6 +16,7 @@ from domain.audit import record
 from domain.inputs import MSG_CONTROL, has_control, printable
 from domain.mail import queue_template
 from domain.passwords import hash_password, verify_password
+from domain.scope import forget_roles
 from models import (
     Gemeente,
     LoginThrottle,
@@ -384,6 +385,7 @@ def grant_role(
     if existing:
         return existing, False
     assignment = RoleAssignment.create(user=user, role=role, **scope)
+    forget_roles()
     record(
         "role_granted",
         user=actor,
@@ -403,6 +405,7 @@ def revoke_role(actor: User, assignment: RoleAssignment) -> None:
             raise AccountError(N_("Er moet minstens één beheerder overblijven."))
     label = scope_label(assignment)
     assignment.delete_instance()
+    forget_roles()
     record(
         "role_revoked",
         user=actor,

@@ -9,8 +9,10 @@ module is the only place that knows the layout: the batch encodes with
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import reduce
 
 import numpy as np
 
@@ -84,11 +86,13 @@ def figures(
     scope_type: str | None = None,
     scope_ids: Iterable[int] | None = None,
     organisations: Iterable[int] | None = None,
+    scopes: Iterable[tuple[str, int]] | None = None,
 ) -> dict[tuple[int, int, str, int], Figure]:
     """Stored figures keyed by (indicator id, cycle id, scope type, scope id).
 
     `scope_type`/`scope_ids` narrow to some scopes; `organisations` keeps
-    every gemeente, region and the country but only those organisations."""
+    every gemeente, region and the country but only those organisations;
+    `scopes` keeps only the (scope type, scope id) pairs listed."""
     query = ScopeResult.select(
         ScopeResult.cycle_id,
         ScopeResult.scope_type,
@@ -104,6 +108,19 @@ def figures(
         query = query.where(
             (ScopeResult.scope_type != "organisatie")
             | ScopeResult.scope_id.in_(list(organisations))
+        )
+    if scopes is not None:
+        wanted = sorted(set(scopes))
+        if not wanted:
+            return {}
+        query = query.where(
+            reduce(
+                operator.or_,
+                (
+                    (ScopeResult.scope_type == kind) & (ScopeResult.scope_id == scope_id)
+                    for kind, scope_id in wanted
+                ),
+            )
         )
     out = {}
     for cycle_id, kind, scope_id, blob, trend_break in query.tuples().iterator():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import operator
+from functools import reduce
+
+from flask import g, has_request_context
 from peewee import JOIN, Expression, ModelSelect
 
 from models import (
@@ -10,13 +14,30 @@ from models import (
     Organisation,
     OrganisationGemeente,
     Region,
+    ReportFile,
     RoleAssignment,
     User,
 )
 
 
 def roles_of(user: User) -> list[RoleAssignment]:
-    """The user's role assignments with their scope objects."""
+    """The user's role assignments with their scope objects: read once per
+    request (every page asks several times: the menu, the access checks)."""
+    if not has_request_context():
+        return _read_roles(user)
+    known = g.setdefault("roles_of", {})
+    if user.id not in known:
+        known[user.id] = _read_roles(user)
+    return known[user.id]
+
+
+def forget_roles() -> None:
+    """After granting or revoking a role: the next check reads them again."""
+    if has_request_context():
+        g.pop("roles_of", None)
+
+
+def _read_roles(user: User) -> list[RoleAssignment]:
     return list(
         RoleAssignment.select(RoleAssignment, Region, Organisation)
         .join(Region, on=RoleAssignment.region == Region.id, join_type=JOIN.LEFT_OUTER)
@@ -33,11 +54,7 @@ def roles_of(user: User) -> list[RoleAssignment]:
 
 def has_role(user: User, role: str) -> bool:
     """True when the user holds the role on anything."""
-    return (
-        RoleAssignment.select()
-        .where(RoleAssignment.user == user, RoleAssignment.role == role)
-        .exists()
-    )
+    return any(assignment.role == role for assignment in roles_of(user))
 
 
 def is_admin(user: User) -> bool:
@@ -137,6 +154,26 @@ class ResultAccess:
         if scope_type == "regio":
             return scope_id in self.regions
         return self.compares_regions  # the whole country: the region comparison
+
+    def report_condition(self) -> Expression | None:
+        """A condition on ReportFile that holds for the files `may_download`
+        allows (None: every file), so a list of them is narrowed in SQL."""
+        if self.admin:
+            return None
+        parts = [
+            (ReportFile.scope_type == kind) & ReportFile.scope_id.in_(sorted(ids))
+            for kind, ids in (
+                ("organisatie", self._organisation_ids()),
+                ("gemeente", self._gemeente_ids()),
+                ("regio", self.regions),
+            )
+            if ids
+        ]
+        if self.compares_regions:
+            parts.append(ReportFile.scope_type == "land")
+        if not parts:
+            return ReportFile.id.is_null()  # nothing: ids are never null
+        return reduce(operator.or_, parts)
 
     def may_download(self, report) -> bool:
         """A report file (ReportFile) of a scope the user may see."""

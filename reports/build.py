@@ -11,6 +11,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peewee import fn
+
 from models import Assessment, Cycle, IndicatorStamp, ReportFile, RoleAssignment, utcnow
 from models.db import reopen_in_child
 from reports import store
@@ -192,11 +194,15 @@ def needs_reports(cycle: Cycle) -> bool:
 
 def cycles_with_submissions() -> list[int]:
     """Ids of the cycles with at least one submitted assessment: the only ones
-    with reports (without one, every figure would be empty)."""
+    with reports (without one, every figure would be empty). One index probe
+    per cycle, not a pass over every assessment."""
+    submitted = Assessment.select(Assessment.id).where(
+        Assessment.cycle == Cycle.id, Assessment.state == "ingediend"
+    )
     return [
         cycle_id
-        for (cycle_id,) in Assessment.select(Assessment.cycle)
-        .where(Assessment.state == "ingediend")
-        .distinct()
+        for (cycle_id,) in Cycle.select(Cycle.id)
+        .where(fn.EXISTS(submitted))
+        .order_by(Cycle.id)
         .tuples()
     ]

@@ -115,9 +115,16 @@ class CycleData:
     # --- reading --------------------------------------------------------------
 
     @classmethod
-    def load(cls, cycle: Cycle, organisations: list[int] | None = None) -> CycleData:
+    def load(
+        cls,
+        cycle: Cycle,
+        organisations: list[int] | None = None,
+        scopes: list[tuple[str, int]] | None = None,
+    ) -> CycleData:
         """Read a cycle's report data; `organisations` narrows the per-organisation
-        parts (answers, actions, results) to those ids, for one page."""
+        parts (answers, actions, results) to those ids, for one page; `scopes`
+        narrows the stored figures to those (scope type, scope id) pairs (one
+        page needs its own scope, its region and the country)."""
         trend = list(
             Cycle.select()
             .where(Cycle.state != "gepland", Cycle.period <= cycle.period)
@@ -157,7 +164,9 @@ class CycleData:
             # A page narrowed to some organisations still gets every gemeente,
             # region and the country.
             results=results.figures(
-                [c.id for c in trend], organisations=None if organisations is None else orgs
+                [c.id for c in trend],
+                organisations=None if organisations is None else orgs,
+                scopes=scopes,
             ),
             regional_norms={
                 (n.indicator_id, n.region_id): Norm(

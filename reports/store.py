@@ -79,14 +79,17 @@ def record(rows: list[dict]) -> None:
             ReportFile.insert_many(rows[start : start + 500]).execute()
 
 
-def current_files(cycle: Cycle | None = None):
+def current_files(cycle: Cycle | None = None, where=None):
     """The newest file per (cycle, kind, scope): what downloads and mails use.
-    A run records its files at its end, so the newest has the highest id."""
+    A run records its files at its end, so the newest has the highest id.
+    `where` (a condition on ReportFile) narrows it, e.g. to someone's scopes."""
     newest = ReportFile.select(fn.MAX(ReportFile.id)).group_by(
         ReportFile.cycle, ReportFile.kind, ReportFile.scope_type, ReportFile.scope_id
     )
     if cycle is not None:
         newest = newest.where(ReportFile.cycle == cycle)
+    if where is not None:
+        newest = newest.where(where)
     return ReportFile.select(ReportFile, Cycle).join(Cycle).where(ReportFile.id.in_(newest))
 
 

@@ -67,6 +67,8 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "PROXY_HOPS": int(env("PROXY_HOPS", "0")),
         "LOG_FORMAT": env("LOG_FORMAT", "text").lower(),
         "OUTBOX_MINUTES": int(env("OUTBOX_MINUTES", "2")),
+        # Result pages each process keeps ready between batch runs (0: none).
+        "RESULT_PAGES": int(env("RESULT_PAGES", "256")),
         **{key: int(env(key, str(days))) for key, days in RETENTION_DEFAULTS.items()},
     }
     settings.update(overrides)

@@ -4,11 +4,14 @@ downloads, each limited to the user's scope."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, render_template, request, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
 from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
@@ -25,7 +28,7 @@ from reports import store
 from reports.build import cycles_with_submissions
 from reports.data import CycleData, scope_report
 from reports.svg import bar_chart, line_chart
-from web import maps
+from web import maps, prepared
 from web.access import access, deny
 
 bp = Blueprint("results", __name__)
@@ -98,6 +101,21 @@ def _organisations_of(scope_type: str, scope_id: int) -> list[int]:
     ]  # noqa: E501
 
 
+@dataclass(frozen=True)
+class PreparedPage:
+    """A results page's content as built from the batch's figures."""
+
+    name: str
+    region_name: str | None
+    data_date: dt.datetime | None
+    provisional: bool
+    body: Markup
+
+
+def _region_of(scope_type: str, target) -> int:
+    return target.id if scope_type == "regio" else target.region_id
+
+
 @bp.route("/resultaten/<any(organisatie, gemeente, regio):scope_type>/<int:scope_id>")
 @access("user")
 def scope(scope_type: str, scope_id: int):
@@ -110,7 +128,53 @@ def scope(scope_type: str, scope_id: int):
     if not cycles:
         return render_template("results/empty.html", target=target)
     cycle = _chosen_cycle(cycles)
-    data = CycleData.load(cycle, _organisations_of(scope_type, scope_id))
+    free_text = scope_type != "gemeente" or is_admin(user)
+    wanted_map = request.args.get("kaart") or ""
+    page = prepared.page(
+        "scope",
+        cycle.id,
+        user,
+        (
+            scope_type,
+            scope_id,
+            free_text,
+            wanted_map,
+            tuple((c.id, c.period, c.state, c.due_on, c.closes_on) for c in cycles),
+        ),
+        lambda: _build_scope_page(cycle, scope_type, target, free_text),
+    )
+    downloads = []
+    kinds = {
+        "organisatie": ["pdf_organisation"],
+        "gemeente": ["xlsx_gemeente"],
+        "regio": ["pdf_region"],
+    }  # noqa: E501
+    for kind in kinds[scope_type]:
+        report_file = store.latest(cycle, kind, scope_type, scope_id)
+        if report_file is not None and access_.may_download(report_file):
+            downloads.append(report_file)
+    return render_template(
+        "results/scope.html",
+        page=page,
+        scope_type=scope_type,
+        cycles=cycles,
+        cycle=cycle,
+        downloads=downloads,
+        next_run=next_nightly(current_app.config),
+        KINDS=store.KINDS,
+    )
+
+
+def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) -> PreparedPage:
+    """Read the figures of one scope (with its region's and the country's)
+    and lay out everything on its page that they decide."""
+    scope_id = target.id
+    region_id = _region_of(scope_type, target)
+    data = CycleData.load(
+        cycle,
+        _organisations_of(scope_type, scope_id),
+        scopes=[(scope_type, scope_id), ("regio", region_id), ("land", 0)],
+    )
     report = scope_report(data, scope_type, scope_id)
     names = [report.name]
     if scope_type != "regio":
@@ -160,37 +224,29 @@ def scope(scope_type: str, scope_id: int):
         [r.indicator.code for r in percent_rows],
         list(zip(names, comparison_series, strict=True)),
     )
-    downloads = []
-    kinds = {
-        "organisatie": ["pdf_organisation"],
-        "gemeente": ["xlsx_gemeente"],
-        "regio": ["pdf_region"],
-    }  # noqa: E501
-    for kind in kinds[scope_type]:
-        report_file = store.latest(cycle, kind, scope_type, scope_id)
-        if report_file is not None and access_.may_download(report_file):
-            downloads.append(report_file)
-    return render_template(
-        "results/scope.html",
+    body = render_template(
+        "results/_scope_body.html",
         report=report,
-        target=target,
         scope_type=scope_type,
-        cycles=cycles,
         cycle=cycle,
         charts=charts,
         names=names,
         comparison=comparison,
-        downloads=downloads,
-        next_run=next_nightly(current_app.config),
-        free_text=scope_type != "gemeente" or is_admin(user),
+        free_text=free_text,
         map=maps.for_scope(cycle, scope_type, target),
         rule=lambda indicator: rules.rule(indicator, _),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
         ESCALATION_STEPS=ESCALATION_STEPS,
-        KINDS=store.KINDS,
         ORGANISATION_KINDS=ORGANISATION_KINDS,
+    )
+    return PreparedPage(
+        name=report.name,
+        region_name=report.region.name if report.region else None,
+        data_date=report.data_date,
+        provisional=report.provisional,
+        body=Markup(body),  # noqa: S704 - rendered by our own autoescaping template
     )
 
 
@@ -202,13 +258,15 @@ def reports():
     cycle = _chosen_cycle(cycles) if cycles else None
     files, more = [], False
     if cycle is not None:
-        query = store.current_files(cycle).order_by(ReportFile.kind, ReportFile.scope_id)
-        for report_file in query.iterator():
-            if allowed.may_download(report_file):
-                if len(files) == REPORT_LIMIT:
-                    more = True
-                    break
-                files.append(report_file)
+        # Narrowed to the person's scopes in SQL; every row is checked again.
+        query = (
+            store.current_files(cycle, allowed.report_condition())
+            .order_by(ReportFile.kind, ReportFile.scope_id)
+            .limit(REPORT_LIMIT + 1)
+        )
+        files = [f for f in query if allowed.may_download(f)]
+        more = len(files) > REPORT_LIMIT
+        files = files[:REPORT_LIMIT]
     return render_template(
         "results/reports.html",
         cycles=cycles,
