@@ -18,6 +18,7 @@ from domain.scope import ResultAccess
 from models import Cycle, IndicatorDefinition, Region, RegionalNorm
 from models.choices import SIGNALS
 from reports import maps
+from web import prepared
 from web.access import access, deny
 from web.formatting import getal
 
@@ -160,19 +161,40 @@ def country():
     if not cycles:
         return render_template("results/empty.html", target={"name": _("Nederland")})
     cycle = next((c for c in cycles if c.period == request.args.get("ronde")), cycles[0])
-    country_map = build(
-        cycle, maps.region_shapes(), None, _("Nederland per regio"), request.args.get("kaart")
+    wanted = request.args.get("kaart") or ""
+    page = prepared.page(
+        "country",
+        cycle.id,
+        current_user.user,
+        (wanted, tuple((c.id, c.period, c.state) for c in cycles)),
+        lambda: _build_country_page(cycle, wanted),
     )
+    return render_template("results/country.html", cycles=cycles, cycle=cycle, page=page)
+
+
+@dataclass(frozen=True)
+class CountryPage:
+    """The country page's content as built from the batch's figures."""
+
+    map_indicator: str | None
+    body: Markup
+
+
+def _build_country_page(cycle: Cycle, wanted: str) -> CountryPage:
+    country_map = build(cycle, maps.region_shapes(), None, _("Nederland per regio"), wanted or None)
     figures = results.figures([cycle.id], "land", [0])
     scorecard = []
     for indicator in _indicators(None):
         figure = figures.get((indicator.id, cycle.id, "land", 0))
         scorecard.append((indicator, figure))
-    return render_template(
-        "results/country.html",
-        cycles=cycles,
+    body = render_template(
+        "results/_country_body.html",
         cycle=cycle,
         map=country_map,
         scorecard=scorecard,
         SIGNALS=SIGNALS,
+    )
+    return CountryPage(
+        map_indicator=country_map.indicator.code if country_map else None,
+        body=Markup(body),  # noqa: S704 - rendered by our own autoescaping template
     )
