@@ -126,11 +126,15 @@ class ResultAccess:
         roles = [] if self.admin else roles_of(user)
         self.regions = {r.region_id for r in roles if r.role == "regiocoordinator"}
         self.own_gemeenten = {r.gemeente_id for r in roles if r.role == "gemeente"}
+        # The organisations a role names: seen without asking the database.
+        self.own_organisations = {r.organisation_id for r in roles if r.organisation_id}
         self.compares_regions = bool(self.regions or self.own_gemeenten)
         self._organisations: set[int] | None = None
         self._gemeenten: set[int] | None = None
 
     def _organisation_ids(self) -> set[int]:
+        if self._organisations is None and not self.regions:
+            self._organisations = self.own_organisations  # nothing more to look up
         if self._organisations is None:
             condition = organisation_condition(self.user, gemeente=False)
             self._organisations = {
@@ -139,6 +143,8 @@ class ResultAccess:
         return self._organisations
 
     def _gemeente_ids(self) -> set[int]:
+        if self._gemeenten is None and not self.regions:
+            self._gemeenten = self.own_gemeenten
         if self._gemeenten is None:
             in_regions = Gemeente.select(Gemeente.id).where(Gemeente.region.in_(self.regions))
             self._gemeenten = self.own_gemeenten | {g for (g,) in in_regions.tuples()}
@@ -148,9 +154,9 @@ class ResultAccess:
         if self.admin:
             return True
         if scope_type == "organisatie":
-            return scope_id in self._organisation_ids()
+            return scope_id in self.own_organisations or scope_id in self._organisation_ids()
         if scope_type == "gemeente":
-            return scope_id in self._gemeente_ids()
+            return scope_id in self.own_gemeenten or scope_id in self._gemeente_ids()
         if scope_type == "regio":
             return scope_id in self.regions
         return self.compares_regions  # the whole country: the region comparison

@@ -25,6 +25,7 @@ roles in the key: two people with the same roles see the same page."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -59,10 +60,14 @@ STRUCTURE_EVENTS = (
 )
 
 
-def generation(cycle_id: int) -> tuple:
-    """What a cycle's result pages are built from, in one query."""
+# A cycle id no cycle has (ids are positive): marks where the real one goes
+# in the compiled query's parameters.
+_ANY_CYCLE = -1
+
+
+def _generation_query(cycle_id: int) -> Select:
     in_cycle = Assessment.cycle == cycle_id
-    query = Select(
+    return Select(
         columns=[
             IndicatorStamp.select(IndicatorStamp.stamp).where(IndicatorStamp.cycle == cycle_id),
             IndicatorStamp.select(fn.MAX(IndicatorStamp.computed_at)),
@@ -81,7 +86,20 @@ def generation(cycle_id: int) -> tuple:
             RegionalNorm.select(fn.COUNT(RegionalNorm.id)),
         ]
     )
-    cursor = db.execute(query)
+
+
+@functools.cache
+def _compiled(database_class: type) -> tuple[str, tuple]:
+    """The key query as SQL, written once per kind of database: composing it
+    anew costs more than running it."""
+    sql, params = db.get_sql_context().sql(_generation_query(_ANY_CYCLE)).query()
+    return sql, tuple(params)
+
+
+def generation(cycle_id: int) -> tuple:
+    """What a cycle's result pages are built from, in one query."""
+    sql, params = _compiled(type(db.obj))
+    cursor = db.execute_sql(sql, [cycle_id if p == _ANY_CYCLE else p for p in params])
     return tuple(str(value) for value in cursor.fetchone())
 
 

@@ -16,7 +16,15 @@ from markupsafe import Markup
 from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
 from jobs.schedule import next_nightly
-from models import Cycle, Gemeente, Organisation, OrganisationGemeente, Region, ReportFile
+from models import (
+    Assessment,
+    Cycle,
+    Gemeente,
+    Organisation,
+    OrganisationGemeente,
+    Region,
+    ReportFile,
+)
 from models.choices import (
     ACTION_STATES,
     ASSESSMENT_STATES,
@@ -271,7 +279,10 @@ def reports():
         "results/reports.html",
         cycles=cycles,
         cycle=cycle,
-        submitted=cycle is not None and cycle.id in cycles_with_submissions(),
+        submitted=cycle is not None
+        and Assessment.select()
+        .where(Assessment.cycle == cycle, Assessment.state == "ingediend")
+        .exists(),
         next_run=next_nightly(current_app.config),
         files=files,
         more=more,
