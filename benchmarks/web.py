@@ -9,7 +9,10 @@ database that --database-url names. A bounded load generator on 127.0.0.1
 (asyncio, keep-alive connections, a fixed number of clients for a fixed time)
 measures each page right after the minimal route (the floor) under the same
 gunicorn, so the ratio compares like with like. Then 32 writers save their own
-assessment at once; every acknowledged save is read back.
+assessment at once; every acknowledged save is read back. Besides requests/s
+and latency, the table gives the median time a request spent in the
+application ("app ms") and its thread's CPU time there ("cpu ms"), as the
+server measured them (X-Server-Ms, X-Cpu-Ms from benchmarks/web_app.py).
 
 Targets (issue 15): results pages and the Rapporten list ≥ 10 % of the floor's
 requests/s; p95 ≤ 200 ms for every page and the save POST; writers: 0 errors,
@@ -356,11 +359,16 @@ async def _response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], 
 class Load:
     latencies: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    server_ms: list[float] = field(default_factory=list)  # inside the application
+    cpu_ms: list[float] = field(default_factory=list)  # its thread's CPU time
     errors: int = 0
     seconds: float = 0.0
 
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def median(self, values: list[float]) -> float:
+        return statistics.median(values) if values else float("nan")
 
     def percentile(self, p: float) -> float:
         if not self.latencies:
@@ -379,6 +387,9 @@ async def _client(port, make_request, check, deadline, load: Load, n0: int) -> N
             status, headers, body = await _response(reader)
             load.latencies.append(time.perf_counter() - started)
             load.queries.append(int(headers.get("x-queries", "0")))
+            if "x-server-ms" in headers:
+                load.server_ms.append(float(headers["x-server-ms"]))
+                load.cpu_ms.append(float(headers["x-cpu-ms"]))
             if not check(status, body):
                 load.errors += 1
             if headers.get("connection", "").lower() == "close":
@@ -514,6 +525,8 @@ def measure(url: str, reports_dir: Path, seconds: float, clients: int, say) -> l
                 "floor_rps": floor.rate(),
                 "ratio": page.rate() / floor.rate() if floor.rate() else float("nan"),
                 "queries": statistics.median(page.queries) if page.queries else 0,
+                "server_ms": page.median(page.server_ms),
+                "cpu_ms": page.median(page.cpu_ms),
                 "errors": page.errors + floor.errors,
                 "requests": len(page.latencies),
             }
@@ -554,6 +567,8 @@ def _writers(port: int, writers: list[tuple[str, int]], seconds: float) -> dict:
         "floor_rps": float("nan"),
         "ratio": float("nan"),
         "queries": statistics.median(load.queries) if load.queries else 0,
+        "server_ms": load.median(load.server_ms),
+        "cpu_ms": load.median(load.cpu_ms),
         "errors": load.errors,
         "requests": len(load.latencies),
         "lost": lost,
@@ -564,7 +579,7 @@ def print_table(backend: str, rows: list[dict]) -> None:
     print(f"\n{backend}: requests/s, latency (ms), share of the floor's requests/s")
     print(
         f"{'page':<34} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'floor/s':>8} "
-        f"{'ratio':>7} {'queries':>7} {'errors':>6}"
+        f"{'ratio':>7} {'queries':>7} {'app ms':>7} {'cpu ms':>7} {'errors':>6}"
     )
     for row in rows:
         ratio = "" if row["ratio"] != row["ratio"] else f"{row['ratio'] * 100:6.1f}%"
@@ -572,7 +587,9 @@ def print_table(backend: str, rows: list[dict]) -> None:
         errors = f"{row['errors']}" + (f" lost {row['lost']}" if "lost" in row else "")
         print(
             f"{row['page']:<34} {row['rps']:8.1f} {row['p50']:7.1f} {row['p95']:7.1f} "
-            f"{row['p99']:7.1f} {floor:>8} {ratio:>7} {row['queries']:>7.0f} {errors:>6}"
+            f"{row['p99']:7.1f} {floor:>8} {ratio:>7} {row['queries']:>7.0f} "
+            f"{row.get('server_ms', float('nan')):7.1f} {row.get('cpu_ms', float('nan')):7.1f} "
+            f"{errors:>6}"
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from web import create_app
 from web.access import access
@@ -34,11 +35,17 @@ _count_queries()
 @app.before_request
 def _start_count() -> None:
     _queries.count = 0
+    _queries.started = time.perf_counter()
+    _queries.cpu = time.thread_time()
 
 
 @app.after_request
 def _report_count(response):
+    """Queries, time in the application and its thread's CPU time (ms)."""
     response.headers["X-Queries"] = str(getattr(_queries, "count", 0))
+    if hasattr(_queries, "started"):
+        response.headers["X-Server-Ms"] = f"{(time.perf_counter() - _queries.started) * 1000:.2f}"
+        response.headers["X-Cpu-Ms"] = f"{(time.thread_time() - _queries.cpu) * 1000:.2f}"
     return response
 
 
