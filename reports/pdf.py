@@ -16,8 +16,7 @@ from reportlab.graphics import shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, String
-from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.graphics.shapes import Circle, Drawing, Group, String, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -54,6 +53,77 @@ LEGEND_ROW = 9  # points per line of a chart legend
 GRID = colors.HexColor("#BFBFBF")
 
 _registered = False
+
+# Chart parts that are the same in many reports, drawn once per process: the
+# axes of a trend chart (the same periods and scale in every organisation's
+# report) and a legend (the same names under every trend chart of a report).
+# Keys hold every input of the part; the styling is fixed in this module.
+_PARTS: dict[tuple, Group] = {}
+PARTS_KEPT = 512
+
+
+def _part(key: tuple, make) -> Group:
+    """The drawn group of a chart part, made once per key and expanded down
+    to plain shapes (so it no longer depends on the widgets that made it)."""
+    group = _PARTS.get(key)
+    if group is None:
+        if len(_PARTS) >= PARTS_KEPT:
+            _PARTS.clear()
+        group = _PARTS[key] = _expanded(make())
+    return group
+
+
+def _expanded(node):
+    """A node with every widget in it replaced by what it draws, as the
+    renderer would at drawing time."""
+    while isinstance(node, UserNode):
+        node = node.provideNode()
+    if isinstance(node, Group):
+        node.contents = [_expanded(child) for child in node.contents]
+    return node
+
+
+class _TrendLineChart(HorizontalLineChart):
+    """HorizontalLineChart.draw, with the axes' drawings shared between charts
+    with the same geometry, categories and scale (no grid, no background, no
+    fill: as _trend_chart sets it up)."""
+
+    def draw(self):
+        value_axis, category_axis = self.valueAxis, self.categoryAxis
+        value_axis.setPosition(self.x, self.y, self.height)
+        value_axis.joinAxis, category_axis.joinAxis = category_axis, value_axis
+        value_axis.configure(self.data)
+        y = self.y
+        crosses = value_axis.scale(0)
+        if not (crosses > y + self.height or crosses < y):
+            y = crosses
+        category_axis.setPosition(self.x, y, self.width)
+        category_axis.configure(self.data)
+        self.calcPositions()
+        key = (
+            "trend-axes", self.x, y, self.width, self.height,
+            tuple(category_axis.categoryNames), category_axis._catCount,
+            value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
+        )  # fmt: skip
+        axes = _part(key, lambda: Group(category_axis.draw(), value_axis.draw()))
+        group = Group()
+        group.add(self.makeBackground())
+        group.add(axes)
+        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
+        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
+        group.add(self.makeLines())
+        return group
+
+
+def _dot(colour):
+    """A line chart's point symbol: what makeMarker("FilledCircle", size=3,
+    fillColor=colour) draws (a circle of radius 1.5 with a thin black edge),
+    made directly instead of through a Marker widget per point."""
+
+    def symbol(x, y, size, color):
+        return Circle(x, y, 1.5, fillColor=colour, strokeColor=colors.black, strokeWidth=0.1)
+
+    return symbol
 
 
 def _setup() -> None:
@@ -512,9 +582,17 @@ def _fit(name: str, width: float, size: float = 7) -> str:
     return name.rstrip() + "…"
 
 
-def _legend(names: list[str], x: float, top: float, width: float) -> Legend:
+def _legend(names: list[str], x: float, top: float, width: float) -> Group:
     """One series per line, from `top` down (LEGEND_ROW points a line), names
-    cut to `width`: never wider than the drawing, never into the next chart."""
+    cut to `width`: never wider than the drawing, never into the next chart.
+    Drawn once per set of names and place (every trend chart of a report has
+    the same legend)."""
+    return _part(
+        ("legend", tuple(names), x, top, width), lambda: _make_legend(names, x, top, width).draw()
+    )
+
+
+def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend:
     legend = Legend()
     legend.x, legend.y = x, top
     legend.boxAnchor = "nw"
@@ -536,7 +614,7 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     drawing = Drawing(width, height)
     title = _fit(f"{line.indicator.code} – {line.indicator.name}", width, 7.5)
     drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
-    chart = HorizontalLineChart()
+    chart = _TrendLineChart()
     chart.x, chart.y = 28, 30 + legend_height
     chart.width, chart.height = width - 44, height - 20 - chart.y
     data = [line.own, line.region, line.country][-len(names) :]
@@ -559,7 +637,7 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     for n, colour in enumerate(LINE_COLOURS[: len(data)]):
         chart.lines[n].strokeColor = colour
         chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
-        chart.lines[n].symbol = makeMarker("FilledCircle", size=3, fillColor=colour)
+        chart.lines[n].symbol = _dot(colour)
         if sum(v is not None for v in data[n]) >= 2:
             chart.lines[n].lineStyle = "joinedLine"
     drawing.add(chart)
