@@ -12,11 +12,11 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.graphics import shapes
+from reportlab.graphics import renderPDF, shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Circle, Drawing, Group, String, UserNode
+from reportlab.graphics.shapes import DirectDraw, Drawing, Group, PolyLine, String, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -54,23 +54,47 @@ GRID = colors.HexColor("#BFBFBF")
 
 _registered = False
 
-# Chart parts that are the same in many reports, drawn once per process: the
-# axes of a trend chart (the same periods and scale in every organisation's
-# report) and a legend (the same names under every trend chart of a report).
-# Keys hold every input of the part; the styling is fixed in this module.
-_PARTS: dict[tuple, Group] = {}
+# Chart parts that are the same in many charts: the axes of a trend chart (the
+# same periods and scale in every organisation's report) and a legend (the
+# same names under every trend chart of a report). Each is laid out once per
+# process and written once per document, as a PDF form that every chart with
+# that part places. Keys hold every input of a part; the styling is fixed in
+# this module.
+_PARTS: dict[tuple, _Shared] = {}
 PARTS_KEPT = 512
+FORM_BOX = 2000  # points around a part's origin that its form may draw in
 
 
-def _part(key: tuple, make) -> Group:
-    """The drawn group of a chart part, made once per key and expanded down
-    to plain shapes (so it no longer depends on the widgets that made it)."""
-    group = _PARTS.get(key)
-    if group is None:
+class _Shared(DirectDraw):
+    """A chart part drawn once per document (as a form) and placed by reference."""
+
+    def __init__(self, key: tuple, group: Group):
+        self._key, self._group = key, group  # private: no graphics state of its own
+
+    def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
+        canvas = renderer._canvas
+        forms = canvas.__dict__.setdefault("_shared_parts", {})
+        name = forms.get(self._key)
+        if name is None:
+            name = forms[self._key] = f"ChartPart{len(forms)}"
+            drawing = canvas.__dict__.get("_drawing")  # the drawing being rendered
+            canvas.beginForm(name, -FORM_BOX, -FORM_BOX, FORM_BOX, FORM_BOX)
+            renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+            canvas.endForm()
+            if drawing is not None:
+                canvas.__dict__["_drawing"] = drawing
+        canvas.doForm(name)
+
+
+def _part(key: tuple, make) -> _Shared:
+    """A chart part, laid out once per key and expanded down to plain shapes
+    (so it no longer depends on the widgets that made it)."""
+    part = _PARTS.get(key)
+    if part is None:
         if len(_PARTS) >= PARTS_KEPT:
             _PARTS.clear()
-        group = _PARTS[key] = _expanded(make())
-    return group
+        part = _PARTS[key] = _Shared(key, _expanded(make()))
+    return part
 
 
 def _expanded(node):
@@ -83,10 +107,33 @@ def _expanded(node):
     return node
 
 
+class _Dots(DirectDraw):
+    """The points of one line of a trend chart: filled circles of radius 1.5
+    with a thin black edge (what makeMarker("FilledCircle", size=3) draws),
+    as one path instead of a widget and a graphics state per point."""
+
+    def __init__(self, points, colour):
+        self._points, self._colour = points, colour
+
+    def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
+        canvas = renderer._canvas
+        canvas.saveState()
+        canvas.setFillColor(self._colour)
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(0.1)
+        canvas.setLineCap(0)
+        canvas.setLineJoin(0)
+        path = canvas.beginPath()
+        for x, y in self._points:
+            path.circle(x, y, 1.5)
+        canvas.drawPath(path, stroke=1, fill=1)
+        canvas.restoreState()
+
+
 class _TrendLineChart(HorizontalLineChart):
-    """HorizontalLineChart.draw, with the axes' drawings shared between charts
-    with the same geometry, categories and scale (no grid, no background, no
-    fill: as _trend_chart sets it up)."""
+    """A HorizontalLineChart as _trend_chart sets it up (no grid, background,
+    fill or labels), drawn with its axes as a shared part and its points as
+    one path per line."""
 
     def draw(self):
         value_axis, category_axis = self.valueAxis, self.categoryAxis
@@ -105,25 +152,32 @@ class _TrendLineChart(HorizontalLineChart):
             tuple(category_axis.categoryNames), category_axis._catCount,
             value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
         )  # fmt: skip
-        axes = _part(key, lambda: Group(category_axis.draw(), value_axis.draw()))
         group = Group()
         group.add(self.makeBackground())
-        group.add(axes)
+        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
         category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
         value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
         group.add(self.makeLines())
         return group
 
-
-def _dot(colour):
-    """A line chart's point symbol: what makeMarker("FilledCircle", size=3,
-    fillColor=colour) draws (a circle of radius 1.5 with a thin black edge),
-    made directly instead of through a Marker widget per point."""
-
-    def symbol(x, y, size, color):
-        return Circle(x, y, 1.5, fillColor=colour, strokeColor=colors.black, strokeWidth=0.1)
-
-    return symbol
+    def makeLines(self):  # noqa: N802 - reportlab's name
+        """Per line, in order: the joined line where it has one, then its points."""
+        group = Group()
+        for number, row in enumerate(self._positions):
+            style = self.lines[number % len(self.lines)]
+            if self.joinedLines or getattr(style, "lineStyle", None) == "joinedLine":
+                line = PolyLine(
+                    [v for point in row for v in point],
+                    strokeColor=style.strokeColor,
+                    strokeLineCap=0,
+                    strokeLineJoin=1,
+                )
+                if style.strokeWidth:
+                    line.strokeWidth = style.strokeWidth
+                group.add(line)
+            if row:
+                group.add(_Dots(row, style.strokeColor))
+        return group
 
 
 def _setup() -> None:
@@ -582,7 +636,7 @@ def _fit(name: str, width: float, size: float = 7) -> str:
     return name.rstrip() + "…"
 
 
-def _legend(names: list[str], x: float, top: float, width: float) -> Group:
+def _legend(names: list[str], x: float, top: float, width: float) -> _Shared:
     """One series per line, from `top` down (LEGEND_ROW points a line), names
     cut to `width`: never wider than the drawing, never into the next chart.
     Drawn once per set of names and place (every trend chart of a report has
@@ -637,7 +691,6 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     for n, colour in enumerate(LINE_COLOURS[: len(data)]):
         chart.lines[n].strokeColor = colour
         chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
-        chart.lines[n].symbol = _dot(colour)
         if sum(v is not None for v in data[n]) >= 2:
             chart.lines[n].lineStyle = "joinedLine"
     drawing.add(chart)
