@@ -8,6 +8,7 @@ put in table cells as plain strings elsewhere."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -195,7 +196,9 @@ def _setup() -> None:
         _registered = True
 
 
+@functools.cache
 def _styles() -> dict[str, ParagraphStyle]:
+    """The paragraph styles, made once per process (never changed after)."""
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     return {
         "body": body,
@@ -310,7 +313,32 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
 
 def _p(text: str, style) -> Paragraph:
     """A paragraph of text that may come from a person: always escaped."""
-    return Paragraph(escape(text), style)
+    return _paragraph(escape(text), style)
+
+
+# Parsed paragraph markup per (markup, style): most of a report's texts (names
+# of indicators and agreements, headers, values) recur in many reports, and
+# parsing the markup costs more than laying the paragraph out.
+_PARSED: dict[tuple[str, int], tuple] = {}
+PARSED_KEPT = 20_000
+
+
+def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
+    """_paragraph(markup, style), with the markup parsed once per process: a
+    later one gets copies of the parsed fragments (the fragments of a
+    paragraph are its own; laying it out never changes the parsed ones)."""
+    key = (markup, id(style))
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        paragraph = Paragraph(markup, style)
+        if paragraph.bulletText is None:
+            if len(_PARSED) >= PARSED_KEPT:
+                _PARSED.clear()
+            frags = [fragment.clone() for fragment in paragraph.frags]
+            _PARSED[key] = (paragraph.text, paragraph.style, frags, style)
+        return paragraph
+    text, parsed_style, frags, _ = parsed
+    return Paragraph(text, parsed_style, frags=[fragment.clone() for fragment in frags])
 
 
 def _table(
@@ -444,8 +472,8 @@ def _cover(report: ScopeReport, styles) -> list:
     if report.region is not None and report.scope_type != "regio":
         facts.insert(0, ["Regio", report.region.name])
     story = [
-        Paragraph("Afsprakenmonitor", styles["cover"]),
-        Paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
+        _paragraph("Afsprakenmonitor", styles["cover"]),
+        _paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
         _p(report.name, styles["h1"]),
         Spacer(1, 4 * mm),
     ]
@@ -467,8 +495,8 @@ def _cover(report: ScopeReport, styles) -> list:
     for row in report.scorecard:
         counts[row.signal] += 1
     story += [
-        Paragraph("In één oogopslag", styles["h2"]),
-        Paragraph(
+        _paragraph("In één oogopslag", styles["h2"]),
+        _paragraph(
             " · ".join(
                 f"{counts[name]} {dutch.SIGNALS[name].lower()}"
                 for name in ("groen", "oranje", "rood", "geen")
@@ -478,18 +506,18 @@ def _cover(report: ScopeReport, styles) -> list:
         ),
         Spacer(1, 2 * mm),
         _signal_grid(report, styles),
-        Paragraph("Respons", styles["h2"]),
-        Paragraph(escape(_response_line(report)), styles["body"]),
-        Paragraph("Wat aandacht vraagt", styles["h2"]),
+        _paragraph("Respons", styles["h2"]),
+        _paragraph(escape(_response_line(report)), styles["body"]),
+        _paragraph("Wat aandacht vraagt", styles["h2"]),
     ]
     points = _attention(report)
     if points:
         story += [_p("• " + point, styles["body"]) for point in points]
     else:
-        story.append(Paragraph("Geen rode signalen en niets over datum.", styles["body"]))
+        story.append(_paragraph("Geen rode signalen en niets over datum.", styles["body"]))
     story += [
         Spacer(1, 4 * mm),
-        Paragraph(
+        _paragraph(
             "Deze rapportage laat zien hoe de samenwerkingsafspraken in de jeugdketen "
             "worden nageleefd, op basis van de ingediende zelfevaluaties van deze ronde. "
             "Alleen ingediende zelfevaluaties tellen mee; antwoorden met ‘niet van toepassing’ "
@@ -567,10 +595,10 @@ def _scorecard(report: ScopeReport, styles) -> list:
         else "Norm: de landelijke norm."
     )
     story = [
-        Paragraph("Scorekaart", styles["h2"]),
+        _paragraph("Scorekaart", styles["h2"]),
         _table(rows, widths, extra, right=(1, 2, 4, 5, 6), styles=styles),
         Spacer(1, 2 * mm),
-        Paragraph(
+        _paragraph(
             "Signaal: groen op of boven de norm, oranje tussen de drempels, rood daaronder "
             "(bij ‘lager is beter’ omgekeerd). Verschil: ten opzichte van de vorige ronde, bij "
             "percentages in procentpunten. " + escape(judged),
@@ -616,9 +644,9 @@ def _comparison(report: ScopeReport, styles) -> list:
     return [
         KeepTogether(
             [
-                Paragraph("Vergelijking met regio en land", styles["h2"]),
+                _paragraph("Vergelijking met regio en land", styles["h2"]),
                 drawing,
-                Paragraph(
+                _paragraph(
                     "Percentage-indicatoren van deze ronde; de waarden staan in de scorekaart.",
                     styles["small"],
                 ),
@@ -709,13 +737,13 @@ def _trends(report: ScopeReport, styles) -> list:
     ]
     story = [
         PageBreak(),
-        Paragraph(f"Trend over de laatste {len(report.trends[0].periods) if report.trends else 0} "
+        _paragraph(f"Trend over de laatste {len(report.trends[0].periods) if report.trends else 0} "
                   "rondes", styles["h2"]),
     ]  # fmt: skip
     breaks = sorted({p for line in report.trends for p in line.breaks})
     if breaks:
         story.append(
-            Paragraph(
+            _paragraph(
                 "Trendbreuk: vanaf ronde "
                 + ", ".join(escape(p) for p in breaks)
                 + " geldt een ander afsprakenkader; de lijn is daar niet vergelijkbaar.",
@@ -730,9 +758,9 @@ def _trends(report: ScopeReport, styles) -> list:
 
 
 def _weakest(report: ScopeReport, styles) -> list:
-    story = [Paragraph("De vijf zwakste afspraken", styles["h2"])]
+    story = [_paragraph("De vijf zwakste afspraken", styles["h2"])]
     if not report.weakest:
-        return story + [Paragraph("Geen ingediende antwoorden in deze ronde.", styles["body"])]
+        return story + [_paragraph("Geen ingediende antwoorden in deze ronde.", styles["body"])]
     rows = [["Code", "Afspraak", "Thema", "Naleving", "Antwoorden"]]
     for row in report.weakest:
         rows.append(
@@ -750,10 +778,10 @@ def _weakest(report: ScopeReport, styles) -> list:
 
 def _partner_gaps(report: ScopeReport, styles) -> list:
     """Per bilateral agreement, 'eigen oordeel' beside 'oordeel van partners'."""
-    story = [Paragraph("Eigen oordeel en oordeel van partners", styles["h2"])]
+    story = [_paragraph("Eigen oordeel en oordeel van partners", styles["h2"])]
     if not report.partner_gaps:
         return story + [
-            Paragraph(
+            _paragraph(
                 "Nog geen oordelen van partnerorganisaties op bilaterale afspraken.",
                 styles["body"],
             )
@@ -780,7 +808,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
     return story + [
         _table(rows, widths, right=(2, 3, 4, 5), styles=styles),
         Spacer(1, 2 * mm),
-        Paragraph(
+        _paragraph(
             f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
             "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
             "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
@@ -808,15 +836,15 @@ def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths
     story = [_table(rows, widths, styles=styles)]
     if len(items) > LISTED:
         story.append(
-            Paragraph(f"En nog {len(items) - LISTED} (zie de webpagina).", styles["small"])
+            _paragraph(f"En nog {len(items) - LISTED} (zie de webpagina).", styles["small"])
         )
     return story
 
 
 def _actions(report: ScopeReport, styles) -> list:
-    story = [Paragraph("Openstaande verbeteracties", styles["h2"])]
+    story = [_paragraph("Openstaande verbeteracties", styles["h2"])]
     if not report.actions:
-        return story + [Paragraph("Geen openstaande verbeteracties.", styles["body"])]
+        return story + [_paragraph("Geen openstaande verbeteracties.", styles["body"])]
     today = dt.date.today()
 
     def cells(action):
@@ -839,9 +867,11 @@ def _actions(report: ScopeReport, styles) -> list:
 
 
 def _escalations(report: ScopeReport, styles) -> list:
-    story = [Paragraph("Escalaties", styles["h2"])]
+    story = [_paragraph("Escalaties", styles["h2"])]
     if not report.escalations:
-        return story + [Paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])]
+        return story + [
+            _paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])
+        ]
 
     def cells(signal):
         return [
@@ -863,9 +893,9 @@ def _escalations(report: ScopeReport, styles) -> list:
 
 def _response(report: ScopeReport, styles) -> list:
     status = report.response
-    story = [Paragraph("Responsstatus", styles["h2"])]
+    story = [_paragraph("Responsstatus", styles["h2"])]
     if report.scope_type == "organisatie":
-        return story + [Paragraph(escape(_response_line(report)), styles["body"])]
+        return story + [_paragraph(escape(_response_line(report)), styles["body"])]
     rows = [
         ["Organisaties", "Op tijd ingediend", "Te laat ingediend", "Niet ingediend"],
         [str(status["total"]), str(status["on_time"]), str(status["late"]), str(status["open"])],
@@ -900,8 +930,8 @@ def _region_map(report: ScopeReport, styles) -> list:
     return [
         KeepTogether(
             [
-                Paragraph(f"Kaart: {escape(title)}", styles["h2"]),
-                Paragraph(
+                _paragraph(f"Kaart: {escape(title)}", styles["h2"]),
+                _paragraph(
                     "Elke gemeente gekleurd naar haar waarde (hoe donkerder, hoe hoger); "
                     "gearceerd: geen gegevens. De zwarte streep in de legenda is de norm.",
                     styles["body"],
