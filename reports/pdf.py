@@ -181,6 +181,31 @@ class _TrendLineChart(HorizontalLineChart):
         return group
 
 
+class _ComparisonBarChart(HorizontalBarChart):
+    """A HorizontalBarChart as _comparison sets it up (no grid, background or
+    annotations), its axes drawn as a shared part (the same indicator codes
+    and scale in every report of a region)."""
+
+    def _drawFinish(self):  # noqa: N802 - reportlab's name
+        category_axis, value_axis = self.categoryAxis, self.valueAxis
+        category_axis.configure(self._configureData)
+        self.calcBarPositions()
+        key = (
+            "bar-axes", self.x, self.y, self.width, self.height,
+            category_axis._x, category_axis._y, category_axis._length,
+            value_axis._x, value_axis._y, value_axis._length,
+            tuple(category_axis.categoryNames), category_axis._catCount,
+            value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
+        )  # fmt: skip
+        group = Group()
+        group.add(self.makeBackground())
+        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
+        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
+        group.add(self.makeBars())
+        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
+        return group
+
+
 def _setup() -> None:
     """Register the fonts once. Shape attribute checking is switched off: it
     validates every attribute set on every chart element and costs a third of
@@ -624,7 +649,7 @@ def _comparison(report: ScopeReport, styles) -> list:
     height = 14 * len(rows) * len(series) / 3 + 40
     legend_height = LEGEND_ROW * len(names) + 4
     drawing = Drawing(170 * mm, height + 20 + legend_height)
-    chart = HorizontalBarChart()
+    chart = _ComparisonBarChart()
     chart.x, chart.y = 70, 16 + legend_height
     chart.width, chart.height = 170 * mm - 90, height
     chart.data = [list(reversed(s)) for s in series]
