@@ -40,6 +40,7 @@ from models import (
 TREND_CYCLES = 8
 WEAKEST = 5
 OPEN_ACTION_STATES = ("open", "in_uitvoering")
+POOL_KEPT_FROM = 50  # organisations: larger pools of agreement scores are kept (stats_for)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class CycleData:
     responses: dict[int, Assessment]  # organisation → assessment
     actions: dict[int, list[dict]] = field(default_factory=dict)  # organisation → open actions
     escalations: dict[int, list[dict]] = field(default_factory=dict)
+    _pooled: dict[tuple, dict] = field(default_factory=dict, repr=False)  # see stats_for
 
     # --- reading --------------------------------------------------------------
 
@@ -221,12 +223,23 @@ class CycleData:
         return signal_for(value, ind.direction, norm.green, norm.orange)
 
     def stats_for(self, org_ids) -> dict[int, AgreementStat]:
-        """Agreement scores pooled over organisations."""
+        """Agreement scores pooled over organisations. The pools of many
+        organisations (a region, the country: in every gemeente workbook and
+        region report of a cycle) are summed once and shared, so callers only
+        read what they get."""
+        org_ids = tuple(org_ids)
+        kept = len(org_ids) >= POOL_KEPT_FROM
+        pooled = self._pooled.get(org_ids) if kept else None
+        if pooled is not None:
+            return pooled
         total: dict[int, AgreementStat] = defaultdict(AgreementStat)
         for org_id in org_ids:
             for agreement_id, stat in self.agreement_stats.get(org_id, {}).items():
                 total[agreement_id].add(stat)
-        return total
+        pooled = dict(total)
+        if kept:
+            self._pooled[org_ids] = pooled
+        return pooled
 
     def organisations_in(self, scope_type: str, scope_id: int) -> list[int]:
         if scope_type == "organisatie":

@@ -8,16 +8,16 @@ put in table cells as plain strings elsewhere."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab import rl_config
-from reportlab.graphics import shapes
+from reportlab.graphics import renderPDF, shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Drawing, String
-from reportlab.graphics.widgets.markers import makeMarker
+from reportlab.graphics.shapes import DirectDraw, Drawing, Group, PolyLine, String, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -55,6 +55,156 @@ GRID = colors.HexColor("#BFBFBF")
 
 _registered = False
 
+# Chart parts that are the same in many charts: the axes of a trend chart (the
+# same periods and scale in every organisation's report) and a legend (the
+# same names under every trend chart of a report). Each is laid out once per
+# process and written once per document, as a PDF form that every chart with
+# that part places. Keys hold every input of a part; the styling is fixed in
+# this module.
+_PARTS: dict[tuple, _Shared] = {}
+PARTS_KEPT = 512
+FORM_BOX = 2000  # points around a part's origin that its form may draw in
+
+
+class _Shared(DirectDraw):
+    """A chart part drawn once per document (as a form) and placed by reference."""
+
+    def __init__(self, key: tuple, group: Group):
+        self._key, self._group = key, group  # private: no graphics state of its own
+
+    def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
+        canvas = renderer._canvas
+        forms = canvas.__dict__.setdefault("_shared_parts", {})
+        name = forms.get(self._key)
+        if name is None:
+            name = forms[self._key] = f"ChartPart{len(forms)}"
+            drawing = canvas.__dict__.get("_drawing")  # the drawing being rendered
+            canvas.beginForm(name, -FORM_BOX, -FORM_BOX, FORM_BOX, FORM_BOX)
+            renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+            canvas.endForm()
+            if drawing is not None:
+                canvas.__dict__["_drawing"] = drawing
+        canvas.doForm(name)
+
+
+def _part(key: tuple, make) -> _Shared:
+    """A chart part, laid out once per key and expanded down to plain shapes
+    (so it no longer depends on the widgets that made it)."""
+    part = _PARTS.get(key)
+    if part is None:
+        if len(_PARTS) >= PARTS_KEPT:
+            _PARTS.clear()
+        part = _PARTS[key] = _Shared(key, _expanded(make()))
+    return part
+
+
+def _expanded(node):
+    """A node with every widget in it replaced by what it draws, as the
+    renderer would at drawing time."""
+    while isinstance(node, UserNode):
+        node = node.provideNode()
+    if isinstance(node, Group):
+        node.contents = [_expanded(child) for child in node.contents]
+    return node
+
+
+class _Dots(DirectDraw):
+    """The points of one line of a trend chart: filled circles of radius 1.5
+    with a thin black edge (what makeMarker("FilledCircle", size=3) draws),
+    as one path instead of a widget and a graphics state per point."""
+
+    def __init__(self, points, colour):
+        self._points, self._colour = points, colour
+
+    def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
+        canvas = renderer._canvas
+        canvas.saveState()
+        canvas.setFillColor(self._colour)
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(0.1)
+        canvas.setLineCap(0)
+        canvas.setLineJoin(0)
+        path = canvas.beginPath()
+        for x, y in self._points:
+            path.circle(x, y, 1.5)
+        canvas.drawPath(path, stroke=1, fill=1)
+        canvas.restoreState()
+
+
+class _TrendLineChart(HorizontalLineChart):
+    """A HorizontalLineChart as _trend_chart sets it up (no grid, background,
+    fill or labels), drawn with its axes as a shared part and its points as
+    one path per line."""
+
+    def draw(self):
+        value_axis, category_axis = self.valueAxis, self.categoryAxis
+        value_axis.setPosition(self.x, self.y, self.height)
+        value_axis.joinAxis, category_axis.joinAxis = category_axis, value_axis
+        value_axis.configure(self.data)
+        y = self.y
+        crosses = value_axis.scale(0)
+        if not (crosses > y + self.height or crosses < y):
+            y = crosses
+        category_axis.setPosition(self.x, y, self.width)
+        category_axis.configure(self.data)
+        self.calcPositions()
+        key = (
+            "trend-axes", self.x, y, self.width, self.height,
+            tuple(category_axis.categoryNames), category_axis._catCount,
+            value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
+        )  # fmt: skip
+        group = Group()
+        group.add(self.makeBackground())
+        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
+        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
+        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
+        group.add(self.makeLines())
+        return group
+
+    def makeLines(self):  # noqa: N802 - reportlab's name
+        """Per line, in order: the joined line where it has one, then its points."""
+        group = Group()
+        for number, row in enumerate(self._positions):
+            style = self.lines[number % len(self.lines)]
+            if self.joinedLines or getattr(style, "lineStyle", None) == "joinedLine":
+                line = PolyLine(
+                    [v for point in row for v in point],
+                    strokeColor=style.strokeColor,
+                    strokeLineCap=0,
+                    strokeLineJoin=1,
+                )
+                if style.strokeWidth:
+                    line.strokeWidth = style.strokeWidth
+                group.add(line)
+            if row:
+                group.add(_Dots(row, style.strokeColor))
+        return group
+
+
+class _ComparisonBarChart(HorizontalBarChart):
+    """A HorizontalBarChart as _comparison sets it up (no grid, background or
+    annotations), its axes drawn as a shared part (the same indicator codes
+    and scale in every report of a region)."""
+
+    def _drawFinish(self):  # noqa: N802 - reportlab's name
+        category_axis, value_axis = self.categoryAxis, self.valueAxis
+        category_axis.configure(self._configureData)
+        self.calcBarPositions()
+        key = (
+            "bar-axes", self.x, self.y, self.width, self.height,
+            category_axis._x, category_axis._y, category_axis._length,
+            value_axis._x, value_axis._y, value_axis._length,
+            tuple(category_axis.categoryNames), category_axis._catCount,
+            value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
+        )  # fmt: skip
+        group = Group()
+        group.add(self.makeBackground())
+        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
+        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
+        group.add(self.makeBars())
+        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
+        return group
+
 
 def _setup() -> None:
     """Register the fonts once. Shape attribute checking is switched off: it
@@ -71,7 +221,9 @@ def _setup() -> None:
         _registered = True
 
 
+@functools.cache
 def _styles() -> dict[str, ParagraphStyle]:
+    """The paragraph styles, made once per process (never changed after)."""
     body = ParagraphStyle("body", fontName=FONT, fontSize=9, leading=12)
     return {
         "body": body,
@@ -186,7 +338,32 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
 
 def _p(text: str, style) -> Paragraph:
     """A paragraph of text that may come from a person: always escaped."""
-    return Paragraph(escape(text), style)
+    return _paragraph(escape(text), style)
+
+
+# Parsed paragraph markup per (markup, style): most of a report's texts (names
+# of indicators and agreements, headers, values) recur in many reports, and
+# parsing the markup costs more than laying the paragraph out.
+_PARSED: dict[tuple[str, int], tuple] = {}
+PARSED_KEPT = 20_000
+
+
+def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
+    """_paragraph(markup, style), with the markup parsed once per process: a
+    later one gets copies of the parsed fragments (the fragments of a
+    paragraph are its own; laying it out never changes the parsed ones)."""
+    key = (markup, id(style))
+    parsed = _PARSED.get(key)
+    if parsed is None:
+        paragraph = Paragraph(markup, style)
+        if paragraph.bulletText is None:
+            if len(_PARSED) >= PARSED_KEPT:
+                _PARSED.clear()
+            frags = [fragment.clone() for fragment in paragraph.frags]
+            _PARSED[key] = (paragraph.text, paragraph.style, frags, style)
+        return paragraph
+    text, parsed_style, frags, _ = parsed
+    return Paragraph(text, parsed_style, frags=[fragment.clone() for fragment in frags])
 
 
 def _table(
@@ -320,8 +497,8 @@ def _cover(report: ScopeReport, styles) -> list:
     if report.region is not None and report.scope_type != "regio":
         facts.insert(0, ["Regio", report.region.name])
     story = [
-        Paragraph("Afsprakenmonitor", styles["cover"]),
-        Paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
+        _paragraph("Afsprakenmonitor", styles["cover"]),
+        _paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
         _p(report.name, styles["h1"]),
         Spacer(1, 4 * mm),
     ]
@@ -343,8 +520,8 @@ def _cover(report: ScopeReport, styles) -> list:
     for row in report.scorecard:
         counts[row.signal] += 1
     story += [
-        Paragraph("In één oogopslag", styles["h2"]),
-        Paragraph(
+        _paragraph("In één oogopslag", styles["h2"]),
+        _paragraph(
             " · ".join(
                 f"{counts[name]} {dutch.SIGNALS[name].lower()}"
                 for name in ("groen", "oranje", "rood", "geen")
@@ -354,18 +531,18 @@ def _cover(report: ScopeReport, styles) -> list:
         ),
         Spacer(1, 2 * mm),
         _signal_grid(report, styles),
-        Paragraph("Respons", styles["h2"]),
-        Paragraph(escape(_response_line(report)), styles["body"]),
-        Paragraph("Wat aandacht vraagt", styles["h2"]),
+        _paragraph("Respons", styles["h2"]),
+        _paragraph(escape(_response_line(report)), styles["body"]),
+        _paragraph("Wat aandacht vraagt", styles["h2"]),
     ]
     points = _attention(report)
     if points:
         story += [_p("• " + point, styles["body"]) for point in points]
     else:
-        story.append(Paragraph("Geen rode signalen en niets over datum.", styles["body"]))
+        story.append(_paragraph("Geen rode signalen en niets over datum.", styles["body"]))
     story += [
         Spacer(1, 4 * mm),
-        Paragraph(
+        _paragraph(
             "Deze rapportage laat zien hoe de samenwerkingsafspraken in de jeugdketen "
             "worden nageleefd, op basis van de ingediende zelfevaluaties van deze ronde. "
             "Alleen ingediende zelfevaluaties tellen mee; antwoorden met ‘niet van toepassing’ "
@@ -443,10 +620,10 @@ def _scorecard(report: ScopeReport, styles) -> list:
         else "Norm: de landelijke norm."
     )
     story = [
-        Paragraph("Scorekaart", styles["h2"]),
+        _paragraph("Scorekaart", styles["h2"]),
         _table(rows, widths, extra, right=(1, 2, 4, 5, 6), styles=styles),
         Spacer(1, 2 * mm),
-        Paragraph(
+        _paragraph(
             "Signaal: groen op of boven de norm, oranje tussen de drempels, rood daaronder "
             "(bij ‘lager is beter’ omgekeerd). Verschil: ten opzichte van de vorige ronde, bij "
             "percentages in procentpunten. " + escape(judged),
@@ -472,7 +649,7 @@ def _comparison(report: ScopeReport, styles) -> list:
     height = 14 * len(rows) * len(series) / 3 + 40
     legend_height = LEGEND_ROW * len(names) + 4
     drawing = Drawing(170 * mm, height + 20 + legend_height)
-    chart = HorizontalBarChart()
+    chart = _ComparisonBarChart()
     chart.x, chart.y = 70, 16 + legend_height
     chart.width, chart.height = 170 * mm - 90, height
     chart.data = [list(reversed(s)) for s in series]
@@ -492,9 +669,9 @@ def _comparison(report: ScopeReport, styles) -> list:
     return [
         KeepTogether(
             [
-                Paragraph("Vergelijking met regio en land", styles["h2"]),
+                _paragraph("Vergelijking met regio en land", styles["h2"]),
                 drawing,
-                Paragraph(
+                _paragraph(
                     "Percentage-indicatoren van deze ronde; de waarden staan in de scorekaart.",
                     styles["small"],
                 ),
@@ -512,9 +689,17 @@ def _fit(name: str, width: float, size: float = 7) -> str:
     return name.rstrip() + "…"
 
 
-def _legend(names: list[str], x: float, top: float, width: float) -> Legend:
+def _legend(names: list[str], x: float, top: float, width: float) -> _Shared:
     """One series per line, from `top` down (LEGEND_ROW points a line), names
-    cut to `width`: never wider than the drawing, never into the next chart."""
+    cut to `width`: never wider than the drawing, never into the next chart.
+    Drawn once per set of names and place (every trend chart of a report has
+    the same legend)."""
+    return _part(
+        ("legend", tuple(names), x, top, width), lambda: _make_legend(names, x, top, width).draw()
+    )
+
+
+def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend:
     legend = Legend()
     legend.x, legend.y = x, top
     legend.boxAnchor = "nw"
@@ -536,7 +721,7 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     drawing = Drawing(width, height)
     title = _fit(f"{line.indicator.code} – {line.indicator.name}", width, 7.5)
     drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
-    chart = HorizontalLineChart()
+    chart = _TrendLineChart()
     chart.x, chart.y = 28, 30 + legend_height
     chart.width, chart.height = width - 44, height - 20 - chart.y
     data = [line.own, line.region, line.country][-len(names) :]
@@ -559,7 +744,6 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     for n, colour in enumerate(LINE_COLOURS[: len(data)]):
         chart.lines[n].strokeColor = colour
         chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
-        chart.lines[n].symbol = makeMarker("FilledCircle", size=3, fillColor=colour)
         if sum(v is not None for v in data[n]) >= 2:
             chart.lines[n].lineStyle = "joinedLine"
     drawing.add(chart)
@@ -578,13 +762,13 @@ def _trends(report: ScopeReport, styles) -> list:
     ]
     story = [
         PageBreak(),
-        Paragraph(f"Trend over de laatste {len(report.trends[0].periods) if report.trends else 0} "
+        _paragraph(f"Trend over de laatste {len(report.trends[0].periods) if report.trends else 0} "
                   "rondes", styles["h2"]),
     ]  # fmt: skip
     breaks = sorted({p for line in report.trends for p in line.breaks})
     if breaks:
         story.append(
-            Paragraph(
+            _paragraph(
                 "Trendbreuk: vanaf ronde "
                 + ", ".join(escape(p) for p in breaks)
                 + " geldt een ander afsprakenkader; de lijn is daar niet vergelijkbaar.",
@@ -599,9 +783,9 @@ def _trends(report: ScopeReport, styles) -> list:
 
 
 def _weakest(report: ScopeReport, styles) -> list:
-    story = [Paragraph("De vijf zwakste afspraken", styles["h2"])]
+    story = [_paragraph("De vijf zwakste afspraken", styles["h2"])]
     if not report.weakest:
-        return story + [Paragraph("Geen ingediende antwoorden in deze ronde.", styles["body"])]
+        return story + [_paragraph("Geen ingediende antwoorden in deze ronde.", styles["body"])]
     rows = [["Code", "Afspraak", "Thema", "Naleving", "Antwoorden"]]
     for row in report.weakest:
         rows.append(
@@ -619,10 +803,10 @@ def _weakest(report: ScopeReport, styles) -> list:
 
 def _partner_gaps(report: ScopeReport, styles) -> list:
     """Per bilateral agreement, 'eigen oordeel' beside 'oordeel van partners'."""
-    story = [Paragraph("Eigen oordeel en oordeel van partners", styles["h2"])]
+    story = [_paragraph("Eigen oordeel en oordeel van partners", styles["h2"])]
     if not report.partner_gaps:
         return story + [
-            Paragraph(
+            _paragraph(
                 "Nog geen oordelen van partnerorganisaties op bilaterale afspraken.",
                 styles["body"],
             )
@@ -649,7 +833,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
     return story + [
         _table(rows, widths, right=(2, 3, 4, 5), styles=styles),
         Spacer(1, 2 * mm),
-        Paragraph(
+        _paragraph(
             f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
             "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
             "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
@@ -677,15 +861,15 @@ def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths
     story = [_table(rows, widths, styles=styles)]
     if len(items) > LISTED:
         story.append(
-            Paragraph(f"En nog {len(items) - LISTED} (zie de webpagina).", styles["small"])
+            _paragraph(f"En nog {len(items) - LISTED} (zie de webpagina).", styles["small"])
         )
     return story
 
 
 def _actions(report: ScopeReport, styles) -> list:
-    story = [Paragraph("Openstaande verbeteracties", styles["h2"])]
+    story = [_paragraph("Openstaande verbeteracties", styles["h2"])]
     if not report.actions:
-        return story + [Paragraph("Geen openstaande verbeteracties.", styles["body"])]
+        return story + [_paragraph("Geen openstaande verbeteracties.", styles["body"])]
     today = dt.date.today()
 
     def cells(action):
@@ -708,9 +892,11 @@ def _actions(report: ScopeReport, styles) -> list:
 
 
 def _escalations(report: ScopeReport, styles) -> list:
-    story = [Paragraph("Escalaties", styles["h2"])]
+    story = [_paragraph("Escalaties", styles["h2"])]
     if not report.escalations:
-        return story + [Paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])]
+        return story + [
+            _paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])
+        ]
 
     def cells(signal):
         return [
@@ -732,9 +918,9 @@ def _escalations(report: ScopeReport, styles) -> list:
 
 def _response(report: ScopeReport, styles) -> list:
     status = report.response
-    story = [Paragraph("Responsstatus", styles["h2"])]
+    story = [_paragraph("Responsstatus", styles["h2"])]
     if report.scope_type == "organisatie":
-        return story + [Paragraph(escape(_response_line(report)), styles["body"])]
+        return story + [_paragraph(escape(_response_line(report)), styles["body"])]
     rows = [
         ["Organisaties", "Op tijd ingediend", "Te laat ingediend", "Niet ingediend"],
         [str(status["total"]), str(status["on_time"]), str(status["late"]), str(status["open"])],
@@ -769,8 +955,8 @@ def _region_map(report: ScopeReport, styles) -> list:
     return [
         KeepTogether(
             [
-                Paragraph(f"Kaart: {escape(title)}", styles["h2"]),
-                Paragraph(
+                _paragraph(f"Kaart: {escape(title)}", styles["h2"]),
+                _paragraph(
                     "Elke gemeente gekleurd naar haar waarde (hoe donkerder, hoe hoger); "
                     "gearceerd: geen gegevens. De zwarte streep in de legenda is de norm.",
                     styles["body"],

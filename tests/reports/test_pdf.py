@@ -120,3 +120,26 @@ def test_first_page_renders_to_png(data, reports_world, tmp_path):
         assert image.size[0] > 300
         colours = image.convert("L").getextrema()
         assert colours[0] < 100 < colours[1]  # text on a white page
+
+
+def test_chart_parts_shared_between_reports_never_change_one(data, reports_world, tmp_path):
+    """Axes, legends and parsed texts are shared between the reports a process
+    writes: a report written after another one's is the same as one written
+    first, and its legends name its own organisation and region."""
+    from reports import pdf
+
+    a, c = reports_world["orgs"]["A"], reports_world["orgs"]["C"]
+    pdf._PARTS.clear()
+    pdf._PARSED.clear()
+    write_pdf(scope_report(data, "organisatie", c.id), tmp_path / "c-first.pdf")
+    write_pdf(scope_report(data, "organisatie", a.id), tmp_path / "a.pdf")
+    report = scope_report(data, "organisatie", c.id)
+    write_pdf(report, tmp_path / "c-after-a.pdf")
+    assert pdf._PARTS  # the second report of C did use shared parts
+    assert pdf._PARSED
+    first, after = _text(tmp_path / "c-first.pdf"), _text(tmp_path / "c-after-a.pdf")
+    assert first == after
+    # One legend under each trend chart (and one under the comparison), naming C's region.
+    region = report.region.name
+    assert after.count(region) >= len(report.trends) + 1
+    assert region not in _text(tmp_path / "a.pdf")  # A is in the other region
