@@ -22,13 +22,8 @@ from domain import cycles
 from domain.inputs import parse_int
 from domain.scope import readable_assessments
 from models import Assessment, utcnow
-from models.choices import (
-    ACTION_STATES,
-    ASSESSMENT_STATES,
-    ESCALATION_STEPS,
-    ORGANISATION_KINDS,
-    SCORES,
-)
+from models.choices import ASSESSMENT_STATES
+from web import assessment_fields
 from web.access import access, scoped_or_404
 from web.formatting import say
 
@@ -55,20 +50,24 @@ def _render(
 ):
     user = current_user.user
     agreements = domain.applicable_agreements(assessment)
-    themes: list[tuple] = []
-    for agreement in agreements:
-        if not themes or themes[-1][0].id != agreement.theme_id:
-            themes.append((agreement.theme, []))
-        themes[-1][1].append(agreement)
     answered, total = domain.progress(assessment, agreements)
     most = len(agreements) + domain.ESCALATION_BLANK_ROWS
     rows = parse_int(values.get("esc-rows") or "", 1, most) or domain.ESCALATION_BLANK_ROWS
+    fields = assessment_fields.prepare(
+        agreements, values, errors or {}, range(rows), current_app.jinja_env
+    )
+    themes: list[tuple] = []
+    for agreement_fields in fields.agreements:
+        agreement = agreement_fields.agreement
+        if not themes or themes[-1][0].id != agreement.theme_id:
+            themes.append((agreement.theme, []))
+        themes[-1][1].append(agreement_fields)
     editable = domain.can_edit(user, assessment)
     return render_template(
         "assessments/form.html",
         assessment=assessment,
         themes=themes,
-        agreements=agreements,
+        fields=fields,
         values=values,
         errors=errors or {},
         error_summary=_error_summary(errors or {}, agreements),
@@ -76,17 +75,12 @@ def _render(
         conflict=conflict,
         answered=answered,
         total=total,
-        escalation_rows=range(rows),
         editable=editable,
         may_submit=domain.can_submit(
             user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False)
         ),
         may_reopen=domain.can_reopen(user, assessment),
         previous=domain.previous_assessment(assessment) if editable else None,
-        SCORES=SCORES,
-        ORGANISATION_KINDS=ORGANISATION_KINDS,
-        ACTION_STATES=ACTION_STATES,
-        ESCALATION_STEPS=ESCALATION_STEPS,
         STATES=ASSESSMENT_STATES,
     ), status
 
