@@ -62,7 +62,8 @@ def _render(
         if not themes or themes[-1][0].id != agreement.theme_id:
             themes.append((agreement.theme, []))
         themes[-1][1].append(agreement_fields)
-    editable = domain.can_edit(user, assessment)
+    held = domain.roles(user, assessment)
+    editable = domain.can_edit(user, assessment, held)
     return render_template(
         "assessments/form.html",
         assessment=assessment,
@@ -77,9 +78,9 @@ def _render(
         total=total,
         editable=editable,
         may_submit=domain.can_submit(
-            user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False)
+            user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False), held
         ),
-        may_reopen=domain.can_reopen(user, assessment),
+        may_reopen=domain.can_reopen(user, assessment, held),
         previous=domain.previous_assessment(assessment) if editable else None,
         STATES=ASSESSMENT_STATES,
     ), status
@@ -132,7 +133,6 @@ def form(assessment_id: int):
     if not domain.can_edit(user, assessment):
         flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
         return redirect(url_for("assessments.form", assessment_id=assessment.id))
-    values = _values_from_post(domain.stored_values(assessment))
     agreements = domain.applicable_agreements(assessment)
     parsed = domain.parse_form(request.form, agreements, utcnow().date())
     version = domain.parse_version(request.form.get("version", ""))
@@ -143,14 +143,18 @@ def form(assessment_id: int):
     if request.form.get("action") == "add_row":
         # One more escalation row; what was typed stays on the page (and is
         # saved with the next save or autosave).
+        values = _values_from_post(domain.stored_values(assessment))
         values["esc-rows"] = str(_escalation_rows(values) + 1)
         return _render(assessment, values, errors=parsed.errors)
     if parsed.errors:
         flash(_("Er is niets opgeslagen: verbeter de gemarkeerde velden."), "error")
+        values = _values_from_post(domain.stored_values(assessment))
         return _render(assessment, values, errors=parsed.errors, status=400)
     try:
         domain.save_answers(user, assessment, version, parsed)
     except domain.ConflictError as exc:
+        # What is stored is read only when the page is shown again.
+        values = _values_from_post(domain.stored_values(assessment))
         values["version"] = str(exc.current_version)
         return _render(assessment, values, conflict=exc, status=409)
     except domain.StateError as exc:
