@@ -5,11 +5,13 @@ copying the previous cycle forward, progress and history."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import functools
 import logging
 import re
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -26,6 +28,7 @@ from models import (
     AssessmentChange,
     Cycle,
     EscalationSignal,
+    FrameworkVersion,
     ImprovementAction,
     Organisation,
     OrganisationGemeente,
@@ -129,47 +132,102 @@ def applicable_agreements(assessment: Assessment) -> list[Agreement]:
     """The cycle's framework agreements that apply to the organisation's kind,
     in framework order, with their theme; each with `partners`, the
     organisations it may rate on it (`partner_organisations`)."""
-    agreements = list(
-        Agreement.select(Agreement, Theme)
-        .join(Theme)
-        .where(
-            Agreement.framework == assessment.cycle.framework_id,
-            Agreement.id.in_(
-                AgreementKind.select(AgreementKind.agreement).where(
-                    AgreementKind.kind == assessment.organisation.kind,
-                    AgreementKind.side == "applies",
-                )
-            ),
-        )
-        .order_by(Theme.position, Agreement.position)
+    stored, partner_kinds = _framework_agreements(
+        assessment.cycle.framework_id, assessment.organisation.kind
     )
-    partners = partner_organisations(assessment, [a for a in agreements if a.bilateral])
+    # Copies: each caller gets agreements of its own to give `partners`.
+    agreements = [copy.copy(agreement) for agreement in stored]
+    partners = partner_organisations(
+        assessment, [a for a in agreements if a.bilateral], partner_kinds
+    )
     for agreement in agreements:
         agreement.partners = partners.get(agreement.id, [])
     return agreements
 
 
+# A published framework version never changes (framework.publish_framework;
+# a cycle only uses a published one), so its agreements for an organisation
+# kind are read once per database and version: on a national form they were
+# a tenth of the work of every page and save.
+_FRAMEWORKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FRAMEWORKS_LOCK = threading.Lock()
+
+
+def _framework_agreements(
+    framework_id: int, kind: str
+) -> tuple[list[Agreement], dict[int, set[str]]]:
+    """The framework's agreements for the kind, in order, with their theme;
+    and per bilateral one its partner kinds."""
+    published = (
+        FrameworkVersion.select(FrameworkVersion.published_at)
+        .where(FrameworkVersion.id == framework_id)
+        .scalar()
+    )
+    key = (framework_id, published, kind)
+    if published is not None:
+        with _FRAMEWORKS_LOCK:
+            found = _FRAMEWORKS.get(db.obj, {}).get(key)
+        if found is not None:
+            return found
+    agreements = list(
+        Agreement.select(Agreement, Theme)
+        .join(Theme)
+        .where(
+            Agreement.framework == framework_id,
+            Agreement.id.in_(
+                AgreementKind.select(AgreementKind.agreement).where(
+                    AgreementKind.kind == kind, AgreementKind.side == "applies"
+                )
+            ),
+        )
+        .order_by(Theme.position, Agreement.position)
+    )
+    partner_kinds: dict[int, set[str]] = {}
+    bilateral = [a.id for a in agreements if a.bilateral]
+    if bilateral:
+        for agreement_id, partner_kind in (
+            AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
+            .where(AgreementKind.agreement.in_(bilateral), AgreementKind.side == "partner")
+            .tuples()
+        ):
+            partner_kinds.setdefault(agreement_id, set()).add(partner_kind)
+    found = (agreements, partner_kinds)
+    if published is not None:
+        with _FRAMEWORKS_LOCK:
+            _FRAMEWORKS.setdefault(db.obj, {})[key] = found
+    return found
+
+
 def partner_organisations(
-    assessment: Assessment, bilateral: list[Agreement]
+    assessment: Assessment,
+    bilateral: list[Agreement],
+    partner_kinds: dict[int, set[str]] | None = None,
 ) -> dict[int, list[Organisation]]:
     """Per bilateral agreement, the partner organisations the assessment's
     organisation may rate, by name: active organisations of the agreement's
     partner kinds other than its own kind, in its region or serving one of
-    its gemeenten; and any it rated before that no longer are."""
+    its gemeenten; and any it rated before that no longer are. `partner_kinds`:
+    each agreement's partner kinds, when known."""
     if not bilateral:
         return {}
     org = assessment.organisation
     kinds: dict[int, set[str]] = {}
-    for agreement_id, kind in (
-        AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
-        .where(
-            AgreementKind.agreement.in_([a.id for a in bilateral]),
-            AgreementKind.side == "partner",
-            AgreementKind.kind != org.kind,
-        )
-        .tuples()
-    ):
-        kinds.setdefault(agreement_id, set()).add(kind)
+    if partner_kinds is None:
+        for agreement_id, kind in (
+            AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
+            .where(
+                AgreementKind.agreement.in_([a.id for a in bilateral]),
+                AgreementKind.side == "partner",
+                AgreementKind.kind != org.kind,
+            )
+            .tuples()
+        ):
+            kinds.setdefault(agreement_id, set()).add(kind)
+    else:
+        for agreement in bilateral:
+            wanted = partner_kinds.get(agreement.id, set()) - {org.kind}
+            if wanted:
+                kinds[agreement.id] = wanted
     served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
         OrganisationGemeente.organisation == org.id
     )
