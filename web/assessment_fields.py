@@ -32,6 +32,19 @@ def options(choices: list[tuple[str, str]], selected: str | None) -> Markup:
     return Markup("".join(parts))  # noqa: S704 - every value and label above is escaped
 
 
+def radios(name: str, choices: list[tuple[str, str]], selected: str | None, indent: str) -> Markup:
+    """Radio buttons for (value, label) pairs, the one equal to `selected`
+    checked, laid out as the template's loop wrote them."""
+    name = escape(name)
+    parts = [
+        f'\n{indent}<label class="choice"><input type="radio" name="{name}" '
+        f'value="{escape(value)}" {"checked" if value == selected else ""}> '
+        f"{escape(label)}</label>\n{indent}"
+        for value, label in choices
+    ]
+    return Markup("".join(parts))  # noqa: S704 - every value and label above is escaped
+
+
 @dataclass(slots=True)
 class PartnerField:
     """One partner organisation's rating on a bilateral agreement."""
@@ -51,8 +64,9 @@ class AgreementFields:
     copied: str
     confirm: str
     score: str
+    score_radios: Markup
     reason: str
-    writing: str
+    writing_radios: Markup
     evaluated: str
     explanation: str
     action: str
@@ -91,7 +105,6 @@ class FormFields:
 
     agreements: list[AgreementFields] = field(default_factory=list)
     escalations: list[EscalationRow] = field(default_factory=list)
-    score_labels: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _said(errors: dict, key: str) -> str:
@@ -104,14 +117,18 @@ def prepare(
 ) -> FormFields:
     """The fields of every agreement and escalation row, with their values,
     translated errors and finished choice lists."""
-    score_labels = [(str(value), gettext(label)) for value, label in SCORES.items()]
-    partner_choices = [(value, f"{value} – {label}") for value, label in score_labels]
+    score_choices = [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
+    writing_choices = [
+        ("ja", gettext("ja")),
+        ("nee", gettext("nee")),
+        ("", gettext("nog niet ingevuld")),
+    ]
     status_choices = [(code, gettext(label)) for code, label in ACTION_STATES.items()]
     step_choices = [
         (str(step), f"{step} – {gettext(label)}") for step, label in ESCALATION_STEPS.items()
     ]
     kinds: dict[str, str] = {}
-    out = FormFields(score_labels=score_labels)
+    out = FormFields()
     get = values.get
     for a in agreements:
         p = f"a{a.id}-"
@@ -127,7 +144,7 @@ def prepare(
                 PartnerField(
                     key,
                     f"{partner.name} ({kind})",
-                    options(partner_choices, get(key)),
+                    options(score_choices, get(key)),
                     _said(errors, key) if errors else "",
                 )
             )
@@ -137,8 +154,9 @@ def prepare(
             copied=get(p + "copied"),
             confirm=get(p + "confirm"),
             score=get(p + "score"),
+            score_radios=radios(p + "score", score_choices, get(p + "score"), " " * 8),
             reason=get(p + "reason", ""),
-            writing=get(p + "writing", ""),
+            writing_radios=radios(p + "writing", writing_choices, get(p + "writing", ""), " " * 10),
             evaluated=get(p + "evaluated", ""),
             explanation=get(p + "explanation", ""),
             action=get(p + "action"),
