@@ -4,9 +4,14 @@ copying the previous cycle forward, progress and history."""
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import datetime as dt
+import functools
 import logging
 import re
+import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -23,6 +28,7 @@ from models import (
     AssessmentChange,
     Cycle,
     EscalationSignal,
+    FrameworkVersion,
     ImprovementAction,
     Organisation,
     OrganisationGemeente,
@@ -31,6 +37,7 @@ from models import (
     Theme,
     User,
     db,
+    is_postgres,
     utcnow,
 )
 from models.choices import ACTION_STATES, N_
@@ -63,7 +70,9 @@ ANSWER_FIELDS = (
 # --- permissions -------------------------------------------------------------
 
 
-def _roles(user: User, assessment: Assessment) -> set[str]:
+def roles(user: User, assessment: Assessment) -> set[str]:
+    """The roles by which the user may see the assessment (none: may not);
+    pass them to the checks below to ask several in one request."""
     org = assessment.organisation
     rows = RoleAssignment.select(RoleAssignment.role).where(
         RoleAssignment.user == user,
@@ -79,30 +88,38 @@ def _roles(user: User, assessment: Assessment) -> set[str]:
 
 def can_view(user: User, assessment: Assessment) -> bool:
     """Beheerder, the region's coordinator and the organisation's own people."""
-    return bool(_roles(user, assessment))
+    return bool(roles(user, assessment))
 
 
-def can_edit(user: User, assessment: Assessment) -> bool:
+def can_edit(user: User, assessment: Assessment, held: set[str] | None = None) -> bool:
     """The organisation's manager or invuller, while the cycle is open and the
-    assessment not submitted."""
+    assessment not submitted. `held`: the user's `roles`, when known."""
+    held = roles(user, assessment) if held is None else held
     return (
-        bool(_roles(user, assessment) & {"manager", "invuller"})
+        bool(held & {"manager", "invuller"})
         and assessment.cycle.state == "open"
         and assessment.state in EDITABLE_STATES
     )
 
 
-def can_submit(user: User, assessment: Assessment, invuller_may_submit: bool = False) -> bool:
+def can_submit(
+    user: User,
+    assessment: Assessment,
+    invuller_may_submit: bool = False,
+    held: set[str] | None = None,
+) -> bool:
     """Managers submit; invullers only where the setting allows it."""
+    held = roles(user, assessment) if held is None else held
     allowed = {"manager", "invuller"} if invuller_may_submit else {"manager"}
-    return can_edit(user, assessment) and bool(_roles(user, assessment) & allowed)
+    return can_edit(user, assessment, held) and bool(held & allowed)
 
 
-def can_reopen(user: User, assessment: Assessment) -> bool:
+def can_reopen(user: User, assessment: Assessment, held: set[str] | None = None) -> bool:
     """A coordinator of the region or a beheerder, for a submitted assessment
     in an open cycle."""
+    held = roles(user, assessment) if held is None else held
     return (
-        bool(_roles(user, assessment) & {"beheerder", "regiocoordinator"})
+        bool(held & {"beheerder", "regiocoordinator"})
         and assessment.state == "ingediend"
         and assessment.cycle.state == "open"
     )
@@ -115,47 +132,102 @@ def applicable_agreements(assessment: Assessment) -> list[Agreement]:
     """The cycle's framework agreements that apply to the organisation's kind,
     in framework order, with their theme; each with `partners`, the
     organisations it may rate on it (`partner_organisations`)."""
-    agreements = list(
-        Agreement.select(Agreement, Theme)
-        .join(Theme)
-        .where(
-            Agreement.framework == assessment.cycle.framework_id,
-            Agreement.id.in_(
-                AgreementKind.select(AgreementKind.agreement).where(
-                    AgreementKind.kind == assessment.organisation.kind,
-                    AgreementKind.side == "applies",
-                )
-            ),
-        )
-        .order_by(Theme.position, Agreement.position)
+    stored, partner_kinds = _framework_agreements(
+        assessment.cycle.framework_id, assessment.organisation.kind
     )
-    partners = partner_organisations(assessment, [a for a in agreements if a.bilateral])
+    # Copies: each caller gets agreements of its own to give `partners`.
+    agreements = [copy.copy(agreement) for agreement in stored]
+    partners = partner_organisations(
+        assessment, [a for a in agreements if a.bilateral], partner_kinds
+    )
     for agreement in agreements:
         agreement.partners = partners.get(agreement.id, [])
     return agreements
 
 
+# A published framework version never changes (framework.publish_framework;
+# a cycle only uses a published one), so its agreements for an organisation
+# kind are read once per database and version: on a national form they were
+# a tenth of the work of every page and save.
+_FRAMEWORKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FRAMEWORKS_LOCK = threading.Lock()
+
+
+def _framework_agreements(
+    framework_id: int, kind: str
+) -> tuple[list[Agreement], dict[int, set[str]]]:
+    """The framework's agreements for the kind, in order, with their theme;
+    and per bilateral one its partner kinds."""
+    published = (
+        FrameworkVersion.select(FrameworkVersion.published_at)
+        .where(FrameworkVersion.id == framework_id)
+        .scalar()
+    )
+    key = (framework_id, published, kind)
+    if published is not None:
+        with _FRAMEWORKS_LOCK:
+            found = _FRAMEWORKS.get(db.obj, {}).get(key)
+        if found is not None:
+            return found
+    agreements = list(
+        Agreement.select(Agreement, Theme)
+        .join(Theme)
+        .where(
+            Agreement.framework == framework_id,
+            Agreement.id.in_(
+                AgreementKind.select(AgreementKind.agreement).where(
+                    AgreementKind.kind == kind, AgreementKind.side == "applies"
+                )
+            ),
+        )
+        .order_by(Theme.position, Agreement.position)
+    )
+    partner_kinds: dict[int, set[str]] = {}
+    bilateral = [a.id for a in agreements if a.bilateral]
+    if bilateral:
+        for agreement_id, partner_kind in (
+            AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
+            .where(AgreementKind.agreement.in_(bilateral), AgreementKind.side == "partner")
+            .tuples()
+        ):
+            partner_kinds.setdefault(agreement_id, set()).add(partner_kind)
+    found = (agreements, partner_kinds)
+    if published is not None:
+        with _FRAMEWORKS_LOCK:
+            _FRAMEWORKS.setdefault(db.obj, {})[key] = found
+    return found
+
+
 def partner_organisations(
-    assessment: Assessment, bilateral: list[Agreement]
+    assessment: Assessment,
+    bilateral: list[Agreement],
+    partner_kinds: dict[int, set[str]] | None = None,
 ) -> dict[int, list[Organisation]]:
     """Per bilateral agreement, the partner organisations the assessment's
     organisation may rate, by name: active organisations of the agreement's
     partner kinds other than its own kind, in its region or serving one of
-    its gemeenten; and any it rated before that no longer are."""
+    its gemeenten; and any it rated before that no longer are. `partner_kinds`:
+    each agreement's partner kinds, when known."""
     if not bilateral:
         return {}
     org = assessment.organisation
     kinds: dict[int, set[str]] = {}
-    for agreement_id, kind in (
-        AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
-        .where(
-            AgreementKind.agreement.in_([a.id for a in bilateral]),
-            AgreementKind.side == "partner",
-            AgreementKind.kind != org.kind,
-        )
-        .tuples()
-    ):
-        kinds.setdefault(agreement_id, set()).add(kind)
+    if partner_kinds is None:
+        for agreement_id, kind in (
+            AgreementKind.select(AgreementKind.agreement, AgreementKind.kind)
+            .where(
+                AgreementKind.agreement.in_([a.id for a in bilateral]),
+                AgreementKind.side == "partner",
+                AgreementKind.kind != org.kind,
+            )
+            .tuples()
+        ):
+            kinds.setdefault(agreement_id, set()).add(kind)
+    else:
+        for agreement in bilateral:
+            wanted = partner_kinds.get(agreement.id, set()) - {org.kind}
+            if wanted:
+                kinds[agreement.id] = wanted
     served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
         OrganisationGemeente.organisation == org.id
     )
@@ -200,43 +272,86 @@ def _date_text(value: dt.date | None) -> str:
 def stored_values(assessment: Assessment) -> dict[str, str]:
     """The stored answers as form values (`a12-score` → '3')."""
     values: dict[str, str] = {}
-    answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
-    actions = _actions_by_answer(assessment)
-    for agreement_id, a in answers.items():
-        p = f"a{agreement_id}-"
-        values[p + "score"] = (
-            "nvt" if a.not_applicable else ("" if a.score is None else str(a.score))
+    actions: dict[int, tuple] = {}
+    for answer_id, *action in (
+        ImprovementAction.select(
+            ImprovementAction.answer,
+            ImprovementAction.description,
+            ImprovementAction.owner,
+            ImprovementAction.due_on,
+            ImprovementAction.status,
         )
-        values[p + "reason"] = a.not_applicable_reason or ""
-        values[p + "writing"] = {True: "ja", False: "nee", None: ""}[a.in_writing]
-        values[p + "evaluated"] = _date_text(a.last_evaluated_on)
-        values[p + "explanation"] = a.explanation or ""
-        values[p + "copied"] = "1" if a.copied else ""
-        action = actions.get(a.id)
-        if action:
-            values[p + "action"] = action.description
-            values[p + "owner"] = action.owner
-            values[p + "due"] = _date_text(action.due_on)
-            values[p + "status"] = action.status
-    for rating in (
-        PartnerRating.select(PartnerRating, Answer)
         .join(Answer)
         .where(Answer.assessment == assessment)
+        .order_by(ImprovementAction.id)
+        .tuples()
     ):
-        p = f"a{rating.answer.agreement_id}-partner-"
+        # The first action of each answer: the one the form edits.
+        actions.setdefault(answer_id, action)
+    answers = Answer.select(
+        Answer.id,
+        Answer.agreement,
+        Answer.score,
+        Answer.not_applicable,
+        Answer.not_applicable_reason,
+        Answer.in_writing,
+        Answer.last_evaluated_on,
+        Answer.explanation,
+        Answer.copied,
+    ).where(Answer.assessment == assessment)
+    for (
+        answer_id,
+        agreement_id,
+        score,
+        not_applicable,
+        reason,
+        in_writing,
+        evaluated,
+        explanation,
+        copied,
+    ) in answers.tuples():
+        p = f"a{agreement_id}-"
+        values[p + "score"] = "nvt" if not_applicable else ("" if score is None else str(score))
+        values[p + "reason"] = reason or ""
+        values[p + "writing"] = {True: "ja", False: "nee", None: ""}[in_writing]
+        values[p + "evaluated"] = _date_text(evaluated)
+        values[p + "explanation"] = explanation or ""
+        values[p + "copied"] = "1" if copied else ""
+        action = actions.get(answer_id)
+        if action:
+            description, owner, due_on, status = action
+            values[p + "action"] = description
+            values[p + "owner"] = owner
+            values[p + "due"] = _date_text(due_on)
+            values[p + "status"] = status
+    for agreement_id, partner_id, score in (
+        PartnerRating.select(Answer.agreement, PartnerRating.partner, PartnerRating.score)
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+        .tuples()
+    ):
+        p = f"a{agreement_id}-partner-"
         # A rating from before partners were named stays visible, unnamed.
-        values[p + (str(rating.partner_id) if rating.partner_id else "unnamed")] = str(rating.score)
-    rows = list(
-        EscalationSignal.select()
+        values[p + (str(partner_id) if partner_id else "unnamed")] = str(score)
+    rows = (
+        EscalationSignal.select(
+            EscalationSignal.agreement,
+            EscalationSignal.times_not_followed,
+            EscalationSignal.highest_step,
+            EscalationSignal.resolved,
+        )
         .where(EscalationSignal.assessment == assessment)
         .order_by(EscalationSignal.id)
+        .tuples()
     )
-    for i, e in enumerate(rows):
-        values[f"esc-{i}-agreement"] = str(e.agreement_id)
-        values[f"esc-{i}-times"] = str(e.times_not_followed)
-        values[f"esc-{i}-step"] = str(e.highest_step)
-        values[f"esc-{i}-resolved"] = "1" if e.resolved else ""
-    values["esc-rows"] = str(len(rows) + ESCALATION_BLANK_ROWS)
+    count = 0
+    for i, (agreement_id, times, step, resolved) in enumerate(rows):
+        values[f"esc-{i}-agreement"] = str(agreement_id)
+        values[f"esc-{i}-times"] = str(times)
+        values[f"esc-{i}-step"] = str(step)
+        values[f"esc-{i}-resolved"] = "1" if resolved else ""
+        count = i + 1
+    values["esc-rows"] = str(count + ESCALATION_BLANK_ROWS)
     return values
 
 
@@ -340,10 +455,15 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
     parsed = ParsedForm()
     errors = parsed.errors
     known = {a.id: a for a in agreements}
+    # One pass over the posted names: the partner ratings per agreement, in
+    # the order posted (a national form posts some 600 fields).
+    partner_keys: dict[int, list[tuple[str, int]]] = {}
     for key in form:
         match = ANSWER_KEY.match(key)
         if match and int(match.group(1)) not in known:
             errors[key] = N_("Deze afspraak hoort niet bij deze zelfevaluatie.")
+        elif match is None and (match := PARTNER_KEY.match(key)):
+            partner_keys.setdefault(int(match.group(1)), []).append((key, int(match.group(2))))
     for agreement_id, agreement in known.items():
         p = f"a{agreement_id}-"
         raw_score = (form.get(p + "score") or "").strip()
@@ -363,7 +483,7 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
             form.get(p + "evaluated") or "", p + "evaluated", errors, not_after=today
         )
         answer.explanation = _text(form, p + "explanation", MAX_EXPLANATION, errors)
-        _parse_partners(form, agreement, answer, errors)
+        _parse_partners(form, agreement, answer, errors, partner_keys.get(agreement_id, ()))
         answer.action = _text(form, p + "action", MAX_SHORT, errors)
         answer.owner = _text(form, p + "owner", MAX_OWNER, errors)
         answer.due = _parse_date(form.get(p + "due") or "", p + "due", errors)
@@ -380,26 +500,24 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
     return parsed
 
 
-def _parse_partners(form: Mapping[str, str], agreement, answer: AnswerInput, errors) -> None:
-    """The ratings of named partner organisations (`a12-partner-34`): only
-    on a bilateral agreement, only of its listed partners; empty is no rating."""
+def _parse_partners(form: Mapping[str, str], agreement, answer: AnswerInput, errors, keys) -> None:
+    """The ratings of named partner organisations (`a12-partner-34`, given
+    as (key, partner id) in `keys`): only on a bilateral agreement, only of
+    its listed partners; empty is no rating."""
     p = f"a{agreement.id}-"
-    allowed = {o.id for o in getattr(agreement, "partners", [])}
-    for key in form:
-        match = PARTNER_KEY.match(key)
-        if not match or int(match.group(1)) != agreement.id:
-            continue
+    allowed = {o.id for o in getattr(agreement, "partners", [])} if keys else set()
+    for key, partner_id in keys:
         raw = (form.get(key) or "").strip()
         if not raw:
             continue
         if not agreement.bilateral:
             errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
-        elif int(match.group(2)) not in allowed:
+        elif partner_id not in allowed:
             errors[key] = N_("Deze organisatie is geen partner bij deze afspraak.")
         else:
             score = _parse_score(raw, key, errors)
             if score is not None:
-                answer.partners[int(match.group(2))] = score
+                answer.partners[partner_id] = score
     if not agreement.bilateral and (form.get(p + "partner") or "").strip():
         errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
 
@@ -480,10 +598,24 @@ def save_answers(
     """Store a draft. Refused with ConflictError when someone saved after
     `base_version`. Returns the number of fields that changed."""
     now = now or utcnow()
-    with db.atomic():
-        if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
-            raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
-        new_version = base_version + 1
+    if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
+        raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
+    new_version = base_version + 1
+    # What is stored is read and compared before the write transaction, which
+    # then holds only the writes: SQLite lets one writer at a time in, so every
+    # other save waits for as long as it lasts. Reading first is safe because
+    # every change to an assessment's answers raises its version: a save that
+    # lands between these reads and the claim below makes the claim fail.
+    stored = _Stored.read(assessment)
+    changes, writes = _answer_writes(actor, assessment, parsed, stored, new_version, now)
+    more, more_writes = _escalation_writes(actor, assessment, parsed, stored, new_version, now)
+    changes += more
+    writes += more_writes
+    if assessment.state == "niet_gestart":
+        changes.append(
+            _change(assessment, actor, None, "state", "niet_gestart", "concept", new_version, now)
+        )
+    with _one_writer(), db.atomic():
         claimed = (
             Assessment.update(version=new_version, updated_at=now, updated_by=actor)
             .where(Assessment.id == assessment.id, Assessment.version == base_version)
@@ -492,14 +624,9 @@ def save_answers(
         if claimed != 1:
             current = Assessment.get_by_id(assessment.id).version
             raise ConflictError(current, changes_since(assessment, base_version))
-        changes = _write_answers(actor, assessment, parsed, new_version, now)
-        changes += _write_escalations(actor, assessment, parsed, new_version, now)
+        for write in writes:
+            write()
         if assessment.state == "niet_gestart":
-            changes.append(
-                _change(
-                    assessment, actor, None, "state", "niet_gestart", "concept", new_version, now
-                )
-            )
             Assessment.update(state="concept", started_at=now).where(
                 Assessment.id == assessment.id
             ).execute()
@@ -508,6 +635,56 @@ def save_answers(
     assessment.version = new_version
     logger.info("assessment %s saved by %s: %d changes", assessment.id, actor.email, len(changes))
     return len(changes)
+
+
+# Saves within one process take their turn here rather than in SQLite's busy
+# handler, which polls with sleeps of up to 100 ms; between processes the
+# busy timeout still applies. PostgreSQL locks rows, so it needs no turn.
+_SQLITE_WRITER = threading.Lock()
+
+
+@contextlib.contextmanager
+def _one_writer():
+    if is_postgres():
+        yield
+        return
+    with _SQLITE_WRITER:
+        yield
+
+
+@dataclass
+class _Stored:
+    """What a save compares the posted form with, read in a few queries."""
+
+    answers: dict[int, Answer]
+    actions: dict[int, ImprovementAction]
+    ratings: dict[int, dict[int, int]]
+    escalations: dict[int, EscalationSignal]
+    _names: dict[int, str] | None = None
+
+    @classmethod
+    def read(cls, assessment: Assessment) -> _Stored:
+        answers = {
+            a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)
+        }
+        escalations = {
+            e.agreement_id: e
+            for e in EscalationSignal.select().where(EscalationSignal.assessment == assessment)
+        }
+        return cls(answers, _actions_by_answer(assessment), _ratings(assessment), escalations)
+
+    def partner_names(self, parsed: ParsedForm) -> dict[int, str]:
+        """The names of the partners rated before or now, read once, when a
+        rating changed (the history names them)."""
+        if self._names is None:
+            partner_ids = {o for new in parsed.answers.values() for o in new.partners}
+            partner_ids |= {o for rated in self.ratings.values() for o in rated}
+            self._names = dict(
+                Organisation.select(Organisation.id, Organisation.name)
+                .where(Organisation.id.in_(sorted(partner_ids)))
+                .tuples()
+            )
+        return self._names
 
 
 def _change(assessment, actor, agreement_id, name, old, new, version, now) -> dict:
@@ -569,41 +746,36 @@ def _write_ratings(answer: Answer, before: dict[int, int], after: dict[int, int]
         PartnerRating.delete().where(
             PartnerRating.answer == answer_id, PartnerRating.partner.in_(gone)
         ).execute()
+    added = [
+        {
+            "answer": answer_id,
+            "assessment": answer.assessment_id,
+            "agreement": answer.agreement_id,
+            "partner": partner_id,
+            "score": score,
+            "updated_at": now,
+        }
+        for partner_id, score in after.items()
+        if partner_id not in before
+    ]
+    if added:
+        PartnerRating.insert_many(added).execute()
     for partner_id, score in after.items():
-        if partner_id not in before:
-            PartnerRating.create(
-                answer=answer_id,
-                assessment=answer.assessment_id,
-                agreement=answer.agreement_id,
-                partner=partner_id,
-                score=score,
-                updated_at=now,
-            )
-        elif before[partner_id] != score:
+        if partner_id in before and before[partner_id] != score:
             PartnerRating.update(score=score, updated_at=now).where(
                 PartnerRating.answer == answer_id, PartnerRating.partner == partner_id
             ).execute()
 
 
-def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
-    existing = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
-    actions = _actions_by_answer(assessment)
-    ratings = _ratings(assessment)
-    partner_names = dict(
-        Organisation.select(Organisation.id, Organisation.name)
-        .where(
-            Organisation.id.in_(
-                sorted(
-                    {o for new in parsed.answers.values() for o in new.partners}
-                    | {o for rated in ratings.values() for o in rated}
-                )
-            )
-        )
-        .tuples()
-    )
-    changes = []
+def _answer_writes(
+    actor, assessment, parsed: ParsedForm, stored: _Stored, version: int, now
+) -> tuple[list[dict], list]:
+    """The changes to record and the writes to make (functions, run in the
+    write transaction) for the posted answers, compared with what is stored."""
+    changes: list[dict] = []
+    writes = []
     for agreement_id, new in parsed.answers.items():
-        old = existing.get(agreement_id)
+        old = stored.answers.get(agreement_id)
         if old is None and new.is_empty():
             continue
         before = {
@@ -623,35 +795,63 @@ def _write_answers(actor, assessment, parsed: ParsedForm, version: int, now) -> 
             "explanation": new.explanation or None,
         }
         diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
-        rated = ratings.get(old.id, {}) if old else {}
-        diff += _partner_diff(rated, new.partners, partner_names)
-        copied = bool(old and old.copied) and not (diff or new.confirm)
-        if old is None:
-            old = Answer.create(
-                assessment=assessment,
-                agreement=agreement_id,
-                updated_at=now,
-                updated_by=actor,
-                **after,
-            )
-        elif diff or (old.copied and not copied):
-            Answer.update(updated_at=now, updated_by=actor, copied=copied, **after).where(
-                Answer.id == old.id
-            ).execute()
+        rated = stored.ratings.get(old.id, {}) if old else {}
         if rated != new.partners:
-            _write_ratings(old, rated, new.partners, now)
+            diff += _partner_diff(rated, new.partners, stored.partner_names(parsed))
+        copied = bool(old and old.copied) and not (diff or new.confirm)
+        action = stored.actions.get(old.id) if old else None
+        action_diff = _action_diff(action, new)
         changes += [
             _change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff
         ]
-        changes += _write_action(
-            actor, assessment, old, actions.get(old.id), new, version, now, agreement_id
+        changes += [
+            _change(assessment, actor, agreement_id, k, b, a, version, now)
+            for k, b, a in action_diff
+        ]
+        write_answer = old is None or bool(diff) or (old.copied and not copied)
+        if write_answer or rated != new.partners or action_diff:
+            writes.append(
+                functools.partial(
+                    _write_answer,
+                    actor,
+                    assessment,
+                    agreement_id,
+                    old,
+                    after,
+                    copied if write_answer else None,
+                    rated,
+                    new,
+                    action if action_diff else False,
+                    now,
+                )
+            )
+    return changes, writes
+
+
+def _write_answer(
+    actor, assessment, agreement_id, old, after, copied, rated, new: AnswerInput, action, now
+) -> None:
+    """One answer's writes: the answer (`copied` None: unchanged), its
+    partner ratings, its improvement action (`action` False: unchanged)."""
+    if old is None:
+        old = Answer.create(
+            assessment=assessment,
+            agreement=agreement_id,
+            updated_at=now,
+            updated_by=actor,
+            **after,
         )
-    return changes
+    elif copied is not None:
+        Answer.update(updated_at=now, updated_by=actor, copied=copied, **after).where(
+            Answer.id == old.id
+        ).execute()
+    if rated != new.partners:
+        _write_ratings(old, rated, new.partners, now)
+    if action is not False:
+        _write_action(assessment, old, action, new, now)
 
 
-def _write_action(
-    actor, assessment, answer, action, new: AnswerInput, version, now, agreement_id
-) -> list[dict]:
+def _action_diff(action: ImprovementAction | None, new: AnswerInput) -> list[tuple]:
     before = {
         "action": action.description if action else None,
         "action_owner": (action.owner if action else None) or None,
@@ -664,47 +864,48 @@ def _write_action(
         "action_due": new.due if new.action else None,
         "action_status": new.status if new.action else None,
     }
-    diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
-    if not diff:
-        return []
+    return [(k, before[k], after[k]) for k in after if before[k] != after[k]]
+
+
+def _write_action(assessment, answer, action, new: AnswerInput, now) -> None:
     if not new.action:
         action.delete_instance()
-    else:
-        # The day it was reported done, in Amsterdam (not the UTC date).
-        completed = rules.local_date(now) if new.status == "gereed" else None
-        values = {
-            "description": new.action,
-            "owner": new.owner,
-            "due_on": new.due,
-            "status": new.status,
-            "updated_at": now,
-        }
-        if action is None:
-            ImprovementAction.create(
-                answer=answer.id,
-                assessment=assessment.id,
-                completed_on=completed,
-                created_at=now,
-                **values,
-            )
-        else:
-            if new.status == "gereed" and action.status != "gereed":
-                values["completed_on"] = completed
-            elif new.status != "gereed":
-                values["completed_on"] = None
-            ImprovementAction.update(**values).where(ImprovementAction.id == action.id).execute()
-    return [_change(assessment, actor, agreement_id, k, b, a, version, now) for k, b, a in diff]
-
-
-def _write_escalations(actor, assessment, parsed: ParsedForm, version: int, now) -> list[dict]:
-    existing = {
-        e.agreement_id: e
-        for e in EscalationSignal.select().where(EscalationSignal.assessment == assessment)
+        return
+    # The day it was reported done, in Amsterdam (not the UTC date).
+    completed = rules.local_date(now) if new.status == "gereed" else None
+    values = {
+        "description": new.action,
+        "owner": new.owner,
+        "due_on": new.due,
+        "status": new.status,
+        "updated_at": now,
     }
+    if action is None:
+        ImprovementAction.create(
+            answer=answer.id,
+            assessment=assessment.id,
+            completed_on=completed,
+            created_at=now,
+            **values,
+        )
+    else:
+        if new.status == "gereed" and action.status != "gereed":
+            values["completed_on"] = completed
+        elif new.status != "gereed":
+            values["completed_on"] = None
+        ImprovementAction.update(**values).where(ImprovementAction.id == action.id).execute()
+
+
+def _escalation_writes(
+    actor, assessment, parsed: ParsedForm, stored: _Stored, version: int, now
+) -> tuple[list[dict], list]:
+    """The changes to record and the writes to make for the escalation rows."""
+    existing = stored.escalations
     changes = []
+    writes = []
     for agreement_id, old in existing.items():
         if agreement_id not in parsed.escalations:
-            old.delete_instance()
+            writes.append(old.delete_instance)
             changes.append(
                 _change(
                     assessment,
@@ -721,13 +922,16 @@ def _write_escalations(actor, assessment, parsed: ParsedForm, version: int, now)
         old = existing.get(agreement_id)
         text = f"{times}×, trede {step}" + (", opgelost" if resolved else "")
         if old is None:
-            EscalationSignal.create(
-                assessment=assessment,
-                agreement=agreement_id,
-                times_not_followed=times,
-                highest_step=step,
-                resolved=resolved,
-                updated_at=now,
+            writes.append(
+                functools.partial(
+                    EscalationSignal.create,
+                    assessment=assessment,
+                    agreement=agreement_id,
+                    times_not_followed=times,
+                    highest_step=step,
+                    resolved=resolved,
+                    updated_at=now,
+                )
             )
             changes.append(
                 _change(assessment, actor, agreement_id, "escalation", None, text, version, now)
@@ -736,13 +940,17 @@ def _write_escalations(actor, assessment, parsed: ParsedForm, version: int, now)
             before = f"{old.times_not_followed}×, trede {old.highest_step}" + (
                 ", opgelost" if old.resolved else ""
             )
-            EscalationSignal.update(
-                times_not_followed=times, highest_step=step, resolved=resolved, updated_at=now
-            ).where(EscalationSignal.id == old.id).execute()
+            writes.append(
+                EscalationSignal.update(
+                    times_not_followed=times, highest_step=step, resolved=resolved, updated_at=now
+                )
+                .where(EscalationSignal.id == old.id)
+                .execute
+            )
             changes.append(
                 _change(assessment, actor, agreement_id, "escalation", before, text, version, now)
             )
-    return changes
+    return changes, writes
 
 
 # --- completeness, submit, reopen -------------------------------------------
@@ -920,7 +1128,7 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
     """The organisation's most recent earlier assessment that has answers."""
     return (
-        Assessment.select()
+        Assessment.select(Assessment, Cycle)
         .join(Cycle)
         .where(
             Assessment.organisation == assessment.organisation_id,

@@ -22,13 +22,8 @@ from domain import cycles
 from domain.inputs import parse_int
 from domain.scope import readable_assessments
 from models import Assessment, utcnow
-from models.choices import (
-    ACTION_STATES,
-    ASSESSMENT_STATES,
-    ESCALATION_STEPS,
-    ORGANISATION_KINDS,
-    SCORES,
-)
+from models.choices import ASSESSMENT_STATES
+from web import assessment_fields
 from web.access import access, scoped_or_404
 from web.formatting import say
 
@@ -55,20 +50,25 @@ def _render(
 ):
     user = current_user.user
     agreements = domain.applicable_agreements(assessment)
-    themes: list[tuple] = []
-    for agreement in agreements:
-        if not themes or themes[-1][0].id != agreement.theme_id:
-            themes.append((agreement.theme, []))
-        themes[-1][1].append(agreement)
     answered, total = domain.progress(assessment, agreements)
     most = len(agreements) + domain.ESCALATION_BLANK_ROWS
     rows = parse_int(values.get("esc-rows") or "", 1, most) or domain.ESCALATION_BLANK_ROWS
-    editable = domain.can_edit(user, assessment)
+    fields = assessment_fields.prepare(
+        agreements, values, errors or {}, range(rows), current_app.jinja_env
+    )
+    themes: list[tuple] = []
+    for agreement_fields in fields.agreements:
+        agreement = agreement_fields.agreement
+        if not themes or themes[-1][0].id != agreement.theme_id:
+            themes.append((agreement.theme, []))
+        themes[-1][1].append(agreement_fields)
+    held = domain.roles(user, assessment)
+    editable = domain.can_edit(user, assessment, held)
     return render_template(
         "assessments/form.html",
         assessment=assessment,
         themes=themes,
-        agreements=agreements,
+        fields=fields,
         values=values,
         errors=errors or {},
         error_summary=_error_summary(errors or {}, agreements),
@@ -76,17 +76,12 @@ def _render(
         conflict=conflict,
         answered=answered,
         total=total,
-        escalation_rows=range(rows),
         editable=editable,
         may_submit=domain.can_submit(
-            user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False)
+            user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False), held
         ),
-        may_reopen=domain.can_reopen(user, assessment),
+        may_reopen=domain.can_reopen(user, assessment, held),
         previous=domain.previous_assessment(assessment) if editable else None,
-        SCORES=SCORES,
-        ORGANISATION_KINDS=ORGANISATION_KINDS,
-        ACTION_STATES=ACTION_STATES,
-        ESCALATION_STEPS=ESCALATION_STEPS,
         STATES=ASSESSMENT_STATES,
     ), status
 
@@ -138,7 +133,6 @@ def form(assessment_id: int):
     if not domain.can_edit(user, assessment):
         flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
         return redirect(url_for("assessments.form", assessment_id=assessment.id))
-    values = _values_from_post(domain.stored_values(assessment))
     agreements = domain.applicable_agreements(assessment)
     parsed = domain.parse_form(request.form, agreements, utcnow().date())
     version = domain.parse_version(request.form.get("version", ""))
@@ -149,14 +143,18 @@ def form(assessment_id: int):
     if request.form.get("action") == "add_row":
         # One more escalation row; what was typed stays on the page (and is
         # saved with the next save or autosave).
+        values = _values_from_post(domain.stored_values(assessment))
         values["esc-rows"] = str(_escalation_rows(values) + 1)
         return _render(assessment, values, errors=parsed.errors)
     if parsed.errors:
         flash(_("Er is niets opgeslagen: verbeter de gemarkeerde velden."), "error")
+        values = _values_from_post(domain.stored_values(assessment))
         return _render(assessment, values, errors=parsed.errors, status=400)
     try:
         domain.save_answers(user, assessment, version, parsed)
     except domain.ConflictError as exc:
+        # What is stored is read only when the page is shown again.
+        values = _values_from_post(domain.stored_values(assessment))
         values["version"] = str(exc.current_version)
         return _render(assessment, values, conflict=exc, status=409)
     except domain.StateError as exc:

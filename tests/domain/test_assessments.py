@@ -147,6 +147,47 @@ def test_outdated_version_is_refused_with_what_changed(chain):
     assert Answer.get().score == 4
 
 
+def test_a_save_landing_between_the_reads_and_the_write_is_not_overwritten(chain, monkeypatch):
+    """A save reads what is stored before its write transaction; one that
+    lands in between raises the version, so the later save is refused."""
+    first = chain["agreements"][0]
+    read = domain._Stored.read
+    competed = []
+
+    def read_then_someone_saves(assessment):
+        stored = read(assessment)
+        if not competed:
+            competed.append(True)
+            _save(chain, {f"a{first.id}-score": "1"}, user=chain["manager"], version=0)
+        return stored
+
+    monkeypatch.setattr(domain._Stored, "read", staticmethod(read_then_someone_saves))
+    with pytest.raises(domain.ConflictError) as info:
+        _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=0)
+    assert info.value.current_version == 1
+    assert Answer.get().score == 1
+    assert [c.user.email for c in AssessmentChange.select()] == ["manager@example.nl"] * 2
+
+
+def test_agreements_are_each_callers_own_and_partners_read_afresh(chain):
+    """The framework's agreements are read once, but every call gets agreements
+    of its own, with the partner organisations as they are now."""
+    first = domain.applicable_agreements(chain["assessment"])
+    bilateral = next(a for a in first if a.partners)
+    first_names = [o.name for o in bilateral.partners]
+    newcomer = factories.organisation(
+        chain["region"], bilateral.partners[0].kind, "AAA Nieuwe partner"
+    )
+    second = domain.applicable_agreements(chain["assessment"])
+    again = next(a for a in second if a.id == bilateral.id)
+    assert again is not bilateral
+    assert [o.name for o in again.partners] == [newcomer.name, *first_names]
+    assert [o.name for o in bilateral.partners] == first_names
+    assert [(a.id, a.code, a.theme.code) for a in first] == [
+        (a.id, a.code, a.theme.code) for a in second
+    ]
+
+
 def test_submit_lists_what_is_missing_then_submits(chain):
     agreements = chain["agreements"]
     form = journey.complete_form(agreements)

@@ -1,0 +1,196 @@
+"""The self-assessment form's fields, prepared for its template.
+
+A national form has some fifty agreements, each with a dozen fields, choice
+lists and labels. Looking every value, error and translation up from the
+template cost more than everything else on the page, so the view prepares
+them here once per page: each agreement's values and translated error
+messages, the choice lists as finished `<option>` markup, the partner
+labels. The template only lays them out; the HTML is the same as when the
+template looked everything up itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask_babel import gettext
+from jinja2.filters import do_truncate
+from markupsafe import Markup, escape
+
+from models import Agreement
+from models.choices import ACTION_STATES, ESCALATION_STEPS, ORGANISATION_KINDS, SCORES
+from web.formatting import say
+
+
+def options(choices: list[tuple[str, str]], selected: str | None) -> Markup:
+    """`<option>` elements for (value, label) pairs, the one equal to
+    `selected` marked, as the template wrote them one by one."""
+    parts = [
+        f'<option value="{escape(value)}" {"selected" if value == selected else ""}>'
+        f"{escape(label)}</option>"
+        for value, label in choices
+    ]
+    return Markup("".join(parts))  # noqa: S704 - every value and label above is escaped
+
+
+def radios(name: str, choices: list[tuple[str, str]], selected: str | None, indent: str) -> Markup:
+    """Radio buttons for (value, label) pairs, the one equal to `selected`
+    checked, laid out as the template's loop wrote them."""
+    name = escape(name)
+    parts = [
+        f'\n{indent}<label class="choice"><input type="radio" name="{name}" '
+        f'value="{escape(value)}" {"checked" if value == selected else ""}> '
+        f"{escape(label)}</label>\n{indent}"
+        for value, label in choices
+    ]
+    return Markup("".join(parts))  # noqa: S704 - every value and label above is escaped
+
+
+@dataclass(slots=True)
+class PartnerField:
+    """One partner organisation's rating on a bilateral agreement."""
+
+    key: str
+    label: str
+    options: Markup
+    error: str = ""
+
+
+@dataclass(slots=True)
+class AgreementFields:
+    """One agreement's fields as the form shows them (values as posted or stored)."""
+
+    agreement: Agreement
+    p: str
+    copied: str
+    confirm: str
+    score: str
+    score_radios: Markup
+    reason: str
+    writing_radios: Markup
+    evaluated: str
+    explanation: str
+    action: str
+    owner: str
+    due: str
+    status_options: Markup
+    partners: list[PartnerField]
+    partner_unnamed: str
+    score_error: str = ""
+    reason_error: str = ""
+    evaluated_error: str = ""
+    partner_error: str = ""
+    explanation_error: str = ""
+    action_error: str = ""
+    due_error: str = ""
+    action_open: bool = False
+
+
+@dataclass(slots=True)
+class EscalationRow:
+    """One row of the escalation table."""
+
+    e: str
+    number: int
+    agreement_options: Markup
+    times: str
+    step_options: Markup
+    resolved: str
+    agreement_error: str = ""
+    times_error: str = ""
+
+
+@dataclass(slots=True)
+class FormFields:
+    """Everything the form's loops show, prepared once per page."""
+
+    agreements: list[AgreementFields] = field(default_factory=list)
+    escalations: list[EscalationRow] = field(default_factory=list)
+
+
+def _said(errors: dict, key: str) -> str:
+    message = errors.get(key)
+    return say(message) if message else ""
+
+
+def prepare(
+    agreements: list[Agreement], values: dict, errors: dict, rows: range, env
+) -> FormFields:
+    """The fields of every agreement and escalation row, with their values,
+    translated errors and finished choice lists."""
+    score_choices = [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
+    writing_choices = [
+        ("ja", gettext("ja")),
+        ("nee", gettext("nee")),
+        ("", gettext("nog niet ingevuld")),
+    ]
+    status_choices = [(code, gettext(label)) for code, label in ACTION_STATES.items()]
+    step_choices = [
+        (str(step), f"{step} – {gettext(label)}") for step, label in ESCALATION_STEPS.items()
+    ]
+    kinds: dict[str, str] = {}
+    out = FormFields()
+    get = values.get
+    for a in agreements:
+        p = f"a{a.id}-"
+        partners = []
+        for partner in getattr(a, "partners", ()):
+            key = f"{p}partner-{partner.id}"
+            kind = kinds.get(partner.kind)
+            if kind is None:
+                kind = kinds[partner.kind] = gettext(
+                    ORGANISATION_KINDS.get(partner.kind, partner.kind)
+                )
+            partners.append(
+                PartnerField(
+                    key,
+                    f"{partner.name} ({kind})",
+                    options(score_choices, get(key)),
+                    _said(errors, key) if errors else "",
+                )
+            )
+        fields = AgreementFields(
+            agreement=a,
+            p=p,
+            copied=get(p + "copied"),
+            confirm=get(p + "confirm"),
+            score=get(p + "score"),
+            score_radios=radios(p + "score", score_choices, get(p + "score"), " " * 8),
+            reason=get(p + "reason", ""),
+            writing_radios=radios(p + "writing", writing_choices, get(p + "writing", ""), " " * 10),
+            evaluated=get(p + "evaluated", ""),
+            explanation=get(p + "explanation", ""),
+            action=get(p + "action"),
+            owner=get(p + "owner", ""),
+            due=get(p + "due", ""),
+            status_options=options(status_choices, get(p + "status", "open")),
+            partners=partners,
+            partner_unnamed=get(p + "partner-unnamed"),
+        )
+        if errors:
+            fields.score_error = _said(errors, p + "score")
+            fields.reason_error = _said(errors, p + "reason")
+            fields.evaluated_error = _said(errors, p + "evaluated")
+            fields.partner_error = _said(errors, p + "partner")
+            fields.explanation_error = _said(errors, p + "explanation")
+            fields.action_error = _said(errors, p + "action")
+            fields.due_error = _said(errors, p + "due")
+        fields.action_open = bool(fields.action or fields.action_error or fields.due_error)
+        out.agreements.append(fields)
+    agreement_choices = [
+        (str(a.id), f"{a.code} {do_truncate(env, a.title, 60)}") for a in agreements
+    ]
+    for i in rows:
+        e = f"esc-{i}-"
+        out.escalations.append(
+            EscalationRow(
+                e=e,
+                number=i + 1,
+                agreement_options=options(agreement_choices, get(e + "agreement")),
+                times=get(e + "times", ""),
+                step_options=options(step_choices, get(e + "step", "0")),
+                resolved=get(e + "resolved"),
+                agreement_error=_said(errors, e + "agreement") if errors else "",
+                times_error=_said(errors, e + "times") if errors else "",
+            )
+        )
+    return out
