@@ -248,17 +248,26 @@ def partner_organisations(
         agreement_id: [o for o in candidates if o.kind in wanted]
         for agreement_id, wanted in kinds.items()
     }
-    rated = (
-        PartnerRating.select(PartnerRating, Answer.agreement, Organisation)
+    # Partners rated before that are no candidates (any more) stay listed.
+    listed = {agreement_id: {o.id for o in found} for agreement_id, found in out.items()}
+    missing: list[tuple[int, int]] = []
+    for agreement_id, partner_id in (
+        PartnerRating.select(Answer.agreement, PartnerRating.partner)
         .join(Answer)
-        .switch(PartnerRating)
-        .join(Organisation)
-        .where(Answer.assessment == assessment)
-    )
-    for rating in rated:
-        listed = out.setdefault(rating.answer.agreement_id, [])
-        if all(o.id != rating.partner_id for o in listed):
-            listed.append(rating.partner)
+        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
+        .tuples()
+    ):
+        ids = listed.setdefault(agreement_id, set())
+        if partner_id not in ids:
+            ids.add(partner_id)
+            missing.append((agreement_id, partner_id))
+    if missing:
+        others = {
+            o.id: o
+            for o in Organisation.select().where(Organisation.id.in_({p for _, p in missing}))
+        }
+        for agreement_id, partner_id in missing:
+            out.setdefault(agreement_id, []).append(others[partner_id])
     return out
 
 

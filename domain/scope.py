@@ -112,6 +112,18 @@ def readable_assessments(user: User) -> ModelSelect:
     return query if condition is None else query.where(condition)
 
 
+def may_read_assessment(user: User, organisation: Organisation) -> bool:
+    """What `readable_assessments` allows, for one assessment whose
+    organisation is at hand, decided from the user's roles alone: the
+    organisation's own people, its region's coordinator and the beheerder."""
+    for role in roles_of(user):
+        if role.role == "beheerder" or role.organisation_id == organisation.id:
+            return True
+        if role.role == "regiocoordinator" and role.region_id == organisation.region_id:
+            return True
+    return False
+
+
 class ResultAccess:
     """Who may see which results and reports, worked out once per user.
 

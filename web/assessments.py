@@ -20,18 +20,27 @@ from flask_login import current_user
 from domain import assessments as domain
 from domain import cycles
 from domain.inputs import parse_int
-from domain.scope import readable_assessments
-from models import Assessment, utcnow
+from domain.scope import may_read_assessment
+from models import Assessment, Organisation, utcnow
 from models.choices import ASSESSMENT_STATES
 from web import assessment_fields
-from web.access import access, scoped_or_404
+from web.access import access, deny
 from web.formatting import say
 
 bp = Blueprint("assessments", __name__, url_prefix="/zelfevaluaties")
 
 
 def _assessment(assessment_id: int) -> Assessment:
-    return scoped_or_404(readable_assessments(current_user.user), assessment_id)
+    """The assessment if the user may read it; else 404, as if it did not exist."""
+    assessment = (
+        Assessment.select(Assessment, Organisation)
+        .join(Organisation)
+        .where(Assessment.id == assessment_id)
+        .first()
+    )
+    if assessment is None or not may_read_assessment(current_user.user, assessment.organisation):
+        deny(404)
+    return assessment
 
 
 def _link():
