@@ -129,10 +129,10 @@ class _Plan:
     `tally_cycle` holds each cycle's dates (the window of improvement actions,
     the response deadline and the cut-off dates of 'evaluated within N
     months'): a temporary table on SQLite (`setup`), a VALUES list on
-    PostgreSQL (`_with`). Which agreements an indicator filter counts is, on
-    SQLite, a flag per filter (f0, f1, …) in a temporary table
-    `tally_agreement` looked up by key; on PostgreSQL an IN list, which it
-    hashes (cheaper there than joining the flags)."""
+    PostgreSQL (`_with`). Which agreements an indicator filter counts is a
+    flag per filter (f0, f1, …) in `tally_agreement`, looked up by key: a
+    temporary table on SQLite, a VALUES list on PostgreSQL (one hash probe
+    per answer costs it less than a hashed IN list per filtered column)."""
 
     def __init__(self, indicators: list[IndicatorDefinition], cycles, all_cycles) -> None:
         self.cycles = cycles
@@ -147,9 +147,10 @@ class _Plan:
         for n, key in enumerate(keys):
             if not is_postgres():
                 self.flag[key] = f"g.f{n} = 1"
-                continue
-            counted = [row[0] for row in self.agreements if row[1 + n]]
-            self.flag[key] = f"{{agreement}} IN ({_ids(counted)})" if counted else "FALSE"
+            elif any(row[1 + n] for row in self.agreements):
+                self.flag[key] = f"g.f{n}"
+            else:
+                self.flag[key] = "FALSE"
         self.months = sorted(
             {i.params["months"] for i in indicators if i.computation == "share_evaluated_within"}
         )
@@ -293,26 +294,34 @@ class _Plan:
         return [("DROP TABLE tally_agreement", []), ("DROP TABLE tally_cycle", [])]
 
     def _with(self) -> tuple[str, list]:
-        """PostgreSQL: the cycles as a VALUES list, which (unlike a temporary
-        table) a parallel query may read in every worker."""
+        """PostgreSQL: the cycles and the agreements' flags as VALUES lists,
+        which (unlike temporary tables) a parallel query may read in every
+        worker."""
         if not is_postgres():
             return "", []
-        _, dates = self._columns()
+        flags, dates = self._columns()
         columns = ["id", "window_after", "window_until", "deadline", *dates]
         row = f"({', '.join([db.param] * len(columns))})"
         rows = ", ".join([row] * len(self.cycle_rows))
         params = [value for r in self.cycle_rows for value in r]
-        return f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) ", params
+        out = f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) "
+        if flags and self.agreements:
+            values = ", ".join(
+                f"({int(agreement_id)}, {', '.join('TRUE' if f else 'FALSE' for f in counts)})"
+                for agreement_id, *counts in self.agreements
+            )
+            out += f", tally_agreement (id, {', '.join(flags)}) AS (VALUES {values}) "
+        return out, params
 
     @staticmethod
     def _select(columns: list[str], agreement: str) -> tuple[str, bool, bool]:
         """The select list with `agreement` as the agreement column, whether it
-        reads the SQLite flags (g) and whether it reads the agreement at all."""
+        reads the flags (g) and whether it reads the agreement at all."""
         text = ", ".join(columns)
         flags = "g." in text
         return text.replace("{agreement}", agreement), flags, flags or "{agreement}" in text
 
-    def _actions_by_bucket(self, select: str, agreement: bool) -> str:
+    def _actions_by_bucket(self, select: str, flags: bool, agreement: bool) -> str:
         """PostgreSQL: the actions query reading the actions once, each
         placed in its cycle's window by a binary search over the windows'
         bounds (width_bucket) rather than a range scan per cycle."""
@@ -334,9 +343,11 @@ class _Plan:
             f"AND x.due_on < DATE '{bounds[-1].isoformat()}' AND x.status <> 'vervallen') x "
             "CROSS JOIN assessment s "
             + ("CROSS JOIN answer a " if agreement else "")
+            + ("CROSS JOIN tally_agreement g " if flags else "")
             + "WHERE x.cycle_id IS NOT NULL AND s.id = x.assessment_id "
             "AND s.state = 'ingediend' "
             + ("AND a.id = x.answer_id " if agreement else "")
+            + ("AND g.id = a.agreement_id " if flags else "")
             + "GROUP BY x.cycle_id, s.organisation_id"
         )
 
@@ -345,7 +356,25 @@ class _Plan:
         in the partner's submitted assessment t) beside its own scored answer
         a on the same agreement in the same cycle (its submitted assessment
         s). From the ratings' side: an assessment's ratings by their own
-        index, the rated organisation's answer by (assessment, agreement)."""
+        index, the rated organisation's answer by (assessment, agreement).
+
+        PostgreSQL would rather hash-join every answer (a second pass over
+        the whole table, for a few per cent of its rows); the LATERAL
+        subquery, kept apart by OFFSET 0, makes it look up each rating's
+        answer in the unique (assessment, agreement) index instead."""
+        if is_postgres():
+            return (
+                f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
+                "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
+                "WHERE a.assessment_id = s.id AND a.agreement_id = r.agreement_id "
+                "AND a.score IS NOT NULL OFFSET 0) a "
+                + ("CROSS JOIN tally_agreement g " if flags else "")
+                + f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
+                + ("AND g.id = a.agreement_id " if flags else "")
+                + "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
+                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}GROUP BY s.id"
+            )
         return (
             f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
             "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN partner_rating r "
@@ -398,7 +427,7 @@ class _Plan:
         columns = self.columns.get("actions", [])
         select, flags, agreement = self._select(columns, "a.agreement_id")
         if columns and is_postgres():
-            out.append(("actions", self._actions_by_bucket(select, agreement)))
+            out.append(("actions", self._actions_by_bucket(select, flags, agreement)))
         for chunk in chunks if columns and not is_postgres() else []:
             out.append(
                 (
@@ -931,7 +960,9 @@ def _changes(cycle, stamp, scopes: Scopes, records, present, trend_break: bool) 
         groups = []
         for members, blobs in _encoded(records, present, rows):
             kinds = scopes.kinds[rows[members]]
-            for kind in np.unique(kinds).tolist():
+            # sorted(set()) rather than np.unique, which imports numpy.ma
+            # (a tenth of a second) the first time.
+            for kind in sorted(set(kinds.tolist())):
                 chosen = kinds == kind
                 groups.append((kind, scopes.ids[rows[members][chosen]], blobs[chosen]))
         data = _copy_data(cycle_id, groups, trend_break, now)
