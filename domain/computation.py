@@ -72,6 +72,7 @@ ANSWER_KINDS = (
 # What a value is per unit of numerator over denominator.
 SCALE = {"mean_compliance": 25.0, "partner_gap": 1.0}  # mean: 100 % over a 0-4 score
 WORKERS = 2  # connections the aggregate queries share
+WRITERS = 2  # connections that write results at once (PostgreSQL)
 
 
 def signal(value: float | None, direction: str, green: float, orange: float) -> str:
@@ -473,8 +474,12 @@ class _Plan:
             )
         )
         # The big ones first and the small per-cycle pieces last, so the
-        # connections finish at about the same time.
+        # connections finish at about the same time. On PostgreSQL the
+        # actions are one query that runs in a single process: started last,
+        # it would leave the other core idle while it runs.
         order = {"answers": 0, "partners": 1, "escalations": 1, "response": 2, "actions": 4}
+        if is_postgres():
+            order.update(escalations=2, actions=1)
         out.sort(key=lambda query: order.get(query[0], 3))  # 3: a region's answers
         prefix, params = self._with()
         return [(name, prefix + sql, params) for name, sql in out]
@@ -1038,7 +1043,11 @@ class _Writer:
     threads, while the caller works out the next cycle; or right away on the
     caller's connection where another connection would not see what it sees
     (an open transaction, an in-memory database). Progress is told from the
-    caller's thread, once a cycle is committed."""
+    caller's thread, once a cycle is committed.
+
+    PostgreSQL takes two cycles at once (two writers: a COPY keeps one core
+    busy, and a full recompute writes more than the caller works out in the
+    meantime); SQLite writes one transaction at a time anyway."""
 
     def __init__(self, report: RecomputeReport, say, total: int) -> None:
         self.report, self.say, self.total = report, say, total
@@ -1048,16 +1057,23 @@ class _Writer:
         self.done: queue.SimpleQueue = queue.SimpleQueue()
         self.failure: BaseException | None = None
         self.told = 0
+        self.threads: list[threading.Thread] = []
         if not self.inline:
-            self.thread = threading.Thread(target=self._work, name="recompute-writer")
-            self.thread.start()
+            writers = WRITERS if is_postgres() else 1
+            self.threads = [
+                threading.Thread(target=self._work, name="recompute-writer")
+                for _ in range(max(1, min(writers, total)))
+            ]
+            for thread in self.threads:
+                thread.start()
 
     def _work(self) -> None:
         finished = False
         try:
             with db.connection_context():
                 while (changes := self.todo.get()) is not None:
-                    self.done.put((changes.cycle.period, _write(changes)))
+                    if self.failure is None:  # another writer failed: write no more
+                        self.done.put((changes.cycle.period, _write(changes)))
                 finished = True
         except BaseException as exc:  # handed to the caller's thread
             self.failure = exc
@@ -1084,9 +1100,10 @@ class _Writer:
     def close(self, quiet: bool = False) -> None:
         """Wait for every write; raise what went wrong unless `quiet` (the
         caller is raising already)."""
-        if not self.inline:
+        for _ in self.threads:  # one end mark for each writer
             self.todo.put(None)
-            self.thread.join()
+        for thread in self.threads:
+            thread.join()
         self._tell()
         if self.failure is not None and not quiet:
             raise self.failure
