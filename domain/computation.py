@@ -18,9 +18,9 @@ once as numpy arrays.
 Results are stored per scope and cycle (`domain.results`) with their signal
 against the national thresholds and the change since the previous cycle. A
 fingerprint per cycle lets a nightly run skip cycles whose inputs did not
-change, and only rows that differ are written: by a writer thread on a
-connection of its own, a transaction per cycle, while the next cycle is
-worked out."""
+change, and only rows that differ are written: by writer threads on
+connections of their own (one on SQLite, two on PostgreSQL), a transaction
+per cycle, while the next cycle is worked out."""
 
 from __future__ import annotations
 
