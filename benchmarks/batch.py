@@ -8,6 +8,10 @@ Each measurement runs in its own process, so peak memory is its own, three
 times: the median time is printed (with the highest peak), so one noisy run
 does not decide the ratio. Targets (issue 5): full recompute ≤ 5 × floor;
 no-change run ≤ 5 s; peak ≤ 500 MB.
+
+Then the steps of a full recompute one after another on one connection (each
+aggregate query, the fingerprints), beside the floor: on a shared machine the
+ratio above moves with the load, these show where the time goes.
 """
 
 from __future__ import annotations
@@ -54,6 +58,36 @@ def _measure(url: str, what: str) -> dict:
             "recomputed": report.cycles_recomputed,
             **_peak(),
         }
+
+
+def _steps(url: str) -> dict:
+    """Each step of a full recompute alone, one after another: seconds per
+    kind of aggregate query (summed over its pieces), the fingerprints and
+    the floor."""
+    from domain import computation
+    from models import Cycle, IndicatorDefinition, init_database
+
+    database = init_database(url)
+    out: dict[str, float] = {}
+    with database.connection_context():
+        cycles = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period))
+        indicators = list(
+            IndicatorDefinition.select()
+            .where(IndicatorDefinition.active == True)  # noqa: E712
+            .order_by(IndicatorDefinition.id)
+        )
+        plan = computation._Plan(indicators, cycles, cycles)
+        computation._prepare(plan.setup())
+        steps = [(name.split(":")[0], sql, args) for name, sql, args in plan.queries()]
+        for name, sql, args in [*steps, ("floor", FLOOR_SQL, [])]:
+            started = time.perf_counter()
+            computation._fetch(sql, args)
+            out[name] = out.get(name, 0.0) + time.perf_counter() - started
+        computation._prepare(plan.teardown())
+        started = time.perf_counter()
+        computation.fingerprints(cycles)
+        out["fingerprints"] = time.perf_counter() - started
+    return out
 
 
 def _peak() -> dict:
@@ -115,8 +149,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url")
     parser.add_argument("--scale", default="national")
-    parser.add_argument("--measure", choices=["floor", "full", "nochange"])
+    parser.add_argument("--measure", choices=["floor", "full", "nochange", "steps"])
     args = parser.parse_args()
+    if args.measure == "steps":
+        print(json.dumps(_steps(args.database_url)))
+        return
     if args.measure:
         print(json.dumps(_measure(args.database_url, args.measure)))
         return
@@ -127,6 +164,7 @@ def main() -> None:
         floor = _run(url, "floor")
         full = _run(url, "full")
         nochange = _run(url, "nochange")
+        steps = _once(url, "steps")
         backend = url.split(":", 1)[0]
         print(f"database       {backend}, {answers:,} answers, {size / 2**20:.0f} MB")
         print(
@@ -141,6 +179,10 @@ def main() -> None:
         print(
             f"no-change run  {nochange['seconds']:.2f} s (target ≤ 5), "
             f"{nochange['recomputed']} cycles recomputed, peak {nochange['peak_mb']:.0f} MB"
+        )
+        print(
+            "steps, alone  "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in steps.items())
         )
 
 

@@ -18,9 +18,9 @@ once as numpy arrays.
 Results are stored per scope and cycle (`domain.results`) with their signal
 against the national thresholds and the change since the previous cycle. A
 fingerprint per cycle lets a nightly run skip cycles whose inputs did not
-change, and only rows that differ are written: by a writer thread on a
-connection of its own, a transaction per cycle, while the next cycle is
-worked out."""
+change, and only rows that differ are written: by writer threads on
+connections of their own (one on SQLite, two on PostgreSQL), a transaction
+per cycle, while the next cycle is worked out."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from itertools import pairwise
 from typing import TypeVar
 
 import numpy as np
-from peewee import fn
+from peewee import SQL, fn
 
 from domain import rules
 from domain.results import FIGURE, SIGNALS, encode
@@ -72,6 +72,7 @@ ANSWER_KINDS = (
 # What a value is per unit of numerator over denominator.
 SCALE = {"mean_compliance": 25.0, "partner_gap": 1.0}  # mean: 100 % over a 0-4 score
 WORKERS = 2  # connections the aggregate queries share
+WRITERS = 2  # connections that write results at once (PostgreSQL)
 
 
 def signal(value: float | None, direction: str, green: float, orange: float) -> str:
@@ -129,10 +130,10 @@ class _Plan:
     `tally_cycle` holds each cycle's dates (the window of improvement actions,
     the response deadline and the cut-off dates of 'evaluated within N
     months'): a temporary table on SQLite (`setup`), a VALUES list on
-    PostgreSQL (`_with`). Which agreements an indicator filter counts is, on
-    SQLite, a flag per filter (f0, f1, …) in a temporary table
-    `tally_agreement` looked up by key; on PostgreSQL an IN list, which it
-    hashes (cheaper there than joining the flags)."""
+    PostgreSQL (`_with`). Which agreements an indicator filter counts is a
+    flag per filter (f0, f1, …) in `tally_agreement`, looked up by key: a
+    temporary table on SQLite, a VALUES list on PostgreSQL (one hash probe
+    per answer costs it less than a hashed IN list per filtered column)."""
 
     def __init__(self, indicators: list[IndicatorDefinition], cycles, all_cycles) -> None:
         self.cycles = cycles
@@ -147,9 +148,10 @@ class _Plan:
         for n, key in enumerate(keys):
             if not is_postgres():
                 self.flag[key] = f"g.f{n} = 1"
-                continue
-            counted = [row[0] for row in self.agreements if row[1 + n]]
-            self.flag[key] = f"{{agreement}} IN ({_ids(counted)})" if counted else "FALSE"
+            elif any(row[1 + n] for row in self.agreements):
+                self.flag[key] = f"g.f{n}"
+            else:
+                self.flag[key] = "FALSE"
         self.months = sorted(
             {i.params["months"] for i in indicators if i.computation == "share_evaluated_within"}
         )
@@ -293,26 +295,34 @@ class _Plan:
         return [("DROP TABLE tally_agreement", []), ("DROP TABLE tally_cycle", [])]
 
     def _with(self) -> tuple[str, list]:
-        """PostgreSQL: the cycles as a VALUES list, which (unlike a temporary
-        table) a parallel query may read in every worker."""
+        """PostgreSQL: the cycles and the agreements' flags as VALUES lists,
+        which (unlike temporary tables) a parallel query may read in every
+        worker."""
         if not is_postgres():
             return "", []
-        _, dates = self._columns()
+        flags, dates = self._columns()
         columns = ["id", "window_after", "window_until", "deadline", *dates]
         row = f"({', '.join([db.param] * len(columns))})"
         rows = ", ".join([row] * len(self.cycle_rows))
         params = [value for r in self.cycle_rows for value in r]
-        return f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) ", params
+        out = f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) "
+        if flags and self.agreements:
+            values = ", ".join(
+                f"({int(agreement_id)}, {', '.join('TRUE' if f else 'FALSE' for f in counts)})"
+                for agreement_id, *counts in self.agreements
+            )
+            out += f", tally_agreement (id, {', '.join(flags)}) AS (VALUES {values}) "
+        return out, params
 
     @staticmethod
     def _select(columns: list[str], agreement: str) -> tuple[str, bool, bool]:
         """The select list with `agreement` as the agreement column, whether it
-        reads the SQLite flags (g) and whether it reads the agreement at all."""
+        reads the flags (g) and whether it reads the agreement at all."""
         text = ", ".join(columns)
         flags = "g." in text
         return text.replace("{agreement}", agreement), flags, flags or "{agreement}" in text
 
-    def _actions_by_bucket(self, select: str, agreement: bool) -> str:
+    def _actions_by_bucket(self, select: str, flags: bool, agreement: bool) -> str:
         """PostgreSQL: the actions query reading the actions once, each
         placed in its cycle's window by a binary search over the windows'
         bounds (width_bucket) rather than a range scan per cycle."""
@@ -334,9 +344,11 @@ class _Plan:
             f"AND x.due_on < DATE '{bounds[-1].isoformat()}' AND x.status <> 'vervallen') x "
             "CROSS JOIN assessment s "
             + ("CROSS JOIN answer a " if agreement else "")
+            + ("CROSS JOIN tally_agreement g " if flags else "")
             + "WHERE x.cycle_id IS NOT NULL AND s.id = x.assessment_id "
             "AND s.state = 'ingediend' "
             + ("AND a.id = x.answer_id " if agreement else "")
+            + ("AND g.id = a.agreement_id " if flags else "")
             + "GROUP BY x.cycle_id, s.organisation_id"
         )
 
@@ -345,7 +357,25 @@ class _Plan:
         in the partner's submitted assessment t) beside its own scored answer
         a on the same agreement in the same cycle (its submitted assessment
         s). From the ratings' side: an assessment's ratings by their own
-        index, the rated organisation's answer by (assessment, agreement)."""
+        index, the rated organisation's answer by (assessment, agreement).
+
+        PostgreSQL would rather hash-join every answer (a second pass over
+        the whole table, for a few per cent of its rows); the LATERAL
+        subquery, kept apart by OFFSET 0, makes it look up each rating's
+        answer in the unique (assessment, agreement) index instead."""
+        if is_postgres():
+            return (
+                f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
+                "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
+                "WHERE a.assessment_id = s.id AND a.agreement_id = r.agreement_id "
+                "AND a.score IS NOT NULL OFFSET 0) a "
+                + ("CROSS JOIN tally_agreement g " if flags else "")
+                + f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
+                + ("AND g.id = a.agreement_id " if flags else "")
+                + "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
+                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}GROUP BY s.id"
+            )
         return (
             f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
             "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN partner_rating r "
@@ -398,7 +428,7 @@ class _Plan:
         columns = self.columns.get("actions", [])
         select, flags, agreement = self._select(columns, "a.agreement_id")
         if columns and is_postgres():
-            out.append(("actions", self._actions_by_bucket(select, agreement)))
+            out.append(("actions", self._actions_by_bucket(select, flags, agreement)))
         for chunk in chunks if columns and not is_postgres() else []:
             out.append(
                 (
@@ -444,8 +474,12 @@ class _Plan:
             )
         )
         # The big ones first and the small per-cycle pieces last, so the
-        # connections finish at about the same time.
+        # connections finish at about the same time. On PostgreSQL the
+        # actions are one query that runs in a single process: started last,
+        # it would leave the other core idle while it runs.
         order = {"answers": 0, "partners": 1, "escalations": 1, "response": 2, "actions": 4}
+        if is_postgres():
+            order.update(escalations=2, actions=1)
         out.sort(key=lambda query: order.get(query[0], 3))  # 3: a region's answers
         prefix, params = self._with()
         return [(name, prefix + sql, params) for name, sql in out]
@@ -760,8 +794,10 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     out, previous = {}, ""
     for cycle in all_cycles:
         start, end = spans[cycle.id]
+        # COUNT(*), not COUNT(id): the same number (id is never NULL), read
+        # from the (due_on, updated_at) index alone instead of the table.
         actions = ImprovementAction.select(
-            fn.COUNT(ImprovementAction.id), fn.MAX(ImprovementAction.updated_at)
+            fn.COUNT(SQL("*")), fn.MAX(ImprovementAction.updated_at)
         ).where(ImprovementAction.due_on <= end)
         if start is not None:
             actions = actions.where(ImprovementAction.due_on > start)
@@ -931,7 +967,9 @@ def _changes(cycle, stamp, scopes: Scopes, records, present, trend_break: bool) 
         groups = []
         for members, blobs in _encoded(records, present, rows):
             kinds = scopes.kinds[rows[members]]
-            for kind in np.unique(kinds).tolist():
+            # sorted(set()) rather than np.unique, which imports numpy.ma
+            # (a tenth of a second) the first time.
+            for kind in sorted(set(kinds.tolist())):
                 chosen = kinds == kind
                 groups.append((kind, scopes.ids[rows[members][chosen]], blobs[chosen]))
         data = _copy_data(cycle_id, groups, trend_break, now)
@@ -1005,7 +1043,11 @@ class _Writer:
     threads, while the caller works out the next cycle; or right away on the
     caller's connection where another connection would not see what it sees
     (an open transaction, an in-memory database). Progress is told from the
-    caller's thread, once a cycle is committed."""
+    caller's thread, once a cycle is committed.
+
+    PostgreSQL takes two cycles at once (two writers: a COPY keeps one core
+    busy, and a full recompute writes more than the caller works out in the
+    meantime); SQLite writes one transaction at a time anyway."""
 
     def __init__(self, report: RecomputeReport, say, total: int) -> None:
         self.report, self.say, self.total = report, say, total
@@ -1015,16 +1057,23 @@ class _Writer:
         self.done: queue.SimpleQueue = queue.SimpleQueue()
         self.failure: BaseException | None = None
         self.told = 0
+        self.threads: list[threading.Thread] = []
         if not self.inline:
-            self.thread = threading.Thread(target=self._work, name="recompute-writer")
-            self.thread.start()
+            writers = WRITERS if is_postgres() else 1
+            self.threads = [
+                threading.Thread(target=self._work, name="recompute-writer")
+                for _ in range(max(1, min(writers, total)))
+            ]
+            for thread in self.threads:
+                thread.start()
 
     def _work(self) -> None:
         finished = False
         try:
             with db.connection_context():
                 while (changes := self.todo.get()) is not None:
-                    self.done.put((changes.cycle.period, _write(changes)))
+                    if self.failure is None:  # another writer failed: write no more
+                        self.done.put((changes.cycle.period, _write(changes)))
                 finished = True
         except BaseException as exc:  # handed to the caller's thread
             self.failure = exc
@@ -1051,9 +1100,10 @@ class _Writer:
     def close(self, quiet: bool = False) -> None:
         """Wait for every write; raise what went wrong unless `quiet` (the
         caller is raising already)."""
-        if not self.inline:
+        for _ in self.threads:  # one end mark for each writer
             self.todo.put(None)
-            self.thread.join()
+        for thread in self.threads:
+            thread.join()
         self._tell()
         if self.failure is not None and not quiet:
             raise self.failure
