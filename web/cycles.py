@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections import defaultdict
+from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -220,7 +222,23 @@ def monitor(cycle_id: int):
         may_reopen=region is not None and cycle.state == "open",
         STATES=ASSESSMENT_STATES,
         KINDS=ORGANISATION_KINDS,
+        # Labels and links of the rows, worked out once rather than per row.
+        state_labels={state: _(label) for state, label in ASSESSMENT_STATES.items()},
+        kind_labels=defaultdict(
+            str, {kind: _(label) for kind, label in ORGANISATION_KINDS.items()}
+        ),
+        timing_labels={timing: _(timing) for timing in {row["timing"] for row in rows}},
+        form_url=_url_by_id("assessments.form"),
+        remind_url=_url_by_id("cycles.remind", cycle_id=cycle.id),
+        reopen_url=_url_by_id("cycles.reopen", cycle_id=cycle.id),
     )
+
+
+def _url_by_id(endpoint: str, **values) -> Callable[[int], str]:
+    """The endpoint's URL for any assessment id, from one url_for."""
+    marker = 2147483647  # the largest id a route takes: never in the rest of the URL
+    head, tail = url_for(endpoint, assessment_id=marker, **values).split(str(marker))
+    return lambda assessment_id: f"{head}{int(assessment_id)}{tail}"
 
 
 @bp.route("/rondes/<int:cycle_id>/herinnering/<int:assessment_id>", methods=["POST"])

@@ -4,10 +4,12 @@ for users who choose it; times stored in UTC and shown in Europe/Amsterdam."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
-from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale, gettext
+from babel.dates import get_month_names
+from flask import Flask, current_app, request
+from flask_babel import Babel, format_decimal, get_locale, gettext
 from flask_login import current_user
 
 from domain import formatting
@@ -51,12 +53,27 @@ def say(message: str) -> str:
 
 
 def datum(value: dt.date | dt.datetime | None) -> str:
-    """'23 november 2026' (a stored UTC timestamp: '23 november 2026 14:00' local time)."""
+    """'23 november 2026' (a stored UTC timestamp: '23 november 2026 14:00' local
+    time): Babel's "d MMMM y HH:mm", with the month names looked up once per
+    language, since pages show hundreds of dates."""
     if value is None:
         return ""
+    months = _month_names(_locale())
     if isinstance(value, dt.datetime):
-        return format_datetime(value, "d MMMM y HH:mm")
-    return format_date(value, "d MMMM y")
+        zone = _zone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        moment = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone)
+        return f"{moment.day} {months[moment.month]} {moment.year} {moment:%H:%M}"
+    return f"{value.day} {months[value.month]} {value.year}"
+
+
+@functools.cache
+def _month_names(locale: str) -> dict[int, str]:
+    return dict(get_month_names("wide", locale=locale))
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _locale() -> str:
