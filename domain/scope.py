@@ -138,7 +138,7 @@ class ResultAccess:
         roles = [] if self.admin else roles_of(user)
         self.regions = {r.region_id for r in roles if r.role == "regiocoordinator"}
         self.own_gemeenten = {r.gemeente_id for r in roles if r.role == "gemeente"}
-        # The organisations a role names: seen without asking the database.
+        # The organisations a role names: all there is without a region role.
         self.own_organisations = {r.organisation_id for r in roles if r.organisation_id}
         self.compares_regions = bool(self.regions or self.own_gemeenten)
         self._organisations: set[int] | None = None
@@ -166,9 +166,9 @@ class ResultAccess:
         if self.admin:
             return True
         if scope_type == "organisatie":
-            return scope_id in self.own_organisations or scope_id in self._organisation_ids()
+            return scope_id in self._organisation_ids()
         if scope_type == "gemeente":
-            return scope_id in self.own_gemeenten or scope_id in self._gemeente_ids()
+            return scope_id in self._gemeente_ids()
         if scope_type == "regio":
             return scope_id in self.regions
         return self.compares_regions  # the whole country: the region comparison

@@ -192,6 +192,15 @@ def needs_reports(cycle: Cycle) -> bool:
     return stamp is not None and stamp.computed_at > newest.created_at
 
 
+def has_submissions(cycle: Cycle) -> bool:
+    """Whether the cycle has a submitted assessment (and so reports)."""
+    return (
+        Assessment.select()
+        .where(Assessment.cycle == cycle, Assessment.state == "ingediend")
+        .exists()
+    )
+
+
 def cycles_with_submissions() -> list[int]:
     """Ids of the cycles with at least one submitted assessment: the only ones
     with reports (without one, every figure would be empty). One index probe

@@ -164,9 +164,9 @@ def country():
     wanted = request.args.get("kaart") or ""
     page = prepared.page(
         "country",
-        cycle.id,
+        cycle,
         current_user.user,
-        (wanted, tuple((c.id, c.period, c.state) for c in cycles)),
+        (wanted,),
         lambda: _build_country_page(cycle, wanted),
     )
     return render_template("results/country.html", cycles=cycles, cycle=cycle, page=page)

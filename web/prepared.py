@@ -17,8 +17,8 @@ built from, and serves them again until one of those changes:
   regions (names, gemeente links; by an admin, an import or a new reference
   year), each looked up by its action;
 - the newest report file, and the indicator definitions and regional norms;
-- the page asked for, the viewer's roles (links and free text depend on
-  them) and language.
+- the cycle's state and dates (not audited), the page asked for, the
+  viewer's roles (links and free text depend on them) and language.
 
 Reading that key is one query. Nothing about a person is kept beyond their
 roles in the key: two people with the same roles see the same page."""
@@ -39,6 +39,7 @@ from domain.scope import roles_of
 from models import (
     Assessment,
     AuditEvent,
+    Cycle,
     IndicatorDefinition,
     IndicatorStamp,
     RegionalNorm,
@@ -163,11 +164,14 @@ def cache() -> PageCache:
     return pages
 
 
-def page(kind: str, cycle_id: int, user: User, parts: tuple, build: Callable[[], Any]) -> Any:
-    """The page `kind` of a cycle for this viewer, built by `build` when the
-    data behind it changed since it was last built."""
+def page(kind: str, cycle: Cycle, user: User, parts: tuple, build: Callable[[], Any]) -> Any:
+    """The page `kind` of a cycle for this viewer (`parts`: what else the
+    page was asked for), built by `build` when the data behind it changed
+    since it was last built."""
     pages = cache()
     if pages.entries <= 0:
         return build()
-    key = (kind, cycle_id, parts, viewer(user), str(get_locale()), generation(cycle_id))
+    # The cycle's state and dates decide "voorlopig" and on-time response.
+    state = (cycle.id, cycle.state, cycle.due_on, cycle.closes_on)
+    key = (kind, state, parts, viewer(user), str(get_locale()), generation(cycle.id))
     return pages.get_or_build(key, build)

@@ -17,7 +17,6 @@ from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
 from jobs.schedule import next_nightly
 from models import (
-    Assessment,
     Cycle,
     Gemeente,
     Organisation,
@@ -33,7 +32,7 @@ from models.choices import (
     SIGNALS,
 )
 from reports import store
-from reports.build import cycles_with_submissions
+from reports.build import cycles_with_submissions, has_submissions
 from reports.data import CycleData, scope_report
 from reports.svg import bar_chart, line_chart
 from web import maps, prepared
@@ -120,10 +119,6 @@ class PreparedPage:
     body: Markup
 
 
-def _region_of(scope_type: str, target) -> int:
-    return target.id if scope_type == "regio" else target.region_id
-
-
 @bp.route("/resultaten/<any(organisatie, gemeente, regio):scope_type>/<int:scope_id>")
 @access("user")
 def scope(scope_type: str, scope_id: int):
@@ -140,15 +135,9 @@ def scope(scope_type: str, scope_id: int):
     wanted_map = request.args.get("kaart") or ""
     page = prepared.page(
         "scope",
-        cycle.id,
+        cycle,
         user,
-        (
-            scope_type,
-            scope_id,
-            free_text,
-            wanted_map,
-            tuple((c.id, c.period, c.state, c.due_on, c.closes_on) for c in cycles),
-        ),
+        (scope_type, scope_id, wanted_map),
         lambda: _build_scope_page(cycle, scope_type, target, free_text),
     )
     downloads = []
@@ -177,7 +166,7 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
     """Read the figures of one scope (with its region's and the country's)
     and lay out everything on its page that they decide."""
     scope_id = target.id
-    region_id = _region_of(scope_type, target)
+    region_id = target.id if scope_type == "regio" else target.region_id
     data = CycleData.load(
         cycle,
         _organisations_of(scope_type, scope_id),
@@ -279,10 +268,7 @@ def reports():
         "results/reports.html",
         cycles=cycles,
         cycle=cycle,
-        submitted=cycle is not None
-        and Assessment.select()
-        .where(Assessment.cycle == cycle, Assessment.state == "ingediend")
-        .exists(),
+        submitted=cycle is not None and has_submissions(cycle),
         next_run=next_nightly(current_app.config),
         files=files,
         more=more,
