@@ -68,6 +68,18 @@ secure_scheme_headers = {}
 # import; loading it before forking is therefore safe and saves memory.
 preload_app = True
 
+
+def when_ready(server):
+    """Before the first fork: compile the templates, read the translations and
+    freeze what the app made, so no worker pays for it again (web/warmup.py)."""
+    from flask import Flask
+
+    from web.warmup import before_fork
+
+    app = server.app.wsgi()
+    if isinstance(app, Flask):
+        before_fork(app)
+
 proc_name = "afsprakenmonitor"
 
 # gunicorn 27 opens a control socket at one fixed path per user; two

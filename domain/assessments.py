@@ -4,7 +4,6 @@ copying the previous cycle forward, progress and history."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import functools
@@ -37,8 +36,8 @@ from models import (
     Theme,
     User,
     db,
-    is_postgres,
     utcnow,
+    writer_turn,
 )
 from models.choices import ACTION_STATES, N_
 
@@ -624,7 +623,7 @@ def save_answers(
         changes.append(
             _change(assessment, actor, None, "state", "niet_gestart", "concept", new_version, now)
         )
-    with _one_writer(), db.atomic():
+    with writer_turn(), db.atomic():
         claimed = (
             Assessment.update(version=new_version, updated_at=now, updated_by=actor)
             .where(Assessment.id == assessment.id, Assessment.version == base_version)
@@ -644,21 +643,6 @@ def save_answers(
     assessment.version = new_version
     logger.info("assessment %s saved by %s: %d changes", assessment.id, actor.email, len(changes))
     return len(changes)
-
-
-# Saves within one process take their turn here rather than in SQLite's busy
-# handler, which polls with sleeps of up to 100 ms; between processes the
-# busy timeout still applies. PostgreSQL locks rows, so it needs no turn.
-_SQLITE_WRITER = threading.Lock()
-
-
-@contextlib.contextmanager
-def _one_writer():
-    if is_postgres():
-        yield
-        return
-    with _SQLITE_WRITER:
-        yield
 
 
 @dataclass

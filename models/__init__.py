@@ -18,7 +18,7 @@ from models.cycles import (
     ImprovementAction,
     PartnerRating,
 )
-from models.db import db, init_database, is_postgres, make_database
+from models.db import db, init_database, is_postgres, make_database, writer_turn
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
 from models.geo import Gemeente, Organisation, OrganisationGemeente, ReferenceYear, Region
 from models.indicators import (
@@ -81,4 +81,5 @@ __all__ = [m.__name__ for m in ALL_MODELS] + [
     "is_postgres",
     "make_database",
     "utcnow",
+    "writer_turn",
 ]

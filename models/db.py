@@ -3,7 +3,9 @@ factory, the CLI, the jobs and the tests."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import logging
 import os
 import sqlite3
@@ -12,7 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ SQLITE_PRAGMAS = {
 }
 
 
-# Connections per process in the PostgreSQL pool: at least the threads that
+# Connections per process in the pool: at least the threads that
 # may query at once (gunicorn threads, the batch's query and writer threads).
 DEFAULT_POOL_SIZE = 16
 # Idle pooled connections older than this are closed instead of reused.
@@ -44,25 +46,31 @@ POOL_STALE_SECONDS = 600
 POOL_WAIT_SECONDS = 30
 
 
-class ForkSafePooledPostgresqlDatabase(PooledPostgresqlDatabase):
-    """A PostgreSQL connection pool that a forked child never shares.
+class _ForkSafePool(PooledDatabase):
+    """A connection pool that a forked child never shares.
 
     gunicorn forks its workers after importing the app; a child that reused a
     pooled connection of its parent would interleave its queries with the
-    parent's on one socket, and closing it would end the parent's session. The
-    child therefore forgets (without closing) what it inherited."""
+    parent's on one socket (PostgreSQL) or corrupt SQLite's locks, and closing
+    it would end the parent's session. The child therefore forgets what it
+    inherited, without closing it."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._owner_pid = os.getpid()
+        self._inherited: list = []
 
     def forget_inherited(self) -> None:
         """Drop the connections of the parent process, leaving them open for it."""
         if self._owner_pid == os.getpid():
             return
         self._owner_pid = os.getpid()
-        # Freeing them here is harmless: psycopg2 only says goodbye to the
-        # server from the process that opened the connection.
+        # SQLite must never close, in the child, a connection the parent
+        # opened (SQLite's "how to corrupt" list): they stay referenced here.
+        # psycopg2 only says goodbye to the server from the process that
+        # opened the connection, so for PostgreSQL this is merely harmless.
+        self._inherited.extend(conn for _, _, conn in self._connections)
+        self._inherited.extend(held.connection for held in self._in_use.values())
         # The lock may have been held by another thread of the parent at fork.
         self._pool_lock = threading.RLock()
         self._pool_available = threading.Condition(self._pool_lock)
@@ -75,9 +83,20 @@ class ForkSafePooledPostgresqlDatabase(PooledPostgresqlDatabase):
         return super().connect(reuse_if_open)
 
 
+class ForkSafePooledPostgresqlDatabase(_ForkSafePool, PooledPostgresqlDatabase):
+    """PostgreSQL: a connection costs the server a process and the client a
+    round trip of several milliseconds to open."""
+
+
+class ForkSafePooledSqliteDatabase(_ForkSafePool, PooledSqliteDatabase):
+    """SQLite: opening a file with its pragmas, and closing the last
+    connection (which checkpoints the log), cost a request about as much as
+    its queries; a kept connection also keeps its prepared statements."""
+
+
 def _forget_inherited_connections() -> None:
     database = db.obj
-    if isinstance(database, ForkSafePooledPostgresqlDatabase):
+    if isinstance(database, _ForkSafePool):
         database.forget_inherited()
 
 
@@ -87,16 +106,30 @@ os.register_at_fork(after_in_child=_forget_inherited_connections)
 def make_database(url: str) -> Database:
     """Build an unconnected peewee database from a `sqlite:///path` or
     `postgresql://user@host:port/name` URL (`?pool_size=N` sizes the
-    PostgreSQL connection pool; `pool_size=0` turns pooling off)."""
+    connection pool; `pool_size=0` turns pooling off)."""
     parsed = urlparse(url)
     scheme = parsed.scheme.split("+", 1)[0]
     if scheme == "sqlite":
-        path = url.split("://", 1)[1]
+        path = url.split("://", 1)[1].split("?", 1)[0]
         # sqlite:///relative.db → "/relative.db" after the split; sqlite:////abs → "//abs".
         path = path[1:] if path.startswith("/") else path
-        if path not in ("", ":memory:"):
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        if path in ("", ":memory:"):
+            # Every connection to ":memory:" is a database of its own: no pool.
+            return SqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        pool_size = _pool_size(parsed.query)
+        if pool_size == 0:
+            return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10)
+        return ForkSafePooledSqliteDatabase(
+            path,
+            pragmas=SQLITE_PRAGMAS,  # busy_timeout among them
+            # A pooled connection serves one thread at a time, but not always
+            # the thread that opened it.
+            check_same_thread=False,
+            max_connections=pool_size,
+            stale_timeout=POOL_STALE_SECONDS,
+            timeout=POOL_WAIT_SECONDS,  # for a free connection, in the pool
+        )
     if scheme in ("postgres", "postgresql"):
         name = (parsed.path or "/").lstrip("/") or "postgres"
         connect = {
@@ -143,7 +176,7 @@ def init_database(url: str) -> Database:
     if current is not None:
         if not current.is_closed():
             current.close()
-        if isinstance(current, PooledPostgresqlDatabase):
+        if isinstance(current, PooledDatabase):
             # The pool's idle connections would otherwise stay open forever.
             current.close_all()
     db.initialize(database)
@@ -158,9 +191,54 @@ def reopen_in_child() -> None:
     if _current_url is None:
         return
     inherited = db.obj
-    if isinstance(inherited, ForkSafePooledPostgresqlDatabase):
+    if isinstance(inherited, _ForkSafePool):
         inherited.forget_inherited()
     db.initialize(make_database(_current_url))
+
+
+# Writers that come often (the form's saves) take their turn here rather than
+# in SQLite's busy handler, which polls with sleeps of up to 100 ms: under
+# load a save could sleep through many other saves while the lock stood free.
+# Within a process a thread lock queues them; between processes (gunicorn's
+# workers) an advisory lock on a file beside the database, which the kernel
+# hands on the moment it is released. The busy timeout still covers writers
+# that take no turn (the batch, the scheduler). PostgreSQL locks rows.
+_WRITER_THREADS = threading.Lock()
+_writer_files: dict[tuple[int, str], int] = {}
+
+
+@contextlib.contextmanager
+def writer_turn():
+    """Hold the turn to write to SQLite (no-op on PostgreSQL) around a short
+    write transaction."""
+    database = db.obj
+    if not isinstance(database, SqliteDatabase):
+        yield
+        return
+    with _WRITER_THREADS:
+        fd = _writer_file(database.database)
+        if fd is None:
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _writer_file(path: str) -> int | None:
+    """This process's descriptor of the database's lock file (a forked child
+    opens its own: a shared descriptor would share the lock); None for an
+    in-memory database. Called with _WRITER_THREADS held."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    key = (os.getpid(), path)
+    fd = _writer_files.get(key)
+    if fd is None:
+        fd = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        _writer_files[key] = fd
+    return fd
 
 
 def is_postgres() -> bool:
