@@ -19,6 +19,7 @@ from peewee import JOIN, fn
 from domain import rules
 from domain.audit import record
 from domain.inputs import MAX_ID, control_problem, normalise_newlines, parse_id, parse_int
+from domain.scope import roles_of
 from models import (
     Agreement,
     AgreementKind,
@@ -40,6 +41,7 @@ from models import (
     writer_turn,
 )
 from models.choices import ACTION_STATES, N_
+from models.compiled import CompiledQuery
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +75,13 @@ def roles(user: User, assessment: Assessment) -> set[str]:
     """The roles by which the user may see the assessment (none: may not);
     pass them to the checks below to ask several in one request."""
     org = assessment.organisation
-    rows = RoleAssignment.select(RoleAssignment.role).where(
-        RoleAssignment.user == user,
-        (RoleAssignment.role == "beheerder")
-        | ((RoleAssignment.role == "regiocoordinator") & (RoleAssignment.region == org.region_id))
-        | (
-            RoleAssignment.role.in_(("manager", "invuller"))
-            & (RoleAssignment.organisation == org.id)
-        ),
-    )
-    return {role for (role,) in rows.tuples()}
+    return {
+        r.role
+        for r in roles_of(user)
+        if r.role == "beheerder"
+        or (r.role == "regiocoordinator" and r.region_id == org.region_id)
+        or (r.role in ("manager", "invuller") and r.organisation_id == org.id)
+    }
 
 
 def can_view(user: User, assessment: Assessment) -> bool:
@@ -152,16 +151,19 @@ _FRAMEWORKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _FRAMEWORKS_LOCK = threading.Lock()
 
 
+_PUBLISHED_AT = CompiledQuery(
+    lambda framework_id: FrameworkVersion.select(FrameworkVersion.published_at).where(
+        FrameworkVersion.id == framework_id
+    )
+)
+
+
 def _framework_agreements(
     framework_id: int, kind: str
 ) -> tuple[list[Agreement], dict[int, set[str]]]:
     """The framework's agreements for the kind, in order, with their theme;
     and per bilateral one its partner kinds."""
-    published = (
-        FrameworkVersion.select(FrameworkVersion.published_at)
-        .where(FrameworkVersion.id == framework_id)
-        .scalar()
-    )
+    published = _PUBLISHED_AT.scalar(framework_id)
     key = (framework_id, published, kind)
     if published is not None:
         with _FRAMEWORKS_LOCK:
@@ -195,6 +197,16 @@ def _framework_agreements(
         with _FRAMEWORKS_LOCK:
             _FRAMEWORKS.setdefault(db.obj, {})[key] = found
     return found
+
+
+_RATED_PARTNERS = CompiledQuery(
+    lambda assessment: (
+        PartnerRating.select(Answer.agreement, PartnerRating.partner)
+        .join(Answer)
+        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
+        .tuples()
+    )
+)
 
 
 def partner_organisations(
@@ -250,12 +262,7 @@ def partner_organisations(
     # Partners rated before that are no candidates (any more) stay listed.
     listed = {agreement_id: {o.id for o in found} for agreement_id, found in out.items()}
     missing: list[tuple[int, int]] = []
-    for agreement_id, partner_id in (
-        PartnerRating.select(Answer.agreement, PartnerRating.partner)
-        .join(Answer)
-        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
-        .tuples()
-    ):
+    for agreement_id, partner_id in _RATED_PARTNERS(assessment):
         ids = listed.setdefault(agreement_id, set())
         if partner_id not in ids:
             ids.add(partner_id)
@@ -277,11 +284,9 @@ def _date_text(value: dt.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def stored_values(assessment: Assessment) -> dict[str, str]:
-    """The stored answers as form values (`a12-score` → '3')."""
-    values: dict[str, str] = {}
-    actions: dict[int, tuple] = {}
-    for answer_id, *action in (
+# What the form shows of an assessment, read on every page of it.
+_FORM_ACTIONS = CompiledQuery(
+    lambda assessment: (
         ImprovementAction.select(
             ImprovementAction.answer,
             ImprovementAction.description,
@@ -293,20 +298,55 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
         .where(Answer.assessment == assessment)
         .order_by(ImprovementAction.id)
         .tuples()
-    ):
+    )
+)
+_FORM_ANSWERS = CompiledQuery(
+    lambda assessment: (
+        Answer.select(
+            Answer.id,
+            Answer.agreement,
+            Answer.score,
+            Answer.not_applicable,
+            Answer.not_applicable_reason,
+            Answer.in_writing,
+            Answer.last_evaluated_on,
+            Answer.explanation,
+            Answer.copied,
+        )
+        .where(Answer.assessment == assessment)
+        .tuples()
+    )
+)
+_FORM_RATINGS = CompiledQuery(
+    lambda assessment: (
+        PartnerRating.select(Answer.agreement, PartnerRating.partner, PartnerRating.score)
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+        .tuples()
+    )
+)
+_FORM_ESCALATIONS = CompiledQuery(
+    lambda assessment: (
+        EscalationSignal.select(
+            EscalationSignal.agreement,
+            EscalationSignal.times_not_followed,
+            EscalationSignal.highest_step,
+            EscalationSignal.resolved,
+        )
+        .where(EscalationSignal.assessment == assessment)
+        .order_by(EscalationSignal.id)
+        .tuples()
+    )
+)
+
+
+def stored_values(assessment: Assessment) -> dict[str, str]:
+    """The stored answers as form values (`a12-score` → '3')."""
+    values: dict[str, str] = {}
+    actions: dict[int, tuple] = {}
+    for answer_id, *action in _FORM_ACTIONS(assessment):
         # The first action of each answer: the one the form edits.
         actions.setdefault(answer_id, action)
-    answers = Answer.select(
-        Answer.id,
-        Answer.agreement,
-        Answer.score,
-        Answer.not_applicable,
-        Answer.not_applicable_reason,
-        Answer.in_writing,
-        Answer.last_evaluated_on,
-        Answer.explanation,
-        Answer.copied,
-    ).where(Answer.assessment == assessment)
     for (
         answer_id,
         agreement_id,
@@ -317,7 +357,7 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
         evaluated,
         explanation,
         copied,
-    ) in answers.tuples():
+    ) in _FORM_ANSWERS(assessment):
         p = f"a{agreement_id}-"
         values[p + "score"] = "nvt" if not_applicable else ("" if score is None else str(score))
         values[p + "reason"] = reason or ""
@@ -332,28 +372,12 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
             values[p + "owner"] = owner
             values[p + "due"] = _date_text(due_on)
             values[p + "status"] = status
-    for agreement_id, partner_id, score in (
-        PartnerRating.select(Answer.agreement, PartnerRating.partner, PartnerRating.score)
-        .join(Answer)
-        .where(Answer.assessment == assessment)
-        .tuples()
-    ):
+    for agreement_id, partner_id, score in _FORM_RATINGS(assessment):
         p = f"a{agreement_id}-partner-"
         # A rating from before partners were named stays visible, unnamed.
         values[p + (str(partner_id) if partner_id else "unnamed")] = str(score)
-    rows = (
-        EscalationSignal.select(
-            EscalationSignal.agreement,
-            EscalationSignal.times_not_followed,
-            EscalationSignal.highest_step,
-            EscalationSignal.resolved,
-        )
-        .where(EscalationSignal.assessment == assessment)
-        .order_by(EscalationSignal.id)
-        .tuples()
-    )
     count = 0
-    for i, (agreement_id, times, step, resolved) in enumerate(rows):
+    for i, (agreement_id, times, step, resolved) in enumerate(_FORM_ESCALATIONS(assessment)):
         values[f"esc-{i}-agreement"] = str(agreement_id)
         values[f"esc-{i}-times"] = str(times)
         values[f"esc-{i}-step"] = str(step)
@@ -645,6 +669,28 @@ def save_answers(
     return len(changes)
 
 
+_ANSWERS = CompiledQuery(lambda assessment: Answer.select().where(Answer.assessment == assessment))
+_ESCALATIONS = CompiledQuery(
+    lambda assessment: EscalationSignal.select().where(EscalationSignal.assessment == assessment)
+)
+_ACTIONS = CompiledQuery(
+    lambda assessment: (
+        ImprovementAction.select()
+        .join(Answer)
+        .where(Answer.assessment == assessment)
+        .order_by(ImprovementAction.id)
+    )
+)
+_RATINGS = CompiledQuery(
+    lambda assessment: (
+        PartnerRating.select(PartnerRating.answer, PartnerRating.partner, PartnerRating.score)
+        .join(Answer)
+        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
+        .tuples()
+    )
+)
+
+
 @dataclass
 class _Stored:
     """What a save compares the posted form with, read in a few queries."""
@@ -657,13 +703,8 @@ class _Stored:
 
     @classmethod
     def read(cls, assessment: Assessment) -> _Stored:
-        answers = {
-            a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)
-        }
-        escalations = {
-            e.agreement_id: e
-            for e in EscalationSignal.select().where(EscalationSignal.assessment == assessment)
-        }
+        answers = {a.agreement_id: a for a in _ANSWERS(assessment)}
+        escalations = {e.agreement_id: e for e in _ESCALATIONS(assessment)}
         return cls(answers, _actions_by_answer(assessment), _ratings(assessment), escalations)
 
     def partner_names(self, parsed: ParsedForm) -> dict[int, str]:
@@ -696,12 +737,7 @@ def _change(assessment, actor, agreement_id, name, old, new, version, now) -> di
 def _actions_by_answer(assessment: Assessment) -> dict[int, ImprovementAction]:
     """The (first) improvement action of each answer: the one the form edits."""
     actions: dict[int, ImprovementAction] = {}
-    for action in (
-        ImprovementAction.select()
-        .join(Answer)
-        .where(Answer.assessment == assessment)
-        .order_by(ImprovementAction.id)
-    ):
+    for action in _ACTIONS(assessment):
         actions.setdefault(action.answer_id, action)
     return actions
 
@@ -709,12 +745,7 @@ def _actions_by_answer(assessment: Assessment) -> dict[int, ImprovementAction]:
 def _ratings(assessment: Assessment) -> dict[int, dict[int, int]]:
     """Per answer, the named partners' ratings (partner → score)."""
     out: dict[int, dict[int, int]] = {}
-    for answer_id, partner_id, score in (
-        PartnerRating.select(PartnerRating.answer, PartnerRating.partner, PartnerRating.score)
-        .join(Answer)
-        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
-        .tuples()
-    ):
+    for answer_id, partner_id, score in _RATINGS(assessment):
         out.setdefault(answer_id, {})[partner_id] = score
     return out
 
@@ -949,19 +980,22 @@ def _escalation_writes(
 # --- completeness, submit, reopen -------------------------------------------
 
 
+_ANSWERED = CompiledQuery(
+    lambda assessment: (
+        Answer.select(Answer.agreement)
+        .where(Answer.assessment == assessment, Answer.score.is_null(False) | Answer.not_applicable)
+        .tuples()
+    )
+)
+
+
 def progress(assessment: Assessment, agreements: list[Agreement] | None = None) -> tuple[int, int]:
     """(answered, total): an agreement counts as answered with a score or n.v.t."""
     agreements = agreements if agreements is not None else applicable_agreements(assessment)
-    ids = [a.id for a in agreements]
-    answered = (
-        Answer.select()
-        .where(
-            Answer.assessment == assessment,
-            Answer.agreement.in_(ids),
-            Answer.score.is_null(False) | Answer.not_applicable,
-        )
-        .count()
-    )
+    ids = {a.id for a in agreements}
+    # One answer per agreement (unique); those of agreements that no longer
+    # apply (the organisation changed kind) do not count.
+    answered = sum(1 for (agreement_id,) in _ANSWERED(assessment) if agreement_id in ids)
     return answered, len(ids)
 
 

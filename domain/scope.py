@@ -18,6 +18,7 @@ from models import (
     RoleAssignment,
     User,
 )
+from models.compiled import CompiledQuery
 
 
 def roles_of(user: User) -> list[RoleAssignment]:
@@ -37,8 +38,8 @@ def forget_roles() -> None:
         g.pop("roles_of", None)
 
 
-def _read_roles(user: User) -> list[RoleAssignment]:
-    return list(
+_ROLES = CompiledQuery(
+    lambda user: (
         RoleAssignment.select(RoleAssignment, Region, Organisation)
         .join(Region, on=RoleAssignment.region == Region.id, join_type=JOIN.LEFT_OUTER)
         .switch(RoleAssignment)
@@ -50,6 +51,11 @@ def _read_roles(user: User) -> list[RoleAssignment]:
         .where(RoleAssignment.user == user)
         .order_by(RoleAssignment.role, RoleAssignment.id)
     )
+)
+
+
+def _read_roles(user: User) -> list[RoleAssignment]:
+    return list(_ROLES(user))
 
 
 def has_role(user: User, role: str) -> bool:

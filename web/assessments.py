@@ -21,8 +21,9 @@ from domain import assessments as domain
 from domain import cycles
 from domain.inputs import parse_int
 from domain.scope import may_read_assessment
-from models import Assessment, Organisation, utcnow
+from models import Assessment, Cycle, Organisation, utcnow
 from models.choices import ASSESSMENT_STATES
+from models.compiled import CompiledQuery
 from web import assessment_fields
 from web.access import access, deny
 from web.formatting import say
@@ -30,14 +31,20 @@ from web.formatting import say
 bp = Blueprint("assessments", __name__, url_prefix="/zelfevaluaties")
 
 
+_ASSESSMENT = CompiledQuery(
+    lambda assessment_id: (
+        Assessment.select(Assessment, Organisation, Cycle)
+        .join(Organisation)
+        .switch(Assessment)
+        .join(Cycle)
+        .where(Assessment.id == assessment_id)
+    )
+)
+
+
 def _assessment(assessment_id: int) -> Assessment:
     """The assessment if the user may read it; else 404, as if it did not exist."""
-    assessment = (
-        Assessment.select(Assessment, Organisation)
-        .join(Organisation)
-        .where(Assessment.id == assessment_id)
-        .first()
-    )
+    assessment = _ASSESSMENT.first(assessment_id)
     if assessment is None or not may_read_assessment(current_user.user, assessment.organisation):
         deny(404)
     return assessment

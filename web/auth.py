@@ -24,6 +24,7 @@ from domain.audit import record
 from domain.passwords import hash_password, needs_rehash
 from domain.scope import roles_of
 from models import User, utcnow
+from models.compiled import CompiledQuery
 from web.access import access
 from web.formatting import LANGUAGES
 
@@ -46,13 +47,19 @@ class SessionUser(UserMixin):
         return f"{self.user.id}:{self.user.session_version}"
 
 
+# Every request of a logged-in person reads them: composed once.
+_ACTIVE_USER = CompiledQuery(
+    lambda user_id: User.select().where(User.id == user_id, User.active == True)  # noqa: E712
+)
+
+
 @login_manager.user_loader
 def _load(session_id: str) -> SessionUser | None:
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except ValueError:
         return None
-    user = User.get_or_none(User.id == user_id, User.active == True)  # noqa: E712
+    user = _ACTIVE_USER.first(user_id)
     if user is None or user.session_version != version:
         return None
     return SessionUser(user)

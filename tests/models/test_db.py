@@ -2,12 +2,13 @@
 
 import gc
 import os
+import threading
 
 import pytest
 from peewee import PostgresqlDatabase, SqliteDatabase
-from playhouse.pool import PooledPostgresqlDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
-from models import Region, db, init_database, make_database
+from models import Region, db, init_database, make_database, writer_turn
 from models.db import analyze
 from models.migrate import upgrade
 
@@ -117,3 +118,100 @@ def test_analyze_leaves_planner_statistics(backend, request, tmp_path):
             ).fetchone()[0]
             assert analysed is not None
     database.close()
+
+
+def test_sqlite_file_is_pooled_but_memory_and_pool_size_0_are_not(tmp_path):
+    pooled = make_database(f"sqlite:///{tmp_path / 'p.db'}")
+    assert isinstance(pooled, PooledSqliteDatabase)
+    with pooled.connection_context():
+        first = pooled.connection()
+        assert pooled.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with pooled.connection_context():
+        assert pooled.connection() is first  # kept, with its pragmas and statements
+    pooled.close_all()
+    assert not isinstance(make_database("sqlite:///:memory:"), PooledSqliteDatabase)
+    plain = make_database(f"sqlite:///{tmp_path / 'q.db'}?pool_size=0")
+    assert not isinstance(plain, PooledSqliteDatabase)
+    assert plain.database == str(tmp_path / "q.db")
+
+
+def test_a_pooled_sqlite_connection_sees_what_others_wrote(tmp_path):
+    """A connection back in the pool holds no old snapshot of the database."""
+    url = f"sqlite:///{tmp_path / 'seen.db'}"
+    database = init_database(url)
+    with database.connection_context():
+        upgrade(database)
+        # A transaction left open (a request that failed half-way) would keep
+        # this connection on today's snapshot: the pool rolls it back.
+        database.execute_sql("BEGIN")
+        assert Region.select().count() == 0
+    other = make_database(url)
+    with other.connection_context():
+        other.execute_sql("INSERT INTO region (code, name) VALUES ('VR01', 'Een')")
+    other.close_all()
+    with database.connection_context():
+        assert Region.select().count() == 1
+    database.close_all()
+
+
+def test_forked_child_never_uses_the_parents_sqlite_connection(tmp_path):
+    url = f"sqlite:///{tmp_path / 'fork.db'}"
+    init_database(url)
+    with db.connection_context():
+        upgrade(db.obj)
+        parent_connection = db.connection()  # now idle in the parent's pool
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.close(read)
+            with db.connection_context():
+                Region.create(code="VR02", name="Twee")
+                os.write(write, b"1" if db.connection() is not parent_connection else b"0")
+            gc.collect()
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        answer = pipe.read()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert answer == "1"
+    with db.connection_context():
+        assert db.connection() is parent_connection
+        assert [r.code for r in Region.select()] == ["VR02"]
+    db.obj.close_all()
+
+
+def test_writers_in_two_processes_take_turns(tmp_path):
+    """A save's turn is held across processes (gunicorn's workers), not only
+    between the threads of one."""
+    init_database(f"sqlite:///{tmp_path / 'turns.db'}")
+    held, release = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            with writer_turn():
+                os.write(held[1], b"1")
+                os.read(release[0], 1)
+            code = 0
+        finally:
+            os._exit(code)
+    assert os.read(held[0], 1) == b"1"  # the child has the turn
+    entered = threading.Event()
+
+    def take_turn():
+        with writer_turn():
+            entered.set()
+
+    waiting = threading.Thread(target=take_turn)
+    waiting.start()
+    assert not entered.wait(0.5)
+    os.write(release[1], b"1")
+    assert entered.wait(30)
+    waiting.join()
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -1,0 +1,106 @@
+"""Queries whose SQL is composed once, then run again with new values.
+
+peewee composes a query's SQL anew each time it runs: for the select of one
+assessment with its organisation that is about half a millisecond, some
+thirty times what SQLite then takes to answer it. A page or a save runs a
+dozen such queries of always the same shape, only for another assessment or
+person. A `CompiledQuery` is written as a function of its values; it is
+composed once per database with placeholders for them, and each run only
+fills them in. The rows come back as peewee makes them (models, tuples,
+dicts), through the query's own cursor wrapper.
+
+    ANSWERS = CompiledQuery(lambda of: Answer.select().where(Answer.assessment == of))
+    answers = list(ANSWERS(assessment))
+
+Only for values compared with `==`, `!=`, `<` and the like, or given to
+`limit`: a list for `IN` changes the SQL with its length, so it cannot be a
+placeholder. Values are converted as the compared field converts them (a
+model becomes its id)."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from peewee import Database, Model, Node, Query
+
+from models.db import db
+
+
+class _Placeholder:
+    """Stands, among a composed query's parameters, for the index'th value."""
+
+    __slots__ = ("index", "converter")
+
+    def __init__(self, index: int, converter: Callable | None):
+        self.index = index
+        self.converter = converter
+
+
+class _Slot(Node):
+    """The index'th value of a compiled query, as a node of the query."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __sql__(self, ctx):
+        # The field compared with takes its converter along, to apply later.
+        return ctx.value(_Placeholder(self.index, ctx.state.converter), converter=False)
+
+
+class CompiledQuery:
+    """A select built by `build(*values)`, composed once per database."""
+
+    def __init__(self, build: Callable[..., Query]):
+        self._build = build
+        self._arity = len(inspect.signature(build).parameters)
+        self._compiled: weakref.WeakKeyDictionary[Database, tuple] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    def _for(self, database: Database) -> tuple[Query, str, tuple]:
+        compiled = self._compiled.get(database)
+        if compiled is None:
+            query = self._build(*(_Slot(i) for i in range(self._arity)))
+            sql, params = database.get_sql_context().sql(query).query()
+            plan = tuple(
+                (p.index, p.converter) if isinstance(p, _Placeholder) else (None, p) for p in params
+            )
+            compiled = (query, sql, plan)
+            with self._lock:
+                self._compiled[database] = compiled
+        return compiled
+
+    def __call__(self, *values: Any):
+        """Run it; the rows, to iterate once (or `list`)."""
+        if len(values) != self._arity:
+            raise TypeError(f"{self._arity} values expected, {len(values)} given")
+        database = db.obj
+        query, sql, plan = self._for(database)
+        params = []
+        for index, item in plan:
+            if index is None:
+                params.append(item)  # a value written into the query itself
+            else:
+                value = values[index]
+                if isinstance(value, Model):
+                    value = value._pk  # as peewee writes a model in a query
+                params.append(item(value) if item else value)  # item: the field's converter
+        # The wrapper the query itself would read its rows with (peewee's own
+        # Query.execute does the same after composing).
+        return query._get_cursor_wrapper(database.execute_sql(sql, params))
+
+    def first(self, *values: Any):
+        """The first row, or None. The rest is read too, so nothing is left
+        open on a pooled connection (select one row by its key)."""
+        rows = list(self(*values))
+        return rows[0] if rows else None
+
+    def scalar(self, *values: Any):
+        """The first column of the first row, or None."""
+        cursor = self(*values).cursor
+        row = cursor.fetchone()
+        cursor.close()
+        return row[0] if row else None
