@@ -80,6 +80,7 @@ def when_ready(server):
     if isinstance(app, Flask):
         before_fork(app)
 
+
 proc_name = "afsprakenmonitor"
 
 # gunicorn 27 opens a control socket at one fixed path per user; two
