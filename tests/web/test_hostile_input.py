@@ -328,3 +328,41 @@ def test_an_upload_past_the_request_limit_gets_a_message(app, chain):
         if status == 302:
             response = client.get(response.headers["Location"])
         assert "de grens is 5 MB" in response.get_data(as_text=True)
+
+
+MARKUP = '<b id="x">vet</b> & \'q\' </textarea><script>alert(1)</script>'
+
+
+def test_markup_anywhere_on_the_form_is_shown_as_text(client, chain):
+    """Answers, the framework's texts, partner names and posted values come
+    back escaped, on the form as stored and as posted with an error."""
+    from models import Agreement, Theme
+
+    Agreement.update(
+        title=Agreement.title.concat(MARKUP),
+        goal=Agreement.goal.concat(MARKUP),
+        guidance=Agreement.guidance.concat(MARKUP),
+    ).execute()
+    Theme.update(title=Theme.title.concat(MARKUP)).execute()
+    Organisation.update(name=MARKUP).where(Organisation.id == chain["team"].id).execute()
+    login(client, chain["manager"])
+    url = f"/zelfevaluaties/{chain['assessment'].id}"
+    page = client.get(url).get_data(as_text=True)
+    names = sorted(set(re.findall(r'name="(a\d+-(?:reason|explanation|action|owner))"', page)))
+    partners = sorted(set(re.findall(r'name="(a\d+-partner-\d+)"', page)))
+    assert names
+    assert partners
+    data = {name: MARKUP for name in names}
+    data.update(version="0", action="save")
+    assert client.post(url, data=data).status_code == 302
+    stored = client.get(url).get_data(as_text=True)
+    data.update({names[0].split("-")[0] + "-score": "9"}, version="1")
+    posted = client.post(url, data=data)
+    assert posted.status_code == 400
+    escaped = "&lt;b id=&#34;x&#34;&gt;vet&lt;/b&gt; &amp; &#39;q&#39; &lt;/textarea&gt;"
+    for html in (page, stored, posted.get_data(as_text=True)):
+        assert "<script>alert" not in html
+        assert '<b id="x">' not in html
+        assert "</textarea><script>" not in html
+    assert stored.count(escaped) >= len(names) + 3 + len(partners)
+    assert posted.get_data(as_text=True).count(escaped) >= len(names)
