@@ -29,6 +29,7 @@ from models import (
     utcnow,
 )
 from models.choices import N_
+from models.compiled import CompiledQuery
 
 logger = logging.getLogger(__name__)
 
@@ -299,34 +300,53 @@ def due_to_close(today: dt.date) -> list[Cycle]:
     return list(Cycle.select().where(Cycle.state == "open", Cycle.closes_on < today))
 
 
+_APPLICABLE_BY_KIND = CompiledQuery(
+    lambda framework_id: (
+        AgreementKind.select(AgreementKind.kind, fn.COUNT(AgreementKind.id))
+        .join(Agreement)
+        .where(Agreement.framework == framework_id, AgreementKind.side == "applies")
+        .group_by(AgreementKind.kind)
+        .tuples()
+    )
+)
+
+
 def monitor_rows(cycle: Cycle, organisation_ids=None) -> list[dict]:
     """Per organisation: state, last change, on time or late, progress."""
+    # Only the columns the monitor shows: a region has a hundred rows, and
+    # every column of three models costs each of them.
     query = (
-        Assessment.select(Assessment, Organisation, Region)
+        Assessment.select(
+            Assessment.id,
+            Assessment.state,
+            Assessment.reopen_reason,
+            Assessment.updated_at,
+            Assessment.submitted_at,
+            Assessment.first_submitted_at,
+            Organisation.id,
+            Organisation.name,
+            Organisation.kind,
+            Region.id,
+            Region.code,
+            Region.name,
+        )
         .join(Organisation)
         .join(Region)
         .where(Assessment.cycle == cycle)
         .order_by(Region.name, Organisation.name)
     )
+    answers = (
+        Answer.select(Answer.assessment, fn.COUNT(Answer.id))
+        .join(Assessment)
+        .where(Assessment.cycle == cycle, Answer.score.is_null(False) | Answer.not_applicable)
+        .group_by(Answer.assessment)
+    )
     if organisation_ids is not None:
         query = query.where(Organisation.id.in_(organisation_ids))
+        answers = answers.where(Assessment.organisation.in_(organisation_ids))
     assessments = list(query)
-    answered = dict(
-        Answer.select(Answer.assessment, fn.COUNT(Answer.id))
-        .where(
-            Answer.assessment.in_([a.id for a in assessments]),
-            Answer.score.is_null(False) | Answer.not_applicable,
-        )
-        .group_by(Answer.assessment)
-        .tuples()
-    )
-    applicable = dict(
-        AgreementKind.select(AgreementKind.kind, fn.COUNT(AgreementKind.id))
-        .join(Agreement)
-        .where(Agreement.framework == cycle.framework_id, AgreementKind.side == "applies")
-        .group_by(AgreementKind.kind)
-        .tuples()
-    )
+    answered = dict(answers.tuples())
+    applicable = dict(_APPLICABLE_BY_KIND(cycle.framework_id))
     deadline = rules.deadline(cycle.due_on)  # the end of the due date in Amsterdam
     today = utcnow()
     rows = []

@@ -27,8 +27,8 @@ from openpyxl.styles import Font
 from domain import assessments as assessments_domain
 from domain import cycles as domain
 from domain.audit import record
-from domain.scope import is_admin, readable_assessments
-from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, RoleAssignment
+from domain.scope import is_admin, readable_assessments, roles_of
+from models import Assessment, Cycle, FrameworkVersion, Organisation, Region
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, N_, ORGANISATION_KINDS
 from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
@@ -161,12 +161,9 @@ def close(cycle_id: int):
 def _monitor_regions(user) -> list[Region]:
     if is_admin(user):
         return list(Region.select().order_by(Region.name))
-    return list(
-        Region.select()
-        .join(RoleAssignment, on=RoleAssignment.region == Region.id)
-        .where(RoleAssignment.user == user, RoleAssignment.role == "regiocoordinator")
-        .order_by(Region.name)
-    )
+    # The regions come with the roles, already read.
+    regions = {r.region_id: r.region for r in roles_of(user) if r.role == "regiocoordinator"}
+    return sorted(regions.values(), key=lambda region: (region.name, region.id))
 
 
 def _monitor(cycle_id: int):
