@@ -209,6 +209,39 @@ _RATED_PARTNERS = CompiledQuery(
 )
 
 
+# Per set of partner kinds (a handful: they come from the framework), the
+# query for candidates, composed once.
+_CANDIDATES: dict[tuple[str, ...], CompiledQuery] = {}
+
+
+def _candidates_query(kinds: tuple[str, ...]) -> CompiledQuery:
+    """Active organisations of these kinds in the region or serving one of
+    the organisation's gemeenten, other than itself, by name."""
+    query = _CANDIDATES.get(kinds)
+    if query is None:
+
+        def build(organisation_id, region_id):
+            served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
+                OrganisationGemeente.organisation == organisation_id
+            )
+            nearby = OrganisationGemeente.select(OrganisationGemeente.organisation).where(
+                OrganisationGemeente.gemeente.in_(served)
+            )
+            return (
+                Organisation.select()
+                .where(
+                    Organisation.kind.in_(kinds),
+                    Organisation.active == True,  # noqa: E712
+                    Organisation.id != organisation_id,
+                    (Organisation.region == region_id) | Organisation.id.in_(nearby),
+                )
+                .order_by(Organisation.name, Organisation.id)
+            )
+
+        query = _CANDIDATES.setdefault(kinds, CompiledQuery(build))
+    return query
+
+
 def partner_organisations(
     assessment: Assessment,
     bilateral: list[Agreement],
@@ -239,22 +272,8 @@ def partner_organisations(
             wanted = partner_kinds.get(agreement.id, set()) - {org.kind}
             if wanted:
                 kinds[agreement.id] = wanted
-    served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
-        OrganisationGemeente.organisation == org.id
-    )
-    nearby = OrganisationGemeente.select(OrganisationGemeente.organisation).where(
-        OrganisationGemeente.gemeente.in_(served)
-    )
-    candidates = list(
-        Organisation.select()
-        .where(
-            Organisation.kind.in_(sorted(set().union(*kinds.values()) or {""})),
-            Organisation.active == True,  # noqa: E712
-            Organisation.id != org.id,
-            (Organisation.region == org.region_id) | Organisation.id.in_(nearby),
-        )
-        .order_by(Organisation.name, Organisation.id)
-    )
+    wanted = tuple(sorted(set().union(*kinds.values()) or {""}))
+    candidates = list(_candidates_query(wanted)(org.id, org.region_id))
     out = {
         agreement_id: [o for o in candidates if o.kind in wanted]
         for agreement_id, wanted in kinds.items()
