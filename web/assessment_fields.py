@@ -21,28 +21,41 @@ from models.choices import ACTION_STATES, ESCALATION_STEPS, ORGANISATION_KINDS, 
 from web.formatting import say
 
 
-def options(choices: list[tuple[str, str]], selected: str | None) -> Markup:
-    """`<option>` elements for (value, label) pairs, the one equal to
-    `selected` marked, as the template wrote them one by one."""
-    parts = [
-        f'<option value="{escape(value)}" {"selected" if value == selected else ""}>'
-        f"{escape(label)}</option>"
-        for value, label in choices
-    ]
-    return Markup("".join(parts))  # noqa: S704 - every value and label above is escaped
+class Choices:
+    """(value, label) pairs for the form's choice lists, escaped once per page
+    rather than once per list: a national form shows a hundred partner lists
+    and fifty of each other kind, of the same few choices."""
 
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.pairs = [(value, escape(value), escape(label)) for value, label in pairs]
+        self._options: dict[str | None, Markup] = {}
 
-def radios(name: str, choices: list[tuple[str, str]], selected: str | None, indent: str) -> Markup:
-    """Radio buttons for (value, label) pairs, the one equal to `selected`
-    checked, laid out as the template's loop wrote them."""
-    name = escape(name)
-    parts = [
-        f'\n{indent}<label class="choice"><input type="radio" name="{name}" '
-        f'value="{escape(value)}" {"checked" if value == selected else ""}> '
-        f"{escape(label)}</label>\n{indent}"
-        for value, label in choices
-    ]
-    return Markup("".join(parts))  # noqa: S704 - every value and label above is escaped
+    def options(self, selected: str | None) -> Markup:
+        """`<option>` elements, the one equal to `selected` marked, as the
+        template wrote them one by one; made once per selected value."""
+        made = self._options.get(selected)
+        if made is None:
+            made = self._options[selected] = Markup(  # noqa: S704 - escaped in __init__
+                "".join(
+                    f'<option value="{value}" {"selected" if raw == selected else ""}>'
+                    f"{label}</option>"
+                    for raw, value, label in self.pairs
+                )
+            )
+        return made
+
+    def radios(self, name: str, selected: str | None, indent: str) -> Markup:
+        """Radio buttons, the one equal to `selected` checked, laid out as the
+        template's loop wrote them."""
+        name = escape(name)
+        return Markup(  # noqa: S704 - the name here, values and labels in __init__
+            "".join(
+                f'\n{indent}<label class="choice"><input type="radio" name="{name}" '
+                f'value="{value}" {"checked" if raw == selected else ""}> '
+                f"{label}</label>\n{indent}"
+                for raw, value, label in self.pairs
+            )
+        )
 
 
 @dataclass(slots=True)
@@ -117,16 +130,16 @@ def prepare(
 ) -> FormFields:
     """The fields of every agreement and escalation row, with their values,
     translated errors and finished choice lists."""
-    score_choices = [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
-    writing_choices = [
-        ("ja", gettext("ja")),
-        ("nee", gettext("nee")),
-        ("", gettext("nog niet ingevuld")),
-    ]
-    status_choices = [(code, gettext(label)) for code, label in ACTION_STATES.items()]
-    step_choices = [
-        (str(step), f"{step} – {gettext(label)}") for step, label in ESCALATION_STEPS.items()
-    ]
+    score_choices = Choices(
+        [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
+    )
+    writing_choices = Choices(
+        [("ja", gettext("ja")), ("nee", gettext("nee")), ("", gettext("nog niet ingevuld"))]
+    )
+    status_choices = Choices([(code, gettext(label)) for code, label in ACTION_STATES.items()])
+    step_choices = Choices(
+        [(str(step), f"{step} – {gettext(label)}") for step, label in ESCALATION_STEPS.items()]
+    )
     kinds: dict[str, str] = {}
     out = FormFields()
     get = values.get
@@ -144,7 +157,7 @@ def prepare(
                 PartnerField(
                     key,
                     f"{partner.name} ({kind})",
-                    options(score_choices, get(key)),
+                    score_choices.options(get(key)),
                     _said(errors, key) if errors else "",
                 )
             )
@@ -154,15 +167,15 @@ def prepare(
             copied=get(p + "copied"),
             confirm=get(p + "confirm"),
             score=get(p + "score"),
-            score_radios=radios(p + "score", score_choices, get(p + "score"), " " * 8),
+            score_radios=score_choices.radios(p + "score", get(p + "score"), " " * 8),
             reason=get(p + "reason", ""),
-            writing_radios=radios(p + "writing", writing_choices, get(p + "writing", ""), " " * 10),
+            writing_radios=writing_choices.radios(p + "writing", get(p + "writing", ""), " " * 10),
             evaluated=get(p + "evaluated", ""),
             explanation=get(p + "explanation", ""),
             action=get(p + "action"),
             owner=get(p + "owner", ""),
             due=get(p + "due", ""),
-            status_options=options(status_choices, get(p + "status", "open")),
+            status_options=status_choices.options(get(p + "status", "open")),
             partners=partners,
             partner_unnamed=get(p + "partner-unnamed"),
         )
@@ -176,18 +189,18 @@ def prepare(
             fields.due_error = _said(errors, p + "due")
         fields.action_open = bool(fields.action or fields.action_error or fields.due_error)
         out.agreements.append(fields)
-    agreement_choices = [
-        (str(a.id), f"{a.code} {do_truncate(env, a.title, 60)}") for a in agreements
-    ]
+    agreement_choices = Choices(
+        [(str(a.id), f"{a.code} {do_truncate(env, a.title, 60)}") for a in agreements]
+    )
     for i in rows:
         e = f"esc-{i}-"
         out.escalations.append(
             EscalationRow(
                 e=e,
                 number=i + 1,
-                agreement_options=options(agreement_choices, get(e + "agreement")),
+                agreement_options=agreement_choices.options(get(e + "agreement")),
                 times=get(e + "times", ""),
-                step_options=options(step_choices, get(e + "step", "0")),
+                step_options=step_choices.options(get(e + "step", "0")),
                 resolved=get(e + "resolved"),
                 agreement_error=_said(errors, e + "agreement") if errors else "",
                 times_error=_said(errors, e + "times") if errors else "",
