@@ -639,6 +639,14 @@ def changes_since(assessment: Assessment, version: int) -> list[AssessmentChange
     )
 
 
+# A save claims the next version: only if no one else did in between.
+_CLAIM = CompiledQuery(
+    lambda version, now, actor, assessment_id, base_version: Assessment.update(
+        version=version, updated_at=now, updated_by=actor
+    ).where(Assessment.id == assessment_id, Assessment.version == base_version)
+)
+
+
 def save_answers(
     actor: User,
     assessment: Assessment,
@@ -667,11 +675,7 @@ def save_answers(
             _change(assessment, actor, None, "state", "niet_gestart", "concept", new_version, now)
         )
     with writer_turn(), db.atomic():
-        claimed = (
-            Assessment.update(version=new_version, updated_at=now, updated_by=actor)
-            .where(Assessment.id == assessment.id, Assessment.version == base_version)
-            .execute()
-        )
+        claimed = _CLAIM.execute(new_version, now, actor, assessment.id, base_version)
         if claimed != 1:
             current = Assessment.get_by_id(assessment.id).version
             raise ConflictError(current, changes_since(assessment, base_version))
@@ -871,6 +875,25 @@ def _answer_writes(
     return changes, writes
 
 
+def _update_answer(
+    answer_id, now, actor, copied, score, not_applicable, reason, in_writing, evaluated, text
+):
+    return Answer.update(
+        updated_at=now,
+        updated_by=actor,
+        copied=copied,
+        score=score,
+        not_applicable=not_applicable,
+        not_applicable_reason=reason,
+        in_writing=in_writing,
+        last_evaluated_on=evaluated,
+        explanation=text,
+    ).where(Answer.id == answer_id)
+
+
+_UPDATE_ANSWER = CompiledQuery(_update_answer)
+
+
 def _write_answer(
     actor, assessment, agreement_id, old, after, copied, rated, new: AnswerInput, action, now
 ) -> None:
@@ -885,9 +908,18 @@ def _write_answer(
             **after,
         )
     elif copied is not None:
-        Answer.update(updated_at=now, updated_by=actor, copied=copied, **after).where(
-            Answer.id == old.id
-        ).execute()
+        _UPDATE_ANSWER.execute(
+            old.id,
+            now,
+            actor,
+            copied,
+            after["score"],
+            after["not_applicable"],
+            after["not_applicable_reason"],
+            after["in_writing"],
+            after["last_evaluated_on"],
+            after["explanation"],
+        )
     if rated != new.partners:
         _write_ratings(old, rated, new.partners, now)
     if action is not False:

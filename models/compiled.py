@@ -52,7 +52,8 @@ class _Slot(Node):
 
 
 class CompiledQuery:
-    """A select built by `build(*values)`, composed once per database."""
+    """A select (or an update) built by `build(*values)`, composed once per
+    database."""
 
     def __init__(self, build: Callable[..., Query]):
         self._build = build
@@ -73,8 +74,7 @@ class CompiledQuery:
                 self._compiled[database] = compiled
         return compiled
 
-    def __call__(self, *values: Any):
-        """Run it; the rows, to iterate once (or `list`)."""
+    def _bound(self, values: tuple) -> tuple[Database, Query, str, list]:
         if len(values) != self._arity:
             raise TypeError(f"{self._arity} values expected, {len(values)} given")
         database = db.obj
@@ -88,9 +88,20 @@ class CompiledQuery:
                 if isinstance(value, Model):
                     value = value._pk  # as peewee writes a model in a query
                 params.append(item(value) if item else value)  # item: the field's converter
+        return database, query, sql, params
+
+    def __call__(self, *values: Any):
+        """Run it; the rows, to iterate once (or `list`)."""
+        database, query, sql, params = self._bound(values)
         # The wrapper the query itself would read its rows with (peewee's own
         # Query.execute does the same after composing).
         return query._get_cursor_wrapper(database.execute_sql(sql, params))
+
+    def execute(self, *values: Any) -> int:
+        """Run an update or delete; the number of rows it changed. Values set
+        by an update go to the driver as they are (a model as its id)."""
+        database, _query, sql, params = self._bound(values)
+        return database.rows_affected(database.execute_sql(sql, params))
 
     def first(self, *values: Any):
         """The first row, or None. The rest is read too, so nothing is left

@@ -112,3 +112,21 @@ def test_each_database_gets_its_own_sql(database, backend, tmp_path):
         assert query.scalar("een@example.org") is None
         assert _composed(query) == 2
         assert "?" in query._compiled[other][1]
+
+
+def test_an_update_writes_dates_flags_and_models_and_counts_its_rows(database):
+    region = f.region()
+    org = f.organisation(region, "wijkteam")
+    cycle = f.cycle(f.default_framework())
+    assessment = f.assessment(org, cycle)
+    person = f.user(("manager", org))
+    claim = CompiledQuery(
+        lambda version, at, by, assessment_id, base: Assessment.update(
+            version=version, updated_at=at, updated_by=by
+        ).where(Assessment.id == assessment_id, Assessment.version == base)
+    )
+    moment = dt.datetime(2026, 3, 4, 5, 6, 7)
+    assert claim.execute(1, moment, person, assessment.id, 0) == 1
+    assert claim.execute(1, moment, person, assessment.id, 0) == 0  # no longer version 0
+    stored = Assessment.get_by_id(assessment.id)
+    assert (stored.version, stored.updated_at, stored.updated_by_id) == (1, moment, person.id)
