@@ -24,7 +24,14 @@ worker_class = "gthread"
 # and the worker is replaced.
 timeout = int(os.environ.get("WEB_TIMEOUT", "60"))
 graceful_timeout = 30
-keepalive = 5
+# No keep-alive: the proxy (or client) opens a connection per request. A kept
+# connection stays with the worker that accepted it, and a few busy ones
+# landing on one worker left the other idle: measured with 8 clients, one
+# core in use instead of two, and a p95 half as long again (issue 15). Per
+# request, every connection goes to whichever worker takes it first, the
+# idler one; on the loopback a new connection costs a fraction of a
+# millisecond. Browsers keep their connections to the proxy all the same.
+keepalive = int(os.environ.get("WEB_KEEPALIVE", "0"))
 
 # Workers are recycled now and then, so a slow leak never grows large. Not
 # too often: a new worker starts without what its predecessor kept ready

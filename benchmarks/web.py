@@ -6,7 +6,9 @@ gunicorn.conf.py, on national demo data, on SQLite and on PostgreSQL.
 The data set (national demo, its figures, the reports of its latest closed
 cycle) is built once and reused: SQLite in instance/bench/, PostgreSQL in the
 database that --database-url names. A bounded load generator on 127.0.0.1
-(asyncio, keep-alive connections, a fixed number of clients for a fixed time)
+(asyncio, a fixed number of clients for a fixed time, each asking for keep-alive
+and opening a new connection whenever the server closes one, as gunicorn.conf.py
+has it do after every response)
 measures each page right after the minimal route (the floor) under the same
 gunicorn, so the ratio compares like with like. Then 32 writers save their own
 assessment at once; every acknowledged save is read back. Besides requests/s
@@ -406,8 +408,8 @@ async def _client(port, make_request, check, deadline, load: Load, n0: int) -> N
 
 
 def run_load(port: int, clients: list[tuple[Callable, Callable]], seconds: float) -> Load:
-    """Each client sends its requests one after another, on its own keep-alive
-    connection, for `seconds`."""
+    """Each client sends its requests one after another for `seconds`, on its
+    own connection (a new one whenever the server closes it)."""
     load = Load()
 
     async def main() -> None:
