@@ -20,12 +20,14 @@ model becomes its id)."""
 from __future__ import annotations
 
 import inspect
+import itertools
+import re
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
-from peewee import Database, Model, Node, Query
+from peewee import Database, Model, Node, PostgresqlDatabase, Query
 
 from models.db import db
 
@@ -51,6 +53,33 @@ class _Slot(Node):
         return ctx.value(_Placeholder(self.index, ctx.state.converter), converter=False)
 
 
+# PostgreSQL plans every statement it is sent anew, which on a save's dozen
+# small queries took the server more time than running them. A compiled
+# query is therefore prepared once per connection (PREPARE), and run by
+# name (EXECUTE): PostgreSQL then plans it once, or keeps a generic plan.
+# Prepared statements outlive transactions, rolled back or not, and end with
+# their connection; which ones a connection holds is kept beside it.
+_prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_names = itertools.count(1)
+
+
+_prepared_lock = threading.Lock()
+
+
+def _prepared(database: PostgresqlDatabase, name: str, sql: str) -> None:
+    """Prepare the statement on this thread's connection, unless it is."""
+    connection = database.connection()
+    with _prepared_lock:
+        held = _prepared_on.setdefault(connection, set())
+    if name in held:
+        return
+    numbered = itertools.count(1)
+    # psycopg2's placeholders become PostgreSQL's numbered ones ($1, $2, …).
+    text = re.sub(r"%[%s]", lambda m: "%" if m.group() == "%%" else f"${next(numbered)}", sql)
+    database.execute_sql(f"PREPARE {name} AS {text}")
+    held.add(name)
+
+
 class CompiledQuery:
     """A select (or an update) built by `build(*values)`, composed once per
     database."""
@@ -60,16 +89,24 @@ class CompiledQuery:
         self._arity = len(inspect.signature(build).parameters)
         self._compiled: weakref.WeakKeyDictionary[Database, tuple] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._name = f"compiled_{next(_names)}"
 
-    def _for(self, database: Database) -> tuple[Query, str, tuple]:
+    def _for(self, database: Database) -> tuple[Query, str, tuple, tuple | None]:
         compiled = self._compiled.get(database)
         if compiled is None:
             query = self._build(*(_Slot(i) for i in range(self._arity)))
             sql, params = database.get_sql_context().sql(query).query()
+            if isinstance(database, PostgresqlDatabase) and params:
+                # Run by name; the text is prepared on each connection first.
+                text = sql
+                sql = f"EXECUTE {self._name} ({', '.join(['%s'] * len(params))})"
+                prepare = (self._name, text)
+            else:
+                prepare = None
             plan = tuple(
                 (p.index, p.converter) if isinstance(p, _Placeholder) else (None, p) for p in params
             )
-            compiled = (query, sql, plan)
+            compiled = (query, sql, plan, prepare)
             with self._lock:
                 self._compiled[database] = compiled
         return compiled
@@ -78,7 +115,9 @@ class CompiledQuery:
         if len(values) != self._arity:
             raise TypeError(f"{self._arity} values expected, {len(values)} given")
         database = db.obj
-        query, sql, plan = self._for(database)
+        query, sql, plan, prepare = self._for(database)
+        if prepare is not None:
+            _prepared(database, *prepare)
         params = []
         for index, item in plan:
             if index is None:

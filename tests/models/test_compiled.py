@@ -130,3 +130,34 @@ def test_an_update_writes_dates_flags_and_models_and_counts_its_rows(database):
     assert claim.execute(1, moment, person, assessment.id, 0) == 0  # no longer version 0
     stored = Assessment.get_by_id(assessment.id)
     assert (stored.version, stored.updated_at, stored.updated_by_id) == (1, moment, person.id)
+
+
+def test_postgresql_prepares_it_once_per_connection(postgres_template):
+    from models import init_database
+
+    database = init_database(postgres_template)
+    database.connect()
+    User.delete().execute()
+    f.user(email="een@example.org")
+    query = CompiledQuery(lambda email: User.select(User.id).where(User.email == email))
+
+    def prepared() -> list[str]:
+        rows = database.execute_sql("SELECT statement FROM pg_prepared_statements").fetchall()
+        return [text for (text,) in rows if "app_user" in text]
+
+    assert query.scalar("een@example.org") is not None
+    assert query.scalar("twee@example.org") is None
+    assert len(prepared()) == 1  # prepared once, run twice
+    assert "$1" in prepared()[0]
+    with database.atomic() as transaction:  # a rollback keeps it
+        query.scalar("een@example.org")
+        transaction.rollback()
+    assert len(prepared()) == 1
+    database.close()
+    database.close_all()  # the next connection is a new session
+    database.connect()
+    assert prepared() == []
+    assert query.scalar("een@example.org") is not None
+    assert len(prepared()) == 1
+    User.delete().execute()
+    database.close()
