@@ -674,6 +674,9 @@ def save_answers(
         changes.append(
             _change(assessment, actor, None, "state", "niet_gestart", "concept", new_version, now)
         )
+    # The history's rows are composed before the turn to write is taken, so
+    # the turn lasts only as long as the database needs.
+    history = AssessmentChange.insert_many(changes).sql() if changes else None
     with writer_turn(), db.atomic():
         claimed = _CLAIM.execute(new_version, now, actor, assessment.id, base_version)
         if claimed != 1:
@@ -685,8 +688,8 @@ def save_answers(
             Assessment.update(state="concept", started_at=now).where(
                 Assessment.id == assessment.id
             ).execute()
-        if changes:
-            AssessmentChange.insert_many(changes).execute()
+        if history:
+            db.execute_sql(*history)
     assessment.version = new_version
     logger.info("assessment %s saved by %s: %d changes", assessment.id, actor.email, len(changes))
     return len(changes)
