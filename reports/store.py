@@ -22,6 +22,7 @@ from peewee import fn
 
 from models import Cycle, ReportFile, db
 from models.choices import N_
+from models.compiled import CompiledQuery
 
 KINDS = {
     "xlsx_regions": N_("Regiovergelijking (Excel)"),
@@ -93,8 +94,8 @@ def current_files(cycle: Cycle | None = None, where=None):
     return ReportFile.select(ReportFile, Cycle).join(Cycle).where(ReportFile.id.in_(newest))
 
 
-def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFile | None:
-    return (
+_LATEST = CompiledQuery(
+    lambda cycle, kind, scope_type, scope_id: (
         ReportFile.select()
         .where(
             ReportFile.cycle == cycle,
@@ -103,8 +104,14 @@ def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFil
             ReportFile.scope_id == scope_id,
         )
         .order_by(ReportFile.id.desc())
-        .first()
+        .limit(1)
     )
+)
+
+
+def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFile | None:
+    """The newest file of this report (shown on its results page)."""
+    return _LATEST.first(cycle, kind, scope_type, scope_id)
 
 
 def prune(root: Path, before: dt.datetime) -> dict[str, int]:

@@ -31,6 +31,7 @@ from models.choices import (
     ORGANISATION_KINDS,
     SIGNALS,
 )
+from models.compiled import CompiledQuery
 from reports import store
 from reports.build import cycles_with_submissions, has_submissions
 from reports.data import CycleData, scope_report
@@ -44,8 +45,21 @@ SCOPES = {"organisatie": Organisation, "gemeente": Gemeente, "regio": Region}
 REPORT_LIMIT = 200
 
 
+# Read on every results page: composed once.
+_ROUNDS = CompiledQuery(
+    lambda: Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc())
+)
+
+
+def _by_id(model) -> CompiledQuery:
+    return CompiledQuery(lambda scope_id: model.select().where(model.id == scope_id))
+
+
+_TARGETS = {kind: _by_id(model) for kind, model in SCOPES.items()}
+
+
 def _cycles() -> list[Cycle]:
-    return list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()))
+    return list(_ROUNDS())
 
 
 def _chosen_cycle(cycles: list[Cycle]) -> Cycle:
@@ -123,7 +137,7 @@ class PreparedPage:
 @access("user")
 def scope(scope_type: str, scope_id: int):
     user = current_user.user
-    target = SCOPES[scope_type].get_or_none(SCOPES[scope_type].id == scope_id)
+    target = _TARGETS[scope_type].first(scope_id)
     access_ = ResultAccess(user)
     if target is None or not access_.may_see(scope_type, scope_id):
         return deny(404)
