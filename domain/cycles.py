@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import re
 
-from peewee import IntegrityError, fn
+from peewee import IntegrityError, ModelSelect, fn
 
 from domain import rules
 from domain.assessments import applicable_agreements, organisation_people, progress
@@ -311,11 +311,10 @@ _APPLICABLE_BY_KIND = CompiledQuery(
 )
 
 
-def monitor_rows(cycle: Cycle, organisation_ids=None) -> list[dict]:
-    """Per organisation: state, last change, on time or late, progress."""
+def _monitor_assessments(cycle) -> ModelSelect:
     # Only the columns the monitor shows: a region has a hundred rows, and
     # every column of three models costs each of them.
-    query = (
+    return (
         Assessment.select(
             Assessment.id,
             Assessment.state,
@@ -335,17 +334,45 @@ def monitor_rows(cycle: Cycle, organisation_ids=None) -> list[dict]:
         .where(Assessment.cycle == cycle)
         .order_by(Region.name, Organisation.name)
     )
-    answers = (
+
+
+def _monitor_answered(cycle, organisation_ids) -> ModelSelect:
+    """Per assessment of the cycle (of these organisations), the agreements
+    answered with a score or n.v.t."""
+    query = (
         Answer.select(Answer.assessment, fn.COUNT(Answer.id))
         .join(Assessment)
         .where(Assessment.cycle == cycle, Answer.score.is_null(False) | Answer.not_applicable)
         .group_by(Answer.assessment)
     )
     if organisation_ids is not None:
-        query = query.where(Organisation.id.in_(organisation_ids))
-        answers = answers.where(Assessment.organisation.in_(organisation_ids))
-    assessments = list(query)
-    answered = dict(answers.tuples())
+        query = query.where(Assessment.organisation.in_(organisation_ids))
+    return query.tuples()
+
+
+def _in_region(region):
+    return Organisation.select(Organisation.id).where(Organisation.region == region)
+
+
+# One region's monitor, the page coordinators open most: composed once.
+_REGION_ASSESSMENTS = CompiledQuery(
+    lambda cycle, region: _monitor_assessments(cycle).where(Organisation.region == region)
+)
+_REGION_ANSWERED = CompiledQuery(lambda cycle, region: _monitor_answered(cycle, _in_region(region)))
+
+
+def monitor_rows(cycle: Cycle, organisation_ids=None, *, region=None) -> list[dict]:
+    """Per organisation: state, last change, on time or late, progress; of
+    the organisations `organisation_ids` selects, or of one region."""
+    if region is not None:
+        assessments = list(_REGION_ASSESSMENTS(cycle, region))
+        answered = dict(_REGION_ANSWERED(cycle, region))
+    else:
+        query = _monitor_assessments(cycle)
+        if organisation_ids is not None:
+            query = query.where(Organisation.id.in_(organisation_ids))
+        assessments = list(query)
+        answered = dict(_monitor_answered(cycle, organisation_ids))
     applicable = dict(_APPLICABLE_BY_KIND(cycle.framework_id))
     deadline = rules.deadline(cycle.due_on)  # the end of the due date in Amsterdam
     today = utcnow()

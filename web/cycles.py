@@ -30,6 +30,7 @@ from domain.audit import record
 from domain.scope import is_admin, readable_assessments, roles_of
 from models import Assessment, Cycle, FrameworkVersion, Organisation, Region
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, N_, ORGANISATION_KINDS
+from models.compiled import CompiledQuery
 from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
 from web.formatting import local, local_today, say
@@ -166,10 +167,18 @@ def _monitor_regions(user) -> list[Region]:
     return sorted(regions.values(), key=lambda region: (region.name, region.id))
 
 
+# A cycle the monitor shows (not one still planned).
+_SHOWN_CYCLE = CompiledQuery(
+    lambda cycle_id: Cycle.select().where(Cycle.id == cycle_id, Cycle.state != "gepland")
+)
+
+
 def _monitor(cycle_id: int):
     """The cycle, the regions this person follows, the chosen region (None: the
     national overview, for whoever follows more than one region) and its rows."""
-    cycle = scoped_or_404(Cycle.select().where(Cycle.state != "gepland"), cycle_id)
+    cycle = _SHOWN_CYCLE.first(cycle_id)
+    if cycle is None:
+        deny(404)
     regions = _monitor_regions(current_user.user)
     if not regions:
         deny(404)
@@ -182,8 +191,7 @@ def _monitor(cycle_id: int):
     region = next((r for r in regions if r.code == code), None)
     if region is None:
         deny(404)
-    org_ids = Organisation.select(Organisation.id).where(Organisation.region == region)
-    return cycle, regions, region, domain.monitor_rows(cycle, org_ids)
+    return cycle, regions, region, domain.monitor_rows(cycle, region=region)
 
 
 @bp.route("/rondes/<int:cycle_id>/voortgang")
