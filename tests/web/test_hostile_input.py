@@ -330,7 +330,7 @@ def test_an_upload_past_the_request_limit_gets_a_message(app, chain):
         assert "de grens is 5 MB" in response.get_data(as_text=True)
 
 
-MARKUP = '<b id="x">vet</b> & \'q\' </textarea><script>alert(1)</script>'
+MARKUP = "<b id=\"x\">vet</b> & 'q' </textarea><script>alert(1)</script>"
 
 
 def test_markup_anywhere_on_the_form_is_shown_as_text(client, chain):
