@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Callable
 
 from flask import (
     Blueprint,
@@ -34,6 +33,7 @@ from models.compiled import CompiledQuery
 from reports.excel import neutralise
 from web.access import access, deny, scoped_or_404
 from web.formatting import local, local_today, say
+from web.links import url_by_id
 
 bp = Blueprint("cycles", __name__)
 
@@ -233,17 +233,10 @@ def monitor(cycle_id: int):
             str, {kind: _(label) for kind, label in ORGANISATION_KINDS.items()}
         ),
         timing_labels={timing: _(timing) for timing in {row["timing"] for row in rows}},
-        form_url=_url_by_id("assessments.form"),
-        remind_url=_url_by_id("cycles.remind", cycle_id=cycle.id),
-        reopen_url=_url_by_id("cycles.reopen", cycle_id=cycle.id),
+        form_url=url_by_id("assessments.form"),
+        remind_url=url_by_id("cycles.remind", cycle_id=cycle.id),
+        reopen_url=url_by_id("cycles.reopen", cycle_id=cycle.id),
     )
-
-
-def _url_by_id(endpoint: str, **values) -> Callable[[int], str]:
-    """The endpoint's URL for any assessment id, from one url_for."""
-    marker = 2147483647  # the largest id a route takes: never in the rest of the URL
-    head, tail = url_for(endpoint, assessment_id=marker, **values).split(str(marker))
-    return lambda assessment_id: f"{head}{int(assessment_id)}{tail}"
 
 
 @bp.route("/rondes/<int:cycle_id>/herinnering/<int:assessment_id>", methods=["POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import fn
 
@@ -19,6 +20,7 @@ from domain.scope import (
 from models import Assessment, Cycle, Gemeente, Organisation, Region
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
 from web.access import access
+from web.links import url_by_id
 
 bp = Blueprint("home", __name__)
 
@@ -51,6 +53,10 @@ def index():
         cycles=cycles,
         sections=sections,
         may_monitor=is_admin(user) or has_role(user, "regiocoordinator"),
+        # Labels and links of the rows, worked out once rather than per row.
+        state_labels={state: _(label) for state, label in ASSESSMENT_STATES.items()},
+        kind_labels={kind: _(label) for kind, label in ORGANISATION_KINDS.items()},
+        form_url=url_by_id("assessments.form"),
         limit=LIST_LIMIT,
         KINDS=ORGANISATION_KINDS,
         CYCLE_STATES=CYCLE_STATES,
