@@ -199,46 +199,49 @@ def _framework_agreements(
     return found
 
 
-_RATED_PARTNERS = CompiledQuery(
+# An assessment's partner ratings by agreement (partner None: a rating from
+# before partners were named): the form shows them, and partners rated
+# before stay listed as candidates.
+_RATINGS_BY_AGREEMENT = CompiledQuery(
     lambda assessment: (
-        PartnerRating.select(Answer.agreement, PartnerRating.partner)
+        PartnerRating.select(Answer.agreement, PartnerRating.partner, PartnerRating.score)
         .join(Answer)
-        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
+        .where(Answer.assessment == assessment)
         .tuples()
     )
 )
 
 
+def _candidates(kinds: tuple[str, ...], organisation_id, region_id):
+    """Active organisations of these kinds in the region or serving one of
+    the organisation's gemeenten, other than itself, by name."""
+    served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
+        OrganisationGemeente.organisation == organisation_id
+    )
+    nearby = OrganisationGemeente.select(OrganisationGemeente.organisation).where(
+        OrganisationGemeente.gemeente.in_(served)
+    )
+    return (
+        Organisation.select()
+        .where(
+            Organisation.kind.in_(kinds),
+            Organisation.active == True,  # noqa: E712
+            Organisation.id != organisation_id,
+            (Organisation.region == region_id) | Organisation.id.in_(nearby),
+        )
+        .order_by(Organisation.name, Organisation.id)
+    )
+
+
 # Per set of partner kinds (a handful: they come from the framework), the
-# query for candidates, composed once.
+# candidates' query, composed once.
 _CANDIDATES: dict[tuple[str, ...], CompiledQuery] = {}
 
 
 def _candidates_query(kinds: tuple[str, ...]) -> CompiledQuery:
-    """Active organisations of these kinds in the region or serving one of
-    the organisation's gemeenten, other than itself, by name."""
     query = _CANDIDATES.get(kinds)
     if query is None:
-
-        def build(organisation_id, region_id):
-            served = OrganisationGemeente.select(OrganisationGemeente.gemeente).where(
-                OrganisationGemeente.organisation == organisation_id
-            )
-            nearby = OrganisationGemeente.select(OrganisationGemeente.organisation).where(
-                OrganisationGemeente.gemeente.in_(served)
-            )
-            return (
-                Organisation.select()
-                .where(
-                    Organisation.kind.in_(kinds),
-                    Organisation.active == True,  # noqa: E712
-                    Organisation.id != organisation_id,
-                    (Organisation.region == region_id) | Organisation.id.in_(nearby),
-                )
-                .order_by(Organisation.name, Organisation.id)
-            )
-
-        query = _CANDIDATES.setdefault(kinds, CompiledQuery(build))
+        query = _CANDIDATES.setdefault(kinds, CompiledQuery(functools.partial(_candidates, kinds)))
     return query
 
 
@@ -281,7 +284,9 @@ def partner_organisations(
     # Partners rated before that are no candidates (any more) stay listed.
     listed = {agreement_id: {o.id for o in found} for agreement_id, found in out.items()}
     missing: list[tuple[int, int]] = []
-    for agreement_id, partner_id in _RATED_PARTNERS(assessment):
+    for agreement_id, partner_id, _score in _RATINGS_BY_AGREEMENT(assessment):
+        if partner_id is None:
+            continue
         ids = listed.setdefault(agreement_id, set())
         if partner_id not in ids:
             ids.add(partner_id)
@@ -336,14 +341,6 @@ _FORM_ANSWERS = CompiledQuery(
         .tuples()
     )
 )
-_FORM_RATINGS = CompiledQuery(
-    lambda assessment: (
-        PartnerRating.select(Answer.agreement, PartnerRating.partner, PartnerRating.score)
-        .join(Answer)
-        .where(Answer.assessment == assessment)
-        .tuples()
-    )
-)
 _FORM_ESCALATIONS = CompiledQuery(
     lambda assessment: (
         EscalationSignal.select(
@@ -391,7 +388,7 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
             values[p + "owner"] = owner
             values[p + "due"] = _date_text(due_on)
             values[p + "status"] = status
-    for agreement_id, partner_id, score in _FORM_RATINGS(assessment):
+    for agreement_id, partner_id, score in _RATINGS_BY_AGREEMENT(assessment):
         p = f"a{agreement_id}-partner-"
         # A rating from before partners were named stays visible, unnamed.
         values[p + (str(partner_id) if partner_id else "unnamed")] = str(score)

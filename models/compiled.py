@@ -60,10 +60,8 @@ class _Slot(Node):
 # Prepared statements outlive transactions, rolled back or not, and end with
 # their connection; which ones a connection holds is kept beside it.
 _prepared_on: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_names = itertools.count(1)
-
-
 _prepared_lock = threading.Lock()
+_names = itertools.count(1)
 
 
 def _prepared(database: PostgresqlDatabase, name: str, sql: str) -> None:

@@ -62,13 +62,9 @@ def test_pooled_connection_is_reused_between_requests(postgres):
     database.close_all()
 
 
-def test_forked_child_never_shares_or_ends_the_parents_connection(postgres):
-    """gunicorn forks after import: the child opens its own connection, and
-    freeing what it inherited does not end the parent's session."""
-    url = postgres.create()
-    init_database(url)
-    with db.connection_context():
-        parent_pid = _backend_pid(db)  # now idle in the parent's pool
+def _in_forked_child(work) -> str:
+    """What `work()` returns, run in a forked child inside a connection of its
+    own pool, which the child then frees (as a gunicorn worker would on exit)."""
     read, write = os.pipe()
     child = os.fork()
     if child == 0:  # pragma: no cover - runs in the child
@@ -76,16 +72,27 @@ def test_forked_child_never_shares_or_ends_the_parents_connection(postgres):
         try:
             os.close(read)
             with db.connection_context():
-                os.write(write, str(_backend_pid(db)).encode())
+                os.write(write, work().encode())
             gc.collect()
             code = 0
         finally:
             os._exit(code)
     os.close(write)
     with os.fdopen(read) as pipe:
-        child_backend = int(pipe.read() or 0)
+        answer = pipe.read()
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+    return answer
+
+
+def test_forked_child_never_shares_or_ends_the_parents_connection(postgres):
+    """gunicorn forks after import: the child opens its own connection, and
+    freeing what it inherited does not end the parent's session."""
+    url = postgres.create()
+    init_database(url)
+    with db.connection_context():
+        parent_pid = _backend_pid(db)  # now idle in the parent's pool
+    child_backend = int(_in_forked_child(lambda: str(_backend_pid(db))) or 0)
     assert child_backend not in (0, parent_pid)
     with db.connection_context():
         # The same pooled connection, still alive after the child is gone.
@@ -160,25 +167,12 @@ def test_forked_child_never_uses_the_parents_sqlite_connection(tmp_path):
     with db.connection_context():
         upgrade(db.obj)
         parent_connection = db.connection()  # now idle in the parent's pool
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            os.close(read)
-            with db.connection_context():
-                Region.create(code="VR02", name="Twee")
-                os.write(write, b"1" if db.connection() is not parent_connection else b"0")
-            gc.collect()
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        answer = pipe.read()
-    _, status = os.waitpid(child, 0)
-    assert os.waitstatus_to_exitcode(status) == 0
-    assert answer == "1"
+
+    def in_child() -> str:
+        Region.create(code="VR02", name="Twee")
+        return "own" if db.connection() is not parent_connection else "parent's"
+
+    assert _in_forked_child(in_child) == "own"
     with db.connection_context():
         assert db.connection() is parent_connection
         assert [r.code for r in Region.select()] == ["VR02"]
