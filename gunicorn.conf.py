@@ -33,6 +33,18 @@ graceful_timeout = 30
 # millisecond. Browsers keep their connections to the proxy all the same.
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "0"))
 
+# Without keep-alive, a worker takes a connection from the listening socket
+# only while one of its threads is free to answer it; the others wait in the
+# kernel's queue for whichever worker is free first. gunicorn's default (1,000)
+# lets a worker take whatever arrives and queue it behind its own busy
+# threads, while the other worker may have one free: with 32 writers saving at
+# once, some waited behind a long queue in one worker while the other answered
+# its short one. With keep-alive on, idle kept connections count too, so the
+# default stays.
+worker_connections = int(
+    os.environ.get("WEB_CONNECTIONS", str(threads if keepalive == 0 else 1000))
+)
+
 # Workers are recycled now and then, so a slow leak never grows large. Not
 # too often: a new worker starts without what its predecessor kept ready
 # (result pages, frameworks, composed queries), and under load 2,000

@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -146,7 +148,15 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 def _gunicorn_settings(monkeypatch, **env) -> dict:
     import runpy
 
-    for key in ("PORT", "HOST", "BIND", "WEB_WORKERS", "WEB_THREADS"):
+    for key in (
+        "PORT",
+        "HOST",
+        "BIND",
+        "WEB_WORKERS",
+        "WEB_THREADS",
+        "WEB_KEEPALIVE",
+        "WEB_CONNECTIONS",
+    ):
         monkeypatch.delenv(key, raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -160,9 +170,13 @@ def test_gunicorn_config_defaults_and_environment(monkeypatch):
     assert settings["bind"] == ["127.0.0.1:8000"]
     assert (settings["workers"], settings["threads"]) == (2, 4)
     assert settings["accesslog"] is None  # raw paths (tokens) never logged by gunicorn
+    # No keep-alive: a worker takes only as many connections as it has threads.
+    assert (settings["keepalive"], settings["worker_connections"]) == (0, 4)
+    assert _gunicorn_settings(monkeypatch, WEB_KEEPALIVE="5")["worker_connections"] == 1000
     settings = _gunicorn_settings(monkeypatch, PORT="9123", WEB_WORKERS="3", WEB_THREADS="8")
     assert settings["bind"] == ["127.0.0.1:9123"]
     assert (settings["workers"], settings["threads"]) == (3, 8)
+    assert settings["worker_connections"] == 8
     # Every name in the file is a gunicorn setting (a typo would be ignored silently).
     config = Config()
     names = {k for k in settings if not k.startswith("_") and k != "os"}
@@ -172,6 +186,48 @@ def test_gunicorn_config_defaults_and_environment(monkeypatch):
         config.set(key, settings[key])
     assert config.forwarded_allow_ips == []
     assert config.secure_scheme_headers == {}
+
+
+def _pid_of(port: int, path: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path)
+        return int(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def test_a_busy_worker_leaves_new_connections_to_a_free_one(tmp_path):
+    """Two workers with two threads each, four slow requests at once: each
+    worker answers two. A worker takes a connection only while one of its
+    threads is free, so none waits behind a busy worker while the other idles."""
+    port = _free_port()
+    log = tmp_path / "web.log"
+    env = {**os.environ, "PORT": str(port), "WEB_WORKERS": "2", "WEB_THREADS": "2"}
+    env.pop("WEB_KEEPALIVE", None)
+    env.pop("WEB_CONNECTIONS", None)
+    command = [
+        str(BIN / "gunicorn"),
+        "--config",
+        str(ROOT / "gunicorn.conf.py"),
+        "tests.slow_wsgi:app",
+    ]
+    process = _start(command, env, log)
+    try:
+        _wait(
+            "both workers",
+            lambda: log.read_text().count("Booting worker") == 2 and _pid_of(port, "/") > 0,
+            [process],
+            [log],
+            timeout=60,
+        )
+        time.sleep(0.5)  # the second worker is listening, not only booting
+        with ThreadPoolExecutor(4) as pool:
+            for _ in range(3):
+                pids = list(pool.map(lambda _: _pid_of(port, "/slow?0.6"), range(4)))
+                assert sorted(Counter(pids).values()) == [2, 2], pids
+    finally:
+        _stop([process])
 
 
 def test_gunicorn_with_log_format_json_writes_json_lines_only(tmp_path):
