@@ -99,8 +99,7 @@ clean:
 
 # Pages under gunicorn (gunicorn.conf.py) on national data with 8 clients,
 # each after the minimal route, then 32 concurrent writers: SQLite, then
-# PostgreSQL (the data sets are built once and reused).
+# PostgreSQL (the data sets are built once and reused), in one table.
 BENCH_WEB_PG ?= postgresql://postgres@127.0.0.1:5432/am_bench_web
 bench-web: install
-	$(BIN)/python -m benchmarks.web
-	$(BIN)/python -m benchmarks.web --database-url $(BENCH_WEB_PG)
+	$(BIN)/python -m benchmarks.web --database-url sqlite --database-url $(BENCH_WEB_PG)
