@@ -200,8 +200,9 @@ def _framework_agreements(
 
 
 # An assessment's partner ratings by agreement (partner None: a rating from
-# before partners were named): the form shows them, and partners rated
-# before stay listed as candidates.
+# before partners were named): the form shows them, partners rated before
+# stay listed as candidates, and a save and the check before submitting
+# compare with the named ones.
 _RATINGS_BY_AGREEMENT = CompiledQuery(
     lambda assessment: (
         PartnerRating.select(Answer.agreement, PartnerRating.partner, PartnerRating.score)
@@ -704,14 +705,6 @@ _ACTIONS = CompiledQuery(
         .order_by(ImprovementAction.id)
     )
 )
-_RATINGS = CompiledQuery(
-    lambda assessment: (
-        PartnerRating.select(PartnerRating.answer, PartnerRating.partner, PartnerRating.score)
-        .join(Answer)
-        .where(Answer.assessment == assessment, PartnerRating.partner.is_null(False))
-        .tuples()
-    )
-)
 
 
 @dataclass
@@ -766,10 +759,11 @@ def _actions_by_answer(assessment: Assessment) -> dict[int, ImprovementAction]:
 
 
 def _ratings(assessment: Assessment) -> dict[int, dict[int, int]]:
-    """Per answer, the named partners' ratings (partner → score)."""
+    """Per agreement, the named partners' ratings (partner → score)."""
     out: dict[int, dict[int, int]] = {}
-    for answer_id, partner_id, score in _RATINGS(assessment):
-        out.setdefault(answer_id, {})[partner_id] = score
+    for agreement_id, partner_id, score in _RATINGS_BY_AGREEMENT(assessment):
+        if partner_id is not None:
+            out.setdefault(agreement_id, {})[partner_id] = score
     return out
 
 
@@ -842,7 +836,7 @@ def _answer_writes(
             "explanation": new.explanation or None,
         }
         diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
-        rated = stored.ratings.get(old.id, {}) if old else {}
+        rated = stored.ratings.get(agreement_id, {})
         if rated != new.partners:
             diff += _partner_diff(rated, new.partners, stored.partner_names(parsed))
         copied = bool(old and old.copied) and not (diff or new.confirm)
@@ -1083,7 +1077,7 @@ def _lacks_partner(agreement: Agreement, answer: Answer | None, rated: dict) -> 
         return None
     if not getattr(agreement, "partners", None):
         return None
-    if answer is None or not rated.get(answer.id):
+    if answer is None or not rated.get(agreement.id):
         return N_("nog geen oordeel over een partnerorganisatie")
     return None
 
@@ -1107,7 +1101,7 @@ def missing_items(
     agreement with all it lacks. A scored answer needs 'schriftelijk
     vastgelegd' (ja or nee); a bilateral one a rating of at least one of its
     partner organisations, when it has any."""
-    answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
+    answers = {a.agreement_id: a for a in _ANSWERS(assessment)}
     rated = _ratings(assessment)
     missing = []
     for agreement in agreements:
