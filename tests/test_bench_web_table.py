@@ -20,6 +20,7 @@ def _row(page: str, **values) -> dict:
         "queries": 6,
         "server_ms": 8.0,
         "cpu_ms": 4.0,
+        "alone_ms": 5.0,
         "errors": 0,
         "requests": 500,
     }
@@ -29,7 +30,8 @@ def _row(page: str, **values) -> dict:
 
 def _writers(**values) -> dict:
     return _row(
-        "32 concurrent writers (save)", **{"floor_rps": NAN, "ratio": NAN, "lost": 0, **values}
+        "32 concurrent writers (save)",
+        **{"floor_rps": NAN, "ratio": NAN, "alone_ms": NAN, "lost": 0, **values},
     )
 
 
@@ -43,9 +45,12 @@ def test_each_target_is_checked():
     assert misses(_row("results, region", ratio=0.09)) == ["<10% of floor"]
     assert misses(_row("Rapporten list", ratio=0.09)) == ["<10% of floor"]
     assert misses(_row("self-assessment form", ratio=0.09)) == []
-    # A results page: 15 ms in the application at most.
-    assert misses(_row("results, gemeente", server_ms=15.5)) == ["app>15ms"]
-    assert misses(_row("Rapporten list", server_ms=15.5)) == []
+    # A results page alone (one client): 15 ms in the application at most;
+    # its time under load, shared with other requests, is not that target.
+    assert misses(_row("results, gemeente", alone_ms=15.5)) == ["app>15ms"]
+    assert misses(_row("results, gemeente", alone_ms=NAN)) == ["app>15ms"]
+    assert misses(_row("results, gemeente", server_ms=25.0)) == []
+    assert misses(_row("Rapporten list", alone_ms=15.5)) == []
     # 32 writers: 300 ms, nothing lost.
     assert misses(_writers(p95=299.0)) == []
     assert misses(_writers(p95=301.0, lost=1)) == ["lost", "p95>300"]
@@ -69,7 +74,9 @@ def test_one_table_with_both_databases_side_by_side(capsys):
         ("32 concurrent writers (save)", "SQLite"),
         ("32 concurrent writers (save)", "PostgreSQL"),
     ]
+    assert lines[1].split()[-3:] == ["alone", "errors", "target"]
     assert rows[0][2].endswith("met")
+    assert "    5.0      0  met" in rows[0][2]  # the page alone, then its errors
     assert rows[1][2].endswith("<10% of floor")
     assert rows[2][2].endswith("p95>300")
     assert "0 lost 0" in rows[3][2]
