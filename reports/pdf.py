@@ -38,6 +38,7 @@ from reportlab.platypus import (
 
 from reports import dutch, maps
 from reports.data import ScopeReport
+from reports.glance import glance
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -441,48 +442,6 @@ def _response_line(report: ScopeReport) -> str:
     )
 
 
-def _attention(report: ScopeReport) -> list[str]:
-    """What needs attention first, in plain sentences (escaped later)."""
-    points = []
-    for row in report.scorecard:
-        if row.signal == "rood":
-            ind = row.indicator
-            points.append(
-                f"{ind.code} – {ind.name}: {dutch.value(row.value, ind.unit)} tegen een "
-                f"{'eigen regionorm' if row.norm.regional else 'landelijke norm'} van "
-                f"{dutch.value(row.norm.norm, ind.unit)} (rood)."
-            )
-    if report.weakest:
-        weakest = report.weakest[0]
-        points.append(
-            f"Zwakst nageleefde afspraak: {weakest.code} – {weakest.title} "
-            f"({dutch.value(weakest.percent, '%')})."
-        )
-    today = dt.date.today()
-    overdue = [a for a in report.actions if a["due_on"] is not None and a["due_on"] < today]
-    if overdue:
-        points.append(
-            "1 verbeteractie is over haar streefdatum."
-            if len(overdue) == 1
-            else f"{len(overdue)} verbeteracties zijn over hun streefdatum."
-        )
-    unresolved = [e for e in report.escalations if not e["resolved"]]
-    if unresolved:
-        points.append(
-            "1 escalatie is nog niet opgelost."
-            if len(unresolved) == 1
-            else f"{len(unresolved)} escalaties zijn nog niet opgelost."
-        )
-    if report.response["open"] and report.scope_type != "organisatie":
-        waiting = report.response["open"]
-        points.append(
-            "1 organisatie heeft nog niet ingediend."
-            if waiting == 1
-            else f"{waiting} organisaties hebben nog niet ingediend."
-        )
-    return points
-
-
 def _cover(report: ScopeReport, styles) -> list:
     """The first page: who and when, then what a manager reads first — the
     signals at a glance, the response and what needs attention."""
@@ -516,17 +475,11 @@ def _cover(report: ScopeReport, styles) -> list:
             ],
         )
     )
-    counts = {name: 0 for name in ("groen", "oranje", "rood", "geen")}
-    for row in report.scorecard:
-        counts[row.signal] += 1
+    at_a_glance = glance(report)
     story += [
         _paragraph("In één oogopslag", styles["h2"]),
         _paragraph(
-            " · ".join(
-                f"{counts[name]} {dutch.SIGNALS[name].lower()}"
-                for name in ("groen", "oranje", "rood", "geen")
-            )
-            + " (van de signalen van de succesindicatoren)",
+            at_a_glance.counts_line() + " (van de signalen van de succesindicatoren)",
             styles["body"],
         ),
         Spacer(1, 2 * mm),
@@ -535,9 +488,8 @@ def _cover(report: ScopeReport, styles) -> list:
         _paragraph(escape(_response_line(report)), styles["body"]),
         _paragraph("Wat aandacht vraagt", styles["h2"]),
     ]
-    points = _attention(report)
-    if points:
-        story += [_p("• " + point, styles["body"]) for point in points]
+    if at_a_glance.points:
+        story += [_p("• " + point.text, styles["body"]) for point in at_a_glance.points]
     else:
         story.append(_paragraph("Geen rode signalen en niets over datum.", styles["body"]))
     story += [

@@ -40,7 +40,7 @@ def test_organisation_report_content(data, reports_world, tmp_path):
     cover = reader.pages[0].extract_text()
     assert "3 groen · 1 oranje · 5 rood · 0 geen oordeel" in cover
     assert "De zelfevaluatie is op tijd ingediend." in cover
-    assert "GAP – GAP: 2,00 punten tegen een landelijke norm van 0,50 punten (rood)." in cover
+    assert "GAP: 2,00 punten tegen een landelijke norm van 0,50 punten (rood)." in cover
     assert "Zwakst nageleefde afspraak: X2 – X2 (50,0%)." in cover
     assert "1 escalatie is nog niet opgelost." in cover
     # Scorecard: A's mean compliance (4+2+3)/12 = 75,0%, region 1 60,0%, country 18/28 = 64,3%.
