@@ -1,0 +1,542 @@
+"""What the quarterly mail says to each reader, once a cycle has closed.
+
+A manager reads the organisation's "in één oogopslag" and "wat aandacht
+vraagt" (the same `reports.glance` as the PDF cover and the results page); a
+regiocoördinator the region's summary, who did not submit on time and the
+three red signals of the region's organisations that lie furthest from their
+norm; a gemeente user the gemeente's summary beside the region's and the
+country's, and what the attached workbook holds. Each point links to its
+results page.
+
+A `Digest` is plain data in the reader's language (Dutch or English); the
+mail templates `quarterly.txt` and `quarterly.html` lay the same data out as
+text and as HTML, so both parts say the same. Every figure comes from one
+read of the cycle (`CycleData`), narrowed to the reader's own scope: an
+organisation, a region with its organisations, or a gemeente with its region
+and the country."""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin
+
+from domain import formatting, rules
+from models import Cycle
+from reports.data import CycleData, ScopeReport, scope_report
+from reports.glance import SIGNAL_ORDER, AttentionPoint, glance
+
+ATTENTION_LINES = 3  # "wat aandacht vraagt" in the mail: the first three points
+CONVERSATIONS = 3  # a coordinator's red signals to talk about
+
+PHRASES = {
+    "nl": {
+        "greeting": "Beste {name},",
+        "signals": {"groen": "groen", "oranje": "oranje", "rood": "rood", "geen": "geen oordeel"},
+        "closed": "Ronde {period} van de Afsprakenmonitor is gesloten.",
+        "manager_opening": "Dit zijn de uitkomsten van {name}.",
+        "region_opening": "Dit zijn de uitkomsten van regio {name}.",
+        "gemeente_opening": (
+            "Dit zijn de uitkomsten van gemeente {name}, naast die van regio {region} en "
+            "heel Nederland."
+        ),
+        "glance": "In één oogopslag",
+        "glance_text": "De signalen van de {count} succesindicatoren:",
+        "glance_beside": "De signalen van de succesindicatoren:",
+        "attention": "Wat aandacht vraagt",
+        "attention_none": "Geen rode signalen en niets over datum.",
+        "attention_more": (
+            "De rapportage noemt nog 1 punt.",
+            "De rapportage noemt nog {count} punten.",
+        ),
+        "to_results": "Bekijk op de resultatenpagina",
+        "response": (
+            "{total} organisaties: {on_time} op tijd ingediend, {late} te laat, "
+            "{open} niet ingediend."
+        ),
+        "late_heading": "Niet op tijd ingediend",
+        "late_item": "{name}: te laat ingediend, op {date}.",
+        "missing_item": "{name}: niet ingediend.",
+        "late_none": "Alle organisaties van uw regio hebben op tijd ingediend.",
+        "progress": "Voortgang van de ronde",
+        "talk_heading": "Om over in gesprek te gaan",
+        "talk_text": (
+            "De rode signalen van de organisaties in uw regio die het verst van hun norm "
+            "liggen (het verschil gedeeld door de norm):"
+        ),
+        "talk_none": "Geen rode signalen bij de organisaties van uw regio.",
+        "talk_item": "{organisation} – {indicator}: {value} tegen een {norm_kind} van {norm} (rood).",
+        "national_norm": "landelijke norm",
+        "regional_norm": "eigen regionorm",
+        "report_heading": "De rapportage",
+        "attached": "In de bijlage vindt u {description} ({file}).",
+        "workbook_heading": "Het Excel-overzicht",
+        "workbook": (
+            "In de bijlage vindt u het Excel-overzicht van uw gemeente ({file}), met deze "
+            "tabbladen:"
+        ),
+        "all_reports": "Alle rapportages van ronde {period}",
+        "all_results": "Alle resultaten van {name}",
+        "country": "Nederland",
+        "region": "Regio {name}",
+        "gemeente": "Gemeente {name}",
+        "subject_counts": "{rood} rood, {oranje} oranje, {groen} groen",
+        "subject": {
+            "manager": "Managementrapportage {period} – {name}: {counts}",
+            "regiocoordinator": "Managementrapportage regio {period} – {name}: {counts}",
+            "gemeente": "Afsprakenmonitor gemeente {period} – {name}: {counts}",
+        },
+        "description": {
+            "manager": "de managementrapportage van uw organisatie",
+            "regiocoordinator": "de managementrapportage van uw regio",
+        },
+        "closing": "Met vriendelijke groet,",
+    },
+    "en": {
+        "greeting": "Dear {name},",
+        "signals": {"groen": "green", "oranje": "orange", "rood": "red", "geen": "no judgement"},
+        "closed": "Round {period} of the Afsprakenmonitor has closed.",
+        "manager_opening": "These are the results of {name}.",
+        "region_opening": "These are the results of the region {name}.",
+        "gemeente_opening": (
+            "These are the results of the municipality {name}, beside those of the region "
+            "{region} and the whole country."
+        ),
+        "glance": "At a glance",
+        "glance_text": "The signals of the {count} success indicators:",
+        "glance_beside": "The signals of the success indicators:",
+        "attention": "What needs attention",
+        "attention_none": "No red signals and nothing overdue.",
+        "attention_more": (
+            "The report names 1 more point.",
+            "The report names {count} more points.",
+        ),
+        "to_results": "See the results page",
+        "response": (
+            "{total} organisations: {on_time} submitted on time, {late} late, {open} not submitted."
+        ),
+        "late_heading": "Not submitted on time",
+        "late_item": "{name}: submitted late, on {date}.",
+        "missing_item": "{name}: not submitted.",
+        "late_none": "All organisations of your region submitted on time.",
+        "progress": "Progress of the round",
+        "talk_heading": "To talk about",
+        "talk_text": (
+            "The red signals of the organisations in your region that lie furthest from "
+            "their norm (the difference divided by the norm):"
+        ),
+        "talk_none": "No red signals for the organisations of your region.",
+        "talk_item": "{organisation} – {indicator}: {value} against a {norm_kind} of {norm} (red).",
+        "national_norm": "national norm",
+        "regional_norm": "regional norm",
+        "report_heading": "The report",
+        "attached": "Attached is {description} ({file}).",
+        "workbook_heading": "The Excel workbook",
+        "workbook": (
+            "Attached is the Excel workbook of your municipality ({file}), with these sheets:"
+        ),
+        "all_reports": "All reports of round {period}",
+        "all_results": "All results of {name}",
+        "country": "The Netherlands",
+        "region": "Region {name}",
+        "gemeente": "Municipality {name}",
+        "subject_counts": "{rood} red, {oranje} orange, {groen} green",
+        "subject": {
+            "manager": "Management report {period} – {name}: {counts}",
+            "regiocoordinator": "Regional management report {period} – {name}: {counts}",
+            "gemeente": "Afsprakenmonitor municipality {period} – {name}: {counts}",
+        },
+        "description": {
+            "manager": "the management report of your organisation",
+            "regiocoordinator": "the management report of your region",
+        },
+        "closing": "Kind regards,",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class CountsRow:
+    """One scope's signal counts ("3 groen · 1 oranje · …")."""
+
+    name: str | None
+    counts: dict[str, int]
+    words: dict[str, str]  # signal → its word in the reader's language
+
+    def cells(self) -> list[tuple[str, str]]:
+        """(signal, "3 groen") in the order of the PDF cover."""
+        return [(s, f"{self.counts[s]} {self.words[s]}") for s in SIGNAL_ORDER]
+
+    def line(self) -> str:
+        return " · ".join(text for _, text in self.cells())
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    link: Link | None = None
+    signal: str | None = None  # shown as a coloured mark beside the text
+
+
+@dataclass
+class Section:
+    heading: str
+    text: str | None = None
+    counts: list[CountsRow] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    after: str | None = None  # a line below the items
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass
+class Digest:
+    """One reader's quarterly mail, in the reader's language."""
+
+    role: str
+    language: str
+    subject: str
+    greeting: str
+    opening: list[str]
+    sections: list[Section]
+    closing: str
+    # What the figures are about, for the test that checks the mail's scope.
+    scopes: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _point_text(point: AttentionPoint, report: ScopeReport, language: str) -> str:
+    """A point of "wat aandacht vraagt" in the reader's language: the Dutch is
+    the glance's own sentence (as on the PDF cover), the English says the same."""
+    if language == "nl":
+        return point.text
+    if point.kind == "indicator":
+        row = next(r for r in report.scorecard if r.indicator.code == point.indicator_code)
+        kind = "regional norm" if point.regional_norm else "national norm"
+        return (
+            f"{row.indicator.name}: {formatting.value(point.value, point.unit, 'en')} against "
+            f"a {kind} of {formatting.value(point.norm, point.unit, 'en')} (red)."
+        )
+    if point.kind == "agreement":
+        weakest = report.weakest[0]
+        return (
+            f"Least kept agreement: {weakest.code} – {weakest.title} "
+            f"({formatting.value(weakest.percent, '%', 'en')})."
+        )
+    count = int(point.value or 0)
+    one = count == 1
+    if point.kind == "actions":
+        return (
+            "1 improvement action is past its target date."
+            if one
+            else f"{count} improvement actions are past their target date."
+        )
+    if point.kind == "escalations":
+        return (
+            "1 escalation is not resolved yet."
+            if one
+            else f"{count} escalations are not resolved yet."
+        )
+    return (
+        "1 organisation has not submitted yet."
+        if one
+        else f"{count} organisations have not submitted yet."
+    )
+
+
+class Digests:
+    """The quarterly mails of one closed cycle, built from one read of its
+    figures (made when the first mail needs it)."""
+
+    def __init__(self, cycle: Cycle, reports_link: str) -> None:
+        self.cycle = cycle
+        # The results and progress pages sit beside the reports page.
+        self.reports_link = reports_link
+        self._data: CycleData | None = None
+        self._reports: dict[tuple[str, int], ScopeReport] = {}
+
+    @property
+    def data(self) -> CycleData:
+        if self._data is None:
+            self._data = CycleData.load(self.cycle)
+        return self._data
+
+    def report(self, scope_type: str, scope_id: int) -> ScopeReport:
+        key = (scope_type, scope_id)
+        if key not in self._reports:
+            self._reports[key] = scope_report(self.data, scope_type, scope_id)
+        return self._reports[key]
+
+    # --- links ----------------------------------------------------------------
+
+    def results_url(self, scope_type: str, scope_id: int, anchor: str = "") -> str:
+        path = f"resultaten/{scope_type}/{scope_id}?ronde={self.cycle.period}"
+        return urljoin(self.reports_link, path + (f"#{anchor}" if anchor else ""))
+
+    def reports_url(self) -> str:
+        return urljoin(self.reports_link, f"rapporten?ronde={self.cycle.period}")
+
+    def progress_url(self, region_id: int) -> str:
+        code = self.data.regions[region_id].code
+        return urljoin(self.reports_link, f"rondes/{self.cycle.id}/voortgang?regio={code}")
+
+    # --- pieces ---------------------------------------------------------------
+
+    def _counts(self, name: str | None, report: ScopeReport, words) -> CountsRow:
+        return CountsRow(name, glance(report).counts, words["signals"])
+
+    def _attention(self, report: ScopeReport, words, language: str) -> Section:
+        points = glance(report).points
+        section = Section(words["attention"])
+        for point in points[:ATTENTION_LINES]:
+            anchor = (
+                f"trend-{self._indicator_id(report, point.indicator_code)}"
+                if point.kind == "indicator"
+                else "scorekaart"
+            )
+            section.items.append(
+                Item(
+                    _point_text(point, report, language),
+                    Link(
+                        words["to_results"],
+                        self.results_url(report.scope_type, report.scope_id, anchor),
+                    ),
+                    "rood" if point.kind == "indicator" else None,
+                )
+            )
+        if not points:
+            section.text = words["attention_none"]
+        elif len(points) > ATTENTION_LINES:
+            more = len(points) - ATTENTION_LINES
+            section.after = words["attention_more"][more != 1].format(count=more)
+        return section
+
+    @staticmethod
+    def _indicator_id(report: ScopeReport, code: str | None) -> int:
+        return next(r.indicator.id for r in report.scorecard if r.indicator.code == code)
+
+    def _subject(self, role: str, name: str, report: ScopeReport, words) -> str:
+        counts = glance(report).counts
+        return words["subject"][role].format(
+            period=self.cycle.period,
+            name=name,
+            counts=words["subject_counts"].format(**counts),
+        )
+
+    def _report_section(
+        self, role: str, name: str, scope: tuple[str, int], file: str, words
+    ) -> Section:
+        return Section(
+            words["report_heading"],
+            text=words["attached"].format(description=words["description"][role], file=file),
+            links=[
+                Link(words["all_results"].format(name=name), self.results_url(*scope)),
+                Link(words["all_reports"].format(period=self.cycle.period), self.reports_url()),
+            ],
+        )
+
+    def _digest(self, role, language, user, opening, sections, scopes, subject) -> Digest:
+        words = PHRASES[language]
+        return Digest(
+            role=role,
+            language=language,
+            subject=subject,
+            greeting=words["greeting"].format(name=user.name),
+            opening=[words["closed"].format(period=self.cycle.period), opening],
+            sections=sections,
+            closing=words["closing"],
+            scopes=scopes,
+        )
+
+    # --- per role -------------------------------------------------------------
+
+    def manager(self, user, organisation_id: int, language: str, file: str) -> Digest:
+        words = PHRASES[language]
+        report = self.report("organisatie", organisation_id)
+        glance_section = Section(
+            words["glance"],
+            text=words["glance_text"].format(count=len(report.scorecard)),
+            counts=[self._counts(None, report, words)],
+        )
+        return self._digest(
+            "manager",
+            language,
+            user,
+            words["manager_opening"].format(name=report.name),
+            [
+                glance_section,
+                self._attention(report, words, language),
+                self._report_section(
+                    "manager", report.name, ("organisatie", organisation_id), file, words
+                ),
+            ],
+            [("organisatie", organisation_id)],
+            self._subject("manager", report.name, report, words),
+        )
+
+    def coordinator(self, user, region_id: int, language: str, file: str) -> Digest:
+        words = PHRASES[language]
+        report = self.report("regio", region_id)
+        status = report.response
+        glance_section = Section(
+            words["glance"],
+            text=words["glance_text"].format(count=len(report.scorecard)),
+            counts=[self._counts(None, report, words)],
+            after=words["response"].format(**status),
+        )
+        late = Section(
+            words["late_heading"],
+            items=[Item(text) for text in self._not_on_time(region_id, language)],
+            links=[Link(words["progress"], self.progress_url(region_id))],
+        )
+        if not late.items:
+            late.text = words["late_none"]
+        talks = self._conversations(region_id, language)
+        talk = Section(
+            words["talk_heading"],
+            text=words["talk_text"] if talks else words["talk_none"],
+            items=talks,
+        )
+        return self._digest(
+            "regiocoordinator",
+            language,
+            user,
+            words["region_opening"].format(name=report.name),
+            [
+                glance_section,
+                late,
+                talk,
+                self._report_section(
+                    "regiocoordinator", report.name, ("regio", region_id), file, words
+                ),
+            ],
+            [("regio", region_id)],
+            self._subject("regiocoordinator", report.name, report, words),
+        )
+
+    def gemeente(self, user, gemeente_id: int, language: str, workbook: Path | str) -> Digest:
+        words = PHRASES[language]
+        report = self.report("gemeente", gemeente_id)
+        region_id = report.region.id if report.region else None
+        rows = [self._counts(words["gemeente"].format(name=report.name), report, words)]
+        scopes = [("gemeente", gemeente_id)]
+        if region_id is not None:
+            region = self.report("regio", region_id)
+            rows.append(self._counts(words["region"].format(name=region.name), region, words))
+            scopes.append(("regio", region_id))
+        rows.append(self._counts(words["country"], self.report("land", 0), words))
+        scopes.append(("land", 0))
+        sheets = workbook_sheets(workbook)
+        workbook_section = Section(
+            words["workbook_heading"],
+            text=words["workbook"].format(file=Path(workbook).name),
+            items=[Item(name) for name in sheets],
+            links=[
+                Link(
+                    words["all_results"].format(name=report.name),
+                    self.results_url("gemeente", gemeente_id),
+                ),
+                Link(words["all_reports"].format(period=self.cycle.period), self.reports_url()),
+            ],
+        )
+        return self._digest(
+            "gemeente",
+            language,
+            user,
+            words["gemeente_opening"].format(
+                name=report.name, region=report.region.name if report.region else "–"
+            ),
+            [
+                Section(words["glance"], text=words["glance_beside"], counts=rows),
+                self._attention(report, words, language),
+                workbook_section,
+            ],
+            scopes,
+            self._subject("gemeente", report.name, report, words),
+        )
+
+    # --- a region's organisations -----------------------------------------------
+
+    def _region_organisations(self, region_id: int) -> list[int]:
+        return self.data.organisations_in("regio", region_id)
+
+    def _not_on_time(self, region_id: int, language: str) -> list[str]:
+        """The region's organisations that submitted late or not at all, by name."""
+        words = PHRASES[language]
+        data = self.data
+        late, missing = [], []
+        for org_id in self._region_organisations(region_id):
+            assessment = data.responses.get(org_id)
+            if assessment is None:
+                continue  # no assessment this cycle: nothing was asked of it
+            name = data.organisations[org_id].name
+            if assessment.first_submitted_at is None:
+                missing.append(words["missing_item"].format(name=name))
+            elif not rules.on_time(assessment.first_submitted_at, data.cycle.due_on):
+                day = rules.local_date(assessment.first_submitted_at)
+                late.append(
+                    words["late_item"].format(name=name, date=formatting.date(day, language))
+                )
+        return missing + late
+
+    def _conversations(self, region_id: int, language: str) -> list[Item]:
+        """The region's red signals (organisation × indicator) that lie furthest
+        from their norm: the difference from the norm divided by the norm (the
+        units differ per indicator), the largest first."""
+        words = PHRASES[language]
+        data = self.data
+        found = []
+        for org_id in self._region_organisations(region_id):
+            for ind in data.indicators_for(region_id):
+                figure = data.figure(ind, "organisatie", org_id)
+                value = figure.value if figure else None
+                if value is None or data.signal(ind, value, region_id) != "rood":
+                    continue
+                norm = data.norm(ind, region_id)
+                distance = abs(value - norm.norm) / (abs(norm.norm) or 1.0)
+                found.append(
+                    (
+                        -distance,
+                        data.organisations[org_id].name,
+                        ind.position,
+                        org_id,
+                        ind,
+                        value,
+                        norm,
+                    )
+                )
+        found.sort(key=lambda row: row[:3])
+        items = []
+        for _, name, _, org_id, ind, value, norm in found[:CONVERSATIONS]:
+            text = words["talk_item"].format(
+                organisation=name,
+                indicator=ind.name,
+                value=formatting.value(value, ind.unit, language),
+                norm_kind=words["regional_norm" if norm.regional else "national_norm"],
+                norm=formatting.value(norm.norm, ind.unit, language),
+            )
+            link = Link(
+                words["to_results"], self.results_url("organisatie", org_id, f"trend-{ind.id}")
+            )
+            items.append(Item(text, link, "rood"))
+        return items
+
+
+def workbook_sheets(path: Path | str) -> list[str]:
+    """The sheet names of an .xlsx file, read from its workbook part (no cell
+    is loaded); empty when the file cannot be read."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return []
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
