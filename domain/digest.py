@@ -66,7 +66,9 @@ PHRASES = {
             "liggen (het verschil gedeeld door de norm):"
         ),
         "talk_none": "Geen rode signalen bij de organisaties van uw regio.",
-        "talk_item": "{organisation} – {indicator}: {value} tegen een {norm_kind} van {norm} (rood).",
+        "talk_item": (
+            "{organisation} – {indicator}: {value} tegen een {norm_kind} van {norm} (rood)."
+        ),
         "national_norm": "landelijke norm",
         "regional_norm": "eigen regionorm",
         "report_heading": "De rapportage",
