@@ -36,10 +36,11 @@ PHRASES = {
         "signals": {"groen": "groen", "oranje": "oranje", "rood": "rood", "geen": "geen oordeel"},
         "closed": "Ronde {period} van de Afsprakenmonitor is gesloten.",
         "manager_opening": "Dit zijn de uitkomsten van {name}.",
-        "region_opening": "Dit zijn de uitkomsten van regio {name}.",
+        "region_opening": "Dit zijn de uitkomsten van {name}.",
+        "region_in_text": "regio {name}",
+        "gemeente_in_text": "gemeente {name}",
         "gemeente_opening": (
-            "Dit zijn de uitkomsten van gemeente {name}, naast die van regio {region} en "
-            "heel Nederland."
+            "Dit zijn de uitkomsten van {name}, naast die van {region} en heel Nederland."
         ),
         "glance": "In één oogopslag",
         "glance_text": "De signalen van de {count} succesindicatoren:",
@@ -100,10 +101,11 @@ PHRASES = {
         "signals": {"groen": "green", "oranje": "orange", "rood": "red", "geen": "no judgement"},
         "closed": "Round {period} of the Afsprakenmonitor has closed.",
         "manager_opening": "These are the results of {name}.",
-        "region_opening": "These are the results of the region {name}.",
+        "region_opening": "These are the results of {name}.",
+        "region_in_text": "region {name}",
+        "gemeente_in_text": "municipality {name}",
         "gemeente_opening": (
-            "These are the results of the municipality {name}, beside those of the region "
-            "{region} and the whole country."
+            "These are the results of {name}, beside those of {region} and the whole country."
         ),
         "glance": "At a glance",
         "glance_text": "The signals of the {count} success indicators:",
@@ -408,7 +410,7 @@ class Digests:
             "regiocoordinator",
             language,
             user,
-            words["region_opening"].format(name=report.name),
+            words["region_opening"].format(name=_labelled(words["region_in_text"], report.name)),
             [
                 glance_section,
                 late,
@@ -425,11 +427,11 @@ class Digests:
         words = PHRASES[language]
         report = self.report("gemeente", gemeente_id)
         region_id = report.region.id if report.region else None
-        rows = [self._counts(words["gemeente"].format(name=report.name), report, words)]
+        rows = [self._counts(_labelled(words["gemeente"], report.name), report, words)]
         scopes = [("gemeente", gemeente_id)]
         if region_id is not None:
             region = self.report("regio", region_id)
-            rows.append(self._counts(words["region"].format(name=region.name), region, words))
+            rows.append(self._counts(_labelled(words["region"], region.name), region, words))
             scopes.append(("regio", region_id))
         rows.append(self._counts(words["country"], self.report("land", 0), words))
         scopes.append(("land", 0))
@@ -451,7 +453,10 @@ class Digests:
             language,
             user,
             words["gemeente_opening"].format(
-                name=report.name, region=report.region.name if report.region else "–"
+                name=_labelled(words["gemeente_in_text"], report.name),
+                region=_labelled(words["region_in_text"], report.region.name)
+                if report.region
+                else "–",
             ),
             [
                 Section(words["glance"], text=words["glance_beside"], counts=rows),
@@ -527,6 +532,12 @@ class Digests:
             )
             items.append(Item(text, link, "rood"))
         return items
+
+
+def _labelled(pattern: str, name: str) -> str:
+    """ "Regio {name}" for a name, unless the name starts with that word already."""
+    word = pattern.split("{", 1)[0].strip()
+    return name if name.lower().startswith(word.lower()) else pattern.format(name=name)
 
 
 def workbook_sheets(path: Path | str) -> list[str]:

@@ -113,6 +113,14 @@ def _template(name: str, extension: str, language: str) -> str | None:
     return next((c for c in candidates if (TEMPLATES / c).is_file()), None)
 
 
+def _neutral(name: str) -> bool:
+    """A template that takes its words from its context (the quarterly mail's
+    digest is written in the reader's language) serves every language."""
+    return name in NEUTRAL
+
+
+NEUTRAL = {"quarterly"}
+
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
 
@@ -160,6 +168,8 @@ def render(template: str, language: str = "nl", **context) -> tuple[str, str, st
     name = _template(template, "txt", language)
     if name is None:
         raise LookupError(f"no mail template {template}.txt")
+    if name == f"{template}.txt" and not _neutral(template):
+        language = "nl"  # no translation yet: the whole mail in Dutch
     rendered = _env.get_template(name).render(language=language, **context)
     first, _, body = rendered.partition("\n")
     subject = " ".join(first.split())
