@@ -29,6 +29,9 @@ from reports.glance import SIGNAL_ORDER, AttentionPoint, glance
 
 ATTENTION_LINES = 3  # "wat aandacht vraagt" in the mail: the first three points
 CONVERSATIONS = 3  # a coordinator's red signals to talk about
+# Not a conversation of its own: the coordinator's mail lists who did not
+# submit on time just above.
+LISTED_ABOVE = {"response_rate_on_time"}
 
 PHRASES = {
     "nl": {
@@ -51,6 +54,11 @@ PHRASES = {
             "De rapportage noemt nog 1 punt.",
             "De rapportage noemt nog {count} punten.",
         ),
+        "attention_more_page": (
+            "Nog 1 punt vraagt aandacht; zie de resultatenpagina.",
+            "Nog {count} punten vragen aandacht; zie de resultatenpagina.",
+        ),
+        "indicators": "{name} ({count} indicatoren)",
         "to_results": "Bekijk op de resultatenpagina",
         "response": (
             "{total} organisaties: {on_time} op tijd ingediend, {late} te laat, "
@@ -63,8 +71,8 @@ PHRASES = {
         "progress": "Voortgang van de ronde",
         "talk_heading": "Om over in gesprek te gaan",
         "talk_text": (
-            "De rode signalen van de organisaties in uw regio die het verst van hun norm "
-            "liggen (het verschil gedeeld door de norm):"
+            "De drie organisaties met een rood signaal dat het verst van de norm ligt "
+            "(gemeten in de breedte van de oranje zone van de indicator):"
         ),
         "talk_none": "Geen rode signalen bij de organisaties van uw regio.",
         "talk_item": (
@@ -116,6 +124,11 @@ PHRASES = {
             "The report names 1 more point.",
             "The report names {count} more points.",
         ),
+        "attention_more_page": (
+            "1 more point needs attention; see the results page.",
+            "{count} more points need attention; see the results page.",
+        ),
+        "indicators": "{name} ({count} indicators)",
         "to_results": "See the results page",
         "response": (
             "{total} organisations: {on_time} submitted on time, {late} late, {open} not submitted."
@@ -127,8 +140,8 @@ PHRASES = {
         "progress": "Progress of the round",
         "talk_heading": "To talk about",
         "talk_text": (
-            "The red signals of the organisations in your region that lie furthest from "
-            "their norm (the difference divided by the norm):"
+            "The three organisations with a red signal furthest from its norm (measured "
+            "in widths of the indicator's orange band):"
         ),
         "talk_none": "No red signals for the organisations of your region.",
         "talk_item": "{organisation} – {indicator}: {value} against a {norm_kind} of {norm} (red).",
@@ -292,9 +305,13 @@ class Digests:
     # --- pieces ---------------------------------------------------------------
 
     def _counts(self, name: str | None, report: ScopeReport, words) -> CountsRow:
+        if name is not None:  # beside others: say how many indicators it counts
+            name = words["indicators"].format(name=name, count=len(report.scorecard))
         return CountsRow(name, glance(report).counts, words["signals"])
 
-    def _attention(self, report: ScopeReport, words, language: str) -> Section:
+    def _attention(
+        self, report: ScopeReport, words, language: str, more_key: str = "attention_more"
+    ) -> Section:
         points = glance(report).points
         section = Section(words["attention"])
         for point in points[:ATTENTION_LINES]:
@@ -316,8 +333,8 @@ class Digests:
         if not points:
             section.text = words["attention_none"]
         elif len(points) > ATTENTION_LINES:
-            more = len(points) - ATTENTION_LINES
-            section.after = words["attention_more"][more != 1].format(count=more)
+            count = len(points) - ATTENTION_LINES
+            section.after = words[more_key][count != 1].format(count=count)
         return section
 
     @staticmethod
@@ -460,7 +477,7 @@ class Digests:
             ),
             [
                 Section(words["glance"], text=words["glance_beside"], counts=rows),
-                self._attention(report, words, language),
+                self._attention(report, words, language, "attention_more_page"),
                 workbook_section,
             ],
             scopes,
@@ -492,32 +509,36 @@ class Digests:
         return missing + late
 
     def _conversations(self, region_id: int, language: str) -> list[Item]:
-        """The region's red signals (organisation × indicator) that lie furthest
-        from their norm: the difference from the norm divided by the norm (the
-        units differ per indicator), the largest first."""
+        """What calls for a conversation: the red signals of the region's
+        organisations that lie furthest from their norm, one per organisation
+        (its furthest), the three furthest organisations; the response on time
+        is left out (the mail lists the late organisations). Distance is counted
+        in the indicator's own tolerance, the width of its orange band
+        (norm to red border), so a percentage and a score in points compare."""
         words = PHRASES[language]
         data = self.data
-        found = []
+        furthest: dict[int, tuple] = {}
         for org_id in self._region_organisations(region_id):
             for ind in data.indicators_for(region_id):
+                if ind.computation in LISTED_ABOVE:
+                    continue
                 figure = data.figure(ind, "organisatie", org_id)
                 value = figure.value if figure else None
                 if value is None or data.signal(ind, value, region_id) != "rood":
                     continue
                 norm = data.norm(ind, region_id)
-                distance = abs(value - norm.norm) / (abs(norm.norm) or 1.0)
-                found.append(
-                    (
-                        -distance,
-                        data.organisations[org_id].name,
-                        ind.position,
-                        org_id,
-                        ind,
-                        value,
-                        norm,
-                    )
+                row = (
+                    -distance_from_norm(value, norm.norm, norm.orange),
+                    data.organisations[org_id].name,
+                    ind.position,
+                    org_id,
+                    ind,
+                    value,
+                    norm,
                 )
-        found.sort(key=lambda row: row[:3])
+                if org_id not in furthest or row[:3] < furthest[org_id][:3]:
+                    furthest[org_id] = row
+        found = sorted(furthest.values(), key=lambda row: row[:3])
         items = []
         for _, name, _, org_id, ind, value, norm in found[:CONVERSATIONS]:
             text = words["talk_item"].format(
@@ -532,6 +553,13 @@ class Digests:
             )
             items.append(Item(text, link, "rood"))
         return items
+
+
+def distance_from_norm(value: float, norm: float, orange: float) -> float:
+    """How far a value lies from its norm, in widths of the indicator's orange
+    band (norm to red border); relative to the norm when there is no band."""
+    band = abs(norm - orange) or abs(norm) or 1.0
+    return abs(value - norm) / band
 
 
 def _labelled(pattern: str, name: str) -> str:

@@ -138,7 +138,7 @@ def _inline(line: str) -> str:
     return "".join(out)
 
 
-LINK_STYLE = "color:#154273;text-decoration:underline;word-break:break-all;"
+LINK_STYLE = "color:#154273;background:#ffffff;text-decoration:underline;word-break:break-all;"
 PARAGRAPH_STYLE = "margin:0 0 16px 0;"
 
 
