@@ -423,6 +423,9 @@ def deliver_outbox(
                     # 4xx: for now); the others go on.
                     fail(message, reason, permanent=code >= 500)
                     logger.warning("mail %s refused: %s", message_id, reason)
+                    if code == 421:  # the server closes this session: a new one
+                        smtp.close()
+                        smtp = None
                     continue
                 fail(message, f"{type(exc).__name__}: {exc}", permanent=False)
                 logger.warning("mail %s to %s not sent: %s", message_id, message.to_address, exc)

@@ -226,3 +226,15 @@ def test_a_message_queued_before_ids_were_stored_keeps_the_one_it_gets(database,
     mail.deliver_outbox(picky.settings(), now=now + dt.timedelta(hours=1))
     (received,) = picky.inbox.messages
     assert received["Message-ID"] == given
+
+
+def test_a_server_that_closes_the_session_is_reconnected_for_the_next(database, picky):
+    """421 (the server closes this session) at one message: that message
+    waits, and the next ones go out over a new session."""
+    picky.inbox.at_data["b@example.nl"] = "421 4.3.2 Service shutting down"
+    _queue("a@example.nl", "b@example.nl", "c@example.nl", "d@example.nl")
+    assert mail.deliver_outbox(picky.settings()) == {"sent": 3, "retry": 1, "failed": 0}
+    closed = _row("b@example.nl")
+    assert closed.state == "wachtend"
+    assert "421" in closed.last_error
+    assert sorted(_received(picky)) == ["a@example.nl", "c@example.nl", "d@example.nl"]
