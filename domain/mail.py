@@ -113,13 +113,19 @@ def _template(name: str, extension: str, language: str) -> str | None:
     return next((c for c in candidates if (TEMPLATES / c).is_file()), None)
 
 
-def _neutral(name: str) -> bool:
-    """A template that takes its words from its context (the quarterly mail's
-    digest is written in the reader's language) serves every language."""
-    return name in NEUTRAL
-
-
+# Templates that take their words from their context (the quarterly mail's
+# digest is written in the reader's language): they serve every language.
 NEUTRAL = {"quarterly"}
+
+
+def translated(template: str, language: str) -> bool:
+    """Whether a template is sent in that language (else in Dutch)."""
+    return (
+        language == "nl"
+        or template in NEUTRAL
+        or (TEMPLATES / f"{template}.{language}.txt").is_file()
+    )
+
 
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
@@ -168,7 +174,7 @@ def render(template: str, language: str = "nl", **context) -> tuple[str, str, st
     name = _template(template, "txt", language)
     if name is None:
         raise LookupError(f"no mail template {template}.txt")
-    if name == f"{template}.txt" and not _neutral(template):
+    if not translated(template, language):
         language = "nl"  # no translation yet: the whole mail in Dutch
     rendered = _env.get_template(name).render(language=language, **context)
     first, _, body = rendered.partition("\n")

@@ -10,6 +10,7 @@ itself is claimed once per cycle."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from reports import store
 from reports.build import needs_reports, write_cycle_reports
 
 # role → (report kind, scope type, the assignment's scope field)
+logger = logging.getLogger(__name__)
+
 RECIPIENTS = {
     "manager": ("pdf_organisation", "organisatie", "organisation_id"),
     "regiocoordinator": ("pdf_region", "regio", "region_id"),
@@ -44,7 +47,7 @@ def distribute(
         if needs_reports(cycle):
             written = write_cycle_reports(cycle, reports_dir, run.row.id, progress)
             run.beat(reports_written=sum(written.files.values()), reports_failed=written.failed)
-        queued = skipped = missing = 0
+        queued = skipped = missing = failed = 0
         assignments = (
             RoleAssignment.select(RoleAssignment, User)
             .join(User)
@@ -70,18 +73,22 @@ def distribute(
             if key in queued_before:
                 skipped += 1  # queued before: not built again
                 continue
+            try:
+                digest = digest_for(digests, assignment, language_of(assignment.user), report.path)
+            except Exception:  # one reader's mail never stops everyone else's
+                logger.exception("quarterly mail for %s not built", assignment.user.email)
+                failed += 1
+                continue
             message = queue_template(
-                key,
-                assignment.user,
-                "quarterly",
-                attachments=[report.path],
-                digest=digest_for(digests, assignment, language_of(assignment.user), report.path),
+                key, assignment.user, "quarterly", attachments=[report.path], digest=digest
             )
             if message is None:
                 skipped += 1
             else:
                 queued += 1
-        run.beat(mail_queued=queued, already_queued=skipped, without_report=missing)
+        run.beat(
+            mail_queued=queued, already_queued=skipped, without_report=missing, mail_failed=failed
+        )
         say(f"{cycle.period}: {queued} rapportmails klaargezet ({skipped} al eerder)")
         return run.summary
 
