@@ -298,9 +298,8 @@ class Digests:
     def reports_url(self) -> str:
         return urljoin(self.reports_link, f"rapporten?ronde={self.cycle.period}")
 
-    def progress_url(self, region_id: int) -> str:
-        code = self.data.regions[region_id].code
-        return urljoin(self.reports_link, f"rondes/{self.cycle.id}/voortgang?regio={code}")
+    def progress_url(self, region_code: str) -> str:
+        return urljoin(self.reports_link, f"rondes/{self.cycle.id}/voortgang?regio={region_code}")
 
     # --- pieces ---------------------------------------------------------------
 
@@ -413,7 +412,7 @@ class Digests:
         late = Section(
             words["late_heading"],
             items=[Item(text) for text in self._not_on_time(region_id, language)],
-            links=[Link(words["progress"], self.progress_url(region_id))],
+            links=[Link(words["progress"], self.progress_url(self.data.regions[region_id].code))],
         )
         if not late.items:
             late.text = words["late_none"]

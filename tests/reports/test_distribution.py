@@ -7,12 +7,14 @@ import hashlib
 import io
 import re
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
 
 from domain import formatting, results
+from domain.digest import Digests
 from domain.scope import ResultAccess
 from jobs.nightly import BatchSettings, run_nightly
 from models import (
@@ -307,3 +309,28 @@ def test_the_quarterly_mail_carries_only_its_readers_figures(reports_world, smtp
             assert sheets
             for sheet in sheets:
                 assert f"\n- {sheet}\n" in text
+
+
+def test_the_mail_links_are_the_routes_of_the_pages(app):
+    """The quarterly mail builds its links beside the reports page's address
+    (BASE_URL, with or without a path): they are the routes of those pages."""
+    from flask import url_for
+
+    from web.links import batch_settings
+
+    cycle = SimpleNamespace(id=5, period="2026-Q2")
+    with app.test_request_context():
+        digests = Digests(cycle, batch_settings(app).reports_link)
+        for scope_type in ("organisatie", "gemeente", "regio"):
+            url = urlsplit(digests.results_url(scope_type, 3, "scorekaart"))
+            assert url.path == url_for("results.scope", scope_type=scope_type, scope_id=3)
+            assert url.query == "ronde=2026-Q2"
+            assert url.fragment == "scorekaart"
+        assert urlsplit(digests.reports_url()).path == url_for("results.reports")
+        progress = urlsplit(digests.progress_url("VR24"))
+        assert progress.path == url_for("cycles.monitor", cycle_id=5)
+        assert progress.query == "regio=VR24"
+    under_a_path = Digests(cycle, "https://intranet.example/monitor/rapporten")
+    assert under_a_path.results_url("regio", 2) == (
+        "https://intranet.example/monitor/resultaten/regio/2?ronde=2026-Q2"
+    )
