@@ -223,8 +223,6 @@ class Digest:
     opening: list[str]
     sections: list[Section]
     closing: str
-    # What the figures are about, for the test that checks the mail's scope.
-    scopes: list[tuple[str, int]] = field(default_factory=list)
 
 
 def _point_text(point: AttentionPoint, report: ScopeReport, language: str) -> str:
@@ -284,6 +282,10 @@ class Digests:
         return self._data
 
     def report(self, scope_type: str, scope_id: int) -> ScopeReport:
+        """A scope's report content; a region's and the country's (beside every
+        gemeente of the region) are kept, the others made when asked."""
+        if scope_type not in ("regio", "land"):
+            return scope_report(self.data, scope_type, scope_id)
         key = (scope_type, scope_id)
         if key not in self._reports:
             self._reports[key] = scope_report(self.data, scope_type, scope_id)
@@ -360,7 +362,7 @@ class Digests:
             ],
         )
 
-    def _digest(self, role, language, user, opening, sections, scopes, subject) -> Digest:
+    def _digest(self, role, language, user, opening, sections, subject) -> Digest:
         words = PHRASES[language]
         return Digest(
             role=role,
@@ -370,7 +372,6 @@ class Digests:
             opening=[words["closed"].format(period=self.cycle.period), opening],
             sections=sections,
             closing=words["closing"],
-            scopes=scopes,
         )
 
     # --- per role -------------------------------------------------------------
@@ -395,7 +396,6 @@ class Digests:
                     "manager", report.name, ("organisatie", organisation_id), file, words
                 ),
             ],
-            [("organisatie", organisation_id)],
             self._subject("manager", report.name, report, words),
         )
 
@@ -435,7 +435,6 @@ class Digests:
                     "regiocoordinator", report.name, ("regio", region_id), file, words
                 ),
             ],
-            [("regio", region_id)],
             self._subject("regiocoordinator", report.name, report, words),
         )
 
@@ -444,13 +443,10 @@ class Digests:
         report = self.report("gemeente", gemeente_id)
         region_id = report.region.id if report.region else None
         rows = [self._counts(_labelled(words["gemeente"], report.name), report, words)]
-        scopes = [("gemeente", gemeente_id)]
         if region_id is not None:
             region = self.report("regio", region_id)
             rows.append(self._counts(_labelled(words["region"], region.name), region, words))
-            scopes.append(("regio", region_id))
         rows.append(self._counts(words["country"], self.report("land", 0), words))
-        scopes.append(("land", 0))
         sheets = workbook_sheets(workbook)
         workbook_section = Section(
             words["workbook_heading"],
@@ -479,7 +475,6 @@ class Digests:
                 self._attention(report, words, language, "attention_more_page"),
                 workbook_section,
             ],
-            scopes,
             self._subject("gemeente", report.name, report, words),
         )
 
