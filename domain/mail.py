@@ -57,6 +57,15 @@ def _date(context, day) -> str:
 
 _env.filters["datum"] = _date
 
+
+@pass_context
+def _moment(context, moment) -> str:
+    """A stored UTC time, in Amsterdam and the reader's language."""
+    return formatting.datetime(moment, context.get("language", "nl"))
+
+
+_env.filters["tijdstip"] = _moment
+
 LANGUAGES = ("nl", "en")
 # The last lines of every mail, text and HTML alike.
 FOOTER = {

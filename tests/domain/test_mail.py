@@ -126,8 +126,16 @@ def _contexts(template: str, role: str) -> list[dict]:
             for state in ("mislukt", "ontbreekt")
         ]
     common = {"cycle": _CYCLE, "organisation": _ORGANISATION, "link": "https://am.example/z/3"}
-    if template in ("cycle_invite", "submitted"):
+    if template == "cycle_invite":
         return [common] if role in people else []
+    if template == "submitted":
+        if role not in people:
+            return []
+        by = SimpleNamespace(name="Yara Vos", email="yara@example.nl")
+        return [
+            common,
+            {**common, "submitted_by": by, "submitted_at": dt.datetime(2026, 12, 3, 14, 5)},
+        ]
     if template == "reminder":
         if role not in people:
             return []
@@ -310,3 +318,16 @@ def check_mail(subject: str, text: str, html: str, user, language: str) -> None:
     assert f'<html lang="{language}">' in html
     assert '<meta name="color-scheme" content="light dark">' in html
     assert mail.FOOTER[language] in text
+
+
+def test_the_confirmation_names_who_submitted_and_when():
+    user = SimpleNamespace(name="Ilse Smit", email="i@example.nl", locale="nl")
+    by = SimpleNamespace(name="Yara Vos", email="yara@example.nl")
+    at = dt.datetime(2026, 12, 3, 14, 5)  # UTC: 15:05 in Amsterdam
+    context = {"cycle": _CYCLE, "organisation": _ORGANISATION, "link": "https://am.example/z/3"}
+    _, text, _ = mail.render("submitted", user=user, submitted_by=by, submitted_at=at, **context)
+    assert "is ingediend door Yara Vos op 3 december 2026 15:05. Dank u wel." in text
+    _, text, _ = mail.render(
+        "submitted", "en", user=user, submitted_by=by, submitted_at=at, **context
+    )
+    assert "submitted by Yara Vos on 3 December 2026 15:05. Thank you." in text
