@@ -289,6 +289,8 @@ def confirm_submission(assessment: Assessment, link_for) -> int:
                 cycle=assessment.cycle,
                 organisation=assessment.organisation,
                 link=link_for(assessment.id),
+                submitted_by=assessment.submitted_by,
+                submitted_at=assessment.submitted_at,
             )
             is not None
         )

@@ -82,6 +82,9 @@ class OutboxMessage(BaseModel):
     # Carries a secret (a reset or invitation link): the body is removed once
     # the message is delivered or given up.
     secret = BooleanField(default=False)
+    # One Message-ID for every attempt (set when queued), so a resend after a
+    # crash is recognisable as the same message.
+    message_id = CharField(max_length=255, null=True)
     state = CharField(max_length=12, default="wachtend")
     attempts = IntegerField(default=0)
     next_attempt_at = DateTimeField(default=utcnow)
