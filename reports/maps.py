@@ -350,25 +350,26 @@ def svg_map(shapes: list[Shape], scale: Scale, texts: Texts) -> Markup:
 
 
 def _svg_legend(n: int, scale: Scale, texts: Texts, top: float) -> str:
+    """The bands with their ranges on one line; "geen gegevens" and the norm below."""
     left, box_w, box_h = 16, 22, 14
     parts = ['<g font-size="13" fill="#262626">']
     x = left
     for signal, band in scale.bands():
         words = f"{texts.signals[signal]} {band}".strip()
         parts.append(
-            f'<rect x="{x}" y="{top + 18}" width="{box_w}" height="{box_h}" '
+            f'<rect x="{x}" y="{top + 12}" width="{box_w}" height="{box_h}" '
             f'fill="{SIGNAL_FILLS[signal]}" stroke="{OUTLINE}" stroke-width="0.5"/>'
-            f'<text x="{x + box_w + 5}" y="{top + 30}">{escape(words)}</text>'
+            f'<text x="{x + box_w + 5}" y="{top + 24}">{escape(words)}</text>'
         )
-        x += box_w + 14 + 7.2 * len(words)
+        x += box_w + 16 + 7.5 * len(words)
     parts.append(
-        f'<rect x="{x}" y="{top + 18}" width="{box_w}" height="{box_h}" '
+        f'<rect x="{left}" y="{top + 36}" width="{box_w}" height="{box_h}" '
         f'fill="url(#map{n}-none)" stroke="{OUTLINE}" stroke-width="0.5"/>'
-        f'<text x="{x + box_w + 5}" y="{top + 30}">{escape(texts.no_data)}</text>'
+        f'<text x="{left + box_w + 5}" y="{top + 48}">{escape(texts.no_data)}</text>'
     )
     if scale.norm is not None:
         parts.append(
-            f'<text x="{left}" y="{top + 56}" font-weight="bold">'
+            f'<text x="{left + 180}" y="{top + 48}" font-weight="bold">'
             f"{escape(texts.norm)} {escape(_number(scale.norm, scale.unit))}</text>"
         )
     parts.append(

@@ -328,10 +328,15 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
     story += _scorecard(report, styles)
     story += _comparison(report, styles)
     story += _region_map(report, styles)
+    story += _matrix(report, styles)
     story += _trends(report, styles)
     story += _weakest(report, styles)
     story += _partner_gaps(report, styles)
-    story += _actions(report, styles)
+    story += (
+        _action_summary(report, styles)
+        if report.scope_type == "regio"
+        else _actions(report, styles)
+    )
     story += _escalations(report, styles)
     story += _response(report, styles)
     doc.build(story, canvasmaker=make_canvas)
@@ -522,7 +527,7 @@ def _signal_grid(report: ScopeReport, styles) -> Table:
             line += [
                 _p(dutch.SIGNALS[item.signal], styles["cell"]),
                 _p(dutch.value(item.value, ind.unit), styles["right"]),
-                _p(f"{ind.code} – {ind.name}", styles["cell"]),
+                _p(ind.name, styles["cell"]),
             ]
             extra.append(("BACKGROUND", (3 * col, n), (3 * col, n), SIGNAL_COLOURS[item.signal]))
         cells.append(line)
@@ -548,7 +553,7 @@ def _scorecard(report: ScopeReport, styles) -> list:
     extra = []
     for n, row in enumerate(report.scorecard, start=1):
         ind = row.indicator
-        name = f"{ind.code} – {ind.name}" + (" (eigen indicator regio)" if ind.region_id else "")
+        name = ind.name + (" (eigen indicator regio)" if ind.region_id else "")
         change = dutch.change(row.change, ind.unit)
         if row.trend_break:
             change = "trendbreuk"
@@ -602,10 +607,13 @@ def _comparison(report: ScopeReport, styles) -> list:
     legend_height = LEGEND_ROW * len(names) + 4
     drawing = Drawing(170 * mm, height + 20 + legend_height)
     chart = _ComparisonBarChart()
-    chart.x, chart.y = 70, 16 + legend_height
-    chart.width, chart.height = 170 * mm - 90, height
+    chart.x, chart.y = 150, 16 + legend_height
+    chart.width, chart.height = 170 * mm - 170, height
     chart.data = [list(reversed(s)) for s in series]
-    chart.categoryAxis.categoryNames = list(reversed([r.indicator.code for r in rows]))
+    # Names, cut to the room left of the axis (the scorecard has them whole).
+    chart.categoryAxis.categoryNames = list(
+        reversed([_fit(r.indicator.name, chart.x - 8) for r in rows])
+    )
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
@@ -617,7 +625,7 @@ def _comparison(report: ScopeReport, styles) -> list:
         chart.bars[n].fillColor = colour
         chart.bars[n].strokeColor = None
     drawing.add(chart)
-    drawing.add(_legend(names, 70, legend_height - 2, 170 * mm - 80))
+    drawing.add(_legend(names, 150, legend_height - 2, 170 * mm - 160))
     return [
         KeepTogether(
             [
@@ -671,7 +679,7 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     legend_height = LEGEND_ROW * len(names) + 4
     height = 62 * mm + legend_height
     drawing = Drawing(width, height)
-    title = _fit(f"{line.indicator.code} – {line.indicator.name}", width, 7.5)
+    title = _fit(line.indicator.name, width, 7.5)
     drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
     chart = _TrendLineChart()
     chart.x, chart.y = 28, 30 + legend_height
@@ -818,6 +826,97 @@ def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths
     return story
 
 
+SIGNAL_MARKS = {"groen": "✓", "oranje": "!", "rood": "✕"}
+SUMMARY_ROWS = 30  # agreements in the region's summary of actions: it fits one page
+
+
+def _matrix(report: ScopeReport, styles) -> list:
+    """Organisations × indicators, each value with its signal mark and colour."""
+    if not report.matrix:
+        return []
+    indicators = [row.indicator for row in report.scorecard]
+    small = ParagraphStyle("matrix", parent=styles["cell"], fontSize=6, leading=7)
+    small_right = ParagraphStyle("matrix_right", parent=small, alignment=TA_RIGHT)
+    head = ParagraphStyle("matrix_head", parent=styles["head"], fontSize=5.5, leading=6.5)
+    rows = [[_paragraph("Organisatie", head)] + [_p(ind.name, head) for ind in indicators]]
+    extra = []
+    for n, line in enumerate(report.matrix, start=1):
+        cells = [_p(line.organisation.name, small)]
+        for col, ((value, signal), ind) in enumerate(zip(line.cells, indicators, strict=True), 1):
+            if value is None:
+                cells.append(_paragraph("–", small_right))
+                continue
+            mark = SIGNAL_MARKS.get(signal, "")
+            cells.append(_p(f"{mark} {dutch.value(value, ind.unit)}".strip(), small_right))
+            extra.append(
+                ("BACKGROUND", (col, n), (col, n), SIGNAL_COLOURS.get(signal, colors.white))
+            )
+        rows.append(cells)
+    first = 40 * mm
+    rest = (A4[0] - 36 * mm - first) / max(1, len(indicators))
+    return [
+        PageBreak(),
+        _paragraph("Organisaties naast elkaar", styles["h2"]),
+        _paragraph(
+            "Elke waarde met haar signaal tegen de norm die in de regio geldt: ✓ groen, "
+            "! oranje, ✕ rood; – geen gegevens (nog niet ingediend).",
+            styles["small"],
+        ),
+        Spacer(1, 2 * mm),
+        _table(rows, [first] + [rest] * len(indicators), extra, styles=styles),
+    ]
+
+
+def _action_summary(report: ScopeReport, styles) -> list:
+    """A region's improvement actions per agreement: open, overdue and done,
+    the most overdue first, on at most one page."""
+    story = [PageBreak(), _paragraph("Verbeteracties per afspraak", styles["h2"])]
+    summary = report.action_summary
+    if not summary:
+        return story + [_paragraph("Geen verbeteracties in deze ronde.", styles["body"])]
+    overdue = sum(row.overdue for row in summary)
+    still_open = sum(row.open for row in summary)
+    done = sum(row.done for row in summary)
+    story.append(
+        _paragraph(
+            f"{still_open} open, waarvan {overdue} over hun streefdatum; {done} gereed. "
+            "De afspraken met de meeste acties over datum staan bovenaan.",
+            styles["body"],
+        )
+    )
+    story.append(Spacer(1, 2 * mm))
+    rows = [["Code", "Afspraak", "Open", "Over datum", "Gereed"]]
+    extra = []
+    shown = summary[:SUMMARY_ROWS]
+    for n, row in enumerate(shown, start=1):
+        rows.append(
+            [
+                row.code,
+                _fit(row.title, 96 * mm, 8),
+                str(row.open),
+                str(row.overdue),
+                str(row.done),
+            ]
+        )
+        if row.overdue:
+            extra.append(("BACKGROUND", (3, n), (3, n), SIGNAL_COLOURS["rood"]))
+    story.append(
+        _table(rows, [18 * mm, 100 * mm, 18 * mm, 20 * mm, 18 * mm], extra, right=(2, 3, 4),
+               styles=styles)
+    )  # fmt: skip
+    rest = len(summary) - len(shown)
+    tail = f"En nog {rest} afspraken met verbeteracties. " if rest > 0 else ""
+    story.append(Spacer(1, 2 * mm))
+    story.append(
+        _paragraph(
+            tail + "Elke actie afzonderlijk, met eigenaar en datum, staat op de resultatenpagina "
+            "van de regio en in de rapportage van elke organisatie.",
+            styles["small"],
+        )
+    )
+    return [KeepTogether(story)]
+
+
 def _actions(report: ScopeReport, styles) -> list:
     story = [_paragraph("Openstaande verbeteracties", styles["h2"])]
     if not report.actions:
@@ -889,7 +988,8 @@ def _response(report: ScopeReport, styles) -> list:
 
 
 def _region_map(report: ScopeReport, styles) -> list:
-    """A region's report: the region by gemeente, coloured by its first indicator."""
+    """A region's report: the region by gemeente, coloured by the signal
+    bands of its first indicator (as the scorecard judges it)."""
     if report.scope_type != "regio" or not report.scorecard:
         return []
     row = report.scorecard[0]
@@ -899,8 +999,8 @@ def _region_map(report: ScopeReport, styles) -> list:
     )
     if not shapes:
         return []
-    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], row.norm.norm)
-    title = f"{ind.code} – {ind.name} per gemeente"
+    scale = maps.Scale.for_indicator(ind, row.norm, row.signal == "nog_open")
+    title = f"{ind.name} per gemeente"
     texts = maps.Texts(title=title, description=title, division=maps.division(report.cycle))
     drawing = maps.pdf_drawing(shapes, scale, texts, 120 * mm, FONT)
     drawing.hAlign = "LEFT"
@@ -909,8 +1009,8 @@ def _region_map(report: ScopeReport, styles) -> list:
             [
                 _paragraph(f"Kaart: {escape(title)}", styles["h2"]),
                 _paragraph(
-                    "Elke gemeente gekleurd naar haar waarde (hoe donkerder, hoe hoger); "
-                    "gearceerd: geen gegevens. De zwarte streep in de legenda is de norm.",
+                    "Elke gemeente in de kleur van haar signaal tegen de norm (groen, oranje, "
+                    "rood; de grenzen staan in de legenda); gearceerd: geen gegevens.",
                     styles["body"],
                 ),
                 Spacer(1, 2 * mm),

@@ -211,7 +211,7 @@ def ranked_bars(
     highlighted) in the given order, coloured by its signal, the highlighted
     one in bold with a black edge, and the norm as a dashed line."""
     n = next(_ids)
-    bar, left, right, top = 16, 200, 70, 24
+    bar, left, right, top = 22, 210, 70, 26
     plot_w = width - left - right
     height = top + bar * len(rows) + 24
     values = [v for _, v, _, _ in rows if v is not None]
@@ -233,19 +233,19 @@ def ranked_bars(
         parts.append(
             f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top}" y2="{height - 20}" '
             'stroke="#D9D9D9"/>'
-            f'<text x="{x(v):.1f}" y="{height - 6}" text-anchor="middle" font-size="10" '
+            f'<text x="{x(v):.1f}" y="{height - 6}" text-anchor="middle" font-size="12" '
             f'fill="#404040">{label}</text>'
         )
     for i, (name, value, signal, highlight) in enumerate(rows):
         y = top + i * bar
         weight = ' font-weight="bold"' if highlight else ""
         parts.append(
-            f'<text x="{left - 6}" y="{y + bar - 5}" text-anchor="end" font-size="11" '
-            f'fill="#262626"{weight}>{escape(_cut(name, 32))}</text>'
+            f'<text x="{left - 6}" y="{y + bar - 7}" text-anchor="end" font-size="13" '
+            f'fill="#262626"{weight}>{escape(_cut(name, 30))}</text>'
         )
         if value is None:
             parts.append(
-                f'<text x="{left + 4}" y="{y + bar - 5}" font-size="10" fill="#404040">'
+                f'<text x="{left + 4}" y="{y + bar - 7}" font-size="12" fill="#404040">'
                 f"{escape(value_text(None))}</text>"
             )
             continue
@@ -257,7 +257,7 @@ def ranked_bars(
         parts.append(
             f'<rect x="{left}" y="{y + 2}" width="{max(1.0, x(value) - left):.1f}" '
             f'height="{bar - 4}" fill="{RANK_FILLS.get(signal, "#FFFFFF")}" {edge}/>'
-            f'<text x="{x(value) + 4:.1f}" y="{y + bar - 5}" font-size="10" fill="#262626"'
+            f'<text x="{x(value) + 4:.1f}" y="{y + bar - 7}" font-size="12" fill="#262626"'
             f"{weight}>{escape(value_text(value))}</text>"
         )
     if norm is not None:

@@ -140,7 +140,10 @@ def test_scorecard_formats_units_names_the_norm_and_says_when(client, results, a
     # When the figures were computed and when the next run is; still open: voorlopig.
     assert "Cijfers berekend op " in page
     assert "Volgende berekening: " in page
-    assert "<strong>Voorlopige cijfers.</strong> Ronde 2026-Q2 loopt nog tot 15 juli 2026. Peildatum: " in page
+    assert (
+        "<strong>Voorlopige cijfers.</strong> Ronde 2026-Q2 loopt nog tot 15 juli 2026. "
+        "Peildatum: " in page
+    )
     User.update(locale="en").where(User.id == manager.id).execute()
     english = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
     assert "+25.0 percentage points" in english
