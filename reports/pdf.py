@@ -48,6 +48,7 @@ SIGNAL_COLOURS = {
     "oranje": colors.HexColor("#FFEB9C"),
     "rood": colors.HexColor("#FFC7CE"),
     "geen": colors.white,
+    "nog_open": colors.HexColor("#E8E8E8"),  # RESPONS before the due date: not judged
 }
 LINE_COLOURS = (colors.HexColor("#1F4E79"), colors.HexColor("#C55A11"), colors.HexColor("#7F7F7F"))
 HEADER = colors.HexColor("#1F4E79")

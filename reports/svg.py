@@ -135,12 +135,12 @@ def bar_chart(
     description: str,
     labels: list[str],
     series: list[tuple[str, list[float | None]]],
-    width: int = 640,
+    width: int = 520,
 ) -> Markup:
     """Horizontal grouped bars on a 0–100 scale (percentages), each group
     labelled with a name in up to two lines."""
     n = next(_ids)
-    bar, gap, left, right, top = 9, 12, 190, 16, 8
+    bar, gap, left, right, top = 9, 12, 180, 16, 8
     group = max(bar * len(series) + gap, 30)
     plot_w = width - left - right
     legend = LEGEND_LINE * len(series)
@@ -161,11 +161,11 @@ def bar_chart(
         )
     for i, label in enumerate(labels):
         gy = top + i * group
-        lines = _wrap(label, 30)
+        lines = _wrap(label, 27)
         for k, line in enumerate(lines):
-            ly = gy + group / 2 + 4 + (k - (len(lines) - 1) / 2) * 11
+            ly = gy + group / 2 + 4 + (k - (len(lines) - 1) / 2) * 12
             parts.append(
-                f'<text x="{left - 6}" y="{ly:.1f}" text-anchor="end" font-size="10" '
+                f'<text x="{left - 6}" y="{ly:.1f}" text-anchor="end" font-size="11" '
                 f'fill="#262626">{escape(line)}</text>'
             )
         for s, (_, values) in enumerate(series):

@@ -7,10 +7,12 @@ import html
 import re
 
 import pytest
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from models import Cycle, Gemeente
 from reports.data import CycleData, scope_report
+from reports.excel import gemeente_workbook
 from reports.glance import glance
 from reports.pdf import write_pdf
 from tests.domain.test_computation import world  # noqa: F401 - the shared fixture
@@ -170,7 +172,7 @@ def test_overdue_actions_are_marked(client, shown):
     assert '<span class="overdue">over datum</span>' in actions
 
 
-def test_response_is_not_judged_before_the_due_date(client, shown):
+def test_response_is_not_judged_before_the_due_date(client, shown, tmp_path):
     import datetime as dt
 
     cycle = Cycle.get(Cycle.period == "2026-Q2")
@@ -185,6 +187,18 @@ def test_response_is_not_judged_before_the_due_date(client, shown):
     assert '<span class="signal signal-nog_open">Nog open</span>' in row
     assert "signal-rood" not in row
     assert "Nog open: de respons wordt pas beoordeeld als de uiterste datum" in page
+    # The PDF and the workbooks of the cycle say the same.
+    data = CycleData.load(Cycle.get_by_id(cycle.id))
+    path = tmp_path / "a.pdf"
+    write_pdf(scope_report(data, "organisatie", a.id), path)
+    text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
+    assert "\nRESP\n" in text
+    assert "Nog open" in text.split("\nRESP\n", 2)[2].split("\n")[2:4]
+    gemeente_workbook(data, shown["g2"].id, tmp_path / "g2.xlsx")
+    overview = load_workbook(tmp_path / "g2.xlsx")["Overzicht"]
+    resp = next(row for row in overview.iter_rows(values_only=True) if row[0] == "RESP (%)")
+    assert "Nog open" in resp
+    assert "Rood" not in resp
     # The closed cycle is judged as before.
     closed = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q1").get_data(as_text=True)
     assert "signal-nog_open" not in _section(closed, '<th scope="row">RESP</th>', "</tr>")
