@@ -23,10 +23,12 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -831,6 +833,29 @@ SIGNAL_MARKS = {"groen": "✓", "oranje": "!", "rood": "✕"}
 SUMMARY_ROWS = 30  # agreements in the region's summary of actions: it fits one page
 
 
+class _Rotated(Flowable):
+    """A column heading set upright (read bottom to top), in up to three
+    lines, so narrow columns can carry whole indicator names."""
+
+    def __init__(self, text: str, height: float, size: float = 6.0):
+        super().__init__()
+        self.size, self.leading, self.height = size, size + 1, height
+        self.lines = simpleSplit(text, BOLD, size, height - 4)[:3]
+
+    def wrap(self, available_width, available_height):  # noqa: D102 - reportlab's API
+        return len(self.lines) * self.leading, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFont(BOLD, self.size)
+        canvas.setFillColor(colors.white)
+        canvas.rotate(90)
+        for n, line in enumerate(self.lines):
+            canvas.drawString(2, -(n + 1) * self.leading + 1.5, line)
+        canvas.restoreState()
+
+
 def _matrix(report: ScopeReport, styles) -> list:
     """Organisations × indicators, each value with its signal mark and colour."""
     if not report.matrix:
@@ -838,8 +863,8 @@ def _matrix(report: ScopeReport, styles) -> list:
     indicators = [row.indicator for row in report.scorecard]
     small = ParagraphStyle("matrix", parent=styles["cell"], fontSize=6, leading=7)
     small_right = ParagraphStyle("matrix_right", parent=small, alignment=TA_RIGHT)
-    head = ParagraphStyle("matrix_head", parent=styles["head"], fontSize=5.5, leading=6.5)
-    rows = [[_paragraph("Organisatie", head)] + [_p(ind.name, head) for ind in indicators]]
+    head = ParagraphStyle("matrix_head", parent=styles["head"], fontSize=7, leading=8)
+    rows = [[_paragraph("Organisatie", head)] + [_Rotated(ind.name, 32 * mm) for ind in indicators]]
     extra = []
     for n, line in enumerate(report.matrix, start=1):
         cells = [_p(line.organisation.name, small)]
@@ -853,8 +878,13 @@ def _matrix(report: ScopeReport, styles) -> list:
                 ("BACKGROUND", (col, n), (col, n), SIGNAL_COLOURS.get(signal, colors.white))
             )
         rows.append(cells)
-    first = 40 * mm
+    first = 44 * mm
     rest = (A4[0] - 36 * mm - first) / max(1, len(indicators))
+    extra += [
+        ("LEFTPADDING", (1, 0), (-1, -1), 1.5),
+        ("RIGHTPADDING", (1, 0), (-1, -1), 1.5),
+        ("VALIGN", (1, 0), (-1, 0), "BOTTOM"),
+    ]
     return [
         PageBreak(),
         _paragraph("Organisaties naast elkaar", styles["h2"]),
@@ -871,10 +901,10 @@ def _matrix(report: ScopeReport, styles) -> list:
 def _action_summary(report: ScopeReport, styles) -> list:
     """A region's improvement actions per agreement: open, overdue and done,
     the most overdue first, on at most one page."""
-    story = [PageBreak(), _paragraph("Verbeteracties per afspraak", styles["h2"])]
+    story = [_paragraph("Verbeteracties per afspraak", styles["h2"])]
     summary = report.action_summary
     if not summary:
-        return story + [_paragraph("Geen verbeteracties in deze ronde.", styles["body"])]
+        return [*story, _paragraph("Geen verbeteracties in deze ronde.", styles["body"])]
     overdue = sum(row.overdue for row in summary)
     still_open = sum(row.open for row in summary)
     done = sum(row.done for row in summary)
@@ -915,7 +945,7 @@ def _action_summary(report: ScopeReport, styles) -> list:
             styles["small"],
         )
     )
-    return [KeepTogether(story)]
+    return [PageBreak(), KeepTogether(story)]
 
 
 def _actions(report: ScopeReport, styles) -> list:
