@@ -427,6 +427,8 @@ def _agreements(wb, data: CycleData) -> None:
         stats = data.stats_for(
             o.id for o in data.organisations.values() if o.region_id == region.id
         )
+        if not any(stat.scored for stat in stats.values()):
+            continue  # no submitted answers in the region: nothing to rank
         rows = []
         for agreement in agreements:
             stat = stats.get(agreement.id)

@@ -512,11 +512,13 @@ def png_map(shapes: list[Shape], scale: Scale, texts: Texts, width: int, font_pa
         draw.rectangle((x, top, x + 26, top + 16), fill=SIGNAL_FILLS[signal], outline=OUTLINE)
         draw.text((x + 32, top), words, fill="#262626", font=font)
         x += 32 + draw.textlength(words, font=font) + 18
-    image.paste(hatch.crop((0, 0, 26, 16)), (int(x), int(top)))
-    draw.rectangle((x, top, x + 26, top + 16), outline=OUTLINE)
-    draw.text((x + 32, top), texts.no_data, fill="#262626", font=font)
+    # "geen gegevens" and the norm on a second line, so the legend never runs off.
+    x, below = 16.0, top + 26
+    image.paste(hatch.crop((0, 0, 26, 16)), (int(x), int(below)))
+    draw.rectangle((x, below, x + 26, below + 16), outline=OUTLINE)
+    draw.text((x + 32, below), texts.no_data, fill="#262626", font=font)
     if scale.norm is not None:
-        draw.text((16, top + 28), f"{texts.norm} {_number(scale.norm, scale.unit)}",
+        draw.text((x + 200, below), f"{texts.norm} {_number(scale.norm, scale.unit)}",
                   fill="black", font=font)  # fmt: skip
     draw.text((width - 8, map_h + legend_h - 8), texts.credits, fill="#404040", font=small,
               anchor="rd")  # fmt: skip

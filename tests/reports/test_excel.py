@@ -205,3 +205,31 @@ def test_libreoffice_converts_the_workbooks_without_complaint(data, reports_worl
     assert "error" not in done.stderr.lower()
     for name in ("regio.pdf", "gemeente.pdf"):
         assert (tmp_path / "out" / name).stat().st_size > 10_000
+
+
+def test_agreements_sheet_has_regions_as_rows_and_prints_readably(data, reports_world, tmp_path):
+    """Regions by name as rows (a block per region, its weakest agreement
+    first), beside the country: eight columns, not one per region."""
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    sheet = load_workbook(path)["Afspraken"]
+    header = [c.value for c in sheet[4]]
+    assert header == [
+        "Regio", "Code", "Afspraak", "Thema", "Niveau", "Naleving (%)", "Nederland (%)",
+        "Verschil met Nederland (procentpunt)",
+    ]  # fmt: skip
+    rows = [r for r in sheet.iter_rows(min_row=5, values_only=True) if r[0]]
+    r1, r2 = reports_world["r1"].name, reports_world["r2"].name
+    assert {r[0] for r in rows} == {r1, r2}  # names, never codes
+    for name in (r1, r2):
+        block = [r[5] for r in rows if r[0] == name]
+        known = [v for v in block if v is not None]
+        assert known == sorted(known)  # the weakest first
+        assert block[: len(known)] == known  # agreements without answers last
+    # X2 in region 1: A scored 2 of 4 → 50%; the country's X2 is over all organisations.
+    x2 = next(r for r in rows if r[0] == r1 and r[1] == "X2")
+    assert x2[5] == pytest.approx(50.0)
+    assert x2[7] == pytest.approx(x2[5] - x2[6])
+    assert sheet.max_column == 8
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1
