@@ -237,6 +237,7 @@ def region_workbook(data: CycleData, path: Path) -> None:
         for r in data.regions.values()
     ]
     _partners(wb, data, [*regions, ("Nederland", list(data.organisations))])
+    _actions(wb, data, list(data.organisations))
     _long_data(wb, data)
     _explanation(wb, data, indicators)
     wb.save(path)
@@ -462,6 +463,62 @@ def _agreements(wb, data: CycleData) -> None:
             ),
         )  # fmt: skip
     sheet.ws.auto_filter.ref = f"A{header}:H{max(sheet.rows, header + 1)}"
+
+
+def _actions(wb, data: CycleData, org_ids: list[int]) -> None:
+    """Improvement actions per organisation and agreement: open, over their
+    due date and done (counts only: the actions' text stays with the
+    organisation). The full list behind the region report's summary."""
+    sheet = Sheet(wb, "Verbeteracties", [28, 40, 10, 60, 10, 12, 10])
+    sheet.freeze(4, 3)
+    sheet.title(
+        f"Verbeteracties per organisatie en afspraak in ronde {data.cycle.period}",
+        _provisional(
+            data,
+            "Open: nog niet gereed; over datum: open en over de streefdatum; gereed: afgerond. "
+            "De omschrijving en eigenaar staan in de rapportage van de organisatie.",
+        ),
+    )
+    header = sheet.header(
+        ["Regio", "Organisatie", "Code", "Afspraak", "Open", "Over datum", "Gereed"]
+    )
+    ordered = sorted(
+        (o for o in org_ids if data.action_counts.get(o)),
+        key=lambda o: (
+            data.regions[data.organisations[o].region_id].name,
+            data.organisations[o].name.casefold(),
+        ),
+    )
+    for org_id in ordered:
+        org = data.organisations[org_id]
+        counts_by_agreement = sorted(
+            (
+                (data.agreements[a], numbers)
+                for a, numbers in data.action_counts[org_id].items()
+                if a in data.agreements and any(numbers)
+            ),
+            key=lambda item: (-item[1][1], item[0].code),
+        )
+        for agreement, (n_open, n_overdue, n_done) in counts_by_agreement:
+            sheet.append(
+                [
+                    sheet.cell(data.regions[org.region_id].name),
+                    sheet.cell(org.name),
+                    sheet.cell(agreement.code),
+                    sheet.cell(agreement.title),
+                    n_open,
+                    n_overdue,
+                    n_done,
+                ]
+            )
+    if sheet.rows == header:
+        sheet.append([sheet.cell("Geen verbeteracties in deze ronde.")])
+    elif sheet.rows > header:
+        sheet.ws.conditional_formatting.add(
+            f"F{header + 1}:F{sheet.rows}",
+            FormulaRule(formula=[f"F{header + 1}>0"], fill=RED, font=RED_FONT),
+        )
+    sheet.ws.auto_filter.ref = f"A{header}:G{max(sheet.rows, header + 1)}"
 
 
 def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
@@ -746,6 +803,7 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
         + [(data.organisations[o].name, [o]) for o in org_ids]
         + [(region.name, region_orgs), ("Nederland", list(data.organisations))],
     )
+    _actions(wb, data, org_ids)
     _trend(
         wb,
         data,

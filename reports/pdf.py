@@ -940,8 +940,9 @@ def _action_summary(report: ScopeReport, styles) -> list:
     story.append(Spacer(1, 2 * mm))
     story.append(
         _paragraph(
-            tail + "Elke actie afzonderlijk, met eigenaar en datum, staat op de resultatenpagina "
-            "van de regio en in de rapportage van elke organisatie.",
+            tail + "De volledige lijst per organisatie en afspraak staat in het werkboek "
+            "Regiovergelijking (blad Verbeteracties); elke actie met eigenaar en datum op de "
+            "resultatenpagina van de regio en in de rapportage van elke organisatie.",
             styles["small"],
         )
     )
