@@ -205,13 +205,13 @@ def ranked_bars(
     norm: float | None,
     norm_label: str,
     value_text,
-    width: int = 640,
+    width: int = 560,
 ) -> Markup:
     """Areas ranked on one indicator: a bar per (name, value, signal,
     highlighted) in the given order, coloured by its signal, the highlighted
     one in bold with a black edge, and the norm as a dashed line."""
     n = next(_ids)
-    bar, left, right, top = 22, 210, 70, 26
+    bar, left, right, top = 22, 190, 64, 26
     plot_w = width - left - right
     height = top + bar * len(rows) + 24
     values = [v for _, v, _, _ in rows if v is not None]
@@ -241,7 +241,7 @@ def ranked_bars(
         weight = ' font-weight="bold"' if highlight else ""
         parts.append(
             f'<text x="{left - 6}" y="{y + bar - 7}" text-anchor="end" font-size="13" '
-            f'fill="#262626"{weight}>{escape(_cut(name, 30))}</text>'
+            f'fill="#262626"{weight}>{escape(_cut(name, 26))}</text>'
         )
         if value is None:
             parts.append(
