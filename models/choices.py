@@ -109,6 +109,8 @@ SIGNALS = {
     "oranje": N_("Oranje"),
     "rood": N_("Rood"),
     "geen": N_("Geen oordeel"),
+    # RESPONS while the open cycle's due date has not passed: not judged yet.
+    "nog_open": N_("Nog open"),
 }
 
 SCOPE_TYPES = {

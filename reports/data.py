@@ -12,7 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from peewee import fn
+from peewee import Case, fn
 
 from domain import results, rules
 from domain.computation import SCALE
@@ -40,6 +40,8 @@ from models import (
 TREND_CYCLES = 8
 WEAKEST = 5
 OPEN_ACTION_STATES = ("open", "in_uitvoering")
+DONE_ACTION_STATES = ("gereed",)
+NOT_YET_DUE = "nog_open"  # the signal of RESPONS while the due date has not passed
 POOL_KEPT_FROM = 50  # organisations: larger pools of agreement scores are kept (stats_for)
 
 
@@ -112,6 +114,8 @@ class CycleData:
     responses: dict[int, Assessment]  # organisation → assessment
     actions: dict[int, list[dict]] = field(default_factory=dict)  # organisation → open actions
     escalations: dict[int, list[dict]] = field(default_factory=dict)
+    # organisation → agreement id → [open, overdue, done] improvement actions
+    action_counts: dict[int, dict[int, list[int]]] = field(default_factory=dict)
     _pooled: dict[tuple, dict] = field(default_factory=dict, repr=False)  # see stats_for
 
     # --- reading --------------------------------------------------------------
@@ -188,6 +192,7 @@ class CycleData:
         )
         data.actions = _open_actions(cycle, organisations)
         data.escalations = _escalations(cycle, organisations)
+        data.action_counts = _action_counts(cycle, organisations)
         _printable(data)
         return data
 
@@ -218,7 +223,14 @@ class CycleData:
             ind.norm, ind.green_threshold, ind.orange_threshold, ind.region_id is not None
         )
 
+    def not_yet_due(self, ind) -> bool:
+        """Whether an indicator cannot be judged yet: the response on time
+        while the open cycle's due date has not passed."""
+        return not_yet_due(ind, self.cycle)
+
     def signal(self, ind, value: float | None, region_id: int | None = None) -> str:
+        if self.not_yet_due(ind):
+            return NOT_YET_DUE
         norm = self.norm(ind, region_id)
         return signal_for(value, ind.direction, norm.green, norm.orange)
 
@@ -249,6 +261,15 @@ class CycleData:
         if scope_type == "regio":
             return [o.id for o in self.organisations.values() if o.region_id == scope_id]
         return list(self.organisations)
+
+
+def not_yet_due(ind, cycle: Cycle, now: dt.datetime | None = None) -> bool:
+    """RESPONS is not judged before the due date has passed: until then an
+    organisation that has not submitted is not late ("nog open")."""
+    if ind.computation != "response_rate_on_time" or cycle.state != "open":
+        return False
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return now < rules.deadline(cycle.due_on)
 
 
 def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, AgreementStat]]:
@@ -342,6 +363,35 @@ def _open_actions(cycle: Cycle, organisations) -> dict[int, list[dict]]:
         .order_by(ImprovementAction.due_on.asc(nulls="LAST"), Agreement.code)
     )
     return _per_organisation(query, organisations)
+
+
+def _action_counts(cycle: Cycle, organisations) -> dict[int, dict[int, list[int]]]:
+    """Per organisation and agreement: how many improvement actions are open
+    (not yet done), how many of those are past their due date, and how many
+    are done, in one grouped query."""
+    today = dt.date.today()
+    still_open = ImprovementAction.status.in_(OPEN_ACTION_STATES)
+    done = ImprovementAction.status.in_(DONE_ACTION_STATES)
+    overdue = Case(None, [(still_open & (ImprovementAction.due_on < today), 1)], 0)
+    query = (
+        ImprovementAction.select(
+            Assessment.organisation,
+            Answer.agreement,
+            fn.SUM(Case(None, [(still_open, 1)], 0)),
+            fn.SUM(overdue),
+            fn.SUM(Case(None, [(done, 1)], 0)),
+        )
+        .join(Answer)
+        .join(Assessment)
+        .where(Assessment.cycle == cycle)
+        .group_by(Assessment.organisation, Answer.agreement)
+    )
+    if organisations is not None:
+        query = query.where(Assessment.organisation.in_(organisations))
+    out: dict[int, dict[int, list[int]]] = defaultdict(dict)
+    for org_id, agreement_id, n_open, n_overdue, n_done in query.tuples().iterator():
+        out[org_id][agreement_id] = [int(n_open or 0), int(n_overdue or 0), int(n_done or 0)]
+    return dict(out)
 
 
 def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
@@ -466,6 +516,25 @@ class AgreementRow:
 
 
 @dataclass
+class ActionSummary:
+    """Improvement actions on one agreement, counted over a scope's organisations."""
+
+    code: str
+    title: str
+    open: int  # not yet done (overdue ones included)
+    overdue: int
+    done: int
+
+
+@dataclass
+class MatrixRow:
+    """One organisation's figures beside each other, with their signals."""
+
+    organisation: Organisation
+    cells: list[tuple[float | None, str]]  # (value, signal) per indicator of the matrix
+
+
+@dataclass
 class ScopeReport:
     """The content of one management report (PDF and HTML)."""
 
@@ -484,6 +553,13 @@ class ScopeReport:
     response: dict  # counts per state, on time, late, not submitted names
     organisations: list[Organisation]
     provisional: bool = False  # the cycle is still open
+    action_summary: list[ActionSummary] = field(default_factory=list)
+    matrix: list[MatrixRow] = field(default_factory=list)  # for a gemeente or region
+
+    @property
+    def overdue_actions(self) -> int:
+        """How many improvement actions are past their due date and not done."""
+        return sum(row.overdue for row in self.action_summary)
 
 
 def scope_name(data: CycleData, scope_type: str, scope_id: int) -> str:
@@ -561,6 +637,9 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         for row in data.escalations.get(org_id, []):
             escalations.append({**row, "organisation": names[org_id]} if several else row)
     actions.sort(key=lambda r: (r["due_on"] or dt.date.max, r["agreement"]))
+    today = dt.date.today()
+    for row in actions:
+        row["overdue"] = row["due_on"] is not None and row["due_on"] < today
     escalations.sort(key=lambda r: (-r["times_not_followed"], r["agreement"]))
     return ScopeReport(
         scope_type=scope_type,
@@ -578,7 +657,44 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         response=response_status(data, org_ids),
         organisations=[data.organisations[o] for o in org_ids],
         provisional=data.provisional,
+        action_summary=action_summary(data, org_ids),
+        matrix=organisation_matrix(data, org_ids, indicators, region_id)
+        if scope_type in ("gemeente", "regio")
+        else [],
     )
+
+
+def action_summary(data: CycleData, org_ids: list[int]) -> list[ActionSummary]:
+    """Per agreement: open, overdue and done improvement actions of the
+    organisations; the most overdue first."""
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for org_id in org_ids:
+        for agreement_id, numbers in data.action_counts.get(org_id, {}).items():
+            for k, n in enumerate(numbers):
+                totals[agreement_id][k] += n
+    rows = [
+        ActionSummary(data.agreements[a].code, data.agreements[a].title, *numbers)
+        for a, numbers in totals.items()
+        if a in data.agreements and any(numbers)
+    ]
+    rows.sort(key=lambda r: (-r.overdue, -r.open, -r.done, r.code))
+    return rows
+
+
+def organisation_matrix(
+    data: CycleData, org_ids: list[int], indicators, region_id: int | None
+) -> list[MatrixRow]:
+    """Organisations × indicators, each value with its signal against the
+    norm that applies in the region; organisations by name."""
+    rows = []
+    for org_id in sorted(org_ids, key=lambda o: data.organisations[o].name.casefold()):
+        cells = []
+        for ind in indicators:
+            figure = data.figure(ind, "organisatie", org_id)
+            value = figure.value if figure else None
+            cells.append((value, data.signal(ind, value, region_id)))
+        rows.append(MatrixRow(data.organisations[org_id], cells))
+    return rows
 
 
 def response_status(data: CycleData, org_ids: list[int]) -> dict:

@@ -147,7 +147,9 @@ def _traffic_lights(ws, ref: str, first: str, direction: str, norm: Norm) -> Non
 
 
 def _indicator_header(ind) -> str:
-    return f"{ind.code} ({ind.unit})"
+    """An indicator as a person reads it: its name and unit (the code is in
+    the Gegevens and Toelichting sheets, for machines and look-ups)."""
+    return f"{ind.name} ({ind.unit})"
 
 
 def _value_columns(
@@ -157,6 +159,8 @@ def _value_columns(
     if rows[1] < rows[0]:
         return
     for n, ind in enumerate(indicators):
+        if data.not_yet_due(ind):
+            continue  # "nog open": not judged before the due date
         letter = get_column_letter(first_col + n)
         _traffic_lights(
             sheet.ws,
@@ -182,6 +186,14 @@ def _number_styles(sheet: Sheet, indicators) -> dict:
     }
 
 
+def _provisional(data: CycleData, text: str) -> str:
+    """A sheet's subtitle, with "VOORLOPIG" and the peildatum while the cycle is open."""
+    if not data.provisional:
+        return text
+    mark = f"VOORLOPIG (peildatum {dutch.datetime(data.data_date)})"
+    return f"{mark} · {text}" if text else mark
+
+
 def _subtitle(data: CycleData) -> str:
     text = (
         f"Ronde {data.cycle.period} · peildatum {dutch.datetime(data.data_date)} · "
@@ -204,7 +216,9 @@ NATIONAL_NORM_NOTE = (
 def region_workbook(data: CycleData, path: Path) -> None:
     """The region comparison of one cycle, as BRIEF §6."""
     wb = Workbook(write_only=True)
-    wb.properties.title = f"Regiovergelijking {data.cycle.period}"
+    wb.properties.title = f"Regiovergelijking {data.cycle.period}" + (
+        " (voorlopig)" if data.provisional else ""
+    )
     wb.properties.creator = "Afsprakenmonitor"
     wb.properties.language = "nl-NL"
     indicators = data.national
@@ -223,6 +237,7 @@ def region_workbook(data: CycleData, path: Path) -> None:
         for r in data.regions.values()
     ]
     _partners(wb, data, [*regions, ("Nederland", list(data.organisations))])
+    _actions(wb, data, list(data.organisations))
     _long_data(wb, data)
     _explanation(wb, data, indicators)
     wb.save(path)
@@ -267,7 +282,9 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
     sheet.freeze(0)
     sheet.title(
         f"Trend over de laatste {len(data.trend)} rondes",
-        "Een trendlijn verbindt alleen rondes met vergelijkbare afsprakenkaders.",
+        _provisional(
+            data, "Een trendlijn verbindt alleen rondes met vergelijkbare afsprakenkaders."
+        ),
     )
     styles = _number_styles(sheet, indicators)
     bold = sheet.style("bold", font=Font(bold=True))
@@ -284,7 +301,7 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
             row.append(sheet.cell("Trendbreuk: ander afsprakenkader" if broken else ""))
             sheet.append(row)
         chart = LineChart()
-        chart.title = printable(f"{ind.code}: {ind.name}")
+        chart.title = printable(ind.name)
         chart.y_axis.title = ind.unit
         chart.x_axis.title = "Ronde"
         values = Reference(
@@ -314,7 +331,7 @@ def _gemeenten(wb, data: CycleData, indicators, gemeente_ids, title="Gemeenten")
     sheet.freeze(4, 3)
     sheet.title(
         f"Gemeenten in ronde {data.cycle.period}",
-        "Per gemeente gerekend over de organisaties die er werken.",
+        _provisional(data, "Per gemeente gerekend over de organisaties die er werken."),
         NATIONAL_NORM_NOTE,
     )
     header = sheet.header(
@@ -383,48 +400,125 @@ def _norm_note(data: CycleData, indicators, region_id: int | None) -> str:
 
 
 def _agreements(wb, data: CycleData) -> None:
-    """Mean score per agreement and region: where each agreement is weakest."""
+    """Mean score per region and agreement: where each agreement is weakest.
+    A block of rows per region (regions as rows, by name), its weakest
+    agreements first, beside the country's figure: a narrow sheet that
+    prints readably, with a filter on the region."""
     regions = list(data.regions.values())
-    sheet = Sheet(wb, "Afspraken", [12, 60, 30, 18] + [12] * (len(regions) + 1))
-    sheet.freeze(4, 3)
+    sheet = Sheet(wb, "Afspraken", [30, 10, 60, 26, 18, 14, 14, 16])
+    sheet.freeze(4, 2)
     sheet.title(
         f"Naleving per afspraak in ronde {data.cycle.period}",
-        "Gemiddelde score als percentage van de maximale score (4), over de ingediende "
-        "zelfevaluaties; n.v.t. telt niet mee.",
+        _provisional(
+            data,
+            "Gemiddelde score als percentage van de maximale score (4), over de ingediende "
+            "zelfevaluaties; n.v.t. telt niet mee. Per regio de zwakste afspraken eerst.",
+        ),
     )
     header = sheet.header(
-        ["Code", "Afspraak", "Thema", "Niveau"] + [r.code for r in regions] + ["Nederland"]
-    )
-    per_region = {
-        r.id: data.stats_for(o.id for o in data.organisations.values() if o.region_id == r.id)
-        for r in regions
-    }
+        ["Regio", "Code", "Afspraak", "Thema", "Niveau", "Naleving (%)", "Nederland (%)",
+         "Verschil met Nederland (procentpunt)"]
+    )  # fmt: skip
     country = data.stats_for(data.organisations)
     percent = sheet.style("pct", number_format='0.0"%"')
-    for agreement in data.agreements.values():
-        row = [
-            sheet.cell(agreement.code),
-            sheet.cell(agreement.title),
-            sheet.cell(agreement.theme.title),
-            sheet.cell(dutch.LEVELS.get(agreement.level, agreement.level)),
-        ]
-        for region in regions:
-            stat = per_region[region.id].get(agreement.id)
-            row.append(sheet.cell(stat.percent if stat else None, percent))
-        stat = country.get(agreement.id)
-        row.append(sheet.cell(stat.percent if stat else None, percent))
-        sheet.append(row)
-    last_col = get_column_letter(5 + len(regions))
+    signed = sheet.style("signed1", number_format="+0.0;-0.0;0.0")
+    bold = sheet.style("bold", font=Font(bold=True))
+    agreements = list(data.agreements.values())
+    for region in regions:
+        stats = data.stats_for(
+            o.id for o in data.organisations.values() if o.region_id == region.id
+        )
+        if not any(stat.scored for stat in stats.values()):
+            continue  # no submitted answers in the region: nothing to rank
+        rows = []
+        for agreement in agreements:
+            stat = stats.get(agreement.id)
+            own = stat.percent if stat else None
+            national = country.get(agreement.id)
+            national = national.percent if national else None
+            rows.append((agreement, own, national))
+        # Weakest first; agreements without answers in the region last.
+        rows.sort(key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0.0))
+        for agreement, own, national in rows:
+            difference = own - national if own is not None and national is not None else None
+            sheet.append(
+                [
+                    sheet.cell(region.name, bold),
+                    sheet.cell(agreement.code),
+                    sheet.cell(agreement.title),
+                    sheet.cell(agreement.theme.title),
+                    sheet.cell(dutch.LEVELS.get(agreement.level, agreement.level)),
+                    sheet.cell(own, percent),
+                    sheet.cell(national, percent),
+                    sheet.cell(difference, signed),
+                ]
+            )
     if sheet.rows > header:
         sheet.ws.conditional_formatting.add(
-            f"E{header + 1}:{last_col}{sheet.rows}",
+            f"F{header + 1}:G{sheet.rows}",
             ColorScaleRule(
                 start_type="num", start_value=0, start_color="F8696B",
                 mid_type="num", mid_value=50, mid_color="FFEB84",
                 end_type="num", end_value=100, end_color="63BE7B",
             ),
         )  # fmt: skip
-    sheet.ws.auto_filter.ref = f"A{header}:{last_col}{max(sheet.rows, header + 1)}"
+    sheet.ws.auto_filter.ref = f"A{header}:H{max(sheet.rows, header + 1)}"
+
+
+def _actions(wb, data: CycleData, org_ids: list[int]) -> None:
+    """Improvement actions per organisation and agreement: open, over their
+    due date and done (counts only: the actions' text stays with the
+    organisation). The full list behind the region report's summary."""
+    sheet = Sheet(wb, "Verbeteracties", [28, 40, 10, 60, 10, 12, 10])
+    sheet.freeze(4, 3)
+    sheet.title(
+        f"Verbeteracties per organisatie en afspraak in ronde {data.cycle.period}",
+        _provisional(
+            data,
+            "Open: nog niet gereed; over datum: open en over de streefdatum; gereed: afgerond. "
+            "De omschrijving en eigenaar staan in de rapportage van de organisatie.",
+        ),
+    )
+    header = sheet.header(
+        ["Regio", "Organisatie", "Code", "Afspraak", "Open", "Over datum", "Gereed"]
+    )
+    ordered = sorted(
+        (o for o in org_ids if data.action_counts.get(o)),
+        key=lambda o: (
+            data.regions[data.organisations[o].region_id].name,
+            data.organisations[o].name.casefold(),
+        ),
+    )
+    for org_id in ordered:
+        org = data.organisations[org_id]
+        counts_by_agreement = sorted(
+            (
+                (data.agreements[a], numbers)
+                for a, numbers in data.action_counts[org_id].items()
+                if a in data.agreements and any(numbers)
+            ),
+            key=lambda item: (-item[1][1], item[0].code),
+        )
+        for agreement, (n_open, n_overdue, n_done) in counts_by_agreement:
+            sheet.append(
+                [
+                    sheet.cell(data.regions[org.region_id].name),
+                    sheet.cell(org.name),
+                    sheet.cell(agreement.code),
+                    sheet.cell(agreement.title),
+                    n_open,
+                    n_overdue,
+                    n_done,
+                ]
+            )
+    if sheet.rows == header:
+        sheet.append([sheet.cell("Geen verbeteracties in deze ronde.")])
+    elif sheet.rows > header:
+        sheet.ws.conditional_formatting.add(
+            f"F{header + 1}:F{sheet.rows}",
+            FormulaRule(formula=[f"F{header + 1}>0"], fill=RED, font=RED_FONT),
+        )
+    sheet.ws.auto_filter.ref = f"A{header}:G{max(sheet.rows, header + 1)}"
 
 
 def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
@@ -434,9 +528,13 @@ def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
     sheet.freeze(4, 3)
     sheet.title(
         f"Eigen oordeel en oordeel van partners in ronde {data.cycle.period}",
-        "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
-        "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
-        "organisaties gaven; het eigen oordeel telt één keer per partneroordeel (als PARTNER).",
+        _provisional(
+            data,
+            "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
+            "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
+            "organisaties gaven; het eigen oordeel telt één keer per partneroordeel "
+            "(als PARTNER).",
+        ),
     )
     header = sheet.header(
         ["Gebied of organisatie", "Code", "Afspraak", "Eigen oordeel", "Oordeel van partners",
@@ -545,7 +643,9 @@ def _long_data(wb, data: CycleData) -> None:
                 sheet.cell(teller, count),  # Teller / Noemer is the value, in its unit
                 sheet.cell(noemer, count),
                 figure.n_organisations,
-                dutch.SIGNALS.get(figure.signal, figure.signal),
+                dutch.SIGNALS["nog_open"]
+                if data.not_yet_due(ind)
+                else dutch.SIGNALS.get(figure.signal, figure.signal),
                 sheet.cell(ind.norm, values[ind.unit]),
                 judged[ind_id],
                 sheet.cell(figure.change, changes[ind.unit]),
@@ -624,7 +724,10 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     gemeente = data.gemeenten[gemeente_id]
     region = data.regions[gemeente.region_id]
     wb = Workbook(write_only=True)
-    wb.properties.title = printable(f"Afsprakenmonitor {gemeente.name} {data.cycle.period}")
+    wb.properties.title = printable(
+        f"Afsprakenmonitor {gemeente.name} {data.cycle.period}"
+        + (" (voorlopig)" if data.provisional else "")
+    )
     wb.properties.creator = "Afsprakenmonitor"
     wb.properties.language = "nl-NL"
     indicators = data.indicators_for(region.id)
@@ -664,6 +767,8 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
         sheet.append(row)
     for n, ind in enumerate(indicators):
         row = header + 1 + n
+        if data.not_yet_due(ind):
+            continue  # "nog open": not judged before the due date
         _traffic_lights(
             sheet.ws, f"B{row}:D{row}", f"B{row}", ind.direction, data.norm(ind, region.id)
         )
@@ -698,6 +803,7 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
         + [(data.organisations[o].name, [o]) for o in org_ids]
         + [(region.name, region_orgs), ("Nederland", list(data.organisations))],
     )
+    _actions(wb, data, org_ids)
     _trend(
         wb,
         data,
@@ -713,8 +819,9 @@ def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
 
 
 def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
-    """The country by region, coloured by the first indicator, as an image
-    below the overview table."""
+    """The country by region, coloured by the signal bands of the first
+    indicator (against the national norm, as the Overzicht colours it), on a
+    sheet of its own that prints on one page."""
     if not indicators:
         return
     ind = indicators[0]
@@ -724,8 +831,8 @@ def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
         shape.value = figure.value if figure else None
     if not shapes:
         return
-    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], ind.norm)
-    title = f"Kaart: {ind.code} – {ind.name} per regio, ronde {data.cycle.period}"
+    scale = maps.Scale.for_indicator(ind, data.norm(ind), data.not_yet_due(ind))
+    title = f"Kaart: {ind.name} per regio, ronde {data.cycle.period}"
     png = maps.png_map(
         shapes,
         scale,
@@ -733,8 +840,20 @@ def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
         560,
         str(FONT_FILE),
     )
-    sheet.append([])
-    sheet.append([sheet.cell(""), sheet.cell(title, sheet.style("bold", font=Font(bold=True)))])
+    kaart = Sheet(sheet.ws.parent, "Kaart", [4, 80])
+    kaart.ws.page_setup.orientation = "portrait"
+    kaart.ws.page_setup.fitToHeight = 1  # the map and its legend on one page
+    kaart.title(
+        title,
+        _provisional(
+            data,
+            "Elke regio in de kleur van haar signaal tegen de landelijke norm; gearceerd: "
+            "geen gegevens. De cijfers staan op het blad Overzicht.",
+        ),
+    )
     image = Image(io.BytesIO(png))
-    image.anchor = f"B{sheet.rows + 1}"
-    sheet.ws.add_image(image)
+    image.anchor = "B5"
+    kaart.ws.add_image(image)
+    # The print area covers the image (about 20 rows of 15 points per 100 pixels).
+    rows = 5 + int(image.height * 0.75 / 15) + 1
+    kaart.ws.print_area = f"A1:C{rows}"

@@ -14,6 +14,7 @@ from reports import dutch
 from reports.data import ScopeReport
 
 SIGNAL_ORDER = ("groen", "oranje", "rood", "geen")
+NOT_YET_DUE = "nog_open"  # RESPONS before the due date: counted apart, named only when there
 
 
 @dataclass(frozen=True)
@@ -39,14 +40,13 @@ class Glance:
 
     def counts_line(self) -> str:
         """ "6 groen · 2 oranje · 2 rood · 1 geen oordeel"."""
-        return " · ".join(
-            f"{self.counts[name]} {dutch.SIGNALS[name].lower()}" for name in SIGNAL_ORDER
-        )
+        names = [*SIGNAL_ORDER, NOT_YET_DUE] if self.counts.get(NOT_YET_DUE) else SIGNAL_ORDER
+        return " · ".join(f"{self.counts[name]} {dutch.SIGNALS[name].lower()}" for name in names)
 
 
 def signal_counts(report: ScopeReport) -> dict[str, int]:
     """How many indicators of the scorecard carry each signal."""
-    counts = dict.fromkeys(SIGNAL_ORDER, 0)
+    counts = dict.fromkeys((*SIGNAL_ORDER, NOT_YET_DUE), 0)
     for row in report.scorecard:
         counts[row.signal] += 1
     return counts

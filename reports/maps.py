@@ -3,17 +3,18 @@ indicator's value: inline SVG for the pages, a reportlab drawing for the
 region PDF and a PNG for the region comparison workbook, all from the same
 shapes (`domain.geography`).
 
-The colours come from a sequential palette that stays readable with
-colour-vision deficiency (ColorBrewer YlGnBu, light is low); every shape
-names its value in its title, a hatch marks "geen gegevens" and the legend
-marks the norm, so the map never relies on colour alone."""
+The classes are the indicator's signal bands (groen, oranje, rood against the
+norm and thresholds that apply), so a shape's colour and its row's signal
+never disagree, in a palette that stays readable with colour-vision
+deficiency; every shape names its value in its title, names are drawn where
+they fit, a hatch marks "geen gegevens" and the legend gives each band's
+range and the norm, so the map never relies on colour alone."""
 
 from __future__ import annotations
 
 import functools
 import io
 import itertools
-import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,13 +22,24 @@ from dataclasses import dataclass, field
 from markupsafe import Markup, escape
 
 from domain import reference, results
+from domain.computation import signal as signal_for
 from domain.geography import ATTRIBUTION, Projection, topology
 from models import Cycle, Gemeente, IndicatorDefinition, Region
 
-PALETTE = ("#FFFFCC", "#A1DAB4", "#41B6C4", "#2C7FB8", "#253494")
+# The signal bands in a palette that stays apart with colour-vision
+# deficiency (Okabe–Ito: bluish green, orange, vermillion) and differs in
+# lightness too; grey for an indicator not judged yet ("nog open").
+SIGNAL_FILLS = {
+    "groen": "#009E73",
+    "oranje": "#E69F00",
+    "rood": "#D55E00",
+    "nog_open": "#BDBDBD",
+}
+PALETTE = tuple(SIGNAL_FILLS.values())
 NO_DATA = "#FFFFFF"
 HATCH = "#737373"
 OUTLINE = "#404040"
+LABEL_SIZE = 11  # px of a name drawn in its shape
 _ids = itertools.count(1)
 
 LonLat = tuple[float, float]
@@ -48,45 +60,40 @@ class Shape:
 
 @dataclass
 class Scale:
-    """Five equal classes from `low` to `high`, and the norm."""
+    """The indicator's signal bands: a shape is coloured by the signal its
+    value gets against the norm and thresholds, the same signal its row in
+    the table and the scorecard show."""
 
     unit: str
-    low: float
-    high: float
+    direction: str
     norm: float | None
-    classes: int = len(PALETTE)
+    green: float
+    orange: float
+    not_yet_due: bool = False
 
     @classmethod
-    def for_values(cls, unit: str, values: Sequence[float | None], norm: float | None) -> Scale:
-        if unit == "%":
-            return cls(unit, 0.0, 100.0, norm)
-        top = max([v for v in values if v is not None] + [norm or 0.0, 0.0])
-        step = _nice_step(top / len(PALETTE)) if top > 0 else 1.0
-        return cls(unit, 0.0, step * len(PALETTE), norm)
+    def for_indicator(cls, ind, norm, not_yet_due: bool = False) -> Scale:
+        """The bands of an indicator under a norm (a `reports.data.Norm`)."""
+        return cls(ind.unit, ind.direction, norm.norm, norm.green, norm.orange, not_yet_due)
 
-    @property
-    def bounds(self) -> list[float]:
-        width = (self.high - self.low) / self.classes
-        return [self.low + width * k for k in range(self.classes + 1)]
+    def signal(self, value: float | None) -> str:
+        """The signal of a value: groen, oranje, rood, geen or nog_open."""
+        if self.not_yet_due:
+            return "nog_open" if value is not None else "geen"
+        return signal_for(value, self.direction, self.green, self.orange)
 
     def colour(self, value: float | None) -> str | None:
         """The fill for a value; None for no value (drawn hatched)."""
-        if value is None:
-            return None
-        share = (value - self.low) / (self.high - self.low) if self.high > self.low else 0
-        return PALETTE[min(self.classes - 1, max(0, int(share * self.classes)))]
+        return SIGNAL_FILLS.get(self.signal(value))
 
-    def position(self, value: float) -> float:
-        """Where a value lies along the legend, 0–1."""
-        return min(1.0, max(0.0, (value - self.low) / (self.high - self.low or 1)))
-
-
-def _nice_step(raw: float) -> float:
-    power = 10 ** math.floor(math.log10(raw))
-    for nice in (1, 2, 2.5, 5, 10):
-        if raw <= nice * power:
-            return nice * power
-    return 10 * power
+    def bands(self) -> list[tuple[str, str]]:
+        """(signal, range) per class of the legend, green first."""
+        if self.not_yet_due:
+            return [("nog_open", "")]
+        g, o = _number(self.green, self.unit), _number(self.orange, self.unit)
+        if self.direction == "lager_beter":
+            return [("groen", f"≤ {g}"), ("oranje", f"{g} – {o}"), ("rood", f"> {o}")]
+        return [("groen", f"≥ {g}"), ("oranje", f"{o} – {g}"), ("rood", f"< {o}")]
 
 
 @dataclass
@@ -104,6 +111,15 @@ class Texts:
     attribution: str = ATTRIBUTION
     division: str = ""  # which year's gemeenten: "gemeentelijke indeling 2024"
     label: Callable[[Shape], str] = field(default=lambda shape: shape.name)
+    signals: dict[str, str] = field(
+        default_factory=lambda: {
+            "groen": "groen",
+            "oranje": "oranje",
+            "rood": "rood",
+            "nog_open": "nog open",
+        }
+    )
+    names: bool = True  # names drawn in the shapes where they fit
 
 
 # --- shapes from the reference data ---------------------------------------------
@@ -221,9 +237,72 @@ def projection_for(shapes: Sequence[Shape], width: float, height: float) -> Proj
     )
 
 
+def name_labels(
+    shapes: Sequence[Shape], project: Projection, size: float, char_width: float = 0.58
+) -> list[tuple[float, float, str]]:
+    """(x, y, name) for each shape whose name fits inside its largest part:
+    the text's width (about `char_width` × size per character) within 90% of
+    that part's width at its centre, and the label's height within its height."""
+    out = []
+    for shape in shapes:
+        best = None
+        for ring in shape.rings:
+            points = [project(lon, lat) for lon, lat in ring]
+            if len(points) < 3:
+                continue
+            area = _area(points)
+            if best is None or abs(area) > abs(best[0]):
+                best = (area, points)
+        if best is None:
+            continue
+        points = best[1]
+        ys = [y for _, y in points]
+        cx, cy = _centroid(points, best[0])
+        # The room at the label's height, and above and below it.
+        width = _span(points, cy)
+        room = min(_span(points, cy - size * 0.5), width, _span(points, cy + size * 0.5))
+        if len(shape.name) * char_width * size <= room * 0.9 and max(ys) - min(ys) >= size * 1.6:
+            out.append((cx, cy, shape.name))
+    return out
+
+
+def _area(points) -> float:
+    return (
+        sum(
+            x0 * y1 - x1 * y0
+            for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)
+        )
+        / 2
+    )
+
+
+def _centroid(points, area: float) -> tuple[float, float]:
+    if abs(area) < 1e-9:
+        return sum(x for x, _ in points) / len(points), sum(y for _, y in points) / len(points)
+    cx = cy = 0.0
+    for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True):
+        cross = x0 * y1 - x1 * y0
+        cx += (x0 + x1) * cross
+        cy += (y0 + y1) * cross
+    return cx / (6 * area), cy / (6 * area)
+
+
+def _span(points, y: float) -> float:
+    """The width of the run of the polygon that holds its centre line at
+    height y (the widest run when the line crosses it several times)."""
+    crossings = sorted(
+        x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+        for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)
+        if (y0 <= y < y1) or (y1 <= y < y0)
+    )
+    runs = [crossings[k + 1] - crossings[k] for k in range(0, len(crossings) - 1, 2)]
+    return max(runs, default=0.0)
+
+
 def svg_map(shapes: list[Shape], scale: Scale, texts: Texts) -> Markup:
     """The map as inline SVG: a link per shape where it has one (reachable by
-    keyboard), its name and value in its title, and the legend below."""
+    keyboard), its name and value in its title, names drawn where they fit,
+    and the legend of the signal bands below."""
     n = next(_ids)
     height = MAP_HEIGHT + LEGEND_HEIGHT
     project = projection_for(shapes, WIDTH, MAP_HEIGHT)
@@ -238,7 +317,8 @@ def svg_map(shapes: list[Shape], scale: Scale, texts: Texts) -> Markup:
     ]
     ordered = sorted(shapes, key=lambda s: s.highlight)  # the highlighted one on top
     for shape in ordered:
-        colour = scale.colour(shape.value) or f"url(#map{n}-none)"
+        signal = scale.signal(shape.value)
+        colour = SIGNAL_FILLS.get(signal) or f"url(#map{n}-none)"
         label = texts.label(shape)
         stroke = (
             'stroke="#000000" stroke-width="3"'
@@ -247,44 +327,52 @@ def svg_map(shapes: list[Shape], scale: Scale, texts: Texts) -> Markup:
         )
         path = (
             f'<path d="{_path(shape.rings, project)}" fill="{colour}" fill-rule="evenodd" '
-            f'{stroke} stroke-linejoin="round"><title>{escape(label)}</title></path>'
+            f'data-signal="{signal}" {stroke} stroke-linejoin="round">'
+            f"<title>{escape(label)}</title></path>"
         )
         if shape.href:
             parts.append(f'<a href="{escape(shape.href)}" aria-label="{escape(label)}">{path}</a>')
         else:
             parts.append(f'<g role="img" aria-label="{escape(label)}">{path}</g>')
+    if texts.names:
+        # Names over the shapes, for the eye only: each shape's title says it.
+        parts.append(
+            f'<g class="map-names" aria-hidden="true" font-size="{LABEL_SIZE}" '
+            'text-anchor="middle" fill="#000000" stroke="#FFFFFF" stroke-width="2.5" '
+            'paint-order="stroke" stroke-linejoin="round" pointer-events="none">'
+        )
+        for x, y, name in name_labels(shapes, project, LABEL_SIZE):
+            parts.append(f'<text x="{x:.1f}" y="{y + LABEL_SIZE * 0.35:.1f}">{escape(name)}</text>')
+        parts.append("</g>")
     parts.append(_svg_legend(n, scale, texts, MAP_HEIGHT))
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
 
 
 def _svg_legend(n: int, scale: Scale, texts: Texts, top: float) -> str:
-    left, bar_w, bar_h = 16, 300, 14
-    step = bar_w / scale.classes
+    """The bands with their ranges on one line; "geen gegevens" and the norm below."""
+    left, box_w, box_h = 16, 22, 14
     parts = ['<g font-size="13" fill="#262626">']
-    for k, colour in enumerate(PALETTE[: scale.classes]):
+    x = left
+    for signal, band in scale.bands():
+        words = f"{texts.signals[signal]} {band}".strip()
         parts.append(
-            f'<rect x="{left + k * step:.1f}" y="{top + 18}" width="{step:.1f}" '
-            f'height="{bar_h}" fill="{colour}" stroke="{OUTLINE}" stroke-width="0.5"/>'
+            f'<rect x="{x}" y="{top + 12}" width="{box_w}" height="{box_h}" '
+            f'fill="{SIGNAL_FILLS[signal]}" stroke="{OUTLINE}" stroke-width="0.5"/>'
+            f'<text x="{x + box_w + 5}" y="{top + 24}">{escape(words)}</text>'
         )
-    for k, bound in enumerate(scale.bounds):
-        parts.append(
-            f'<text x="{left + k * step:.1f}" y="{top + 46}" text-anchor="middle">'
-            f"{escape(_number(bound, scale.unit))}</text>"
-        )
+        x += box_w + 16 + 7.5 * len(words)
+    parts.append(
+        f'<rect x="{left}" y="{top + 36}" width="{box_w}" height="{box_h}" '
+        f'fill="url(#map{n}-none)" stroke="{OUTLINE}" stroke-width="0.5"/>'
+        f'<text x="{left + box_w + 5}" y="{top + 48}">{escape(texts.no_data)}</text>'
+    )
     if scale.norm is not None:
-        x = left + scale.position(scale.norm) * bar_w
         parts.append(
-            f'<path d="M{x:.1f},{top + 14}L{x - 5:.1f},{top + 6}L{x + 5:.1f},{top + 6}Z" '
-            f'fill="#000000"/><line x1="{x:.1f}" x2="{x:.1f}" y1="{top + 14}" '
-            f'y2="{top + 18 + bar_h + 4}" stroke="#000000" stroke-width="2"/>'
-            f'<text x="{x:.1f}" y="{top + 2}" text-anchor="middle" font-weight="bold">'
+            f'<text x="{left + 180}" y="{top + 48}" font-weight="bold">'
             f"{escape(texts.norm)} {escape(_number(scale.norm, scale.unit))}</text>"
         )
     parts.append(
-        f'<rect x="{left + bar_w + 24}" y="{top + 18}" width="22" height="{bar_h}" '
-        f'fill="url(#map{n}-none)" stroke="{OUTLINE}" stroke-width="0.5"/>'
-        f'<text x="{left + bar_w + 52}" y="{top + 29}">{escape(texts.no_data)}</text>'
         f'<text x="{WIDTH - 8}" y="{top + LEGEND_HEIGHT - 8}" text-anchor="end" '
         f'font-size="12" fill="#404040">{escape(texts.credits)}</text>'
     )
@@ -293,8 +381,8 @@ def _svg_legend(n: int, scale: Scale, texts: Texts, top: float) -> str:
 
 
 def _number(value: float, unit: str) -> str:
-    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}".replace(".", ",")
-    return text + ("%" if unit == "%" else "")
+    text = f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}".rstrip("0")
+    return text.replace(".", ",") + ("%" if unit == "%" else "")
 
 
 # --- PDF (reportlab) and PNG ------------------------------------------------------
@@ -302,11 +390,11 @@ def _number(value: float, unit: str) -> str:
 
 def pdf_drawing(shapes: list[Shape], scale: Scale, texts: Texts, width: float, font: str):
     """The same map as a reportlab Drawing (width in points)."""
-    from reportlab.graphics.shapes import Drawing, Line, Path, Polygon, Rect, String
+    from reportlab.graphics.shapes import Drawing, Path, Rect, String
     from reportlab.lib import colors
 
     map_h = width * MAP_HEIGHT / WIDTH
-    legend_h = 64
+    legend_h = 40
     drawing = Drawing(width, map_h + legend_h)
     project = projection_for(shapes, width, map_h)
     for shape in sorted(shapes, key=lambda s: s.highlight):
@@ -326,34 +414,36 @@ def pdf_drawing(shapes: list[Shape], scale: Scale, texts: Texts, width: float, f
         drawing.add(path)
         if fill is None:
             _pdf_hatch(drawing, shape, project, legend_h + map_h)
-    bar_w = min(300, width * 0.6)
-    step = bar_w / scale.classes
-    for k, colour in enumerate(PALETTE[: scale.classes]):
+    if texts.names:
+        size = 6.5
+        for x, y, name in name_labels(shapes, project, size):
+            drawing.add(
+                String(x, legend_h + map_h - y - size * 0.35, name, fontName=font,
+                       fontSize=size, textAnchor="middle", fillColor=colors.black)
+            )  # fmt: skip
+    x = 12.0
+    for signal, band in scale.bands():
+        words = f"{texts.signals[signal]} {band}".strip()
         drawing.add(
-            Rect(12 + k * step, 34, step, 10, fillColor=colors.HexColor(colour),
+            Rect(x, 22, 14, 9, fillColor=colors.HexColor(SIGNAL_FILLS[signal]),
                  strokeColor=colors.HexColor(OUTLINE), strokeWidth=0.4)
         )  # fmt: skip
-    for k, bound in enumerate(scale.bounds):
-        drawing.add(
-            String(12 + k * step, 24, _number(bound, scale.unit), fontName=font, fontSize=7,
-                   textAnchor="middle")
-        )  # fmt: skip
-    if scale.norm is not None:
-        x = 12 + scale.position(scale.norm) * bar_w
-        drawing.add(Line(x, 30, x, 48, strokeWidth=1.5))
-        drawing.add(Polygon([x, 48, x - 3, 53, x + 3, 53], fillColor=colors.black))
-        drawing.add(
-            String(x, 55, f"{texts.norm} {_number(scale.norm, scale.unit)}",
-                   fontName=font, fontSize=7, textAnchor="middle")
-        )  # fmt: skip
-    nx = 12 + bar_w + 16
-    drawing.add(Rect(nx, 34, 16, 10, fillColor=colors.white, strokeColor=colors.HexColor(OUTLINE),
-                     strokeWidth=0.4))  # fmt: skip
-    for k in range(4):
-        drawing.add(Line(nx + 4 * k, 34, nx + 4 * k + 6, 44, strokeColor=colors.HexColor(HATCH),
+        drawing.add(String(x + 17, 24, words, fontName=font, fontSize=7))
+        x += 17 + 4.2 * len(words) + 10
+    drawing.add(Rect(x, 22, 14, 9, fillColor=colors.white,
+                     strokeColor=colors.HexColor(OUTLINE), strokeWidth=0.4))  # fmt: skip
+    from reportlab.graphics.shapes import Line
+
+    for k in range(3):
+        drawing.add(Line(x + 4 * k, 22, x + 4 * k + 6, 31, strokeColor=colors.HexColor(HATCH),
                          strokeWidth=0.6))  # fmt: skip
-    drawing.add(String(nx + 20, 36, texts.no_data, fontName=font, fontSize=7))
-    drawing.add(String(width, 4, texts.credits, fontName=font, fontSize=7, textAnchor="end"))
+    drawing.add(String(x + 17, 24, texts.no_data, fontName=font, fontSize=7))
+    if scale.norm is not None:
+        drawing.add(
+            String(12, 10, f"{texts.norm} {_number(scale.norm, scale.unit)}", fontName=font,
+                   fontSize=7)
+        )  # fmt: skip
+    drawing.add(String(width, 2, texts.credits, fontName=font, fontSize=7, textAnchor="end"))
     return drawing
 
 
@@ -389,7 +479,7 @@ def png_map(shapes: list[Shape], scale: Scale, texts: Texts, width: int, font_pa
     from PIL import Image, ImageChops, ImageDraw, ImageFont
 
     map_h = int(width * MAP_HEIGHT / WIDTH)
-    legend_h = 110
+    legend_h = 90
     image = Image.new("RGB", (width, map_h + legend_h), "white")
     draw = ImageDraw.Draw(image)
     project = projection_for(shapes, width, map_h)
@@ -411,25 +501,25 @@ def png_map(shapes: list[Shape], scale: Scale, texts: Texts, width: int, font_pa
                       width=1 if not shape.highlight else 3)  # fmt: skip
     font = ImageFont.truetype(font_path, 14)
     small = ImageFont.truetype(font_path, 12)
-    top = map_h + 30
-    bar_w = min(360, width - 220)
-    step = bar_w / scale.classes
-    for k, colour in enumerate(PALETTE[: scale.classes]):
-        box = (16 + k * step, top, 16 + (k + 1) * step, top + 16)
-        draw.rectangle(box, fill=colour, outline=OUTLINE)
-    for k, bound in enumerate(scale.bounds):
-        draw.text((16 + k * step, top + 22), _number(bound, scale.unit), fill="#262626",
-                  font=small, anchor="ma")  # fmt: skip
+    if texts.names:
+        for x, y, name in name_labels(shapes, project, 12, char_width=0.62):
+            draw.text((x, y), name, fill="black", font=small, anchor="mm",
+                      stroke_width=2, stroke_fill="white")  # fmt: skip
+    top = map_h + 16
+    x = 16.0
+    for signal, band in scale.bands():
+        words = f"{texts.signals[signal]} {band}".strip()
+        draw.rectangle((x, top, x + 26, top + 16), fill=SIGNAL_FILLS[signal], outline=OUTLINE)
+        draw.text((x + 32, top), words, fill="#262626", font=font)
+        x += 32 + draw.textlength(words, font=font) + 18
+    # "geen gegevens" and the norm on a second line, so the legend never runs off.
+    x, below = 16.0, top + 26
+    image.paste(hatch.crop((0, 0, 26, 16)), (int(x), int(below)))
+    draw.rectangle((x, below, x + 26, below + 16), outline=OUTLINE)
+    draw.text((x + 32, below), texts.no_data, fill="#262626", font=font)
     if scale.norm is not None:
-        x = 16 + scale.position(scale.norm) * bar_w
-        draw.line([(x, top - 6), (x, top + 20)], fill="black", width=3)
-        draw.polygon([(x, top - 6), (x - 6, top - 14), (x + 6, top - 14)], fill="black")
-        draw.text((x, top - 16), f"{texts.norm} {_number(scale.norm, scale.unit)}",
-                  fill="black", font=font, anchor="mb")  # fmt: skip
-    nx = 16 + bar_w + 24
-    image.paste(hatch.crop((0, 0, 26, 16)), (int(nx), int(top)))
-    draw.rectangle((nx, top, nx + 26, top + 16), outline=OUTLINE)
-    draw.text((nx + 32, top), texts.no_data, fill="#262626", font=font)
+        draw.text((x + 200, below), f"{texts.norm} {_number(scale.norm, scale.unit)}",
+                  fill="black", font=font)  # fmt: skip
     draw.text((width - 8, map_h + legend_h - 8), texts.credits, fill="#404040", font=small,
               anchor="rd")  # fmt: skip
     out = io.BytesIO()

@@ -23,10 +23,12 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -48,6 +50,7 @@ SIGNAL_COLOURS = {
     "oranje": colors.HexColor("#FFEB9C"),
     "rood": colors.HexColor("#FFC7CE"),
     "geen": colors.white,
+    "nog_open": colors.HexColor("#E8E8E8"),  # RESPONS before the due date: not judged
 }
 LINE_COLOURS = (colors.HexColor("#1F4E79"), colors.HexColor("#C55A11"), colors.HexColor("#7F7F7F"))
 HEADER = colors.HexColor("#1F4E79")
@@ -328,10 +331,15 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
     story += _scorecard(report, styles)
     story += _comparison(report, styles)
     story += _region_map(report, styles)
+    story += _matrix(report, styles)
     story += _trends(report, styles)
     story += _weakest(report, styles)
     story += _partner_gaps(report, styles)
-    story += _actions(report, styles)
+    story += (
+        _action_summary(report, styles)
+        if report.scope_type == "regio"
+        else _actions(report, styles)
+    )
     story += _escalations(report, styles)
     story += _response(report, styles)
     doc.build(story, canvasmaker=make_canvas)
@@ -522,7 +530,7 @@ def _signal_grid(report: ScopeReport, styles) -> Table:
             line += [
                 _p(dutch.SIGNALS[item.signal], styles["cell"]),
                 _p(dutch.value(item.value, ind.unit), styles["right"]),
-                _p(f"{ind.code} – {ind.name}", styles["cell"]),
+                _p(ind.name, styles["cell"]),
             ]
             extra.append(("BACKGROUND", (3 * col, n), (3 * col, n), SIGNAL_COLOURS[item.signal]))
         cells.append(line)
@@ -548,7 +556,7 @@ def _scorecard(report: ScopeReport, styles) -> list:
     extra = []
     for n, row in enumerate(report.scorecard, start=1):
         ind = row.indicator
-        name = f"{ind.code} – {ind.name}" + (" (eigen indicator regio)" if ind.region_id else "")
+        name = ind.name + (" (eigen indicator regio)" if ind.region_id else "")
         change = dutch.change(row.change, ind.unit)
         if row.trend_break:
             change = "trendbreuk"
@@ -602,10 +610,13 @@ def _comparison(report: ScopeReport, styles) -> list:
     legend_height = LEGEND_ROW * len(names) + 4
     drawing = Drawing(170 * mm, height + 20 + legend_height)
     chart = _ComparisonBarChart()
-    chart.x, chart.y = 70, 16 + legend_height
-    chart.width, chart.height = 170 * mm - 90, height
+    chart.x, chart.y = 150, 16 + legend_height
+    chart.width, chart.height = 170 * mm - 170, height
     chart.data = [list(reversed(s)) for s in series]
-    chart.categoryAxis.categoryNames = list(reversed([r.indicator.code for r in rows]))
+    # Names, cut to the room left of the axis (the scorecard has them whole).
+    chart.categoryAxis.categoryNames = list(
+        reversed([_fit(r.indicator.name, chart.x - 8) for r in rows])
+    )
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
@@ -617,7 +628,7 @@ def _comparison(report: ScopeReport, styles) -> list:
         chart.bars[n].fillColor = colour
         chart.bars[n].strokeColor = None
     drawing.add(chart)
-    drawing.add(_legend(names, 70, legend_height - 2, 170 * mm - 80))
+    drawing.add(_legend(names, 150, legend_height - 2, 170 * mm - 160))
     return [
         KeepTogether(
             [
@@ -671,7 +682,7 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     legend_height = LEGEND_ROW * len(names) + 4
     height = 62 * mm + legend_height
     drawing = Drawing(width, height)
-    title = _fit(f"{line.indicator.code} – {line.indicator.name}", width, 7.5)
+    title = _fit(line.indicator.name, width, 7.5)
     drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
     chart = _TrendLineChart()
     chart.x, chart.y = 28, 30 + legend_height
@@ -818,6 +829,126 @@ def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths
     return story
 
 
+SIGNAL_MARKS = {"groen": "✓", "oranje": "!", "rood": "✕"}
+SUMMARY_ROWS = 30  # agreements in the region's summary of actions: it fits one page
+
+
+class _Rotated(Flowable):
+    """A column heading set upright (read bottom to top), in up to three
+    lines, so narrow columns can carry whole indicator names."""
+
+    def __init__(self, text: str, height: float, size: float = 6.0):
+        super().__init__()
+        self.size, self.leading, self.height = size, size + 1, height
+        self.lines = simpleSplit(text, BOLD, size, height - 4)[:3]
+
+    def wrap(self, available_width, available_height):  # noqa: D102 - reportlab's API
+        return len(self.lines) * self.leading, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setFont(BOLD, self.size)
+        canvas.setFillColor(colors.white)
+        canvas.rotate(90)
+        for n, line in enumerate(self.lines):
+            canvas.drawString(2, -(n + 1) * self.leading + 1.5, line)
+        canvas.restoreState()
+
+
+def _matrix(report: ScopeReport, styles) -> list:
+    """Organisations × indicators, each value with its signal mark and colour."""
+    if not report.matrix:
+        return []
+    indicators = [row.indicator for row in report.scorecard]
+    small = ParagraphStyle("matrix", parent=styles["cell"], fontSize=6, leading=7)
+    small_right = ParagraphStyle("matrix_right", parent=small, alignment=TA_RIGHT)
+    head = ParagraphStyle("matrix_head", parent=styles["head"], fontSize=7, leading=8)
+    rows = [[_paragraph("Organisatie", head)] + [_Rotated(ind.name, 32 * mm) for ind in indicators]]
+    extra = []
+    for n, line in enumerate(report.matrix, start=1):
+        cells = [_p(line.organisation.name, small)]
+        for col, ((value, signal), ind) in enumerate(zip(line.cells, indicators, strict=True), 1):
+            if value is None:
+                cells.append(_paragraph("–", small_right))
+                continue
+            mark = SIGNAL_MARKS.get(signal, "")
+            cells.append(_p(f"{mark} {dutch.value(value, ind.unit)}".strip(), small_right))
+            extra.append(
+                ("BACKGROUND", (col, n), (col, n), SIGNAL_COLOURS.get(signal, colors.white))
+            )
+        rows.append(cells)
+    first = 44 * mm
+    rest = (A4[0] - 36 * mm - first) / max(1, len(indicators))
+    extra += [
+        ("LEFTPADDING", (1, 0), (-1, -1), 1.5),
+        ("RIGHTPADDING", (1, 0), (-1, -1), 1.5),
+        ("VALIGN", (1, 0), (-1, 0), "BOTTOM"),
+    ]
+    return [
+        PageBreak(),
+        _paragraph("Organisaties naast elkaar", styles["h2"]),
+        _paragraph(
+            "Elke waarde met haar signaal tegen de norm die in de regio geldt: ✓ groen, "
+            "! oranje, ✕ rood; – geen gegevens (nog niet ingediend).",
+            styles["small"],
+        ),
+        Spacer(1, 2 * mm),
+        _table(rows, [first] + [rest] * len(indicators), extra, styles=styles),
+    ]
+
+
+def _action_summary(report: ScopeReport, styles) -> list:
+    """A region's improvement actions per agreement: open, overdue and done,
+    the most overdue first, on at most one page."""
+    story = [_paragraph("Verbeteracties per afspraak", styles["h2"])]
+    summary = report.action_summary
+    if not summary:
+        return [*story, _paragraph("Geen verbeteracties in deze ronde.", styles["body"])]
+    overdue = sum(row.overdue for row in summary)
+    still_open = sum(row.open for row in summary)
+    done = sum(row.done for row in summary)
+    story.append(
+        _paragraph(
+            f"{still_open} open, waarvan {overdue} over hun streefdatum; {done} gereed. "
+            "De afspraken met de meeste acties over datum staan bovenaan.",
+            styles["body"],
+        )
+    )
+    story.append(Spacer(1, 2 * mm))
+    rows = [["Code", "Afspraak", "Open", "Over datum", "Gereed"]]
+    extra = []
+    shown = summary[:SUMMARY_ROWS]
+    for n, row in enumerate(shown, start=1):
+        rows.append(
+            [
+                row.code,
+                _fit(row.title, 96 * mm, 8),
+                str(row.open),
+                str(row.overdue),
+                str(row.done),
+            ]
+        )
+        if row.overdue:
+            extra.append(("BACKGROUND", (3, n), (3, n), SIGNAL_COLOURS["rood"]))
+    story.append(
+        _table(rows, [18 * mm, 100 * mm, 18 * mm, 20 * mm, 18 * mm], extra, right=(2, 3, 4),
+               styles=styles)
+    )  # fmt: skip
+    rest = len(summary) - len(shown)
+    tail = f"En nog {rest} afspraken met verbeteracties. " if rest > 0 else ""
+    story.append(Spacer(1, 2 * mm))
+    story.append(
+        _paragraph(
+            tail + "De volledige lijst per organisatie en afspraak staat in het werkboek "
+            "Regiovergelijking (blad Verbeteracties); elke actie met eigenaar en datum op de "
+            "resultatenpagina van de regio en in de rapportage van elke organisatie.",
+            styles["small"],
+        )
+    )
+    return [PageBreak(), KeepTogether(story)]
+
+
 def _actions(report: ScopeReport, styles) -> list:
     story = [_paragraph("Openstaande verbeteracties", styles["h2"])]
     if not report.actions:
@@ -889,7 +1020,8 @@ def _response(report: ScopeReport, styles) -> list:
 
 
 def _region_map(report: ScopeReport, styles) -> list:
-    """A region's report: the region by gemeente, coloured by its first indicator."""
+    """A region's report: the region by gemeente, coloured by the signal
+    bands of its first indicator (as the scorecard judges it)."""
     if report.scope_type != "regio" or not report.scorecard:
         return []
     row = report.scorecard[0]
@@ -899,8 +1031,8 @@ def _region_map(report: ScopeReport, styles) -> list:
     )
     if not shapes:
         return []
-    scale = maps.Scale.for_values(ind.unit, [s.value for s in shapes], row.norm.norm)
-    title = f"{ind.code} – {ind.name} per gemeente"
+    scale = maps.Scale.for_indicator(ind, row.norm, row.signal == "nog_open")
+    title = f"{ind.name} per gemeente"
     texts = maps.Texts(title=title, description=title, division=maps.division(report.cycle))
     drawing = maps.pdf_drawing(shapes, scale, texts, 120 * mm, FONT)
     drawing.hAlign = "LEFT"
@@ -909,8 +1041,8 @@ def _region_map(report: ScopeReport, styles) -> list:
             [
                 _paragraph(f"Kaart: {escape(title)}", styles["h2"]),
                 _paragraph(
-                    "Elke gemeente gekleurd naar haar waarde (hoe donkerder, hoe hoger); "
-                    "gearceerd: geen gegevens. De zwarte streep in de legenda is de norm.",
+                    "Elke gemeente in de kleur van haar signaal tegen de norm (groen, oranje, "
+                    "rood; de grenzen staan in de legenda); gearceerd: geen gegevens.",
                     styles["body"],
                 ),
                 Spacer(1, 2 * mm),

@@ -114,17 +114,34 @@ def line_chart(
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
 
 
+def _wrap(name: str, chars: int, lines: int = 2) -> list[str]:
+    """A label in at most `lines` lines of about `chars` characters, the last
+    cut with … where the name is longer."""
+    words, out, line = name.split(), [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > chars:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    out.append(line)
+    if len(out) > lines:
+        out = out[: lines - 1] + [_cut(" ".join(out[lines - 1 :]), chars)]
+    return [_cut(part, chars) for part in out]
+
+
 def bar_chart(
     title: str,
     description: str,
     labels: list[str],
     series: list[tuple[str, list[float | None]]],
-    width: int = 640,
+    width: int = 520,
 ) -> Markup:
-    """Horizontal grouped bars on a 0–100 scale (percentages)."""
+    """Horizontal grouped bars on a 0–100 scale (percentages), each group
+    labelled with a name in up to two lines."""
     n = next(_ids)
-    bar, gap, left, right, top = 9, 8, 96, 16, 8
-    group = bar * len(series) + gap
+    bar, gap, left, right, top = 9, 12, 180, 16, 8
+    group = max(bar * len(series) + gap, 30)
     plot_w = width - left - right
     legend = LEGEND_LINE * len(series)
     height = top + group * len(labels) + 30 + legend
@@ -144,10 +161,13 @@ def bar_chart(
         )
     for i, label in enumerate(labels):
         gy = top + i * group
-        parts.append(
-            f'<text x="{left - 6}" y="{gy + group / 2:.1f}" text-anchor="end" font-size="10" '
-            f'fill="#262626">{escape(label)}</text>'
-        )
+        lines = _wrap(label, 27)
+        for k, line in enumerate(lines):
+            ly = gy + group / 2 + 4 + (k - (len(lines) - 1) / 2) * 12
+            parts.append(
+                f'<text x="{left - 6}" y="{ly:.1f}" text-anchor="end" font-size="11" '
+                f'fill="#262626">{escape(line)}</text>'
+            )
         for s, (_, values) in enumerate(series):
             v = values[i]
             if v is None:
@@ -162,6 +182,90 @@ def bar_chart(
             f'<rect x="{left}" y="{ly}" width="10" height="10" fill="{COLOURS[s % 3]}"/>'
             f'<text x="{left + 14}" y="{ly + 9}" font-size="10" fill="#262626">'
             f"{escape(_cut(name))}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
+
+
+# The signal colours of the ranking, as on the maps (colour-vision safe).
+RANK_FILLS = {
+    "groen": "#009E73",
+    "oranje": "#E69F00",
+    "rood": "#D55E00",
+    "nog_open": "#BDBDBD",
+    "geen": "#FFFFFF",
+}
+
+
+def ranked_bars(
+    title: str,
+    description: str,
+    rows: list[tuple[str, float | None, str, bool]],
+    unit: str,
+    norm: float | None,
+    norm_label: str,
+    value_text,
+    width: int = 560,
+) -> Markup:
+    """Areas ranked on one indicator: a bar per (name, value, signal,
+    highlighted) in the given order, coloured by its signal, the highlighted
+    one in bold with a black edge, and the norm as a dashed line."""
+    n = next(_ids)
+    bar, left, right, top = 22, 190, 64, 26
+    plot_w = width - left - right
+    height = top + bar * len(rows) + 24
+    values = [v for _, v, _, _ in rows if v is not None]
+    x_max = 100.0 if unit == "%" else (max([*values, norm or 0.0, 0.0]) * 1.15 or 1.0)
+
+    def x(v: float) -> float:
+        return left + plot_w * max(0.0, min(v, x_max)) / x_max
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart ranking" '
+        f'viewBox="0 0 {width} {height}" role="img" '
+        f'aria-labelledby="chart{n}-title chart{n}-desc">',
+        f'<title id="chart{n}-title">{escape(title)}</title>',
+        f'<desc id="chart{n}-desc">{escape(description)}</desc>',
+    ]
+    for k in range(5):
+        v = x_max * k / 4
+        label = f"{v:.0f}%" if unit == "%" else f"{v:.2f}".replace(".", ",")
+        parts.append(
+            f'<line x1="{x(v):.1f}" x2="{x(v):.1f}" y1="{top}" y2="{height - 20}" '
+            'stroke="#D9D9D9"/>'
+            f'<text x="{x(v):.1f}" y="{height - 6}" text-anchor="middle" font-size="12" '
+            f'fill="#404040">{label}</text>'
+        )
+    for i, (name, value, signal, highlight) in enumerate(rows):
+        y = top + i * bar
+        weight = ' font-weight="bold"' if highlight else ""
+        parts.append(
+            f'<text x="{left - 6}" y="{y + bar - 7}" text-anchor="end" font-size="13" '
+            f'fill="#262626"{weight}>{escape(_cut(name, 26))}</text>'
+        )
+        if value is None:
+            parts.append(
+                f'<text x="{left + 4}" y="{y + bar - 7}" font-size="12" fill="#404040">'
+                f"{escape(value_text(None))}</text>"
+            )
+            continue
+        edge = (
+            'stroke="#000000" stroke-width="2"'
+            if highlight
+            else 'stroke="#404040" stroke-width="0.5"'
+        )
+        parts.append(
+            f'<rect x="{left}" y="{y + 2}" width="{max(1.0, x(value) - left):.1f}" '
+            f'height="{bar - 4}" fill="{RANK_FILLS.get(signal, "#FFFFFF")}" {edge}/>'
+            f'<text x="{x(value) + 4:.1f}" y="{y + bar - 7}" font-size="12" fill="#262626"'
+            f"{weight}>{escape(value_text(value))}</text>"
+        )
+    if norm is not None:
+        parts.append(
+            f'<line x1="{x(norm):.1f}" x2="{x(norm):.1f}" y1="{top - 4}" y2="{height - 20}" '
+            'stroke="#000000" stroke-width="2" stroke-dasharray="5 3"/>'
+            f'<text x="{x(norm):.1f}" y="{top - 8}" text-anchor="middle" font-size="11" '
+            f'font-weight="bold" fill="#000000">{escape(norm_label)}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number

@@ -5,6 +5,7 @@ the user may see them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from flask import Blueprint, render_template, request, url_for
@@ -12,12 +13,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from domain import reference, results
-from domain.computation import signal as signal_for
+from domain import reference
 from domain.scope import ResultAccess
 from models import Cycle, IndicatorDefinition, Region, RegionalNorm
 from models.choices import SIGNALS
-from reports import maps
+from reports import maps, svg
+from reports.data import CycleData, Norm, not_yet_due, scope_report
+from reports.glance import NOT_YET_DUE, SIGNAL_ORDER, glance
 from web import prepared
 from web.access import access, deny
 from web.formatting import getal
@@ -32,6 +34,7 @@ class MapRow:
     value: float | None
     signal: str
     highlight: bool
+    rank: int | None = None
 
 
 @dataclass
@@ -39,9 +42,11 @@ class Map:
     indicator: IndicatorDefinition
     indicators: list[IndicatorDefinition]
     svg: Markup
-    rows: list[MapRow]
+    rows: list[MapRow]  # ranked: the best first, areas without a figure last
     norm: float
     caption: str
+    ranking: Markup | None = None  # the same rows as ranked bars with the norm
+    not_yet_due: bool = False
 
 
 def _indicators(region_id: int | None) -> list[IndicatorDefinition]:
@@ -62,6 +67,22 @@ def _value_text(value: float | None, unit: str) -> str:
     return f"{getal(value)} {unit}".strip() if unit != "%" else f"{getal(value)}%"
 
 
+def ranked(rows: list[MapRow], direction: str) -> list[MapRow]:
+    """The rows best first (by the indicator's direction), those without a
+    figure last by name; equal values share a place."""
+    lower = direction == "lager_beter"
+    known = sorted(
+        (r for r in rows if r.value is not None),
+        key=lambda r: ((r.value if lower else -r.value), r.name.casefold()),
+    )
+    place, previous = 0, None
+    for n, row in enumerate(known, start=1):
+        if row.value != previous:
+            place, previous = n, row.value
+        row.rank = place
+    return known + sorted((r for r in rows if r.value is None), key=lambda r: r.name.casefold())
+
+
 def build(
     cycle: Cycle,
     shapes: list[maps.Shape],
@@ -69,7 +90,8 @@ def build(
     title: str,
     wanted: str | None,
 ) -> Map | None:
-    """Colour the shapes by the chosen indicator (the first when none is chosen)."""
+    """Colour the shapes by the chosen indicator's signal bands (the first
+    indicator when none is chosen), and rank them."""
     indicators = _indicators(region_id)
     if not indicators or not shapes:
         return None
@@ -82,10 +104,10 @@ def build(
         if region_id
         else None
     )
-    norm, green, orange = (
-        (own.norm, own.green_threshold, own.orange_threshold)
+    norm = (
+        Norm(own.norm, own.green_threshold, own.orange_threshold, True)
         if own
-        else (indicator.norm, indicator.green_threshold, indicator.orange_threshold)
+        else Norm(indicator.norm, indicator.green_threshold, indicator.orange_threshold)
     )
     allowed = ResultAccess(current_user.user)
     for shape in shapes:
@@ -96,18 +118,21 @@ def build(
                 scope_id=shape.scope_id,
                 ronde=cycle.period,
             )
-    scale = maps.Scale.for_values(indicator.unit, [s.value for s in shapes], norm)
+    waiting = not_yet_due(indicator, cycle)
+    # One scale decides both the colour of a shape and the signal of its row.
+    scale = maps.Scale.for_indicator(indicator, norm, waiting)
     caption = _(
         "%(indicator)s in ronde %(period)s: %(title)s",
-        indicator=f"{indicator.code} – {indicator.name}",
+        indicator=indicator.name,
         period=cycle.period,
         title=title,
     )
     texts = maps.Texts(
         title=caption,
         description=_(
-            "Kaart waarop elk gebied gekleurd is naar zijn waarde: hoe donkerder, hoe hoger. "
-            "Gebieden zonder gegevens zijn gearceerd. De cijfers staan in de tabel bij de kaart."
+            "Kaart waarop elk gebied de kleur van zijn signaal heeft: groen, oranje of rood "
+            "tegen de norm. Gebieden zonder gegevens zijn gearceerd. De cijfers staan in de "
+            "tabel bij de kaart."
         ),
         no_data=_("geen gegevens"),
         norm=_("norm"),
@@ -116,18 +141,35 @@ def build(
             "gemeentelijke indeling %(year)s", year=reference.year_for(maps.cycle_year(cycle))
         ),
         label=lambda s: f"{s.name}: {_value_text(s.value, indicator.unit)}",
+        signals={key: _(SIGNALS[key]).lower() for key in ("groen", "oranje", "rood", "nog_open")},
     )
-    rows = [
-        MapRow(
-            s.name,
-            s.href,
-            s.value,
-            signal_for(s.value, indicator.direction, green, orange),
-            s.highlight,
-        )
-        for s in sorted(shapes, key=lambda s: s.name)
-    ]
-    return Map(indicator, indicators, maps.svg_map(shapes, scale, texts), rows, norm, caption)
+    rows = ranked(
+        [MapRow(s.name, s.href, s.value, scale.signal(s.value), s.highlight) for s in shapes],
+        indicator.direction,
+    )
+    ranking = svg.ranked_bars(
+        _("Rangorde: %(caption)s", caption=caption),
+        _(
+            "Staafdiagram met de gebieden van hoog naar laag op %(indicator)s, gekleurd naar "
+            "hun signaal, met de norm als stippellijn. De cijfers staan in de tabel.",
+            indicator=indicator.name,
+        ),
+        [(r.name, r.value, r.signal, r.highlight) for r in rows],
+        indicator.unit,
+        norm.norm,
+        f"{_('norm')} {_value_text(norm.norm, indicator.unit)}",
+        lambda value: _value_text(value, indicator.unit),
+    )
+    return Map(
+        indicator,
+        indicators,
+        maps.svg_map(shapes, scale, texts),
+        rows,
+        norm.norm,
+        caption,
+        ranking,
+        waiting,
+    )
 
 
 def region_map(
@@ -153,7 +195,8 @@ def for_scope(cycle: Cycle, scope_type: str, target) -> Map | None:
 @bp.route("/resultaten/nederland")
 @access("user")
 def country():
-    """The whole country: its figures, and a map and table of the regions."""
+    """The whole country: its figures at a glance, and the regions ranked,
+    on a map and in a table."""
     allowed = ResultAccess(current_user.user)
     if not allowed.may_see("land", 0):
         return deny(404)
@@ -166,7 +209,7 @@ def country():
         "country",
         cycle,
         current_user.user,
-        (wanted,),
+        (wanted, dt.date.today()),
         lambda: _build_country_page(cycle, wanted),
     )
     return render_template("results/country.html", cycles=cycles, cycle=cycle, page=page)
@@ -177,24 +220,38 @@ class CountryPage:
     """The country page's content as built from the batch's figures."""
 
     map_indicator: str | None
+    data_date: dt.datetime | None
+    provisional: bool
     body: Markup
 
 
 def _build_country_page(cycle: Cycle, wanted: str) -> CountryPage:
     country_map = build(cycle, maps.region_shapes(), None, _("Nederland per regio"), wanted or None)
-    figures = results.figures([cycle.id], "land", [0])
-    scorecard = []
-    for indicator in _indicators(None):
-        figure = figures.get((indicator.id, cycle.id, "land", 0))
-        scorecard.append((indicator, figure))
+    # The country's own figures only: no organisation's answers are read.
+    data = CycleData.load(cycle, [], scopes=[("land", 0)])
+    report = scope_report(data, "land", 0)
+    at_a_glance = glance(report)
     body = render_template(
         "results/_country_body.html",
         cycle=cycle,
         map=country_map,
-        scorecard=scorecard,
+        map_heading=_("Vergelijking van de regio's"),
+        report=report,
+        scorecard=report.scorecard,
+        glance=at_a_glance,
+        glance_order=glance_order(at_a_glance),
         SIGNALS=SIGNALS,
     )
     return CountryPage(
         map_indicator=country_map.indicator.code if country_map else None,
+        data_date=report.data_date,
+        provisional=report.provisional,
         body=Markup(body),  # noqa: S704 - rendered by our own autoescaping template
     )
+
+
+def glance_order(at_a_glance) -> list[str]:
+    """The signals "in één oogopslag" counts, "nog open" only where there is one."""
+    if at_a_glance.counts.get(NOT_YET_DUE):
+        return [*SIGNAL_ORDER, NOT_YET_DUE]
+    return list(SIGNAL_ORDER)

@@ -35,6 +35,7 @@ from models.compiled import CompiledQuery
 from reports import store
 from reports.build import cycles_with_submissions, has_submissions
 from reports.data import CycleData, scope_report
+from reports.glance import glance
 from reports.svg import bar_chart, line_chart
 from web import maps, prepared
 from web.access import access, deny
@@ -151,7 +152,8 @@ def scope(scope_type: str, scope_id: int):
         "scope",
         cycle,
         user,
-        (scope_type, scope_id, wanted_map),
+        # The day decides "nog open" and which actions are over their date.
+        (scope_type, scope_id, wanted_map, dt.date.today()),
         lambda: _build_scope_page(cycle, scope_type, target, free_text),
     )
     downloads = []
@@ -181,11 +183,12 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
     and lay out everything on its page that they decide."""
     scope_id = target.id
     region_id = target.id if scope_type == "regio" else target.region_id
-    data = CycleData.load(
-        cycle,
-        _organisations_of(scope_type, scope_id),
-        scopes=[(scope_type, scope_id), ("regio", region_id), ("land", 0)],
-    )
+    organisations = _organisations_of(scope_type, scope_id)
+    scopes = [(scope_type, scope_id), ("regio", region_id), ("land", 0)]
+    if scope_type != "organisatie":
+        # The organisations × indicators overview reads each organisation's figures.
+        scopes += [("organisatie", o) for o in organisations]
+    data = CycleData.load(cycle, organisations, scopes=scopes)
     report = scope_report(data, scope_type, scope_id)
     names = [report.name]
     if scope_type != "regio":
@@ -196,7 +199,7 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
         series = [line.own, line.region, line.country]
         if scope_type == "regio":
             series = series[1:]
-        title = f"{line.indicator.code} – {line.indicator.name}"
+        title = line.indicator.name
         charts.append(
             (
                 line,
@@ -232,12 +235,23 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
             "De cijfers staan in de scorekaart hierboven.",
             names=", ".join(names),
         ),
-        [r.indicator.code for r in percent_rows],
+        [r.indicator.name for r in percent_rows],
         list(zip(names, comparison_series, strict=True)),
     )
+    at_a_glance = glance(report)
+    allowed = ResultAccess(current_user.user)
     body = render_template(
         "results/_scope_body.html",
         report=report,
+        glance=at_a_glance,
+        glance_order=maps.glance_order(at_a_glance),
+        scorecard=report.scorecard,
+        org_links={
+            r.organisation.id
+            for r in report.matrix
+            if allowed.may_see("organisatie", r.organisation.id)
+        },
+        map_heading=_("Vergelijking met de andere gemeenten in de regio"),
         scope_type=scope_type,
         cycle=cycle,
         charts=charts,

@@ -50,7 +50,8 @@ def test_overview_numbers_equal_the_hand_worked_figures(data, reports_world, tmp
     region_workbook(data, path)
     wb = load_workbook(path)
     assert wb.sheetnames == [
-        "Overzicht", "Trend", "Gemeenten", "Organisaties", "Afspraken", "Partners", "Gegevens",
+        "Overzicht", "Trend", "Gemeenten", "Organisaties", "Afspraken", "Partners",
+        "Verbeteracties", "Gegevens",
         "Toelichting"
     ]  # fmt: skip
     sheet = wb["Overzicht"]
@@ -173,6 +174,7 @@ def test_gemeente_workbook_own_organisations_and_regions(data, reports_world, tm
         "Organisaties",
         "Regio's",
         "Partners",
+        "Verbeteracties",
         "Trend",
         "Toelichting",
     ]
@@ -205,3 +207,57 @@ def test_libreoffice_converts_the_workbooks_without_complaint(data, reports_worl
     assert "error" not in done.stderr.lower()
     for name in ("regio.pdf", "gemeente.pdf"):
         assert (tmp_path / "out" / name).stat().st_size > 10_000
+
+
+def test_agreements_sheet_has_regions_as_rows_and_prints_readably(data, reports_world, tmp_path):
+    """Regions by name as rows (a block per region, its weakest agreement
+    first), beside the country: eight columns, not one per region."""
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    sheet = load_workbook(path)["Afspraken"]
+    header = [c.value for c in sheet[4]]
+    assert header == [
+        "Regio", "Code", "Afspraak", "Thema", "Niveau", "Naleving (%)", "Nederland (%)",
+        "Verschil met Nederland (procentpunt)",
+    ]  # fmt: skip
+    rows = [r for r in sheet.iter_rows(min_row=5, values_only=True) if r[0]]
+    r1, r2 = reports_world["r1"].name, reports_world["r2"].name
+    assert {r[0] for r in rows} == {r1, r2}  # names, never codes
+    for name in (r1, r2):
+        block = [r[5] for r in rows if r[0] == name]
+        known = [v for v in block if v is not None]
+        assert known == sorted(known)  # the weakest first
+        assert block[: len(known)] == known  # agreements without answers last
+    # X2 in region 1: A scored 2 of 4 → 50%; the country's X2 is over all organisations.
+    x2 = next(r for r in rows if r[0] == r1 and r[1] == "X2")
+    assert x2[5] == pytest.approx(50.0)
+    assert x2[7] == pytest.approx(x2[5] - x2[6])
+    assert sheet.max_column == 8
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.page_setup.fitToWidth == 1
+
+
+def test_improvement_actions_per_organisation_and_agreement_without_their_text(
+    data, reports_world, tmp_path
+):
+    """The full list behind the region PDF's summary: counts per organisation
+    and agreement, never the text typed about the action."""
+    path = tmp_path / "regio.xlsx"
+    region_workbook(data, path)
+    sheet = load_workbook(path)["Verbeteracties"]
+    header = [c.value for c in sheet[4]]
+    assert header == ["Regio", "Organisatie", "Code", "Afspraak", "Open", "Over datum", "Gereed"]
+    rows = [r for r in sheet.iter_rows(min_row=5, values_only=True) if r[0]]
+    assert rows
+    values = [str(v) for r in rows for v in r]
+    assert not any("Overleg" in v for v in values)
+    summary = {}
+    for per_agreement in data.action_counts.values():
+        for numbers in per_agreement.values():
+            for k, n in enumerate(numbers):
+                summary[k] = summary.get(k, 0) + n
+    assert [sum(r[4 + k] for r in rows) for k in range(3)] == [summary[k] for k in range(3)]
+    gemeente_workbook(data, reports_world["g2"].id, tmp_path / "g2.xlsx")
+    own = load_workbook(tmp_path / "g2.xlsx")["Verbeteracties"]
+    names = {r[1] for r in own.iter_rows(min_row=5, values_only=True) if r[0]}
+    assert names <= {reports_world["orgs"][k].name for k in "ABD"}

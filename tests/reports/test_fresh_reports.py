@@ -108,7 +108,7 @@ def _scorecard_values(text: str, indicators) -> dict[str, str]:
     text = text[text.index("\nScorekaart\n") :]
     found = {}
     for ind in indicators:
-        match = re.search(rf"^{ind.code} – {re.escape(ind.name)}\n(.+)$", text, re.M)
+        match = re.search(rf"^{re.escape(ind.name)}\n(.+)$", text, re.M)
         found[ind.code] = match.group(1).strip() if match else None
     return found
 
@@ -117,7 +117,7 @@ def _page_values(page: str, indicators) -> dict[str, str]:
     found = {}
     for ind in indicators:
         match = re.search(
-            rf'<th scope="row">{ind.code} – {re.escape(ind.name)}</th>\s*<td class="num">([^<]*)<',
+            rf'<th scope="row">{re.escape(ind.name)}</th>\s*<td class="num"[^>]*>([^<]*)<',
             page,
         )
         found[ind.code] = match.group(1) if match else None

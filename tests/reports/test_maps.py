@@ -35,7 +35,7 @@ def test_country_svg_of_the_reference_data_is_valid(database):
     for n, shape in enumerate(shapes):
         shape.value = None if n % 5 == 0 else n * 4.0
         shape.href = f"/resultaten/regio/{shape.scope_id}" if n % 2 else None
-    scale = maps.Scale.for_values("%", [s.value for s in shapes], 75.0)
+    scale = maps.Scale("%", "hoger_beter", 75.0, 75.0, 60.0)
     svg = maps.svg_map(shapes, scale, maps.Texts("Nederland <per> regio", "Beschrijving & meer"))
     root = ET.fromstring(str(svg))  # noqa: S314 - our own output: well-formed, escaped
     assert root.tag == SVG + "svg"
@@ -49,23 +49,46 @@ def test_country_svg_of_the_reference_data_is_valid(database):
     assert titles == sorted(s.name for s in shapes)  # the default label: the name
     hatched = [p for p in paths if p.get("fill", "").startswith("url(#")]
     assert len(hatched) == 5  # "geen gegevens" is a pattern, not a colour
-    assert {p.get("fill") for p in paths} - {hatched[0].get("fill")} <= set(maps.PALETTE)
+    # Each shape in the colour of its signal band, and says which band it is.
+    for path in paths:
+        if path in hatched:
+            assert path.get("data-signal") == "geen"
+            continue
+        value = next(s.value for s in shapes if s.name == path.find(SVG + "title").text)
+        assert path.get("data-signal") == scale.signal(value)
+        assert path.get("fill") == maps.SIGNAL_FILLS[scale.signal(value)]
     texts = [t.text for t in root.iter(SVG + "text")]
     assert "Kaart: CBS, PDOK" in texts
     assert "norm 75%" in texts
     assert "geen gegevens" in texts
+    assert {"groen ≥ 75%", "oranje 60% – 75%", "rood < 60%"} <= set(texts)
+    # Names drawn where they fit (for the eye; the titles name every shape).
+    names = root.find(f"{SVG}g[@class='map-names']")
+    assert names.get("aria-hidden") == "true"
+    drawn = {t.text for t in names.iter(SVG + "text")}
+    assert drawn
+    assert drawn <= {s.name for s in shapes}
 
 
-def test_scale_classes_and_norm():
-    scale = maps.Scale.for_values("%", [10.0, 95.0], 75.0)
-    assert scale.bounds == [0, 20, 40, 60, 80, 100]
-    assert scale.colour(0) == maps.PALETTE[0]
-    assert scale.colour(79.9) == maps.PALETTE[3]
-    assert scale.colour(100) == maps.PALETTE[4]
+def test_scale_classes_are_the_signal_bands():
+    scale = maps.Scale("%", "hoger_beter", 75.0, 75.0, 60.0)
+    assert [scale.signal(v) for v in (None, 0.0, 59.9, 60.0, 74.9, 75.0, 100.0)] == [
+        "geen", "rood", "rood", "oranje", "oranje", "groen", "groen",
+    ]  # fmt: skip
+    # Zuid-Limburg's 52,6–64,0% under a 65% threshold: one colour, as the table says.
+    red = maps.Scale("%", "hoger_beter", 80.0, 80.0, 65.0)
+    assert red.colour(52.6) == red.colour(64.0) == maps.SIGNAL_FILLS["rood"]
     assert scale.colour(None) is None
-    points = maps.Scale.for_values("punt", [0.3, 1.7], 0.5)
-    assert points.bounds[-1] == pytest.approx(2.5)  # a round step of 0.5
-    assert points.position(0.5) == pytest.approx(0.2)
+    lower = maps.Scale("punten", "lager_beter", 0.5, 0.5, 1.0)
+    assert [lower.signal(v) for v in (0.2, 0.5, 0.8, 1.0, 1.5)] == [
+        "groen", "groen", "oranje", "oranje", "rood",
+    ]  # fmt: skip
+    assert lower.bands() == [("groen", "≤ 0,5"), ("oranje", "0,5 – 1"), ("rood", "> 1")]
+    # Before the due date RESPONS is not judged: one grey class.
+    waiting = maps.Scale("%", "hoger_beter", 90.0, 90.0, 75.0, not_yet_due=True)
+    assert waiting.signal(10.0) == "nog_open"
+    assert waiting.signal(None) == "geen"
+    assert waiting.bands() == [("nog_open", "")]
 
 
 def test_region_shapes_by_gemeente_with_values(mapped):
@@ -84,21 +107,29 @@ def test_region_pdf_carries_the_region_map(mapped, tmp_path):
     path = tmp_path / "r1.pdf"
     write_pdf(scope_report(data, "regio", mapped["r1"].id), path)
     text = "\n".join(page.extract_text() for page in PdfReader(path).pages)
-    assert "Kaart: MEAN – " in text
-    assert "per gemeente" in text
+    assert "Kaart: MEAN per gemeente" in text
     assert "Kaart: CBS, PDOK" in text
     assert "norm 75%" in text
+    assert "groen ≥ 75%" in text
 
 
-def test_region_workbook_carries_the_country_map_on_overzicht(mapped, tmp_path):
+def test_region_workbook_carries_the_country_map_on_one_printed_page(mapped, tmp_path):
     data = CycleData.load(Cycle.get(Cycle.period == "2026-Q2"))
     path = tmp_path / "regio.xlsx"
     region_workbook(data, path)
-    sheet = load_workbook(path)["Overzicht"]
+    wb = load_workbook(path)
+    assert wb.sheetnames[:2] == ["Overzicht", "Kaart"]
+    sheet = wb["Kaart"]
     (image,) = sheet._images
     picture = Image.open(io.BytesIO(image._data()))
     assert picture.format == "PNG"
     assert picture.width == 560
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
-    assert any(str(v).startswith("Kaart: MEAN") for v in values)
+    assert any(str(v).startswith("Kaart: MEAN per regio") for v in values)
+    # One printed page: portrait A4, fitted to one page wide and one high,
+    # the print area around the image.
+    assert sheet.page_setup.orientation == "portrait"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 1)
+    assert sheet.print_area
     assert Region.select().count() == 2

@@ -57,3 +57,27 @@ def test_bar_chart_legend_apart_and_inside():
         assert text["x1"] <= width, text
         assert 0 < text["y"] <= height, text
     assert _overlapping(texts) == []
+
+
+def test_ranked_bars_keep_names_values_and_norm_inside():
+    from reports.svg import RANK_FILLS, ranked_bars
+
+    rows = [
+        ("Valkenburg aan de Geul en nog een heel lange naam", 64.0, "rood", False),
+        ("Heerlen", 58.0, "rood", True),
+        ("Vaals", None, "geen", False),
+    ]
+    svg = ranked_bars("t", "d", rows, "%", 80.0, "norm 80%", lambda v: f"{v}%" if v else "–")
+    width, height, texts = _texts(svg)
+    for text in texts:
+        assert text["x0"] >= 0, text
+        assert text["x1"] <= width, text
+        assert 0 < text["y"] <= height, text
+    assert _overlapping(texts) == []
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    bars = [r for r in root.iterfind(".//svg:rect", NS)]
+    assert [b.get("fill") for b in bars] == [RANK_FILLS["rood"], RANK_FILLS["rood"]]
+    assert bars[1].get("stroke-width") == "2"  # the page's own area stands out
+    assert any(t["text"] == "norm 80%" for t in texts)
+    names = [t["text"] for t in texts if t["text"].startswith(("Valk", "Heer", "Vaals"))]
+    assert names[1:] == ["Heerlen", "Vaals"]  # in the given (ranked) order

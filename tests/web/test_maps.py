@@ -94,4 +94,4 @@ def test_gemeente_page_highlights_its_gemeente(client, mapped):
     # The map's indicator can be chosen without JavaScript.
     assert '<select id="kaart-indicator" name="kaart">' in page
     other = client.get(f"/resultaten/gemeente/{g2.id}?ronde=2026-Q2&kaart=GE3")
-    assert "GE3 – " in _svg(other.get_data(as_text=True)).split("</title>")[0]
+    assert ">GE3 in ronde 2026-Q2" in _svg(other.get_data(as_text=True)).split("</title>")[0]

@@ -66,10 +66,10 @@ def _without_token(page: str) -> str:
 
 
 def _mean_compliance(page: str) -> str:
-    """The organisation's own value of NAL-GEM on the scorecard."""
+    """The organisation's own value of NAL-GEM (by its name) on the scorecard."""
     table = page.split('id="scorekaart"', 1)[1].split("</table>", 1)[0]
-    row = table.split('<th scope="row">NAL-GEM', 1)[1].split("</tr>", 1)[0]
-    return re.findall(r'<td class="num">([^<]*)</td>', row)[0]
+    row = table.split('<th scope="row">Gemiddelde naleving', 1)[1].split("</tr>", 1)[0]
+    return re.findall(r'<td class="num"[^>]*>([^<]*)</td>', row)[0]
 
 
 def _pages(app):

@@ -61,7 +61,7 @@ def test_page_explains_each_rule_and_sets_both_partner_views_side_by_side(client
         client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
     )
     help_text = page[page.index('<details id="rekenregels">') : page.index("</details>")]
-    assert "<dt>RESP – RESP</dt>" in help_text
+    assert '<dt>RESP <span class="hint">(code RESP)</span></dt>' in help_text
     assert "tot en met 23:59 uur Nederlandse tijd (Europe/Amsterdam)" in help_text
     assert "trede 0 (niet opgeschaald)" in help_text
     assert "Filter: niveau beleid." in help_text
@@ -140,7 +140,10 @@ def test_scorecard_formats_units_names_the_norm_and_says_when(client, results, a
     # When the figures were computed and when the next run is; still open: voorlopig.
     assert "Cijfers berekend op " in page
     assert "Volgende berekening: " in page
-    assert "Voorlopige cijfers: de ronde loopt nog tot 15 juli 2026." in page
+    assert (
+        "<strong>Voorlopige cijfers.</strong> Ronde 2026-Q2 loopt nog tot 15 juli 2026. "
+        "Peildatum: " in page
+    )
     User.update(locale="en").where(User.id == manager.id).execute()
     english = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
     assert "+25.0 percentage points" in english
