@@ -22,7 +22,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from domain import result_store
+from domain import norms, result_store
 from domain.fingerprint import fingerprints
 from domain.query_plan import ANSWER_KINDS, _Plan, windows
 from domain.result_store import RecomputeReport, _changes, _stored_values, _Writer
@@ -34,6 +34,7 @@ from domain.tally import (
     SCALE,
     SEC,
     Scopes,
+    _Beside,
     _beside,
     _fetch,
     _prepare,
@@ -56,6 +57,8 @@ __all__ = [
     "RecomputeReport",
     "Scopes",
     "_Plan",
+    "_Beside",
+    "_beside",
     "_fetch",
     "_prepare",
     "_run",
@@ -74,48 +77,92 @@ def recompute(
     force: bool = False, cycles: Iterable[Cycle] | None = None, progress=None
 ) -> RecomputeReport:
     """Recompute the results of cycles whose inputs changed (all with force),
-    writing only rows that differ. Each cycle is one transaction."""
+    writing only rows that differ. Each cycle is one transaction, computed
+    with the definitions and norms in force for it (`domain.norms`). A
+    forced cycle takes the next one along: its change since the previous
+    cycle depends on the forced one. No thread this starts outlives it."""
     say = progress or (lambda message: None)
+    norms.freeze_closed()
     all_cycles = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period))
+    order = {c.id: n for n, c in enumerate(all_cycles)}
     targets = list(cycles) if cycles is not None else all_cycles
+    if force and cycles is not None:
+        ids = {c.id for c in targets}
+        for cycle in list(targets):
+            position = order.get(cycle.id)
+            after = all_cycles[position + 1] if position is not None else None
+            if position is not None and position + 1 < len(all_cycles) and after.id not in ids:
+                targets.append(after)
+                ids.add(after.id)
     stored = {s.cycle_id: s.stamp for s in IndicatorStamp.select()}
     report = RecomputeReport(cycles_checked=len(targets))
-    order = {c.id: n for n, c in enumerate(all_cycles)}
-    if force or not any(c.id in stored for c in targets):
-        # Every target is recomputed whatever its fingerprint (forced, or
-        # never computed): work the fingerprints out beside the queries.
-        changed, stamps_of = list(targets), _beside(lambda: fingerprints(targets))
-    else:
-        stamps = fingerprints(targets)
-        changed, stamps_of = [c for c in targets if stored.get(c.id) != stamps[c.id]], None
-    changed.sort(key=lambda c: order.get(c.id, -1))
-    if not changed:
-        say("niets veranderd")
-        return report
+    beside = None
+    try:
+        if force or not any(c.id in stored for c in targets):
+            # Every target is recomputed whatever its fingerprint (forced, or
+            # never computed): work the fingerprints out beside the queries.
+            changed, beside = list(targets), _Beside(lambda: fingerprints(targets))
+        else:
+            stamps = fingerprints(targets)
+            changed = [c for c in targets if stored.get(c.id) != stamps[c.id]]
+        changed.sort(key=lambda c: order.get(c.id, -1))
+        if not changed:
+            say("niets veranderd")
+            return report
+        _store(changed, all_cycles, order, beside, report, say, None if beside else stamps)
+    finally:
+        if beside is not None:
+            beside.join()
+    return report
+
+
+def _store(changed, all_cycles, order, beside, report, say, stamps) -> None:
+    """Compute the changed cycles (one set of aggregate queries per set of
+    definitions in force) and write them, a cycle at a time."""
     scopes = Scopes.load()
-    # One set of aggregate queries for every changed cycle; stored per cycle.
-    indicators, sums = compute(changed, all_cycles, scopes)
-    if stamps_of is not None:
-        stamps = stamps_of()
-    values = None
+    in_force = norms.in_force(changed)
+    groups: dict[str, list[Cycle]] = {}
+    for cycle in changed:
+        groups.setdefault(in_force[cycle.id][0], []).append(cycle)
+    computed: dict[int, tuple[list, np.ndarray]] = {}
+    for members in groups.values():
+        indicators, sums = compute(members, all_cycles, scopes, in_force[members[0].id][1])
+        for n, cycle in enumerate(members):
+            computed[cycle.id] = (indicators, sums[n])
+    if beside is not None:
+        stamps = beside.result()
+    last: tuple[int, list, np.ndarray] | None = None  # the cycle worked out just before
     writer = _Writer(report, say, len(changed))
     try:
-        for n, cycle in enumerate(changed):
+        for cycle in changed:
+            indicators, sums = computed.pop(cycle.id)
             position = order.get(cycle.id)
             previous = all_cycles[position - 1] if position else None
             trend_break = not comparable(previous, cycle)
             if trend_break:
-                before = np.full(sums.shape[1:3], np.nan)
-            elif n and changed[n - 1].id == previous.id:
-                before = values  # computed just now
+                before = np.full(sums.shape[:2], np.nan)
+            elif last is not None and last[0] == previous.id:
+                before = _aligned(last[2], last[1], indicators)  # computed just now
             else:
                 before = _stored_values(previous, indicators, scopes)
-            figures_now = figures(indicators, sums[n], before)
-            values = figures_now["value"]
-            present = sums[n, ..., PRESENT] > 0
+            figures_now = figures(indicators, sums, before)
+            last = (cycle.id, indicators, figures_now["value"])
+            present = sums[..., PRESENT] > 0
             writer.put(_changes(cycle, stamps[cycle.id], scopes, figures_now, present, trend_break))
     except BaseException:
         writer.close(quiet=True)
         raise
     writer.close()
-    return report
+
+
+def _aligned(values: np.ndarray, indicators: list, to: list) -> np.ndarray:
+    """Values (scopes, indicators) of one set of definitions in the order of
+    another (NaN for an indicator the first does not have)."""
+    if [i.id for i in indicators] == [i.id for i in to]:
+        return values
+    at = {i.id: n for n, i in enumerate(indicators)}
+    out = np.full((values.shape[0], len(to)), np.nan)
+    for n, indicator in enumerate(to):
+        if indicator.id in at:
+            out[:, n] = values[:, at[indicator.id]]
+    return out

@@ -3,26 +3,41 @@ nightly run recomputes only the cycles whose fingerprint changed."""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 
-from peewee import SQL, fn
+from peewee import fn
 
+from domain import norms
 from domain.query_plan import windows
 from models import (
     Assessment,
     Cycle,
-    ImprovementAction,
-    IndicatorDefinition,
-    Organisation,
-    OrganisationGemeente,
-    RegionalNorm,
+    ReferenceYear,
+    db,
 )
 
 
+def _rows(sql: str) -> list[tuple]:
+    return db.execute_sql(sql).fetchall()
+
+
 def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
-    """Per cycle a hash of its inputs: the assessments (count, versions, last
-    change), the improvement actions due in its window, the indicator
-    definitions and regional norms, and the organisation structure."""
+    """Per cycle a hash of every input its figures depend on:
+
+    - its assessments (count, versions, last change): answers, partner
+      ratings given and escalations are saved in them, each save a version;
+    - the improvement actions due in its window, whichever assessment holds
+      them: per due date their count, last change, ids and the ids of those
+      in a submitted assessment (reopening another cycle's assessment
+      changes what this cycle counts);
+    - which organisation serves which gemeente and is in which region (the
+      pairs themselves, not how many), and the reference years loaded;
+    - the indicator definitions and norms in force for it (frozen when it
+      closed, `domain.norms`, else the current ones), and its framework and
+      due date;
+    - the previous cycle's fingerprint, since its change since the previous
+      cycle depends on that cycle's figures."""
     per_cycle = {
         cycle_id: (n, total_version, str(last))
         for cycle_id, n, total_version, last in Assessment.select(
@@ -34,48 +49,53 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         .group_by(Assessment.cycle)
         .tuples()
     }
-    definitions = [
-        (i, r, str(u))
-        for i, r, u in IndicatorDefinition.select(
-            IndicatorDefinition.id, IndicatorDefinition.revision, IndicatorDefinition.updated_at
-        )
-        .order_by(IndicatorDefinition.id)
-        .tuples()
-    ]
-    norms = RegionalNorm.select(fn.COUNT(RegionalNorm.id), fn.MAX(RegionalNorm.updated_at)).tuples()
-    structure = (
-        Organisation.select(
-            fn.COUNT(Organisation.id), fn.SUM(Organisation.region), fn.MAX(Organisation.id)
-        )
-        .tuples()
-        .first(),
-        OrganisationGemeente.select(
-            fn.COUNT(OrganisationGemeente.id), fn.SUM(OrganisationGemeente.gemeente)
-        )
-        .tuples()
-        .first(),
+    # Per due date; folded into each cycle's window below (one query, not
+    # one per cycle).
+    actions = _rows(
+        "SELECT x.due_on, COUNT(*), MAX(x.updated_at), SUM(x.id), "
+        "SUM(CASE WHEN s.state = 'ingediend' THEN x.id ELSE 0 END) "
+        "FROM improvement_action x JOIN assessment s ON s.id = x.assessment_id "
+        "WHERE x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
     )
-    shared = repr((definitions, list(norms), structure))
+    due = [_day(row[0]) for row in actions]
+    structure = hashlib.sha256(
+        repr(
+            (
+                _rows("SELECT id, region_id FROM organisation ORDER BY id"),
+                _rows(
+                    "SELECT organisation_id, gemeente_id FROM organisation_gemeente "
+                    "ORDER BY organisation_id, gemeente_id"
+                ),
+                list(
+                    ReferenceYear.select(ReferenceYear.year, ReferenceYear.loaded_at)
+                    .order_by(ReferenceYear.year)
+                    .tuples()
+                ),
+            )
+        ).encode()
+    ).hexdigest()
+    frozen = norms.digests()
+    live = None
     all_cycles = list(Cycle.select().order_by(Cycle.period))
     spans = windows(all_cycles)
     out, previous = {}, ""
     for cycle in all_cycles:
         start, end = spans[cycle.id]
-        # COUNT(*), not COUNT(id): the same number (id is never NULL), read
-        # from the (due_on, updated_at) index alone instead of the table.
-        actions = ImprovementAction.select(
-            fn.COUNT(SQL("*")), fn.MAX(ImprovementAction.updated_at)
-        ).where(ImprovementAction.due_on <= end)
-        if start is not None:
-            actions = actions.where(ImprovementAction.due_on > start)
+        first = 0 if start is None else bisect.bisect_right(due, _day(start))
+        last = bisect.bisect_right(due, _day(end))
+        definitions = frozen.get(cycle.id)
+        if definitions is None:
+            live = live or norms.live_digest()
+            definitions = live
         text = repr(
             (
                 cycle.id,
                 cycle.framework_id,
                 cycle.due_on,
                 per_cycle.get(cycle.id),
-                actions.tuples().first(),
-                shared,
+                [tuple(map(str, row)) for row in actions[first:last]],
+                structure,
+                definitions,
                 previous,
             )
         )
@@ -83,3 +103,8 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         # The change since the previous cycle depends on that cycle too.
         previous = out[cycle.id]
     return {c.id: out[c.id] for c in cycles}
+
+
+def _day(value) -> str:
+    """A date as ISO text (SQLite gives text, PostgreSQL dates)."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]

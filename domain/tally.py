@@ -12,7 +12,6 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
@@ -47,21 +46,45 @@ def _own_connections() -> bool:
     return not (db.in_transaction() or db.database in ("", ":memory:"))
 
 
+class _Beside:
+    """`work` in a thread of its own on a connection of its own (or done here
+    at once when another connection would not see what this one sees).
+    `result()` waits for it; `join()` waits without asking for the result,
+    on every path out of the caller (a recompute that fails half-way too),
+    so the thread never outlives the recompute that started it."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        self.thread: threading.Thread | None = None
+        self.value = None
+        self.failure: BaseException | None = None
+        if not _own_connections():
+            self.value = work()
+            return
+
+        def run() -> None:
+            try:
+                with db.connection_context():
+                    self.value = work()
+            except BaseException as exc:  # handed to the caller by result()
+                self.failure = exc
+
+        self.thread = threading.Thread(target=run, name="recompute-beside", daemon=True)
+        self.thread.start()
+
+    def join(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+
+    def result(self):
+        self.join()
+        if self.failure is not None:
+            raise self.failure
+        return self.value
+
+
 def _beside(work: Callable[[], T]) -> Callable[[], T]:
-    """Start `work` in a thread on a connection of its own (or do it here
-    when that is not possible); returns a function that waits for its result."""
-    if not _own_connections():
-        result = work()
-        return lambda: result
-
-    def run() -> T:
-        with db.connection_context():
-            return work()
-
-    pool = ThreadPoolExecutor(1, thread_name_prefix="recompute-beside")
-    future = pool.submit(run)
-    pool.shutdown(wait=False)  # the thread ends with the work
-    return future.result
+    """Start `work` beside (see `_Beside`); returns a function that waits for its result."""
+    return _Beside(work).result
 
 
 def _prepare(statements: list[tuple[str, list]]) -> None:
@@ -235,17 +258,22 @@ def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes)
 
 
 def compute(
-    cycles: list[Cycle], all_cycles: list[Cycle] | None = None, scopes: Scopes | None = None
+    cycles: list[Cycle],
+    all_cycles: list[Cycle] | None = None,
+    scopes: Scopes | None = None,
+    indicators: list[IndicatorDefinition] | None = None,
 ) -> tuple[list[IndicatorDefinition], np.ndarray]:
-    """The active indicators and their sums per cycle, scope and indicator:
-    an array (cycles, scopes, indicators, [NUM, DEN, SEC, COUNTED, PRESENT])."""
+    """The indicators (the active ones, unless given: those in force for the
+    cycles) and their sums per cycle, scope and indicator: an array
+    (cycles, scopes, indicators, [NUM, DEN, SEC, COUNTED, PRESENT])."""
     all_cycles = all_cycles or list(Cycle.select().order_by(Cycle.period))
     scopes = scopes or Scopes.load()
-    indicators = list(
-        IndicatorDefinition.select()
-        .where(IndicatorDefinition.active == True)  # noqa: E712
-        .order_by(IndicatorDefinition.id)
-    )
+    if indicators is None:
+        indicators = list(
+            IndicatorDefinition.select()
+            .where(IndicatorDefinition.active == True)  # noqa: E712
+            .order_by(IndicatorDefinition.id)
+        )
     shape = (len(cycles), len(scopes.org_ids), len(indicators), 5)
     sums = np.zeros(shape)
     if cycles and indicators and scopes.org_ids:
