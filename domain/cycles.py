@@ -10,7 +10,7 @@ import re
 
 from peewee import IntegrityError, ModelSelect, fn
 
-from domain import rules
+from domain import norms, rules
 from domain.assessments import applicable_agreements, organisation_people, progress
 from domain.audit import record
 from domain.inputs import parse_int
@@ -210,6 +210,7 @@ def close_cycle(actor: User | None, cycle: Cycle, now: dt.datetime | None = None
         **counts,
     )
     cycle.state = "gesloten"
+    norms.freeze(cycle)  # the definitions and norms in force when it closed
 
 
 def send_reminders(today: dt.date, link_for) -> int:

@@ -28,8 +28,8 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     - its assessments (count, versions, last change): answers, partner
       ratings given and escalations are saved in them, each save a version;
     - the improvement actions due in its window, whichever assessment holds
-      them: per due date their count, last change, ids and the ids of those
-      in a submitted assessment (reopening another cycle's assessment
+      them: per due date their count, last change, ids, and the ids of those
+      in a submitted assessment, cancelled and done on time (reopening another cycle's assessment
       changes what this cycle counts);
     - which organisation serves which gemeente and is in which region (the
       pairs themselves, not how many), and the reference years loaded;
@@ -53,7 +53,11 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     # one per cycle).
     actions = _rows(
         "SELECT x.due_on, COUNT(*), MAX(x.updated_at), SUM(x.id), "
-        "SUM(CASE WHEN s.state = 'ingediend' THEN x.id ELSE 0 END) "
+        "SUM(CASE WHEN s.state = 'ingediend' THEN x.id ELSE 0 END), "
+        # What the indicator reads of each action, beside its last change
+        # (kept to the second): cancelled, and done on time.
+        "SUM(CASE WHEN x.status = 'vervallen' THEN x.id ELSE 0 END), "
+        "SUM(CASE WHEN x.status = 'gereed' AND x.completed_on <= x.due_on THEN x.id ELSE 0 END) "
         "FROM improvement_action x JOIN assessment s ON s.id = x.assessment_id "
         "WHERE x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
     )
