@@ -18,7 +18,10 @@ imports from it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import threading
+import zlib
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -44,7 +47,7 @@ from domain.tally import (
     figures,
     signal,
 )
-from models import Cycle, IndicatorStamp
+from models import Cycle, IndicatorStamp, db, is_postgres
 
 __all__ = [
     "ANSWER_KINDS",
@@ -82,6 +85,32 @@ def recompute(
     forced cycle takes the next one along: its change since the previous
     cycle depends on the forced one. No thread this starts outlives it."""
     say = progress or (lambda message: None)
+    with _exclusive():
+        return _recompute(force, cycles, say)
+
+
+_LOCK = threading.Lock()
+LOCK_KEY = zlib.crc32(b"recompute-figures")
+
+
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """One recompute at a time (the nightly, the light recompute of the open
+    cycles, a requested one): a lock in this process, and on PostgreSQL an
+    advisory lock across processes and hosts. The one that waits then finds
+    little or nothing changed."""
+    with _LOCK:
+        if not is_postgres():
+            yield
+            return
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        try:
+            yield
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+
+
+def _recompute(force: bool, cycles, say) -> RecomputeReport:
     norms.freeze_closed()
     all_cycles = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period))
     order = {c.id: n for n, c in enumerate(all_cycles)}

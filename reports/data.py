@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
-from domain import results, rules
+from domain import norms, results, rules
 from domain.computation import SCALE
 from domain.computation import signal as signal_for
 from domain.inputs import printable
 from domain.results import Figure
+from jobs.recompute import note as recompute_note
 from models import (
     Agreement,
     Answer,
@@ -33,7 +34,6 @@ from models import (
     OrganisationGemeente,
     PartnerRating,
     Region,
-    RegionalNorm,
     Theme,
 )
 
@@ -113,6 +113,7 @@ class CycleData:
     actions: dict[int, list[dict]] = field(default_factory=dict)  # organisation → open actions
     escalations: dict[int, list[dict]] = field(default_factory=dict)
     _pooled: dict[tuple, dict] = field(default_factory=dict, repr=False)  # see stats_for
+    recomputed: str | None = None  # "herberekend op … omdat …" after a deliberate recompute
 
     # --- reading --------------------------------------------------------------
 
@@ -134,10 +135,9 @@ class CycleData:
             .limit(TREND_CYCLES)
         )[::-1]
         stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
-        indicators = list(
-            IndicatorDefinition.select()
-            .where(IndicatorDefinition.active == True)  # noqa: E712
-            .order_by(IndicatorDefinition.region.is_null(False), IndicatorDefinition.position)
+        # The definitions and norms in force for the cycle (frozen when it closed).
+        indicators = sorted(
+            norms.definitions_for(cycle), key=lambda i: (i.region_id is not None, i.position)
         )
         org_query = Organisation.select().order_by(Organisation.name)
         if organisations is not None:
@@ -171,10 +171,7 @@ class CycleData:
                 scopes=scopes,
             ),
             regional_norms={
-                (n.indicator_id, n.region_id): Norm(
-                    n.norm, n.green_threshold, n.orange_threshold, True
-                )
-                for n in RegionalNorm.select()
+                key: Norm(*values, True) for key, values in norms.regional_norms_for(cycle).items()
             },
             agreements={
                 a.id: a
@@ -186,6 +183,7 @@ class CycleData:
             agreement_stats=_agreement_stats(cycle, organisations),
             responses=_responses(cycle, organisations),
         )
+        data.recomputed = recompute_note(cycle)
         data.actions = _open_actions(cycle, organisations)
         data.escalations = _escalations(cycle, organisations)
         _printable(data)
@@ -484,6 +482,7 @@ class ScopeReport:
     response: dict  # counts per state, on time, late, not submitted names
     organisations: list[Organisation]
     provisional: bool = False  # the cycle is still open
+    recomputed: str | None = None  # "herberekend op … omdat …"
 
 
 def scope_name(data: CycleData, scope_type: str, scope_id: int) -> str:
@@ -578,6 +577,7 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         response=response_status(data, org_ids),
         organisations=[data.organisations[o] for o in org_ids],
         provisional=data.provisional,
+        recomputed=data.recomputed,
     )
 
 

@@ -187,6 +187,8 @@ def _subtitle(data: CycleData) -> str:
         f"Ronde {data.cycle.period} · peildatum {dutch.datetime(data.data_date)} · "
         f"uiterste inleverdatum {dutch.date(data.cycle.due_on)}"
     )
+    if data.recomputed:
+        text += f" · {data.recomputed}"
     if data.provisional:
         text = f"VOORLOPIG (de ronde loopt nog tot {dutch.date(data.cycle.closes_on)}) · " + text
     return text

@@ -463,6 +463,8 @@ def _cover(report: ScopeReport, styles) -> list:
     ]
     if report.provisional:
         story += [_p(_provisional(report), styles["banner"]), Spacer(1, 4 * mm)]
+    if report.recomputed:
+        facts.append(["Herberekend", report.recomputed[len("herberekend ") :]])
     story.append(
         Table(
             [[_p(k + ":", styles["body"]), _p(v, styles["body"])] for k, v in facts],
