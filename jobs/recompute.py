@@ -29,6 +29,7 @@ from models import (
     db,
     utcnow,
 )
+from models.choices import N_
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,12 @@ BUSY = ("nightly", "recompute", "herberekenen", "bijwerken")  # jobs that recomp
 
 
 class RequestError(ValueError):
-    """A recompute that cannot be requested; the message is Dutch."""
+    """A recompute that cannot be requested: a Dutch message (marked for
+    translation) and its parameters."""
+
+    def __init__(self, message: str, **params) -> None:
+        super().__init__(message % params if params else message)
+        self.message, self.params = message, params
 
 
 def _busy() -> bool:
@@ -93,16 +99,16 @@ def request(actor: User, cycle: Cycle, reason: str, ip: str = "") -> RecomputeRe
     """A beheerder asks for a cycle to be recomputed now, with a reason."""
     reason = " ".join((reason or "").split())
     if len(reason) < 5:
-        raise RequestError("Geef een reden op (minstens 5 tekens).")
+        raise RequestError(N_("Geef een reden op (minstens 5 tekens)."))
     if len(reason) > 500:
-        raise RequestError("De reden is te lang (hoogstens 500 tekens).")
+        raise RequestError(N_("De reden is te lang (hoogstens 500 tekens)."))
     if cycle.state == "gepland":
-        raise RequestError("Een geplande ronde heeft nog geen cijfers.")
+        raise RequestError(N_("Een geplande ronde heeft nog geen cijfers."))
     waiting = RecomputeRequest.select().where(
         RecomputeRequest.cycle == cycle.id, RecomputeRequest.state.in_(("gevraagd", "bezig"))
     )
     if waiting.exists():
-        raise RequestError(f"Ronde {cycle.period} wordt al herberekend.")
+        raise RequestError(N_("Ronde %(period)s wordt al herberekend."), period=cycle.period)
     with db.atomic():
         row = RecomputeRequest.create(cycle=cycle.id, reason=reason, requested_by=actor)
         record(
