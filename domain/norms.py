@@ -170,3 +170,25 @@ def regional_norms_for(cycle: Cycle) -> dict[tuple[int, int], tuple[float, float
         )
         for r in rows
     }
+
+
+def regional_in_force(cycles: list[Cycle]) -> dict[int, dict[tuple[int, int], tuple]]:
+    """Per cycle: (indicator id, region id) → (norm, green, orange) in force."""
+    frozen = dict(
+        CycleNorms.select(CycleNorms.cycle, CycleNorms.regional_norms)
+        .where(CycleNorms.cycle.in_([c.id for c in cycles]))
+        .tuples()
+    )
+    live = None
+    out = {}
+    for cycle in cycles:
+        rows = frozen.get(cycle.id)
+        if rows is None:
+            live = live if live is not None else _live()[1]
+            rows = live
+        elif isinstance(rows, str):
+            rows = json.loads(rows)
+        out[cycle.id] = {
+            (r["indicator_id"], r["region_id"]): tuple(r[f] for f in NORM_FIELDS[2:]) for r in rows
+        }
+    return out
