@@ -68,8 +68,10 @@ class AgreementStat:
     paired_own_sum: float = 0.0  # own score, once per partner rating
     partner_sum: float = 0.0  # the partners' ratings
     partner_ratings: int = 0
+    gap_sum: float = 0.0  # |own score − rating| summed over the ratings (as PARTNER)
 
     def add(self, other: AgreementStat) -> None:
+        self.gap_sum += other.gap_sum
         self.score_sum += other.score_sum
         self.scored += other.scored
         self.paired_own_sum += other.paired_own_sum
@@ -90,6 +92,11 @@ class AgreementStat:
     def partner_mean(self) -> float | None:
         """'Oordeel van partners': the mean rating partners gave."""
         return self.partner_sum / self.partner_ratings if self.partner_ratings else None
+
+    @property
+    def gap(self) -> float | None:
+        """'Verschil': the mean gap per rating, without sign, as PARTNER counts it."""
+        return self.gap_sum / self.partner_ratings if self.partner_ratings else None
 
 
 @dataclass
@@ -266,9 +273,10 @@ def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, Agreeme
     out: dict[int, dict[int, AgreementStat]] = defaultdict(dict)
     for org_id, agreement_id, s, n in query.tuples().iterator():
         out[org_id][agreement_id] = AgreementStat(float(s or 0), n)
-    for org_id, agreement_id, own, given, n in _partner_ratings(cycle, organisations):
+    for org_id, agreement_id, own, given, n, gaps in _partner_ratings(cycle, organisations):
         stat = out[org_id].setdefault(agreement_id, AgreementStat())
         stat.paired_own_sum, stat.partner_sum, stat.partner_ratings = float(own), float(given), n
+        stat.gap_sum = float(gaps or 0)
     return dict(out)
 
 
@@ -284,6 +292,7 @@ def _partner_ratings(cycle: Cycle, organisations):
             fn.SUM(Answer.score),
             fn.SUM(PartnerRating.score),
             fn.COUNT(PartnerRating.id),
+            fn.SUM(fn.ABS(Answer.score - PartnerRating.score)),
         )
         .join(rater, on=PartnerRating.assessment == rater.id)
         .join(
@@ -336,10 +345,23 @@ def _open_actions(cycle: Cycle, organisations) -> dict[int, list[dict]]:
         .join(Assessment)
         .switch(Answer)
         .join(Agreement)
-        .where(Assessment.cycle == cycle, ImprovementAction.status.in_(OPEN_ACTION_STATES))
+        .where(_actions_of(cycle), ImprovementAction.status.in_(OPEN_ACTION_STATES))
         .order_by(ImprovementAction.due_on.asc(nulls="LAST"), Agreement.code)
     )
     return _per_organisation(query, organisations)
+
+
+def _actions_of(cycle: Cycle):
+    """The actions a cycle's report lists: those of its own assessments, and
+    those the indicator ACTIES counts for it — due in its window, in any
+    submitted assessment (an action from an earlier cycle due now)."""
+    in_order = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period))
+    window = rules.action_windows(in_order).get(cycle.id)
+    own = Assessment.cycle == cycle
+    if window is None:
+        return own
+    first, last = window
+    return own | (ImprovementAction.due_on.between(first, last) & (Assessment.state == "ingediend"))
 
 
 def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
@@ -455,12 +477,12 @@ class AgreementRow:
     own_mean: float | None = None
     partner_mean: float | None = None
     partner_ratings: int = 0  # how many ratings partners gave
+    per_rating_gap: float | None = None  # the mean |own − rating|, as PARTNER counts it
 
     @property
     def gap(self) -> float | None:
-        if self.own_mean is None or self.partner_mean is None:
-            return None
-        return self.own_mean - self.partner_mean
+        """'Verschil': the indicator PARTNER's own gap per rating (without sign)."""
+        return self.per_rating_gap
 
 
 @dataclass
@@ -541,6 +563,7 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         AgreementRow(
             a.code, a.title, a.theme.title, stats[a.id].percent, stats[a.id].scored,
             stats[a.id].own_mean, stats[a.id].partner_mean, stats[a.id].partner_ratings,
+            stats[a.id].gap,
         )
         for a in data.agreements.values()
         if a.id in stats and (stats[a.id].scored or stats[a.id].partner_ratings)
@@ -589,9 +612,11 @@ def response_status(data: CycleData, org_ids: list[int]) -> dict:
         if assessment is None:
             continue
         status["total"] += 1
-        if assessment.first_submitted_at is not None:
-            # On time or late by the first submission, as RESPONS counts it
-            # (also when it has been reopened since).
+        if assessment.state == "ingediend" and assessment.first_submitted_at is not None:
+            # On time or late by the first submission, as RESPONS counts it.
+            # One reopened and not submitted again does not count as
+            # submitted (no indicator counts it either): it is listed with
+            # its state.
             on_time = rules.on_time(assessment.first_submitted_at, data.cycle.due_on)
             status["on_time" if on_time else "late"] += 1
         else:

@@ -438,14 +438,15 @@ def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
         f"Eigen oordeel en oordeel van partners in ronde {data.cycle.period}",
         "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
         "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
-        "organisaties gaven; het eigen oordeel telt één keer per partneroordeel (als PARTNER).",
+        "organisaties gaven; het eigen oordeel telt één keer per partneroordeel (als PARTNER). "
+        "Verschil: het gemiddelde verschil per partneroordeel, zonder teken (de waarde van "
+        "PARTNER).",
     )
     header = sheet.header(
         ["Gebied of organisatie", "Code", "Afspraak", "Eigen oordeel", "Oordeel van partners",
          "Partneroordelen", "Verschil"]
     )  # fmt: skip
     decimal = sheet.style("dec2", number_format="0.00")
-    signed = sheet.style("signed2", number_format="+0.00;-0.00;0.00")
     bilateral = [a for a in data.agreements.values() if a.bilateral]
     for name, org_ids in scopes:
         stats = data.stats_for(org_ids)
@@ -461,7 +462,7 @@ def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
                     sheet.cell(stat.own_mean, decimal),
                     sheet.cell(stat.partner_mean, decimal),
                     stat.partner_ratings,
-                    sheet.cell(stat.own_mean - stat.partner_mean, signed),
+                    sheet.cell(stat.gap, decimal),
                 ]
             )
     if sheet.rows == header:

@@ -774,7 +774,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
                 dutch.number(row.own_mean, 2),
                 dutch.number(row.partner_mean, 2),
                 str(row.partner_ratings),
-                dutch.change(row.gap, "punten"),
+                dutch.number(row.gap, 2),
             ]
         )
     widths = [16 * mm, 68 * mm, 20 * mm, 24 * mm, 18 * mm, 28 * mm]
@@ -791,7 +791,9 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
             f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
             "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
             "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
-            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER.",
+            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER; "
+            "verschil: het gemiddelde verschil per partneroordeel, zonder teken (de waarde "
+            "van PARTNER).",
             styles["small"],
         ),
     ]
