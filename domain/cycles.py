@@ -121,11 +121,30 @@ def opens_early(cycle: Cycle, today: dt.date) -> bool:
     return cycle.state == "gepland" and today < cycle.opens_on
 
 
-def check_may_open(cycle: Cycle, today: dt.date, early_confirmed: bool) -> None:
-    """Opening before the open date needs an explicit confirmation."""
+def others_open(cycle: Cycle) -> list[Cycle]:
+    """The other cycles open now, by due date."""
+    return list(
+        Cycle.select()
+        .where(Cycle.state == "open", Cycle.id != cycle.id)
+        .order_by(Cycle.due_on, Cycle.period)
+    )
+
+
+def check_may_open(
+    cycle: Cycle, today: dt.date, early_confirmed: bool, second_confirmed: bool = False
+) -> None:
+    """Opening before the open date, or while another cycle is still open,
+    needs an explicit confirmation."""
     if opens_early(cycle, today) and not early_confirmed:
         raise CycleError(
             N_("Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt openen.")
+        )
+    if cycle.state == "gepland" and others_open(cycle) and not second_confirmed:
+        raise CycleError(
+            N_(
+                "Er is nog een ronde open. Bevestig dat u deze ronde ernaast wilt openen, "
+                "of sluit eerst de open ronde."
+            )
         )
 
 
