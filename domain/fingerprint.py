@@ -6,15 +6,17 @@ from __future__ import annotations
 import bisect
 import hashlib
 
-from peewee import fn
+from peewee import SQL, fn
 
 from domain import norms
 from domain.query_plan import windows
 from models import (
     Assessment,
     Cycle,
+    ImprovementAction,
     ReferenceYear,
     db,
+    is_postgres,
 )
 
 
@@ -49,19 +51,24 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         .group_by(Assessment.cycle)
         .tuples()
     }
-    # Per due date; folded into each cycle's window below (one query, not
-    # one per cycle).
-    actions = _rows(
-        "SELECT x.due_on, COUNT(*), MAX(x.updated_at), SUM(x.id), "
-        "SUM(CASE WHEN s.state = 'ingediend' THEN x.id ELSE 0 END), "
-        # What the indicator reads of each action, beside its last change
-        # (kept to the second): cancelled, and done on time.
-        "SUM(CASE WHEN x.status = 'vervallen' THEN x.id ELSE 0 END), "
-        "SUM(CASE WHEN x.status = 'gereed' AND x.completed_on <= x.due_on THEN x.id ELSE 0 END) "
-        "FROM improvement_action x JOIN assessment s ON s.id = x.assessment_id "
-        "WHERE x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
+    # The actions of assessments not submitted (now), per due date: few, read
+    # from the assessments' side; folded into each cycle's window below.
+    # Reopening or resubmitting an assessment moves its actions in or out.
+    # The assessments first, each one's actions by index: CROSS JOIN keeps
+    # SQLite's order; PostgreSQL would rather hash every action (a LATERAL
+    # subquery, kept apart by OFFSET 0, makes it look them up instead).
+    actions_of = (
+        "CROSS JOIN LATERAL (SELECT x.due_on, x.assessment_id FROM improvement_action x "
+        "WHERE x.assessment_id = s.id OFFSET 0) x WHERE "
+        if is_postgres()
+        else "CROSS JOIN improvement_action x WHERE x.assessment_id = s.id AND "
     )
-    due = [_day(row[0]) for row in actions]
+    unsubmitted = _rows(
+        "SELECT x.due_on, COUNT(*), SUM(x.assessment_id) FROM assessment s "  # noqa: S608
+        + actions_of
+        + "s.state <> 'ingediend' AND x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
+    )
+    due = [_day(row[0]) for row in unsubmitted]
     structure = hashlib.sha256(
         repr(
             (
@@ -87,6 +94,13 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         start, end = spans[cycle.id]
         first = 0 if start is None else bisect.bisect_right(due, _day(start))
         last = bisect.bisect_right(due, _day(end))
+        # COUNT(*), not COUNT(id): the same number (id is never NULL), read
+        # from the (due_on, updated_at) index alone instead of the table.
+        actions = ImprovementAction.select(
+            fn.COUNT(SQL("*")), fn.MAX(ImprovementAction.updated_at)
+        ).where(ImprovementAction.due_on <= end)
+        if start is not None:
+            actions = actions.where(ImprovementAction.due_on > start)
         definitions = frozen.get(cycle.id)
         if definitions is None:
             live = live or norms.live_digest()
@@ -97,7 +111,8 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
                 cycle.framework_id,
                 cycle.due_on,
                 per_cycle.get(cycle.id),
-                [tuple(map(str, row)) for row in actions[first:last]],
+                actions.tuples().first(),
+                [tuple(map(str, row)) for row in unsubmitted[first:last]],
                 structure,
                 definitions,
                 previous,

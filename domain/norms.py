@@ -116,7 +116,21 @@ def digests() -> dict[int, str]:
 
 
 def live_digest() -> str:
-    return digest(*_live())
+    """A hash of the definitions and norms in force now, for the fingerprint:
+    from their revisions and last changes (every edit bumps them), without
+    reading the definitions themselves."""
+    text = repr(
+        (
+            db.execute_sql(
+                "SELECT id, revision, updated_at, active FROM indicator_definition ORDER BY id"
+            ).fetchall(),
+            db.execute_sql(
+                "SELECT indicator_id, region_id, norm, green_threshold, orange_threshold, "
+                "updated_at FROM regional_norm ORDER BY indicator_id, region_id"
+            ).fetchall(),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _definition(fields: dict) -> IndicatorDefinition:
