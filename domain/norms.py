@@ -143,7 +143,7 @@ def _definition(fields: dict) -> IndicatorDefinition:
 
 
 def in_force(cycles: list[Cycle]) -> dict[int, tuple[str, list[IndicatorDefinition]]]:
-    """Per cycle the key of its definitions (its frozen digest, or "live")
+    """Per cycle the key of its definitions (the digest of their content)
     and the active definitions in force for it, ordered by id."""
     frozen = {
         n.cycle_id: n
@@ -155,12 +155,17 @@ def in_force(cycles: list[Cycle]) -> dict[int, tuple[str, list[IndicatorDefiniti
         norms = frozen.get(cycle.id)
         if norms is None:
             if live is None:
-                live = list(
-                    IndicatorDefinition.select()
-                    .where(IndicatorDefinition.active == True)  # noqa: E712
-                    .order_by(IndicatorDefinition.id)
+                # Keyed by content, so cycles frozen with the definitions in
+                # force now share one set of queries with the open ones.
+                live = (
+                    digest(*_live()),
+                    list(
+                        IndicatorDefinition.select()
+                        .where(IndicatorDefinition.active == True)  # noqa: E712
+                        .order_by(IndicatorDefinition.id)
+                    ),
                 )
-            out[cycle.id] = ("live", live)
+            out[cycle.id] = live
         else:
             definitions = [_definition(d) for d in norms.indicators if d.get("active", True)]
             out[cycle.id] = (norms.digest, sorted(definitions, key=lambda d: d.id))
