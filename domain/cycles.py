@@ -398,7 +398,9 @@ def monitor_rows(cycle: Cycle, organisation_ids=None, *, region=None) -> list[di
     today = utcnow()
     rows = []
     for a in assessments:
-        if a.first_submitted_at is not None:
+        if cycle.state == "gesloten" and a.first_submitted_at and a.state != "ingediend":
+            timing = N_("niet opnieuw ingediend")  # still reopened when the cycle closed
+        elif a.first_submitted_at is not None:
             # As the response rate counts it: by the first submission.
             timing = (
                 N_("op tijd")

@@ -110,6 +110,7 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
                 cycle.id,
                 cycle.framework_id,
                 cycle.due_on,
+                cycle.state,
                 per_cycle.get(cycle.id),
                 actions.tuples().first(),
                 [tuple(map(str, row)) for row in unsubmitted[first:last]],

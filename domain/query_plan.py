@@ -404,13 +404,17 @@ class _Plan:
         # Every assessment (one per organisation and cycle): submitted ones
         # count for the answer-based indicators; those first submitted before
         # the end of the due date (Amsterdam time) for the response rate,
-        # whatever happened after (a reopening).
+        # also when reopened since while the cycle is open — but not when
+        # still not submitted again when it closed.
+        still_open = [c.id for c in self.cycles if c.state != "gesloten"]
         out.append(
             (
                 "response",
-                "SELECT s.cycle_id, s.organisation_id, 1, "
+                "SELECT s.cycle_id, s.organisation_id, 1, "  # noqa: S608 - ids as integers
                 "CASE WHEN s.state = 'ingediend' THEN 1 ELSE 0 END, "
-                "CASE WHEN s.first_submitted_at < k.deadline THEN 1 ELSE 0 END "
+                "CASE WHEN s.first_submitted_at < k.deadline "
+                f"AND (s.state = 'ingediend' OR s.cycle_id IN ({_ids(still_open) or 'NULL'})) "
+                "THEN 1 ELSE 0 END "
                 "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id",
             )
         )

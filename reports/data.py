@@ -612,11 +612,13 @@ def response_status(data: CycleData, org_ids: list[int]) -> dict:
         if assessment is None:
             continue
         status["total"] += 1
-        if assessment.state == "ingediend" and assessment.first_submitted_at is not None:
+        closed = data.cycle.state == "gesloten"
+        if assessment.first_submitted_at is not None and (
+            assessment.state == "ingediend" or not closed
+        ):
             # On time or late by the first submission, as RESPONS counts it.
-            # One reopened and not submitted again does not count as
-            # submitted (no indicator counts it either): it is listed with
-            # its state.
+            # One still reopened when the cycle closed does not count as
+            # submitted (no indicator counts it): it is listed with its state.
             on_time = rules.on_time(assessment.first_submitted_at, data.cycle.due_on)
             status["on_time" if on_time else "late"] += 1
         else:

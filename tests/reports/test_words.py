@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from domain import computation
 from domain.results import figure
-from models import Assessment, ImprovementAction, IndicatorDefinition, PartnerRating
+from models import Assessment, Cycle, ImprovementAction, IndicatorDefinition, PartnerRating
 from reports.data import CycleData, response_status, scope_report
 from reports.excel import region_workbook
 
@@ -54,9 +54,17 @@ def test_open_actions_are_those_the_indicator_counts(reports_world):
 
 def test_an_assessment_reopened_at_close_is_not_on_time(reports_world):
     w = reports_world
-    Assessment.update(state="heropend").where(Assessment.id == w["a"].id).execute()
-    data = CycleData.load(w["p2"])
     a = w["orgs"]["A"].id
+    Assessment.update(state="heropend").where(Assessment.id == w["a"].id).execute()
+    # While the cycle is open, its first submission (on time) still counts.
+    status = response_status(CycleData.load(w["p2"]), [a])
+    assert (status["on_time"], status["late"], status["open"]) == (1, 0, 0)
+    # Still reopened when the cycle closes: shown as such, not on time.
+    Cycle.update(state="gesloten").where(Cycle.id == w["p2"].id).execute()
+    data = CycleData.load(Cycle.get_by_id(w["p2"].id))
     status = response_status(data, [a])
     assert (status["on_time"], status["late"], status["open"]) == (0, 0, 1)
     assert status["missing"] == [(data.organisations[a].name, "heropend")]
+    computation.recompute()
+    resp = IndicatorDefinition.get(IndicatorDefinition.code == "RESP")
+    assert figure(resp.id, w["p2"].id, "organisatie", a).value == 0.0
