@@ -75,7 +75,7 @@ bench-demo: install
 BENCH_PG ?= postgresql://postgres@127.0.0.1:5432/am_bench
 bench-batch: install
 	$(BIN)/python -m benchmarks.batch
-	psql "$(dir $(BENCH_PG))postgres" -qc 'DROP DATABASE IF EXISTS am_bench' -c 'CREATE DATABASE am_bench'
+	psql "$(dir $(BENCH_PG))postgres" -qc 'DROP DATABASE IF EXISTS $(notdir $(BENCH_PG))' -c 'CREATE DATABASE $(notdir $(BENCH_PG))'
 	$(BIN)/python -m benchmarks.batch --database-url $(BENCH_PG)
 
 # The reports of one cycle on national data (SQLite): the national workbook

@@ -10,7 +10,7 @@ import re
 
 from peewee import IntegrityError, ModelSelect, fn
 
-from domain import rules
+from domain import norms, rules
 from domain.assessments import applicable_agreements, organisation_people, progress
 from domain.audit import record
 from domain.inputs import parse_int
@@ -121,11 +121,30 @@ def opens_early(cycle: Cycle, today: dt.date) -> bool:
     return cycle.state == "gepland" and today < cycle.opens_on
 
 
-def check_may_open(cycle: Cycle, today: dt.date, early_confirmed: bool) -> None:
-    """Opening before the open date needs an explicit confirmation."""
+def others_open(cycle: Cycle) -> list[Cycle]:
+    """The other cycles open now, by due date."""
+    return list(
+        Cycle.select()
+        .where(Cycle.state == "open", Cycle.id != cycle.id)
+        .order_by(Cycle.due_on, Cycle.period)
+    )
+
+
+def check_may_open(
+    cycle: Cycle, today: dt.date, early_confirmed: bool, second_confirmed: bool = False
+) -> None:
+    """Opening before the open date, or while another cycle is still open,
+    needs an explicit confirmation."""
     if opens_early(cycle, today) and not early_confirmed:
         raise CycleError(
             N_("Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt openen.")
+        )
+    if cycle.state == "gepland" and others_open(cycle) and not second_confirmed:
+        raise CycleError(
+            N_(
+                "Er is nog een ronde open. Bevestig dat u deze ronde ernaast wilt openen, "
+                "of sluit eerst de open ronde."
+            )
         )
 
 
@@ -210,6 +229,7 @@ def close_cycle(actor: User | None, cycle: Cycle, now: dt.datetime | None = None
         **counts,
     )
     cycle.state = "gesloten"
+    norms.freeze(cycle)  # the definitions and norms in force when it closed
 
 
 def send_reminders(today: dt.date, link_for) -> int:
@@ -380,7 +400,9 @@ def monitor_rows(cycle: Cycle, organisation_ids=None, *, region=None) -> list[di
     today = utcnow()
     rows = []
     for a in assessments:
-        if a.first_submitted_at is not None:
+        if cycle.state == "gesloten" and a.first_submitted_at and a.state != "ingediend":
+            timing = N_("niet opnieuw ingediend")  # still reopened when the cycle closed
+        elif a.first_submitted_at is not None:
             # As the response rate counts it: by the first submission.
             timing = (
                 N_("op tijd")

@@ -115,7 +115,8 @@ RULES: dict[str, list[str]] = {
             "Noemer: het aantal zelfevaluaties. Teller: de zelfevaluaties die voor het eerst "
             "zijn ingediend uiterlijk op de uiterste datum, tot en met 23:59 uur Nederlandse "
             "tijd (Europe/Amsterdam). Een zelfevaluatie die op tijd was ingediend en daarna is "
-            "heropend, blijft op tijd."
+            "heropend, blijft op tijd zolang de ronde open is; is ze bij het sluiten van de "
+            "ronde niet opnieuw ingediend, dan telt ze niet als op tijd."
         ),
     ],
     "partner_gap": [

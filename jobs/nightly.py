@@ -17,6 +17,7 @@ from domain.accounts import process_reset_requests
 from domain.mail import MailSettings, deliver_outbox
 from domain.retention import RetentionSettings, prune_records
 from jobs.distribution import distribute
+from jobs.recompute import run_requested
 from jobs.runs import RunSkipped, claimed_run
 from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
 from models.db import analyze
@@ -106,6 +107,7 @@ def run_nightly(
             run.beat(last_step=message)
             say(message)
 
+        run.beat(recomputed_on_request=run_requested(settings.reports_dir, on_progress))
         stamps = _stamps()
         report = computation.recompute(progress=on_progress)
         if report.rows_written:

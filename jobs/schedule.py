@@ -11,7 +11,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs import status
+from jobs import recompute, status
 from jobs.nightly import BatchSettings, deliver_mail, run_nightly
 from jobs.runs import RunSkipped
 from models import ReportRun, db, utcnow
@@ -108,4 +108,5 @@ def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> B
     scheduler.add_job(
         watch, IntervalTrigger(minutes=15), id="watch", misfire_grace_time=900, **defaults
     )
+    recompute.add_jobs(scheduler, settings, defaults)  # open cycles, requested recomputes
     return scheduler

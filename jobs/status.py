@@ -37,6 +37,7 @@ NIGHTLY_STATES = {
     "niet gedraaid": N_("Niet gedraaid"),
     "vastgelopen": N_("Vastgelopen"),
     "nog niet gepland": N_("Nog niet gepland"),
+    "gevraagd": N_("Wacht op de planner"),  # a recompute on request
 }
 
 
@@ -218,14 +219,69 @@ def collect(config) -> list[Check]:
     if not first.ok:
         return [first, disk_check(config["REPORTS_DIR"])]
     zone = ZoneInfo(config["TIMEZONE"])
+    nightly = nightly_check(config["SCHEDULE_NIGHTLY"], zone, now)
+    nightly.details["next_run"] = next_run(config, now)
     return [
         first,
         migrations_check(),
         scheduler_check(now),
-        nightly_check(config["SCHEDULE_NIGHTLY"], zone, now),
+        nightly,
+        recompute_check(now),
         outbox_check(now),
         disk_check(config["REPORTS_DIR"]),
     ]
+
+
+def next_run(config, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the nightly run starts next (naive UTC): the one time Status,
+    Batchlog and the results pages give."""
+    from jobs.schedule import next_nightly
+
+    return next_nightly(config, now.replace(tzinfo=dt.UTC) if now else None)
+
+
+def recompute_check(now: dt.datetime) -> Check:
+    """Recomputes on request (waiting, running, failed) and the last light
+    recompute of the open cycles."""
+    from models import Cycle, RecomputeRequest
+
+    requests = list(
+        RecomputeRequest.select(RecomputeRequest, Cycle)
+        .join(Cycle)
+        .where(
+            (RecomputeRequest.state.in_(("gevraagd", "bezig")))
+            | (RecomputeRequest.finished_at >= now - dt.timedelta(days=1))
+        )
+        .order_by(RecomputeRequest.requested_at.desc())
+    )
+    light = (
+        ReportRun.select()
+        .where(ReportRun.job.in_(("bijwerken", "setup")))
+        .order_by(ReportRun.started_at.desc())
+        .first()
+    )
+    stuck = [
+        r
+        for r in requests
+        if (r.state == "gevraagd" and now - r.requested_at > dt.timedelta(minutes=30))
+        or r.state == "mislukt"
+    ]
+    return Check(
+        "recompute",
+        not stuck,
+        {
+            "requests": [
+                {
+                    "period": r.cycle.period,
+                    "state": r.state,
+                    "progress": r.progress,
+                    "requested_at": r.requested_at,
+                }
+                for r in requests
+            ],
+            "last_update": light.finished_at or light.started_at if light else None,
+        },
+    )
 
 
 def alert_nightly(config, status_link: str) -> int:

@@ -22,8 +22,10 @@ from models.db import db, init_database, is_postgres, make_database, writer_turn
 from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
 from models.geo import Gemeente, Organisation, OrganisationGemeente, ReferenceYear, Region
 from models.indicators import (
+    CycleNorms,
     IndicatorDefinition,
     IndicatorStamp,
+    RecomputeRequest,
     RegionalNorm,
     ScopeResult,
 )
@@ -71,6 +73,8 @@ ALL_MODELS = [
     ApiToken,
     ApiRate,
     ServiceHeartbeat,
+    CycleNorms,
+    RecomputeRequest,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

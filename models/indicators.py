@@ -12,6 +12,7 @@ from peewee import (
     TextField,
 )
 
+from models.accounts import User
 from models.base import BaseModel, JSONField, utcnow
 from models.cycles import Cycle
 from models.geo import Region
@@ -90,3 +91,33 @@ class IndicatorStamp(BaseModel):
     cycle = ForeignKeyField(Cycle, backref="stamps", on_delete="CASCADE", unique=True)
     stamp = CharField(max_length=64)
     computed_at = DateTimeField(default=utcnow)
+
+
+class CycleNorms(BaseModel):
+    """The indicator definitions, norms and thresholds (national and
+    regional) in force for a cycle, frozen when it closes: a later change
+    applies from the open cycle on, and a closed cycle's figures are only
+    recomputed against new ones on purpose (`RecomputeRequest`). `digest`
+    hashes `indicators` and `regional_norms` for the fingerprint."""
+
+    cycle = ForeignKeyField(Cycle, backref="+", on_delete="CASCADE", unique=True)
+    indicators = JSONField(default=list)
+    regional_norms = JSONField(default=list)
+    digest = CharField(max_length=64)
+    frozen_at = DateTimeField(default=utcnow)
+
+
+class RecomputeRequest(BaseModel):
+    """A beheerder's deliberate recompute of a cycle ("Nu herberekenen"),
+    with the reason the rewritten reports state. The scheduler process does
+    it, once: gevraagd → bezig → gereed (or mislukt)."""
+
+    cycle = ForeignKeyField(Cycle, backref="+", on_delete="CASCADE")
+    reason = TextField()
+    requested_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    requested_at = DateTimeField(default=utcnow)
+    state = CharField(max_length=12, default="gevraagd", index=True)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+    progress = TextField(default="")
+    error = TextField(null=True)

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 
 from peewee import Case, fn
 
-from domain import results, rules
+from domain import norms, results, rules
 from domain.computation import SCALE
 from domain.computation import signal as signal_for
 from domain.inputs import printable
 from domain.results import Figure
+from jobs.recompute import note as recompute_note
 from models import (
     Agreement,
     Answer,
@@ -33,7 +34,6 @@ from models import (
     OrganisationGemeente,
     PartnerRating,
     Region,
-    RegionalNorm,
     Theme,
 )
 
@@ -70,8 +70,10 @@ class AgreementStat:
     paired_own_sum: float = 0.0  # own score, once per partner rating
     partner_sum: float = 0.0  # the partners' ratings
     partner_ratings: int = 0
+    gap_sum: float = 0.0  # |own score − rating| summed over the ratings (as PARTNER)
 
     def add(self, other: AgreementStat) -> None:
+        self.gap_sum += other.gap_sum
         self.score_sum += other.score_sum
         self.scored += other.scored
         self.paired_own_sum += other.paired_own_sum
@@ -92,6 +94,11 @@ class AgreementStat:
     def partner_mean(self) -> float | None:
         """'Oordeel van partners': the mean rating partners gave."""
         return self.partner_sum / self.partner_ratings if self.partner_ratings else None
+
+    @property
+    def gap(self) -> float | None:
+        """'Verschil': the mean gap per rating, without sign, as PARTNER counts it."""
+        return self.gap_sum / self.partner_ratings if self.partner_ratings else None
 
 
 @dataclass
@@ -117,6 +124,7 @@ class CycleData:
     # organisation → agreement id → [open, overdue, done] improvement actions
     action_counts: dict[int, dict[int, list[int]]] = field(default_factory=dict)
     _pooled: dict[tuple, dict] = field(default_factory=dict, repr=False)  # see stats_for
+    recomputed: str | None = None  # "herberekend op … omdat …" after a deliberate recompute
 
     # --- reading --------------------------------------------------------------
 
@@ -138,10 +146,9 @@ class CycleData:
             .limit(TREND_CYCLES)
         )[::-1]
         stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
-        indicators = list(
-            IndicatorDefinition.select()
-            .where(IndicatorDefinition.active == True)  # noqa: E712
-            .order_by(IndicatorDefinition.region.is_null(False), IndicatorDefinition.position)
+        # The definitions and norms in force for the cycle (frozen when it closed).
+        indicators = sorted(
+            norms.definitions_for(cycle), key=lambda i: (i.region_id is not None, i.position)
         )
         org_query = Organisation.select().order_by(Organisation.name)
         if organisations is not None:
@@ -175,10 +182,7 @@ class CycleData:
                 scopes=scopes,
             ),
             regional_norms={
-                (n.indicator_id, n.region_id): Norm(
-                    n.norm, n.green_threshold, n.orange_threshold, True
-                )
-                for n in RegionalNorm.select()
+                key: Norm(*values, True) for key, values in norms.regional_norms_for(cycle).items()
             },
             agreements={
                 a.id: a
@@ -190,6 +194,7 @@ class CycleData:
             agreement_stats=_agreement_stats(cycle, organisations),
             responses=_responses(cycle, organisations),
         )
+        data.recomputed = recompute_note(cycle)
         data.actions = _open_actions(cycle, organisations)
         data.escalations = _escalations(cycle, organisations)
         data.action_counts = _action_counts(cycle, organisations)
@@ -289,9 +294,10 @@ def _agreement_stats(cycle: Cycle, organisations) -> dict[int, dict[int, Agreeme
     out: dict[int, dict[int, AgreementStat]] = defaultdict(dict)
     for org_id, agreement_id, s, n in query.tuples().iterator():
         out[org_id][agreement_id] = AgreementStat(float(s or 0), n)
-    for org_id, agreement_id, own, given, n in _partner_ratings(cycle, organisations):
+    for org_id, agreement_id, own, given, n, gaps in _partner_ratings(cycle, organisations):
         stat = out[org_id].setdefault(agreement_id, AgreementStat())
         stat.paired_own_sum, stat.partner_sum, stat.partner_ratings = float(own), float(given), n
+        stat.gap_sum = float(gaps or 0)
     return dict(out)
 
 
@@ -307,6 +313,7 @@ def _partner_ratings(cycle: Cycle, organisations):
             fn.SUM(Answer.score),
             fn.SUM(PartnerRating.score),
             fn.COUNT(PartnerRating.id),
+            fn.SUM(fn.ABS(Answer.score - PartnerRating.score)),
         )
         .join(rater, on=PartnerRating.assessment == rater.id)
         .join(
@@ -359,7 +366,7 @@ def _open_actions(cycle: Cycle, organisations) -> dict[int, list[dict]]:
         .join(Assessment)
         .switch(Answer)
         .join(Agreement)
-        .where(Assessment.cycle == cycle, ImprovementAction.status.in_(OPEN_ACTION_STATES))
+        .where(_actions_of(cycle), ImprovementAction.status.in_(OPEN_ACTION_STATES))
         .order_by(ImprovementAction.due_on.asc(nulls="LAST"), Agreement.code)
     )
     return _per_organisation(query, organisations)
@@ -368,7 +375,7 @@ def _open_actions(cycle: Cycle, organisations) -> dict[int, list[dict]]:
 def _action_counts(cycle: Cycle, organisations) -> dict[int, dict[int, list[int]]]:
     """Per organisation and agreement: how many improvement actions are open
     (not yet done), how many of those are past their due date, and how many
-    are done, in one grouped query."""
+    are done, in one grouped query over the actions the report lists."""
     today = dt.date.today()
     still_open = ImprovementAction.status.in_(OPEN_ACTION_STATES)
     done = ImprovementAction.status.in_(DONE_ACTION_STATES)
@@ -383,7 +390,7 @@ def _action_counts(cycle: Cycle, organisations) -> dict[int, dict[int, list[int]
         )
         .join(Answer)
         .join(Assessment)
-        .where(Assessment.cycle == cycle)
+        .where(_actions_of(cycle))
         .group_by(Assessment.organisation, Answer.agreement)
     )
     if organisations is not None:
@@ -392,6 +399,19 @@ def _action_counts(cycle: Cycle, organisations) -> dict[int, dict[int, list[int]
     for org_id, agreement_id, n_open, n_overdue, n_done in query.tuples().iterator():
         out[org_id][agreement_id] = [int(n_open or 0), int(n_overdue or 0), int(n_done or 0)]
     return dict(out)
+
+
+def _actions_of(cycle: Cycle):
+    """The actions a cycle's report lists: those of its own assessments, and
+    those the indicator ACTIES counts for it — due in its window, in any
+    submitted assessment (an action from an earlier cycle due now)."""
+    in_order = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period))
+    window = rules.action_windows(in_order).get(cycle.id)
+    own = Assessment.cycle == cycle
+    if window is None:
+        return own
+    first, last = window
+    return own | (ImprovementAction.due_on.between(first, last) & (Assessment.state == "ingediend"))
 
 
 def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
@@ -507,12 +527,12 @@ class AgreementRow:
     own_mean: float | None = None
     partner_mean: float | None = None
     partner_ratings: int = 0  # how many ratings partners gave
+    per_rating_gap: float | None = None  # the mean |own − rating|, as PARTNER counts it
 
     @property
     def gap(self) -> float | None:
-        if self.own_mean is None or self.partner_mean is None:
-            return None
-        return self.own_mean - self.partner_mean
+        """'Verschil': the indicator PARTNER's own gap per rating (without sign)."""
+        return self.per_rating_gap
 
 
 @dataclass
@@ -560,6 +580,8 @@ class ScopeReport:
     def overdue_actions(self) -> int:
         """How many improvement actions are past their due date and not done."""
         return sum(row.overdue for row in self.action_summary)
+
+    recomputed: str | None = None  # "herberekend op … omdat …"
 
 
 def scope_name(data: CycleData, scope_type: str, scope_id: int) -> str:
@@ -618,6 +640,7 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         AgreementRow(
             a.code, a.title, a.theme.title, stats[a.id].percent, stats[a.id].scored,
             stats[a.id].own_mean, stats[a.id].partner_mean, stats[a.id].partner_ratings,
+            stats[a.id].gap,
         )
         for a in data.agreements.values()
         if a.id in stats and (stats[a.id].scored or stats[a.id].partner_ratings)
@@ -661,6 +684,7 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
         matrix=organisation_matrix(data, org_ids, indicators, region_id)
         if scope_type in ("gemeente", "regio")
         else [],
+        recomputed=data.recomputed,
     )
 
 
@@ -705,9 +729,13 @@ def response_status(data: CycleData, org_ids: list[int]) -> dict:
         if assessment is None:
             continue
         status["total"] += 1
-        if assessment.first_submitted_at is not None:
-            # On time or late by the first submission, as RESPONS counts it
-            # (also when it has been reopened since).
+        closed = data.cycle.state == "gesloten"
+        if assessment.first_submitted_at is not None and (
+            assessment.state == "ingediend" or not closed
+        ):
+            # On time or late by the first submission, as RESPONS counts it.
+            # One still reopened when the cycle closed does not count as
+            # submitted (no indicator counts it): it is listed with its state.
             on_time = rules.on_time(assessment.first_submitted_at, data.cycle.due_on)
             status["on_time" if on_time else "late"] += 1
         else:

@@ -199,6 +199,8 @@ def _subtitle(data: CycleData) -> str:
         f"Ronde {data.cycle.period} · peildatum {dutch.datetime(data.data_date)} · "
         f"uiterste inleverdatum {dutch.date(data.cycle.due_on)}"
     )
+    if data.recomputed:
+        text += f" · {data.recomputed}"
     if data.provisional:
         text = f"VOORLOPIG (de ronde loopt nog tot {dutch.date(data.cycle.closes_on)}) · " + text
     return text
@@ -533,7 +535,8 @@ def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
             "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
             "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
             "organisaties gaven; het eigen oordeel telt één keer per partneroordeel "
-            "(als PARTNER).",
+            "(als PARTNER). Verschil: het gemiddelde verschil per partneroordeel, zonder "
+            "teken (de waarde van PARTNER).",
         ),
     )
     header = sheet.header(
@@ -541,7 +544,6 @@ def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
          "Partneroordelen", "Verschil"]
     )  # fmt: skip
     decimal = sheet.style("dec2", number_format="0.00")
-    signed = sheet.style("signed2", number_format="+0.00;-0.00;0.00")
     bilateral = [a for a in data.agreements.values() if a.bilateral]
     for name, org_ids in scopes:
         stats = data.stats_for(org_ids)
@@ -557,7 +559,7 @@ def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
                     sheet.cell(stat.own_mean, decimal),
                     sheet.cell(stat.partner_mean, decimal),
                     stat.partner_ratings,
-                    sheet.cell(stat.own_mean - stat.partner_mean, signed),
+                    sheet.cell(stat.gap, decimal),
                 ]
             )
     if sheet.rows == header:

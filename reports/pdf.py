@@ -471,6 +471,8 @@ def _cover(report: ScopeReport, styles) -> list:
     ]
     if report.provisional:
         story += [_p(_provisional(report), styles["banner"]), Spacer(1, 4 * mm)]
+    if report.recomputed:
+        facts.append(["Herberekend", report.recomputed[len("herberekend ") :]])
     story.append(
         Table(
             [[_p(k + ":", styles["body"]), _p(v, styles["body"])] for k, v in facts],
@@ -783,7 +785,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
                 dutch.number(row.own_mean, 2),
                 dutch.number(row.partner_mean, 2),
                 str(row.partner_ratings),
-                dutch.change(row.gap, "punten"),
+                dutch.number(row.gap, 2),
             ]
         )
     widths = [16 * mm, 68 * mm, 20 * mm, 24 * mm, 18 * mm, 28 * mm]
@@ -800,7 +802,9 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
             f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
             "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
             "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
-            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER.",
+            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER; "
+            "verschil: het gemiddelde verschil per partneroordeel, zonder teken (de waarde "
+            "van PARTNER).",
             styles["small"],
         ),
     ]

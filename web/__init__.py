@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
     from web import maps as maps_pages
+    from web import recompute_admin as recompute_pages
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -62,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(recompute_pages.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)

@@ -32,6 +32,7 @@ from domain import accounts, imports, uploads
 from domain.audit import record
 from domain.indicators import UNITS, update_definition
 from domain.inputs import control_problem, parse_id
+from jobs import status
 from models import (
     AuditEvent,
     Gemeente,
@@ -835,6 +836,7 @@ def runs():
         run_state=lambda code: labels.label(labels.RUN_STATES, code),
         run_period=_run_period,
         summary_items=labels.summary_items,
+        next_run=status.next_run(current_app.config),
     )
 
 
@@ -843,7 +845,11 @@ def _run_period(period: str) -> str:
     try:
         return datum(dt.date.fromisoformat(period))
     except ValueError:
-        return period.split("@")[0]
+        pass
+    try:  # a run started on request or at set-up: its moment (UTC)
+        return datum(dt.datetime.strptime(period, "%Y%m%d%H%M%S"))
+    except ValueError:
+        return period.split("@")[0].split("#")[0]
 
 
 # --- audit log ---------------------------------------------------------------

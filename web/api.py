@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain import api_tokens, opendata
 from domain.audit import record
+from domain.inputs import printable
 from domain.scope import ResultAccess
 from models import utcnow
 from web.access import access
@@ -177,6 +178,8 @@ def _csv_value(value, dutch: bool):
     if isinstance(value, float):
         text = f"{value:.6f}".rstrip("0").rstrip(".")  # never 1e-05: Power Query reads it
         return text.replace(".", ",") if dutch else text
+    if isinstance(value, str):
+        value = printable(value, multiline=True)  # no control characters, like every writer
     if isinstance(value, str) and value.startswith(RISKY):
         return "'" + value  # a spreadsheet must never take a name for a formula
     return value

@@ -440,9 +440,15 @@ def _figures_and_reports() -> None:
     from flask import current_app
 
     from jobs.nightly import refresh_results
+    from jobs.runs import claimed_run
 
     started = time.monotonic()
-    done = refresh_results(Path(current_app.config["REPORTS_DIR"]), latest=2)
+    # Recorded like any run, so Batchlog and Status show what set-up computed.
+    with claimed_run("setup", f"{dt.datetime.now(dt.UTC):%Y%m%d%H%M%S}") as run:
+        done = refresh_results(Path(current_app.config["REPORTS_DIR"]), latest=2)
+        run.beat(
+            cycles_recomputed=done["cycles_recomputed"], reports_written=done["reports_written"]
+        )
     reports = sum(done["reports_written"].values())
     periods = ", ".join(done["reports_written"]) or "geen"
     click.echo(

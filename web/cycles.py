@@ -116,6 +116,7 @@ def detail(cycle_id: int):
         rows=rows,
         preview=preview,
         early=domain.opens_early(cycle, local_today()),
+        others_open=domain.others_open(cycle) if cycle.state == "gepland" else [],
         STATES=CYCLE_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
     )
@@ -126,7 +127,12 @@ def detail(cycle_id: int):
 def open_(cycle_id: int):
     cycle = scoped_or_404(Cycle.select(), cycle_id)
     try:
-        domain.check_may_open(cycle, local_today(), request.form.get("early") == "1")
+        domain.check_may_open(
+            cycle,
+            local_today(),
+            request.form.get("early") == "1",
+            second_confirmed=request.form.get("second") == "1",
+        )
         created = domain.open_cycle(current_user.user, cycle, _link())
     except domain.CycleError as exc:
         flash(_(str(exc)), "error")

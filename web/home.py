@@ -67,7 +67,8 @@ def index():
 def _dashboard_cycles(cycles: list[Cycle]) -> list[Cycle]:
     """Every open cycle (a reopened assessment of an older one must stay in
     reach when a newer cycle opens); without any, the newest closed one."""
-    open_ = [c for c in cycles if c.state == "open"]
+    # By due date: the one whose deadline comes first, first.
+    open_ = sorted((c for c in cycles if c.state == "open"), key=lambda c: (c.due_on, c.period))
     if open_:
         return open_
     return [c for c in cycles if c.state == "gesloten"][:1]

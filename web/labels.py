@@ -31,6 +31,8 @@ from models.choices import (
 from web.formatting import datum, getal
 
 AUDIT_ACTIONS = {
+    "recompute_requested": N_("Herberekening aangevraagd"),
+    "recompute_done": N_("Herberekening uitgevoerd"),
     "access_denied": N_("Toegang geweigerd"),
     "assessment_copied_forward": N_("Antwoorden uit vorige ronde overgenomen"),
     "assessment_reopened": N_("Zelfevaluatie heropend"),
@@ -125,6 +127,9 @@ JOBS = {
     "nightly": N_("Nachtelijke run"),
     "recompute": N_("Herberekening"),
     "distributie": N_("Verzending van rapporten"),
+    "bijwerken": N_("Bijwerken open ronde"),
+    "herberekenen": N_("Herberekening op verzoek"),
+    "setup": N_("Eerste berekening (set-up)"),
 }
 
 RUN_STATES = {
@@ -150,6 +155,8 @@ SUMMARY_KEYS = {
     "mail_queued": N_("E-mails klaargezet"),
     "already_queued": N_("Al eerder klaargezet"),
     "without_report": N_("Zonder rapport"),
+    "recomputed_on_request": N_("Op verzoek herberekend"),
+    "reason": N_("Reden"),
 }
 
 

@@ -72,13 +72,43 @@ RESULT = {
         "indicator": {"type": "string"},
         "indicator_name": {"type": "string"},
         "unit": {"type": "string"},
-        "value": NUMBER,
-        "numerator": NUMBER,
-        "denominator": NUMBER,
-        "signal": {"type": "string", "enum": ["geen", "groen", "oranje", "rood"]},
+        "value": {
+            **NUMBER,
+            "description": "numerator / denominator in the indicator's unit (for unit % "
+            "the fraction as a percentage: 0.629 is 62.9)",
+        },
+        "numerator": {
+            **NUMBER,
+            "description": "as in the workbook's Gegevens sheet; numerators and "
+            "denominators of several scopes may be added up and divided again",
+        },
+        "denominator": {
+            **NUMBER,
+            "description": "as in the workbook's Gegevens sheet, in the same unit as the "
+            "numerator (mean compliance: 4 points per scored answer)",
+        },
+        "signal": {
+            "type": "string",
+            "enum": ["geen", "groen", "oranje", "rood"],
+            "description": "against `norm`: the norm the scope's results page uses (its "
+            "region's own norm where the region set one, else the national norm)",
+        },
+        "norm": {"type": "number", "description": "the norm `signal` is judged against"},
+        "norm_source": {
+            "type": "string",
+            "enum": ["landelijk", "regionaal"],
+            "description": "whether `norm` is the national norm or a region's own",
+        },
+        "national_signal": {
+            "type": "string",
+            "enum": ["geen", "groen", "oranje", "rood"],
+            "nullable": True,
+            "description": "against the national norm (used in every comparison between "
+            "regions); null for a region's own indicator",
+        },
+        "national_norm": {**NUMBER, "description": "the national norm"},
         "change": {**NUMBER, "description": "since the previous cycle"},
         "trend_break": {"type": "boolean"},
-        "norm": {"type": "number"},
         "n_organisations": {"type": "integer", "minimum": 0},
     },
 }
@@ -177,9 +207,15 @@ def description(base: str = "/api/v1") -> dict:
         "info": {
             "title": "Afsprakenmonitor open data",
             "version": "1",
-            "description": "Read-only figures of the succesindicatoren per cycle and scope, "
-            "limited to what the token's owner may see. Create a personal access token "
-            "under Mijn account → API-tokens and send it as `Authorization: Bearer <token>`.",
+            "description": "Read-only figures of the succesindicatoren per cycle and scope: "
+            "every figure the token owner's results pages show (their own scopes, the "
+            "regions those lie in, and the country), and nothing else. Create a personal "
+            "access token under Mijn account → API-tokens and send it as "
+            "`Authorization: Bearer <token>`. A closed cycle's figures are judged against the "
+            "definitions and norms in force when it closed. The ETag changes whenever a name "
+            "or figure in the answer changes; Last-Modified whenever figures, definitions, "
+            "norms or names were last saved. CSV output holds no control characters, and a "
+            "text that a spreadsheet could take for a formula starts with an apostrophe.",
         },
         "servers": [{"url": base}],
         "security": [{"token": []}],

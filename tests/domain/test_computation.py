@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from domain import computation, results
+from domain import computation, result_store, results
 from domain.framework import import_framework, validate
 from domain.indicators import import_indicators
 from domain.indicators import validate as validate_indicators
@@ -338,7 +338,7 @@ def test_a_failed_write_keeps_what_was_committed(world, monkeypatch):
     """Results are written on a connection of their own, a cycle per
     transaction: a failure stops the run, says why, and the cycles committed
     before it stay; the next run does the rest."""
-    write, written = computation._write, []
+    write, written = result_store._write, []
 
     def failing(changes):
         assert threading.current_thread().name == "recompute-writer"
@@ -348,7 +348,7 @@ def test_a_failed_write_keeps_what_was_committed(world, monkeypatch):
         return write(changes)
 
     said = []
-    monkeypatch.setattr(computation, "_write", failing)
+    monkeypatch.setattr(result_store, "_write", failing)
     with pytest.raises(RuntimeError, match="schijf vol"):
         computation.recompute(progress=said.append)
     assert written == ["2026-Q1"]

@@ -220,8 +220,9 @@ def test_response_of_a_reopened_assessment_is_its_first_submission(setting):
     q = setting["cycle"]("2026-Q2", dt.date(2026, 5, 1), dt.date(2026, 6, 15), dt.date(2026, 7, 15))
     reopened, resubmitted_late = setting["org"]("heropend"), setting["org"]("opnieuw")
     never = setting["org"]("nooit")
-    # Submitted in time, then reopened and not yet submitted again: responded
-    # in time (before: not responded).
+    # Submitted in time, then reopened and not submitted again when the cycle
+    # closed: not on time, as no other indicator counts it either (while the
+    # cycle is open it counts as on time: below).
     setting["assess"](reopened, q, state="heropend", first=dt.datetime(2026, 6, 10, 9))
     # Submitted in time, reopened, submitted again after the due date: in time.
     setting["assess"](
@@ -232,7 +233,7 @@ def test_response_of_a_reopened_assessment_is_its_first_submission(setting):
     )
     setting["assess"](never, q, state="concept")
     computation.recompute()
-    assert value("RESP", q, reopened) == 100.0
+    assert value("RESP", q, reopened) == 0.0
     assert value("RESP", q, resubmitted_late) == 100.0
     assert value("RESP", q, never) == 0.0
     # The reports' response status counts them the same way.
@@ -240,12 +241,23 @@ def test_response_of_a_reopened_assessment_is_its_first_submission(setting):
 
     data = CycleData.load(q)
     status = response_status(data, [reopened.id, resubmitted_late.id, never.id])
-    assert (status["on_time"], status["late"], status["open"]) == (2, 0, 1)
+    assert (status["on_time"], status["late"], status["open"]) == (1, 0, 2)
+    assert (data.organisations[reopened.id].name, "heropend") in status["missing"]
     # And so does the coordinators' progress monitor.
     from domain.cycles import monitor_rows
 
     timing = {row["organisation"].id: row["timing"] for row in monitor_rows(q)}
-    assert timing[reopened.id] == timing[resubmitted_late.id] == "op tijd"
+    assert timing[reopened.id] == "niet opnieuw ingediend"
+    assert timing[resubmitted_late.id] == "op tijd"
+    # While the cycle is open, the reopened one still counts as on time.
+    from models import Cycle
+
+    Cycle.update(state="open").where(Cycle.id == q.id).execute()
+    computation.recompute()
+    assert value("RESP", q, reopened) == 100.0
+    data = CycleData.load(Cycle.get_by_id(q.id))
+    status = response_status(data, [reopened.id, resubmitted_late.id, never.id])
+    assert (status["on_time"], status["late"], status["open"]) == (2, 0, 1)
     # The reopened assessment's answers do not count until submitted again.
     assert figure_of("MEAN", q, reopened) is None
 

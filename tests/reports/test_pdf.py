@@ -50,7 +50,7 @@ def test_organisation_report_content(data, reports_world, tmp_path):
     # Eigen oordeel and oordeel van partners on Y1: A says 3 of itself, its
     # one partner B says 1 of A (D's view of A is a draft).
     assert "Eigen oordeel en oordeel van partners" in text
-    assert "Y1\nY1\n3,00\n1,00\n1\n+2,00" in text
+    assert "Y1\nY1\n3,00\n1,00\n1\n2,00" in text
     # The weakest agreement is X2 (score 2 of 4 = 50,0%).
     assert "X2\nX2\nThema 1\n50,0%" in text
     # Escalations and response status.

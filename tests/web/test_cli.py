@@ -143,9 +143,14 @@ def test_batch_run_twice_is_skipped_the_second_time(runner):
     second = runner.invoke(args=["batch", "run", "--date", "2026-11-24"])
     assert second.exit_code == 0
     assert "Overgeslagen" in second.output
-    summary = ReportRun.get().summary
-    # Setup computed the figures and wrote the two latest cycles' reports; the
-    # night writes those of the older cycles, which had none yet.
+    summary = ReportRun.get(ReportRun.job == "nightly").summary
+    # Setup computed the figures and wrote the two latest cycles' reports,
+    # recorded like any run; the night writes those of the older cycles,
+    # which had none yet.
+    setup = ReportRun.get(ReportRun.job == "setup")
+    assert setup.state == "gereed"
+    assert setup.summary["cycles_recomputed"] == 8
+    assert len(setup.summary["reports_written"]) == 2
     assert summary["cycles_recomputed"] == 0
     assert set(summary["reports_written"]) == {
         "2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"

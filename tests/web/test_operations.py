@@ -252,7 +252,16 @@ def test_status_page_for_the_beheerder_only(client, database):
     assert "aandacht nodig" in _row(page, "Planner")
     assert "nog nooit gestart" in page
     assert "in orde" in _row(page, "Nachtelijke run")
-    assert "nog niet gepland" in _row(page, "Nachtelijke run")
+    # Not run yet, and when it will: the same moment Batchlog and the results pages give.
+    from jobs.schedule import next_nightly
+    from web.formatting import datum
+
+    row = _row(page, "Nachtelijke run")
+    assert "nog niet gedraaid" in row
+    with client.application.test_request_context():
+        moment = datum(next_nightly(client.application.config))
+    assert f"volgende run: {moment}" in row
+    assert f"Volgende nachtelijke run: {moment}." in client.get("/beheer/batch").text
     assert "GB vrij" in _row(page, "Schijfruimte rapportopslag")
 
 

@@ -70,7 +70,7 @@ def test_page_explains_each_rule_and_sets_both_partner_views_side_by_side(client
     assert '<th scope="col" class="num">Oordeel van partners</th>' in partners
     assert (
         '<th scope="row">Y1 – Y1</th><td class="num">3,00</td><td class="num">1,00</td>'
-        '<td class="num">1</td><td class="num">+2,00 punten</td>' in partners
+        '<td class="num">1</td><td class="num">2,00</td>' in partners
     )
 
 

@@ -1,0 +1,130 @@
+"""The fingerprint of a cycle's inputs (part of `domain.computation`): a
+nightly run recomputes only the cycles whose fingerprint changed."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+
+from peewee import SQL, fn
+
+from domain import norms
+from domain.query_plan import windows
+from models import (
+    Assessment,
+    Cycle,
+    ImprovementAction,
+    ReferenceYear,
+    db,
+    is_postgres,
+)
+
+
+def _rows(sql: str) -> list[tuple]:
+    return db.execute_sql(sql).fetchall()
+
+
+def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
+    """Per cycle a hash of every input its figures depend on:
+
+    - its assessments (count, versions, last change): answers, partner
+      ratings given and escalations are saved in them, each save a version;
+    - the improvement actions due in its window, whichever assessment holds
+      them: per due date their count, last change, ids, and the ids of those
+      in a submitted assessment, cancelled and done on time (reopening another cycle's assessment
+      changes what this cycle counts);
+    - which organisation serves which gemeente and is in which region (the
+      pairs themselves, not how many), and the reference years loaded;
+    - the indicator definitions and norms in force for it (frozen when it
+      closed, `domain.norms`, else the current ones), and its framework and
+      due date;
+    - the previous cycle's fingerprint, since its change since the previous
+      cycle depends on that cycle's figures."""
+    per_cycle = {
+        cycle_id: (n, total_version, str(last))
+        for cycle_id, n, total_version, last in Assessment.select(
+            Assessment.cycle,
+            fn.COUNT(Assessment.id),
+            fn.SUM(Assessment.version),
+            fn.MAX(Assessment.updated_at),
+        )
+        .group_by(Assessment.cycle)
+        .tuples()
+    }
+    # The actions of assessments not submitted (now), per due date: few, read
+    # from the assessments' side; folded into each cycle's window below.
+    # Reopening or resubmitting an assessment moves its actions in or out.
+    # The assessments first, each one's actions by index: CROSS JOIN keeps
+    # SQLite's order; PostgreSQL would rather hash every action (a LATERAL
+    # subquery, kept apart by OFFSET 0, makes it look them up instead).
+    actions_of = (
+        "CROSS JOIN LATERAL (SELECT x.due_on, x.assessment_id FROM improvement_action x "
+        "WHERE x.assessment_id = s.id OFFSET 0) x WHERE "
+        if is_postgres()
+        else "CROSS JOIN improvement_action x WHERE x.assessment_id = s.id AND "
+    )
+    unsubmitted = _rows(
+        "SELECT x.due_on, COUNT(*), SUM(x.assessment_id) FROM assessment s "  # noqa: S608
+        + actions_of
+        + "s.state <> 'ingediend' AND x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
+    )
+    due = [_day(row[0]) for row in unsubmitted]
+    structure = hashlib.sha256(
+        repr(
+            (
+                _rows("SELECT id, region_id FROM organisation ORDER BY id"),
+                _rows(
+                    "SELECT organisation_id, gemeente_id FROM organisation_gemeente "
+                    "ORDER BY organisation_id, gemeente_id"
+                ),
+                list(
+                    ReferenceYear.select(ReferenceYear.year, ReferenceYear.loaded_at)
+                    .order_by(ReferenceYear.year)
+                    .tuples()
+                ),
+            )
+        ).encode()
+    ).hexdigest()
+    frozen = norms.digests()
+    live = None
+    all_cycles = list(Cycle.select().order_by(Cycle.period))
+    spans = windows(all_cycles)
+    out, previous = {}, ""
+    for cycle in all_cycles:
+        start, end = spans[cycle.id]
+        first = 0 if start is None else bisect.bisect_right(due, _day(start))
+        last = bisect.bisect_right(due, _day(end))
+        # COUNT(*), not COUNT(id): the same number (id is never NULL), read
+        # from the (due_on, updated_at) index alone instead of the table.
+        actions = ImprovementAction.select(
+            fn.COUNT(SQL("*")), fn.MAX(ImprovementAction.updated_at)
+        ).where(ImprovementAction.due_on <= end)
+        if start is not None:
+            actions = actions.where(ImprovementAction.due_on > start)
+        definitions = frozen.get(cycle.id)
+        if definitions is None:
+            live = live or norms.live_digest()
+            definitions = live
+        text = repr(
+            (
+                cycle.id,
+                cycle.framework_id,
+                cycle.due_on,
+                cycle.state,
+                per_cycle.get(cycle.id),
+                actions.tuples().first(),
+                [tuple(map(str, row)) for row in unsubmitted[first:last]],
+                structure,
+                definitions,
+                previous,
+            )
+        )
+        out[cycle.id] = hashlib.sha256(text.encode()).hexdigest()
+        # The change since the previous cycle depends on that cycle too.
+        previous = out[cycle.id]
+    return {c.id: out[c.id] for c in cycles}
+
+
+def _day(value) -> str:
+    """A date as ISO text (SQLite gives text, PostgreSQL dates)."""
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]

@@ -1,0 +1,434 @@
+"""Planning the aggregate queries of a recompute (part of `domain.computation`).
+
+Every computation kind is an SQL aggregate. One query over the answers of the
+submitted assessments gives per cycle and organisation every sum the
+answer-based indicators need (an aggregate FILTER per agreement filter); a
+regional indicator gets its own query over its region's answers; small
+queries do the same over escalation signals, assessments (response) and
+improvement actions. `_Plan` works out those queries and where each
+indicator reads its numerator, denominator and secondary sum in their rows:
+on SQLite the big ones go per cycle, PostgreSQL runs each once and
+parallelises it itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from domain import rules
+from models import Agreement, Cycle, IndicatorDefinition, Organisation, Theme, db, is_postgres
+
+ANSWER_KINDS = (
+    "mean_compliance",
+    "share_at_least",
+    "share_in_writing",
+    "share_evaluated_within",
+)
+
+
+def windows(cycles_in_order: list[Cycle]) -> dict[int, tuple[dt.date, dt.date]]:
+    """Each cycle's window for improvement actions (`rules.action_windows`):
+    the day before its first day, and its last day."""
+    return {
+        cycle_id: (first - dt.timedelta(days=1), last)
+        for cycle_id, (first, last) in rules.action_windows(cycles_in_order).items()
+    }
+
+
+# --- the aggregate queries ---------------------------------------------------
+
+
+def _filter_key(ind: IndicatorDefinition) -> tuple:
+    return (
+        tuple(sorted(ind.filter_themes or [])),
+        tuple(sorted(ind.filter_levels or [])),
+        tuple(sorted(ind.filter_frequencies or [])),
+    )
+
+
+def _matches(key: tuple, theme: str, level: str, frequency: str) -> bool:
+    themes, levels, frequencies = key
+    return (
+        (not themes or theme in themes)
+        and (not levels or level in levels)
+        and (not frequencies or frequency in frequencies)
+    )
+
+
+def _count(*conditions: str | None) -> str:
+    where = " AND ".join(c for c in conditions if c)
+    return f"COUNT(*) FILTER (WHERE {where})" if where else "COUNT(*)"
+
+
+def _sum(expression: str, *conditions: str | None) -> str:
+    where = " AND ".join(c for c in conditions if c)
+    return f"SUM({expression}) FILTER (WHERE {where})" if where else f"SUM({expression})"
+
+
+class _Plan:
+    """The aggregate queries of one recompute and where each indicator reads
+    its numerator, denominator and secondary sum in their rows.
+
+    `tally_cycle` holds each cycle's dates (the window of improvement actions,
+    the response deadline and the cut-off dates of 'evaluated within N
+    months'): a temporary table on SQLite (`setup`), a VALUES list on
+    PostgreSQL (`_with`). Which agreements an indicator filter counts is a
+    flag per filter (f0, f1, …) in `tally_agreement`, looked up by key: a
+    temporary table on SQLite, a VALUES list on PostgreSQL (one hash probe
+    per answer costs it less than a hashed IN list per filtered column)."""
+
+    def __init__(self, indicators: list[IndicatorDefinition], cycles, all_cycles) -> None:
+        self.cycles = cycles
+        keys = sorted({_filter_key(i) for i in indicators if any(_filter_key(i))})
+        rows = Agreement.select(Agreement.id, Theme.code, Agreement.level, Agreement.frequency)
+        self.agreements = [
+            (agreement_id, *(int(_matches(key, *attrs)) for key in keys))
+            for agreement_id, *attrs in rows.join(Theme).tuples()
+        ]
+        # A filter's condition; {agreement} stands for the agreement column.
+        self.flag: dict[tuple, str | None] = {((), (), ()): None}
+        for n, key in enumerate(keys):
+            if not is_postgres():
+                self.flag[key] = f"g.f{n} = 1"
+            elif any(row[1 + n] for row in self.agreements):
+                self.flag[key] = f"g.f{n}"
+            else:
+                self.flag[key] = "FALSE"
+        self.months = sorted(
+            {i.params["months"] for i in indicators if i.computation == "share_evaluated_within"}
+        )
+        spans = windows(all_cycles)
+        self.cycle_rows = [
+            (
+                c.id,
+                spans[c.id][0],
+                spans[c.id][1],
+                rules.deadline(c.due_on),
+                *(rules.evaluation_window(c.due_on, m)[0] for m in self.months),
+            )
+            for c in cycles
+        ]
+        # The columns of each query: "answers", "answers:<region id>" (a
+        # regional indicator reads only its region's answers), "escalations"
+        # and "actions".
+        self.columns: dict[str, list[str]] = {}
+        self.region_organisations = {
+            region_id: [
+                o
+                for (o,) in db.execute(
+                    Organisation.select(Organisation.id).where(Organisation.region == region_id)
+                )
+            ]
+            for region_id in {i.region_id for i in indicators if i.region_id}
+        }
+        # (indicator position, query, numerator, denominator, secondary column)
+        self.reads: list[tuple[int, str, int, int, int | None]] = []
+        for position, ind in enumerate(indicators):
+            self._plan(position, ind)
+
+    def _column(self, query: str, expression: str) -> int:
+        columns = self.columns.setdefault(query, [])
+        if expression not in columns:
+            columns.append(expression)
+        return columns.index(expression)
+
+    def _plan(self, position: int, ind: IndicatorDefinition) -> None:
+        flag = self.flag[_filter_key(ind)]
+        kind = ind.computation
+        if kind in ANSWER_KINDS:
+            answers = f"answers:{ind.region_id}" if ind.region_id else "answers"
+
+            def col(expression: str) -> int:
+                return self._column(answers, expression)
+
+            # Scored answers in the filter: the denominator of most kinds.
+            scored = _count(flag)
+            if kind == "mean_compliance":
+                read = (col(_sum("a.score", flag)), col(scored), None)
+            elif kind == "share_at_least":
+                at_least = f"a.score >= {int(ind.params['min_score'])}"
+                read = (col(_count(flag, at_least)), col(scored), None)
+            elif kind == "share_in_writing":
+                # Empty counts as not in writing (and cannot be submitted any more).
+                read = (col(_count(flag, "a.in_writing")), col(scored), None)
+            elif kind == "share_evaluated_within":
+                first = f"k.evaluated_{self.months.index(ind.params['months'])}"
+                evaluated = (
+                    f"a.last_evaluated_on >= {first} AND a.last_evaluated_on <= k.window_until"
+                )
+                read = (col(_count(flag, evaluated)), col(scored), None)
+            self.reads.append((position, answers, *read))
+        elif kind == "partner_gap":
+            # Rows are (own answer a, a partner's rating r of this organisation).
+            partners = f"partners:{ind.region_id}" if ind.region_id else "partners"
+            self.reads.append(
+                (
+                    position,
+                    partners,
+                    self._column(partners, _sum("ABS(a.score - r.score)", flag)),
+                    self._column(partners, _count(flag)),
+                    self._column(partners, _sum("a.score - r.score", flag)),
+                )
+            )
+        elif kind == "escalations":
+            self.reads.append(
+                (
+                    position,
+                    "escalations",
+                    self._column("escalations", _count(flag, "e.resolved")),
+                    self._column("escalations", _count(flag)),
+                    self._column("escalations", _sum("e.times_not_followed", flag)),
+                )
+            )
+        elif kind == "actions_on_time":
+            on_time = "x.status = 'gereed' AND x.completed_on <= x.due_on"
+            self.reads.append(
+                (
+                    position,
+                    "actions",
+                    self._column("actions", _count(flag, on_time)),
+                    self._column("actions", _count(flag)),
+                    None,
+                )
+            )
+        # response_rate_on_time reads the response query, always run.
+
+    # The queries, each grouped by cycle and organisation. CROSS JOIN keeps
+    # SQLite's join order (the cycle, its assessments, their rows, then the
+    # flags); PostgreSQL plans them as ordinary joins.
+
+    def _columns(self) -> tuple[list[str], list[str]]:
+        flags = [f"f{n}" for n in range(len(self.flag) - 1)]
+        dates = [f"evaluated_{n}" for n in range(len(self.months))]
+        return flags, dates
+
+    def setup(self) -> list[tuple[str, list]]:
+        """Statements (with their rows) run before the queries on each
+        connection. PostgreSQL: room to add up in memory, and no JIT
+        compilation (it costs more than it saves here). SQLite: the two small
+        tables, as temporary tables with an integer key."""
+        if is_postgres():
+            scope = "LOCAL " if db.in_transaction() else ""
+            return [(f"SET {scope}work_mem = '64MB'", []), (f"SET {scope}jit = off", [])]
+        flags, dates = self._columns()
+        out = [
+            ("DROP TABLE IF EXISTS tally_agreement", []),
+            ("DROP TABLE IF EXISTS tally_cycle", []),
+            (
+                "CREATE TEMPORARY TABLE tally_agreement "
+                f"(id INTEGER PRIMARY KEY{''.join(f', {f} INTEGER' for f in flags)})",
+                [],
+            ),
+            (
+                "CREATE TEMPORARY TABLE tally_cycle (id INTEGER PRIMARY KEY, window_after DATE, "
+                f"window_until DATE, deadline TIMESTAMP{''.join(f', {d} DATE' for d in dates)})",
+                [],
+            ),
+        ]
+        for table, rows in (("tally_agreement", self.agreements), ("tally_cycle", self.cycle_rows)):
+            if rows:
+                marks = ", ".join([db.param] * len(rows[0]))
+                out.append((f"INSERT INTO {table} VALUES ({marks})", rows))  # noqa: S608
+        return out
+
+    def teardown(self) -> list[tuple[str, list]]:
+        if is_postgres():
+            return []
+        return [("DROP TABLE tally_agreement", []), ("DROP TABLE tally_cycle", [])]
+
+    def _with(self) -> tuple[str, list]:
+        """PostgreSQL: the cycles and the agreements' flags as VALUES lists,
+        which (unlike temporary tables) a parallel query may read in every
+        worker."""
+        if not is_postgres():
+            return "", []
+        flags, dates = self._columns()
+        columns = ["id", "window_after", "window_until", "deadline", *dates]
+        row = f"({', '.join([db.param] * len(columns))})"
+        rows = ", ".join([row] * len(self.cycle_rows))
+        params = [value for r in self.cycle_rows for value in r]
+        out = f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) "
+        if flags and self.agreements:
+            values = ", ".join(
+                f"({int(agreement_id)}, {', '.join('TRUE' if f else 'FALSE' for f in counts)})"
+                for agreement_id, *counts in self.agreements
+            )
+            out += f", tally_agreement (id, {', '.join(flags)}) AS (VALUES {values}) "
+        return out, params
+
+    @staticmethod
+    def _select(columns: list[str], agreement: str) -> tuple[str, bool, bool]:
+        """The select list with `agreement` as the agreement column, whether it
+        reads the flags (g) and whether it reads the agreement at all."""
+        text = ", ".join(columns)
+        flags = "g." in text
+        return text.replace("{agreement}", agreement), flags, flags or "{agreement}" in text
+
+    def _actions_by_bucket(self, select: str, flags: bool, agreement: bool) -> str:
+        """PostgreSQL: the actions query reading the actions once, each
+        placed in its cycle's window by a binary search over the windows'
+        bounds (width_bucket) rather than a range scan per cycle."""
+        windows = sorted(
+            (after + dt.timedelta(days=1), until + dt.timedelta(days=1), cycle_id)
+            for cycle_id, after, until, *_ in self.cycle_rows
+        )
+        # Bucket n holds [bounds[n - 1], bounds[n]): a cycle's window or a gap.
+        bounds = sorted({day for start, end, _ in windows for day in (start, end)})
+        starts = {start: cycle_id for start, _, cycle_id in windows}
+        cycle_of = [starts.get(day) for day in bounds[:-1]]
+        cycles = ", ".join("NULL" if c is None else str(int(c)) for c in [None, *cycle_of])
+        days = ", ".join(f"DATE '{day.isoformat()}'" for day in bounds)
+        return (
+            f"SELECT x.cycle_id, s.organisation_id, {select} "  # noqa: S608
+            f"FROM (SELECT (ARRAY[{cycles}]::integer[])[width_bucket(x.due_on, "
+            f"ARRAY[{days}]) + 1] AS cycle_id, x.* FROM improvement_action x "
+            f"WHERE x.due_on >= DATE '{bounds[0].isoformat()}' "
+            f"AND x.due_on < DATE '{bounds[-1].isoformat()}' AND x.status <> 'vervallen') x "
+            "CROSS JOIN assessment s "
+            + ("CROSS JOIN answer a " if agreement else "")
+            + ("CROSS JOIN tally_agreement g " if flags else "")
+            + "WHERE x.cycle_id IS NOT NULL AND s.id = x.assessment_id "
+            "AND s.state = 'ingediend' "
+            + ("AND a.id = x.answer_id " if agreement else "")
+            + ("AND g.id = a.agreement_id " if flags else "")
+            + "GROUP BY x.cycle_id, s.organisation_id"
+        )
+
+    def _partners(self, select: str, flags: bool, where: str, chunk: list[int]) -> str:
+        """PARTNER: per rated organisation, each rating a partner gave it (r,
+        in the partner's submitted assessment t) beside its own scored answer
+        a on the same agreement in the same cycle (its submitted assessment
+        s). From the ratings' side: an assessment's ratings by their own
+        index, the rated organisation's answer by (assessment, agreement).
+
+        PostgreSQL would rather hash-join every answer (a second pass over
+        the whole table, for a few per cent of its rows); the LATERAL
+        subquery, kept apart by OFFSET 0, makes it look up each rating's
+        answer in the unique (assessment, agreement) index instead."""
+        if is_postgres():
+            return (
+                f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
+                "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
+                "WHERE a.assessment_id = s.id AND a.agreement_id = r.agreement_id "
+                "AND a.score IS NOT NULL OFFSET 0) a "
+                + ("CROSS JOIN tally_agreement g " if flags else "")
+                + f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
+                + ("AND g.id = a.agreement_id " if flags else "")
+                + "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
+                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}GROUP BY s.id"
+            )
+        return (
+            f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+            "FROM tally_cycle k CROSS JOIN assessment t CROSS JOIN partner_rating r "
+            "CROSS JOIN assessment s CROSS JOIN answer a "
+            + ("CROSS JOIN tally_agreement g " if flags else "")
+            + "WHERE t.cycle_id = k.id AND t.state = 'ingediend' AND r.assessment_id = t.id "
+            "AND s.organisation_id = r.partner_id AND s.cycle_id = t.cycle_id "
+            "AND s.state = 'ingediend' AND a.assessment_id = s.id "
+            "AND a.agreement_id = r.agreement_id AND a.score IS NOT NULL "
+            + ("AND g.id = a.agreement_id " if flags else "")
+            + f"{where}AND k.id IN ({_ids(chunk)}) GROUP BY s.id"
+        )
+
+    def queries(self) -> list[tuple[str, str, list]]:
+        """(name, SQL, parameters) of every aggregate query. SQLite gets the big ones per
+        cycle, to share them out over the connections; PostgreSQL gets each
+        once, for all cycles, and spreads it over its own workers."""
+        ids = [c.id for c in self.cycles]
+        chunks = [[i] for i in ids] if not is_postgres() else [ids]
+        out = []
+        for name, columns in self.columns.items():
+            if not name.startswith(("answers", "partners")):
+                continue
+            where = ""
+            if ":" in name:
+                organisations = self.region_organisations[int(name.split(":")[1])]
+                if not organisations:
+                    continue
+                where = f"AND s.organisation_id IN ({_ids(organisations)}) "
+            select, flags, _ = self._select(columns, "a.agreement_id")
+            for chunk in chunks:
+                if name.startswith("partners"):
+                    out.append((name, self._partners(select, flags, where, chunk)))
+                    continue
+                out.append(
+                    (
+                        name,
+                        f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                        "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN answer a "
+                        + ("CROSS JOIN tally_agreement g " if flags else "")
+                        + "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
+                        + ("AND g.id = a.agreement_id " if flags else "")
+                        + f"AND s.state = 'ingediend' {where}"
+                        f"AND a.score IS NOT NULL AND k.id IN ({_ids(chunk)}) GROUP BY s.id",
+                    )
+                )
+        # Actions of any submitted assessment whose due date falls in the
+        # cycle's window (rules.action_windows); on time when done by the due date. The agreement
+        # (through the answer) only when a filter asks for it.
+        columns = self.columns.get("actions", [])
+        select, flags, agreement = self._select(columns, "a.agreement_id")
+        if columns and is_postgres():
+            out.append(("actions", self._actions_by_bucket(select, flags, agreement)))
+        for chunk in chunks if columns and not is_postgres() else []:
+            out.append(
+                (
+                    "actions",
+                    f"SELECT k.id, s.organisation_id, {select} "  # noqa: S608
+                    "FROM tally_cycle k CROSS JOIN improvement_action x CROSS JOIN assessment s "
+                    + ("CROSS JOIN answer a " if agreement else "")
+                    + ("CROSS JOIN tally_agreement g " if flags else "")
+                    + "WHERE x.due_on > k.window_after AND x.due_on <= k.window_until "
+                    "AND s.id = x.assessment_id AND s.state = 'ingediend' "
+                    + ("AND a.id = x.answer_id " if agreement else "")
+                    + ("AND g.id = a.agreement_id " if flags else "")
+                    + f"AND x.status <> 'vervallen' AND k.id IN ({_ids(chunk)}) "
+                    "GROUP BY k.id, s.organisation_id",
+                )
+            )
+        columns = self.columns.get("escalations", [])
+        select, flags, _ = self._select(columns, "e.agreement_id")
+        if columns:
+            out.append(
+                (
+                    "escalations",
+                    f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                    "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN escalation_signal e "
+                    + ("CROSS JOIN tally_agreement g " if flags else "")
+                    + "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
+                    + ("AND g.id = e.agreement_id " if flags else "")
+                    + "AND s.state = 'ingediend' AND e.times_not_followed > 0 "
+                    "AND e.highest_step >= 1 GROUP BY s.id",
+                )
+            )
+        # Every assessment (one per organisation and cycle): submitted ones
+        # count for the answer-based indicators; those first submitted before
+        # the end of the due date (Amsterdam time) for the response rate,
+        # also when reopened since while the cycle is open — but not when
+        # still not submitted again when it closed.
+        still_open = [c.id for c in self.cycles if c.state != "gesloten"]
+        out.append(
+            (
+                "response",
+                "SELECT s.cycle_id, s.organisation_id, 1, "  # noqa: S608 - ids as integers
+                "CASE WHEN s.state = 'ingediend' THEN 1 ELSE 0 END, "
+                "CASE WHEN s.first_submitted_at < k.deadline "
+                f"AND (s.state = 'ingediend' OR s.cycle_id IN ({_ids(still_open) or 'NULL'})) "
+                "THEN 1 ELSE 0 END "
+                "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id",
+            )
+        )
+        # The big ones first and the small per-cycle pieces last, so the
+        # connections finish at about the same time. On PostgreSQL the
+        # actions are one query that runs in a single process: started last,
+        # it would leave the other core idle while it runs.
+        order = {"answers": 0, "partners": 1, "escalations": 1, "response": 2, "actions": 4}
+        if is_postgres():
+            order.update(escalations=2, actions=1)
+        out.sort(key=lambda query: order.get(query[0], 3))  # 3: a region's answers
+        prefix, params = self._with()
+        return [(name, prefix + sql, params) for name, sql in out]
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(int(i)) for i in ids)

@@ -1,0 +1,40 @@
+"""Beheer → Nu herberekenen: only the beheerder, a reason required, the
+request audited and shown with its progress (the scheduler does the work)."""
+
+from models import AuditEvent, RecomputeRequest
+from tests import factories
+
+
+def _login(client, email):
+    return client.post("/inloggen", data={"email": email, "password": factories.PASSWORD})
+
+
+def test_a_beheerder_requests_a_recompute_with_a_reason(client, database):
+    fw = factories.default_framework()
+    cycle = factories.cycle(fw, "2026-Q1", state="gesloten")
+    factories.user(("beheerder",), email="admin@example.nl")
+    org = factories.organisation(factories.region())
+    factories.user(("manager", org), email="manager@example.nl")
+    _login(client, "manager@example.nl")
+    assert client.get("/beheer/herberekenen").status_code == 403
+    client.post("/uitloggen")
+    _login(client, "admin@example.nl")
+    page = client.get("/beheer/herberekenen").text
+    assert "Er is nog geen herberekening aangevraagd." in page
+    refused = client.post("/beheer/herberekenen", data={"ronde": cycle.id, "reden": ""})
+    assert refused.status_code == 400
+    assert "Geef een reden op" in refused.text
+    assert not RecomputeRequest.select().exists()
+    done = client.post(
+        "/beheer/herberekenen", data={"ronde": cycle.id, "reden": "Norm gecorrigeerd"}
+    )
+    assert done.status_code == 302
+    row = RecomputeRequest.get()
+    assert (row.cycle_id, row.reason, row.state) == (cycle.id, "Norm gecorrigeerd", "gevraagd")
+    event = AuditEvent.get(AuditEvent.action == "recompute_requested")
+    assert event.actor == "admin@example.nl"
+    page = client.get("/beheer/herberekenen").text
+    assert "Norm gecorrigeerd" in page
+    assert "Wacht op de planner" in page
+    status = client.get("/beheer/status").text
+    assert "ronde 2026-Q1: wacht op de planner" in status

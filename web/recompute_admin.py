@@ -1,0 +1,68 @@
+"""Beheer → Herberekenen: a beheerder recomputes a cycle on purpose ("Nu
+herberekenen"), with a reason. The request is audited and done by the
+scheduler process within minutes (or by the nightly, whichever comes first),
+never in the web request; this page shows its progress."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from peewee import JOIN
+
+from jobs import recompute
+from models import Cycle, RecomputeRequest, User
+from models.choices import N_
+from web.access import access
+
+bp = Blueprint("recompute_admin", __name__, url_prefix="/beheer")
+
+REQUEST_STATES = {
+    "gevraagd": N_("Wacht op de planner"),
+    "bezig": N_("Bezig"),
+    "gereed": N_("Gereed"),
+    "mislukt": N_("Mislukt"),
+}
+
+
+@bp.route("/herberekenen", methods=["GET", "POST"])
+@access("admin")
+def recompute_page():
+    cycles = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()))
+    form = {"ronde": request.form.get("ronde", ""), "reden": request.form.get("reden", "")}
+    if request.method == "POST":
+        cycle = next((c for c in cycles if str(c.id) == form["ronde"]), None)
+        if cycle is None:
+            flash(_("Kies een ronde."), "error")
+        else:
+            try:
+                recompute.request(
+                    current_user.user, cycle, form["reden"], ip=request.remote_addr or ""
+                )
+            except recompute.RequestError as error:
+                flash(_(error.message, **error.params), "error")
+            else:
+                flash(
+                    _(
+                        "Herberekening van ronde %(period)s aangevraagd. De planner voert die "
+                        "binnen enkele minuten uit; de voortgang staat hieronder.",
+                        period=cycle.period,
+                    ),
+                    "info",
+                )
+                return redirect(url_for("recompute_admin.recompute_page"))
+    requests = list(
+        RecomputeRequest.select(RecomputeRequest, Cycle, User)
+        .join(Cycle)
+        .switch(RecomputeRequest)
+        .join(User, JOIN.LEFT_OUTER, on=(RecomputeRequest.requested_by == User.id))
+        .order_by(RecomputeRequest.requested_at.desc(), RecomputeRequest.id.desc())
+        .limit(20)
+    )
+    return render_template(
+        "admin/recompute.html",
+        cycles=cycles,
+        form=form,
+        requests=requests,
+        state_label=lambda code: _(REQUEST_STATES.get(code, code)),
+    ), 400 if request.method == "POST" else 200
