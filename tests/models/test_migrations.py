@@ -67,7 +67,7 @@ def test_upgrade_gives_actions_their_assessment(empty_database_url):
     database = init_database(empty_database_url)
     with database.connection_context():
         runner(database).up("0007_scope_results")
-        fw = factories.default_framework()
+        fw = factories.default_framework(factories.FRAMEWORK_V1)
         org = factories.organisation(factories.region())
         target = factories.assessment(org, factories.cycle(fw))
         other = factories.assessment(org, factories.cycle(fw, "2026-Q2"))
@@ -99,7 +99,7 @@ def test_upgrade_moves_partner_scores_to_named_ratings_without_loss(empty_databa
     p = database.param
     with database.connection_context():
         runner(database).up("0008_action_assessment")
-        fw = factories.default_framework()
+        fw = factories.default_framework(factories.FRAMEWORK_V1)
         region = factories.region()
         g1, g2 = factories.gemeente(region), factories.gemeente(region)
         vt = factories.organisation(region, "veilig_thuis", "VT", serves=[g1, g2])
