@@ -208,10 +208,14 @@ FILTERS = {
 }
 FILTER_LABELS = {
     "niet_ingediend": N_("Nog niet ingediend"),
-    **{state: label for state, label in ASSESSMENT_STATES.items()},
+    **{
+        state: ASSESSMENT_STATES[state]
+        for state in ("niet_gestart", "concept", "heropend", "ingediend")
+    },
     "te_laat": N_("Te laat"),
 }
-_STATE_ORDER = {state: n for n, state in enumerate(ASSESSMENT_STATES)}
+# From furthest behind to done: a reopened assessment is to be submitted again.
+_STATE_ORDER = {"niet_gestart": 0, "concept": 1, "heropend": 2, "ingediend": 3}
 _TIMING_ORDER = {"te laat": 0, "nog niet ingediend": 1, "op tijd": 2}
 # Sortable columns (query parameter `sorteer`), each with its sort key; an
 # empty value sorts last either way.
