@@ -228,6 +228,15 @@ SORTS = {
     "herinnerd": lambda row: row["last_reminder"],
 }
 
+SORT_LABELS = {
+    "organisatie": N_("Organisatie"),
+    "status": N_("Status"),
+    "beantwoord": N_("Beantwoord"),
+    "gewijzigd": N_("Laatste wijziging"),
+    "tijdigheid": N_("Tijdigheid"),
+    "herinnerd": N_("Laatste herinnering"),
+}
+
 
 def _filtered_sorted(rows: list[dict], status: str, column: str, descending: bool) -> list[dict]:
     """The monitor's rows as the query parameters ask: one status, sorted by a column."""
@@ -279,6 +288,7 @@ def monitor(cycle_id: int):
         column=column,
         descending=descending,
         FILTER_LABELS=FILTER_LABELS,
+        SORT_LABELS=SORT_LABELS,
         filter_counts=filter_counts,
         to_remind=filter_counts["niet_ingediend"],
         by_region=domain.monitor_by_region(rows) if region is None else [],

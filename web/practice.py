@@ -54,9 +54,9 @@ def sharing(org_id: int):
             status = 400
         else:
             flash(
-                _("Opgeslagen: andere regio's kunnen u nu vragen naar wat bij u werkt.")
+                _("Opgeslagen: andere regio’s kunnen u nu vragen naar wat bij u werkt.")
                 if form["enabled"]
-                else _("Opgeslagen: uw organisatie wordt niet genoemd bij andere regio's."),
+                else _("Opgeslagen: uw organisatie wordt niet genoemd bij andere regio’s."),
                 "info",
             )
             return redirect(url_for("practice.sharing", org_id=organisation.id))

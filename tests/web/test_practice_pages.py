@@ -112,7 +112,7 @@ def test_withdrawn_consent_shows_at_once_on_a_page_kept_ready(client, chain):
     page = client.get(url).get_data(as_text=True)
     assert "JGZ Deelt Graag" not in page
     assert "vragen@jgz-deelt.nl" not in page
-    assert "Nog geen organisatie van dezelfde soort" in html.unescape(page)
+    assert "Nog geen organisatie elders die hier goed op scoort" in html.unescape(page)
 
 
 def test_region_page_names_organisations_elsewhere_gemeente_page_names_none(client, chain):
