@@ -11,15 +11,19 @@ own is read in three queries."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer
+from reportlab.platypus import KeepTogether, Paragraph, Spacer
 
 from domain.practice import GoodPractice
 from models import Cycle
+from reports import dutch
 
 # Who is named under "wat werkt elders": the people who work on the
 # agreements (an organisation's and a region's reports), not the gemeente
@@ -75,34 +79,64 @@ def for_report(report) -> list[dict]:
     ]
 
 
+@functools.cache
+def _styles(body: ParagraphStyle, small: ParagraphStyle) -> dict[str, ParagraphStyle]:
+    """Indented items under an agreement, made once per process."""
+    grey = colors.HexColor("#555555")
+    return {
+        "item": ParagraphStyle("practice_item", parent=body, leftIndent=10, bulletIndent=2),
+        "source": ParagraphStyle(
+            "practice_source", parent=small, leftIndent=10, textColor=grey, spaceAfter=2
+        ),
+        "label": ParagraphStyle("practice_label", parent=body, spaceBefore=2),
+        "contact": ParagraphStyle("practice_contact", parent=small, leftIndent=10, bulletIndent=2),
+    }
+
+
 def flowables(report, styles: dict) -> list:
-    """The PDF's good practice under the weakest agreements table."""
+    """The PDF's good practice under the weakest agreements table: per
+    agreement its approach, praktijkvoorbeelden with their source, and the
+    organisations elsewhere that may be asked."""
     entries = [e for e in for_report(report) if e["guidance"] or e["examples"] or e["contacts"]]
     if not entries:
         return []
-    story = [
-        Spacer(1, 3 * mm),
-        Paragraph("Wat helpt bij deze afspraken", styles["h2"]),
-    ]
+    own = _styles(styles["body"], styles["small"])
+    story = [Spacer(1, 3 * mm), Paragraph("Wat helpt bij deze afspraken", styles["h2"])]
     for entry in entries:
         row = entry["row"]
-        story.append(Paragraph(f"<b>{escape(row.code)} – {escape(row.title)}</b>", styles["body"]))
+        block = [
+            Paragraph(
+                f"<b>{escape(row.code)} – {escape(row.title)}</b> "
+                f"(naleving {dutch.value(row.percent, '%')})",
+                styles["body"],
+            )
+        ]
         if entry["guidance"]:
-            story.append(Paragraph(f"Aanpak: {escape(entry['guidance'])}", styles["body"]))
+            block.append(Paragraph(f"Aanpak: {escape(entry['guidance'])}", styles["body"]))
         for example in entry["examples"]:
             where = f" ({escape(example.place)})" if example.place else ""
-            story.append(
+            block.append(
                 Paragraph(
-                    f"• <b>{escape(example.title)}</b>{where}. {escape(example.text)} "
-                    f"<i>Bron: {escape(example.source_code)} – {escape(example.source_title)}.</i>",
-                    styles["body"],
+                    f"<b>{escape(example.title)}</b>{where}. {escape(example.text)}",
+                    own["item"],
+                    bulletText="•",
+                )
+            )
+            block.append(
+                Paragraph(
+                    f"Bron: {escape(example.source_code)} – {escape(example.source_title)}",
+                    own["source"],
                 )
             )
         if entry["contacts"]:
-            names = "; ".join(
-                f"{escape(c.organisation)} ({escape(c.region)}), {escape(c.contact)}"
+            block.append(Paragraph("<b>Wat werkt elders</b>", own["label"]))
+            block += [
+                Paragraph(
+                    f"{escape(c.organisation)} ({escape(c.region)}) – {escape(c.contact)}",
+                    own["contact"],
+                    bulletText="•",
+                )
                 for c in entry["contacts"]
-            )
-            story.append(Paragraph(f"Wat werkt elders: {names}.", styles["body"]))
-        story.append(Spacer(1, 2 * mm))
+            ]
+        story += [KeepTogether(block), Spacer(1, 3 * mm)]
     return story

@@ -140,7 +140,8 @@ def test_pdf_has_good_practice_beside_the_weakest_agreements(chain, tmp_path, sc
     assert "Wat helpt bij deze afspraken" in text
     assert "Vastgelegde afspraken over kennisdeling en informatieoverdracht" in text
     assert "Bron: S003" in text
-    assert "Wat werkt elders: JGZ Deelt Graag (Verre regio), vragen@jgz-deelt.nl" in text
+    assert "Wat werkt elders" in text
+    assert "JGZ Deelt Graag (Verre regio) – vragen@jgz-deelt.nl" in text
     assert "JGZ Zegt Niets" not in text
 
 
