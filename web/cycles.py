@@ -347,7 +347,7 @@ def remind(cycle_id: int, assessment_id: int):
 
 @bp.route("/rondes/<int:cycle_id>/herinner-iedereen", methods=["GET", "POST"])
 @access("coordinator")
-def remind_all(cycle_id: int):
+def bulk_remind(cycle_id: int):
     """Remind everyone who has not submitted, in the region chosen (or every
     region this person follows): first a confirmation that says how many
     organisations and people, then the reminders."""
