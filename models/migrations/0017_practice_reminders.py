@@ -97,7 +97,8 @@ def backfill_reminders(db, Reminder):
     those is not in the outbox: their user stays empty."""
     sendings = {}
     cursor = db.execute_sql(
-        "SELECT dedupe_key, created_at FROM outbox_message WHERE dedupe_key LIKE 'reminder%'")
+        f"SELECT dedupe_key, created_at FROM outbox_message WHERE dedupe_key LIKE {db.param}",
+        ('reminder%',))
     for key, created_at in cursor.fetchall():
         parts = key.split(':')
         if parts[0] == 'reminder' and len(parts) == 5:
