@@ -23,7 +23,9 @@ from models import (
     Cycle,
     FrameworkVersion,
     Organisation,
+    OutboxMessage,
     Region,
+    Reminder,
     User,
     db,
     utcnow,
@@ -259,9 +261,10 @@ def remind_now(actor: User, assessment: Assessment, link_for, today: dt.date | N
     count = _remind(
         cycle,
         [assessment],
-        f"reminder-now:{today.isoformat()}",
+        _now_key(today),
         link_for,
         (cycle.due_on - today).days,
+        actor=actor,
     )
     record(
         "reminder_sent",
@@ -273,12 +276,30 @@ def remind_now(actor: User, assessment: Assessment, link_for, today: dt.date | N
     return count
 
 
-def _remind(cycle: Cycle, assessments, key: str, link_for, days_left: int) -> int:
+def _remind(
+    cycle: Cycle,
+    assessments,
+    key: str,
+    link_for,
+    days_left: int,
+    *,
+    actor: User | None = None,
+    progress_of: dict[int, tuple[int, int]] | None = None,
+) -> int:
+    """Queue the reminder to the people of each assessment's organisation
+    (once per key) and record, per assessment reminded, when and by whom
+    (None: the schedule). `progress_of`: answered and total per assessment,
+    when the caller has them already."""
     assessments = list(assessments)
     people = organisation_people([a.organisation_id for a in assessments])
     queued = 0
+    reminded = []
     for assessment in assessments:
-        answered, total = progress(assessment, applicable_agreements(assessment))
+        if progress_of is not None and assessment.id in progress_of:
+            answered, total = progress_of[assessment.id]
+        else:
+            answered, total = progress(assessment, applicable_agreements(assessment))
+        sent = 0
         for user in people.get(assessment.organisation_id, []):
             message = queue_template(
                 f"{key}:{assessment.id}:{user.id}",
@@ -291,8 +312,85 @@ def _remind(cycle: Cycle, assessments, key: str, link_for, days_left: int) -> in
                 answered=answered,
                 total=total,
             )
-            queued += message is not None
+            sent += message is not None
+        if sent:
+            reminded.append((assessment.id, utcnow(), actor.id if actor else None, sent))
+        queued += sent
+    if reminded:
+        Reminder.insert_many(
+            reminded, fields=[Reminder.assessment, Reminder.at, Reminder.user, Reminder.recipients]
+        ).execute()
     return queued
+
+
+def _now_key(today: dt.date) -> str:
+    """A coordinator's reminders of one day share a key: at most one a day
+    per assessment and person, whether sent one by one or to all at once."""
+    return f"reminder-now:{today.isoformat()}"
+
+
+def reminder_plan(cycle: Cycle, assessments: list[Assessment], today: dt.date) -> dict:
+    """Who "remind everyone who has not submitted" would mail today: the
+    organisations and distinct people, and the organisations left out (no
+    active person, or everyone already reminded today)."""
+    open_ = [a for a in assessments if a.state != "ingediend"]
+    people = organisation_people([a.organisation_id for a in open_])
+    prefix = _now_key(today) + ":"
+    already = {
+        key
+        for (key,) in OutboxMessage.select(OutboxMessage.dedupe_key)
+        .where(OutboxMessage.dedupe_key.startswith(prefix))
+        .tuples()
+    }
+    plan = {"assessments": [], "people": set(), "without_people": 0, "done_today": 0}
+    for a in open_:
+        users = people.get(a.organisation_id, [])
+        todo = [u for u in users if f"{prefix}{a.id}:{u.id}" not in already]
+        if not users:
+            plan["without_people"] += 1
+        elif not todo:
+            plan["done_today"] += 1
+        else:
+            plan["assessments"].append(a)
+            plan["people"].update(u.id for u in todo)
+    return {**plan, "organisations": len(plan["assessments"]), "people": len(plan["people"])}
+
+
+def remind_all(
+    actor: User,
+    cycle: Cycle,
+    assessments: list[Assessment],
+    link_for,
+    progress_of: dict[int, tuple[int, int]] | None = None,
+    today: dt.date | None = None,
+) -> dict:
+    """A coordinator's "remind everyone who has not submitted": the reminder
+    a single one sends, to every organisation of `assessments` that has not
+    submitted, at most once a day per person; audited once."""
+    if cycle.state != "open":
+        raise CycleError(N_("Deze ronde is niet open: er gaan geen herinneringen meer uit."))
+    today = today or utcnow().date()
+    plan = reminder_plan(cycle, assessments, today)
+    with db.atomic():
+        messages = _remind(
+            cycle,
+            plan["assessments"],
+            _now_key(today),
+            link_for,
+            (cycle.due_on - today).days,
+            actor=actor,
+            progress_of=progress_of,
+        )
+        record(
+            "reminders_sent",
+            user=actor,
+            object_type="cycle",
+            object_id=cycle.id,
+            organisations=plan["organisations"],
+            people=plan["people"],
+            messages=messages,
+        )
+    return {**plan, "messages": messages}
 
 
 def confirm_submission(assessment: Assessment, link_for) -> int:
@@ -383,18 +481,37 @@ _REGION_ASSESSMENTS = CompiledQuery(
 _REGION_ANSWERED = CompiledQuery(lambda cycle, region: _monitor_answered(cycle, _in_region(region)))
 
 
+def _monitor_reminded(cycle, organisation_ids) -> ModelSelect:
+    """Per assessment of the cycle (of these organisations): when the last
+    reminder went out."""
+    query = (
+        Reminder.select(Reminder.assessment, fn.MAX(Reminder.at))
+        .join(Assessment)
+        .where(Assessment.cycle == cycle)
+        .group_by(Reminder.assessment)
+    )
+    if organisation_ids is not None:
+        query = query.where(Assessment.organisation.in_(organisation_ids))
+    return query.tuples()
+
+
+_REGION_REMINDED = CompiledQuery(lambda cycle, region: _monitor_reminded(cycle, _in_region(region)))
+
+
 def monitor_rows(cycle: Cycle, organisation_ids=None, *, region=None) -> list[dict]:
     """Per organisation: state, last change, on time or late, progress; of
     the organisations `organisation_ids` selects, or of one region."""
     if region is not None:
         assessments = list(_REGION_ASSESSMENTS(cycle, region))
         answered = dict(_REGION_ANSWERED(cycle, region))
+        reminded = dict(_REGION_REMINDED(cycle, region))
     else:
         query = _monitor_assessments(cycle)
         if organisation_ids is not None:
             query = query.where(Organisation.id.in_(organisation_ids))
         assessments = list(query)
         answered = dict(_monitor_answered(cycle, organisation_ids))
+        reminded = dict(_monitor_reminded(cycle, organisation_ids))
     applicable = dict(_APPLICABLE_BY_KIND(cycle.framework_id))
     deadline = rules.deadline(cycle.due_on)  # the end of the due date in Amsterdam
     today = utcnow()
@@ -422,6 +539,7 @@ def monitor_rows(cycle: Cycle, organisation_ids=None, *, region=None) -> list[di
                 "timing": timing,
                 "answered": answered.get(a.id, 0),
                 "total": applicable.get(a.organisation.kind, 0),
+                "last_reminder": reminded.get(a.id),
             }
         )
     return rows

@@ -19,8 +19,10 @@ from domain.inputs import has_control
 from models import (
     Agreement,
     AgreementKind,
+    AgreementPractice,
     Cycle,
     FrameworkVersion,
+    Practice,
     SourceDocument,
     Theme,
     db,
@@ -31,14 +33,15 @@ from models.choices import FREQUENCIES, LEVELS, ORGANISATION_KINDS
 logger = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
-DEFAULT_FRAMEWORK = DATA_DIR / "framework" / "landelijk-v1.yaml"
+DEFAULT_FRAMEWORK = DATA_DIR / "framework" / "landelijk-v2.yaml"
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 MAX_VERSION = 10_000
 
-TOP_KEYS = {"slug", "version", "title", "description", "sources", "themes"}
+TOP_KEYS = {"slug", "version", "title", "description", "sources", "practices", "themes"}
 SOURCE_KEYS = {"code", "title", "reference"}
+PRACTICE_KEYS = {"code", "title", "place", "source", "text"}
 THEME_KEYS = {"code", "title", "description", "agreements"}
 AGREEMENT_KEYS = {
     "code",
@@ -50,6 +53,7 @@ AGREEMENT_KEYS = {
     "partner_kinds",
     "source",
     "guidance",
+    "practices",
 }
 
 
@@ -148,6 +152,7 @@ def validate(data: Any, file: str = "<invoer>") -> dict:
         "title": check.text(data, "title", "kader", max_len=200),
         "description": check.text(data, "description", "kader", required=False),
         "sources": [],
+        "practices": [],
         "themes": [],
     }
 
@@ -174,6 +179,9 @@ def validate(data: Any, file: str = "<invoer>") -> dict:
                 "reference": check.text(src, "reference", entry, required=False),
             }
         )
+
+    practice_codes = _validate_practices(check, data, source_codes, result["practices"])
+    attached: set[str] = set()
 
     themes = data.get("themes")
     if not isinstance(themes, list) or not themes:
@@ -209,10 +217,15 @@ def validate(data: Any, file: str = "<invoer>") -> dict:
             if not isinstance(agr, dict):
                 check.add(aentry, "", "moet een afspraak zijn")
                 continue
-            out_theme["agreements"].append(
-                _validate_agreement(check, agr, aentry, source_codes, agreement_codes)
-            )
+            out = _validate_agreement(check, agr, aentry, source_codes, agreement_codes)
+            out["practices"] = _agreement_practices(check, agr, out["code"], aentry, practice_codes)
+            attached.update(out["practices"])
+            out_theme["agreements"].append(out)
         result["themes"].append(out_theme)
+    for p in result["practices"]:
+        if p["code"] and p["code"] not in attached:
+            # A praktijkvoorbeeld is shown beside an agreement, or nowhere.
+            check.add(f"practices ({p['code']})", "code", "hoort bij geen enkele afspraak")
 
     if check.problems:
         raise FrameworkError(check.problems)
@@ -268,6 +281,68 @@ def _validate_agreement(
         "source": source,
         "guidance": check.text(agr, "guidance", entry, required=False),
     }
+
+
+def _validate_practices(
+    check: _Checker, data: dict, source_codes: set[str], out: list[dict]
+) -> set[str]:
+    """The framework's praktijkvoorbeelden (optional), appended to `out`;
+    returns their codes."""
+    practices = data.get("practices")
+    if practices is None:
+        return set()
+    if not isinstance(practices, list):
+        check.add("kader", "practices", "moet een lijst van praktijkvoorbeelden zijn")
+        return set()
+    codes: set[str] = set()
+    for i, item in enumerate(practices):
+        entry = f"practices[{i}]"
+        if not isinstance(item, dict):
+            check.add(entry, "", "moet een praktijkvoorbeeld (code, title, source, text) zijn")
+            continue
+        check.unknown_keys(item, PRACTICE_KEYS, entry)
+        code = check.text(item, "code", entry, max_len=32)
+        entry = f"practices[{i}] ({code})" if code else entry
+        if code and not CODE_RE.match(code):
+            check.add(entry, "code", "alleen letters, cijfers, '-', '_' en '.'")
+        if code and code in codes:
+            check.add(entry, "code", f"code {code!r} komt vaker voor")
+        codes.add(code)
+        source = item.get("source")
+        if not isinstance(source, str) or source not in source_codes:
+            check.add(entry, "source", f"verwijst naar onbekend brondocument {source!r}"[:200])
+        out.append(
+            {
+                "code": code,
+                "title": check.text(item, "title", entry, max_len=300),
+                "place": check.text(item, "place", entry, required=False, max_len=100),
+                "source": source,
+                "text": check.text(item, "text", entry, max_len=4000),
+            }
+        )
+    return codes
+
+
+def _agreement_practices(
+    check: _Checker, agr: dict, code: str, entry: str, known: set[str]
+) -> list[str]:
+    """The codes of the praktijkvoorbeelden an agreement names, in its order."""
+    entry = f"{entry} ({code})" if code else entry
+    value = agr.get("practices")
+    if value is None or value == []:
+        return []
+    if not isinstance(value, list):
+        check.add(entry, "practices", "moet een lijst van codes van praktijkvoorbeelden zijn")
+        return []
+    result = []
+    for item in value:
+        if not isinstance(item, str) or item not in known:
+            check.add(entry, "practices", f"onbekend praktijkvoorbeeld {item!r}"[:200])
+        elif item in result:
+            check.add(entry, "practices", f"praktijkvoorbeeld {item!r} staat er dubbel in")
+        else:
+            result.append(item)
+    return result
 
 
 def load_file(path: str | Path) -> dict:
@@ -333,8 +408,21 @@ def import_framework(data: dict, *, publish: bool = False) -> tuple[FrameworkVer
             )
             for s in data["sources"]
         }
+        practices = {
+            p["code"]: Practice.create(
+                framework=fw,
+                source=sources[p["source"]],
+                code=p["code"],
+                title=p["title"],
+                place=p["place"],
+                text=p["text"],
+                position=p_pos,
+            )
+            for p_pos, p in enumerate(data.get("practices", []))
+        }
         position = 0
         kind_rows = []
+        practice_rows = []
         for t_pos, t in enumerate(data["themes"]):
             theme = Theme.create(
                 framework=fw,
@@ -360,9 +448,22 @@ def import_framework(data: dict, *, publish: bool = False) -> tuple[FrameworkVer
                 )
                 kind_rows += [(agreement.id, k, "applies") for k in a["applies_to"]]
                 kind_rows += [(agreement.id, k, "partner") for k in a["partner_kinds"]]
+                practice_rows += [
+                    (agreement.id, practices[code].id, n)
+                    for n, code in enumerate(a.get("practices", []))
+                ]
         AgreementKind.insert_many(
             kind_rows, fields=[AgreementKind.agreement, AgreementKind.kind, AgreementKind.side]
         ).execute()
+        if practice_rows:
+            AgreementPractice.insert_many(
+                practice_rows,
+                fields=[
+                    AgreementPractice.agreement,
+                    AgreementPractice.practice,
+                    AgreementPractice.position,
+                ],
+            ).execute()
         if publish:
             publish_framework(fw)
     logger.info("framework imported: %s v%s (%d agreements)", fw.slug, fw.version, position)
@@ -393,6 +494,18 @@ def export_framework(fw: FrameworkVersion) -> dict:
         SourceDocument.select().where(SourceDocument.framework == fw).order_by(SourceDocument.id)
     )
     source_code = {s.id: s.code for s in sources}
+    practices = list(
+        Practice.select().where(Practice.framework == fw).order_by(Practice.position, Practice.id)
+    )
+    practice_codes: dict[int, list[str]] = {}
+    for agreement_id, code in (
+        AgreementPractice.select(AgreementPractice.agreement, Practice.code)
+        .join(Practice)
+        .where(Practice.framework == fw)
+        .order_by(AgreementPractice.agreement, AgreementPractice.position, AgreementPractice.id)
+        .tuples()
+    ):
+        practice_codes.setdefault(agreement_id, []).append(code)
     agreements_by_theme: dict[int, list[dict]] = {}
     for a in Agreement.select().where(Agreement.framework == fw).order_by(Agreement.position):
         k = kinds.get(a.id, {"applies": [], "partner": []})
@@ -407,6 +520,7 @@ def export_framework(fw: FrameworkVersion) -> dict:
                 "partner_kinds": k["partner"],
                 "source": source_code[a.source_id],
                 "guidance": a.guidance,
+                "practices": practice_codes.get(a.id, []),
             }
         )
     return {
@@ -415,6 +529,16 @@ def export_framework(fw: FrameworkVersion) -> dict:
         "title": fw.title,
         "description": fw.description,
         "sources": [{"code": s.code, "title": s.title, "reference": s.reference} for s in sources],
+        "practices": [
+            {
+                "code": p.code,
+                "title": p.title,
+                "place": p.place,
+                "source": source_code[p.source_id],
+                "text": p.text,
+            }
+            for p in practices
+        ],
         "themes": [
             {
                 "code": t.code,
@@ -428,20 +552,28 @@ def export_framework(fw: FrameworkVersion) -> dict:
 
 
 def to_yaml(document: dict) -> str:
-    """Render a framework document as YAML (partner_kinds left out where empty)."""
+    """Render a framework document as YAML (partner kinds, praktijkvoorbeelden
+    and a place left out where empty)."""
+    optional = ("partner_kinds", "practices")
     doc = {
         **document,
+        "practices": [
+            {k: v for k, v in p.items() if not (k == "place" and not v)}
+            for p in document.get("practices", [])
+        ],
         "themes": [
             {
                 **t,
                 "agreements": [
-                    {k: v for k, v in a.items() if not (k == "partner_kinds" and not v)}
+                    {k: v for k, v in a.items() if not (k in optional and not v)}
                     for a in t["agreements"]
                 ],
             }
             for t in document["themes"]
         ],
     }
+    if not doc["practices"]:
+        del doc["practices"]
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
@@ -458,7 +590,9 @@ XLSX_AGREEMENT_COLUMNS = [
     "partner_kinds",
     "source",
     "guidance",
+    "practices",
 ]
+XLSX_PRACTICE_COLUMNS = ["code", "title", "place", "source", "text"]
 
 
 def to_xlsx(document: dict, path: str | Path) -> None:
@@ -473,6 +607,10 @@ def to_xlsx(document: dict, path: str | Path) -> None:
     ws.append(["code", "title", "reference"])
     for s in document["sources"]:
         ws.append([s["code"], s["title"], s["reference"]])
+    ws = wb.create_sheet("Praktijkvoorbeelden")
+    ws.append(XLSX_PRACTICE_COLUMNS)
+    for p in document.get("practices", []):
+        ws.append([p[c] for c in XLSX_PRACTICE_COLUMNS])
     ws = wb.create_sheet("Themas")
     ws.append(["code", "title", "description"])
     for t in document["themes"]:
@@ -484,6 +622,7 @@ def to_xlsx(document: dict, path: str | Path) -> None:
             row = {**a, "theme": t["code"]}
             row["applies_to"] = ", ".join(a["applies_to"])
             row["partner_kinds"] = ", ".join(a["partner_kinds"])
+            row["practices"] = ", ".join(a.get("practices", []))
             ws.append([row[c] for c in XLSX_AGREEMENT_COLUMNS])
     for sheet in wb.worksheets:
         sheet.freeze_panes = "A2"
@@ -539,8 +678,17 @@ def _read_xlsx(name: str, data: bytes) -> dict:
             row.pop("partner_kinds", None)
         else:
             row["partner_kinds"] = partners
+        practices = _split_kinds(row.get("practices"))
+        if practices is None:
+            row.pop("practices", None)
+        else:
+            row["practices"] = practices
         theme["agreements"].append(row)
-    return {**meta, "sources": sheets["Bronnen"], "themes": themes}
+    document = {**meta, "sources": sheets["Bronnen"], "themes": themes}
+    # The sheet is optional: a workbook from before praktijkvoorbeelden has none.
+    if sheets.get("Praktijkvoorbeelden"):
+        document["practices"] = sheets["Praktijkvoorbeelden"]
+    return document
 
 
 def current_framework(slug: str = "landelijk") -> FrameworkVersion | None:

@@ -17,9 +17,18 @@ from models.cycles import (
     EscalationSignal,
     ImprovementAction,
     PartnerRating,
+    Reminder,
 )
 from models.db import db, init_database, is_postgres, make_database, writer_turn
-from models.framework import Agreement, AgreementKind, FrameworkVersion, SourceDocument, Theme
+from models.framework import (
+    Agreement,
+    AgreementKind,
+    AgreementPractice,
+    FrameworkVersion,
+    Practice,
+    SourceDocument,
+    Theme,
+)
 from models.geo import Gemeente, Organisation, OrganisationGemeente, ReferenceYear, Region
 from models.indicators import (
     CycleNorms,
@@ -37,6 +46,7 @@ from models.ops import (
     ReportRunEarlier,
     ServiceHeartbeat,
 )
+from models.sharing import PracticeSharing
 
 ALL_MODELS = [
     Region,
@@ -75,6 +85,10 @@ ALL_MODELS = [
     ServiceHeartbeat,
     CycleNorms,
     RecomputeRequest,
+    Practice,
+    AgreementPractice,
+    Reminder,
+    PracticeSharing,
 ]
 
 __all__ = [m.__name__ for m in ALL_MODELS] + [

@@ -165,3 +165,16 @@ class AssessmentChange(BaseModel):
 
     class Meta:
         indexes = ((("assessment", "at"), False), (("assessment", "version"), False))
+
+
+class Reminder(BaseModel):
+    """A reminder that went out to the people of an assessment's organisation:
+    by the schedule (no user) or by a coordinator. The monitor shows the last."""
+
+    assessment = ForeignKeyField(Assessment, backref="reminders", on_delete="CASCADE")
+    at = DateTimeField(default=utcnow)
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
+    recipients = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("assessment", "at"), False),)

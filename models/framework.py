@@ -88,3 +88,31 @@ class AgreementKind(BaseModel):
             (("agreement", "side", "kind"), True),
             (("kind", "side"), False),
         )
+
+
+class Practice(BaseModel):
+    """A praktijkvoorbeeld: what worked elsewhere, from a source document,
+    attached to the agreements it helps with. Part of the framework version,
+    so it never changes once that version is published."""
+
+    framework = ForeignKeyField(FrameworkVersion, backref="practices", on_delete="CASCADE")
+    source = ForeignKeyField(SourceDocument, backref="practices", on_delete="RESTRICT")
+    code = CharField(max_length=32)
+    title = CharField(max_length=300)
+    place = CharField(max_length=100, default="")
+    text = TextField()
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("framework", "code"), True),)
+
+
+class AgreementPractice(BaseModel):
+    """A praktijkvoorbeeld attached to an agreement."""
+
+    agreement = ForeignKeyField(Agreement, backref="practice_links", on_delete="CASCADE")
+    practice = ForeignKeyField(Practice, backref="agreement_links", on_delete="CASCADE")
+    position = IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("agreement", "practice"), True),)

@@ -15,7 +15,7 @@ from peewee import fn
 
 from models import Assessment, Cycle, IndicatorStamp, ReportFile, RoleAssignment, utcnow
 from models.db import reopen_in_child
-from reports import store
+from reports import practice, store
 from reports.data import CycleData, scope_report
 from reports.excel import gemeente_workbook, region_workbook
 from reports.pdf import write_pdf
@@ -148,7 +148,9 @@ def write_cycle_reports(
     processes = report_processes() if processes is None else processes
     say(f"{period}: {len(tasks)} rapporten schrijven in {min(processes, len(tasks))} processen")
     rows: list[dict] = []
-    for done, (index, outcome) in enumerate(_rendered(tasks, processes), start=1):
+    # Good practice beside the weakest agreements: read once, before the workers fork.
+    rendered = practice.while_preloaded(cycle, _rendered(tasks, processes))
+    for done, (index, outcome) in enumerate(rendered, start=1):
         task = tasks[index]
         if isinstance(outcome, str):
             written.failed.append(outcome)

@@ -38,7 +38,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from reports import dutch, maps
+from reports import dutch, maps, practice
 from reports.data import ScopeReport
 from reports.glance import glance
 
@@ -763,7 +763,8 @@ def _weakest(report: ScopeReport, styles) -> list:
             ]
         )
     widths = [16 * mm, 78 * mm, 38 * mm, 18 * mm, 24 * mm]
-    return story + [_table(rows, widths, right=(3, 4), styles=styles)]
+    story.append(_table(rows, widths, right=(3, 4), styles=styles))
+    return story + practice.flowables(report, styles)  # the agreement's good practice
 
 
 def _partner_gaps(report: ScopeReport, styles) -> list:

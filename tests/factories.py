@@ -69,11 +69,17 @@ def user(*roles: tuple, email: str | None = None, password: str = PASSWORD) -> U
     return u
 
 
-def default_framework():
+def default_framework(path=None):
+    """The default framework, published (`path`: another framework file)."""
     fw, _ = framework_domain.import_framework(
-        framework_domain.load_file(framework_domain.DEFAULT_FRAMEWORK), publish=True
+        framework_domain.load_file(path or framework_domain.DEFAULT_FRAMEWORK), publish=True
     )
     return fw
+
+
+# The framework before praktijkvoorbeelden: what a schema older than
+# migration 0017 can hold.
+FRAMEWORK_V1 = framework_domain.DATA_DIR / "framework" / "landelijk-v1.yaml"
 
 
 def cycle(fw, period: str = "2026-Q1", state: str = "open") -> Cycle:

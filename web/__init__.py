@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
     from web import maps as maps_pages
     from web import recompute_admin as recompute_pages
+    from web import practice as practice_pages
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -68,6 +69,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(maps_pages.bp)
+    app.register_blueprint(practice_pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.tokens_bp)
     _register_operations(app)

@@ -1,5 +1,7 @@
 """Cycle management for the beheerder and the progress monitor for
-coordinators: who is late, send a reminder now, export the list."""
+coordinators: who is late (filtered and sorted by any column), send a
+reminder to one organisation or, after a confirmation, to everyone who has
+not submitted, export the list."""
 
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from domain import assessments as assessments_domain
 from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments, roles_of
-from models import Assessment, Cycle, FrameworkVersion, Organisation, Region
+from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, utcnow
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, N_, ORGANISATION_KINDS
 from models.compiled import CompiledQuery
 from reports.excel import neutralise
@@ -200,6 +202,61 @@ def _monitor(cycle_id: int):
     return cycle, regions, region, domain.monitor_rows(cycle, region=region)
 
 
+# Filters of the monitor's table (query parameter `status`): a state, the
+# late ones, or everyone who has not submitted.
+FILTERS = {
+    "niet_gestart": lambda row: row["state"] == "niet_gestart",
+    "concept": lambda row: row["state"] == "concept",
+    "heropend": lambda row: row["state"] == "heropend",
+    "ingediend": lambda row: row["state"] == "ingediend",
+    "niet_ingediend": lambda row: row["state"] != "ingediend",
+    "te_laat": lambda row: row["timing"] == "te laat",
+}
+FILTER_LABELS = {
+    "niet_ingediend": N_("Nog niet ingediend"),
+    **{
+        state: ASSESSMENT_STATES[state]
+        for state in ("niet_gestart", "concept", "heropend", "ingediend")
+    },
+    "te_laat": N_("Te laat"),
+}
+# From furthest behind to done: a reopened assessment is to be submitted again.
+_STATE_ORDER = {"niet_gestart": 0, "concept": 1, "heropend": 2, "ingediend": 3}
+_TIMING_ORDER = {"te laat": 0, "nog niet ingediend": 1, "op tijd": 2}
+# Sortable columns (query parameter `sorteer`), each with its sort key; an
+# empty value sorts last either way.
+SORTS = {
+    "organisatie": lambda row: row["organisation"].name.casefold(),
+    "status": lambda row: _STATE_ORDER.get(row["state"], 99),
+    "beantwoord": lambda row: row["answered"] / row["total"] if row["total"] else 0.0,
+    "gewijzigd": lambda row: row["updated_at"],
+    "tijdigheid": lambda row: _TIMING_ORDER.get(row["timing"], 9),
+    "herinnerd": lambda row: row["last_reminder"],
+}
+
+SORT_LABELS = {
+    "organisatie": N_("Organisatie"),
+    "status": N_("Status"),
+    "beantwoord": N_("Beantwoord"),
+    "gewijzigd": N_("Laatste wijziging"),
+    "tijdigheid": N_("Tijdigheid"),
+    "herinnerd": N_("Laatste herinnering"),
+}
+
+
+def _filtered_sorted(rows: list[dict], status: str, column: str, descending: bool) -> list[dict]:
+    """The monitor's rows as the query parameters ask: one status, sorted by a column."""
+    if status in FILTERS:
+        rows = [row for row in rows if FILTERS[status](row)]
+    key = SORTS[column]
+    present = [row for row in rows if key(row) is not None]
+    empty = [row for row in rows if key(row) is None]
+    # Ties keep the organisation order, so a sort by status is alphabetical within.
+    present.sort(key=SORTS["organisatie"])
+    present.sort(key=key, reverse=descending)
+    return present + empty
+
+
 @bp.route("/rondes/<int:cycle_id>/voortgang")
 @access("coordinator")
 def monitor(cycle_id: int):
@@ -219,12 +276,27 @@ def monitor(cycle_id: int):
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     late = sum(1 for row in rows if row["timing"] == "te laat")
+    status = request.args.get("status", "")
+    status = status if status in FILTERS else ""
+    column = request.args.get("sorteer", "")
+    column = column if column in SORTS else "organisatie"
+    descending = request.args.get("volgorde") == "af"
+    shown = _filtered_sorted(rows, status, column, descending) if region else []
+    filter_counts = {name: sum(1 for row in rows if test(row)) for name, test in FILTERS.items()}
     return render_template(
         "cycles/monitor.html",
         cycle=cycle,
         regions=regions,
         region=region,
-        rows=rows if region else [],
+        rows=shown,
+        all_rows=len(rows),
+        status=status,
+        column=column,
+        descending=descending,
+        FILTER_LABELS=FILTER_LABELS,
+        SORT_LABELS=SORT_LABELS,
+        filter_counts=filter_counts,
+        to_remind=filter_counts["niet_ingediend"],
         by_region=domain.monitor_by_region(rows) if region is None else [],
         counts=counts,
         late=late,
@@ -279,6 +351,50 @@ def remind(cycle_id: int, assessment_id: int):
     )
 
 
+@bp.route("/rondes/<int:cycle_id>/herinner-iedereen", methods=["GET", "POST"])
+@access("coordinator")
+def bulk_remind(cycle_id: int):
+    """Remind everyone who has not submitted, in the region chosen (or every
+    region this person follows): first a confirmation that says how many
+    organisations and people, then the reminders."""
+    cycle, _regions, region, rows = _monitor(cycle_id)
+    back = url_for("cycles.monitor", cycle_id=cycle.id, regio=region.code if region else None)
+    if cycle.state != "open":
+        flash(_("Deze ronde is niet open: er gaan geen herinneringen meer uit."), "error")
+        return redirect(back)
+    assessments = [row["assessment"] for row in rows]
+    if request.method == "POST":
+        done = domain.remind_all(
+            current_user.user,
+            cycle,
+            assessments,
+            _link(),
+            {row["assessment"].id: (row["answered"], row["total"]) for row in rows},
+        )
+        if done["messages"]:
+            flash(
+                _(
+                    "Herinnering verstuurd naar %(people)s personen van %(organisations)s "
+                    "organisaties.",
+                    people=done["people"],
+                    organisations=done["organisations"],
+                ),
+                "info",
+            )
+        else:
+            flash(_("Er was niemand meer om vandaag aan te herinneren."), "info")
+        return redirect(back)
+    plan = domain.reminder_plan(cycle, assessments, utcnow().date())
+    return render_template(
+        "cycles/remind_all.html",
+        cycle=cycle,
+        region=region,
+        plan=plan,
+        back=back,
+        not_submitted=sum(1 for row in rows if row["state"] != "ingediend"),
+    )
+
+
 @bp.route("/rondes/<int:cycle_id>/heropenen/<int:assessment_id>", methods=["POST"])
 @access("coordinator")
 def reopen(cycle_id: int, assessment_id: int):
@@ -313,6 +429,7 @@ EXPORT_COLUMNS = [
     N_("Laatste wijziging"),
     N_("Ingediend op"),
     N_("Tijdigheid"),
+    N_("Laatste herinnering"),
 ]
 
 
@@ -327,6 +444,7 @@ def _export_rows(rows: list[dict]) -> list[list]:
             local(row["updated_at"]),
             local(row["submitted_at"]),
             _(row["timing"]),
+            local(row["last_reminder"]),
         ]
         for row in rows
     ]
@@ -366,11 +484,11 @@ def _export(cycle: Cycle, region: Region | None, rows: list[dict], fmt: str) -> 
     for row in data:
         ws.append([neutralise(v) for v in row])
     for cells in ws.iter_rows(min_row=2):
-        for cell in cells[5:7]:
+        for cell in (*cells[5:7], cells[8]):
             cell.number_format = "dd-mm-yyyy hh:mm"
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    for letter, width in zip("ABCDEFGH", (45, 28, 14, 12, 16, 18, 18, 18), strict=True):
+    for letter, width in zip("ABCDEFGHI", (45, 28, 14, 12, 16, 18, 18, 18, 20), strict=True):
         ws.column_dimensions[letter].width = width
     out = io.BytesIO()
     wb.save(out)

@@ -58,6 +58,8 @@ STRUCTURE_EVENTS = (
     "region_saved",
     "import",
     "reference_year_loaded",
+    # Who may be asked about what works there ("wat werkt elders").
+    "practice_sharing_saved",
 )
 
 

@@ -32,7 +32,7 @@ from models.choices import (
     SIGNALS,
 )
 from models.compiled import CompiledQuery
-from reports import store
+from reports import practice, store
 from reports.build import cycles_with_submissions, has_submissions
 from reports.data import CycleData, scope_report
 from reports.glance import glance
@@ -259,6 +259,7 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
         comparison=comparison,
         free_text=free_text,
         map=maps.for_scope(cycle, scope_type, target),
+        good_practice=practice.for_report(report),  # beside the weakest agreements
         rule=lambda indicator: rules.rule(indicator, _),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,

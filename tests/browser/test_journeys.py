@@ -274,6 +274,18 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     mgr.click("button[value=submit]")
     expect(mgr.locator(".flash")).to_contain_text("De zelfevaluatie is ingediend")
     tour.check(mgr, "form: submitted (read only)")
+    # The manager lets other regions ask about what works here.
+    mgr.goto(tour.base + "/")
+    mgr.click("a:has-text('Ervaringen delen met andere regio’s')")
+    tour.check(mgr, "sharing: off by default")
+    mgr.check("#enabled-yes")
+    mgr.fill("#contact", "geen adres")
+    mgr.click("form button:has-text('Opslaan')")
+    expect(mgr.locator("#contact-error")).to_contain_text("Vul een geldig e-mailadres in")
+    tour.check(mgr, "sharing: invalid address")
+    mgr.fill("#contact", "vragen@jgz.voorbeeld.nl")
+    mgr.click("form button:has-text('Opslaan')")
+    expect(mgr.locator(".flash")).to_contain_text("Opgeslagen")
 
     # --- the coordinator follows progress, reminds and reopens ------------
     crd = tour.session(coordinator)
@@ -294,6 +306,16 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     crd.click(f"button:has-text('Heropenen – {w['jgz'].name}')")
     expect(crd.locator(".flash")).to_contain_text("is heropend")
     tour.check(crd, "monitor: after reopening")
+    # Filtered and sorted, then everyone who has not submitted is reminded.
+    crd.click("a:has-text('Nog niet ingediend (')")
+    crd.click("th a:has-text('Status')")
+    expect(crd.locator("th[aria-sort]")).to_contain_text("Status")
+    tour.check(crd, "monitor: filtered and sorted")
+    crd.click("button:has-text('Herinner iedereen die nog niet heeft ingediend')")
+    expect(crd.locator("main")).to_contain_text("U stuurt nu een herinnering aan")
+    tour.check(crd, "monitor: remind everyone, confirmation")
+    crd.click("button:has-text('Ja, stuur de herinneringen')")
+    expect(crd.locator(".flash")).to_contain_text("Herinnering verstuurd")
 
     # --- the invuller sees the reason on the dashboard and in the form ----
     ivl.goto(tour.base + "/")

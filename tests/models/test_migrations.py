@@ -67,7 +67,7 @@ def test_upgrade_gives_actions_their_assessment(empty_database_url):
     database = init_database(empty_database_url)
     with database.connection_context():
         runner(database).up("0007_scope_results")
-        fw = factories.default_framework()
+        fw = factories.default_framework(factories.FRAMEWORK_V1)
         org = factories.organisation(factories.region())
         target = factories.assessment(org, factories.cycle(fw))
         other = factories.assessment(org, factories.cycle(fw, "2026-Q2"))
@@ -99,7 +99,7 @@ def test_upgrade_moves_partner_scores_to_named_ratings_without_loss(empty_databa
     p = database.param
     with database.connection_context():
         runner(database).up("0008_action_assessment")
-        fw = factories.default_framework()
+        fw = factories.default_framework(factories.FRAMEWORK_V1)
         region = factories.region()
         g1, g2 = factories.gemeente(region), factories.gemeente(region)
         vt = factories.organisation(region, "veilig_thuis", "VT", serves=[g1, g2])
@@ -218,3 +218,42 @@ def test_role_scope_must_match_role(database):
     with pytest.raises(IntegrityError), db.atomic():
         RoleAssignment.create(user=u, role="beheerder", region=region)
     RoleAssignment.create(user=u, role="regiocoordinator", region=region)
+
+
+def test_reminders_sent_before_0017_are_read_back_from_the_outbox(database):
+    """0017 records every reminder from now on; those sent before it are
+    found in the outbox by their dedupe keys (one per organisation and
+    person), one reminder row per assessment and sending."""
+    import importlib
+
+    from models import OutboxMessage, Reminder
+
+    migration = importlib.import_module("models.migrations.0017_practice_reminders")
+    fw = factories.default_framework()
+    org = factories.organisation(factories.region())
+    cycle = factories.cycle(fw, "2026-Q4")
+    first = factories.assessment(org, cycle)
+    second = factories.assessment(factories.organisation(org.region), cycle)
+    keys = {
+        f"reminder:{cycle.id}:7:{first.id}:1": dt.datetime(2026, 11, 1, 7, 0),
+        f"reminder:{cycle.id}:7:{first.id}:2": dt.datetime(2026, 11, 1, 7, 1),
+        f"reminder-now:2026-11-03:{first.id}:1": dt.datetime(2026, 11, 3, 9, 0),
+        f"reminder-now:2026-11-03:{second.id}:3": dt.datetime(2026, 11, 3, 9, 5),
+        "reminder-now:2026-11-03:999999:3": dt.datetime(2026, 11, 3, 9, 5),  # gone
+        "reminder:x": dt.datetime(2026, 11, 3, 9, 5),
+        "submitted:1:1:1": dt.datetime(2026, 11, 3, 9, 5),
+    }
+    for key, at in keys.items():
+        OutboxMessage.create(
+            dedupe_key=key, to_address="a@b.nl", subject="s", body_text="b", created_at=at
+        )
+    migration.backfill_reminders(database, Reminder)
+    rows = [
+        (r.assessment_id, r.at, r.user_id, r.recipients)
+        for r in Reminder.select().order_by(Reminder.assessment, Reminder.at)
+    ]
+    assert rows == [
+        (first.id, dt.datetime(2026, 11, 1, 7, 0), None, 2),
+        (first.id, dt.datetime(2026, 11, 3, 9, 0), None, 1),
+        (second.id, dt.datetime(2026, 11, 3, 9, 5), None, 1),
+    ]

@@ -104,6 +104,7 @@ OBJECT_ROUTES = (
     "cycles.reopen",
     "results.scope",
     "results.download",
+    "practice.sharing",
 )
 
 
