@@ -54,8 +54,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
     from web import maps as maps_pages
-    from web import recompute_admin as recompute_pages
     from web import practice as practice_pages
+    from web import recompute_admin as recompute_pages
 
     auth.init_app(app)
     formatting.init_app(app)
