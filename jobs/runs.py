@@ -247,14 +247,15 @@ class Run:
             raise RunStopped(f"{self.row.job} {self.row.period}: gestopt op verzoek")
         self.summary.update(summary)
         fields = {"job": self.row.job, "period": self.row.period, "run_id": self.row.id}
-        logger.info(
-            "job step %s %s (run %s): %s",
-            self.row.job,
-            self.row.period,
-            self.row.id,
-            ", ".join(f"{k}={v}" for k, v in summary.items()),
-            extra=fields | {"step": summary},
-        )
+        if summary:  # a bare check is no step
+            logger.info(
+                "job step %s %s (run %s): %s",
+                self.row.job,
+                self.row.period,
+                self.row.id,
+                ", ".join(f"{k}={v}" for k, v in summary.items()),
+                extra=fields | {"step": summary},
+            )
         updated = (
             ReportRun.update(heartbeat_at=utcnow(), summary=self.summary)
             .where(self.mine())

@@ -323,9 +323,12 @@ def report_on_demand(
     when the cycle closed after it was written. None when the cycle has no
     submitted assessment, or the report cannot be written."""
     current = store.latest(cycle, kind, scope_type, scope_id)
-    stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
-    if current is not None and (stamp is None or stamp.computed_at <= current.created_at):
-        return current
+    if current is not None:
+        if cycle.state == "open":
+            return current  # kept up to date by the nightly
+        stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
+        if stamp is None or stamp.computed_at <= current.created_at:
+            return current
     if cycle.state == "gepland" or not has_submissions(cycle):
         return current
     try:

@@ -33,7 +33,7 @@ from models.choices import (
 )
 from models.compiled import CompiledQuery
 from reports import store
-from reports.build import cycles_with_submissions, has_submissions
+from reports.build import cycles_with_submissions, has_submissions, report_on_demand
 from reports.data import CycleData, scope_report
 from reports.svg import bar_chart, line_chart
 from web import maps, prepared
@@ -161,7 +161,10 @@ def scope(scope_type: str, scope_id: int):
         "regio": ["pdf_region"],
     }  # noqa: E501
     for kind in kinds[scope_type]:
-        report_file = store.latest(cycle, kind, scope_type, scope_id)
+        # Written here the first time when the nightly did not (older cycles).
+        report_file = report_on_demand(
+            cycle, kind, scope_type, scope_id, current_app.config["REPORTS_DIR"]
+        )
         if report_file is not None and access_.may_download(report_file):
             downloads.append(report_file)
     return render_template(
