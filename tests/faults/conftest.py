@@ -3,6 +3,7 @@ a fault injected (tests/faults/driver.py), and what /proc says about them."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -99,10 +100,8 @@ def batch(small_demo, tmp_path):
 
 
 def _signal(pid: int, number: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, number)
-    except ProcessLookupError:
-        pass
 
 
 def state(pid: int) -> str | None:
