@@ -130,8 +130,8 @@ def stop_on_signals(scheduler: BlockingScheduler) -> None:
     running job ("cannot schedule new futures after interpreter shutdown")."""
 
     def stop(number, frame) -> None:
+        runs.request_stop()  # first: logging could wait for a busy handler
         logger.info("signal %s: stopping the scheduler after the running jobs", number)
-        runs.request_stop()
         if scheduler.running:
             scheduler.shutdown(wait=True)
 

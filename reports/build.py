@@ -106,7 +106,11 @@ def _die_with_parent(parent: int) -> None:
 
 def _start_worker(parent: int) -> None:
     """Initializer of a report worker process: watch the parent, and a
-    database connection of its own (never one of the parent's)."""
+    database connection of its own (never one of the parent's). SIGTERM and
+    SIGINT sent to the whole group (systemd stopping the scheduler, Ctrl+C)
+    are the batch's to handle: it stops at a safe point and ends its workers."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
     reopen_in_child()
 

@@ -60,22 +60,36 @@ class Batch:
             **extra,
         }
 
-    def start(self, fault: str, *command: str, **env: str) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.faults.driver", fault, *command],
-            cwd=ROOT,
-            env=self.env(**env),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+    def start(
+        self, fault: str, *command: str, own_group: bool = False, **env: str
+    ) -> subprocess.Popen:
+        """`own_group`: in a process group of its own, to signal it with its
+        children as systemd and a terminal do. The output goes to a file (a
+        pipe nobody reads would block the process once full)."""
+        log = self.instance / f"batch-{len(self.started)}.log"
+        with open(log, "w") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tests.faults.driver", fault, *command],
+                cwd=ROOT,
+                env=self.env(**env),
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=own_group,
+            )
+        process.log = log
         self.started.append(process)
         return process
 
+    def finish(self, process: subprocess.Popen) -> str:
+        """Wait for the process to end; its output."""
+        process.wait(timeout=PATIENCE)
+        return output(process)
+
     def run(self, fault: str, *command: str, **env: str) -> tuple[int, str]:
         process = self.start(fault, *command, **env)
-        output = process.communicate(timeout=PATIENCE)[0]
-        return process.returncode, output
+        text = self.finish(process)
+        return process.returncode, text
 
     def stop_all(self) -> None:
         for pid in self.others:
@@ -88,8 +102,6 @@ class Batch:
                 _signal(process.pid, signal.SIGCONT)
                 process.kill()
             process.wait(timeout=60)
-            if process.stdout:
-                process.stdout.close()
 
 
 @pytest.fixture
@@ -155,11 +167,17 @@ def wait_for(condition, what: str, patience: float = PATIENCE):
         time.sleep(0.1)
 
 
+def output(process: subprocess.Popen) -> str:
+    return process.log.read_text(errors="replace")
+
+
 def read_until(process: subprocess.Popen, marker: str) -> str:
-    """Read the process's output up to the line that contains `marker`."""
-    seen = []
-    for line in process.stdout:
-        seen.append(line)
-        if marker in line:
-            return "".join(seen)
-    pytest.fail(f"{marker!r} never came; output:\n{''.join(seen)}")
+    """Wait until the process's output has a line with `marker`; the output."""
+    found = wait_for(
+        lambda: (marker in (text := output(process)) and text) or process.poll() is not None,
+        repr(marker),
+    )
+    text = output(process)
+    if marker not in text:
+        pytest.fail(f"{marker!r} never came; output:\n{text}")
+    return found if isinstance(found, str) else text

@@ -43,7 +43,7 @@ def test_a_frozen_run_is_taken_over_and_stops_when_it_resumes(batch):
     before = _counts()
 
     frozen.send_signal(signal.SIGCONT)
-    output = frozen.communicate(timeout=120)[0]
+    output = batch.finish(frozen)
     assert frozen.returncode == 3, output  # skipped: it lost its claim
     assert "fault: resumed" in output
     assert "overgenomen" in output

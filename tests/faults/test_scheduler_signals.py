@@ -6,11 +6,12 @@ start finishes the night's work."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 from zoneinfo import ZoneInfo
 
 from models import ReportFile, ReportRun, db
-from tests.faults.conftest import PATIENCE, wait_for
+from tests.faults.conftest import alive, children, wait_for
 
 
 def _run_row(day: str):
@@ -25,19 +26,26 @@ def test_sigterm_stops_the_nightly_safely_and_the_next_start_finishes_it(batch):
     # The nightly's time passed two minutes ago: the scheduler runs it at start.
     schedule = {"SCHEDULE_NIGHTLY": f"{fired.minute} {fired.hour} * * *"}
 
-    first = batch.start("slow-reports", "scheduler", **schedule)
+    first = batch.start(
+        "slow-reports", "scheduler", own_group=True, FAULT_SLOW_SECONDS="1", **schedule
+    )
     wait_for(
         lambda: (
             (row := _run_row(day)) is not None
-            and "rapporten schrijven" in str(row.summary.get("last_step", ""))
+            and "2026-Q3: 49 rapporten schrijven" in str(row.summary.get("last_step", ""))
         ),
         "the nightly to write reports",
     )
-    first.send_signal(signal.SIGTERM)
-    output = first.communicate(timeout=PATIENCE)[0]
+    workers = wait_for(lambda: children(first.pid), "the report workers")
+    batch.others |= workers
+    # To the whole group, report workers included, as systemd stops a service.
+    os.killpg(first.pid, signal.SIGTERM)
+    output = batch.finish(first)
     assert first.returncode == 0, output
     assert "Planner gestopt" in output
     assert "cannot schedule new futures" not in output
+    assert "BrokenProcessPool" not in output
+    assert not any(alive(pid) for pid in workers)
     row = _run_row(day)
     assert row.state == "mislukt"
     assert "Gestopt op verzoek" in row.error
@@ -48,7 +56,7 @@ def test_sigterm_stops_the_nightly_safely_and_the_next_start_finishes_it(batch):
     second = batch.start("none", "scheduler", **schedule)
     wait_for(lambda: _run_row(day).state == "gereed", "the next start to finish the night")
     second.send_signal(signal.SIGTERM)
-    output = second.communicate(timeout=PATIENCE)[0]
+    output = batch.finish(second)
     assert second.returncode == 0, output
     row = _run_row(day)
     assert set(row.summary["reports_written"]) == {"2026-Q3", "2026-Q4"}
