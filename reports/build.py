@@ -280,7 +280,7 @@ def needs_reports(cycle: Cycle) -> bool:
     state, closed_at = (
         Cycle.select(Cycle.state, Cycle.closed_at).where(Cycle.id == cycle.id).tuples().get()
     )
-    if state == "gesloten" and (closed_at is None or newest.created_at < closed_at):
+    if state == "gesloten" and closed_at is not None and newest.created_at < closed_at:
         return True
     stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
     return stamp is not None and stamp.computed_at > newest.created_at

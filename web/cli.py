@@ -446,8 +446,8 @@ def _figures_and_reports() -> None:
     periods = ", ".join(done["reports_written"]) or "geen"
     click.echo(
         f"Cijfers: {done['cycles_recomputed']} rondes berekend; rapporten van {periods}: "
-        f"{reports} bestanden ({time.monotonic() - started:.1f} s). De nachtelijke batch "
-        "schrijft de rapporten van de eerdere rondes."
+        f"{reports} bestanden ({time.monotonic() - started:.1f} s). De rapporten van "
+        "eerdere rondes worden geschreven zodra iemand ze opent (of met 'batch reports')."
     )
 
 

@@ -147,13 +147,6 @@ def scope(scope_type: str, scope_id: int):
     cycle = _chosen_cycle(cycles)
     free_text = scope_type != "gemeente" or is_admin(user)
     wanted_map = request.args.get("kaart") or ""
-    page = prepared.page(
-        "scope",
-        cycle,
-        user,
-        (scope_type, scope_id, wanted_map),
-        lambda: _build_scope_page(cycle, scope_type, target, free_text),
-    )
     downloads = []
     kinds = {
         "organisatie": ["pdf_organisation"],
@@ -161,12 +154,20 @@ def scope(scope_type: str, scope_id: int):
         "regio": ["pdf_region"],
     }  # noqa: E501
     for kind in kinds[scope_type]:
-        # Written here the first time when the nightly did not (older cycles).
+        # Written here the first time when the nightly did not (older cycles);
+        # before the kept page is looked up, as a new report file renews it.
         report_file = report_on_demand(
             cycle, kind, scope_type, scope_id, current_app.config["REPORTS_DIR"]
         )
         if report_file is not None and access_.may_download(report_file):
             downloads.append(report_file)
+    page = prepared.page(
+        "scope",
+        cycle,
+        user,
+        (scope_type, scope_id, wanted_map),
+        lambda: _build_scope_page(cycle, scope_type, target, free_text),
+    )
     return render_template(
         "results/scope.html",
         page=page,
