@@ -42,8 +42,9 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _connect() -> None:
-        # /health finds out itself whether the database answers (503, not a 500 page).
-        if request.endpoint != "health.health":
+        # /health finds out itself whether the database answers (503, not a 500
+        # page); static files need no database (the 503 page uses the stylesheet).
+        if request.endpoint not in ("health.health", "static"):
             db.connect(reuse_if_open=True)
 
     @app.teardown_request
