@@ -123,14 +123,14 @@ def _wait(what: str, condition, processes, logs, timeout: float = TIMEOUT) -> No
 
 
 def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/health")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
-    except OSError:
+        return conn.getresponse().status == 200
+    except OSError:  # still starting (refused, or reset mid-answer)
         return False
+    finally:
+        conn.close()
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
