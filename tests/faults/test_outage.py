@@ -55,7 +55,8 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
             assert '<html lang="nl">' in page
             assert "Tijdelijk niet bereikbaar" in page
             assert "Wat u eerder heeft opgeslagen, is bewaard" in page
-        assert client.get("/static/style.css").status_code == 200  # the page's style
+        with client.get("/static/style.css") as style:  # the page's stylesheet
+            assert style.status_code == 200
         health = client.get("/health")
         assert (health.status_code, health.get_data(as_text=True)) == (
             503,
