@@ -2,7 +2,15 @@
 reminders, recompute what changed, write the reports whose figures changed,
 distribute the reports of closed cycles, deliver the outbox. Idempotent: a
 rerun for the same date is skipped, and with --force does only what is still
-to do."""
+to do.
+
+Closing a cycle, writing its final reports and mailing them is one
+recoverable sequence: the final reports are written for every closed cycle
+whose newest reports date from before it closed (not only for the cycles this
+attempt closed), and a cycle is distributed only once its final reports
+exist, so a takeover after a crash at any step writes them before anything
+is mailed. Before each step that writes, the run checks its claim (and a stop
+request) and stops when it has lost it."""
 
 from __future__ import annotations
 
@@ -22,7 +30,12 @@ from jobs.runs import RunSkipped, claimed_run
 from models import Cycle, IndicatorStamp, ReportRun, ScopeResult, utcnow
 from models.db import analyze
 from reports import store
-from reports.build import cycles_with_submissions, needs_reports, write_cycle_reports
+from reports.build import (
+    cycles_with_submissions,
+    has_final_reports,
+    needs_reports,
+    write_cycle_reports,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,15 +55,37 @@ class BatchSettings:
 def report_targets(
     closed: list[Cycle], recomputed: set[int] | frozenset = frozenset()
 ) -> list[Cycle]:
-    """Cycles whose reports are (re)written tonight: every cycle with a
-    submitted assessment whose figures were recomputed tonight (`recomputed`),
-    changed since its newest reports or that has none yet; and the cycles
-    closed tonight, whose reports no longer say "voorlopig". A cycle without
-    any submitted assessment gets no reports."""
+    """Cycles whose reports are (re)written tonight: of the current cycles
+    (see current_cycles), those whose figures were recomputed tonight
+    (`recomputed`), changed since their newest reports, that have none yet or
+    that closed since (their reports said "voorlopig"); and the cycles closed
+    tonight. A cycle without any submitted assessment gets no reports. Older
+    cycles' reports are written on first download (reports.build
+    .report_on_demand) or by `batch reports --cycle`: after a bulk load the
+    night writes two cycles, not twenty."""
     reported = set(cycles_with_submissions())
     again = {c.id for c in closed} | set(recomputed)
+    current = current_cycles() | {c.id for c in closed}
     candidates = Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period)
-    return [c for c in candidates if c.id in reported and (c.id in again or needs_reports(c))]
+    return [
+        c
+        for c in candidates
+        if c.id in reported and c.id in current and (c.id in again or needs_reports(c))
+    ]
+
+
+def current_cycles(now: dt.datetime | None = None) -> set[int]:
+    """The cycles the nightly keeps the reports of: the open ones, the latest
+    closed one, and every closed cycle still to be distributed."""
+    open_ids = {c for (c,) in Cycle.select(Cycle.id).where(Cycle.state == "open").tuples()}
+    latest = (
+        Cycle.select(Cycle.id)
+        .where(Cycle.state == "gesloten")
+        .order_by(Cycle.period.desc())
+        .limit(1)
+        .tuples()
+    )
+    return open_ids | {c for (c,) in latest} | {c.id for c in distribution_targets(now or utcnow())}
 
 
 def _stamps() -> dict[int, str]:
@@ -93,8 +128,11 @@ def run_nightly(
     """One night's work for `day`; returns what was done."""
     say = progress or (lambda message: None)
     with claimed_run("nightly", day.isoformat(), force) as run:
+        # What a crashed earlier attempt of this run wrote and never recorded.
+        store.remove_unrecorded_of_run(settings.reports_dir, run.row.id)
         closed = []
         for cycle in cycles.due_to_close(day):
+            run.check()
             cycles.close_cycle(None, cycle)
             closed.append(cycle)
         run.beat(closed_cycles=[c.period for c in closed])
@@ -109,6 +147,7 @@ def run_nightly(
 
         run.beat(recomputed_on_request=run_requested(settings.reports_dir, on_progress))
         stamps = _stamps()
+        run.check()
         report = computation.recompute(progress=on_progress)
         if report.rows_written:
             analyze(ScopeResult, IndicatorStamp)
@@ -120,7 +159,10 @@ def run_nightly(
         )
         written, failed = {}, {}
         for cycle in report_targets(closed, _recomputed(stamps)):
-            done = write_cycle_reports(cycle, settings.reports_dir, run.row.id, on_progress)
+            run.check()
+            done = write_cycle_reports(
+                cycle, settings.reports_dir, run.row.id, on_progress, check=run.check
+            )
             written[cycle.period] = sum(done.files.values())
             if done.failed:
                 failed[cycle.period] = done.failed
@@ -129,6 +171,12 @@ def run_nightly(
             say("rapporten: niets veranderd")
         distributed = {}
         for cycle in distribution_targets(utcnow()):
+            run.check()
+            if not has_final_reports(cycle):
+                # Never mail what was written while the cycle was open: the
+                # next run writes the final reports first.
+                say(f"verzending {cycle.period} wacht op de definitieve rapporten")
+                continue
             try:
                 outcome = distribute(cycle, settings.reports_dir, settings.reports_link)
             except RunSkipped as skipped:
@@ -137,9 +185,11 @@ def run_nightly(
             distributed[cycle.period] = outcome.get("mail_queued", 0)
             run.beat(reports_mailed=distributed)
             say(f"rapporten van {cycle.period} klaargezet voor verzending")
+        run.check()
         pruned = prune(settings, utcnow())
         run.beat(pruned=pruned)
         say("opgeruimd: " + ", ".join(f"{k} {v}" for k, v in pruned.items()))
+        run.check()
         sent = deliver_mail(settings.mail, settings.reset_link)
         run.beat(mail_sent=sent["sent"], mail_retry=sent["retry"], mail_failed=sent["failed"])
         say(f"e-mail: {sent['sent']} verzonden, {sent['retry']} later opnieuw")

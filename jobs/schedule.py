@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs import recompute, status
+from jobs import recompute, runs, status
 from jobs.nightly import BatchSettings, deliver_mail, run_nightly
-from jobs.runs import RunSkipped
+from jobs.runs import RunSkipped, RunStopped
 from models import ReportRun, db, utcnow
 
 logger = logging.getLogger(__name__)
 
 NIGHTLY_GRACE_TIME = dt.timedelta(hours=6)  # a late nightly still runs within this
+# A nightly that started but did not finish (stopped, failed, its process
+# gone) is finished by a scheduler that starts within this of its time.
+UNFINISHED_WITHIN = dt.timedelta(hours=24)
 
 
 def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
@@ -33,16 +37,21 @@ def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
 
 def missed_nightly(config, now: dt.datetime | None = None) -> dt.date | None:
     """The night whose scheduled run has not happened (no run row) although its
-    time passed within the misfire grace: a scheduler that was down at that
-    moment catches up at start."""
+    time passed within the misfire grace, or whose run did not finish (stopped
+    by SIGTERM, failed, its process gone) within UNFINISHED_WITHIN: a
+    scheduler that was down at that moment catches up at start."""
     zone = ZoneInfo(config["TIMEZONE"])
     now = now or dt.datetime.now(dt.UTC)
-    last = status.last_fire(config["SCHEDULE_NIGHTLY"], zone, now - NIGHTLY_GRACE_TIME, now)
+    last = status.last_fire(config["SCHEDULE_NIGHTLY"], zone, now - UNFINISHED_WITHIN, now)
     if last is None:
         return None
     day = last.astimezone(zone).date()
-    done = ReportRun.select().where(ReportRun.job == "nightly", ReportRun.period == day.isoformat())
-    return None if done.exists() else day
+    run = ReportRun.get_or_none(ReportRun.job == "nightly", ReportRun.period == day.isoformat())
+    if run is None:
+        return day if now - last <= NIGHTLY_GRACE_TIME else None
+    if run.state == "gereed" or (run.state == "bezig" and not runs.is_dead(run)):
+        return None
+    return day
 
 
 def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> BlockingScheduler:
@@ -59,6 +68,8 @@ def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> B
                 run_nightly(day, settings=settings)
             except RunSkipped as skipped:
                 logger.info("nightly skipped: %s", skipped)
+            except RunStopped as stopped:
+                logger.info("nightly stopped at a safe point: %s", stopped)
 
     def nightly() -> None:
         catch_up(dt.datetime.now(zone).date())
@@ -110,3 +121,20 @@ def build_scheduler(config, settings: BatchSettings, status_link: str = "") -> B
     )
     recompute.add_jobs(scheduler, settings, defaults)  # open cycles, requested recomputes
     return scheduler
+
+
+def stop_on_signals(scheduler: BlockingScheduler) -> None:
+    """SIGTERM (systemd, make serve) and Ctrl+C stop the scheduler cleanly: a
+    running nightly stops at its next safe point (recorded, and finished by
+    the next scheduler start), the other jobs finish, and only then does
+    start() return. Exiting at once would pull the interpreter from under the
+    running job ("cannot schedule new futures after interpreter shutdown")."""
+
+    def stop(number, frame) -> None:
+        runs.request_stop()  # first: logging could wait for a busy handler
+        logger.info("signal %s: stopping the scheduler after the running jobs", number)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)

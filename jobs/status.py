@@ -18,6 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from peewee import PostgresqlDatabase, fn
 
 from domain.mail import queue_template
+from jobs.runs import is_dead
 from models import OutboxMessage, ReportRun, RoleAssignment, ServiceHeartbeat, User, db, utcnow
 from models.choices import N_
 from models.migrate import pending
@@ -166,7 +167,7 @@ def nightly_check(schedule: str, zone: ZoneInfo, now: dt.datetime) -> Check:
         state = "nog niet gepland"
     elif run is None:
         state = "niet gedraaid"
-    elif run.state == "bezig" and now - (run.heartbeat_at or run.started_at) > STALE_RUN:
+    elif is_dead(run, now):  # silent too long, or its process is gone
         state = "vastgelopen"
     else:
         state = run.state

@@ -266,3 +266,34 @@ def analyze(*models) -> None:
     database.execute_sql("PRAGMA analysis_limit = 1000")
     for table in tables:
         database.execute_sql(f'ANALYZE "{table}"')
+
+
+def reconnect() -> None:
+    """After the connection broke (the server restarted, the network dropped):
+    drop this thread's connection without returning it to the pool, and open
+    a fresh one that answers. Raises when the database is still unreachable."""
+    database = db.obj
+    if database is None:
+        raise RuntimeError("the database is not initialised")
+    # A transaction that was open on the broken connection is gone with it.
+    database._state.transactions.clear()
+    if not database.is_closed():
+        try:
+            if isinstance(database, PooledDatabase):
+                database.manual_close()
+            else:
+                database.close()
+        except Exception:  # the driver may fail to say goodbye to a dead server
+            logger.debug("closing the broken connection failed", exc_info=True)
+            database._state.reset()
+    database.connect()
+    try:
+        database.execute_sql("SELECT 1").fetchone()
+    except Exception:
+        with contextlib.suppress(Exception):
+            if isinstance(database, PooledDatabase):
+                database.manual_close()
+            else:
+                database.close()
+        database._state.reset()
+        raise

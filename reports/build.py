@@ -3,9 +3,15 @@ workbook per gemeente, a PDF per region and per organisation."""
 
 from __future__ import annotations
 
+import ctypes
+import datetime as dt
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -70,23 +76,67 @@ def _render(index: int) -> tuple[int, tuple[str, int] | str]:
     return index, _write_one(_TASKS[index])
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+CHECK_EVERY_SECONDS = 5.0  # how often a long write checks its run's claim
+PARENT_POLL_SECONDS = 1.0
+
+
+def _die_with_parent(parent: int) -> None:
+    """A report worker never outlives the batch that forked it: the kernel
+    sends it SIGKILL when its parent dies (Linux), and a watcher thread checks
+    the parent every second (elsewhere, and should the signal be missed).
+    Without this a worker of a killed batch keeps the batch's inherited
+    database session (and its PostgreSQL advisory lock) open for ever."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            logger.warning("report worker: prctl(PR_SET_PDEATHSIG) unavailable")
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="report-worker-parent", daemon=True).start()
+
+
+def _start_worker(parent: int) -> None:
+    """Initializer of a report worker process: watch the parent, and a
+    database connection of its own (never one of the parent's). SIGTERM and
+    SIGINT sent to the whole group (systemd stopping the scheduler, Ctrl+C)
+    are the batch's to handle: it stops at a safe point and ends its workers."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
+    reopen_in_child()
+
+
 def _rendered(tasks: list[_Task], processes: int) -> Iterator[tuple[int, tuple[str, int] | str]]:
     """Render every task, in order of the tasks; in worker processes when
-    more than one is asked for and the platform can fork."""
+    more than one is asked for and the platform can fork. When the caller
+    stops early (a failure, a stop request, a lost claim), the tasks not yet
+    started are cancelled and the running ones finish before this returns, so
+    no worker writes into the directory afterwards."""
     global _TASKS
     if processes <= 1 or len(tasks) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for index, task in enumerate(tasks):
             yield index, _write_one(task)
         return
     _TASKS = tasks
+    pool = ProcessPoolExecutor(
+        max_workers=min(processes, len(tasks)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )
     try:
-        with ProcessPoolExecutor(
-            max_workers=min(processes, len(tasks)),
-            mp_context=multiprocessing.get_context("fork"),
-            initializer=reopen_in_child,
-        ) as pool:
-            yield from pool.map(_render, range(len(tasks)), chunksize=4)
+        yield from pool.map(_render, range(len(tasks)), chunksize=4)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _TASKS = []
 
 
@@ -96,18 +146,48 @@ def write_cycle_reports(
     run_id: int | None = None,
     progress: Callable[[str], None] | None = None,
     processes: int | None = None,
+    check: Callable[[], None] | None = None,
+    only: tuple[str, str, int] | None = None,
 ) -> WrittenReports:
     """All reports of a cycle in a new directory of the store, rendered by
     `processes` worker processes (default: report_processes()); recorded as
-    the current ones only when every file is written."""
+    the current ones only when every file is written. `check` runs just
+    before they are recorded (a run's claim: it raises when the run must
+    stop). `only` (kind, scope type, scope id) writes that one report.
+
+    A failure (a full disk, a stop request, a lost claim) removes the files
+    this call wrote: unrecorded, nobody would ever use or prune them."""
     say = progress or (lambda message: None)
+    # The moment of the data, taken before the cycle's state is read: a
+    # report is final when it was read from a closed cycle (see store.latest).
+    snapshot = utcnow()
+    cycle = Cycle.get_by_id(cycle.id)  # its state now, not a caller's copy
     data = CycleData.load(cycle)
     directory = store.run_directory(Path(root), cycle, run_id)
+    try:
+        return _write_into(directory, cycle, data, run_id, say, processes, check, only, snapshot)
+    except BaseException:
+        store.remove_unrecorded(directory)
+        raise
+
+
+def _write_into(
+    directory: Path,
+    cycle: Cycle,
+    data: CycleData,
+    run_id: int | None,
+    say: Callable[[str], None],
+    processes: int | None,
+    check: Callable[[], None] | None,
+    only: tuple[str, str, int] | None,
+    snapshot: dt.datetime,
+) -> WrittenReports:
     written = WrittenReports(cycle=cycle.period, directory=str(directory))
     tasks: list[_Task] = []
 
     def add(kind: str, scope_type: str, scope_id: int, name: str, write) -> None:
-        tasks.append(_Task(kind, scope_type, scope_id, directory / name, write))
+        if only is None or only == (kind, scope_type, scope_id):
+            tasks.append(_Task(kind, scope_type, scope_id, directory / name, write))
 
     period = cycle.period
     add(
@@ -150,7 +230,11 @@ def write_cycle_reports(
     rows: list[dict] = []
     # Good practice beside the weakest agreements: read once, before the workers fork.
     rendered = practice.while_preloaded(cycle, _rendered(tasks, processes))
+    checked = time.monotonic()
     for done, (index, outcome) in enumerate(rendered, start=1):
+        if check is not None and time.monotonic() - checked >= CHECK_EVERY_SECONDS:
+            check()  # a stop request or a lost claim ends the writing here
+            checked = time.monotonic()
         task = tasks[index]
         if isinstance(outcome, str):
             written.failed.append(outcome)
@@ -173,15 +257,20 @@ def write_cycle_reports(
         written.bytes += size
         if done % 200 == 0:
             say(f"{period}: {done}/{len(tasks)} rapporten geschreven")
-    now = utcnow()
-    store.record([{**row, "created_at": now} for row in rows])
+    if check is not None:
+        check()
+    store.record(
+        [{**row, "created_at": snapshot} for row in rows],
+        provisional=data.provisional,
+    )
     say(f"{period}: {len(rows)} rapporten vastgelegd, {len(written.failed)} mislukt")
     return written
 
 
 def needs_reports(cycle: Cycle) -> bool:
-    """True when the cycle has no reports yet, or its results were computed
-    after its newest reports were written."""
+    """True when the cycle has no reports yet, its results were computed
+    after its newest reports were written, or it is closed and its newest
+    reports were written while it was open (they say "voorlopig")."""
     newest = (
         ReportFile.select(ReportFile.created_at)
         .where(ReportFile.cycle == cycle)
@@ -189,6 +278,11 @@ def needs_reports(cycle: Cycle) -> bool:
         .first()
     )
     if newest is None:
+        return True
+    state, closed_at = (
+        Cycle.select(Cycle.state, Cycle.closed_at).where(Cycle.id == cycle.id).tuples().get()
+    )
+    if state == "gesloten" and closed_at is not None and newest.created_at < closed_at:
         return True
     stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
     return stamp is not None and stamp.computed_at > newest.created_at
@@ -217,3 +311,37 @@ def cycles_with_submissions() -> list[int]:
         .order_by(Cycle.id)
         .tuples()
     ]
+
+
+def has_final_reports(cycle: Cycle) -> bool:
+    """Whether a closed cycle's newest reports were written after it closed:
+    only then may they be mailed."""
+    fresh = Cycle.get_by_id(cycle.id)
+    return fresh.state == "gesloten" and not needs_reports(fresh)
+
+
+def report_on_demand(
+    cycle: Cycle, kind: str, scope_type: str, scope_id: int, root: Path | str
+) -> ReportFile | None:
+    """The current file of one report; written now when there is none (the
+    nightly writes only the open and the latest closed cycle's reports, so
+    older cycles' reports are written on first download, one at a time) or
+    when the cycle closed after it was written. None when the cycle has no
+    submitted assessment, or the report cannot be written."""
+    current = store.latest(cycle, kind, scope_type, scope_id)
+    if current is not None:
+        if cycle.state == "open":
+            return current  # kept up to date by the nightly
+        stamp = IndicatorStamp.get_or_none(IndicatorStamp.cycle == cycle)
+        if stamp is None or stamp.computed_at <= current.created_at:
+            return current
+    if cycle.state == "gepland" or not has_submissions(cycle):
+        return current
+    try:
+        done = write_cycle_reports(cycle, root, processes=1, only=(kind, scope_type, scope_id))
+    except OSError:
+        logger.exception("report %s %s %s not written on demand", kind, scope_type, scope_id)
+        return current
+    if done.failed:
+        logger.warning("report on demand failed: %s", done.failed)
+    return store.latest(cycle, kind, scope_type, scope_id) or current

@@ -4,15 +4,22 @@ Every file is written under a temporary name, flushed to disk and renamed into
 place, so a reader (or a crash) never sees half a file. A run's ReportFile
 rows are recorded together once all its files exist; until then the previous
 run's files stay the current ones. Nothing is overwritten: earlier runs stay
-as an archive."""
+as an archive. A run that fails removes the files it wrote and did not
+record (remove_unrecorded).
+
+A closed cycle's reports written while it was still open say "voorlopig":
+`latest` never returns those, so no mail and no download carries them once
+the cycle is closed."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import hashlib
+import logging
 import os
 import re
+import shutil
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -23,6 +30,8 @@ from peewee import fn
 from models import Cycle, ReportFile, db
 from models.choices import N_
 from models.compiled import CompiledQuery
+
+logger = logging.getLogger(__name__)
 
 KINDS = {
     "xlsx_regions": N_("Regiovergelijking (Excel)"),
@@ -73,11 +82,54 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def record(rows: list[dict]) -> None:
-    """Make a run's files current, all at once."""
+def record(rows: list[dict], provisional: bool = False) -> None:
+    """Make a run's files current, all at once. `provisional`: they were
+    read from an open cycle; should it have closed meanwhile (at or before
+    the files' data moment), they are dated just before it closed, so they
+    never count as its final reports."""
     with db.atomic():
+        if provisional and rows:
+            state, closed_at = (
+                Cycle.select(Cycle.state, Cycle.closed_at)
+                .where(Cycle.id == rows[0]["cycle"])
+                .tuples()
+                .get()
+            )
+            if state == "gesloten" and closed_at is not None:
+                before = closed_at - dt.timedelta(microseconds=1)
+                rows = [{**row, "created_at": min(row["created_at"], before)} for row in rows]
         for start in range(0, len(rows), 500):
             ReportFile.insert_many(rows[start : start + 500]).execute()
+
+
+def remove_unrecorded(directory: Path) -> None:
+    """Delete a run's directory when none of its files were recorded (the
+    run failed before it recorded them): on a full disk too, where these
+    files would otherwise stay for ever."""
+    directory = Path(directory)
+    prefix = str(directory) + os.sep
+    recorded = ReportFile.select().where(ReportFile.path.startswith(prefix)).exists()
+    if recorded:
+        return
+    try:
+        shutil.rmtree(directory)
+    except FileNotFoundError:
+        pass
+    except OSError:
+        logger.exception("unrecorded reports in %s not removed", directory)
+    else:
+        logger.info("unrecorded reports removed: %s", directory)
+
+
+def remove_unrecorded_of_run(root: Path, run_id: int) -> int:
+    """Remove the directories a crashed attempt of run `run_id` wrote and
+    never recorded (a kill -9 leaves them); returns how many went."""
+    removed = 0
+    for directory in Path(root).glob(f"*/*-{int(run_id)}-*"):
+        if directory.is_dir() and directory.name.split("-")[1] == str(run_id):
+            remove_unrecorded(directory)
+            removed += not directory.exists()
+    return removed
 
 
 def current_files(cycle: Cycle | None = None, where=None):
@@ -109,8 +161,28 @@ _LATEST = CompiledQuery(
 )
 
 
+_LATEST_FINAL = CompiledQuery(
+    lambda cycle, kind, scope_type, scope_id, closed_at: (
+        ReportFile.select()
+        .where(
+            ReportFile.cycle == cycle,
+            ReportFile.kind == kind,
+            ReportFile.scope_type == scope_type,
+            ReportFile.scope_id == scope_id,
+            ReportFile.created_at >= closed_at,
+        )
+        .order_by(ReportFile.id.desc())
+        .limit(1)
+    )
+)
+
+
 def latest(cycle: Cycle, kind: str, scope_type: str, scope_id: int) -> ReportFile | None:
-    """The newest file of this report (shown on its results page)."""
+    """The newest file of this report (shown on its results page, mailed when
+    the cycle closed). Of a closed cycle only a file written after it closed:
+    one written while it was open says "voorlopig"."""
+    if cycle.state == "gesloten" and cycle.closed_at is not None:
+        return _LATEST_FINAL.first(cycle, kind, scope_type, scope_id, cycle.closed_at)
     return _LATEST.first(cycle, kind, scope_type, scope_id)
 
 

@@ -129,7 +129,7 @@ def _healthy(port: int) -> bool:
     try:
         conn.request("GET", "/health")
         return conn.getresponse().status == 200
-    except OSError:
+    except OSError:  # still starting (refused, or reset mid-answer)
         return False
     finally:
         conn.close()

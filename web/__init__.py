@@ -8,6 +8,7 @@ from flask import Flask, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from peewee import InterfaceError, OperationalError
 from werkzeug.exceptions import InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -41,14 +42,20 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.before_request
     def _connect() -> None:
-        # /health finds out itself whether the database answers (503, not a 500 page).
-        if request.endpoint != "health.health":
+        # /health finds out itself whether the database answers (503, not a 500
+        # page); static files need no database (the 503 page uses the stylesheet).
+        if request.endpoint not in ("health.health", "static"):
             db.connect(reuse_if_open=True)
 
     @app.teardown_request
     def _close(exc: BaseException | None) -> None:
         if not db.is_closed():
-            db.close()
+            try:
+                db.close()
+            except (OperationalError, InterfaceError):
+                # The connection broke under the request (the database went
+                # away): drop it; the pool opens a fresh one next time.
+                logger.warning("closing a broken database connection failed")
 
     csrf.init_app(app)
 
@@ -136,6 +143,24 @@ def _register_error_pages(app: Flask) -> None:
     # reference; the handler below logs the error instead.
     app.log_exception = lambda exc_info: None
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_error(error: Exception):
+        # The database is unreachable (down, restarting, the network): a
+        # clear page and 503 with Retry-After, so people and proxies try
+        # again. Any other database error is a fault: the 500 page.
+        from jobs.status import database_check
+
+        if database_check().ok:
+            return _server_error(InternalServerError(original_exception=error))
+        logger.warning(
+            "database unreachable: %s %s: %s",
+            request.method,
+            request.url_rule.rule if request.url_rule else "-",
+            type(error).__name__,
+        )
+        return unavailable_page()
+
     @app.errorhandler(InternalServerError)
     def _server_error(error: InternalServerError):
         from web.logs import request_id
@@ -157,6 +182,36 @@ def _register_error_pages(app: Flask) -> None:
             page = _PLAIN_500.format(reference=reference)
         return page, 500
 
+
+RETRY_AFTER_SECONDS = 30
+
+
+def unavailable_page():
+    """The 503 page while the database is unreachable. Rendered without the
+    site's layout and context (both ask the database who is logged in), in
+    the browser's language."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from web.formatting import LANGUAGES
+
+    language = request.accept_languages.best_match(list(LANGUAGES)) or "nl"
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    try:
+        with force_locale(language):
+            template = current_app.jinja_env.get_template("errors/503.html")
+            page = template.render(language=language, retry_after=RETRY_AFTER_SECONDS)
+    except Exception:
+        logger.exception("the 503 page could not be rendered")
+        page = _PLAIN_503
+    return page, 503, headers
+
+
+_PLAIN_503 = (
+    '<!doctype html><html lang="nl"><meta charset="utf-8"><title>Tijdelijk niet bereikbaar'
+    "</title><h1>Tijdelijk niet bereikbaar</h1><p>De database is even niet bereikbaar. "
+    "Probeer het over een halve minuut opnieuw.</p></html>"
+)
 
 # Shown when even the error page cannot be rendered (no database, no templates).
 _PLAIN_500 = (

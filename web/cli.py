@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-import signal
 import sys
 import time
 from pathlib import Path
@@ -353,7 +353,7 @@ def scheduler() -> None:
     """Start de planner (een eigen proces naast de webserver)."""
     from flask import current_app
 
-    from jobs.schedule import build_scheduler
+    from jobs.schedule import build_scheduler, stop_on_signals
     from web.links import batch_settings, status_link
 
     planner = build_scheduler(
@@ -362,16 +362,15 @@ def scheduler() -> None:
     for job in planner.get_jobs():
         click.echo(f"Taak {job.id}: {job.trigger}")
     click.echo("Planner gestart (Ctrl+C om te stoppen).")
-    # SIGTERM (systemd, make serve) stops it as cleanly as Ctrl+C.
-    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
-    try:
+    # SIGTERM (systemd, make serve) and Ctrl+C: the running jobs stop at a safe point first.
+    stop_on_signals(planner)
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
         planner.start()
-    except (KeyboardInterrupt, SystemExit):
-        from jobs.status import forget
+    from jobs.status import forget
 
-        with db.connection_context():
-            forget("scheduler")
-        click.echo("Planner gestopt.")
+    with db.connection_context():
+        forget("scheduler")
+    click.echo("Planner gestopt.")
 
 
 @click.command("demo")
@@ -453,8 +452,8 @@ def _figures_and_reports() -> None:
     periods = ", ".join(done["reports_written"]) or "geen"
     click.echo(
         f"Cijfers: {done['cycles_recomputed']} rondes berekend; rapporten van {periods}: "
-        f"{reports} bestanden ({time.monotonic() - started:.1f} s). De nachtelijke batch "
-        "schrijft de rapporten van de eerdere rondes."
+        f"{reports} bestanden ({time.monotonic() - started:.1f} s). De rapporten van "
+        "eerdere rondes worden geschreven zodra iemand ze opent (of met 'batch reports')."
     )
 
 

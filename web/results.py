@@ -33,7 +33,7 @@ from models.choices import (
 )
 from models.compiled import CompiledQuery
 from reports import practice, store
-from reports.build import cycles_with_submissions, has_submissions
+from reports.build import cycles_with_submissions, has_submissions, report_on_demand
 from reports.data import CycleData, scope_report
 from reports.glance import glance
 from reports.svg import bar_chart, line_chart
@@ -148,6 +148,20 @@ def scope(scope_type: str, scope_id: int):
     cycle = _chosen_cycle(cycles)
     free_text = scope_type != "gemeente" or is_admin(user)
     wanted_map = request.args.get("kaart") or ""
+    downloads = []
+    kinds = {
+        "organisatie": ["pdf_organisation"],
+        "gemeente": ["xlsx_gemeente"],
+        "regio": ["pdf_region"],
+    }  # noqa: E501
+    for kind in kinds[scope_type]:
+        # Written here the first time when the nightly did not (older cycles);
+        # before the kept page is looked up, as a new report file renews it.
+        report_file = report_on_demand(
+            cycle, kind, scope_type, scope_id, current_app.config["REPORTS_DIR"]
+        )
+        if report_file is not None and access_.may_download(report_file):
+            downloads.append(report_file)
     page = prepared.page(
         "scope",
         cycle,
@@ -156,16 +170,6 @@ def scope(scope_type: str, scope_id: int):
         (scope_type, scope_id, wanted_map, dt.date.today()),
         lambda: _build_scope_page(cycle, scope_type, target, free_text),
     )
-    downloads = []
-    kinds = {
-        "organisatie": ["pdf_organisation"],
-        "gemeente": ["xlsx_gemeente"],
-        "regio": ["pdf_region"],
-    }  # noqa: E501
-    for kind in kinds[scope_type]:
-        report_file = store.latest(cycle, kind, scope_type, scope_id)
-        if report_file is not None and access_.may_download(report_file):
-            downloads.append(report_file)
     return render_template(
         "results/scope.html",
         page=page,

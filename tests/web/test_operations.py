@@ -194,16 +194,22 @@ def test_the_error_page_is_english_in_the_english_interface(database_url, tmp_pa
     assert _reference(page) == response.headers["X-Request-Id"]
 
 
-def test_a_database_outage_gives_the_error_page_and_a_503_health(tmp_path, caplog):
+def test_a_database_outage_gives_a_503_page_and_a_503_health(tmp_path, caplog):
     url = f"postgresql://nobody@127.0.0.1:{_free_port()}/none"
     app = _make_app(url, tmp_path, SESSION_COOKIE_SECURE=False)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     client = app.test_client()
-    with caplog.at_level(logging.ERROR):
+    with caplog.at_level(logging.WARNING):
         response = client.get("/inloggen", headers={"Accept-Language": "nl"})
-    assert response.status_code == 500
-    reference = _reference(response.get_data(as_text=True))
-    assert any(reference in r.getMessage() for r in caplog.records)
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "30"
+    page = response.get_data(as_text=True)
+    assert "Tijdelijk niet bereikbaar" in page
+    assert "Er ging iets mis" not in page
+    assert any("database unreachable" in r.getMessage() for r in caplog.records)
+    english = client.get("/inloggen", headers={"Accept-Language": "en"})
+    assert english.status_code == 503
+    assert "Temporarily unavailable" in english.get_data(as_text=True)
     assert client.get("/health").status_code == 503
 
 
@@ -222,7 +228,7 @@ def test_health_is_503_when_the_database_is_unreachable(tmp_path):
     app = _make_app(url, tmp_path, SESSION_COOKIE_SECURE=False)
     response = app.test_client().get("/health")
     assert response.status_code == 503
-    assert response.get_data(as_text=True) == "unavailable"
+    assert response.get_data(as_text=True) == "unavailable: database"
 
 
 def _status(client):
