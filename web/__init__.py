@@ -54,6 +54,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
     from web import maps as maps_pages
+    from web.info import init_app as init_info_pages
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -61,6 +62,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    init_info_pages(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(assessments.bp)
     app.register_blueprint(cycles.bp)
