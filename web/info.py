@@ -7,12 +7,12 @@ import mimetypes
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, render_template
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from domain.scope import roles_of
-from models.choices import ROLES
+from models.choices import N_, ROLES
 from web.access import access
 from web.config import RETENTION_DEFAULTS
 
@@ -25,8 +25,8 @@ ROLE_ORDER = ("invuller", "manager", "regiocoordinator", "gemeente", "beheerder"
 GLOSSARY = (
     (
         "afsprakenkader",
-        _l("Afsprakenkader"),
-        _l(
+        N_("Afsprakenkader"),
+        N_(
             "De afspraken die de organisaties in de jeugdketen met elkaar hebben gemaakt, "
             "gegroepeerd in thema's. Er kunnen nieuwe versies komen; een oude zelfevaluatie "
             "verandert daardoor niet."
@@ -34,16 +34,16 @@ GLOSSARY = (
     ),
     (
         "afspraak",
-        _l("Afspraak"),
-        _l(
+        N_("Afspraak"),
+        N_(
             "Eén regel uit het afsprakenkader, bijvoorbeeld over het delen van informatie. "
             "Elke afspraak heeft een korte code, zoals VIS-02."
         ),
     ),
     (
         "escalatieladder",
-        _l("Escalatieladder"),
-        _l(
+        N_("Escalatieladder"),
+        N_(
             "De stappen die u zet als een afspraak niet wordt nagekomen: eerst met de "
             "collega, dan met de leidinggevende, daarna met het bestuur. In de zelfevaluatie "
             "noteert u alleen hoe vaak dat gebeurde en welke stap het hoogst was, nooit "
@@ -52,40 +52,40 @@ GLOSSARY = (
     ),
     (
         "heropend",
-        _l("Heropend"),
-        _l(
+        N_("Heropend"),
+        N_(
             "Een ingediende zelfevaluatie die de regiocoördinator of de beheerder weer open "
             "heeft gezet, met een reden. U kunt hem dan aanpassen en opnieuw indienen."
         ),
     ),
     (
         "indienen",
-        _l("Indienen"),
-        _l(
+        N_("Indienen"),
+        N_(
             "De zelfevaluatie afsluiten en aanbieden. Alleen ingediende zelfevaluaties tellen "
             "mee in de resultaten. Meestal dient de manager in."
         ),
     ),
     (
         "nvt",
-        _l("N.v.t. (niet van toepassing)"),
-        _l(
+        N_("N.v.t. (niet van toepassing)"),
+        N_(
             "Het antwoord als een afspraak niet voor uw organisatie geldt. U geeft dan altijd "
             "een reden. Een n.v.t.-antwoord telt niet mee in de gemiddelden."
         ),
     ),
     (
         "norm",
-        _l("Norm"),
-        _l(
+        N_("Norm"),
+        N_(
             "De waarde die een succesindicator minstens (of hoogstens) moet halen. Voorbeeld: "
-            "gemiddelde naleving minstens 75 %."
+            "gemiddelde naleving minstens 75 procent."
         ),
     ),
     (
         "partneroordeel",
-        _l("Partneroordeel"),
-        _l(
+        N_("Partneroordeel"),
+        N_(
             "Bij een afspraak tussen twee soorten organisaties (bijvoorbeeld Veilig Thuis en "
             "JGZ) geeft u ook aan hoe goed uw partner de afspraak nakomt. Zo staat uw eigen "
             "score naast het oordeel dat uw partners over u gaven."
@@ -93,8 +93,8 @@ GLOSSARY = (
     ),
     (
         "peildatum",
-        _l("Peildatum"),
-        _l(
+        N_("Peildatum"),
+        N_(
             "Het moment waarop de cijfers zijn berekend. Zelfevaluaties die daarna zijn "
             "ingediend, tellen pas mee bij de volgende berekening (meestal de volgende nacht "
             "of binnen enkele minuten)."
@@ -102,16 +102,16 @@ GLOSSARY = (
     ),
     (
         "regionorm",
-        _l("Regionorm"),
-        _l(
+        N_("Regionorm"),
+        N_(
             "Een eigen norm die een regio voor haar eigen rapporten kan kiezen. Bij een "
             "vergelijking tussen regio's geldt altijd de landelijke norm."
         ),
     ),
     (
         "ronde",
-        _l("Ronde"),
-        _l(
+        N_("Ronde"),
+        N_(
             "Een periode waarin alle organisaties een zelfevaluatie invullen, meestal een "
             "kwartaal (bijvoorbeeld 2026-Q4: het vierde kwartaal van 2026). Een ronde heeft "
             "een startdatum, een uiterste datum om in te dienen en een sluitingsdatum."
@@ -119,8 +119,8 @@ GLOSSARY = (
     ),
     (
         "signaal",
-        _l("Signaal (groen, oranje, rood)"),
-        _l(
+        N_("Signaal (groen, oranje, rood)"),
+        N_(
             "De kleur die laat zien hoe een succesindicator ervoor staat ten opzichte van de "
             "norm: groen is op of boven de norm, oranje is dichtbij, rood vraagt aandacht. "
             "Geen kleur betekent: te weinig antwoorden voor een oordeel."
@@ -128,8 +128,8 @@ GLOSSARY = (
     ),
     (
         "succesindicator",
-        _l("Succesindicator"),
-        _l(
+        N_("Succesindicator"),
+        N_(
             "Een cijfer dat laat zien hoe goed de samenwerking gaat, berekend uit de "
             "zelfevaluaties. Voorbeelden: de gemiddelde naleving van de afspraken, of het "
             "deel van de verbeteracties dat op tijd klaar was."
@@ -137,32 +137,32 @@ GLOSSARY = (
     ),
     (
         "uiterste-datum",
-        _l("Uiterste datum"),
-        _l(
+        N_("Uiterste datum"),
+        N_(
             "De dag waarop de zelfevaluatie ingediend moet zijn. Tot de sluitingsdatum kan "
             "het nog, maar dan telt hij niet als op tijd."
         ),
     ),
     (
         "verbeteractie",
-        _l("Verbeteractie"),
-        _l(
+        N_("Verbeteractie"),
+        N_(
             "Wat uw organisatie gaat doen om een afspraak beter na te komen, met wie het "
             "doet en wanneer het klaar is. De volgende ronde ziet u of het gelukt is."
         ),
     ),
     (
         "voorlopig",
-        _l("Voorlopig"),
-        _l(
+        N_("Voorlopig"),
+        N_(
             "Cijfers van een ronde die nog loopt. Ze kunnen nog veranderen zolang "
             "organisaties indienen. Na de sluitingsdatum zijn ze definitief."
         ),
     ),
     (
         "zelfevaluatie",
-        _l("Zelfevaluatie"),
-        _l(
+        N_("Zelfevaluatie"),
+        N_(
             "De vragenlijst die uw organisatie elke ronde invult: per afspraak hoe goed u "
             "die nakomt, met een toelichting en zo nodig een verbeteractie."
         ),
@@ -177,7 +177,7 @@ def term(anchor: str, text: str | None = None) -> Markup:
         raise KeyError(f"no glossary entry {anchor!r}")
     from flask import url_for
 
-    label = text if text is not None else str(TERMS[anchor]).lower()
+    label = text if text is not None else gettext(TERMS[anchor]).lower()
     href = url_for("info.glossary") + "#" + anchor
     return Markup('<a class="term" href="{}">{}</a>').format(href, escape(label))
 
@@ -272,6 +272,7 @@ def init_app(app: Flask) -> None:
     """Register the pages, the `term()` helper and the owner's details for every template."""
     app.register_blueprint(bp)
     app.jinja_env.globals["term"] = term
+    app.jinja_env.globals["ROLE_LABELS"] = ROLES
     has_logo = logo_file(app) is not None
 
     @app.context_processor
@@ -283,5 +284,4 @@ def init_app(app: Flask) -> None:
             "contact_email": config.get("CONTACT_EMAIL", ""),
             "contact_url": config.get("CONTACT_URL", ""),
             "contact_text": config.get("CONTACT_TEXT", ""),
-            "ROLE_LABELS": ROLES,
         }

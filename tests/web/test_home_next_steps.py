@@ -83,7 +83,8 @@ def test_coordinator_sees_the_progress_of_the_region_and_its_results(client, cha
     assert progress["href"] == f"/rondes/{chain['cycle'].id}/voortgang"
     assert client.get(progress["href"]).status_code == 200
     results = [s for s in steps if s["href"] == f"/resultaten/regio/{chain['region'].id}"]
-    assert results and results[0]["title"] == f"Resultaten van {chain['region'].name}"
+    assert results
+    assert results[0]["title"] == f"Resultaten van {chain['region'].name}"
 
 
 def test_gemeente_is_sent_to_its_results_and_the_downloads(client, chain):
@@ -129,7 +130,8 @@ def test_without_an_open_cycle_the_invuller_hears_when_the_next_begins(client, a
     login(client, chain["invuller"])
     first = _steps(client)[0]
     assert first["title"] == "Er loopt nu geen ronde"
-    assert upcoming.opens_on.year == 2027 and "2027" in first["detail"]
+    assert upcoming.opens_on.year == 2027
+    assert "2027" in first["detail"]
 
 
 def test_person_without_a_role_is_told_to_ask_for_one(client, app):
