@@ -88,9 +88,9 @@ def wait_until_up(base: str, server: subprocess.Popen, seconds: float = 60) -> N
     raise SystemExit(f"the demo site did not answer on {base} within {seconds:.0f} s")
 
 
-def start_server(port: int) -> subprocess.Popen:
+def start_server(port: int, **environment: str) -> subprocess.Popen:
     """The demo site under Flask's own server, over plain HTTP on 127.0.0.1."""
-    env = dict(os.environ, SESSION_COOKIE_SECURE="false")
+    env = dict(os.environ, SESSION_COOKIE_SECURE="false", **environment)
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)]
     return subprocess.Popen(  # noqa: S603 - our own server with our own arguments
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
