@@ -132,9 +132,9 @@ def _cycle_form_errors(form: dict, framework) -> tuple[dict[str, str], dict]:
             errors[key] = _("Vul een geldige datum in.")
     opens, due, closes = dates["opens_on"], dates["due_on"], dates["closes_on"]
     if opens and due and due < opens:
-        errors["due_on"] = _("De uiterste datum ligt op of na de datum waarop de ronde opengaat.")
+        errors["due_on"] = _("Kies een uiterste datum op of na de dag waarop de ronde opengaat.")
     if due and closes and closes < due:
-        errors["closes_on"] = _("De sluitingsdatum ligt op of na de uiterste datum.")
+        errors["closes_on"] = _("Kies een sluitingsdatum op of na de uiterste datum.")
     try:
         domain.parse_reminder_days(form["reminder_days"])
     except domain.CycleError as exc:
