@@ -255,12 +255,11 @@ def logo_file(app: Flask) -> Path | None:
     return None
 
 
-@bp.route("/logo")
 @access("public")
 def logo():
     """Answered from memory, as the favicon is: no response holds a file open."""
     path = logo_file(current_app)
-    if path is None:
+    if path is None:  # removed since the start
         abort(404)
     mimetype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     response = Response(path.read_bytes(), mimetype=mimetype)
@@ -274,6 +273,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["term"] = term
     app.jinja_env.globals["ROLE_LABELS"] = ROLES
     has_logo = logo_file(app) is not None
+    if has_logo:  # no logo, no route: nothing to answer but "not found"
+        app.add_url_rule("/logo", endpoint="owner_logo", view_func=logo)
 
     @app.context_processor
     def _owner() -> dict:
