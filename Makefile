@@ -8,7 +8,7 @@ FLASK := $(BIN)/flask --app wsgi
 PO := $(wildcard web/translations/*/LC_MESSAGES/messages.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: install run serve scheduler setup test lint format bench bench-demo bench-batch bench-reports bench-uploads bench-web fuzz translations clean
+.PHONY: install run serve scheduler screenshots setup test lint format bench bench-demo bench-batch bench-reports bench-uploads bench-web fuzz translations clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +34,11 @@ setup: install
 
 # The local demo is served over plain HTTP, so its cookie cannot be Secure.
 # The scheduler (nightly batch, outbox) runs as its own process beside the site.
+# `make run PORT=8080` serves on another port (default 5000).
 run: setup
 	$(FLASK) scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port 5000
+	SESSION_COOKIE_SECURE=false $(FLASK) run --host 127.0.0.1 --port $(or $(PORT),5000)
 
 # Production: the schema brought up to date, then the scheduler as its own
 # process and the site under gunicorn (gunicorn.conf.py; PORT, default 8000,
@@ -52,6 +53,10 @@ serve: install
 
 scheduler: install
 	$(FLASK) scheduler
+
+# Pictures of the demo for README.md and docs/ (needs `make setup` and /usr/bin/chromium).
+screenshots: setup
+	$(BIN)/python scripts/screenshots.py --out docs/img
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

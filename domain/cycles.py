@@ -36,6 +36,11 @@ from models.compiled import CompiledQuery
 logger = logging.getLogger(__name__)
 
 PERIOD_RE = re.compile(r"^\d{4}-(Q[1-4]|H[12]|M(0[1-9]|1[0-2])|J)$")
+PERIOD_MESSAGE = N_(
+    "Schrijf de periode als jaar, streepje en deel van het jaar. Een kwartaal: "
+    "2027-Q1 (eerste kwartaal). Een half jaar: 2027-H1. Een maand: 2027-M01 "
+    "(januari). Een heel jaar: 2027-J."
+)
 
 
 class CycleError(ValueError):
@@ -67,9 +72,7 @@ def create_cycle(
     """A planned cycle; nothing happens until it is opened."""
     period = period.strip().upper()
     if not PERIOD_RE.match(period):
-        raise CycleError(
-            N_("Een periode heeft de vorm 2026-Q1 (kwartaal), 2026-H1, 2026-M01 of 2026-J.")
-        )
+        raise CycleError(PERIOD_MESSAGE)
     if framework is None or framework.state != "gepubliceerd":
         raise CycleError(N_("Kies een gepubliceerde versie van het afsprakenkader."))
     if not opens_on <= due_on <= closes_on:

@@ -63,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from web import maps as maps_pages
     from web import practice as practice_pages
     from web import recompute_admin as recompute_pages
+    from web.info import init_app as init_info_pages
 
     auth.init_app(app)
     formatting.init_app(app)
@@ -70,6 +71,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(home.bp)
+    init_info_pages(app)
     app.register_blueprint(admin.bp)
     app.register_blueprint(recompute_pages.bp)
     app.register_blueprint(assessments.bp)

@@ -25,6 +25,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Font
 from peewee import JOIN, IntegrityError, fn
 
@@ -612,11 +613,33 @@ def bulk_import():
 
 IMPORT_HELP = {"ROLES": ROLES, "ROLE_SCOPE": ROLE_SCOPE}
 
+# Obviously made up, so an example row imported by mistake creates nothing
+# real: the names say "fictief" and the addresses end in .invalid, a domain
+# that can never receive mail (RFC 2606).
+EXAMPLE_ORGANISATION = "Voorbeeldorganisatie (fictief) 1"
 IMPORT_EXAMPLES = {
-    "organisations": [["JGZ Voorbeeldstad", "jgz", "VR24", "GM0935, GM0917", "ja"]],
+    "organisations": [[EXAMPLE_ORGANISATION, "jgz", "VR24", "GM0935, GM0917", "ja"]],
     "users": [
-        ["a.jansen@voorbeeld.nl", "A. Jansen", "invuller", "", "JGZ Voorbeeldstad", "", "nl", "ja"],
-        ["b.bakker@voorbeeld.nl", "B. Bakker", "regiocoordinator", "VR24", "", "", "nl", "ja"],
+        [
+            "voorbeeld.invuller@voorbeeld.invalid",
+            "Voorbeeldpersoon (fictief) A",
+            "invuller",
+            "",
+            EXAMPLE_ORGANISATION,
+            "",
+            "nl",
+            "ja",
+        ],
+        [
+            "voorbeeld.coordinator@voorbeeld.invalid",
+            "Voorbeeldpersoon (fictief) B",
+            "regiocoordinator",
+            "VR24",
+            "",
+            "",
+            "nl",
+            "ja",
+        ],
     ],
 }
 
@@ -635,6 +658,9 @@ def import_template(kind: str):
         cell.font = Font(bold=True)
     for row in IMPORT_EXAMPLES[kind]:
         ws.append(row)
+    ws["A2"].comment = Comment(
+        _("Verzonnen voorbeeld: vervang deze rijen door uw eigen gegevens."), "Afsprakenmonitor"
+    )
     for cells in ws.columns:
         ws.column_dimensions[cells[0].column_letter].width = 24
     codes = wb.create_sheet(_("Toegestane waarden"))

@@ -472,7 +472,12 @@ def _print_demo_logins(password: str) -> None:
         )
         if user:
             click.echo(f"  {ROLES[role]:<18} {user.email}")
-    click.echo(f"\nSite: http://127.0.0.1:5000  ({dt.date.today():%d-%m-%Y})")
+    # `setup` starts no site: say how to start one instead of naming an address.
+    click.echo(
+        f"\nKlaar ({dt.date.today():%d-%m-%Y}). Deze opdracht start geen site; "
+        "start hem met `make run` (poort 5000, een andere met PORT=8080) "
+        "of `flask --app wsgi run --port 5000`."
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -70,6 +70,13 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         # Result pages each process keeps ready between batch runs (0: none).
         "RESULT_PAGES": int(env("RESULT_PAGES", "256")),
         **{key: int(env(key, str(days))) for key, days in RETENTION_DEFAULTS.items()},
+        # Who runs this monitor, shown in the header and on the information
+        # pages; the logo is a file under instance/ or static/ (empty: none).
+        "OWNER_NAME": env("OWNER_NAME", ""),
+        "OWNER_LOGO": env("OWNER_LOGO", ""),
+        "CONTACT_EMAIL": env("CONTACT_EMAIL", ""),
+        "CONTACT_URL": env("CONTACT_URL", ""),
+        "CONTACT_TEXT": env("CONTACT_TEXT", ""),
     }
     settings.update(overrides)
     return settings

@@ -69,12 +69,12 @@ def index():
         "reminder_days": "14,7,1",
     }
     status = 200
+    errors: dict[str, str] = {}
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
-        dates = {k: _date(form[k]) for k in ("opens_on", "due_on", "closes_on")}
         framework = next((f for f in frameworks if str(f.id) == form["framework"]), None)
-        if None in dates.values():
-            flash(_("Vul drie geldige data in."), "error")
+        errors, dates = _cycle_form_errors(form, framework)
+        if errors:
             status = 400
         else:
             try:
@@ -86,7 +86,8 @@ def index():
                     **dates,
                 )
             except domain.CycleError as exc:
-                flash(_(str(exc)), "error")
+                # What is left after the checks above: the period already has a cycle.
+                errors["period"] = say(str(exc))
                 status = 400
             else:
                 flash(
@@ -102,8 +103,45 @@ def index():
         cycles=Cycle.select().order_by(Cycle.period.desc()),
         frameworks=frameworks,
         form=form,
+        errors=errors,
+        labels=CYCLE_FORM_LABELS,
         STATES=CYCLE_STATES,
     ), status
+
+
+# The fields of the new-cycle form in page order, for the error summary.
+CYCLE_FORM_LABELS = {
+    "period": N_("Periode"),
+    "framework": N_("Afsprakenkader"),
+    "opens_on": N_("Open vanaf"),
+    "due_on": N_("Uiterste datum"),
+    "closes_on": N_("Sluit op"),
+    "reminder_days": N_("Herinneringen"),
+}
+
+
+def _cycle_form_errors(form: dict, framework) -> tuple[dict[str, str], dict]:
+    """Every problem of the new-cycle form at once, by field (so each is shown
+    at its field), and the dates that could be read."""
+    errors: dict[str, str] = {}
+    if not domain.PERIOD_RE.match(form["period"].upper()):
+        errors["period"] = _(domain.PERIOD_MESSAGE)
+    if framework is None:
+        errors["framework"] = _("Kies een gepubliceerde versie van het afsprakenkader.")
+    dates = {k: _date(form[k]) for k in ("opens_on", "due_on", "closes_on")}
+    for key, day in dates.items():
+        if day is None:
+            errors[key] = _("Vul een geldige datum in.")
+    opens, due, closes = dates["opens_on"], dates["due_on"], dates["closes_on"]
+    if opens and due and due < opens:
+        errors["due_on"] = _("Kies een uiterste datum op of na de dag waarop de ronde opengaat.")
+    if due and closes and closes < due:
+        errors["closes_on"] = _("Kies een sluitingsdatum op of na de uiterste datum.")
+    try:
+        domain.parse_reminder_days(form["reminder_days"])
+    except domain.CycleError as exc:
+        errors["reminder_days"] = say(str(exc))
+    return errors, dates
 
 
 @bp.route("/beheer/rondes/<int:cycle_id>")

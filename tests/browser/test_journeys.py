@@ -37,7 +37,7 @@ WIDE, NARROW = 1280, 390
 
 # Routes that are not pages a person visits: exempt from the coverage check.
 # Anything else answering GET (downloads included) must be reached by a journey.
-NOT_PAGES = {"static"}
+NOT_PAGES = {"static", "owner_logo"}  # the logo is an image, not a page
 # JOURNEY_SCREENSHOTS=DIR saves each checked page state at both widths.
 SHOTS = os.environ.get("JOURNEY_SCREENSHOTS", "")
 
@@ -169,6 +169,10 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     tour.goto(anon, _token("/wachtwoord-herstellen/", invuller.email))
     tour.goto(anon, "/wachtwoord-herstellen/onbekend", label="reset: unknown token")
     tour.goto(anon, "/toegankelijkheid")
+    for path in ("/over-deze-monitor", "/privacyverklaring", "/contact", "/begrippen", "/hulp"):
+        tour.goto(anon, path)
+    for role in ("invuller", "manager", "regiocoordinator", "gemeente", "beheerder"):
+        tour.goto(anon, f"/hulp/{role}")
     tour.goto(anon, "/bestaat-niet", label="404 page")
     assert anon.request.get(tour.base + "/favicon.ico").status == 200
 
@@ -177,6 +181,10 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     tour.check(boss, "dashboard before any cycle")
     tour.goto(boss, "/beheer/")
     tour.goto(boss, "/beheer/rondes")
+    boss.fill("#period", "vierde kwartaal")
+    boss.click("form.narrow button[type=submit]")
+    expect(boss.locator(".error-summary")).to_contain_text("Periode")
+    tour.check(boss, "cycles: new cycle with errors")
     boss.fill("#period", "2026-Q4")
     boss.fill("#opens_on", (today + dt.timedelta(days=7)).isoformat())
     boss.fill("#due_on", (today + dt.timedelta(days=30)).isoformat())
