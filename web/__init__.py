@@ -52,7 +52,19 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
+    from web import (
+        admin,
+        api,
+        assessment_review,
+        assessments,
+        auth,
+        cli,
+        cycles,
+        formatting,
+        home,
+        results,
+        security,
+    )
     from web import maps as maps_pages
 
     auth.init_app(app)
@@ -63,6 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(home.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(assessments.bp)
+    app.register_blueprint(assessment_review.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(maps_pages.bp)
