@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from peewee import JOIN, fn
 
 from domain import rules
+from domain.assessment_mail import queue_reopened
 from domain.audit import record
 from domain.inputs import MAX_ID, control_problem, normalise_newlines, parse_id, parse_int
 from domain.scope import roles_of
@@ -1152,8 +1153,15 @@ def submit(actor: User, assessment: Assessment, now: dt.datetime | None = None) 
     return []
 
 
-def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | None = None):
-    """Reopen a submitted assessment; the reason is shown to those filling it in."""
+def reopen(
+    actor: User,
+    assessment: Assessment,
+    reason: str,
+    now: dt.datetime | None = None,
+    link_for=None,
+):
+    """Reopen a submitted assessment; the reason is shown to those filling it
+    in and mailed to the managers and invullers (with a link by `link_for`)."""
     reason = normalise_newlines(reason).strip()
     if not reason:
         raise StateError(N_("Geef een reden om de zelfevaluatie te heropenen."))
@@ -1187,6 +1195,7 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
         AssessmentChange.create(
             **_change(assessment, actor, None, "reopen_reason", None, reason, version, now)
         )
+        queue_reopened(assessment, actor, reason, version, now, link_for)
     record(
         "assessment_reopened",
         user=actor,
@@ -1195,6 +1204,7 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
         reason=reason,
     )
     assessment.state, assessment.version = "heropend", version
+    assessment.reopened_at, assessment.reopen_reason = now, reason
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
