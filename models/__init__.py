@@ -35,6 +35,7 @@ from models.ops import (
     ReportRunEarlier,
     ServiceHeartbeat,
 )
+from models.partners import NotWorkingTogether
 
 ALL_MODELS = [
     Region,
@@ -55,6 +56,7 @@ ALL_MODELS = [
     Assessment,
     Answer,
     PartnerRating,
+    NotWorkingTogether,
     ImprovementAction,
     EscalationSignal,
     AssessmentChange,

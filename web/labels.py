@@ -33,6 +33,7 @@ from web.formatting import datum, getal
 AUDIT_ACTIONS = {
     "access_denied": N_("Toegang geweigerd"),
     "assessment_copied_forward": N_("Antwoorden uit vorige ronde overgenomen"),
+    "assessment_copies_confirmed": N_("Overgenomen antwoorden bevestigd"),
     "assessment_reopened": N_("Zelfevaluatie heropend"),
     "assessment_submitted": N_("Zelfevaluatie ingediend"),
     "cycle_closed": N_("Ronde gesloten"),
