@@ -10,7 +10,7 @@ import re
 
 from peewee import IntegrityError, ModelSelect, fn
 
-from domain import rules
+from domain import formatting, rules
 from domain.assessments import applicable_agreements, organisation_people, progress
 from domain.audit import record
 from domain.inputs import parse_int
@@ -275,8 +275,11 @@ def _remind(cycle: Cycle, assessments, key: str, link_for, days_left: int) -> in
     return queued
 
 
-def confirm_submission(assessment: Assessment, link_for) -> int:
-    """A confirmation to the organisation's people after a submit."""
+def confirm_submission(assessment: Assessment, link_for, submitter: User | None = None) -> int:
+    """A confirmation to the organisation's people after a submit, naming who
+    submitted it (`submitter`, else as stored) and when."""
+    if submitter is None and assessment.submitted_by_id:
+        submitter = User.get_or_none(User.id == assessment.submitted_by_id)
     people = organisation_people([assessment.organisation_id])
     key = f"submitted:{assessment.id}:{assessment.version}"
     queued = 0
@@ -289,6 +292,8 @@ def confirm_submission(assessment: Assessment, link_for) -> int:
                 cycle=assessment.cycle,
                 organisation=assessment.organisation,
                 link=link_for(assessment.id),
+                submitter=submitter,
+                submitted_at=formatting.datetime(assessment.submitted_at, user.locale),
             )
             is not None
         )
@@ -319,6 +324,8 @@ def _monitor_assessments(cycle) -> ModelSelect:
             Assessment.id,
             Assessment.state,
             Assessment.reopen_reason,
+            Assessment.reopened_at,
+            Assessment.ready_at,
             Assessment.updated_at,
             Assessment.submitted_at,
             Assessment.first_submitted_at,

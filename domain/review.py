@@ -7,6 +7,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from peewee import JOIN
+
 from domain import assessments
 from domain.assessment_mail import queue_ready
 from domain.audit import record
@@ -14,6 +16,7 @@ from models import (
     Agreement,
     Answer,
     Assessment,
+    EscalationSignal,
     ImprovementAction,
     Organisation,
     PartnerRating,
@@ -127,7 +130,7 @@ def review(assessment: Assessment) -> tuple[list[ReviewTheme], Assessment | None
     ratings: dict[int, list[tuple[str, int | None]]] = {}
     for agreement_id, name, score in (
         PartnerRating.select(PartnerRating.agreement, Organisation.name, PartnerRating.score)
-        .join(Organisation, on=PartnerRating.partner == Organisation.id)
+        .join(Organisation, on=PartnerRating.partner == Organisation.id, join_type=JOIN.LEFT_OUTER)
         .where(PartnerRating.assessment == assessment)
         .order_by(Organisation.name)
         .tuples()
@@ -156,3 +159,13 @@ def review(assessment: Assessment) -> tuple[list[ReviewTheme], Assessment | None
             )
         )
     return themes, previous
+
+
+def escalations(assessment: Assessment) -> list[EscalationSignal]:
+    """The assessment's escalation signals with their agreements, by code."""
+    return list(
+        EscalationSignal.select(EscalationSignal, Agreement)
+        .join(Agreement)
+        .where(EscalationSignal.assessment == assessment)
+        .order_by(Agreement.code)
+    )

@@ -19,6 +19,7 @@ from domain.scope import (
 )
 from models import Assessment, Cycle, Gemeente, Organisation, Region
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
+from web import labels
 from web.access import access
 from web.links import url_by_id
 
@@ -54,7 +55,8 @@ def index():
         sections=sections,
         may_monitor=is_admin(user) or has_role(user, "regiocoordinator"),
         # Labels and links of the rows, worked out once rather than per row.
-        state_labels={state: _(label) for state, label in ASSESSMENT_STATES.items()},
+        state_labels={state: _(label) for state, label in labels.DISPLAY_STATES.items()},
+        display_state=labels.display_state,
         kind_labels={kind: _(label) for kind, label in ORGANISATION_KINDS.items()},
         form_url=url_by_id("assessments.form"),
         limit=LIST_LIMIT,

@@ -100,6 +100,7 @@ def _url(app, endpoint: str, args: dict) -> tuple[str, list[str]]:
 # by the beheerder, who may see everything.
 OBJECT_ROUTES = (
     "assessments.",
+    "assessment_review.",
     "cycles.remind",
     "cycles.reopen",
     "results.scope",
