@@ -29,13 +29,15 @@ def people(organisation_id: int, roles: tuple[str, ...]) -> list[User]:
     )
 
 
-def queue_ready(assessment: Assessment, actor: User, link_for: Callable[[int], str] | None) -> int:
-    """Tell the organisation's managers that `actor` marked the assessment
-    ready for review; once per version of the assessment."""
+def queue_ready(
+    assessment: Assessment, actor: User, link_for: Callable[[int], str] | None
+) -> tuple[int, int]:
+    """Tell the organisation's managers (other than `actor`) that `actor`
+    marked the assessment ready for review, once per version of the
+    assessment; returns (managers, mails queued now)."""
+    managers = [u for u in people(assessment.organisation_id, ("manager",)) if u.id != actor.id]
     queued = 0
-    for user in people(assessment.organisation_id, ("manager",)):
-        if user.id == actor.id:
-            continue
+    for user in managers:
         message = queue_template(
             f"ready:{assessment.id}:{assessment.version}:{user.id}",
             user,
@@ -46,7 +48,7 @@ def queue_ready(assessment: Assessment, actor: User, link_for: Callable[[int], s
             link=link_for(assessment.id) if link_for else None,
         )
         queued += message is not None
-    return queued
+    return len(managers), queued
 
 
 def queue_reopened(

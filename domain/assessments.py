@@ -1488,6 +1488,8 @@ def reopen(
             reopened_at=now,
             reopened_by=actor,
             reopen_reason=reason,
+            ready_at=None,  # a "klaar voor controle" from before no longer holds
+            ready_by=None,
             version=version,
             updated_at=now,
             updated_by=actor,

@@ -29,12 +29,8 @@ from models.choices import N_
 
 
 def is_ready(assessment: Assessment) -> bool:
-    """Marked "klaar voor controle" since it was last reopened, and not submitted yet."""
-    return (
-        assessment.ready_at is not None
-        and assessment.state in assessments.EDITABLE_STATES
-        and (assessment.reopened_at is None or assessment.ready_at > assessment.reopened_at)
-    )
+    """Marked "klaar voor controle" and not submitted yet (a reopening clears the mark)."""
+    return assessment.ready_at is not None and assessment.state in assessments.EDITABLE_STATES
 
 
 def mark_ready(
@@ -42,11 +38,11 @@ def mark_ready(
     assessment: Assessment,
     link_for: Callable[[int], str] | None = None,
     now: dt.datetime | None = None,
-) -> int:
+) -> tuple[int, int]:
     """An organisation's invuller (or manager) says the assessment is ready for
-    the manager to check and submit; the managers get a mail. Returns how
-    many mails were queued. The version does not change: nobody's open form
-    is put out of date by it."""
+    the manager to check and submit; the managers get a mail, once per
+    version of the answers. Returns (managers, mails queued now). The version
+    does not change: nobody's open form is put out of date by it."""
     if not assessments.can_edit(actor, assessment):
         raise assessments.StateError(N_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."))
     now = now or utcnow()
@@ -54,7 +50,7 @@ def mark_ready(
         Assessment.update(ready_at=now, ready_by=actor).where(
             Assessment.id == assessment.id
         ).execute()
-        queued = queue_ready(assessment, actor, link_for)
+        managers, queued = queue_ready(assessment, actor, link_for)
     assessment.ready_at, assessment.ready_by = now, actor
     record(
         "assessment_ready",
@@ -63,7 +59,7 @@ def mark_ready(
         object_id=assessment.id,
         recipients=queued,
     )
-    return queued
+    return managers, queued
 
 
 @dataclass

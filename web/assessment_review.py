@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from apscheduler.triggers.cron import CronTrigger
 from flask import (
     Blueprint,
     current_app,
@@ -23,9 +22,9 @@ from flask_login import current_user
 
 from domain import assessments as domain
 from domain import cycles, review
-from domain.rules import AMSTERDAM
 from domain.scope import may_read_assessment
-from models import Assessment, Cycle, Organisation, User, utcnow
+from jobs.schedule import next_nightly
+from models import Assessment, Cycle, Organisation, User
 from models.choices import ACTION_STATES, ESCALATION_STEPS, SCORES
 from web import labels
 from web.access import access, deny
@@ -71,13 +70,6 @@ def _theme_link(assessment_id: int) -> Callable[..., str]:
     return lambda number, anchor="": f"{form}#{anchor}" if anchor else form
 
 
-def _next_results(now: dt.datetime) -> dt.date:
-    """The Amsterdam date of the next nightly run, which recomputes the results."""
-    trigger = CronTrigger.from_crontab(current_app.config["SCHEDULE_NIGHTLY"], timezone=AMSTERDAM)
-    moment = trigger.get_next_fire_time(None, now.replace(tzinfo=dt.UTC).astimezone(AMSTERDAM))
-    return moment.date()
-
-
 def _context(assessment: Assessment) -> dict:
     user = current_user.user
     held = domain.roles(user, assessment)
@@ -94,6 +86,9 @@ def _context(assessment: Assessment) -> dict:
         "manager_submits": not invuller_may,
         "ready": review.is_ready(assessment),
         "ready_by": ready_by,
+        "changed_since_ready": review.is_ready(assessment)
+        and assessment.updated_at is not None
+        and assessment.updated_at > assessment.ready_at,
         "state_label": labels.label(labels.DISPLAY_STATES, labels.display_state(assessment)),
         "SCORES": SCORES,
         "ACTION_STATES": ACTION_STATES,
@@ -165,7 +160,7 @@ def submitted(assessment_id: int):
         "assessments/submitted.html",
         submitter=submitter,
         reference=f"{cycle.period}-{assessment.id:05d}",
-        results_on=_next_results(utcnow()),
+        results_at=next_nightly(current_app.config),
         # The nightly run after the close date closes the cycle and mails the reports.
         reports_on=cycle.closes_on + dt.timedelta(days=1),
         cycle_open=cycle.state == "open",
@@ -219,11 +214,19 @@ def ready(assessment_id: int):
     """An invuller says the assessment is ready for the manager to check."""
     assessment = _assessment(assessment_id)
     try:
-        count = review.mark_ready(current_user.user, assessment, _link_for())
+        managers, count = review.mark_ready(current_user.user, assessment, _link_for())
     except domain.StateError as exc:
         flash(say(exc.args[0]), "error")
     else:
-        if count:
+        if managers and not count:
+            flash(
+                _(
+                    "U had de zelfevaluatie al klaar gemeld en er is sindsdien niets "
+                    "veranderd; de managers hebben er al een e-mail over."
+                ),
+                "info",
+            )
+        elif count:
             flash(
                 _(
                     "U heeft de zelfevaluatie klaar gemeld voor controle. "
