@@ -1220,10 +1220,7 @@ def _lacks_partner(agreement: Agreement, answer: Answer | None, rated: dict) -> 
     return None
 
 
-PARTNER_MISSING = N_(
-    "nog geen oordeel over een partnerorganisatie: kies bij minstens één een oordeel "
-    "of ‘werken niet samen op deze afspraak’"
-)
+PARTNER_MISSING = N_("nog geen oordeel over een partnerorganisatie")
 
 
 # Each check looks at one agreement, its answer and the answers' partner

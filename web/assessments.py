@@ -16,7 +16,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, ngettext
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -293,11 +293,7 @@ def theme(assessment_id: int, number: int):
     if outcome.saved and go == "bevestigen":
         confirmed = domain.confirm_copied(user, assessment, [a.id for a in current.agreements])
         flash(
-            ngettext(
-                "%(num)s overgenomen antwoord bevestigd.",
-                "%(num)s overgenomen antwoorden bevestigd.",
-                len(confirmed),
-            ),
+            _("Overgenomen antwoorden bevestigd: %(num)s.", num=len(confirmed)),
             "info",
         )
     states = domain.agreement_states(assessment, agreements)
@@ -339,7 +335,7 @@ def agreement(assessment_id: int, agreement_id: int):
     for theme_state in themes:
         if any(a.id == agreement_id for a in theme_state.agreements):
             return redirect(_theme_url(assessment, theme_state.number, f"a{agreement_id}"))
-    deny(404)
+    return redirect(url_for("assessments.form", assessment_id=assessment.id))
 
 
 # --- the escalation signals -----------------------------------------------------------
@@ -457,12 +453,17 @@ def autosave(assessment_id: int):
             if key not in outcome.errors and key not in outcome.notices:
                 faults[key] = message
     if errors:
-        message = ngettext(
-            "%(num)s veld niet opgeslagen; de rest is opgeslagen om %(time)s.",
-            "%(num)s velden niet opgeslagen; de rest is opgeslagen om %(time)s.",
-            len(errors),
-            time=time,
+        message = (
+            _("1 veld niet opgeslagen; de rest is opgeslagen om %(time)s.", time=time)
+            if len(errors) == 1
+            else _(
+                "%(num)s velden niet opgeslagen; de rest is opgeslagen om %(time)s.",
+                num=len(errors),
+                time=time,
+            )
         )
+    elif outcome.notices:
+        message = _("Opgeslagen om %(time)s. Nog aan te vullen:", time=time)
     else:
         message = _("Alles opgeslagen om %(time)s.", time=time)
     return jsonify(
@@ -512,11 +513,7 @@ def confirm(assessment_id: int):
     if request.method == "POST":
         confirmed = domain.confirm_copied(user, assessment)
         flash(
-            ngettext(
-                "%(num)s overgenomen antwoord bevestigd.",
-                "%(num)s overgenomen antwoorden bevestigd.",
-                len(confirmed),
-            ),
+            _("Overgenomen antwoorden bevestigd: %(num)s.", num=len(confirmed)),
             "info",
         )
         return redirect(url_for("assessments.form", assessment_id=assessment.id))
