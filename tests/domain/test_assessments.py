@@ -606,3 +606,26 @@ def test_copy_forward_brings_working_apart_along(database):
     new = next(a for a in domain.applicable_agreements(assessment) if a.code == bilateral.code)
     values = domain.stored_values(assessment)
     assert {values[f"a{new.id}-partner-{p.id}"] for p in new.partners} == {domain.NOT_TOGETHER}
+
+
+def test_the_demos_submitted_assessments_pass_the_check_before_submitting(database):
+    """A partner the demo's organisation did not rate is one it did not work
+    with ("werken niet samen"), so copying a demo quarter forward unchanged
+    can be submitted as it is."""
+    from domain import demo
+    from domain.reference import load_reference_data
+    from models import Cycle, NotWorkingTogether
+
+    load_reference_data()
+    factories.default_framework()
+    demo.generate("small", seed=1, last_period="2026-Q4", today=dt.date(2026, 12, 6))
+    assert NotWorkingTogether.select().count() > 0
+    submitted = list(
+        Assessment.select(Assessment, Cycle)
+        .join(Cycle)
+        .where(Assessment.state == "ingediend", Cycle.period == "2026-Q3")
+    )
+    assert submitted
+    for assessment in submitted:
+        agreements = domain.applicable_agreements(assessment)
+        assert domain.missing_items(assessment, agreements) == [], assessment.organisation.name
