@@ -168,7 +168,6 @@ def form(assessment_id: int):
             return _task_list(
                 assessment, agreements, themes, states, conflict=outcome.conflict, status=409
             )
-        flash(_("Opgeslagen, behalve de velden hieronder: verbeter die."), "error")
         return _task_list(assessment, agreements, themes, states, errors=outcome.errors, status=400)
     states = domain.agreement_states(assessment, agreements)
     themes = domain.theme_states(agreements, states)
@@ -304,7 +303,6 @@ def theme(assessment_id: int, number: int):
             values["version"] = str(outcome.conflict.current_version)
         else:
             values["version"] = str(assessment.version)
-            flash(_("Opgeslagen, behalve de gemarkeerde velden: verbeter die."), "error")
         return _theme_page(
             assessment,
             agreements,

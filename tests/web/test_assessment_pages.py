@@ -182,7 +182,8 @@ def test_bad_input_keeps_what_was_typed_and_saves_the_rest(client, chain):
     )
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
-    assert "Opgeslagen, behalve de gemarkeerde velden" in page
+    assert "Verbeter deze velden" in page
+    assert "Al het andere is opgeslagen." in page
     # The summary names the agreement and links to the field; the limit is given.
     assert f"{second.code}: Deze tekst is te lang: 179.999 tekens, maximaal 5.000." in page
     assert f'href="#a{second.id}-explanation"' in page
