@@ -747,8 +747,46 @@ def save_answers(
     now: dt.datetime | None = None,
 ) -> int:
     """Store a draft. Refused with ConflictError when someone saved after
-    `base_version`. Returns the number of fields that changed."""
+    `base_version` something this save could overwrite; a save meanwhile of
+    other agreements only (another theme page) is no conflict: this one is
+    stored beside it. Returns the number of fields that changed."""
     now = now or utcnow()
+    try:
+        return _save_once(actor, assessment, base_version, parsed, now)
+    except ConflictError as conflict:
+        # A version from the future is no page anyone was shown.
+        if base_version >= conflict.current_version or not _apart_from(conflict.changes, parsed):
+            raise
+        logger.info(
+            "assessment %s: saved by %s beside version %s (other agreements)",
+            assessment.id,
+            actor.email,
+            conflict.current_version,
+        )
+        assessment.state = Assessment.get_by_id(assessment.id).state
+        return _save_once(actor, assessment, conflict.current_version, parsed, now)
+
+
+def _apart_from(changes: list[AssessmentChange], parsed: ParsedForm) -> bool:
+    """Whether changes made meanwhile leave alone everything this save shows:
+    only other agreements' answers, and escalations when it has none."""
+    for change in changes:
+        if change.agreement_id is None:
+            # The draft being started is the only whole-assessment change
+            # a save can stand beside (copying, submitting, reopening are not).
+            if (change.field, change.new_value) != ("state", "concept"):
+                return False
+        elif change.field == "escalation":
+            if parsed.escalations is not None:
+                return False
+        elif change.agreement_id in parsed.answers:
+            return False
+    return True
+
+
+def _save_once(
+    actor: User, assessment: Assessment, base_version: int, parsed: ParsedForm, now
+) -> int:
     if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
         raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
     new_version = base_version + 1

@@ -629,3 +629,49 @@ def test_the_demos_submitted_assessments_pass_the_check_before_submitting(databa
     for assessment in submitted:
         agreements = domain.applicable_agreements(assessment)
         assert domain.missing_items(assessment, agreements) == [], assessment.organisation.name
+
+
+def test_two_people_on_different_themes_both_save(chain):
+    """Someone saving another theme meanwhile is no conflict: both answers
+    are stored, and the history keeps both. The same theme still is one."""
+    agreements = chain["agreements"]
+    first, last = agreements[0], agreements[-1]
+    theme_of = {}
+    for a in agreements:
+        theme_of.setdefault(a.theme_id, []).append(a)
+
+    def page(agreement, score):
+        shown = theme_of[agreement.theme_id]
+        return domain.parse_form(
+            {
+                domain.SHOWN_KEY: ",".join(str(a.id) for a in shown),
+                f"a{agreement.id}-score": score,
+            },
+            agreements,
+            TODAY,
+        )
+
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    domain.save_answers(chain["manager"], assessment, 0, page(first, "2"))
+    other = Assessment.get_by_id(chain["assessment"].id)
+    other.version = 0  # the invuller's page was opened before the manager saved
+    domain.save_answers(chain["invuller"], other, 0, page(last, "4"))
+    assert Assessment.get_by_id(assessment.id).version == 2
+    scores = {a.agreement_id: a.score for a in Answer.select()}
+    assert scores == {first.id: 2, last.id: 4}
+    assert [
+        (c.user_id, c.version)
+        for c in AssessmentChange.select()
+        .where(AssessmentChange.field == "score")
+        .order_by(AssessmentChange.id)
+    ] == [(chain["manager"].id, 1), (chain["invuller"].id, 2)]
+    # The same theme, from a page older than the manager's save: refused,
+    # nothing overwritten.
+    stale = Assessment.get_by_id(assessment.id)
+    with pytest.raises(domain.ConflictError) as info:
+        domain.save_answers(chain["invuller"], stale, 0, page(first, "0"))
+    assert info.value.current_version == 2
+    # From a page opened after it (version 1), the later save of another
+    # theme is no reason to refuse.
+    domain.save_answers(chain["invuller"], stale, 1, page(first, "1"))
+    assert Answer.get(Answer.agreement == first.id).score == 1
