@@ -155,6 +155,8 @@ def _targets() -> dict[str, tuple[str, list[tuple[str, str, dict | None]]]]:
                 ("GET", form, None),
                 ("GET", f"{form}/thema/1", None),
                 ("GET", f"{form}/geschiedenis", None),
+                ("GET", f"{form}/controleren", None),
+                ("GET", f"{form}/overzicht", None),
                 ("GET", f"/resultaten/organisatie/{organisation.id}?ronde={closed.period}", None),
                 ("GET", f"/rapporten?ronde={closed.period}", None),
                 ("GET", f"/rapporten/{report.id}", None),
