@@ -148,9 +148,7 @@ def prepare(
     escalation rows, with their values, translated errors and finished
     choice lists (the rows choose from all `agreements`)."""
     score_pairs = [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
-    answer_choices = Choices(
-        [*score_pairs, ("nvt", gettext("n.v.t. – niet van toepassing"))]
-    )
+    answer_choices = Choices([*score_pairs, ("nvt", gettext("n.v.t. – niet van toepassing"))])
     partner_choices = Choices(
         [*score_pairs, (NOT_TOGETHER, gettext("werken niet samen op deze afspraak"))]
     )
