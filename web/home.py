@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import fn
 
+from domain.assessments import EDITABLE_STATES
 from domain.scope import (
     has_role,
     is_admin,
@@ -82,6 +83,10 @@ def _cycle_section(user, cycle: Cycle) -> dict:
         .group_by(Assessment.state)
         .tuples()
     )
+    # Being filled in and marked "klaar voor controle": counted among their states too.
+    ready = in_cycle.where(
+        Assessment.ready_at.is_null(False), Assessment.state.in_(EDITABLE_STATES)
+    ).count()
     assessments = list(in_cycle.order_by(Organisation.name).limit(LIST_LIMIT))
     ids = [a.id for a in assessments]
     if is_admin(user):
@@ -97,6 +102,7 @@ def _cycle_section(user, cycle: Cycle) -> dict:
     return {
         "cycle": cycle,
         "state_counts": state_counts,
+        "ready": ready,
         "assessments": assessments,
         "readable": readable,
     }

@@ -163,7 +163,9 @@ def test_invuller_marks_ready_and_the_manager_is_mailed(client, chain):
     assert [m.to_address for m in mails] == [chain["manager"].email]
     assert mails[0].subject.endswith("is klaar voor controle")
     # The state shows where states show: the home page and the coordinator's monitor.
-    assert "Klaar voor controle" in _page(client.get("/"))
+    home = _page(client.get("/"))
+    assert "Klaar voor controle" in home
+    assert "klaar voor controle (nog niet ingediend): 1" in home
     client.post("/uitloggen")
     login(client, chain["coordinator"])
     monitor = _page(client.get(f"/rondes/{chain['cycle'].id}/voortgang"))
