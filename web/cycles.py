@@ -214,6 +214,7 @@ def monitor(cycle_id: int):
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
     late = sum(1 for row in rows if row["timing"] == "te laat")
+    ready = sum(1 for row in rows if labels.display_state(row["assessment"]) == labels.READY)
     return render_template(
         "cycles/monitor.html",
         cycle=cycle,
@@ -223,6 +224,7 @@ def monitor(cycle_id: int):
         by_region=domain.monitor_by_region(rows) if region is None else [],
         counts=counts,
         late=late,
+        ready=ready,
         # Whoever sees a region here follows it (beheerder or its coordinator),
         # so every submitted assessment of an open cycle may be reopened.
         may_reopen=region is not None and cycle.state == "open",

@@ -170,6 +170,7 @@ def test_invuller_marks_ready_and_the_manager_is_mailed(client, chain):
     login(client, chain["coordinator"])
     monitor = _page(client.get(f"/rondes/{chain['cycle'].id}/voortgang"))
     assert "Klaar voor controle" in monitor
+    assert "klaar voor controle (nog niet ingediend): 1" in monitor
 
 
 def test_coordinator_reopens_from_the_summary_with_a_reason(client, chain):
