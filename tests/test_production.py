@@ -123,14 +123,14 @@ def _wait(what: str, condition, processes, logs, timeout: float = TIMEOUT) -> No
 
 
 def _healthy(port: int) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
         conn.request("GET", "/health")
-        ok = conn.getresponse().status == 200
-        conn.close()
-        return ok
+        return conn.getresponse().status == 200
     except OSError:
         return False
+    finally:
+        conn.close()  # also when the server is not up yet: no socket left open
 
 
 def _stop(processes: list[subprocess.Popen]) -> None:
