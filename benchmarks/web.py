@@ -218,7 +218,8 @@ def targets(p: dict) -> list[Target]:
         Target(
             "results, region", "regiocoordinator", f"/resultaten/regio/{region_id}?ronde={period}"
         ),
-        Target("self-assessment form", "manager", form),
+        Target("self-assessment task list", "manager", form),
+        Target("self-assessment theme page", "manager", f"{form}/thema/1"),
         Target(
             "progress monitor, region",
             "regiocoordinator",
@@ -229,7 +230,7 @@ def targets(p: dict) -> list[Target]:
     if p["report_id"]:
         pages.append(Target("report download", "manager", f"/rapporten/{p['report_id']}"))
     pages += [
-        Target("save (POST)", "manager", form, "POST"),
+        Target("save (POST)", "manager", f"{form}/thema/1", "POST"),
         Target("autosave (POST)", "manager", f"{form}/automatisch-opslaan", "POST"),
     ]
     return pages
@@ -277,7 +278,8 @@ def login(port: int, email: str) -> Session:
 
 
 def form_state(port: int, session: Session, assessment_id: int) -> dict[str, str]:
-    status, page, _ = _request(port, "GET", f"/zelfevaluaties/{assessment_id}", session)
+    # A theme page: the form is one page per theme.
+    status, page, _ = _request(port, "GET", f"/zelfevaluaties/{assessment_id}/thema/1", session)
     if status != 200:
         raise SystemExit(f"form {assessment_id} answered {status}")
     return form_fields(page)
@@ -498,7 +500,7 @@ def _get(path: str, cookie: str):
 
 def _saver_client(port: int, session: Session, assessment_id: int, autosave: bool):
     saver = Saver(form_state(port, session, assessment_id), autosave=autosave)
-    path = f"/zelfevaluaties/{assessment_id}" + ("/automatisch-opslaan" if autosave else "")
+    path = f"/zelfevaluaties/{assessment_id}" + ("/automatisch-opslaan" if autosave else "/thema/1")
     return saver, (
         lambda n: _raw("POST", path, session.cookie, saver.body(n)),
         saver.answered,

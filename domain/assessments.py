@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from peewee import JOIN, fn
 
 from domain import rules
+from domain.assessment_mail import queue_reopened
 from domain.audit import record
 from domain.inputs import MAX_ID, control_problem, normalise_newlines, parse_id, parse_int
 from domain.scope import roles_of
@@ -30,6 +31,7 @@ from models import (
     EscalationSignal,
     FrameworkVersion,
     ImprovementAction,
+    NotWorkingTogether,
     Organisation,
     OrganisationGemeente,
     PartnerRating,
@@ -213,6 +215,24 @@ _RATINGS_BY_AGREEMENT = CompiledQuery(
 )
 
 
+# The partners the assessment's organisation does not work with, by agreement.
+_APART_BY_AGREEMENT = CompiledQuery(
+    lambda assessment: (
+        NotWorkingTogether.select(NotWorkingTogether.agreement, NotWorkingTogether.partner)
+        .where(NotWorkingTogether.assessment == assessment)
+        .tuples()
+    )
+)
+
+
+def _apart(assessment: Assessment) -> dict[int, set[int]]:
+    """Per agreement, the partners marked "werken niet samen"."""
+    out: dict[int, set[int]] = {}
+    for agreement_id, partner_id in _APART_BY_AGREEMENT(assessment):
+        out.setdefault(agreement_id, set()).add(partner_id)
+    return out
+
+
 def _candidates(kinds: tuple[str, ...], organisation_id, region_id):
     """Active organisations of these kinds in the region or serving one of
     the organisation's gemeenten, other than itself, by name."""
@@ -393,6 +413,8 @@ def stored_values(assessment: Assessment) -> dict[str, str]:
         p = f"a{agreement_id}-partner-"
         # A rating from before partners were named stays visible, unnamed.
         values[p + (str(partner_id) if partner_id else "unnamed")] = str(score)
+    for agreement_id, partner_id in _APART_BY_AGREEMENT(assessment):
+        values[f"a{agreement_id}-partner-{partner_id}"] = NOT_TOGETHER
     count = 0
     for i, (agreement_id, times, step, resolved) in enumerate(_FORM_ESCALATIONS(assessment)):
         values[f"esc-{i}-agreement"] = str(agreement_id)
@@ -413,6 +435,7 @@ class AnswerInput:
     evaluated: dt.date | None = None
     explanation: str = ""
     partners: dict[int, int] = field(default_factory=dict)  # partner organisation → 0–4
+    apart: set[int] = field(default_factory=set)  # partners not worked with on it
     action: str = ""
     owner: str = ""
     due: dt.date | None = None
@@ -428,6 +451,7 @@ class AnswerInput:
             and self.evaluated is None
             and not self.explanation
             and not self.partners
+            and not self.apart
             and not self.action
         )
 
@@ -435,8 +459,13 @@ class AnswerInput:
 @dataclass
 class ParsedForm:
     answers: dict[int, AnswerInput] = field(default_factory=dict)
-    escalations: dict[int, tuple[int, int, bool]] = field(default_factory=dict)
+    # None: the form did not show the escalation rows (a theme page), so they
+    # stay as stored.
+    escalations: dict[int, tuple[int, int, bool]] | None = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)  # form field → Dutch message
+    # What is stored but not complete yet (n.v.t. without a reason): said at
+    # the field, never a reason to refuse the save.
+    notices: dict[str, str] = field(default_factory=dict)
 
 
 def _parse_date(text: str, key: str, errors: dict, *, not_after: dt.date | None = None):
@@ -498,18 +527,35 @@ def parse_version(raw: str) -> int | None:
     return parse_int(raw, 0, MAX_ID)
 
 
+NOT_TOGETHER = "samen-niet"  # the partner choice "werken niet samen op deze afspraak"
+SHOWN_KEY = "agreements"  # the ids of the agreements a page shows, comma separated
+
+
+def shown_agreements(form: Mapping[str, str], agreements: list[Agreement]) -> list[Agreement]:
+    """The agreements the posted page showed (one theme's), when it says so
+    (`agreements`: their ids); else all of them (the whole form)."""
+    raw = form.get(SHOWN_KEY)
+    if raw is None:
+        return agreements
+    ids = {int(part) for part in raw.split(",") if re.fullmatch(r"[0-9]{1,18}", part.strip())}
+    return [a for a in agreements if a.id in ids]
+
+
 def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.date) -> ParsedForm:
-    """Read and check the posted form. Fields of agreements that do not belong
-    to this assessment are errors, never silently stored."""
+    """Read and check the posted form: the agreements the page showed (see
+    `shown_agreements`), the escalation rows when it showed them. Fields of
+    agreements that do not belong to this assessment are errors, never
+    silently stored."""
     parsed = ParsedForm()
     errors = parsed.errors
-    known = {a.id: a for a in agreements}
+    all_ids = {a.id for a in agreements}
+    known = {a.id: a for a in shown_agreements(form, agreements)}
     # One pass over the posted names: the partner ratings per agreement, in
     # the order posted (a national form posts some 600 fields).
     partner_keys: dict[int, list[tuple[str, int]]] = {}
     for key in form:
         match = ANSWER_KEY.match(key)
-        if match and int(match.group(1)) not in known:
+        if match and int(match.group(1)) not in all_ids:
             errors[key] = N_("Deze afspraak hoort niet bij deze zelfevaluatie.")
         elif match is None and (match := PARTNER_KEY.match(key)):
             partner_keys.setdefault(int(match.group(1)), []).append((key, int(match.group(2))))
@@ -522,8 +568,15 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
         else:
             answer.score = _parse_score(raw_score, p + "score", errors)
         answer.reason = _text(form, p + "reason", MAX_SHORT, errors)
-        if answer.not_applicable and not answer.reason:
-            errors[p + "reason"] = N_("Geef aan waarom deze afspraak niet van toepassing is.")
+        if not answer.not_applicable:
+            # Shown without JavaScript whatever the score; it only applies to n.v.t.
+            answer.reason = ""
+            errors.pop(p + "reason", None)
+        if answer.not_applicable and not answer.reason and p + "reason" not in errors:
+            # Stored all the same: n.v.t. is a valid answer, the reason follows.
+            parsed.notices[p + "reason"] = N_(
+                "Geef aan waarom deze afspraak niet van toepassing is."
+            )
         writing = form.get(p + "writing") or ""
         if writing not in ("", "ja", "nee"):
             errors[p + "writing"] = N_("Kies ja of nee.")
@@ -531,6 +584,11 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
         answer.evaluated = _parse_date(
             form.get(p + "evaluated") or "", p + "evaluated", errors, not_after=today
         )
+        if answer.not_applicable:
+            # Whether and when it was written down and evaluated belongs to a score.
+            answer.in_writing, answer.evaluated = None, None
+            errors.pop(p + "writing", None)
+            errors.pop(p + "evaluated", None)
         answer.explanation = _text(form, p + "explanation", MAX_EXPLANATION, errors)
         _parse_partners(form, agreement, answer, errors, partner_keys.get(agreement_id, ()))
         answer.action = _text(form, p + "action", MAX_SHORT, errors)
@@ -545,8 +603,41 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
             errors[p + "action"] = N_("Beschrijf de verbeteractie.")
         answer.confirm = form.get(p + "confirm") == "1"
         parsed.answers[agreement_id] = answer
-    _parse_escalations(form, known, parsed)
+    if SHOWN_KEY in form and "esc-rows" not in form:
+        parsed.escalations = None
+    else:
+        _parse_escalations(form, {a.id: a for a in agreements}, parsed)
     return parsed
+
+
+def parse_valid(
+    form: Mapping[str, str], agreements: list[Agreement], today: dt.date, stored: Mapping
+) -> ParsedForm:
+    """Parse the form so that every valid field is saved: an invalid field
+    keeps its stored value (from `stored_values`), and the errors of the
+    posted form are returned for the page to mark at their fields. An
+    agreement that still does not add up is left as stored; escalation rows
+    with an error leave all rows as stored."""
+    first = parse_form(form, agreements, today)
+    if not first.errors:
+        return first
+    merged = dict(form.items())
+    for key in first.errors:
+        merged[key] = stored.get(key, "")
+        match = ANSWER_KEY.match(key)
+        if match and match.group(2) == "action":
+            # An owner or due date without an action: all three as stored.
+            for name in ("owner", "due", "status"):
+                merged[f"a{match.group(1)}-{name}"] = stored.get(f"a{match.group(1)}-{name}", "")
+    second = parse_form(merged, agreements, today)
+    for key in second.errors:
+        match = ANSWER_KEY.match(key) or PARTNER_KEY.match(key)
+        if match:
+            second.answers.pop(int(match.group(1)), None)
+    if any(key.startswith("esc-") for key in first.errors):
+        second.escalations = None
+    second.errors = first.errors
+    return second
 
 
 def _parse_partners(form: Mapping[str, str], agreement, answer: AnswerInput, errors, keys) -> None:
@@ -558,6 +649,9 @@ def _parse_partners(form: Mapping[str, str], agreement, answer: AnswerInput, err
     for key, partner_id in keys:
         raw = (form.get(key) or "").strip()
         if not raw:
+            continue
+        if raw == NOT_TOGETHER and agreement.bilateral and partner_id in allowed:
+            answer.apart.add(partner_id)
             continue
         if not agreement.bilateral:
             errors[p + "partner"] = N_("Bij deze afspraak hoort geen oordeel over een partner.")
@@ -653,8 +747,46 @@ def save_answers(
     now: dt.datetime | None = None,
 ) -> int:
     """Store a draft. Refused with ConflictError when someone saved after
-    `base_version`. Returns the number of fields that changed."""
+    `base_version` something this save could overwrite; a save meanwhile of
+    other agreements only (another theme page) is no conflict: this one is
+    stored beside it. Returns the number of fields that changed."""
     now = now or utcnow()
+    try:
+        return _save_once(actor, assessment, base_version, parsed, now)
+    except ConflictError as conflict:
+        # A version from the future is no page anyone was shown.
+        if base_version >= conflict.current_version or not _apart_from(conflict.changes, parsed):
+            raise
+        logger.info(
+            "assessment %s: saved by %s beside version %s (other agreements)",
+            assessment.id,
+            actor.email,
+            conflict.current_version,
+        )
+        assessment.state = Assessment.get_by_id(assessment.id).state
+        return _save_once(actor, assessment, conflict.current_version, parsed, now)
+
+
+def _apart_from(changes: list[AssessmentChange], parsed: ParsedForm) -> bool:
+    """Whether changes made meanwhile leave alone everything this save shows:
+    only other agreements' answers, and escalations when it has none."""
+    for change in changes:
+        if change.agreement_id is None:
+            # The draft being started is the only whole-assessment change
+            # a save can stand beside (copying, submitting, reopening are not).
+            if (change.field, change.new_value) != ("state", "concept"):
+                return False
+        elif change.field == "escalation":
+            if parsed.escalations is not None:
+                return False
+        elif change.agreement_id in parsed.answers:
+            return False
+    return True
+
+
+def _save_once(
+    actor: User, assessment: Assessment, base_version: int, parsed: ParsedForm, now
+) -> int:
     if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
         raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
     new_version = base_version + 1
@@ -665,9 +797,10 @@ def save_answers(
     # lands between these reads and the claim below makes the claim fail.
     stored = _Stored.read(assessment)
     changes, writes = _answer_writes(actor, assessment, parsed, stored, new_version, now)
-    more, more_writes = _escalation_writes(actor, assessment, parsed, stored, new_version, now)
-    changes += more
-    writes += more_writes
+    if parsed.escalations is not None:
+        more, more_writes = _escalation_writes(actor, assessment, parsed, stored, new_version, now)
+        changes += more
+        writes += more_writes
     if assessment.state == "niet_gestart":
         changes.append(
             _change(assessment, actor, None, "state", "niet_gestart", "concept", new_version, now)
@@ -715,20 +848,29 @@ class _Stored:
     actions: dict[int, ImprovementAction]
     ratings: dict[int, dict[int, int]]
     escalations: dict[int, EscalationSignal]
+    apart: dict[int, set[int]] = field(default_factory=dict)
     _names: dict[int, str] | None = None
 
     @classmethod
     def read(cls, assessment: Assessment) -> _Stored:
         answers = {a.agreement_id: a for a in _ANSWERS(assessment)}
         escalations = {e.agreement_id: e for e in _ESCALATIONS(assessment)}
-        return cls(answers, _actions_by_answer(assessment), _ratings(assessment), escalations)
+        return cls(
+            answers,
+            _actions_by_answer(assessment),
+            _ratings(assessment),
+            escalations,
+            _apart(assessment),
+        )
 
     def partner_names(self, parsed: ParsedForm) -> dict[int, str]:
         """The names of the partners rated before or now, read once, when a
         rating changed (the history names them)."""
         if self._names is None:
             partner_ids = {o for new in parsed.answers.values() for o in new.partners}
+            partner_ids |= {o for new in parsed.answers.values() for o in new.apart}
             partner_ids |= {o for rated in self.ratings.values() for o in rated}
+            partner_ids |= {o for apart in self.apart.values() for o in apart}
             self._names = dict(
                 Organisation.select(Organisation.id, Organisation.name)
                 .where(Organisation.id.in_(sorted(partner_ids)))
@@ -837,8 +979,13 @@ def _answer_writes(
         }
         diff = [(k, before[k], after[k]) for k in after if before[k] != after[k]]
         rated = stored.ratings.get(agreement_id, {})
-        if rated != new.partners:
-            diff += _partner_diff(rated, new.partners, stored.partner_names(parsed))
+        apart = stored.apart.get(agreement_id, set())
+        if rated != new.partners or apart != new.apart:
+            # "werken niet samen" is an answer of its own: in the history as such.
+            names = stored.partner_names(parsed)
+            before_seen = {**dict.fromkeys(apart, "werken niet samen"), **rated}
+            after_seen = {**dict.fromkeys(new.apart, "werken niet samen"), **new.partners}
+            diff += _partner_diff(before_seen, after_seen, names)
         copied = bool(old and old.copied) and not (diff or new.confirm)
         action = stored.actions.get(old.id) if old else None
         action_diff = _action_diff(action, new)
@@ -850,7 +997,7 @@ def _answer_writes(
             for k, b, a in action_diff
         ]
         write_answer = old is None or bool(diff) or (old.copied and not copied)
-        if write_answer or rated != new.partners or action_diff:
+        if write_answer or rated != new.partners or apart != new.apart or action_diff:
             writes.append(
                 functools.partial(
                     _write_answer,
@@ -861,6 +1008,7 @@ def _answer_writes(
                     after,
                     copied if write_answer else None,
                     rated,
+                    apart,
                     new,
                     action if action_diff else False,
                     now,
@@ -889,7 +1037,7 @@ _UPDATE_ANSWER = CompiledQuery(_update_answer)
 
 
 def _write_answer(
-    actor, assessment, agreement_id, old, after, copied, rated, new: AnswerInput, action, now
+    actor, assessment, agreement_id, old, after, copied, rated, apart, new: AnswerInput, action, now
 ) -> None:
     """One answer's writes: the answer (`copied` None: unchanged), its
     partner ratings, its improvement action (`action` False: unchanged)."""
@@ -916,8 +1064,30 @@ def _write_answer(
         )
     if rated != new.partners:
         _write_ratings(old, rated, new.partners, now)
+    if apart != new.apart:
+        _write_apart(old, apart, new.apart, now)
     if action is not False:
         _write_action(assessment, old, action, new, now)
+
+
+def _write_apart(answer: Answer, before: set[int], after: set[int], now) -> None:
+    gone = before - after
+    if gone:
+        NotWorkingTogether.delete().where(
+            NotWorkingTogether.answer == answer.id, NotWorkingTogether.partner.in_(sorted(gone))
+        ).execute()
+    added = [
+        {
+            "answer": answer.id,
+            "assessment": answer.assessment_id,
+            "agreement": answer.agreement_id,
+            "partner": partner_id,
+            "updated_at": now,
+        }
+        for partner_id in sorted(after - before)
+    ]
+    if added:
+        NotWorkingTogether.insert_many(added).execute()
 
 
 def _action_diff(action: ImprovementAction | None, new: AnswerInput) -> list[tuple]:
@@ -1034,6 +1204,11 @@ _ANSWERED = CompiledQuery(
 )
 
 
+def escalation_count(assessment: Assessment) -> int:
+    """How many escalation signals the assessment records."""
+    return EscalationSignal.select().where(EscalationSignal.assessment == assessment).count()
+
+
 def progress(assessment: Assessment, agreements: list[Agreement] | None = None) -> tuple[int, int]:
     """(answered, total): an agreement counts as answered with a score or n.v.t."""
     agreements = agreements if agreements is not None else applicable_agreements(assessment)
@@ -1070,16 +1245,20 @@ def _lacks_writing(agreement: Agreement, answer: Answer | None, rated: dict) -> 
 
 
 def _lacks_partner(agreement: Agreement, answer: Answer | None, rated: dict) -> str | None:
-    # A bilateral agreement needs a rating of at least one of its partner
-    # organisations, when it has any. Only n.v.t. releases it: a missing score
-    # does not hold it back for a second pass.
+    # A bilateral agreement needs an answer about at least one of its partner
+    # organisations, when it has any: a rating, or "werken niet samen op deze
+    # afspraak" (`rated` holds both). Only n.v.t. releases it: a missing
+    # score does not hold it back for a second pass.
     if not agreement.bilateral or (answer is not None and answer.not_applicable):
         return None
     if not getattr(agreement, "partners", None):
         return None
     if answer is None or not rated.get(agreement.id):
-        return N_("nog geen oordeel over een partnerorganisatie")
+        return PARTNER_MISSING
     return None
+
+
+PARTNER_MISSING = N_("nog geen oordeel over een partnerorganisatie")
 
 
 # Each check looks at one agreement, its answer and the answers' partner
@@ -1094,6 +1273,164 @@ COMPLETENESS_CHECKS = [
 ]
 
 
+# The field each check's message belongs to (`a12-reason`), for the page to
+# say it there.
+CHECK_FIELDS = {
+    _lacks_score: "score",
+    _lacks_confirmation: "confirm",
+    _lacks_reason: "reason",
+    _lacks_writing: "writing",
+    _lacks_partner: "partner",
+}
+
+
+@dataclass(slots=True)
+class AgreementState:
+    """Where one agreement of an assessment stands."""
+
+    answered: bool = False  # a score or n.v.t., not merely copied
+    copied: bool = False  # copied from the previous cycle, not confirmed yet
+    lacks: list[tuple[str, str]] = field(default_factory=list)  # (field, message)
+
+    @property
+    def faults(self) -> list[tuple[str, str]]:
+        """What an answered or copied agreement still lacks besides its
+        score and confirmation, as (field, what to do there): said at the
+        field, counted as errors."""
+        if not (self.answered or self.copied):
+            return []
+        return [(f, FIELD_MESSAGES[f]) for f, _m in self.lacks if f in FIELD_MESSAGES]
+
+
+# What to do at a field an answered agreement still lacks.
+FIELD_MESSAGES = {
+    "reason": N_("Geef aan waarom deze afspraak niet van toepassing is."),
+    "writing": N_("Kies of de afspraak schriftelijk is vastgelegd: ja of nee."),
+    "partner": N_(
+        "Kies bij minstens één partnerorganisatie een oordeel of "
+        "‘werken niet samen op deze afspraak’."
+    ),
+}
+
+
+@dataclass(slots=True)
+class ThemeState:
+    """One theme of the form, as its task list shows it."""
+
+    theme: Theme
+    number: int  # its place in the form, from 1
+    agreements: list[Agreement]
+    answered: int = 0
+    copied: int = 0
+    faults: int = 0
+    complete: int = 0
+
+    @property
+    def total(self) -> int:
+        return len(self.agreements)
+
+    @property
+    def state(self) -> str:
+        """niet_begonnen, bezig, klaar or fouten."""
+        if self.faults:
+            return "fouten"
+        if self.complete == self.total:
+            return "klaar"
+        if self.answered or self.copied:
+            return "bezig"
+        return "niet_begonnen"
+
+
+def agreement_states(
+    assessment: Assessment, agreements: list[Agreement]
+) -> dict[int, AgreementState]:
+    """Per agreement, whether it is answered or copied and all it lacks for
+    submitting (the checks of `missing_items`), read in three queries."""
+    answers = {a.agreement_id: a for a in _ANSWERS(assessment)}
+    rated: dict[int, set] = {k: set(v) for k, v in _ratings(assessment).items()}
+    for agreement_id, apart in _apart(assessment).items():
+        rated.setdefault(agreement_id, set()).update(apart)
+    out = {}
+    for agreement in agreements:
+        answer = answers.get(agreement.id)
+        state = AgreementState()
+        if answer is not None and (answer.score is not None or answer.not_applicable):
+            state.copied = bool(answer.copied)
+            state.answered = not answer.copied
+        state.lacks = [
+            (CHECK_FIELDS[check], m)
+            for check in COMPLETENESS_CHECKS
+            if (m := check(agreement, answer, rated))
+        ]
+        out[agreement.id] = state
+    return out
+
+
+def theme_states(
+    agreements: list[Agreement], states: dict[int, AgreementState]
+) -> list[ThemeState]:
+    """The form's themes in order, each with its agreements and counts."""
+    themes: list[ThemeState] = []
+    for agreement in agreements:
+        if not themes or themes[-1].theme.id != agreement.theme_id:
+            themes.append(ThemeState(agreement.theme, len(themes) + 1, []))
+        theme = themes[-1]
+        theme.agreements.append(agreement)
+        state = states[agreement.id]
+        theme.answered += state.answered
+        theme.copied += state.copied
+        theme.faults += bool(state.faults)
+        theme.complete += not state.lacks
+    return themes
+
+
+def confirm_copied(
+    actor: User,
+    assessment: Assessment,
+    agreement_ids: list[int] | None = None,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """Confirm answers copied from the previous cycle as still true: those of
+    the given agreements (None: all). Returns the agreements confirmed."""
+    if assessment.state not in EDITABLE_STATES or assessment.cycle.state != "open":
+        raise StateError(N_("Deze zelfevaluatie kan niet meer worden gewijzigd."))
+    now = now or utcnow()
+    query = Answer.select(Answer.id, Answer.agreement).where(
+        Answer.assessment == assessment,
+        Answer.copied == True,  # noqa: E712
+    )
+    if agreement_ids is not None:
+        query = query.where(Answer.agreement.in_(agreement_ids))
+    found = list(query.tuples())
+    if not found:
+        return []
+    with writer_turn(), db.atomic():
+        version = (
+            Assessment.select(Assessment.version).where(Assessment.id == assessment.id).scalar() + 1
+        )
+        Assessment.update(version=version, updated_at=now, updated_by=actor).where(
+            Assessment.id == assessment.id
+        ).execute()
+        Answer.update(copied=False, updated_at=now, updated_by=actor).where(
+            Answer.id.in_([answer_id for answer_id, _ in found])
+        ).execute()
+        AssessmentChange.insert_many(
+            [
+                _change(assessment, actor, agreement_id, "confirmed", None, "ja", version, now)
+                for _, agreement_id in found
+            ]
+        ).execute()
+    assessment.version = version
+    record(
+        "assessment_copies_confirmed",
+        user=actor,
+        object_type="assessment",
+        object_id=assessment.id,
+        answers=len(found),
+    )
+    return [agreement_id for _, agreement_id in found]
+
+
 def missing_items(
     assessment: Assessment, agreements: list[Agreement]
 ) -> list[tuple[Agreement, list[str]]]:
@@ -1102,7 +1439,9 @@ def missing_items(
     vastgelegd' (ja or nee); a bilateral one a rating of at least one of its
     partner organisations, when it has any."""
     answers = {a.agreement_id: a for a in _ANSWERS(assessment)}
-    rated = _ratings(assessment)
+    rated: dict[int, set] = {k: set(v) for k, v in _ratings(assessment).items()}
+    for agreement_id, apart in _apart(assessment).items():
+        rated.setdefault(agreement_id, set()).update(apart)
     missing = []
     for agreement in agreements:
         answer = answers.get(agreement.id)
@@ -1152,8 +1491,15 @@ def submit(actor: User, assessment: Assessment, now: dt.datetime | None = None) 
     return []
 
 
-def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | None = None):
-    """Reopen a submitted assessment; the reason is shown to those filling it in."""
+def reopen(
+    actor: User,
+    assessment: Assessment,
+    reason: str,
+    now: dt.datetime | None = None,
+    link_for=None,
+):
+    """Reopen a submitted assessment; the reason is shown to those filling it
+    in and mailed to the managers and invullers (with a link by `link_for`)."""
     reason = normalise_newlines(reason).strip()
     if not reason:
         raise StateError(N_("Geef een reden om de zelfevaluatie te heropenen."))
@@ -1177,6 +1523,8 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
             reopened_at=now,
             reopened_by=actor,
             reopen_reason=reason,
+            ready_at=None,  # a "klaar voor controle" from before no longer holds
+            ready_by=None,
             version=version,
             updated_at=now,
             updated_by=actor,
@@ -1187,6 +1535,7 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
         AssessmentChange.create(
             **_change(assessment, actor, None, "reopen_reason", None, reason, version, now)
         )
+        queue_reopened(assessment, actor, reason, version, now, link_for)
     record(
         "assessment_reopened",
         user=actor,
@@ -1195,6 +1544,7 @@ def reopen(actor: User, assessment: Assessment, reason: str, now: dt.datetime | 
         reason=reason,
     )
     assessment.state, assessment.version = "heropend", version
+    assessment.reopened_at, assessment.reopen_reason = now, reason
 
 
 def previous_assessment(assessment: Assessment) -> Assessment | None:
@@ -1259,6 +1609,7 @@ def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None =
         if rows:
             Answer.insert_many(rows).execute()
             _copy_ratings(source, assessment, [row["agreement"] for row in rows], now)
+            _copy_apart(source, assessment, [row["agreement"] for row in rows], now)
         AssessmentChange.create(
             **_change(
                 assessment, actor, None, "copied_from", None, source.cycle.period, version, now
@@ -1311,6 +1662,41 @@ def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[in
     ]
     if rows:
         PartnerRating.insert_many(rows).execute()
+
+
+def _copy_apart(source: Assessment, target: Assessment, agreement_ids: list[int], now) -> None:
+    """The previous cycle's "werken niet samen", onto the answers just copied,
+    for partners the organisation may still rate."""
+    new = Answer.alias()
+    old_agreement, new_agreement = Agreement.alias(), Agreement.alias()
+    pairs = (
+        NotWorkingTogether.select(new.id, NotWorkingTogether.partner, new_agreement.id)
+        .join(Answer, on=NotWorkingTogether.answer == Answer.id)
+        .join(old_agreement, on=Answer.agreement == old_agreement.id)
+        .join(new_agreement, on=new_agreement.code == old_agreement.code)
+        .join(new, on=(new.agreement == new_agreement.id) & (new.assessment == target.id))
+        .where(Answer.assessment == source.id, new.agreement.in_(agreement_ids))
+        .tuples()
+    )
+    pairs = list(pairs)
+    if not pairs:
+        return
+    allowed = {
+        a.id: {o.id for o in a.partners} for a in applicable_agreements(target) if a.bilateral
+    }
+    rows = [
+        {
+            "answer": answer_id,
+            "assessment": target.id,
+            "agreement": agreement_id,
+            "partner": partner_id,
+            "updated_at": now,
+        }
+        for answer_id, partner_id, agreement_id in pairs
+        if partner_id in allowed.get(agreement_id, ())
+    ]
+    if rows:
+        NotWorkingTogether.insert_many(rows).execute()
 
 
 def history(assessment: Assessment) -> list[AssessmentChange]:

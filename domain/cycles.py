@@ -396,8 +396,11 @@ def remind_all(
     return {**plan, "messages": messages}
 
 
-def confirm_submission(assessment: Assessment, link_for) -> int:
-    """A confirmation to the organisation's people after a submit."""
+def confirm_submission(assessment: Assessment, link_for, submitter: User | None = None) -> int:
+    """A confirmation to the organisation's people after a submit, naming who
+    submitted it (`submitter`, else as stored) and when."""
+    if submitter is None and assessment.submitted_by_id:
+        submitter = User.get_or_none(User.id == assessment.submitted_by_id)
     people = organisation_people([assessment.organisation_id])
     key = f"submitted:{assessment.id}:{assessment.version}"
     queued = 0
@@ -410,7 +413,7 @@ def confirm_submission(assessment: Assessment, link_for) -> int:
                 cycle=assessment.cycle,
                 organisation=assessment.organisation,
                 link=link_for(assessment.id),
-                submitted_by=assessment.submitted_by,
+                submitted_by=submitter,
                 submitted_at=assessment.submitted_at,
             )
             is not None
@@ -442,6 +445,8 @@ def _monitor_assessments(cycle) -> ModelSelect:
             Assessment.id,
             Assessment.state,
             Assessment.reopen_reason,
+            Assessment.reopened_at,
+            Assessment.ready_at,
             Assessment.updated_at,
             Assessment.submitted_at,
             Assessment.first_submitted_at,

@@ -39,6 +39,7 @@ from models import (
     EscalationSignal,
     Gemeente,
     ImprovementAction,
+    NotWorkingTogether,
     Organisation,
     OrganisationGemeente,
     OutboxMessage,
@@ -324,6 +325,7 @@ def clear_demo_data() -> None:
             AssessmentChange,
             EscalationSignal,
             ImprovementAction,
+            NotWorkingTogether,
             PartnerRating,
             Answer,
             Assessment,
@@ -698,6 +700,7 @@ def _assessments(
     actions: list[tuple] = []
     escalations: list[tuple] = []
     ratings: list[tuple] = []
+    apart: list[tuple] = []  # partners not worked with on an agreement
     changes: list[tuple] = []
     totals = dict.fromkeys(
         ("assessments", "answers", "partner_ratings", "improvement_actions", "escalation_signals"),
@@ -738,6 +741,13 @@ def _assessments(
         PartnerRating.score,
         PartnerRating.updated_at,
     ]
+    apart_fields = [
+        NotWorkingTogether.answer,
+        NotWorkingTogether.assessment,
+        NotWorkingTogether.agreement,
+        NotWorkingTogether.partner,
+        NotWorkingTogether.updated_at,
+    ]
     action_fields = [
         ImprovementAction.answer,
         ImprovementAction.assessment,
@@ -773,6 +783,8 @@ def _assessments(
         totals["assessments"] += _bulk_insert(Assessment, assessment_fields, assessments)
         totals["answers"] += _bulk_insert(Answer, answer_fields, answers)
         totals["partner_ratings"] += _bulk_insert(PartnerRating, rating_fields, ratings)
+        _bulk_insert(NotWorkingTogether, apart_fields, apart)
+        apart.clear()
         totals["improvement_actions"] += _bulk_insert(ImprovementAction, action_fields, actions)
         totals["escalation_signals"] += _bulk_insert(
             EscalationSignal, escalation_fields, escalations
@@ -893,7 +905,9 @@ def _assessments(
                     # little lower than the partner rates itself.
                     for partner in partners_of(org, agreement_id):
                         if rng.random() < 0.1:
-                            continue  # not rated this time
+                            # Not worked with on this agreement this time.
+                            apart.append((answer_id, aid, agreement_id, partner.id, updated))
+                            continue
                         seen = (
                             2.15
                             + partner.quality

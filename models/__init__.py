@@ -46,6 +46,7 @@ from models.ops import (
     ReportRunEarlier,
     ServiceHeartbeat,
 )
+from models.partners import NotWorkingTogether
 from models.sharing import PracticeSharing
 
 ALL_MODELS = [
@@ -67,6 +68,7 @@ ALL_MODELS = [
     Assessment,
     Answer,
     PartnerRating,
+    NotWorkingTogether,
     ImprovementAction,
     EscalationSignal,
     AssessmentChange,

@@ -146,4 +146,5 @@ CHANGE_FIELDS = {
     "state": N_("Status"),
     "reopen_reason": N_("Reden heropenen"),
     "copied_from": N_("Overgenomen uit ronde"),
+    "confirmed": N_("Overgenomen antwoord bevestigd"),
 }

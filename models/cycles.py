@@ -56,6 +56,10 @@ class Assessment(BaseModel):
     reopened_at = DateTimeField(null=True)
     reopened_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     reopen_reason = TextField(null=True)
+    # An invuller's "klaar voor controle": the manager may check and submit.
+    # Cleared by a submit or a reopening.
+    ready_at = DateTimeField(null=True)
+    ready_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
     updated_at = DateTimeField(default=utcnow)
     updated_by = ForeignKeyField(User, null=True, on_delete="SET NULL", backref="+")
 

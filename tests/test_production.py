@@ -413,16 +413,17 @@ def test_a_journey_over_http_on_the_production_server(cluster):
     browser = Browser(cluster["ports"][0])
     browser.login("manager@example.nl")
     form_path = f"/zelfevaluaties/{chain['assessment'].id}"
-    page = browser.page(form_path)
-    version = _version(page)
+    # The whole form in one post (every agreement), with the version a theme page shows.
+    version = _version(browser.page(f"{form_path}/thema/1"))
     answers = journey.complete_form(chain["agreements"])
-    status, headers, _ = browser.post(form_path, {**answers, "version": version, "action": "save"})
+    status, headers, _ = browser.post(form_path, {**answers, "version": version})
     assert status == 302
     assert "opgeslagen als concept" in browser.page(form_path)
-    version = _version(browser.page(form_path))
-    status, _, _ = browser.post(form_path, {**answers, "version": version, "action": "submit"})
+    # Checked and submitted through the check page.
+    status, _, _ = browser.post(f"{form_path}/indienen", {}, token_from=f"{form_path}/controleren")
     assert status == 302
-    assert "ingediend" in browser.page(form_path)
+    assert "ingediend" in browser.page(f"{form_path}/ingediend")
+    assert browser.get(form_path)[0] == 302  # a submitted assessment is read as its summary
     assert browser.get(f"/resultaten/organisatie/{chain['jgz'].id}")[0] == 200
     reports = browser.page("/rapporten")
     link = re.search(r'href="(/rapporten/\d+)"', reports).group(1)

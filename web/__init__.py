@@ -59,7 +59,19 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     csrf.init_app(app)
 
-    from web import admin, api, assessments, auth, cli, cycles, formatting, home, results, security
+    from web import (
+        admin,
+        api,
+        assessment_review,
+        assessments,
+        auth,
+        cli,
+        cycles,
+        formatting,
+        home,
+        results,
+        security,
+    )
     from web import maps as maps_pages
     from web import practice as practice_pages
     from web import recompute_admin as recompute_pages
@@ -75,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(recompute_pages.bp)
     app.register_blueprint(assessments.bp)
+    app.register_blueprint(assessment_review.bp)
     app.register_blueprint(cycles.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(maps_pages.bp)

@@ -16,6 +16,7 @@ from flask_babel import gettext
 from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 
+from domain.assessments import NOT_TOGETHER
 from models import Agreement
 from models.choices import ACTION_STATES, ESCALATION_STEPS, ORGANISATION_KINDS, SCORES
 from web.formatting import say
@@ -45,14 +46,15 @@ class Choices:
         return made
 
     def radios(self, name: str, selected: str | None, indent: str) -> Markup:
-        """Radio buttons, the one equal to `selected` checked, laid out as the
-        template's loop wrote them."""
+        """Radio buttons stacked, each with its own label as a large target,
+        the one equal to `selected` checked; no choice checked is "not
+        answered yet" (there is no radio for it)."""
         name = escape(name)
         return Markup(  # noqa: S704 - the name here, values and labels in __init__
             "".join(
-                f'\n{indent}<label class="choice"><input type="radio" name="{name}" '
-                f'value="{value}" {"checked" if raw == selected else ""}> '
-                f"{label}</label>\n{indent}"
+                f'\n{indent}<div class="radio"><input type="radio" id="{name}-{value}" '
+                f'name="{name}" value="{value}"{" checked" if raw == selected else ""}>'
+                f'<label for="{name}-{value}">{label}</label></div>'
                 for raw, value, label in self.pairs
             )
         )
@@ -66,6 +68,7 @@ class PartnerField:
     label: str
     options: Markup
     error: str = ""
+    answered: bool = False  # a rating or "werken niet samen"
 
 
 @dataclass(slots=True)
@@ -88,6 +91,7 @@ class AgreementFields:
     status_options: Markup
     partners: list[PartnerField]
     partner_unnamed: str
+    writing_error: str = ""
     score_error: str = ""
     reason_error: str = ""
     evaluated_error: str = ""
@@ -96,6 +100,12 @@ class AgreementFields:
     action_error: str = ""
     due_error: str = ""
     action_open: bool = False
+    explanation_open: bool = False
+    partners_open: bool = False
+
+    @property
+    def partners_answered(self) -> int:
+        return sum(1 for partner in self.partners if partner.answered)
 
 
 @dataclass(slots=True)
@@ -126,16 +136,23 @@ def _said(errors: dict, key: str) -> str:
 
 
 def prepare(
-    agreements: list[Agreement], values: dict, errors: dict, rows: range, env
+    agreements: list[Agreement],
+    values: dict,
+    errors: dict,
+    rows: range,
+    env,
+    *,
+    cards: list[Agreement] | None = None,
 ) -> FormFields:
-    """The fields of every agreement and escalation row, with their values,
-    translated errors and finished choice lists."""
-    score_choices = Choices(
-        [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
+    """The fields of the agreements shown (`cards`, default all) and of the
+    escalation rows, with their values, translated errors and finished
+    choice lists (the rows choose from all `agreements`)."""
+    score_pairs = [(str(value), f"{value} – {gettext(label)}") for value, label in SCORES.items()]
+    answer_choices = Choices([*score_pairs, ("nvt", gettext("n.v.t. – niet van toepassing"))])
+    partner_choices = Choices(
+        [*score_pairs, (NOT_TOGETHER, gettext("werken niet samen op deze afspraak"))]
     )
-    writing_choices = Choices(
-        [("ja", gettext("ja")), ("nee", gettext("nee")), ("", gettext("nog niet ingevuld"))]
-    )
+    writing_choices = Choices([("ja", gettext("ja")), ("nee", gettext("nee"))])
     status_choices = Choices([(code, gettext(label)) for code, label in ACTION_STATES.items()])
     step_choices = Choices(
         [(str(step), f"{step} – {gettext(label)}") for step, label in ESCALATION_STEPS.items()]
@@ -143,7 +160,7 @@ def prepare(
     kinds: dict[str, str] = {}
     out = FormFields()
     get = values.get
-    for a in agreements:
+    for a in agreements if cards is None else cards:
         p = f"a{a.id}-"
         partners = []
         for partner in getattr(a, "partners", ()):
@@ -157,8 +174,9 @@ def prepare(
                 PartnerField(
                     key,
                     f"{partner.name} ({kind})",
-                    score_choices.options(get(key)),
+                    partner_choices.options(get(key)),
                     _said(errors, key) if errors else "",
+                    bool(get(key)),
                 )
             )
         fields = AgreementFields(
@@ -167,7 +185,7 @@ def prepare(
             copied=get(p + "copied"),
             confirm=get(p + "confirm"),
             score=get(p + "score"),
-            score_radios=score_choices.radios(p + "score", get(p + "score"), " " * 8),
+            score_radios=answer_choices.radios(p + "score", get(p + "score"), " " * 8),
             reason=get(p + "reason", ""),
             writing_radios=writing_choices.radios(p + "writing", get(p + "writing", ""), " " * 10),
             evaluated=get(p + "evaluated", ""),
@@ -187,7 +205,14 @@ def prepare(
             fields.explanation_error = _said(errors, p + "explanation")
             fields.action_error = _said(errors, p + "action")
             fields.due_error = _said(errors, p + "due")
+            fields.writing_error = _said(errors, p + "writing")
         fields.action_open = bool(fields.action or fields.action_error or fields.due_error)
+        fields.explanation_open = bool(fields.explanation or fields.explanation_error)
+        fields.partners_open = bool(
+            fields.partner_error
+            or any(partner.error for partner in partners)
+            or (fields.score != "nvt" and not all(partner.answered for partner in partners))
+        )
         out.agreements.append(fields)
     agreement_choices = Choices(
         [(str(a.id), f"{a.code} {do_truncate(env, a.title, 60)}") for a in agreements]

@@ -33,6 +33,7 @@ from models import Assessment, Cycle, FrameworkVersion, Organisation, Region, ut
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, N_, ORGANISATION_KINDS
 from models.compiled import CompiledQuery
 from reports.excel import neutralise
+from web import labels
 from web.access import access, deny, scoped_or_404
 from web.formatting import local, local_today, say
 from web.links import url_by_id
@@ -321,6 +322,7 @@ def monitor(cycle_id: int):
     descending = request.args.get("volgorde") == "af"
     shown = _filtered_sorted(rows, status, column, descending) if region else []
     filter_counts = {name: sum(1 for row in rows if test(row)) for name, test in FILTERS.items()}
+    ready = sum(1 for row in rows if labels.display_state(row["assessment"]) == labels.READY)
     return render_template(
         "cycles/monitor.html",
         cycle=cycle,
@@ -338,13 +340,15 @@ def monitor(cycle_id: int):
         by_region=domain.monitor_by_region(rows) if region is None else [],
         counts=counts,
         late=late,
+        ready=ready,
         # Whoever sees a region here follows it (beheerder or its coordinator),
         # so every submitted assessment of an open cycle may be reopened.
         may_reopen=region is not None and cycle.state == "open",
         STATES=ASSESSMENT_STATES,
         KINDS=ORGANISATION_KINDS,
         # Labels and links of the rows, worked out once rather than per row.
-        state_labels={state: _(label) for state, label in ASSESSMENT_STATES.items()},
+        state_labels={state: _(label) for state, label in labels.DISPLAY_STATES.items()},
+        display_state=labels.display_state,
         kind_labels=defaultdict(
             str, {kind: _(label) for kind, label in ORGANISATION_KINDS.items()}
         ),
@@ -442,7 +446,9 @@ def reopen(cycle_id: int, assessment_id: int):
         readable_assessments(current_user.user).where(Assessment.cycle == cycle), assessment_id
     )
     try:
-        assessments_domain.reopen(current_user.user, assessment, request.form.get("reason", ""))
+        assessments_domain.reopen(
+            current_user.user, assessment, request.form.get("reason", ""), link_for=_link()
+        )
     except assessments_domain.StateError as exc:
         flash(say(exc.args[0]), "error")
     else:
@@ -476,7 +482,7 @@ def _export_rows(rows: list[dict]) -> list[list]:
         [
             row["organisation"].name,
             _(ORGANISATION_KINDS.get(row["organisation"].kind, "")),
-            _(ASSESSMENT_STATES[row["state"]]),
+            labels.label(labels.DISPLAY_STATES, labels.display_state(row["assessment"])),
             row["answered"],
             row["total"],
             local(row["updated_at"]),

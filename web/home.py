@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import fn
 
+from domain.assessments import EDITABLE_STATES
 from domain.scope import (
     has_role,
     is_admin,
@@ -22,6 +23,7 @@ from domain.scope import (
 from models import Assessment, Cycle, Gemeente, Organisation, OutboxMessage, Region, ReportRun
 from models.base import utcnow
 from models.choices import ASSESSMENT_STATES, CYCLE_STATES, ORGANISATION_KINDS
+from web import labels
 from web.access import access
 from web.formatting import datum, local_today
 from web.links import url_by_id
@@ -59,7 +61,8 @@ def index():
         sections=sections,
         may_monitor=is_admin(user) or has_role(user, "regiocoordinator"),
         # Labels and links of the rows, worked out once rather than per row.
-        state_labels={state: _(label) for state, label in ASSESSMENT_STATES.items()},
+        state_labels={state: _(label) for state, label in labels.DISPLAY_STATES.items()},
+        display_state=labels.display_state,
         kind_labels={kind: _(label) for kind, label in ORGANISATION_KINDS.items()},
         form_url=url_by_id("assessments.form"),
         limit=LIST_LIMIT,
@@ -86,6 +89,10 @@ def _cycle_section(user, cycle: Cycle) -> dict:
         .group_by(Assessment.state)
         .tuples()
     )
+    # Being filled in and marked "klaar voor controle": counted among their states too.
+    ready = in_cycle.where(
+        Assessment.ready_at.is_null(False), Assessment.state.in_(EDITABLE_STATES)
+    ).count()
     assessments = list(in_cycle.order_by(Organisation.name).limit(LIST_LIMIT))
     ids = [a.id for a in assessments]
     if is_admin(user):
@@ -101,6 +108,7 @@ def _cycle_section(user, cycle: Cycle) -> dict:
     return {
         "cycle": cycle,
         "state_counts": state_counts,
+        "ready": ready,
         "assessments": assessments,
         "readable": readable,
     }

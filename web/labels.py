@@ -9,6 +9,7 @@ import re
 
 from flask_babel import gettext as _
 
+from domain.review import is_ready
 from models import (
     Assessment,
     Cycle,
@@ -35,6 +36,8 @@ AUDIT_ACTIONS = {
     "recompute_done": N_("Herberekening uitgevoerd"),
     "access_denied": N_("Toegang geweigerd"),
     "assessment_copied_forward": N_("Antwoorden uit vorige ronde overgenomen"),
+    "assessment_copies_confirmed": N_("Overgenomen antwoorden bevestigd"),
+    "assessment_ready": N_("Klaar gemeld voor controle"),
     "assessment_reopened": N_("Zelfevaluatie heropend"),
     "assessment_submitted": N_("Zelfevaluatie ingediend"),
     "cycle_closed": N_("Ronde gesloten"),
@@ -319,3 +322,16 @@ def _escalation_text(value: str) -> str:
         step=_(step) if step else match.group(2),
         resolved=(", " + _("opgelost")) if match.group(3) else "",
     )
+
+
+# --- an assessment's state as people read it ---------------------------------
+
+# Not a stored state: an assessment being filled in that an invuller has
+# marked "klaar voor controle" (domain/review.py), for the manager to submit.
+READY = "klaar_voor_controle"
+DISPLAY_STATES = {**ASSESSMENT_STATES, READY: N_("Klaar voor controle")}
+
+
+def display_state(assessment) -> str:
+    """The assessment's state, or READY when marked ready and not submitted."""
+    return READY if is_ready(assessment) else assessment.state

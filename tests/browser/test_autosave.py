@@ -1,37 +1,196 @@
-"""With JavaScript, drafts save themselves; without it, the buttons do the same."""
+"""The form in Chromium: autosave keeps every valid answer and marks the
+invalid one at its field and in the status bar; leaving with unsaved changes
+warns; a failed save is tried again; without JavaScript the theme pages are
+plain forms; on the demo no theme page is taller than 8,000 px at 1,280."""
 
+import datetime as dt
+
+import pytest
 from playwright.sync_api import expect
 
-from models import Answer, Assessment
+from domain import assessments as domain
+from domain import demo
+from domain.reference import load_reference_data
+from models import Answer, Assessment, Cycle, ImprovementAction, Organisation, RoleAssignment
 from tests import factories, journey
 
+TODAY = dt.date.today()
 
-def _login(page, base, user):
+
+def _login(page, base, email, password=factories.PASSWORD):
     page.goto(f"{base}/inloggen")
-    page.fill("#email", user.email)
-    page.fill("#password", factories.PASSWORD)
+    page.fill("#email", email)
+    page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
 
 
-def test_draft_saves_itself(live_server, page):
+def _cards(page) -> list[str]:
+    return page.eval_on_selector_all("fieldset.agreement", "els => els.map(e => e.id)")
+
+
+def test_autosave_never_loses_a_valid_answer(live_server, page):
     chain = journey.build()
-    first = chain["agreements"][0]
-    _login(page, live_server, chain["invuller"])
-    page.goto(f"{live_server}/zelfevaluaties/{chain['assessment'].id}")
-    page.check(f"input[name='a{first.id}-score'][value='3']")
-    page.fill(f"#a{first.id}-explanation", "Vast onderdeel van het werkoverleg.")
-    # No script evaluation here: the page's CSP forbids it, as it should.
-    expect(page.locator("#version")).to_have_value("1", timeout=15_000)
-    expect(page.locator("#autosave-status")).to_contain_text("Automatisch opgeslagen")
-    expect(page.locator("[data-answered]")).to_have_text("1")
-    answer = Answer.get(Answer.agreement == first.id)
-    assert answer.score == 3
-    assert answer.explanation == "Vast onderdeel van het werkoverleg."
-    # A manual save after the autosave goes through: the version moved along.
-    page.check(f"input[name='a{first.id}-score'][value='4']")
-    page.click("button[value=save]")
-    page.wait_for_load_state()
-    assert "opgeslagen als concept" in page.inner_text("main")
-    assert Answer.get(Answer.agreement == first.id).score == 4
-    assert Assessment.get_by_id(chain["assessment"].id).state == "concept"
+    assessment_id = chain["assessment"].id
+    _login(page, live_server, chain["invuller"].email)
+    page.goto(f"{live_server}/zelfevaluaties/{assessment_id}/thema/1")
+    a, b, c, d = _cards(page)[:4]
+    # The reason appears only with n.v.t.; 'schriftelijk' only with a score.
+    expect(page.locator(f"#{a}-reason")).to_be_hidden()
+    expect(page.locator(f"#{b}-writing")).to_be_hidden()
+    # n.v.t. without a reason on one agreement, then a score, an explanation
+    # and an action on others.
+    page.click(f"label[for='{a}-score-nvt']")
+    expect(page.locator(f"#{a}-reason")).to_be_visible()
+    page.click(f"label[for='{b}-score-3']")
+    expect(page.locator(f"#{b}-writing")).to_be_visible()
+    page.click(f"#{c} details.explanation summary")
+    page.fill(f"#{c}-explanation", "Besproken in het ketenoverleg.")
+    page.click(f"#{d} details.action summary")
+    page.fill(f"#{d}-action", "Werkafspraken opnieuw bespreken")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("Nog aan te vullen", timeout=15_000)
+    # The missing reason is marked at its field and linked from the bar.
+    reason = page.locator(f"#{a}-reason")
+    expect(reason).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{a}-reason-error")).to_contain_text("Geef aan waarom")
+    link = status.locator(f"a[href='#{a}-reason']")
+    expect(link).to_contain_text("Geef aan waarom")
+    link.click()
+    expect(reason).to_be_focused()
+    # A value the server cannot store (a date in the future) is marked and
+    # not saved; a valid change beside it is.
+    page.click(f"label[for='{b}-writing-ja']")
+    page.fill(f"#{b}-evaluated", (TODAY + dt.timedelta(days=5)).isoformat())
+    page.fill(f"#{c}-explanation", "Besproken in het ketenoverleg van maart.")
+    expect(status).to_contain_text("1 veld niet opgeslagen", timeout=15_000)
+    expect(page.locator(f"#{b}-evaluated")).to_have_attribute("aria-invalid", "true")
+    expect(status.locator(f"a[href='#{b}-evaluated']")).to_contain_text("toekomst")
+    # Leaving now warns: the date is not saved.
+    dialogs = []
+
+    def answer(dialog):
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", answer)
+    page.reload()
+    assert dialogs == ["beforeunload"]
+    stored = {x.agreement_id: x for x in Answer.select()}
+    ids = {key: int(key[1:]) for key in (a, b, c, d)}
+    assert stored[ids[a]].not_applicable
+    assert (stored[ids[b]].score, stored[ids[b]].in_writing) == (3, True)
+    assert stored[ids[b]].last_evaluated_on is None
+    assert stored[ids[c]].explanation == "Besproken in het ketenoverleg van maart."
+    assert ImprovementAction.get().description == "Werkafspraken opnieuw bespreken"
+    # After the reload the n.v.t. without a reason is still marked at its field.
+    expect(page.locator(f"#{a}-reason")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{a}-reason-error")).to_contain_text("Geef aan waarom")
+    expect(page.locator(f"input#{a}-score-nvt")).to_be_checked()
+    # Giving the reason clears the mark; nothing is left unsaved, so leaving
+    # does not warn.
+    page.fill(f"#{a}-reason", "Geen eigen inloopspreekuur.")
+    expect(status).to_contain_text("Alles opgeslagen", timeout=15_000)
+    expect(page.locator(f"#{a}-reason-error")).to_have_count(0)
+    expect(reason).not_to_have_attribute("aria-invalid", "true")
+    page.reload()
+    assert dialogs == ["beforeunload"]
+
+
+def test_a_failed_save_is_tried_again(live_server, page):
+    chain = journey.build()
+    assessment_id = chain["assessment"].id
+    _login(page, live_server, chain["invuller"].email)
+    page.goto(f"{live_server}/zelfevaluaties/{assessment_id}/thema/1")
+    first = _cards(page)[0]
+    failed = []
+
+    def once_offline(route):
+        if not failed:
+            failed.append(route.request.url)
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    page.route("**/automatisch-opslaan", once_offline)
+    page.click(f"label[for='{first}-score-2']")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("Opslaan lukte niet", timeout=15_000)
+    expect(status).to_contain_text("probeert de pagina het opnieuw")
+    assert Answer.select().count() == 0
+    expect(status).to_contain_text("opgeslagen om", timeout=30_000)
+    assert len(failed) == 1
+    assert Answer.get().score == 2
+
+
+def test_theme_pages_work_without_javascript(live_server, browser):
+    chain = journey.build()
+    assessment_id = chain["assessment"].id
+    context = browser.new_context(locale="nl-NL", java_script_enabled=False)
+    try:
+        page = context.new_page()
+        _login(page, live_server, chain["invuller"].email)
+        page.goto(f"{live_server}/zelfevaluaties/{assessment_id}")
+        page.click("a.button:has-text('Ga verder met')")
+        page.wait_for_url(f"**/zelfevaluaties/{assessment_id}/thema/1")
+        first = _cards(page)[0]
+        # Without the script every field shows; the server ignores what does not apply.
+        expect(page.locator(f"#{first}-reason")).to_be_visible()
+        page.click(f"label[for='{first}-score-nvt']")
+        page.fill(f"#{first}-reason", "Geen casuïstiek in deze periode.")
+        page.click("button[value=volgende]")
+        page.wait_for_url(f"**/zelfevaluaties/{assessment_id}/thema/2")
+        answer = Answer.get()
+        assert (answer.not_applicable, answer.not_applicable_reason) == (
+            True,
+            "Geen casuïstiek in deze periode.",
+        )
+        page.click("button[value=vorige]")
+        page.wait_for_url(f"**/zelfevaluaties/{assessment_id}/thema/1")
+        expect(page.locator(f"input#{first}-score-nvt")).to_be_checked()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def demo_world(app):
+    load_reference_data()
+    factories.default_framework()
+    demo.generate("small", seed=1, last_period="2026-Q4", today=dt.date(2026, 12, 6))
+    return app
+
+
+def test_no_theme_page_is_taller_than_8000_px_on_the_demo(demo_world, live_server, browser):
+    """The demo's JGZ Zuid-Limburg, team Noord, in 2026-Q4, with every answer
+    of 2026-Q3 copied in (the fullest the pages get), at 1,280 px wide."""
+    organisation = Organisation.get(Organisation.name == "JGZ Zuid-Limburg, team Noord")
+    assessment = (
+        Assessment.select()
+        .join(Cycle)
+        .where(Assessment.organisation == organisation, Cycle.period == "2026-Q4")
+        .get()
+    )
+    invuller = (
+        RoleAssignment.select()
+        .where(RoleAssignment.organisation == organisation, RoleAssignment.role == "invuller")
+        .first()
+        .user
+    )
+    domain.copy_previous(invuller, assessment)
+    agreements = domain.applicable_agreements(assessment)
+    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    heights = {}
+    try:
+        page = context.new_page()
+        _login(page, live_server, invuller.email, demo.DEMO_PASSWORD)
+        for theme in themes:
+            page.goto(f"{live_server}/zelfevaluaties/{assessment.id}/thema/{theme.number}")
+            heights[theme.number] = page.evaluate("document.body.scrollHeight")
+        page.goto(f"{live_server}/zelfevaluaties/{assessment.id}")
+        heights["taken"] = page.evaluate("document.body.scrollHeight")
+    finally:
+        context.close()
+    print("page heights at 1280 px:", heights)
+    assert len(heights) == len(themes) + 1
+    assert max(heights.values()) <= 8000, heights

@@ -122,16 +122,30 @@ def _token(path_prefix: str, email: str) -> str:
 
 
 def _fill_all(page, score: str = "3", partner: str = "2") -> None:
-    """Every agreement answered: its own score, the partner's, written down."""
-    own = page.locator("fieldset.agreement > fieldset.score:not([id$='-partner'])")
+    """Every agreement of a theme page answered: its own score, written
+    down, the partners rated."""
+    own = page.locator("fieldset.agreement > fieldset.score")
     for i in range(own.count()):
         own.nth(i).locator(f"input[value='{score}']").check()
-    partners = page.locator("fieldset.partners select")
-    for i in range(partners.count()):
-        partners.nth(i).select_option(partner)
     writing = page.locator("fieldset.inline-set[id$='-writing'] input[value='ja']")
     for i in range(writing.count()):
         writing.nth(i).check()
+    closed = page.locator("details.partners:not([open]) > summary")
+    for _ in range(closed.count()):
+        closed.nth(0).click()
+    partners = page.locator("fieldset.partners select")
+    for i in range(partners.count()):
+        partners.nth(i).select_option(partner)
+
+
+def _fill_every_theme(page, base: str, form_path: str) -> None:
+    """Every theme page in turn, answered and saved by its "Volgende thema"."""
+    page.goto(f"{base}{form_path}/thema/1")
+    while "/thema/" in page.url:
+        _fill_all(page)
+        page.click("nav.theme-nav button[value=volgende]")
+        page.wait_for_load_state()
+    assert page.url.endswith(f"{form_path}/signalen"), page.url
 
 
 @pytest.fixture
@@ -210,78 +224,92 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     expect(boss.locator("h1")).to_contain_text(w["region"].name)
     tour.check(boss, "monitor: region")
 
-    # --- the invuller fills in at 390 px: autosave, bad input kept --------
+    # --- the invuller fills in at 390 px: task list, theme pages, autosave --
     assessment = Assessment.get(Assessment.organisation == w["jgz"], Assessment.cycle == cycle)
     form_path = f"/zelfevaluaties/{assessment.id}"
     ivl = tour.session(invuller, NARROW)
     tour.check(ivl, "dashboard: invuller")
     ivl.click(f"a[href='{form_path}']")
-    tour.check(ivl, "form: empty")
+    tour.check(ivl, "form: task list, not started")
+    ivl.click("a.button:has-text('Ga verder met')")
+    ivl.wait_for_url(f"**{form_path}/thema/1")
+    tour.check(ivl, "form: theme page, empty")
     first = ivl.locator("fieldset.agreement").first
     first_id = first.get_attribute("id")
-    first.locator("fieldset.score").first.locator("input[value='3']").check()
+    ivl.click(f"label[for='{first_id}-score-3']")
+    ivl.click(f"#{first_id} details.explanation summary")
     ivl.fill(f"#{first_id}-explanation", "Vast onderdeel van het werkoverleg.")
-    expect(ivl.locator("#autosave-status")).to_contain_text(
-        "Automatisch opgeslagen", timeout=15_000
-    )
-    # Bad input: a date in the future, n.v.t. without a reason; nothing is
+    expect(ivl.locator("#autosave-status")).to_contain_text("opgeslagen om", timeout=15_000)
+    # Bad input: a date in the future, n.v.t. without a reason; the rest is
     # saved, the error summary names the agreement, the typed text stays.
     second = ivl.locator("fieldset.agreement").nth(1)
     second_id = second.get_attribute("id")
+    ivl.click(f"label[for='{first_id}-writing-ja']")
     ivl.fill(f"#{first_id}-evaluated", (today + dt.timedelta(days=3)).isoformat())
-    second.locator("fieldset.score").first.locator("input[value='nvt']").check()
-    ivl.click("button[value=save]")
-    summary = ivl.locator("#errors-title + ul")
+    ivl.click(f"label[for='{second_id}-score-nvt']")
+    ivl.click("div.actions button[value=opslaan]")
+    summary = ivl.locator("#errors-title ~ ul")
     expect(summary).to_contain_text("Deze datum ligt in de toekomst")
-    expect(summary).to_contain_text(
-        second.locator("legend").first.inner_text() + ": Geef aan waarom"
-    )
+    expect(ivl.locator(f"#{second_id}-reason-error")).to_contain_text("Geef aan waarom")
     expect(ivl.locator(f"#{first_id}-explanation")).to_have_value(
         "Vast onderdeel van het werkoverleg."
     )
-    tour.check(ivl, "form: with errors")
+    tour.check(ivl, "form: theme page with errors")
     ivl.fill(f"#{first_id}-evaluated", (today - dt.timedelta(days=30)).isoformat())
     ivl.fill(f"#{second_id}-reason", "Wij hebben geen eigen inloopspreekuur.")
-    # A fourth escalation row.
+    ivl.click("div.actions button[value=opslaan]")
+    expect(ivl.locator(".flash")).to_contain_text("opgeslagen als concept")
+    tour.check(ivl, "form: theme page, saved")
+    # A link to an agreement lands on its theme page.
+    ivl.goto(f"{tour.base}{form_path}/afspraak/{second_id[1:]}")
+    assert ivl.url.endswith(f"{form_path}/thema/1#{second_id}")
+    # The escalation signals, with a fourth row.
+    tour.goto(ivl, f"{form_path}/signalen", label="form: signals")
     ivl.click("button[value=add_row]")
     expect(ivl.locator("table.escalations tbody tr")).to_have_count(4)
     ivl.select_option("#esc-3-agreement", index=1)
     ivl.fill("#esc-3-times", "2")
-    ivl.click("button[value=save]")
+    ivl.click("div.actions button[value=save]")
     expect(ivl.locator(".flash")).to_contain_text("opgeslagen als concept")
+    tour.check(ivl, "form: task list, in progress")
+    tour.goto(ivl, f"{form_path}/bevestigen", label="form: confirm, nothing copied")
     tour.goto(ivl, f"{form_path}/geschiedenis", label="history")
     expect(ivl.locator("main")).not_to_contain_text("niet_gestart")
     tour.goto(ivl, "/account", label="my account")
     tour.goto(ivl, "/beheer/", label="403 page")
 
     # --- someone else saves in between: the invuller meets the conflict ---
-    ivl.goto(tour.base + form_path)
+    theme_path = f"{form_path}/thema/1"
+    ivl.goto(tour.base + theme_path)
     mgr = tour.session(manager, NARROW)
-    mgr.goto(tour.base + form_path)
-    mgr.locator("fieldset.agreement").nth(1).locator("fieldset.score").first.locator(
-        "input[value='2']"
-    ).check()
-    mgr.click("button[value=save]")
+    mgr.goto(tour.base + theme_path)
+    mgr.click(f"label[for='{second_id}-score-2']")
+    mgr.click("div.actions button[value=opslaan]")
     expect(mgr.locator(".flash")).to_contain_text("opgeslagen als concept")
-    ivl.locator("fieldset.agreement").nth(1).locator("fieldset.score").first.locator(
-        "input[value='4']"
-    ).check()
-    ivl.click("button[value=save]")
+    ivl.click(f"label[for='{second_id}-score-4']")
+    ivl.click("div.actions button[value=opslaan]")
     expect(ivl.locator("#conflict-title")).to_be_visible()
     tour.check(ivl, "form: conflict")
 
-    # --- the manager submits after one pass of "what is missing" ----------
+    # --- the manager checks, sees what is missing, fills it in, submits ---
     mgr.goto(tour.base + form_path)
-    mgr.click("button[value=submit]")
-    missing = mgr.locator("#missing-title + p + ul")
-    expect(missing).to_contain_text("nog geen score of n.v.t.")
+    tour.check(mgr, "form: task list, manager")
+    mgr.click("a.button:has-text('Controleren en indienen')")
+    mgr.wait_for_url(f"**{form_path}/controleren")
+    main = mgr.locator("main")
+    expect(main).to_contain_text("nog geen score of n.v.t.")
     # Partner ratings are listed in the same pass, beside the missing scores.
-    expect(missing).to_contain_text("nog geen oordeel over een partnerorganisatie")
-    tour.check(mgr, "form: missing list")
-    _fill_all(mgr)
-    mgr.click("button[value=submit]")
-    expect(mgr.locator(".flash")).to_contain_text("De zelfevaluatie is ingediend")
-    tour.check(mgr, "form: submitted (read only)")
+    expect(main).to_contain_text("nog geen oordeel over een partnerorganisatie")
+    tour.check(mgr, "check: missing")
+    _fill_every_theme(mgr, tour.base, form_path)
+    mgr.goto(tour.base + form_path)
+    mgr.click("a.button:has-text('Controleren en indienen')")
+    mgr.get_by_role("button", name="Indienen").click()
+    mgr.wait_for_url(f"**{form_path}/ingediend")
+    tour.check(mgr, "submitted: confirmation")
+    mgr.goto(tour.base + form_path)  # read as a summary now
+    mgr.wait_for_url(f"**{form_path}/overzicht")
+    tour.check(mgr, "submitted: summary")
     # The manager lets other regions ask about what works here.
     mgr.goto(tour.base + "/")
     mgr.click("a:has-text('Ervaringen delen met andere regio’s')")
@@ -333,8 +361,9 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     expect(ivl.locator("main")).to_contain_text("De partnerscores VT–JGZ kloppen niet.")
     tour.check(ivl, "form: reopened")
     mgr.goto(tour.base + form_path)
-    mgr.click("button[value=submit]")
-    expect(mgr.locator(".flash")).to_contain_text("De zelfevaluatie is ingediend")
+    mgr.click("a.button:has-text('Controleren en indienen')")
+    mgr.get_by_role("button", name="Indienen").click()
+    mgr.wait_for_url(f"**{form_path}/ingediend")
 
     # --- the batch runs ---------------------------------------------------
     result = runner.invoke(args=["batch", "run"])

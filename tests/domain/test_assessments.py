@@ -97,7 +97,6 @@ def test_draft_save_records_every_change(chain):
     ("field", "value", "message"),
     [
         ("score", "7", "score van 0"),
-        ("score", "nvt", "waarom"),
         ("evaluated", "31-02-2026", "geldige datum"),
         ("evaluated", "2999-01-01", "buiten"),
         ("explanation", "x" * 100_000, "te lang"),
@@ -393,3 +392,286 @@ def test_copy_forward_marks_answers_until_touched(database):
     assert domain.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
     # Exactly one answer per agreement: nothing was copied twice.
     assert Answer.select().where(Answer.assessment == assessment).count() == len(agreements)
+
+
+# --- the form as a task: every valid field saved, one theme at a time ---------
+
+
+def test_not_applicable_without_a_reason_is_stored_and_said_at_the_field(chain):
+    first = next(a for a in chain["agreements"] if not a.bilateral)
+    parsed = domain.parse_form({f"a{first.id}-score": "nvt"}, chain["agreements"], TODAY)
+    assert parsed.errors == {}
+    assert "waarom" in parsed.notices[f"a{first.id}-reason"]
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    domain.save_answers(chain["invuller"], assessment, 0, parsed)
+    assert Answer.get(Answer.agreement == first.id).not_applicable
+    states = domain.agreement_states(assessment, chain["agreements"])
+    assert states[first.id].answered
+    assert states[first.id].faults == [("reason", domain.FIELD_MESSAGES["reason"])]
+    missing = dict(domain.missing_items(assessment, chain["agreements"]))
+    assert missing[first] == ["nog geen reden waarom de afspraak niet van toepassing is"]
+
+
+def test_a_reason_or_writing_that_does_not_apply_is_ignored(chain):
+    first, second = chain["agreements"][:2]
+    parsed = domain.parse_form(
+        {
+            f"a{first.id}-score": "3",
+            f"a{first.id}-reason": "hoort hier niet",
+            f"a{second.id}-score": "nvt",
+            f"a{second.id}-reason": "Geen casuïstiek",
+            f"a{second.id}-writing": "ja",
+            f"a{second.id}-evaluated": "2999-01-01",
+        },
+        chain["agreements"],
+        TODAY,
+    )
+    assert parsed.errors == {}
+    assert parsed.answers[first.id].reason == ""
+    assert (parsed.answers[second.id].in_writing, parsed.answers[second.id].evaluated) == (
+        None,
+        None,
+    )
+
+
+def test_every_valid_field_is_saved_beside_an_invalid_one(chain):
+    """The pitfall autosave fell into: one bad field no longer holds back the rest."""
+    first, second, third = [a for a in chain["agreements"] if not a.bilateral][:3]
+    _save(chain, {f"a{first.id}-score": "2", f"a{first.id}-explanation": "Eerder."})
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    form = {
+        f"a{first.id}-score": "2",
+        f"a{first.id}-explanation": "x" * (domain.MAX_EXPLANATION + 1),  # too long
+        f"a{first.id}-evaluated": "2999-01-01",  # out of range
+        f"a{second.id}-score": "4",
+        f"a{third.id}-score": "1",
+        f"a{third.id}-owner": "teamleider",  # an owner without an action
+        f"a{third.id}-explanation": "Besproken.",
+    }
+    parsed = domain.parse_valid(form, chain["agreements"], TODAY, domain.stored_values(assessment))
+    assert set(parsed.errors) == {
+        f"a{first.id}-explanation",
+        f"a{first.id}-evaluated",
+        f"a{third.id}-action",
+    }
+    domain.save_answers(chain["invuller"], assessment, assessment.version, parsed)
+    stored = domain.stored_values(Assessment.get_by_id(assessment.id))
+    assert stored[f"a{first.id}-explanation"] == "Eerder."  # kept, not lost or cut
+    assert stored[f"a{first.id}-evaluated"] == ""
+    assert stored[f"a{second.id}-score"] == "4"
+    assert (stored[f"a{third.id}-score"], stored[f"a{third.id}-explanation"]) == (
+        "1",
+        "Besproken.",
+    )
+    assert ImprovementAction.select().count() == 0
+
+
+def test_a_theme_page_saves_only_its_own_agreements(chain):
+    agreements = chain["agreements"]
+    first, other = agreements[0], agreements[-1]
+    assert first.theme_id != other.theme_id
+    _save(
+        chain,
+        {
+            f"a{other.id}-score": "2",
+            "esc-0-agreement": str(other.id),
+            "esc-0-times": "1",
+            "esc-0-step": "1",
+        },
+    )
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    theme = [a for a in agreements if a.theme_id == first.theme_id]
+    form = {
+        domain.SHOWN_KEY: ",".join(str(a.id) for a in theme),
+        f"a{first.id}-score": "4",
+    }
+    parsed = domain.parse_form(form, agreements, TODAY)
+    assert set(parsed.answers) == {a.id for a in theme}
+    assert parsed.escalations is None
+    domain.save_answers(chain["invuller"], assessment, assessment.version, parsed)
+    assert Answer.get(Answer.agreement == other.id).score == 2  # not cleared
+    assert EscalationSignal.select().count() == 1  # not deleted
+    assert Answer.get(Answer.agreement == first.id).score == 4
+
+
+def test_working_apart_is_an_answer_of_its_own(chain):
+    """'Werken niet samen op deze afspraak' is stored, is distinct from no
+    rating yet, satisfies the check before submitting and is in the history."""
+    agreements = chain["agreements"]
+    bilateral = next(a for a in agreements if a.partners)
+    partner = bilateral.partners[0]
+    key = f"a{bilateral.id}-partner-{partner.id}"
+    form = journey.complete_form(agreements)
+    form[key] = ""  # no rating yet
+    for other in bilateral.partners[1:]:
+        form[f"a{bilateral.id}-partner-{other.id}"] = ""
+    _save(chain, form)
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    missing = dict(domain.missing_items(assessment, agreements))
+    assert missing[bilateral] == ["nog geen oordeel over een partnerorganisatie"]
+    assert domain.agreement_states(assessment, agreements)[bilateral.id].faults == [
+        ("partner", domain.FIELD_MESSAGES["partner"])
+    ]
+    form[key] = domain.NOT_TOGETHER
+    _save(chain, form)
+    assessment = Assessment.get_by_id(assessment.id)
+    assert domain.stored_values(assessment)[key] == domain.NOT_TOGETHER
+    assert not PartnerRating.select().where(PartnerRating.partner == partner.id).exists()
+    assert bilateral not in dict(domain.missing_items(assessment, agreements))
+    change = AssessmentChange.get(
+        AssessmentChange.field == "partner_score", AssessmentChange.agreement == bilateral.id
+    )
+    assert change.new_value == f"{partner.name}: werken niet samen"
+    # From working apart to a rating: one or the other, never both.
+    form[key] = "1"
+    _save(chain, form)
+    assessment = Assessment.get_by_id(assessment.id)
+    assert domain.stored_values(assessment)[key] == "1"
+    assert domain._apart(assessment) == {}
+
+
+def test_working_apart_is_refused_where_it_cannot_apply(chain):
+    plain = next(a for a in chain["agreements"] if not a.bilateral)
+    bilateral = next(a for a in chain["agreements"] if a.partners)
+    stranger = chain["gemeente_org"] if "gemeente_org" in chain else chain["team"]
+    parsed = domain.parse_form(
+        {
+            f"a{plain.id}-partner-{stranger.id}": domain.NOT_TOGETHER,
+            f"a{bilateral.id}-partner-999999": domain.NOT_TOGETHER,
+        },
+        chain["agreements"],
+        TODAY,
+    )
+    assert f"a{plain.id}-partner" in parsed.errors
+    assert f"a{bilateral.id}-partner-999999" in parsed.errors
+
+
+def test_theme_states_count_answered_copied_and_faults_apart(database):
+    earlier = journey.build(period="2026-Q3")
+    _save(earlier, journey.complete_form(earlier["agreements"], score=4))
+    assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
+    agreements = domain.applicable_agreements(assessment)
+    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    assert [t.state for t in themes] == ["niet_begonnen"] * len(themes)
+    assert [t.number for t in themes] == list(range(1, len(themes) + 1))
+    domain.copy_previous(earlier["manager"], assessment)
+    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    assert sum(t.copied for t in themes) == len(agreements)
+    assert sum(t.answered for t in themes) == 0  # copied is not answered
+    assert {t.state for t in themes} == {"bezig"}
+    # Confirm one theme: its answers count as answered and it is done.
+    first = themes[0]
+    confirmed = domain.confirm_copied(
+        earlier["invuller"], assessment, [a.id for a in first.agreements]
+    )
+    assert sorted(confirmed) == sorted(a.id for a in first.agreements)
+    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    assert (themes[0].state, themes[0].answered, themes[0].copied) == (
+        "klaar",
+        first.total,
+        0,
+    )
+    assert themes[1].state == "bezig"
+    assert AssessmentChange.select().where(AssessmentChange.field == "confirmed").count() == len(
+        first.agreements
+    )
+    # The rest in one step; the version moves so no open page overwrites it.
+    version = Assessment.get_by_id(assessment.id).version
+    rest = domain.confirm_copied(earlier["invuller"], assessment)
+    assert len(rest) == len(agreements) - first.total
+    assert Assessment.get_by_id(assessment.id).version == version + 1
+    assert domain.confirm_copied(earlier["invuller"], assessment) == []
+    assert domain.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
+
+
+def test_a_fault_makes_a_theme_say_fouten(chain):
+    agreements = chain["agreements"]
+    first = agreements[0]
+    _save(chain, {f"a{first.id}-score": "3"})  # no 'schriftelijk vastgelegd' yet
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    assert (themes[0].state, themes[0].answered, themes[0].faults) == ("fouten", 1, 1)
+
+
+def test_copy_forward_brings_working_apart_along(database):
+    earlier = journey.build(period="2026-Q3")
+    agreements = earlier["agreements"]
+    bilateral = next(a for a in agreements if a.partners)
+    form = journey.complete_form(agreements, score=4)
+    for partner in bilateral.partners:
+        form[f"a{bilateral.id}-partner-{partner.id}"] = domain.NOT_TOGETHER
+    _save(earlier, form)
+    assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
+    domain.copy_previous(earlier["manager"], assessment)
+    new = next(a for a in domain.applicable_agreements(assessment) if a.code == bilateral.code)
+    values = domain.stored_values(assessment)
+    assert {values[f"a{new.id}-partner-{p.id}"] for p in new.partners} == {domain.NOT_TOGETHER}
+
+
+def test_the_demos_submitted_assessments_pass_the_check_before_submitting(database):
+    """A partner the demo's organisation did not rate is one it did not work
+    with ("werken niet samen"), so copying a demo quarter forward unchanged
+    can be submitted as it is."""
+    from domain import demo
+    from domain.reference import load_reference_data
+    from models import Cycle, NotWorkingTogether
+
+    load_reference_data()
+    factories.default_framework()
+    demo.generate("small", seed=1, last_period="2026-Q4", today=dt.date(2026, 12, 6))
+    assert NotWorkingTogether.select().count() > 0
+    submitted = list(
+        Assessment.select(Assessment, Cycle)
+        .join(Cycle)
+        .where(Assessment.state == "ingediend", Cycle.period == "2026-Q3")
+    )
+    assert submitted
+    for assessment in submitted:
+        agreements = domain.applicable_agreements(assessment)
+        assert domain.missing_items(assessment, agreements) == [], assessment.organisation.name
+
+
+def test_two_people_on_different_themes_both_save(chain):
+    """Someone saving another theme meanwhile is no conflict: both answers
+    are stored, and the history keeps both. The same theme still is one."""
+    agreements = chain["agreements"]
+    first, last = agreements[0], agreements[-1]
+    theme_of = {}
+    for a in agreements:
+        theme_of.setdefault(a.theme_id, []).append(a)
+
+    def page(agreement, score):
+        shown = theme_of[agreement.theme_id]
+        return domain.parse_form(
+            {
+                domain.SHOWN_KEY: ",".join(str(a.id) for a in shown),
+                f"a{agreement.id}-score": score,
+            },
+            agreements,
+            TODAY,
+        )
+
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    domain.save_answers(chain["manager"], assessment, 0, page(first, "2"))
+    other = Assessment.get_by_id(chain["assessment"].id)
+    other.version = 0  # the invuller's page was opened before the manager saved
+    domain.save_answers(chain["invuller"], other, 0, page(last, "4"))
+    assert Assessment.get_by_id(assessment.id).version == 2
+    scores = {a.agreement_id: a.score for a in Answer.select()}
+    assert scores == {first.id: 2, last.id: 4}
+    assert [
+        (c.user_id, c.version)
+        for c in AssessmentChange.select()
+        .where(AssessmentChange.field == "score")
+        .order_by(AssessmentChange.id)
+    ] == [(chain["manager"].id, 1), (chain["invuller"].id, 2)]
+    # The same theme, from a page older than the manager's save: refused,
+    # nothing overwritten.
+    stale = Assessment.get_by_id(assessment.id)
+    with pytest.raises(domain.ConflictError) as info:
+        domain.save_answers(chain["invuller"], stale, 0, page(first, "0"))
+    assert info.value.current_version == 2
+    # From a page opened after it (version 1), the later save of another
+    # theme is no reason to refuse.
+    domain.save_answers(chain["invuller"], stale, 1, page(first, "1"))
+    assert Answer.get(Answer.agreement == first.id).score == 1

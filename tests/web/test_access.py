@@ -60,6 +60,8 @@ def world(app, tmp_path):
         "token": "onbekend-token",
         "kind": "users",
         "assessment_id": theirs.id,
+        "number": 1,  # a theme page of the form
+        "agreement_id": 1,
         "cycle_id": cycle.id,
         "indicator_id": IndicatorDefinition.create(
             code="X",
@@ -100,6 +102,7 @@ def _url(app, endpoint: str, args: dict) -> tuple[str, list[str]]:
 # by the beheerder, who may see everything.
 OBJECT_ROUTES = (
     "assessments.",
+    "assessment_review.",
     "cycles.remind",
     "cycles.reopen",
     "results.scope",

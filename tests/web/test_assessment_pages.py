@@ -1,15 +1,19 @@
 """The assessment form, the conflict path, the monitor and its exports."""
 
 import csv
+import datetime as dt
 import html
 import io
 
 import pytest
 from openpyxl import load_workbook
 
+from benchmarks.htmlform import form_fields
 from domain.mail import deliver_outbox
-from models import Answer, Assessment, OutboxMessage
+from models import Answer, Assessment, OutboxMessage, PartnerRating
 from tests import factories, journey
+
+TODAY = dt.date.today()
 
 
 @pytest.fixture
@@ -27,76 +31,173 @@ def _url(chain, suffix=""):
     return f"/zelfevaluaties/{chain['assessment'].id}{suffix}"
 
 
-def test_form_shows_applicable_agreements_by_theme(client, chain):
+def _theme(chain, agreement) -> int:
+    """The number of the theme page that shows the agreement."""
+    themes = []
+    for a in chain["agreements"]:
+        if not themes or themes[-1] != a.theme_id:
+            themes.append(a.theme_id)
+    return themes.index(agreement.theme_id) + 1
+
+
+def _theme_url(chain, agreement) -> str:
+    return _url(chain, f"/thema/{_theme(chain, agreement)}")
+
+
+def test_the_form_opens_on_its_task_list(client, chain):
     login(client, chain["invuller"])
-    page = client.get(_url(chain)).get_data(as_text=True)
+    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
     total = len(chain["agreements"])
-    assert f"<span data-total>{total}</span>" in page
+    assert f"0 van {total} afspraken beantwoord" in page
     assert "Samenwerking Veilig Thuis en JGZ" in page
-    assert "VTJ-01" in page
+    assert "Niet begonnen" in page
+    assert "Ga verder met: 1." in page
     assert "KET-06" not in page  # huisarts–wijkteam: not for a JGZ
-    assert "Hoe goed leven uw partnerorganisaties deze afspraak na?" in page
+    assert " dagen (" in page  # the due date, counted down
+    # The invuller is told who submits, and can say the form is ready.
+    assert "een manager van uw organisatie controleert en dient in" in page
+    assert f'action="/zelfevaluaties/{chain["assessment"].id}/klaar-voor-controle"' in page
+    assert "Controleren en indienen" not in page
+    client.post("/uitloggen")
+    login(client, chain["manager"])
+    page = client.get(_url(chain)).get_data(as_text=True)
+    assert f'href="/zelfevaluaties/{chain["assessment"].id}/controleren"' in page
+    assert "klaar-voor-controle" not in page
+
+
+def test_a_theme_page_shows_its_agreements_only(client, chain):
+    login(client, chain["invuller"])
+    first = chain["agreements"][0]
+    same = [a for a in chain["agreements"] if a.theme_id == first.theme_id]
+    other = next(a for a in chain["agreements"] if a.theme_id != first.theme_id)
+    page = client.get(_url(chain, "/thema/1")).get_data(as_text=True)
+    assert all(f'id="a{a.id}"' in page for a in same)
+    assert f'id="a{other.id}"' not in page
     assert 'data-autosave="/zelfevaluaties/' in page
+    # "nog niet ingevuld" is no choice of its own: nothing checked is unanswered.
+    assert f'name="a{first.id}-score" value=""' not in page
+    assert f'name="a{first.id}-writing" value=""' not in page
+    assert "Volgende thema" in page
+    assert "Volgende onvolledige" in page
+    assert "Vorige thema" not in page  # the first theme
+    assert client.get(_url(chain, "/thema/2")).status_code == 200
+    assert "Vorige thema" in client.get(_url(chain, "/thema/2")).get_data(as_text=True)
+    assert client.get(_url(chain, "/thema/99")).status_code == 404
+    assert client.get(_url(chain, "/thema/0")).status_code == 404
+
+
+def test_theme_buttons_save_and_go_on_without_javascript(client, chain):
+    login(client, chain["invuller"])
+    first = chain["agreements"][0]
+    response = client.post(
+        _url(chain, "/thema/1"), data={"version": "0", "go": "volgende", f"a{first.id}-score": "3"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(_url(chain, "/thema/2"))
+    assert Answer.get(Answer.agreement == first.id).score == 3
+    response = client.post(_url(chain, "/thema/2"), data={"version": "1", "go": "vorige"})
+    assert response.headers["Location"].endswith(_url(chain, "/thema/1"))
+    # Theme 1 is not done (no 'schriftelijk' yet): the next incomplete one
+    # after the last theme wraps round to it.
+    themes = len({a.theme_id for a in chain["agreements"]})
+    response = client.post(
+        _url(chain, f"/thema/{themes}"), data={"version": "2", "go": "onvolledig"}
+    )
+    assert response.headers["Location"].endswith(_url(chain, "/thema/1"))
+    response = client.post(_url(chain, f"/thema/{themes}"), data={"version": "3", "go": "volgende"})
+    assert response.headers["Location"].endswith(_url(chain, "/signalen"))
+    # The posts of other theme pages left theme 1's answer alone.
+    assert Answer.get(Answer.agreement == first.id).score == 3
+    response = client.post(
+        _url(chain, "/thema/1"),
+        data={"version": "4", "go": "overzicht", f"a{first.id}-score": "2"},
+    )
+    assert response.headers["Location"].endswith(_url(chain))
+    assert Answer.get(Answer.agreement == first.id).score == 2
 
 
 def test_form_names_each_partner_organisation_to_rate(client, chain):
     login(client, chain["invuller"])
     bilateral = next(a for a in chain["agreements"] if a.partners)
     key = f"a{bilateral.id}-partner-{chain['team'].id}"
-    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
+    url = _theme_url(chain, bilateral)
+    page = html.unescape(client.get(url).get_data(as_text=True))
     assert f'<label for="{key}">{chain["team"].name}' in page
     assert f'<select id="{key}" name="{key}"' in page
-    response = client.post(
-        _url(chain),
-        data={"version": "0", "action": "save", f"a{bilateral.id}-score": "3", key: "2"},
-    )
+    assert '<option value="">nog geen oordeel</option>' in page
+    assert '<option value="samen-niet" >werken niet samen op deze afspraak</option>' in page
+    # The instruction says what the field offers and the check asks.
+    assert "‘werken niet samen op deze afspraak’" in page
+    response = client.post(url, data={"version": "0", f"a{bilateral.id}-score": "3", key: "2"})
     assert response.status_code == 302
-    page = client.get(_url(chain)).get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
     assert '<option value="2" selected>' in page
+    client.post(url, data={"version": "1", f"a{bilateral.id}-score": "3", key: "samen-niet"})
+    page = client.get(url).get_data(as_text=True)
+    assert '<option value="samen-niet" selected>' in page
+
+
+def test_a_missing_partner_rating_has_its_message_at_the_field(client, chain):
+    login(client, chain["invuller"])
+    bilateral = next(a for a in chain["agreements"] if a.partners)
+    url = _theme_url(chain, bilateral)
+    client.post(url, data={"version": "0", f"a{bilateral.id}-score": "3"})
+    page = html.unescape(client.get(url).get_data(as_text=True))
+    assert (
+        f'<p class="field-error" id="a{bilateral.id}-partner-error">Kies bij minstens één '
+        "partnerorganisatie een oordeel of ‘werken niet samen op deze afspraak’.</p>"
+    ) in page
+    assert f'id="a{bilateral.id}-partner" aria-describedby="a{bilateral.id}-partner-error"' in page
+    assert f'id="a{bilateral.id}-writing-error"' in page  # 'schriftelijk' is missing too
+    task_list = client.get(_url(chain)).get_data(as_text=True)
+    assert "Fouten" in task_list
 
 
 def test_a_rating_from_before_partners_were_named_stays_visible(client, chain):
-    from models import Answer, PartnerRating
-
     bilateral = next(a for a in chain["agreements"] if a.partners)
     answer = Answer.create(assessment=chain["assessment"], agreement=bilateral, score=3)
     PartnerRating.create(
         answer=answer, assessment=chain["assessment"], agreement=bilateral, partner=None, score=1
     )
     login(client, chain["invuller"])
-    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
+    page = html.unescape(client.get(_theme_url(chain, bilateral)).get_data(as_text=True))
     assert "Eerder oordeel zonder genoemde partner: 1" in page
 
 
-def test_bad_input_keeps_what_was_typed(client, chain):
+def test_bad_input_keeps_what_was_typed_and_saves_the_rest(client, chain):
     login(client, chain["invuller"])
-    first, second = chain["agreements"][:2]
+    first, second, third = chain["agreements"][:3]
+    assert first.theme_id == second.theme_id == third.theme_id
     long_text = "Lange toelichting " * 10_000
     response = client.post(
-        _url(chain),
+        _url(chain, "/thema/1"),
         data={
             "version": "0",
-            "action": "save",
             f"a{first.id}-score": "nvt",
+            f"a{second.id}-score": "2",
             f"a{second.id}-explanation": long_text,
             f"a{second.id}-evaluated": "2026-13-45",
+            f"a{third.id}-score": "4",
         },
     )
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
-    assert "Er is niets opgeslagen" in page
-    assert "Geef aan waarom deze afspraak niet van toepassing is." in page
-    # The summary names the agreement, and the limit is given.
-    assert (
-        f"{second.code} {second.title}: Deze tekst is te lang: 179.999 tekens, maximaal 5.000."
-        in page
-    )
-    assert f"{first.code} {first.title}: Geef aan waarom" in page
+    assert "Verbeter deze velden" in page
+    assert "Al het andere is opgeslagen." in page
+    # The summary names the agreement and links to the field; the limit is given.
+    assert f"{second.code}: Deze tekst is te lang: 179.999 tekens, maximaal 5.000." in page
+    assert f'href="#a{second.id}-explanation"' in page
     assert "Vul een geldige datum in" in page
-    assert f'href="#a{first.id}-reason"' in page
-    assert "2026-13-45" in page
+    assert f'id="a{second.id}-evaluated" name="a{second.id}-evaluated" value="2026-13-45"' in page
+    assert 'aria-invalid="true"' in page
     assert long_text.strip() in page
-    assert Answer.select().count() == 0
+    # Everything valid was stored: the n.v.t., the other scores.
+    stored = {a.agreement_id: a for a in Answer.select()}
+    assert stored[first.id].not_applicable
+    assert (stored[second.id].score, stored[second.id].explanation) == (2, None)
+    assert stored[third.id].score == 4
+    # The n.v.t. without a reason is marked at its field.
+    assert f'<p class="field-error" id="a{first.id}-reason-error">Geef aan waarom' in page
 
 
 def test_tampered_version_is_refused(client, chain):
@@ -108,17 +209,23 @@ def test_tampered_version_is_refused(client, chain):
     response = client.post(_url(chain), data={"version": "57", f"a{first.id}-score": "3"})
     assert response.status_code == 409
     assert Answer.select().count() == 0
+    response = client.post(
+        _url(chain, "/thema/1"), data={"version": "57", f"a{first.id}-score": "3"}
+    )
+    assert response.status_code == 409
+    assert Answer.select().count() == 0
 
 
 def test_two_people_never_silently_overwrite(app, chain):
     first = chain["agreements"][0]
+    url = _url(chain, "/thema/1")
     manager = login(app.test_client(), chain["manager"])
     invuller = login(app.test_client(), chain["invuller"])
-    manager.get(_url(chain))
-    invuller.get(_url(chain))
+    manager.get(url)
+    invuller.get(url)
     assert (
         manager.post(
-            _url(chain),
+            url,
             data={
                 "version": "0",
                 f"a{first.id}-score": "1",
@@ -128,7 +235,7 @@ def test_two_people_never_silently_overwrite(app, chain):
         == 302
     )
     response = invuller.post(
-        _url(chain),
+        url,
         data={
             "version": "0",
             f"a{first.id}-score": "4",
@@ -145,7 +252,7 @@ def test_two_people_never_silently_overwrite(app, chain):
     # Saving again from the conflict page is a conscious overwrite.
     assert (
         invuller.post(
-            _url(chain),
+            url,
             data={
                 "version": "1",
                 f"a{first.id}-score": "4",
@@ -157,84 +264,154 @@ def test_two_people_never_silently_overwrite(app, chain):
     assert Answer.get().explanation == "Van de invuller"
 
 
-def test_submit_shows_missing_items_with_links(client, chain):
+def test_a_submitted_assessment_is_read_as_a_summary_and_never_changed(client, chain):
+    from domain import assessments as domain
+
     login(client, chain["manager"])
-    first = chain["agreements"][0]
-    response = client.post(
-        _url(chain), data={"version": "0", "action": "submit", f"a{first.id}-score": "3"}
-    )
-    page = response.get_data(as_text=True)
-    assert "Nog niet compleet" in page
-    second = chain["agreements"][1]
-    assert f'href="#a{second.id}"' in page
-    assert Assessment.get_by_id(chain["assessment"].id).state == "concept"
     form = journey.complete_form(chain["agreements"])
-    form.update(version="1", action="submit")
-    response = client.post(_url(chain), data=form, follow_redirects=True)
-    assert "De zelfevaluatie is ingediend" in response.get_data(as_text=True)
-    assert Assessment.get_by_id(chain["assessment"].id).state == "ingediend"
-    # Read-only now: a post changes nothing.
+    form.update(version="0")
+    assert client.post(_url(chain), data=form).status_code == 302
+    assessment = Assessment.get_by_id(chain["assessment"].id)
+    assert domain.submit(chain["manager"], assessment) == []
+    summary = _url(chain, "/overzicht")
+    for path in ("", "/thema/1", "/signalen", "/bevestigen"):
+        response = client.get(_url(chain, path))
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(summary)
+    first = chain["agreements"][0]
     form[f"a{first.id}-score"] = "0"
-    form["version"] = "2"
+    form["version"] = str(assessment.version)
     client.post(_url(chain), data=form)
+    client.post(_url(chain, "/thema/1"), data=form)
+    client.post(_url(chain, "/automatisch-opslaan"), data=form)
     assert Answer.get(Answer.agreement == first.id).score == 3
 
 
-def test_invuller_may_not_submit_by_default(client, chain):
+def test_autosave_saves_the_valid_fields_and_answers_per_field(client, chain):
     login(client, chain["invuller"])
-    form = journey.complete_form(chain["agreements"])
-    form.update(version="0", action="submit")
-    page = client.post(_url(chain), data=form, follow_redirects=True).get_data(as_text=True)
-    assert "Alleen een manager kan indienen" in page
-    assert Assessment.get_by_id(chain["assessment"].id).state == "concept"
-
-
-def test_autosave_answers_json(client, chain):
-    login(client, chain["invuller"])
-    first = chain["agreements"][0]
-    response = client.post(
-        _url(chain, "/automatisch-opslaan"), data={"version": "0", f"a{first.id}-score": "2"}
-    )
+    first, second = chain["agreements"][:2]
+    autosave = _url(chain, "/automatisch-opslaan")
+    response = client.post(autosave, data={"version": "0", f"a{first.id}-score": "2"})
     assert response.status_code == 200
     assert response.json["ok"] is True
     assert response.json["version"] == 1
     assert response.json["answered"] == 1
-    stale = client.post(
-        _url(chain, "/automatisch-opslaan"), data={"version": "0", f"a{first.id}-score": "3"}
-    )
+    assert response.json["errors"] == []
+    # 'schriftelijk vastgelegd' is still missing: said at that field.
+    assert [f["field"] for f in response.json["faults"]] == [f"a{first.id}-writing"]
+    stale = client.post(autosave, data={"version": "0", f"a{first.id}-score": "3"})
     assert stale.status_code == 409
     assert stale.json["conflict"] is True
-    bad = client.post(
-        _url(chain, "/automatisch-opslaan"), data={"version": "1", f"a{first.id}-score": "9"}
+    # An invalid score beside a valid one: the valid one is stored.
+    mixed = client.post(
+        autosave,
+        data={
+            "version": "1",
+            f"a{first.id}-score": "9",
+            f"a{second.id}-score": "nvt",
+            "agreements": f"{first.id},{second.id}",
+        },
     )
-    assert bad.status_code == 400
-    assert f"a{first.id}-score" in bad.json["errors"]
-    assert Answer.get().score == 2
+    assert mixed.status_code == 200
+    assert mixed.json["ok"] is True
+    assert [(e["field"], e["where"]) for e in mixed.json["errors"]] == [
+        (f"a{first.id}-score", first.code)
+    ]
+    assert "score van 0" in mixed.json["errors"][0]["message"]
+    assert [n["field"] for n in mixed.json["notices"]] == [f"a{second.id}-reason"]
+    assert "1 veld niet opgeslagen" in mixed.json["message"]
+    assert Answer.get(Answer.agreement == first.id).score == 2
+    assert Answer.get(Answer.agreement == second.id).not_applicable
+    bad_version = client.post(autosave, data={"version": "x", f"a{first.id}-score": "3"})
+    assert bad_version.status_code == 400
+    assert bad_version.json["ok"] is False
+
+
+def test_copied_answers_are_confirmed_per_theme_and_all_at_once(client, database):
+    from domain import assessments as domain
+
+    earlier = journey.build(period="2026-Q3")
+    assessment = Assessment.get_by_id(earlier["assessment"].id)
+    parsed = domain.parse_form(
+        journey.complete_form(earlier["agreements"], score=4), earlier["agreements"], TODAY
+    )
+    domain.save_answers(earlier["invuller"], assessment, 0, parsed)
+    assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
+    base = f"/zelfevaluaties/{assessment.id}"
+    login(client, earlier["invuller"])
+    page = client.get(base).get_data(as_text=True)
+    assert "Antwoorden van 2026-Q3 overnemen als startpunt" in page
+    client.post(f"{base}/vorige-overnemen")
+    total = len(domain.applicable_agreements(assessment))
+    page = html.unescape(client.get(base).get_data(as_text=True))
+    assert (
+        f"0 van {total} afspraken beantwoord · overgenomen en nog niet bevestigd: {total}" in page
+    )
+    assert "Alles in één keer bevestigen" in page
+    # One theme: "alles in dit thema klopt nog".
+    theme_page = html.unescape(client.get(f"{base}/thema/1").get_data(as_text=True))
+    assert "Alles in dit thema klopt nog" in theme_page
+    # The page posts its fields as shown, with the button.
+    fields = form_fields(theme_page)
+    fields["go"] = "bevestigen"
+    response = client.post(f"{base}/thema/1", data=fields)
+    assert response.status_code == 302
+    states = domain.theme_states(
+        domain.applicable_agreements(assessment),
+        domain.agreement_states(assessment, domain.applicable_agreements(assessment)),
+    )
+    assert (states[0].state, states[0].copied) == ("klaar", 0)
+    # The rest in one step, after a list of what is confirmed.
+    confirm = html.unescape(client.get(f"{base}/bevestigen").get_data(as_text=True))
+    rest = total - states[0].total
+    assert f"nog niet bevestigd: {rest}." in confirm
+    assert "Ja, alles hierboven klopt nog" in confirm
+    assert states[1].agreements[0].code in confirm
+    assert states[0].agreements[0].code not in confirm
+    client.post(f"{base}/bevestigen")
+    assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == 0
+    page = html.unescape(client.get(base).get_data(as_text=True))
+    assert f"{total} van {total} afspraken beantwoord" in page
+    assert domain.missing_items(assessment, domain.applicable_agreements(assessment)) == []
+
+
+def test_an_agreement_link_lands_on_its_theme_page(client, chain):
+    login(client, chain["invuller"])
+    last = chain["agreements"][-1]
+    response = client.get(_url(chain, f"/afspraak/{last.id}"))
+    assert response.headers["Location"].endswith(f"{_theme_url(chain, last)}#a{last.id}")
+    assert client.get(_url(chain, "/afspraak/999999")).headers["Location"].endswith(_url(chain))
 
 
 def test_other_organisations_and_gemeente_users_get_404(app, chain):
     for user in (chain["team_manager"], chain["gemeente"]):
         client = login(app.test_client(), user)
-        assert client.get(_url(chain)).status_code == 404
-        assert client.get(_url(chain, "/geschiedenis")).status_code == 404
+        for path in ("", "/geschiedenis", "/thema/1", "/signalen", "/bevestigen"):
+            assert client.get(_url(chain, path)).status_code == 404
         assert client.post(_url(chain), data={"version": "0"}).status_code == 404
+        assert client.post(_url(chain, "/thema/1"), data={"version": "0"}).status_code == 404
 
 
-def test_history_and_reopen_pages(client, chain):
+def test_history_and_reopen(client, chain):
+    from domain import assessments as domain
+
     login(client, chain["manager"])
     form = journey.complete_form(chain["agreements"])
-    form.update(version="0", action="submit")
+    form.update(version="0")
     client.post(_url(chain), data=form)
+    assert domain.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id)) == []
     client.post("/uitloggen")
     login(client, chain["coordinator"])
-    page = client.get(_url(chain)).get_data(as_text=True)
-    assert "Heropenen" in page
     client.post(_url(chain, "/heropenen"), data={"reason": "Graag de VT-scores nakijken"})
     assert Assessment.get_by_id(chain["assessment"].id).state == "heropend"
     history = html.unescape(client.get(_url(chain, "/geschiedenis")).get_data(as_text=True))
     assert "Graag de VT-scores nakijken" in history
     assert "manager@example.nl" not in history  # names, not addresses
     assert "Test Persoon" in history
+    client.post("/uitloggen")
+    login(client, chain["invuller"])
+    page = html.unescape(client.get(_url(chain)).get_data(as_text=True))
+    assert "<strong>Heropend:</strong> Graag de VT-scores nakijken" in page
 
 
 def test_monitor_export_and_reminder(client, chain):

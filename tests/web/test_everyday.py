@@ -131,10 +131,11 @@ def test_reopen_from_the_monitor_with_a_reason(client, chain):
     assert Assessment.get_by_id(assessment.id).state == "heropend"
     # A reason is required; the form page offers a way in from the top.
     client.post(f"/rondes/{chain['cycle'].id}/heropenen/{assessment.id}", data={"reason": " "})
-    form = _page(client.get(f"/zelfevaluaties/{assessment.id}"))
-    assert "Heropend:</strong> Score VTJ-02 klopt niet met het overleg" in form
+    client.post("/uitloggen")
     login(client, chain["invuller"])
     assert "Reden: Score VTJ-02 klopt niet met het overleg" in _page(client.get("/"))
+    form = _page(client.get(f"/zelfevaluaties/{assessment.id}"))
+    assert "Heropend:</strong> Score VTJ-02 klopt niet met het overleg" in form
 
 
 def test_monitor_export_shows_amsterdam_time(client, chain):
@@ -277,20 +278,19 @@ def test_a_fourth_escalation_row_can_be_added(client, chain):
     first = chain["agreements"][0]
     page = _page(
         client.post(
-            f"/zelfevaluaties/{chain['assessment'].id}",
+            f"/zelfevaluaties/{chain['assessment'].id}/signalen",
             data={
                 "version": "0",
                 "action": "add_row",
                 "esc-rows": "3",
                 "esc-0-agreement": str(first.id),
-                "esc-0-times": "2",
-                f"a{first.id}-explanation": "Getypt, nog niet opgeslagen",
+                "esc-0-times": "27",
             },
         )
     )
     assert 'id="esc-3-agreement"' in page
     assert 'id="esc-4-agreement"' not in page
-    assert "Getypt, nog niet opgeslagen" in page  # what was typed stays
+    assert 'name="esc-0-times" value="27"' in page  # what was typed stays
 
 
 def test_national_monitor_has_a_row_per_region(client, chain):

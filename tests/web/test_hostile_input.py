@@ -147,21 +147,26 @@ def test_control_characters_are_refused_at_the_field(client, chain):
 
 def test_control_characters_in_the_assessment_form(client, chain):
     login(client, chain["manager"])
-    url = f"/zelfevaluaties/{chain['assessment'].id}"
+    url = f"/zelfevaluaties/{chain['assessment'].id}/thema/1"
     page = client.get(url).get_data(as_text=True)
     key = re.search(r'name="(a\d+)-explanation"', page).group(1)
     version = re.search(r'name="version" id="version" value="(\d+)"', page).group(1)
-    before = Answer.select().count()
     response = client.post(
         url, data={"version": version, f"{key}-score": "3", f"{key}-explanation": "ok\x00\x08"}
     )
     assert response.status_code == 400
     assert "onzichtbaar stuurteken" in response.get_data(as_text=True)
-    assert Answer.select().count() == before
+    # The score is kept; the explanation with the control characters is not.
+    assert Answer.select().where(Answer.explanation.is_null(False)).count() == 0
+    assert Answer.get().score == 3
     # Tabs and line breaks (as browsers post them, CR LF) are text, not control characters.
     response = client.post(
         url,
-        data={"version": version, f"{key}-score": "3", f"{key}-explanation": "a\tb\r\nc"},
+        data={
+            "version": str(int(version) + 1),
+            f"{key}-score": "3",
+            f"{key}-explanation": "a\tb\r\nc",
+        },
     )
     assert response.status_code == 302
     assert Answer.get(Answer.explanation.is_null(False)).explanation == "a\tb\nc"
@@ -346,13 +351,19 @@ def test_markup_anywhere_on_the_form_is_shown_as_text(client, chain):
     Theme.update(title=Theme.title.concat(MARKUP)).execute()
     Organisation.update(name=MARKUP).where(Organisation.id == chain["team"].id).execute()
     login(client, chain["manager"])
-    url = f"/zelfevaluaties/{chain['assessment'].id}"
-    page = client.get(url).get_data(as_text=True)
+    # The theme page with partner organisations to rate.
+    for number in range(1, 30):
+        url = f"/zelfevaluaties/{chain['assessment'].id}/thema/{number}"
+        page = client.get(url).get_data(as_text=True)
+        if re.search(r'name="a\d+-partner-\d+"', page):
+            break
     names = sorted(set(re.findall(r'name="(a\d+-(?:reason|explanation|action|owner))"', page)))
     partners = sorted(set(re.findall(r'name="(a\d+-partner-\d+)"', page)))
     assert names
     assert partners
     data = {name: MARKUP for name in names}
+    # A reason is kept only with n.v.t.
+    data.update({name.split("-")[0] + "-score": "nvt" for name in names})
     data.update(version="0", action="save")
     assert client.post(url, data=data).status_code == 302
     stored = client.get(url).get_data(as_text=True)

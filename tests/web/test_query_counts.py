@@ -153,7 +153,10 @@ def _targets() -> dict[str, tuple[str, list[tuple[str, str, dict | None]]]]:
             [
                 ("GET", "/", None),
                 ("GET", form, None),
+                ("GET", f"{form}/thema/1", None),
                 ("GET", f"{form}/geschiedenis", None),
+                ("GET", f"{form}/controleren", None),
+                ("GET", f"{form}/overzicht", None),
                 ("GET", f"/resultaten/organisatie/{organisation.id}?ronde={closed.period}", None),
                 ("GET", f"/rapporten?ronde={closed.period}", None),
                 ("GET", f"/rapporten/{report.id}", None),
@@ -194,8 +197,8 @@ def _targets() -> dict[str, tuple[str, list[tuple[str, str, dict | None]]]]:
 
 
 def _autosave_form(client, url: str) -> dict:
-    """The form as the page shows it, with one explanation changed."""
-    page = client.get(url.removesuffix("/automatisch-opslaan")).get_data(as_text=True)
+    """A theme page's form as the page shows it, with one explanation changed."""
+    page = client.get(url.replace("/automatisch-opslaan", "/thema/1")).get_data(as_text=True)
     fields = {k: v for k, v in form_fields(page).items() if k != "csrf_token"}
     assert "version" in fields, "the form carries its version"
     explanation = next(name for name in fields if name.endswith("-explanation"))

@@ -18,13 +18,13 @@ def _compiled(app, name: str) -> bool:
 
 
 def test_templates_and_translations_are_ready_and_frozen(app):
-    assert not _compiled(app, "assessments/form.html")
+    assert not _compiled(app, "assessments/theme.html")
     try:
         before_fork(app)
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
-    for name in ("assessments/form.html", "results/_scope_body.html", "base.html"):
+    for name in ("assessments/theme.html", "results/_scope_body.html", "base.html"):
         assert _compiled(app, name)
     assert {locale for locale, _ in babel.domain_instance.cache} >= {"nl", "en"}
     with app.test_request_context(), force_locale("en"):
@@ -39,4 +39,4 @@ def test_gunicorn_prepares_the_app_when_ready(app):
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
-    assert _compiled(app, "assessments/form.html")
+    assert _compiled(app, "assessments/theme.html")
