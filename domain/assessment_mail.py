@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from domain import formatting
 from domain.mail import queue_template
 from models import Assessment, RoleAssignment, User
 
@@ -71,7 +70,7 @@ def queue_reopened(
             organisation=assessment.organisation,
             actor=actor,
             reason=reason,
-            reopened_at=formatting.datetime(now, user.locale),
+            reopened_at=now,
             link=link_for(assessment.id) if link_for else None,
         )
         queued += message is not None

@@ -143,6 +143,15 @@ def _contexts(template: str, role: str) -> list[dict]:
             {**common, "days_left": days, "answered": answered, "total": 57}
             for days, answered in ((9, 12), (1, 1), (0, 56))
         ]
+    someone = SimpleNamespace(name="Yara Vos", email="yara@example.nl")
+    if template == "ready_for_review":
+        return [{**common, "actor": someone}] if role == "manager" else []
+    if template == "reopened":
+        if role not in people:
+            return []
+        reason = "De cijfers van thema 2 kloppen niet."
+        moment = dt.datetime(2026, 12, 3, 14, 5)
+        return [{**common, "actor": someone, "reason": reason, "reopened_at": moment}]
     # A template added since: rendered for everyone with what mails about an
     # assessment usually carry; a variable beyond these fails the test
     # (StrictUndefined), asking for its own context here.
