@@ -137,12 +137,24 @@ _LONG_TAG = re.compile(rb"<[^<>]{%d}" % MAX_TAG)
 START, END = 0, 1
 
 
-def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> int:
+# What one cell or shared text may take: <c><v>, <c><is><t>, a few runs of
+# rich text. More elements than the part's cells or texts can use are refused.
+PER_CELL = 6
+PER_TEXT = 40
+_UNITS = {
+    "sheet": (b"<c ", b"<c>", b":c ", b":c>"),  # ":c" for a prefixed namespace (x:c)
+    "strings": (b"<si>", b"<si ", b":si>", b":si "),
+}
+
+
+def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
     """Count the part's elements and find overlong tags with a plain byte scan
     (no parsing, no objects): a bomb of millions of elements is refused before
-    one of them is parsed. Returns how many `row` elements it holds."""
+    one of them is parsed, and so is a part with far more elements than its
+    cells (or texts) can use. Returns (the part's element budget for the
+    parse, how many `row` elements it holds)."""
     limit = PART_ELEMENTS.get(part, MAX_ELEMENTS)
-    elements = rows = 0
+    elements = rows = units = 0
     tail = b""
     try:
         with archive.open(name) as member:
@@ -153,9 +165,10 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> int:
                 # end of the previous block in front (too short to hold it whole).
                 pairs = tail[-1:] + block
                 elements += block.count(b"<") - sum(pairs.count(p) for p in (b"</", b"<?", b"<!"))
+                near = tail[-4:] + block
                 if part == "sheet":
-                    near = tail[-4:] + block
                     rows += near.count(b"<row ") + near.count(b"<row>")
+                units += sum(near.count(p) for p in _UNITS.get(part, ()))
                 if elements > limit:
                     raise _Strange(part, f"bevat meer dan {limit} elementen", limit)
                 if _LONG_TAG.search(window):
@@ -169,7 +182,14 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> int:
         raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).") from exc
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise UploadError("Dit Excel-bestand is beschadigd.") from exc
-    return rows
+    if part in _UNITS:
+        per_unit = PER_CELL if part == "sheet" else PER_TEXT
+        budget = min(limit, 1_000 + 2 * rows + per_unit * units)
+        if elements > budget:
+            what = "cellen" if part == "sheet" else "teksten"
+            raise _Strange(part, f"bevat {elements} elementen voor maar {units} {what}", budget)
+        limit = budget
+    return limit, rows
 
 
 def _refuse_declarations(*_args) -> None:
@@ -181,8 +201,7 @@ def _stream(archive: zipfile.ZipFile, name: str, part: str) -> Iterator[tuple[in
     """(START, local name, attributes) and (END, local name, text) of one part's
     XML, within the part's limits on elements, depth and text, checked while it
     streams. Nothing is kept but the events of the current block (no tree)."""
-    rows = _prescan(archive, name, part)
-    limit = PART_ELEMENTS.get(part, MAX_ELEMENTS)
+    limit, rows = _prescan(archive, name, part)
     if part == "sheet" and rows > MAX_ROWS + 1:
         raise _too_many_rows()
     parser = expat.ParserCreate(namespace_separator="}")

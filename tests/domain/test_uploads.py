@@ -195,8 +195,12 @@ def test_element_bombs_pass_the_size_checks_and_are_refused_by_the_element_limit
         (hostile.long_text_run, "een tekst van meer dan 32768 tekens; de grens is 32768."),
         (hostile.long_attribute, "een kenmerk van meer dan 16384 tekens; de grens is 16384."),
         (lambda: hostile.relationships_bomb(2_001), "de verwijzingen bevat meer dan 2000"),
+        # Under the element limit, but far more elements than three cells can use.
+        (lambda: hostile._bomb_zip(hostile._base_members(hostile._sheet_around(
+            hostile.empty_elements(100_000))), 1),
+         "het werkblad bevat 100012 elementen voor maar 3 cellen; de grens is 1020."),
     ],
-    ids=["depth", "text-run", "attribute", "relationships"],
+    ids=["depth", "text-run", "attribute", "relationships", "elements-per-cell"],
 )  # fmt: skip
 def test_each_streaming_limit_is_named(make, message):
     outcome, peak = _peak(imports.read_table, "upload.xlsx", make(), "organisations")
