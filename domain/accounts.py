@@ -12,6 +12,7 @@ from pathlib import Path
 
 from peewee import IntegrityError
 
+from domain import api_tokens, limits
 from domain.audit import record
 from domain.inputs import MSG_CONTROL, has_control, printable
 from domain.mail import queue_template
@@ -146,7 +147,10 @@ def authenticate(
     address = printable(address)[:64]
     wait = throttle_wait(email, address, now)
     if wait:
-        record("login_throttled", actor=email, ip=address, wait_seconds=wait)
+        # Counted per address; past a few an hour, in one aggregate audit event.
+        limits.anonymous_event(
+            "login_locked", "login_throttled", address, now, actor=email, wait_seconds=wait
+        )
         return None, wait
     user = User.get_or_none(User.email == email, User.active == True)  # noqa: E712
     if not verify_password(user.password_hash if user else None, password):
@@ -161,11 +165,12 @@ def authenticate(
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password and end every session of the user."""
+    """Store a new password and end every session and API token of the user."""
     User.update(
         password_hash=hash_password(password), session_version=User.session_version + 1
     ).where(User.id == user.id).execute()
     user.session_version += 1
+    api_tokens.revoke_all(user, "password")
 
 
 def change_password(
@@ -347,6 +352,8 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
         object_id=user.id,
         changes={k: [str(o), str(n)] for k, (o, n) in changes.items()},
     )
+    if "active" in changes and not user.active:
+        api_tokens.revoke_all(user, "deactivated", actor=actor)
     return changes
 
 
@@ -414,6 +421,9 @@ def revoke_role(actor: User, assignment: RoleAssignment) -> None:
         role=assignment.role,
         scope=label,
     )
+    # A token read what the roles allowed when it was made: a narrower set of
+    # roles starts again with new tokens.
+    api_tokens.revoke_all(assignment.user, "role", actor=actor)
 
 
 # --- mails -------------------------------------------------------------------
@@ -449,8 +459,11 @@ def request_password_reset(email: str, address: str = "", now: dt.datetime | Non
     email = printable(normalise_email(email))[:254]
     address = printable(address)[:64]
     with db.atomic():
-        PasswordResetRequest.create(email=email, ip=address, requested_at=now or utcnow())
-        record("password_reset_requested", actor=email, ip=address)
+        # An address past its few requests an hour is counted, not queued.
+        if limits.anonymous_event(
+            "reset_request", "password_reset_requested", address, now, actor=email
+        ):
+            PasswordResetRequest.create(email=email, ip=address, requested_at=now or utcnow())
 
 
 def process_reset_requests(link_for, now: dt.datetime | None = None, limit: int = 500) -> int:

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain import accounts, uploads
+from domain import accounts, api_tokens, uploads
 from domain.audit import record
 from domain.inputs import has_control, visible
 from models import (
@@ -397,9 +397,16 @@ def _apply_users(actor: User, plan: ImportPlan, link_for) -> int:
                 User.update(active=False).where(User.id == user.id).execute()
             new_users[d["email"]] = user
         elif d["email"] not in new_users and result.outcome == "gewijzigd":
-            User.update(name=d["name"], locale=d["locale"], active=d["active"]).where(
-                User.id == user.id
-            ).execute()
+            deactivated = user.active and not d["active"]
+            User.update(
+                name=d["name"],
+                locale=d["locale"],
+                active=d["active"],
+                # Deactivating ends every session, as on the user's page.
+                session_version=User.session_version + (1 if deactivated else 0),
+            ).where(User.id == user.id).execute()
+            if deactivated:
+                api_tokens.revoke_all(user, "deactivated", actor=actor)
         if d["role"] is not None:
             accounts.grant_role(actor, user, d["role"], d["target"])
     for user in new_users.values():

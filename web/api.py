@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from domain import api_tokens, opendata
+from domain import api_tokens, limits, opendata
 from domain.audit import record
 from domain.scope import ResultAccess
 from models import utcnow
@@ -79,20 +79,29 @@ def token_access(view: Callable) -> Callable:
     the use in the audit log."""
 
     def wrapped(*args, **kwargs):
-        token = api_tokens.authenticate(_bearer())
+        address = request.remote_addr or ""
+        # An address that keeps failing is refused before any token is looked
+        # up; its failures are counted (in aggregate past a threshold) either way.
+        token = (
+            None if limits.blocked("api_refused", address) else api_tokens.authenticate(_bearer())
+        )
         if token is None:
-            record(
-                "api_refused",
-                ip=request.remote_addr or "",
-                path=_printable(request.path),
+            allowed = limits.anonymous_event(
+                "api_refused", "api_refused", address, path=_printable(request.path),
                 reason="token",
-            )
+            )  # fmt: skip
+            if not allowed:
+                raise ApiError(
+                    429,
+                    _("Te veel verzoeken zonder geldig token; probeer het later opnieuw."),
+                    {"Retry-After": "3600"},
+                )
             raise ApiError(
                 401,
                 _("Geen geldig token: het ontbreekt, is verlopen of is ingetrokken."),
                 {"WWW-Authenticate": 'Bearer realm="afsprakenmonitor"'},
             )
-        limit = current_app.config.get("API_RATE_PER_MINUTE", 120)
+        limit = current_app.config["API_RATE_PER_MINUTE"]
         allowed, wait = api_tokens.within_rate(token, limit)
         g.api_token = token
         status = 429
