@@ -11,6 +11,7 @@ import secrets
 
 from domain import limits
 from domain.audit import record
+from domain.inputs import LIMITS, line_problem
 from domain.mail import queue_template
 from models import ApiToken, User, utcnow
 from models.choices import N_
@@ -33,9 +34,13 @@ def _hash(secret: str) -> str:
 
 def create_token(user: User, name: str, days: int, *, ip: str = "") -> tuple[ApiToken, str]:
     """A new token for the user; returns it with its secret, which is never stored."""
-    name = " ".join((name or "").split())[:100]
+    name = (name or "").strip()
     if not name:
         raise TokenError(N_("Geef het token een naam, zodat u het later herkent."))
+    # The one check of single-line text every form and import uses.
+    problem = line_problem(name, LIMITS["token_name"])
+    if problem:
+        raise TokenError(problem)
     if not 1 <= days <= MAX_DAYS:
         raise TokenError(N_("Een token is 1 tot 365 dagen geldig."))
     if len(active_tokens(user)) >= MAX_ACTIVE:

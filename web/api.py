@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException
 
 from domain import api_tokens, limits, opendata
 from domain.audit import record
+from domain.inputs import MAX_ID, parse_id, parse_int
 from domain.scope import ResultAccess
 from models import utcnow
 from web.access import access
@@ -150,12 +151,13 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 9 or not low <= int(raw) <= high:
+    value = parse_int(raw, low, high)  # ASCII digits only: never ² or ١
+    if value is None:
         raise ApiError(
             400, _("%(name)s moet een geheel getal van %(low)s tot %(high)s zijn.",
                    name=name, low=low, high=high)
         )  # fmt: skip
-    return int(raw)
+    return value
 
 
 def _scope_type(value: str) -> str:
@@ -296,9 +298,10 @@ def results_by_type(scope_type: str):
 @token_access
 def results_of_scope(scope_type: str, scope_id: str):
     scope_type = _scope_type(scope_type)
-    if not scope_id.isdigit() or len(scope_id) > 10:
+    number = parse_int(scope_id, 0, MAX_ID)  # 0 is the country's id
+    if number is None:
         raise ApiError(404, _("Dit gebied bestaat niet of u mag het niet zien."))
-    found = opendata.scope(ResultAccess(g.api_token.user), scope_type, int(scope_id))
+    found = opendata.scope(ResultAccess(g.api_token.user), scope_type, number)
     if found is None:
         raise ApiError(404, _("Dit gebied bestaat niet of u mag het niet zien."))
     chosen = _cycles()
@@ -318,20 +321,17 @@ def manage():
     if request.method == "POST":
         action = request.form.get("action")
         if action == "create":
-            days = request.form.get("days", "")
+            days = parse_int(request.form.get("days", ""), 0, 9999) or 0
             try:
                 _token, secret = api_tokens.create_token(
-                    user,
-                    request.form.get("name", ""),
-                    int(days) if days.isdigit() and len(days) < 5 else 0,
-                    ip=request.remote_addr or "",
+                    user, request.form.get("name", ""), days, ip=request.remote_addr or ""
                 )
             except api_tokens.TokenError as error:
-                errors.append(_(str(error)))
+                errors.append(_(error.args[0], **getattr(error.args[0], "params", {})))
         elif action == "revoke":
-            raw = request.form.get("token_id", "")
-            if not (raw.isdigit() and len(raw) < 10 and api_tokens.revoke_token(
-                user, int(raw), ip=request.remote_addr or ""
+            token_id = parse_id(request.form.get("token_id", ""))
+            if not (token_id and api_tokens.revoke_token(
+                user, token_id, ip=request.remote_addr or ""
             )):  # fmt: skip
                 errors.append(_("Dat token bestaat niet of is al ingetrokken."))
         else:
