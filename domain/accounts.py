@@ -12,9 +12,9 @@ from pathlib import Path
 
 from peewee import IntegrityError
 
-from domain import api_tokens, limits
+from domain import api_tokens, inputs, limits
 from domain.audit import record
-from domain.inputs import MSG_CONTROL, has_control, printable
+from domain.inputs import LIMITS, MSG_CONTROL, line_problem, printable
 from domain.mail import queue_template
 from domain.passwords import hash_password, verify_password
 from domain.scope import forget_roles
@@ -54,7 +54,7 @@ MSG_COMMON = N_("Dit wachtwoord komt veel voor en is makkelijk te raden. Kies ee
 MSG_PERSONAL = N_("Het wachtwoord lijkt te veel op uw e-mailadres of naam.")
 MSG_WRONG_CURRENT = N_("Uw huidige wachtwoord klopt niet.")
 MSG_MISMATCH = N_("De twee nieuwe wachtwoorden zijn niet gelijk.")
-MAX_NAME = 200
+MAX_NAME = LIMITS["name"]
 MSG_NAME_TOO_LONG = N_("Een naam is hoogstens 200 tekens lang.")
 MSG_CHANGE_LOCKED = N_(
     "Te vaak een onjuist huidig wachtwoord. Wacht een paar minuten en probeer het dan opnieuw."
@@ -289,17 +289,23 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -> User:
-    """A new active user without a password; invite them to set one."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or has_control(email, multiline=False):
+def _check_person(email: str, name: str) -> None:
+    """E-mail address and name through the one check of single-line text."""
+    if "@" not in email or line_problem(email, LIMITS["email"]):
         raise AccountError(N_("Vul een geldig e-mailadres in."))
     if not name.strip():
         raise AccountError(N_("Vul een naam in."))
-    if has_control(name, multiline=False):
-        raise AccountError(MSG_CONTROL)
-    if len(name.strip()) > MAX_NAME:
+    problem = line_problem(name.strip(), MAX_NAME)
+    if problem == inputs.MSG_TOO_LONG:
         raise AccountError(MSG_NAME_TOO_LONG)
+    if problem:
+        raise AccountError(MSG_CONTROL)
+
+
+def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -> User:
+    """A new active user without a password; invite them to set one."""
+    email = normalise_email(email)
+    _check_person(email, name)
     try:
         with db.atomic():
             user = User.create(email=email, name=name.strip(), locale=locale)
@@ -312,14 +318,7 @@ def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -
 def update_user(actor: User, user: User, *, name: str, email: str, locale: str, active: bool):
     """Change a user's details; deactivating ends their sessions."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or has_control(email, multiline=False):
-        raise AccountError(N_("Vul een geldig e-mailadres in."))
-    if not name.strip():
-        raise AccountError(N_("Vul een naam in."))
-    if has_control(name, multiline=False):
-        raise AccountError(MSG_CONTROL)
-    if len(name.strip()) > MAX_NAME:
-        raise AccountError(MSG_NAME_TOO_LONG)
+    _check_person(email, name)
     if locale not in ("nl", "en"):
         raise AccountError(N_("Kies Nederlands of Engels."))
     changes = {

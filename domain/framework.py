@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from domain import uploads
-from domain.inputs import has_control
+from domain.inputs import LIMITS, MSG_TOO_LONG, has_control, line_problem
 from models import (
     Agreement,
     AgreementKind,
@@ -86,6 +86,9 @@ class _Checker:
         self.problems.append(Problem(self.file, entry, field, message))
 
     def text(self, obj: dict, key: str, entry: str, *, required=True, max_len=None) -> str:
+        """A text field: with `max_len`, one line of at most that many
+        characters (codes, titles); else free text of at most LIMITS["text"].
+        The one check of stored text (domain.inputs.line_problem)."""
         value = obj.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -94,11 +97,15 @@ class _Checker:
         if not isinstance(value, str):
             self.add(entry, key, f"moet tekst zijn, niet {type(value).__name__}")
             return ""
-        if max_len and len(value) > max_len:
-            self.add(entry, key, f"is langer dan {max_len} tekens")
-        if has_control(value):
-            self.add(entry, key, "bevat een onzichtbaar stuurteken")
-        return value.strip()
+        value = value.strip()
+        limit = max_len or LIMITS["text"]
+        problem = line_problem(value, limit, multiline=not max_len)
+        if problem == MSG_TOO_LONG:
+            self.add(entry, key, f"is langer dan {limit} tekens")
+        elif problem:
+            what = "stuurteken" if has_control(value) else "regeleinde of tab"
+            self.add(entry, key, f"bevat een onzichtbaar {what}")
+        return value
 
     def unknown_keys(self, obj: dict, allowed: set[str], entry: str) -> None:
         for key in sorted(str(k) for k in obj if k not in allowed or not isinstance(k, str)):
