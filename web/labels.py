@@ -32,6 +32,9 @@ from web.formatting import datum, getal
 
 AUDIT_ACTIONS = {
     "access_denied": N_("Toegang geweigerd"),
+    "anonymous_repeated": N_("Herhaald zonder aanmelding (samengeteld)"),
+    "api_refused": N_("Gegevensfeed zonder geldig token"),
+    "api_token_revoked": N_("Token voor de gegevensfeed ingetrokken"),
     "assessment_copied_forward": N_("Antwoorden uit vorige ronde overgenomen"),
     "assessment_reopened": N_("Zelfevaluatie heropend"),
     "assessment_submitted": N_("Zelfevaluatie ingediend"),
@@ -94,6 +97,11 @@ DETAIL_KEYS = {
     "source": N_("uit ronde"),
     "status": N_("HTTP-status"),
     "wait_seconds": N_("wachttijd (seconden)"),
+    "what": N_("wat"),
+    "count": N_("aantal keer"),
+    "hour": N_("uur vanaf (UTC)"),
+    "address": N_("adres of netwerk"),
+    "owner": N_("eigenaar"),
     "nieuw": N_("nieuw"),
     "gewijzigd": N_("gewijzigd"),
     "ongewijzigd": N_("ongewijzigd"),
@@ -213,6 +221,8 @@ def detail_items(action: str, details: dict | None) -> list[tuple[str, str]]:
             text = _changes_text(value)
         elif key == "role":
             text = label(ROLES, value)
+        elif key == "what":
+            text = label(AUDIT_ACTIONS, value)
         else:
             text = value_text(value)
         items.append((label(DETAIL_KEYS, key), text))
