@@ -14,10 +14,12 @@ MAX_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 # Every control character (Unicode category Cc: C0, DEL, C1) except tab and
-# newline, and lone surrogates (which cannot be encoded for the database).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# newline, the bidirectional embeddings, overrides and isolates (U+202A–U+202E,
+# U+2066–U+2069: they make text read differently from how it is stored), and
+# lone surrogates (which cannot be encoded for the database).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # What writers remove: the same, plus tab and newline where a line is expected.
-_CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROL_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 MSG_CONTROL = N_("Deze tekst bevat een onzichtbaar stuurteken; verwijder het en probeer opnieuw.")
 MSG_TOO_LONG = N_("Deze tekst is te lang: hoogstens %(limit)s tekens.")

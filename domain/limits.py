@@ -96,7 +96,7 @@ def anonymous_event(
             summary = {
                 "what": action,
                 "address": key,
-                "hour": window.isoformat(timespec="minutes"),
+                "hour": window.strftime("%Y-%m-%d %H:%M"),
                 "count": row.count - (RECORDED_EACH if key != "*" else 0),
             }
             if row.event_id is None:

@@ -134,3 +134,16 @@ def test_many_addresses_share_one_count_past_the_threshold(monkeypatch):
     # Five addresses (IPv6 counted by /64) with their own count, the rest together.
     assert RequestCount.select().where(RequestCount.scope == "api_refused").count() == 6
     assert limits.client_key("2001:db8:1::1") == limits.client_key("2001:db8:1::ffff")
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "bel\x07", "eman\u202etxet", "twee\nregels", "x" * 101])
+def test_the_token_name_goes_through_the_one_text_check(app, feed, name):  # noqa: F811
+    user = feed["people"]["beheerder"]
+    before = ApiToken.select().count()
+    with pytest.raises(api_tokens.TokenError):
+        api_tokens.create_token(user, name, 30)
+    client = app.test_client()
+    client.post("/inloggen", data={"email": user.email, "password": factories.PASSWORD})
+    page = client.post("/account/api-tokens", data={"action": "create", "name": name, "days": "30"})
+    assert page.status_code == 400
+    assert ApiToken.select().count() == before
