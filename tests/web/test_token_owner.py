@@ -95,6 +95,15 @@ def test_api_setting_is_read_from_the_environment(monkeypatch, tmp_path):
     assert from_environment(tmp_path)["API_RATE_PER_MINUTE"] == 7
 
 
+@pytest.fixture
+def one_hour(monkeypatch):
+    """The hour the counts are kept in does not turn over during a test."""
+    now = dt.datetime(2026, 12, 6, 10, 30)
+    monkeypatch.setattr(limits, "utcnow", lambda: now)
+    return now
+
+
+@pytest.mark.usefixtures("one_hour")
 def test_failed_api_authentications_are_limited_and_recorded_in_aggregate(client, feed):  # noqa: F811
     before = AuditEvent.select().count()
     codes = [_get(client, "/api/v1/cycles", f"amt_fout{i}").status_code for i in range(300)]
@@ -110,6 +119,7 @@ def test_failed_api_authentications_are_limited_and_recorded_in_aggregate(client
     assert RequestCount.select().where(RequestCount.scope == "api_refused").count() == 2
 
 
+@pytest.mark.usefixtures("one_hour")
 def test_reset_requests_and_locked_logins_are_bounded_per_address(client):
     before = AuditEvent.select().count()
     for i in range(200):
