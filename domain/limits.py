@@ -111,6 +111,12 @@ def anonymous_event(
     return row.count <= ALLOWED[kind]
 
 
+def seconds_to_next_hour(now: dt.datetime | None = None) -> int:
+    """Seconds until the next hour's allowance (for Retry-After)."""
+    now = now or utcnow()
+    return 3600 - now.minute * 60 - now.second
+
+
 def within_budget(
     scope: str, key: str, limit: int, now: dt.datetime | None = None
 ) -> tuple[bool, int]:

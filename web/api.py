@@ -95,7 +95,7 @@ def token_access(view: Callable) -> Callable:
                 raise ApiError(
                     429,
                     _("Te veel verzoeken zonder geldig token; probeer het later opnieuw."),
-                    {"Retry-After": "3600"},
+                    {"Retry-After": str(limits.seconds_to_next_hour())},
                 )
             raise ApiError(
                 401,

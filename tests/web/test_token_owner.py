@@ -109,13 +109,15 @@ def test_failed_api_authentications_are_limited_and_recorded_in_aggregate(client
     codes = [_get(client, "/api/v1/cycles", f"amt_fout{i}").status_code for i in range(300)]
     assert codes[: limits.ALLOWED["api_refused"]] == [401] * limits.ALLOWED["api_refused"]
     assert set(codes[limits.ALLOWED["api_refused"] :]) == {429}
+    refused = _get(client, "/api/v1/cycles", "amt_fout")
+    assert refused.headers["Retry-After"] == str(30 * 60)  # to the next hour
     # Refused before any token is looked up, even a valid one, from that address.
     assert _get(client, "/api/v1/cycles", feed["tokens"]["beheerder"]).status_code == 429
     new = list(AuditEvent.select().where(AuditEvent.id > 0).order_by(AuditEvent.id))[before:]
     assert len(new) == limits.RECORDED_EACH + 1
     (aggregate,) = [e for e in new if e.action == limits.AGGREGATE_ACTION]
     assert aggregate.details["what"] == "api_refused"
-    assert aggregate.details["count"] == 301 - limits.RECORDED_EACH
+    assert aggregate.details["count"] == 302 - limits.RECORDED_EACH
     assert RequestCount.select().where(RequestCount.scope == "api_refused").count() == 2
 
 
