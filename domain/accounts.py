@@ -12,8 +12,9 @@ from pathlib import Path
 
 from peewee import IntegrityError
 
+from domain import api_tokens, inputs, limits
 from domain.audit import record
-from domain.inputs import MSG_CONTROL, has_control, printable
+from domain.inputs import LIMITS, MSG_CONTROL, line_problem, printable
 from domain.mail import queue_template
 from domain.passwords import hash_password, verify_password
 from domain.scope import forget_roles
@@ -53,7 +54,7 @@ MSG_COMMON = N_("Dit wachtwoord komt veel voor en is makkelijk te raden. Kies ee
 MSG_PERSONAL = N_("Het wachtwoord lijkt te veel op uw e-mailadres of naam.")
 MSG_WRONG_CURRENT = N_("Uw huidige wachtwoord klopt niet.")
 MSG_MISMATCH = N_("De twee nieuwe wachtwoorden zijn niet gelijk.")
-MAX_NAME = 200
+MAX_NAME = LIMITS["name"]
 MSG_NAME_TOO_LONG = N_("Een naam is hoogstens 200 tekens lang.")
 MSG_CHANGE_LOCKED = N_(
     "Te vaak een onjuist huidig wachtwoord. Wacht een paar minuten en probeer het dan opnieuw."
@@ -146,7 +147,10 @@ def authenticate(
     address = printable(address)[:64]
     wait = throttle_wait(email, address, now)
     if wait:
-        record("login_throttled", actor=email, ip=address, wait_seconds=wait)
+        # Counted per address; past a few an hour, in one aggregate audit event.
+        limits.anonymous_event(
+            "login_locked", "login_throttled", address, now, actor=email, wait_seconds=wait
+        )
         return None, wait
     user = User.get_or_none(User.email == email, User.active == True)  # noqa: E712
     if not verify_password(user.password_hash if user else None, password):
@@ -161,11 +165,12 @@ def authenticate(
 
 
 def set_password(user: User, password: str) -> None:
-    """Store a new password and end every session of the user."""
+    """Store a new password and end every session and API token of the user."""
     User.update(
         password_hash=hash_password(password), session_version=User.session_version + 1
     ).where(User.id == user.id).execute()
     user.session_version += 1
+    api_tokens.revoke_all(user, "password")
 
 
 def change_password(
@@ -284,17 +289,23 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -> User:
-    """A new active user without a password; invite them to set one."""
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or has_control(email, multiline=False):
+def _check_person(email: str, name: str) -> None:
+    """E-mail address and name through the one check of single-line text."""
+    if "@" not in email or line_problem(email, LIMITS["email"]):
         raise AccountError(N_("Vul een geldig e-mailadres in."))
     if not name.strip():
         raise AccountError(N_("Vul een naam in."))
-    if has_control(name, multiline=False):
-        raise AccountError(MSG_CONTROL)
-    if len(name.strip()) > MAX_NAME:
+    problem = line_problem(name.strip(), MAX_NAME)
+    if problem == inputs.MSG_TOO_LONG:
         raise AccountError(MSG_NAME_TOO_LONG)
+    if problem:
+        raise AccountError(MSG_CONTROL)
+
+
+def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -> User:
+    """A new active user without a password; invite them to set one."""
+    email = normalise_email(email)
+    _check_person(email, name)
     try:
         with db.atomic():
             user = User.create(email=email, name=name.strip(), locale=locale)
@@ -307,14 +318,7 @@ def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -
 def update_user(actor: User, user: User, *, name: str, email: str, locale: str, active: bool):
     """Change a user's details; deactivating ends their sessions."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254 or has_control(email, multiline=False):
-        raise AccountError(N_("Vul een geldig e-mailadres in."))
-    if not name.strip():
-        raise AccountError(N_("Vul een naam in."))
-    if has_control(name, multiline=False):
-        raise AccountError(MSG_CONTROL)
-    if len(name.strip()) > MAX_NAME:
-        raise AccountError(MSG_NAME_TOO_LONG)
+    _check_person(email, name)
     if locale not in ("nl", "en"):
         raise AccountError(N_("Kies Nederlands of Engels."))
     changes = {
@@ -347,6 +351,8 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
         object_id=user.id,
         changes={k: [str(o), str(n)] for k, (o, n) in changes.items()},
     )
+    if "active" in changes and not user.active:
+        api_tokens.revoke_all(user, "deactivated", actor=actor)
     return changes
 
 
@@ -414,6 +420,9 @@ def revoke_role(actor: User, assignment: RoleAssignment) -> None:
         role=assignment.role,
         scope=label,
     )
+    # A token read what the roles allowed when it was made: a narrower set of
+    # roles starts again with new tokens.
+    api_tokens.revoke_all(assignment.user, "role", actor=actor)
 
 
 # --- mails -------------------------------------------------------------------
@@ -449,8 +458,11 @@ def request_password_reset(email: str, address: str = "", now: dt.datetime | Non
     email = printable(normalise_email(email))[:254]
     address = printable(address)[:64]
     with db.atomic():
-        PasswordResetRequest.create(email=email, ip=address, requested_at=now or utcnow())
-        record("password_reset_requested", actor=email, ip=address)
+        # An address past its few requests an hour is counted, not queued.
+        if limits.anonymous_event(
+            "reset_request", "password_reset_requested", address, now, actor=email
+        ):
+            PasswordResetRequest.create(email=email, ip=address, requested_at=now or utcnow())
 
 
 def process_reset_requests(link_for, now: dt.datetime | None = None, limit: int = 500) -> int:

@@ -9,10 +9,11 @@ import hashlib
 import logging
 import secrets
 
-from peewee import IntegrityError
-
+from domain import limits
 from domain.audit import record
-from models import ApiRate, ApiToken, User, db, utcnow
+from domain.inputs import LIMITS, line_problem
+from domain.mail import queue_template
+from models import ApiToken, User, utcnow
 from models.choices import N_
 
 logger = logging.getLogger(__name__)
@@ -33,9 +34,13 @@ def _hash(secret: str) -> str:
 
 def create_token(user: User, name: str, days: int, *, ip: str = "") -> tuple[ApiToken, str]:
     """A new token for the user; returns it with its secret, which is never stored."""
-    name = " ".join((name or "").split())[:100]
+    name = (name or "").strip()
     if not name:
         raise TokenError(N_("Geef het token een naam, zodat u het later herkent."))
+    # The one check of single-line text every form and import uses.
+    problem = line_problem(name, LIMITS["token_name"])
+    if problem:
+        raise TokenError(problem)
     if not 1 <= days <= MAX_DAYS:
         raise TokenError(N_("Een token is 1 tot 365 dagen geldig."))
     if len(active_tokens(user)) >= MAX_ACTIVE:
@@ -86,6 +91,42 @@ def revoke_token(user: User, token_id: int, *, ip: str = "") -> bool:
     return bool(updated)
 
 
+# Why a user's tokens end, as the mail to the owner says it.
+REVOKE_REASONS = {
+    "password": "Het wachtwoord van uw account is gewijzigd of opnieuw ingesteld.",
+    "deactivated": "Uw account is gedeactiveerd.",
+    "role": "Een van uw rollen is verwijderd.",
+}
+
+
+def revoke_all(user: User, reason: str, *, actor: User | None = None, ip: str = "") -> int:
+    """End every working token of the user (a password change or reset, a
+    deactivation, a role taken away): each revocation is audited and the owner
+    is told by mail. Reactivating the account brings none back. Returns how
+    many were revoked."""
+    now = utcnow()
+    tokens = active_tokens(user, now)
+    if not tokens:
+        return 0
+    ids = [t.id for t in tokens]
+    ApiToken.update(revoked_at=now).where(
+        ApiToken.id.in_(ids), ApiToken.revoked_at.is_null()
+    ).execute()
+    for token in tokens:
+        record("api_token_revoked", user=actor or user, object_type="api_token",
+               object_id=token.id, ip=ip, owner=user.email, reason=reason)  # fmt: skip
+    queue_template(
+        f"api-tokens-revoked:{user.id}:{min(ids)}:{max(ids)}:{now.isoformat()}",
+        user,
+        "api_tokens_revoked",
+        reason=REVOKE_REASONS[reason],
+        count=len(tokens),
+        names=", ".join(t.name for t in tokens),
+    )
+    logger.info("%s api tokens of %s revoked (%s)", len(tokens), user.email, reason)
+    return len(tokens)
+
+
 def authenticate(secret: str, now: dt.datetime | None = None) -> ApiToken | None:
     """The token with this secret if it is valid now (not expired, not revoked,
     owner active); None otherwise."""
@@ -106,30 +147,10 @@ def authenticate(secret: str, now: dt.datetime | None = None) -> ApiToken | None
 
 
 def within_rate(token: ApiToken, limit: int, now: dt.datetime | None = None) -> tuple[bool, int]:
-    """Count a request against the token's minute; returns (allowed, seconds
-    until the next minute). Counted in the database, so it holds across workers."""
+    """Count a request against the minute of the token's owner: the budget
+    belongs to the user, all their tokens together, so new tokens bring no
+    new budget. Returns (allowed, seconds until the next minute)."""
     now = now or utcnow()
-    window = now.replace(second=0, microsecond=0)
-    with db.atomic():
-        updated = (
-            ApiRate.update(count=ApiRate.count + 1)
-            .where(ApiRate.token == token, ApiRate.window == window)
-            .execute()
-        )
-        if not updated:
-            try:
-                with db.atomic():
-                    ApiRate.create(token=token, window=window, count=1)
-            except IntegrityError:  # another worker made the row first
-                ApiRate.update(count=ApiRate.count + 1).where(
-                    ApiRate.token == token, ApiRate.window == window
-                ).execute()
-        count = (
-            ApiRate.select(ApiRate.count)
-            .where(ApiRate.token == token, ApiRate.window == window)
-            .scalar()
-        )
-        # Old minutes are of no use any more.
-        ApiRate.delete().where(ApiRate.token == token, ApiRate.window < window).execute()
+    allowed, wait = limits.within_budget("api", str(token.user_id), limit, now)
     ApiToken.update(last_used_at=now).where(ApiToken.id == token.id).execute()
-    return count <= limit, 60 - now.second
+    return allowed, wait

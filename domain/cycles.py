@@ -35,7 +35,7 @@ from models.compiled import CompiledQuery
 
 logger = logging.getLogger(__name__)
 
-PERIOD_RE = re.compile(r"^\d{4}-(Q[1-4]|H[12]|M(0[1-9]|1[0-2])|J)$")
+PERIOD_RE = re.compile(r"^[0-9]{4}-(Q[1-4]|H[12]|M(0[1-9]|1[0-2])|J)$")
 PERIOD_MESSAGE = N_(
     "Schrijf de periode als jaar, streepje en deel van het jaar. Een kwartaal: "
     "2027-Q1 (eerste kwartaal). Een half jaar: 2027-H1. Een maand: 2027-M01 "

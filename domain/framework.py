@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from domain import uploads
-from domain.inputs import has_control
+from domain.inputs import LIMITS, MSG_TOO_LONG, has_control, line_problem
 from models import (
     Agreement,
     AgreementKind,
@@ -90,6 +90,9 @@ class _Checker:
         self.problems.append(Problem(self.file, entry, field, message))
 
     def text(self, obj: dict, key: str, entry: str, *, required=True, max_len=None) -> str:
+        """A text field: with `max_len`, one line of at most that many
+        characters (codes, titles); else free text of at most LIMITS["text"].
+        The one check of stored text (domain.inputs.line_problem)."""
         value = obj.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
@@ -98,11 +101,15 @@ class _Checker:
         if not isinstance(value, str):
             self.add(entry, key, f"moet tekst zijn, niet {type(value).__name__}")
             return ""
-        if max_len and len(value) > max_len:
-            self.add(entry, key, f"is langer dan {max_len} tekens")
-        if has_control(value):
-            self.add(entry, key, "bevat een onzichtbaar stuurteken")
-        return value.strip()
+        value = value.strip()
+        limit = max_len or LIMITS["text"]
+        problem = line_problem(value, limit, multiline=not max_len)
+        if problem == MSG_TOO_LONG:
+            self.add(entry, key, f"is langer dan {limit} tekens")
+        elif problem:
+            what = "stuurteken" if has_control(value) else "regeleinde of tab"
+            self.add(entry, key, f"bevat een onzichtbaar {what}")
+        return value
 
     def unknown_keys(self, obj: dict, allowed: set[str], entry: str) -> None:
         for key in sorted(str(k) for k in obj if k not in allowed or not isinstance(k, str)):
@@ -665,7 +672,11 @@ def _read_xlsx(name: str, data: bytes) -> dict:
     meta = {r.get("veld"): r.get("waarde") for r in sheets["Kader"] if r.get("veld")}
     if isinstance(meta.get("version"), str) and meta["version"].isascii():
         # Cells are read as text; the version is the one number of the document.
-        meta["version"] = int(meta["version"]) if meta["version"].isdigit() else meta["version"]
+        meta["version"] = (
+            int(meta["version"])
+            if meta["version"].isascii() and meta["version"].isdigit()
+            else meta["version"]
+        )
     themes = [{**t, "agreements": []} for t in sheets["Themas"]]
     by_code = {t.get("code"): t for t in themes}
     for i, row in enumerate(sheets["Afspraken"], start=2):

@@ -10,7 +10,7 @@ from typing import Any
 
 from domain import uploads
 from domain.framework import Problem
-from domain.inputs import has_control
+from domain.inputs import LIMITS, MSG_TOO_LONG, line_problem
 from models import IndicatorDefinition, Region, RegionalNorm, Theme, db, utcnow
 from models.choices import COMPUTATIONS, DIRECTIONS, FREQUENCIES, LEVELS, N_
 
@@ -52,8 +52,8 @@ DEFINITION_FIELDS = (
 )
 NORM_KEYS = {"indicator", "region", "norm", "green", "orange"}
 MAX_NUMBER = 1e9  # norms and thresholds: far beyond any percentage, score or count
-MAX_NAME = 200
-MAX_DESCRIPTION = 5000
+MAX_NAME = LIMITS["name"]
+MAX_DESCRIPTION = LIMITS["text"]
 # The parameters each computation needs, with their allowed range.
 REQUIRED_PARAMS = {
     "share_at_least": {"min_score": (0, 4)},
@@ -140,7 +140,7 @@ def validate(
             add(entry, key, "onbekend veld")
         if code is None or not code.strip():
             add(entry, "code", "ontbreekt")
-        elif len(code) > 32 or has_control(code, multiline=False):
+        elif line_problem(code, LIMITS["code"]):
             add(entry, "code", "is langer dan 32 tekens of bevat een stuurteken")
         region = ind.get("region")
         if region is not None and (
@@ -157,9 +157,11 @@ def validate(
                 continue
             if not isinstance(value, str) or (field == "name" and not value.strip()):
                 add(entry, field, "ontbreekt of is leeg" if field == "name" else "moet tekst zijn")
-            elif len(value) > limit:
+            elif (problem := line_problem(value, limit, multiline=field != "name")) is None:
+                continue
+            elif problem == MSG_TOO_LONG:
                 add(entry, field, f"is langer dan {limit} tekens")
-            elif has_control(value):
+            else:
                 add(entry, field, "bevat een onzichtbaar stuurteken")
         computation = _name(ind.get("computation"))
         if computation not in COMPUTATIONS:

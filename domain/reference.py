@@ -119,7 +119,11 @@ def load_year(year: int, gemeenten: list[dict], mapping: list[dict]) -> YearLoad
     listed: dict[str, dict] = {}
     for n, row in enumerate(gemeenten, start=2):
         code = (row.get("gemeentecode") or "").strip()
-        if not code.startswith("GM") or len(code) != 6 or not code[2:].isdigit():
+        if (
+            not code.startswith("GM")
+            or len(code) != 6
+            or not (code[2:].isascii() and code[2:].isdigit())
+        ):
             problems.append(f"gemeenten regel {n}: ongeldige code {code!r}")
             continue
         if (row.get("regiocode") or "").strip() not in regions:

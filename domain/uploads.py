@@ -15,10 +15,9 @@ import re
 import zipfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
-from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 import yaml
-from defusedxml.ElementTree import iterparse
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # the upload itself
 MAX_UNPACKED_BYTES = 30 * 1024 * 1024  # all members of an .xlsx together, unpacked
@@ -30,10 +29,29 @@ MAX_ROWS = 10_000  # data rows, below the header row
 MAX_COLUMNS = 50
 MAX_CELL = 1_000  # characters in one cell
 MAX_SHARED_STRINGS = (MAX_ROWS + 1) * MAX_COLUMNS
+# The XML of every part that is read, while it streams: elements (a full sheet
+# of inline text, 10,001 rows of 50 cells, is about 1.5 million), nesting
+# depth, characters of text between two tags and in the whole part, and the
+# length of one tag with its attributes. The small parts have small budgets.
+MAX_ELEMENTS = 2_000_000
+PART_ELEMENTS = {"workbook": 10_000, "relationships": 2_000}
+MAX_DEPTH = 64
+MAX_TEXT_RUN = 32_768  # characters between two tags (a cell holds at most MAX_CELL)
+MAX_PART_TEXT = 20_000_000  # characters of text in one part
+MAX_TAG = 16_384  # bytes of one tag, its name and attributes together
+PART_NAMES = {
+    "workbook": "de werkmap",
+    "relationships": "de verwijzingen",
+    "sheet": "het werkblad",
+    "strings": "de lijst met teksten",
+    "styles": "de opmaak",
+}
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
 _RANGE_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})(?::([A-Z]{1,3})([0-9]{1,7}))?$")
 _REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_REL_ID = _REL_NS + "}id"  # the parser joins namespace and name with "}"
+_ASCII_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 class UploadError(ValueError):
@@ -105,20 +123,147 @@ def open_xlsx(data: bytes) -> zipfile.ZipFile:
     return archive
 
 
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+class _Strange(UploadError):
+    """The XML of a part passes one of its streaming limits."""
+
+    def __init__(self, part: str, what: str, limit: int):
+        super().__init__(
+            f"Het Excel-bestand zit niet gewoon in elkaar: {PART_NAMES[part]} {what}; "
+            f"de grens is {limit}."
+        )
 
 
-def _stream(archive: zipfile.ZipFile, name: str, events=("end",)) -> Iterator:
-    """(event, element) pairs of one member's XML; the member's size is bounded
-    by the checked directory (zipfile reads no more than the size it declares)."""
+_LONG_TAG = re.compile(rb"<[^<>]{%d}" % MAX_TAG)
+START, END = 0, 1
+
+
+# What one cell or shared text may take: <c><v>, <c><is><t>, a few runs of
+# rich text. More elements than the part's cells or texts can use are refused.
+PER_CELL = 6
+PER_TEXT = 40
+_UNITS = {
+    "sheet": (b"<c ", b"<c>", b":c ", b":c>"),  # ":c" for a prefixed namespace (x:c)
+    "strings": (b"<si>", b"<si ", b":si>", b":si "),
+}
+
+
+def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
+    """Count the part's elements and find overlong tags with a plain byte scan
+    (no parsing, no objects): a bomb of millions of elements is refused before
+    one of them is parsed, and so is a part with far more elements than its
+    cells (or texts) can use. Returns (the part's element budget for the
+    parse, how many `row` elements it holds)."""
+    limit = PART_ELEMENTS.get(part, MAX_ELEMENTS)
+    elements = rows = units = 0
+    tail = b""
     try:
         with archive.open(name) as member:
-            # No DTD, no entities: nothing in the file can expand or reach out.
-            yield from iterparse(member, events=events, forbid_dtd=True)
+            while block := member.read(1 << 20):
+                window = tail + block
+                # Every element starts with "<" and a name; "</", "<?" and "<!"
+                # start no element. A pattern may straddle two blocks, hence the
+                # end of the previous block in front (too short to hold it whole).
+                pairs = tail[-1:] + block
+                elements += block.count(b"<") - sum(pairs.count(p) for p in (b"</", b"<?", b"<!"))
+                near = tail[-4:] + block
+                if part == "sheet":
+                    rows += near.count(b"<row ") + near.count(b"<row>")
+                units += sum(near.count(p) for p in _UNITS.get(part, ()))
+                if elements > limit:
+                    raise _Strange(part, f"bevat meer dan {limit} elementen", limit)
+                if _LONG_TAG.search(window):
+                    raise _Strange(
+                        part, f"bevat een kenmerk van meer dan {MAX_TAG} tekens", MAX_TAG
+                    )
+                tail = window[-MAX_TAG:]
+    except UploadError:
+        raise
     except KeyError as exc:
         raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).") from exc
-    except (ParseError, zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise UploadError("Dit Excel-bestand is beschadigd.") from exc
+    if part in _UNITS:
+        per_unit = PER_CELL if part == "sheet" else PER_TEXT
+        budget = min(limit, 1_000 + 2 * rows + per_unit * units)
+        if elements > budget:
+            what = "cellen" if part == "sheet" else "teksten"
+            raise _Strange(part, f"bevat {elements} elementen voor maar {units} {what}", budget)
+        limit = budget
+    return limit, rows
+
+
+def _refuse_declarations(*_args) -> None:
+    # No DTD, no entities: nothing in the file can expand or reach out.
+    raise UploadError("Dit Excel-bestand is beschadigd (het bevat een DTD of entiteit).")
+
+
+def _stream(archive: zipfile.ZipFile, name: str, part: str) -> Iterator[tuple[int, str, Any]]:
+    """(START, local name, attributes) and (END, local name, text) of one part's
+    XML, within the part's limits on elements, depth and text, checked while it
+    streams. Nothing is kept but the events of the current block (no tree)."""
+    limit, rows = _prescan(archive, name, part)
+    if part == "sheet" and rows > MAX_ROWS + 1:
+        raise _too_many_rows()
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _refuse_declarations
+    parser.EntityDeclHandler = _refuse_declarations
+    parser.UnparsedEntityDeclHandler = _refuse_declarations
+    parser.ExternalEntityRefHandler = _refuse_declarations
+    parser.buffer_text = True
+    events: list[tuple[int, str, Any]] = []
+    text: list[str] = []
+    elements = depth = run = total = 0
+
+    def start(tag: str, attributes: dict) -> None:
+        nonlocal elements, depth, run
+        elements += 1
+        depth += 1
+        if elements > limit:
+            raise _Strange(part, f"bevat meer dan {limit} elementen", limit)
+        if depth > MAX_DEPTH:
+            raise _Strange(part, f"is dieper dan {MAX_DEPTH} lagen genest", MAX_DEPTH)
+        if run:
+            text.clear()
+            run = 0
+        events.append((START, tag.rpartition("}")[2], attributes))
+
+    def end(tag: str) -> None:
+        nonlocal depth, run
+        depth -= 1
+        if run:
+            events.append((END, tag.rpartition("}")[2], "".join(text)))
+            text.clear()
+            run = 0
+        else:
+            events.append((END, tag.rpartition("}")[2], ""))
+
+    def data(chunk: str) -> None:
+        nonlocal run, total
+        run += len(chunk)
+        total += len(chunk)
+        if run > MAX_TEXT_RUN:
+            raise _Strange(
+                part, f"bevat een tekst van meer dan {MAX_TEXT_RUN} tekens", MAX_TEXT_RUN
+            )
+        if total > MAX_PART_TEXT:
+            raise _Strange(part, f"bevat meer dan {MAX_PART_TEXT} tekens tekst", MAX_PART_TEXT)
+        text.append(chunk)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = data
+    try:
+        with archive.open(name) as member:
+            while block := member.read(64 * 1024):
+                parser.Parse(block, False)
+                yield from events
+                events.clear()
+            parser.Parse(b"", True)
+            yield from events
+    except expat.ExpatError as exc:
+        raise UploadError("Dit Excel-bestand is beschadigd.") from exc
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise UploadError("Dit Excel-bestand is beschadigd.") from exc
 
 
@@ -128,9 +273,9 @@ def _sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     if "xl/workbook.xml" not in names:
         raise UploadError("Dit is geen leesbaar Excel-bestand (.xlsx).")
     declared: list[tuple[str, str]] = []
-    for _, element in _stream(archive, "xl/workbook.xml"):
-        if _local(element.tag) == "sheet":
-            declared.append((element.get("name") or "", element.get(f"{{{_REL_NS}}}id") or ""))
+    for event, name, attributes in _stream(archive, "xl/workbook.xml", "workbook"):
+        if event == START and name == "sheet":
+            declared.append((attributes.get("name") or "", attributes.get(_REL_ID) or ""))
             if len(declared) > MAX_SHEETS:
                 raise UploadError(
                     f"Het Excel-bestand heeft meer dan {MAX_SHEETS} tabbladen; "
@@ -138,9 +283,11 @@ def _sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
                 )
     targets: dict[str, str] = {}
     if "xl/_rels/workbook.xml.rels" in names:
-        for _, element in _stream(archive, "xl/_rels/workbook.xml.rels"):
-            if _local(element.tag) == "Relationship":
-                targets[element.get("Id") or ""] = element.get("Target") or ""
+        for event, name, attributes in _stream(
+            archive, "xl/_rels/workbook.xml.rels", "relationships"
+        ):
+            if event == START and name == "Relationship":
+                targets[attributes.get("Id") or ""] = attributes.get("Target") or ""
     sheets = []
     for index, (name, rel_id) in enumerate(declared, start=1):
         target = targets.get(rel_id) or f"worksheets/sheet{index}.xml"
@@ -157,14 +304,10 @@ def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
         return []
     strings: list[str] = []
     parts: list[str] = []
-    root = None
     phonetic = False  # the reading aid of East Asian text is not part of the text
-    for event, element in _stream(archive, "xl/sharedStrings.xml", ("start", "end")):
-        name = _local(element.tag)
-        if event == "start":
-            if root is None:
-                root = element
-            elif name == "si":
+    for event, name, value in _stream(archive, "xl/sharedStrings.xml", "strings"):
+        if event == START:
+            if name == "si":
                 parts = []
             elif name == "rPh":
                 phonetic = True
@@ -172,10 +315,11 @@ def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
         if name == "rPh":
             phonetic = False
         elif name == "t" and not phonetic:
-            parts.append(element.text or "")
+            parts.append(value)
         elif name == "si":
-            strings.append("".join(parts))
-            root.clear()  # finished strings leave the tree: memory stays flat
+            # A text longer than a cell may hold is kept just past the limit:
+            # the cell that uses it is refused naming its row and column.
+            strings.append("".join(parts)[: MAX_CELL + 1])
             if len(strings) > MAX_SHARED_STRINGS:
                 raise UploadError(
                     f"Het Excel-bestand bevat meer dan {MAX_SHARED_STRINGS} teksten; "
@@ -238,73 +382,65 @@ def xlsx_sheets(data: bytes) -> dict[str, list[list[str]]]:
         return {name: _sheet_rows(archive, path, shared) for name, path in _sheets(archive)}
 
 
-def _count_rows(archive: zipfile.ZipFile, sheet: str) -> int:
-    """How many row elements the sheet XML holds, by a plain byte scan (no
-    parsing): far too many rows are refused before any of them is parsed."""
-    count, tail = 0, b""
-    try:
-        with archive.open(sheet) as member:
-            while block := member.read(1 << 20):
-                window = tail + block
-                count += window.count(b"<row ") + window.count(b"<row>")
-                tail = block[-4:]  # "<row" may straddle blocks; 4 bytes cannot hold a whole one
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-        raise UploadError("Dit Excel-bestand is beschadigd.") from exc
-    return count
-
-
 def _sheet_rows(archive: zipfile.ZipFile, sheet: str, shared: list[str]) -> list[list[str]]:
-    if _count_rows(archive, sheet) > MAX_ROWS + 1:
-        raise _too_many_rows()
-    # End events only: a cell is complete (value and text inside it) at its end,
-    # checked and dropped there, so no row, however wide, is held whole.
+    # A cell is complete (value and text inside it) at its end, checked and
+    # dropped there, so no row, however wide, is held whole.
     rows: list[list[str]] = []
     row_number = 0
     current: list[str] = []
     column = 0
-    for _, element in _stream(archive, sheet):
-        name = _local(element.tag)
-        if name == "c":
-            ref = _CELL_REF.match((element.get("r") or "").upper())
-            column = _column_number(ref.group(1)) if ref else column + 1
-            if column > MAX_COLUMNS:
-                raise _too_many_columns()
-            text = _cell_text(element, shared)
+    cell_type, value, inline, in_cell, phonetic = "n", None, [], False, False
+    for event, name, item in _stream(archive, sheet, "sheet"):
+        if event == START:
+            if name == "c":
+                ref = _CELL_REF.match((item.get("r") or "").upper())
+                column = _column_number(ref.group(1)) if ref else column + 1
+                if column > MAX_COLUMNS:
+                    raise _too_many_columns()
+                cell_type, value, inline, in_cell = item.get("t", "n"), None, [], True
+            elif name == "row":
+                raw = item.get("r")
+                number = int(raw) if raw and _ASCII_NUMBER.fullmatch(raw) else 0
+                row_number = number if number > row_number else row_number + 1
+                if row_number > MAX_ROWS + 1:
+                    raise _too_many_rows()
+            elif name == "dimension":
+                _check_dimension(item.get("ref", ""))
+            elif name == "rPh":
+                phonetic = True
+            continue
+        if not in_cell:
+            if name == "row":
+                while len(rows) < row_number - 1:
+                    rows.append([])  # rows the file leaves out are empty
+                rows.append(current)
+                current, column = [], 0
+            continue
+        if name == "v":
+            value = item
+        elif name == "rPh":
+            phonetic = False
+        elif name == "t" and not phonetic:
+            inline.append(item)
+        elif name == "c":
+            in_cell = False
+            text = _cell_text(cell_type, value, inline, shared)
             if len(text) > MAX_CELL:
-                raise _too_long(row_number + 1, column)
+                raise _too_long(row_number, column)
             if text:
                 if column > len(current):
                     current.extend([""] * (column - len(current)))
                 current[column - 1] = text
-            element.clear()
-        elif name == "row":
-            raw = element.get("r")
-            number = int(raw) if raw and raw.isascii() and raw.isdigit() else 0
-            row_number = number if number > row_number else row_number + 1
-            if row_number > MAX_ROWS + 1:
-                raise _too_many_rows()
-            while len(rows) < row_number - 1:
-                rows.append([])  # rows the file leaves out are empty
-            rows.append(current)
-            current, column = [], 0
-            element.clear()
-        elif name == "dimension":
-            _check_dimension(element.get("ref", ""))
     return rows
 
 
-def _cell_text(cell, shared: list[str]) -> str:
-    cell_type = cell.get("t", "n")
+def _cell_text(cell_type: str, value: str | None, inline: list[str], shared: list[str]) -> str:
     if cell_type == "inlineStr":
-        return "".join(t.text or "" for t in cell.iter() if _local(t.tag) == "t")
-    value = None
-    for child in cell:
-        if _local(child.tag) == "v":
-            value = child.text or ""
+        return "".join(inline)
     if value is None:
         return ""
     if cell_type == "s":
-        index = int(value) if value.isascii() and value.isdigit() else -1
+        index = int(value) if _ASCII_NUMBER.fullmatch(value) else -1
         if not 0 <= index < len(shared):
             raise UploadError("Dit Excel-bestand is beschadigd (een tekst ontbreekt).")
         return shared[index]

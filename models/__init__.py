@@ -7,7 +7,7 @@ from models.accounts import (
     User,
     UserToken,
 )
-from models.api import ApiRate, ApiToken
+from models.api import ApiToken, RequestCount
 from models.base import BaseModel, utcnow
 from models.cycles import (
     Answer,
@@ -83,7 +83,7 @@ ALL_MODELS = [
     AuditEvent,
     ReferenceYear,
     ApiToken,
-    ApiRate,
+    RequestCount,
     ServiceHeartbeat,
     CycleNorms,
     RecomputeRequest,

@@ -1,4 +1,4 @@
-"""Personal access tokens for the open data feed, and their request counts."""
+"""Personal access tokens for the open data feed, and request counts."""
 
 from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField
 
@@ -20,13 +20,17 @@ class ApiToken(BaseModel):
     last_used_at = DateTimeField(null=True)
 
 
-class ApiRate(BaseModel):
-    """Requests per token per minute, in the database so the limit holds across
-    workers and hosts."""
+class RequestCount(BaseModel):
+    """Requests per scope, key and window (the API per user and minute; failed
+    API authentications, locked logins and reset requests per client address
+    and hour), in the database so a limit holds across workers and hosts.
+    `event_id` is the audit event that records the window in aggregate."""
 
-    token = ForeignKeyField(ApiToken, backref="+", on_delete="CASCADE")
-    window = DateTimeField()  # the minute, UTC
+    scope = CharField(max_length=16)
+    key = CharField(max_length=64)
+    window = DateTimeField()
     count = IntegerField(default=0)
+    event_id = IntegerField(null=True)
 
     class Meta:
-        indexes = ((("token", "window"), True),)
+        indexes = ((("scope", "key", "window"), True),)

@@ -17,7 +17,7 @@ from peewee import Case, fn
 from domain import norms, results, rules
 from domain.computation import SCALE
 from domain.computation import signal as signal_for
-from domain.inputs import printable
+from domain.inputs import LIMITS, printable, shortened
 from domain.results import Figure
 from jobs.recompute import note as recompute_note
 from models import (
@@ -437,6 +437,14 @@ def _escalations(cycle: Cycle, organisations) -> dict[int, list[dict]]:
     return _per_organisation(query, organisations)
 
 
+# The length each shown text is cut to (domain.inputs.LIMITS).
+_SHOWN = {
+    ("organisations", "name"): LIMITS["name"],
+    ("regions", "name"): LIMITS["region_name"],
+    ("gemeenten", "name"): LIMITS["gemeente_name"],
+    ("agreements", "code"): LIMITS["code"],
+    ("agreements", "title"): LIMITS["title"],
+}
 # Text people typed, per kind of object the reports show (in memory only).
 _TEXT_FIELDS = {
     "organisations": ("name",),
@@ -446,26 +454,32 @@ _TEXT_FIELDS = {
 }
 
 
+def _shown(value: str, limit: int, *, multiline: bool = False) -> str:
+    return printable(shortened(value, limit), multiline=multiline)
+
+
 def _printable(data: CycleData) -> None:
     """Remove control characters from the text a report shows, so text stored
     before they were refused cannot put invisible or broken glyphs in a report
-    or stop a writer (openpyxl refuses them). Nothing is written back."""
+    or stop a writer (openpyxl refuses them), and shorten text stored before
+    lengths were limited to its limit (with …), so no name fails or stalls a
+    layout. Nothing is written back."""
     for attribute, fields in _TEXT_FIELDS.items():
         for obj in getattr(data, attribute).values():
             for name in fields:
                 value = getattr(obj, name)
                 if isinstance(value, str):
-                    setattr(obj, name, printable(value))
+                    setattr(obj, name, _shown(value, _SHOWN.get((attribute, name), LIMITS["text"])))
     for agreement in data.agreements.values():
-        agreement.theme.title = printable(agreement.theme.title)
+        agreement.theme.title = _shown(agreement.theme.title, LIMITS["title"])
     for indicator in data.indicators:
-        indicator.name = printable(indicator.name)
-        indicator.description = printable(indicator.description or "", multiline=True)
+        indicator.name = _shown(indicator.name, LIMITS["name"])
+        indicator.description = _shown(indicator.description or "", LIMITS["text"], multiline=True)
     for rows in (*data.actions.values(), *data.escalations.values()):
         for row in rows:
             for key, value in row.items():
                 if isinstance(value, str):
-                    row[key] = printable(value)
+                    row[key] = _shown(value, LIMITS["short_text"])
 
 
 def _per_organisation(query, organisations) -> dict[int, list[dict]]:

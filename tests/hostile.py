@@ -3,7 +3,9 @@ time): .xlsx archives with a chosen sheet XML, zip bombs, lying dimensions."""
 
 from __future__ import annotations
 
+import functools
 import io
+import random
 import zipfile
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -108,3 +110,120 @@ def many_rows(rows: int, columns: int = 3) -> bytes:
             f'<row r="{r}">' + "".join(cell(f"{c}{r}", f"v{r}") for c in letters) + "</row>"
         )
     return xlsx(sheet_xml("".join(parts)))
+
+
+# --- element bombs (issue 26) ---------------------------------------------------
+# Millions of empty XML elements in a part that every size check lets through:
+# under 30 MB unpacked, and each element's name picked at random from two
+# letters, so the part packs only about 30 times smaller (no ratio check fires).
+BOMB_ELEMENTS = 7_000_000
+
+
+def _random_letters(count: int, seed: int) -> bytes:
+    rng = random.Random(seed)  # noqa: S311 - repeatable test data, not secrets
+    return rng.randbytes(count).translate(bytes(b"ab"[i & 1] for i in range(256)))
+
+
+def empty_elements(count: int = BOMB_ELEMENTS, seed: int = 26) -> bytes:
+    """`count` empty elements, <a/> or <b/>: four bytes each."""
+    out = bytearray(b"<a/>" * count)
+    out[1::4] = _random_letters(count, seed)
+    return bytes(out)
+
+
+def nested_elements(depth: int, seed: int = 26) -> bytes:
+    """`depth` elements, each inside the one before: <a><b>…</b></a>."""
+    letters = _random_letters(depth, seed)
+    opening = bytearray(b"<a>" * depth)
+    opening[1::3] = letters
+    closing = bytearray(b"</a>" * depth)
+    closing[2::4] = letters[::-1]
+    return bytes(opening + closing)
+
+
+def _bomb_zip(members: dict[str, bytes], level: int) -> bytes:
+    # Level 1 packs fast (tests); level 9 makes the 1.3 MB files of the probe.
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _base_members(sheet: bytes) -> dict[str, bytes]:
+    return {
+        "[Content_Types].xml": CONTENT_TYPES.encode(),
+        "_rels/.rels": ROOT_RELS.encode(),
+        "xl/workbook.xml": WORKBOOK.encode(),
+        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.encode(),
+        "xl/worksheets/sheet1.xml": sheet,
+    }
+
+
+def _sheet_around(inner: bytes) -> bytes:
+    head, tail = sheet_xml(HEADER_ROW + "\x00").encode().split(b"\x00")
+    return head + inner + tail
+
+
+def sheet_element_bomb(level: int = 1) -> bytes:
+    """The sheet's data holds millions of elements that are neither rows nor cells."""
+    return _bomb_zip(_base_members(_sheet_around(empty_elements())), level)
+
+
+def workbook_element_bomb(level: int = 1) -> bytes:
+    """The workbook part (read before any sheet) holds millions of elements."""
+    members = _base_members(sheet_xml(HEADER_ROW).encode())
+    head, tail = WORKBOOK.encode().split(b"</sheets>")
+    members["xl/workbook.xml"] = head + b"</sheets>" + empty_elements() + tail
+    return _bomb_zip(members, level)
+
+
+def strings_element_bomb(level: int = 1) -> bytes:
+    """The shared strings part holds millions of elements after one real text."""
+    members = _base_members(sheet_xml(HEADER_ROW).encode())
+    members["xl/sharedStrings.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}"><si><t>naam</t></si>'.encode()
+        + empty_elements()
+        + b"</sst>"
+    )
+    return _bomb_zip(members, level)
+
+
+def nesting_bomb(depth: int = 4_000_000, level: int = 1) -> bytes:
+    """The sheet's data holds one element inside another, millions deep."""
+    return _bomb_zip(_base_members(_sheet_around(nested_elements(depth))), level)
+
+
+ELEMENT_BOMBS = {
+    "sheet": sheet_element_bomb,
+    "workbook": workbook_element_bomb,
+    "shared-strings": strings_element_bomb,
+    "nesting": nesting_bomb,
+}
+
+
+@functools.cache
+def element_bomb(shape: str) -> bytes:
+    """One of the four bombs, made once per test run (each takes a second)."""
+    return ELEMENT_BOMBS[shape]()
+
+
+def long_text_run(characters: int = 100_000) -> bytes:
+    """A sheet whose data holds one long text outside any cell."""
+    return xlsx(sheet_xml(HEADER_ROW + "<extLst>" + "tekst " * (characters // 6) + "</extLst>"))
+
+
+def relationships_bomb(count: int) -> bytes:
+    """The workbook's relationships part holds `count` empty elements."""
+    members = _base_members(sheet_xml(HEADER_ROW).encode())
+    members["xl/_rels/workbook.xml.rels"] = (
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + empty_elements(count)
+        + b"</Relationships>"
+    )
+    return _bomb_zip(members, 1)
+
+
+def long_attribute(characters: int = 100_000) -> bytes:
+    """A row whose tag carries one endless attribute."""
+    return xlsx(sheet_xml(HEADER_ROW + f'<row r="2" x="{"a" * characters}"/>'))

@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -32,7 +33,7 @@ from peewee import JOIN, IntegrityError, fn
 from domain import accounts, imports, uploads
 from domain.audit import record
 from domain.indicators import UNITS, update_definition
-from domain.inputs import control_problem, parse_id
+from domain.inputs import LIMITS, MAX_ID, line_problem, parse_id, parse_int
 from jobs import status
 from models import (
     AuditEvent,
@@ -74,7 +75,11 @@ def paginate(query, per_page: int = PER_PAGE) -> dict:
     """One page of a query, from the `pagina` request argument."""
     total = query.count()
     pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, request.args.get("pagina", 1, type=int)), pages)
+    raw = request.args.get("pagina")
+    wanted = 1 if raw is None else parse_int(raw, 1, MAX_ID)
+    if wanted is None:  # not a page number in ASCII digits (², ١, １ or text)
+        abort(400)
+    page = min(wanted, pages)
     return {
         "items": list(query.paginate(page, per_page)),
         "page": page,
@@ -87,6 +92,12 @@ def _by_id(model, raw: str):
     """The row whose id was posted, or None for anything else."""
     object_id = parse_id(raw)
     return model.get_or_none(model.id == object_id) if object_id else None
+
+
+def _line_problems(*fields: tuple[str, int]) -> list[str]:
+    """The translated problems of single-line fields (text, limit), each once."""
+    problems = {line_problem(text, limit) for text, limit in fields} - {None}
+    return [_(p, **p.params) for p in sorted(problems)]
 
 
 def _actor() -> User:
@@ -139,7 +150,9 @@ def region_edit(region_id: int | None = None):
     form = {"code": region.code or "", "name": region.name or ""}
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
-        errors = [_(p) for p in {control_problem(v, multiline=False) for v in form.values()} if p]
+        errors = _line_problems(
+            (form["code"], LIMITS["region_code"]), (form["name"], LIMITS["region_name"])
+        )
         if not form["name"]:
             errors.append(_("Vul een naam in."))
         if region_id is None and not form["code"]:
@@ -207,7 +220,7 @@ def gemeente_edit(gemeente_id: int | None = None):
         form = {k: request.form.get(k, "").strip() for k in ("code", "name", "region")}
         form["active"] = request.form.get("active") == "1"
         region = _by_id(Region, form["region"])
-        errors = [_(p) for p in {control_problem(form["name"], multiline=False)} if p]
+        errors = _line_problems((form["name"], LIMITS["gemeente_name"]))
         if not GEMEENTE_CODE.fullmatch(form["code"].upper()):
             errors.append(_("Een gemeentecode is 'GM' met vier cijfers, zoals GM0935."))
         if not form["name"]:
@@ -305,7 +318,7 @@ def organisation_edit(org_id: int | None = None):
             "gemeenten": {g for g in map(parse_id, request.form.getlist("gemeenten")) if g},
         }
         region = _by_id(Region, form["region"])
-        errors = [_(p) for p in {control_problem(form["name"], multiline=False)} if p]
+        errors = _line_problems((form["name"], LIMITS["name"]))
         if not form["name"]:
             errors.append(_("Vul een naam in."))
         if form["kind"] not in ORGANISATION_KINDS:

@@ -28,9 +28,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from domain import api_tokens, opendata
+from domain import api_tokens, limits, opendata
 from domain.audit import record
-from domain.inputs import printable
+from domain.inputs import MAX_ID, parse_id, parse_int, printable
 from domain.scope import ResultAccess
 from models import utcnow
 from web.access import access
@@ -80,20 +80,29 @@ def token_access(view: Callable) -> Callable:
     the use in the audit log."""
 
     def wrapped(*args, **kwargs):
-        token = api_tokens.authenticate(_bearer())
+        address = request.remote_addr or ""
+        # An address that keeps failing is refused before any token is looked
+        # up; its failures are counted (in aggregate past a threshold) either way.
+        token = (
+            None if limits.blocked("api_refused", address) else api_tokens.authenticate(_bearer())
+        )
         if token is None:
-            record(
-                "api_refused",
-                ip=request.remote_addr or "",
-                path=_printable(request.path),
+            allowed = limits.anonymous_event(
+                "api_refused", "api_refused", address, path=_printable(request.path),
                 reason="token",
-            )
+            )  # fmt: skip
+            if not allowed:
+                raise ApiError(
+                    429,
+                    _("Te veel verzoeken zonder geldig token; probeer het later opnieuw."),
+                    {"Retry-After": str(limits.seconds_to_next_hour())},
+                )
             raise ApiError(
                 401,
                 _("Geen geldig token: het ontbreekt, is verlopen of is ingetrokken."),
                 {"WWW-Authenticate": 'Bearer realm="afsprakenmonitor"'},
             )
-        limit = current_app.config.get("API_RATE_PER_MINUTE", 120)
+        limit = current_app.config["API_RATE_PER_MINUTE"]
         allowed, wait = api_tokens.within_rate(token, limit)
         g.api_token = token
         status = 429
@@ -142,12 +151,13 @@ def _integer(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 9 or not low <= int(raw) <= high:
+    value = parse_int(raw, low, high)  # ASCII digits only: never ² or ١
+    if value is None:
         raise ApiError(
             400, _("%(name)s moet een geheel getal van %(low)s tot %(high)s zijn.",
                    name=name, low=low, high=high)
         )  # fmt: skip
-    return int(raw)
+    return value
 
 
 def _scope_type(value: str) -> str:
@@ -290,9 +300,10 @@ def results_by_type(scope_type: str):
 @token_access
 def results_of_scope(scope_type: str, scope_id: str):
     scope_type = _scope_type(scope_type)
-    if not scope_id.isdigit() or len(scope_id) > 10:
+    number = parse_int(scope_id, 0, MAX_ID)  # 0 is the country's id
+    if number is None:
         raise ApiError(404, _("Dit gebied bestaat niet of u mag het niet zien."))
-    found = opendata.scope(ResultAccess(g.api_token.user), scope_type, int(scope_id))
+    found = opendata.scope(ResultAccess(g.api_token.user), scope_type, number)
     if found is None:
         raise ApiError(404, _("Dit gebied bestaat niet of u mag het niet zien."))
     chosen = _cycles()
@@ -312,20 +323,17 @@ def manage():
     if request.method == "POST":
         action = request.form.get("action")
         if action == "create":
-            days = request.form.get("days", "")
+            days = parse_int(request.form.get("days", ""), 0, 9999) or 0
             try:
                 _token, secret = api_tokens.create_token(
-                    user,
-                    request.form.get("name", ""),
-                    int(days) if days.isdigit() and len(days) < 5 else 0,
-                    ip=request.remote_addr or "",
+                    user, request.form.get("name", ""), days, ip=request.remote_addr or ""
                 )
             except api_tokens.TokenError as error:
-                errors.append(_(str(error)))
+                errors.append(_(error.args[0], **getattr(error.args[0], "params", {})))
         elif action == "revoke":
-            raw = request.form.get("token_id", "")
-            if not (raw.isdigit() and len(raw) < 10 and api_tokens.revoke_token(
-                user, int(raw), ip=request.remote_addr or ""
+            token_id = parse_id(request.form.get("token_id", ""))
+            if not (token_id and api_tokens.revoke_token(
+                user, token_id, ip=request.remote_addr or ""
             )):  # fmt: skip
                 errors.append(_("Dat token bestaat niet of is al ingetrokken."))
         else:

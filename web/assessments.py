@@ -74,7 +74,7 @@ def _error_summary(errors: dict, agreements, pages: dict | None = None) -> list:
         where, link = "", f"#{key}"
         if key.startswith("esc-"):
             index = key.split("-")[1]
-            if index.isdigit():
+            if parse_int(index, 0, MAX_ESCALATION_ROWS) is not None:
                 where = _("Escalatie, rij %(row)s", row=int(index) + 1)
         else:
             agreement = by_id.get(key[: key.index("-") + 1] if "-" in key else key)
@@ -395,7 +395,7 @@ MAX_ESCALATION_ROWS = 200
 
 def _escalation_rows(values: dict) -> int:
     raw = str(values.get("esc-rows") or "")
-    count = int(raw) if raw.isdigit() else 0
+    count = parse_int(raw, 0, 10**9) or 0  # ASCII digits only: int("²") raises
     return min(count, MAX_ESCALATION_ROWS) or domain.ESCALATION_BLANK_ROWS
 
 

@@ -69,6 +69,7 @@ def from_environment(instance_path: Path, overrides: dict | None = None) -> dict
         "OUTBOX_MINUTES": int(env("OUTBOX_MINUTES", "2")),
         # Result pages each process keeps ready between batch runs (0: none).
         "RESULT_PAGES": int(env("RESULT_PAGES", "256")),
+        "API_RATE_PER_MINUTE": int(env("API_RATE_PER_MINUTE", "120")),
         **{key: int(env(key, str(days))) for key, days in RETENTION_DEFAULTS.items()},
         # Who runs this monitor, shown in the header and on the information
         # pages; the logo is a file under instance/ or static/ (empty: none).

@@ -35,6 +35,9 @@ AUDIT_ACTIONS = {
     "recompute_requested": N_("Herberekening aangevraagd"),
     "recompute_done": N_("Herberekening uitgevoerd"),
     "access_denied": N_("Toegang geweigerd"),
+    "anonymous_repeated": N_("Herhaald zonder aanmelding (samengeteld)"),
+    "api_refused": N_("Gegevensfeed zonder geldig token"),
+    "api_token_revoked": N_("Token voor de gegevensfeed ingetrokken"),
     "assessment_copied_forward": N_("Antwoorden uit vorige ronde overgenomen"),
     "assessment_copies_confirmed": N_("Overgenomen antwoorden bevestigd"),
     "assessment_ready": N_("Klaar gemeld voor controle"),
@@ -99,6 +102,11 @@ DETAIL_KEYS = {
     "source": N_("uit ronde"),
     "status": N_("HTTP-status"),
     "wait_seconds": N_("wachttijd (seconden)"),
+    "what": N_("wat"),
+    "count": N_("aantal keer"),
+    "hour": N_("uur vanaf (UTC)"),
+    "address": N_("adres of netwerk"),
+    "owner": N_("eigenaar"),
     "nieuw": N_("nieuw"),
     "gewijzigd": N_("gewijzigd"),
     "ongewijzigd": N_("ongewijzigd"),
@@ -223,6 +231,8 @@ def detail_items(action: str, details: dict | None) -> list[tuple[str, str]]:
             text = _changes_text(value)
         elif key == "role":
             text = label(ROLES, value)
+        elif key == "what":
+            text = label(AUDIT_ACTIONS, value)
         else:
             text = value_text(value)
         items.append((label(DETAIL_KEYS, key), text))
@@ -239,7 +249,7 @@ def object_names(events) -> dict[tuple[str, str], str]:
     """(object_type, object_id) → a readable name, looked up per type in one query each."""
     wanted: dict[str, set[int]] = {}
     for e in events:
-        if e.object_id and str(e.object_id).isdigit():
+        if e.object_id and str(e.object_id).isascii() and str(e.object_id).isdigit():
             wanted.setdefault(e.object_type, set()).add(int(e.object_id))
     lookups = {
         "user": (User, lambda u: f"{u.name} ({u.email})"),
@@ -293,7 +303,12 @@ def change_value(field: str, value: str | None) -> str:
         return label(ASSESSMENT_STATES, value)
     if field == "action_status":
         return label(ACTION_STATES, value)
-    if field in ("score", "partner_score") and value.isdigit() and int(value) in SCORES:
+    if (
+        field in ("score", "partner_score")
+        and value.isascii()
+        and value.isdigit()
+        and int(value) in SCORES
+    ):
         return f"{value} – {_(SCORES[int(value)])}"
     if field in ("in_writing", "not_applicable") and value in ("ja", "nee"):
         return _(value)

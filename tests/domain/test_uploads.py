@@ -33,7 +33,7 @@ def _peak(function, *args):
         (lambda: hostile.declared_huge("A1:XFD1048576"), "de grens is 10000"),
         (lambda: hostile.declared_huge("A1:Z1048576"), "de grens is 10000"),
         (lambda: hostile.declared_huge("A1:XFD2"), "de grens is 50"),
-        (hostile.lying_dimension, "de grens is 50"),  # column XFD comes before its row ends
+        (hostile.lying_dimension, "de grens is 10000"),  # its row's number is read first
         (hostile.unpacked_bomb, "de grens is 30 MB"),
         (hostile.ratio_bomb, "de grens is 100 keer"),
         (lambda: hostile.many_rows(imports.MAX_ROWS + 5), "de grens is 10000"),
@@ -159,3 +159,66 @@ def test_yaml_that_is_not_utf8_or_uses_aliases():
         uploads.yaml_document(b"day: 2026-13-45\n")
     with pytest.raises(uploads.UploadError, match="geen geldige YAML"):
         uploads.yaml_document(b"[" * 5000)
+
+
+# --- element bombs (issue 26): refused while streaming, by the part's limits ------
+
+
+@pytest.fixture(scope="module", params=sorted(hostile.ELEMENT_BOMBS))
+def element_bomb(request):
+    return request.param, hostile.element_bomb(request.param)
+
+
+def test_element_bombs_pass_the_size_checks_and_are_refused_by_the_element_limit(element_bomb):
+    shape, data = element_bomb
+    # The bomb is what the probe sent: small, under every size and ratio limit.
+    assert len(data) < uploads.MAX_FILE_BYTES
+    with uploads.open_xlsx(data) as archive:
+        biggest = max(archive.infolist(), key=lambda m: m.file_size)
+        assert biggest.file_size > 25 * 2**20
+    with pytest.raises(uploads.UploadError) as refused:
+        uploads.xlsx_rows(data)
+    limit = uploads.PART_ELEMENTS["workbook"] if shape == "workbook" else uploads.MAX_ELEMENTS
+    assert f"meer dan {limit} elementen; de grens is {limit}." in str(refused.value)
+    part = {"sheet": "werkblad", "nesting": "werkblad", "workbook": "werkmap"}
+    assert part.get(shape, "lijst met teksten") in str(refused.value)
+    # The framework's Excel import reads every sheet through the same limits.
+    with pytest.raises(uploads.UploadError, match="de grens is"):
+        uploads.xlsx_sheets(data)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: hostile.xlsx(hostile.sheet_xml(hostile.HEADER_ROW + hostile.nested_elements(
+            uploads.MAX_DEPTH + 1).decode())), "dieper dan 64 lagen genest; de grens is 64."),
+        (hostile.long_text_run, "een tekst van meer dan 32768 tekens; de grens is 32768."),
+        (hostile.long_attribute, "een kenmerk van meer dan 16384 tekens; de grens is 16384."),
+        (lambda: hostile.relationships_bomb(2_001), "de verwijzingen bevat meer dan 2000"),
+        # Under the element limit, but far more elements than three cells can use.
+        (lambda: hostile._bomb_zip(hostile._base_members(hostile._sheet_around(
+            hostile.empty_elements(100_000))), 1),
+         "het werkblad bevat 100012 elementen voor maar 3 cellen; de grens is 1020."),
+    ],
+    ids=["depth", "text-run", "attribute", "relationships", "elements-per-cell"],
+)  # fmt: skip
+def test_each_streaming_limit_is_named(make, message):
+    outcome, peak = _peak(imports.read_table, "upload.xlsx", make(), "organisations")
+    assert isinstance(outcome, imports.ImportFileError), outcome
+    assert message in str(outcome)
+    assert peak < 10 * 2**20, f"peak {peak / 2**20:.0f} MB"
+
+
+def test_the_limits_leave_a_full_legitimate_sheet_alone():
+    # A sheet as wide and long as allowed, every cell inline text, within every limit.
+    width = uploads.MAX_COLUMNS
+    letters = [chr(65 + i // 26 - 1) + chr(65 + i % 26) if i >= 26 else chr(65 + i)
+               for i in range(width)]  # fmt: skip
+    header = '<row r="1">' + "".join(hostile.cell(f"{c}1", f"k{c}") for c in letters) + "</row>"
+    body = "".join(
+        f'<row r="{r}">' + "".join(hostile.cell(f"{c}{r}", "x") for c in letters[:3]) + "</row>"
+        for r in range(2, 2002)
+    )
+    rows = uploads.xlsx_rows(hostile.xlsx(hostile.sheet_xml(header + body)))
+    assert len(rows) == 2001
+    assert len(rows[0]) == width

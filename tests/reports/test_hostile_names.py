@@ -6,11 +6,13 @@ import datetime as dt
 import io
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from jobs.nightly import run_nightly
 from models import (
+    Cycle,
     Gemeente,
     ImprovementAction,
     IndicatorDefinition,
@@ -81,3 +83,44 @@ def test_one_failing_report_is_reported_and_the_others_go_out(
         "gemeente.2@example.nl",
         "manager.a@example.nl",
     ]
+
+
+def test_endless_legacy_names_are_shortened_in_every_report(reports_world, tmp_path, backend):
+    """Names written straight into the database before lengths were limited
+    (100,000 characters, as the probe's): the organisation and region PDFs and
+    the workbooks are written, each showing the name shortened."""
+    if backend == "postgresql":
+        pytest.skip("PostgreSQL's varchar columns refuse a name past their width")
+    world = reports_world
+    org, region = world["orgs"]["A"], world["r1"]
+    long_org = "Jeugdteam " + "Lang" * 25_000  # 100,010 characters
+    long_region = "Regio " + "Ver" * 33_335
+    Organisation.update(name=long_org).where(Organisation.id == org.id).execute()
+    Region.update(name=long_region).where(Region.id == region.id).execute()
+    Gemeente.update(name="Gemeente " + "Breed" * 20_000).where(
+        Gemeente.id == world["g2"].id
+    ).execute()
+    IndicatorDefinition.update(name="Indicator " + "x" * 100_000).execute()
+    cycle = Cycle.select().order_by(Cycle.opens_on.desc()).first()
+    written = build.write_cycle_reports(cycle, tmp_path, processes=0)
+    assert written.failed == []
+    kinds = {f.kind for f in ReportFile.select()}
+    assert {"pdf_organisation", "pdf_region", "xlsx_regions"} <= kinds
+    for report in ReportFile.select():
+        data = Path(report.path).read_bytes()
+        assert len(Path(report.path).name) < 255
+        if report.path.endswith(".xlsx"):
+            book = load_workbook(io.BytesIO(data))
+            cells = [c.value for ws in book for row in ws.iter_rows() for c in row]
+            texts = [c for c in cells if isinstance(c, str)]
+            assert max(map(len, texts)) <= 32_767  # what Excel can hold in a cell
+            if report.kind == "xlsx_regions":
+                assert any(t.startswith("Regio VerVer") and t.endswith("…") for t in texts)
+        else:
+            text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+            if (report.scope_type, report.scope_id) == ("organisatie", org.id):
+                assert "Jeugdteam LangLangLang" in text
+            if (report.scope_type, report.scope_id) == ("regio", region.id):
+                assert "Regio VerVerVer" in text
+            assert "Lang" * 1000 not in text
+            assert "Ver" * 1000 not in text

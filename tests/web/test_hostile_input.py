@@ -4,6 +4,7 @@ answer is a 404 or a message at the field, never a 500."""
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -377,3 +378,33 @@ def test_markup_anywhere_on_the_form_is_shown_as_text(client, chain):
         assert "</textarea><script>" not in html
     assert stored.count(escaped) >= len(names) + 3 + len(partners)
     assert posted.get_data(as_text=True).count(escaped) >= len(names)
+
+
+@pytest.mark.parametrize("shape", sorted(hostile.ELEMENT_BOMBS))
+def test_element_bombs_are_refused_at_the_import_page_and_nothing_is_written(app, chain, shape):
+    from models import AuditEvent
+
+    client = login(app.test_client(), chain["admin"])
+    before = (Organisation.select().count(), User.select().count(), AuditEvent.select().count())
+    for kind in ("organisations", "users"):
+        body = (
+            (
+                f'--B\r\nContent-Disposition: form-data; name="kind"\r\n\r\n{kind}\r\n'
+                '--B\r\nContent-Disposition: form-data; name="file"; filename="b.xlsx"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + hostile.element_bomb(shape)
+            + b"\r\n--B--\r\n"
+        )
+        response = client.post(
+            "/beheer/import", data=body, content_type="multipart/form-data; boundary=B"
+        )
+        page = response.get_data(as_text=True)
+        assert response.status_code == 400
+        assert "Het Excel-bestand zit niet gewoon in elkaar" in page
+        assert "de grens is" in page
+        assert 'name="token"' not in page  # nothing kept for a confirmation
+    after = (Organisation.select().count(), User.select().count(), AuditEvent.select().count())
+    assert after == before
+    kept = Path(app.instance_path) / "imports"
+    assert not kept.is_dir() or list(kept.iterdir()) == []

@@ -35,12 +35,16 @@ def test_reset_request_does_the_same_work_for_known_and_unknown_addresses(app, c
     class Collect(logging.Handler):
         def emit(self, record):
             if isinstance(record.msg, tuple):
-                statements.append(record.msg[0])
+                # Savepoints get a fresh random name each time.
+                statements.append(re.sub(r'"s[0-9a-f]{32}"', '"s"', record.msg[0]))
 
     peewee_log = logging.getLogger("peewee")
     handler, level = Collect(), peewee_log.level
     peewee_log.addHandler(handler)
     peewee_log.setLevel(logging.DEBUG)
+    # The client address's first request of the hour makes its count row;
+    # the requests compared come after it.
+    client.post("/wachtwoord-vergeten", data={"email": "opwarmen@example.nl"})
     try:
         work = []
         for email in (user.email, "niemand@example.nl", user.email.upper(), "x" * 300):
@@ -54,7 +58,7 @@ def test_reset_request_does_the_same_work_for_known_and_unknown_addresses(app, c
     assert work[0] == work[1] == work[2] == work[3]
     assert UserToken.select().count() == 0
     assert OutboxMessage.select().count() == 0
-    assert PasswordResetRequest.select().count() == 4
+    assert PasswordResetRequest.select().count() == 5
     # The outbox job mails the known address (twice asked: two mails), nobody else.
     assert accounts.process_reset_requests(reset_link(app)) == 2
     assert {m.to_address for m in OutboxMessage.select()} == {user.email}
