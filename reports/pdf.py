@@ -235,7 +235,14 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", parent=body, fontSize=8, leading=10),
         "h1": ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=22, leading=28),
         "h2": ParagraphStyle(
-            "h2", parent=body, fontName=BOLD, fontSize=13, leading=17, spaceBefore=8, spaceAfter=6
+            "h2",
+            parent=body,
+            fontName=BOLD,
+            fontSize=13,
+            leading=17,
+            spaceBefore=8,
+            spaceAfter=6,
+            keepWithNext=1,  # a heading never ends a page without what it heads
         ),
         "cover": ParagraphStyle("cover", parent=body, fontSize=12, leading=18),
         "centre": ParagraphStyle("centre", parent=body, alignment=TA_CENTER),
