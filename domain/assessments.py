@@ -19,7 +19,7 @@ from peewee import JOIN, fn
 from domain import rules
 from domain.assessment_mail import queue_reopened
 from domain.audit import record
-from domain.inputs import MAX_ID, control_problem, normalise_newlines, parse_id, parse_int
+from domain.inputs import LIMITS, MAX_ID, line_problem, normalise_newlines, parse_id, parse_int
 from domain.scope import roles_of
 from models import (
     Agreement,
@@ -48,9 +48,12 @@ from models.compiled import CompiledQuery
 logger = logging.getLogger(__name__)
 
 EDITABLE_STATES = ("niet_gestart", "concept", "heropend")
-MAX_EXPLANATION = 5000
-MAX_SHORT = 1000
-MAX_OWNER = 200
+# The answer's text fields: the explanation is free text over several lines;
+# the n.v.t. reason, the improvement action and its owner are one line each
+# (the form's inputs), at their limits in the one table (domain.inputs.LIMITS).
+MAX_EXPLANATION = LIMITS["text"]
+MAX_SHORT = LIMITS["short_text"]
+MAX_OWNER = LIMITS["name"]
 ESCALATION_BLANK_ROWS = 3
 ANSWER_KEY = re.compile(r"^a(\d+)-([a-z]+)$")
 ESCALATION_KEY = re.compile(r"^esc-(\d+)-([a-z]+)$")
@@ -494,31 +497,15 @@ def _parse_score(text: str, key: str, errors: dict) -> int | None:
     return None
 
 
-class Problem(str):
-    """A Dutch message (a msgid) with the values it names, e.g. a length limit;
-    the web layer translates the text and then fills in the values."""
-
-    params: dict
-
-    def __new__(cls, text: str, **params) -> Problem:
-        problem = super().__new__(cls, text)
-        problem.params = params
-        return problem
-
-
-def _text(form: Mapping[str, str], key: str, limit: int, errors: dict) -> str:
+def _text(form: Mapping[str, str], key: str, limit: int, errors: dict, *, multiline: bool) -> str:
+    """The posted text, through the one check of stored text
+    (`domain.inputs.line_problem`); "" with the message in `errors` when it
+    fails, so nothing of it is stored."""
     value = normalise_newlines(form.get(key) or "").strip()
-    problem = control_problem(value)
+    problem = line_problem(value, limit, multiline=multiline)
     if problem:
         errors[key] = problem
         return ""
-    if len(value) > limit:
-        errors[key] = Problem(
-            N_("Deze tekst is te lang: %(length)s tekens, maximaal %(limit)s."),
-            length=len(value),
-            limit=limit,
-        )
-        return value[:limit]
     return value
 
 
@@ -567,7 +554,7 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
             answer.not_applicable = True
         else:
             answer.score = _parse_score(raw_score, p + "score", errors)
-        answer.reason = _text(form, p + "reason", MAX_SHORT, errors)
+        answer.reason = _text(form, p + "reason", MAX_SHORT, errors, multiline=False)
         if not answer.not_applicable:
             # Shown without JavaScript whatever the score; it only applies to n.v.t.
             answer.reason = ""
@@ -589,17 +576,17 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
             answer.in_writing, answer.evaluated = None, None
             errors.pop(p + "writing", None)
             errors.pop(p + "evaluated", None)
-        answer.explanation = _text(form, p + "explanation", MAX_EXPLANATION, errors)
+        answer.explanation = _text(form, p + "explanation", MAX_EXPLANATION, errors, multiline=True)
         _parse_partners(form, agreement, answer, errors, partner_keys.get(agreement_id, ()))
-        answer.action = _text(form, p + "action", MAX_SHORT, errors)
-        answer.owner = _text(form, p + "owner", MAX_OWNER, errors)
+        answer.action = _text(form, p + "action", MAX_SHORT, errors, multiline=False)
+        answer.owner = _text(form, p + "owner", MAX_OWNER, errors, multiline=False)
         answer.due = _parse_date(form.get(p + "due") or "", p + "due", errors)
         status = form.get(p + "status") or "open"
         if status not in ACTION_STATES:
             errors[p + "status"] = N_("Kies een geldige status.")
             status = "open"
         answer.status = status
-        if (answer.owner or answer.due) and not answer.action:
+        if (answer.owner or answer.due) and not answer.action and p + "action" not in errors:
             errors[p + "action"] = N_("Beschrijf de verbeteractie.")
         answer.confirm = form.get(p + "confirm") == "1"
         parsed.answers[agreement_id] = answer
@@ -1503,16 +1490,9 @@ def reopen(
     reason = normalise_newlines(reason).strip()
     if not reason:
         raise StateError(N_("Geef een reden om de zelfevaluatie te heropenen."))
-    if control_problem(reason):
-        raise StateError(control_problem(reason))
-    if len(reason) > MAX_SHORT:
-        raise StateError(
-            Problem(
-                N_("Deze tekst is te lang: %(length)s tekens, maximaal %(limit)s."),
-                length=len(reason),
-                limit=MAX_SHORT,
-            )
-        )
+    problem = line_problem(reason, MAX_SHORT, multiline=True)
+    if problem:
+        raise StateError(problem)
     if not can_reopen(actor, assessment):
         raise StateError(N_("Deze zelfevaluatie kan nu niet worden heropend."))
     now = now or utcnow()

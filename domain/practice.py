@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from peewee import JOIN, fn
 
 from domain.audit import record
-from domain.inputs import has_control
+from domain.inputs import LIMITS, line_problem
 from models import (
     Agreement,
     AgreementPractice,
@@ -248,7 +248,7 @@ def sharing_of(organisation: Organisation) -> PracticeSharing | None:
 
 def valid_email(address: str) -> bool:
     """An e-mail address we are willing to show as a contact."""
-    return len(address) <= 254 and bool(EMAIL_RE.match(address))
+    return len(address) <= LIMITS["email"] and bool(EMAIL_RE.match(address))
 
 
 def save_sharing(
@@ -257,8 +257,9 @@ def save_sharing(
     """Turn sharing on or off, with the contact address others may write to;
     audited (the results pages kept ready are built anew after it)."""
     contact = contact.strip()
-    if has_control(contact, multiline=False):
-        raise SharingError(N_("Het e-mailadres bevat een onzichtbaar stuurteken."))
+    problem = line_problem(contact, LIMITS["email"])  # the one check of stored text
+    if problem:
+        raise SharingError(problem)
     if contact and not valid_email(contact):
         raise SharingError(N_("Vul een geldig e-mailadres in, zoals naam@organisatie.nl."))
     if enabled and not contact:

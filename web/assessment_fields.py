@@ -98,6 +98,7 @@ class AgreementFields:
     partner_error: str = ""
     explanation_error: str = ""
     action_error: str = ""
+    owner_error: str = ""
     due_error: str = ""
     action_open: bool = False
     explanation_open: bool = False
@@ -204,9 +205,12 @@ def prepare(
             fields.partner_error = _said(errors, p + "partner")
             fields.explanation_error = _said(errors, p + "explanation")
             fields.action_error = _said(errors, p + "action")
+            fields.owner_error = _said(errors, p + "owner")
             fields.due_error = _said(errors, p + "due")
             fields.writing_error = _said(errors, p + "writing")
-        fields.action_open = bool(fields.action or fields.action_error or fields.due_error)
+        fields.action_open = bool(
+            fields.action or fields.action_error or fields.owner_error or fields.due_error
+        )
         fields.explanation_open = bool(fields.explanation or fields.explanation_error)
         fields.partners_open = bool(
             fields.partner_error

@@ -1,8 +1,8 @@
 """The assessment form as a task: a task list of its themes, one page per
 theme (and one for the escalation signals), saved as a draft with every
 valid field kept (also automatically with JavaScript), copied answers
-confirmed per theme or all at once, reopening and the history. Checking and
-submitting live in `web.assessment_review`."""
+confirmed per theme or all at once, and the history. Checking, submitting
+and reopening live in `web.assessment_review`."""
 
 from __future__ import annotations
 
@@ -530,20 +530,7 @@ def confirm(assessment_id: int):
     )
 
 
-# --- reopening and history ---------------------------------------------------------------
-
-
-@bp.route("/<int:assessment_id>/heropenen", methods=["POST"])
-@access("user")
-def reopen(assessment_id: int):
-    assessment = _assessment(assessment_id)
-    try:
-        domain.reopen(current_user.user, assessment, request.form.get("reason", ""))
-    except domain.StateError as exc:
-        flash(say(exc.args[0]), "error")
-    else:
-        flash(_("De zelfevaluatie is heropend."), "info")
-    return redirect(url_for("assessments.form", assessment_id=assessment.id))
+# --- history ---------------------------------------------------------------
 
 
 @bp.route("/<int:assessment_id>/geschiedenis")

@@ -12,6 +12,7 @@ from domain import practice
 from domain.scope import is_admin, roles_of
 from models import Organisation
 from web.access import access, deny
+from web.formatting import say
 
 bp = Blueprint("practice", __name__)
 
@@ -50,7 +51,7 @@ def sharing(org_id: int):
                 current_user.user, organisation, enabled=form["enabled"], contact=form["contact"]
             )
         except practice.SharingError as exc:
-            error = _(str(exc))
+            error = say(exc.args[0])
             status = 400
         else:
             flash(

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from domain import assessments as domain
-from domain import cycles
+from domain import cycles, inputs
 from models import (
     Answer,
     Assessment,
@@ -109,6 +109,52 @@ def test_bad_input_is_refused(chain, field, value, message):
     parsed = domain.parse_form({f"a{first.id}-{field}": value}, chain["agreements"], TODAY)
     key = f"a{first.id}-{'reason' if value == 'nvt' else field}"
     assert message in parsed.errors[key]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "refused"),
+    [
+        ("explanation", "eerste regel\r\ntweede\tregel", False),
+        ("explanation", "bel\x07", True),
+        ("explanation", "x" * domain.MAX_EXPLANATION, False),
+        ("explanation", "x" * (domain.MAX_EXPLANATION + 1), True),
+        ("reason", "twee\nregels", True),
+        ("reason", "omgekeerd\u202e", True),
+        ("reason", "x" * (domain.MAX_SHORT + 1), True),
+        ("action", "twee\r\nregels", True),
+        ("action", "x" * domain.MAX_SHORT, False),
+        ("owner", "teamleider\nJGZ", True),
+        ("owner", "tab\tin naam", True),
+        ("owner", "x" * (domain.MAX_OWNER + 1), True),
+        ("owner", "teamleider JGZ", False),
+    ],
+)
+def test_answer_text_goes_through_the_one_text_check(chain, field, value, refused):
+    """The explanation is free text over several lines; the n.v.t. reason, the
+    improvement action and its owner are one line each: all at the limits of
+    domain.inputs.LIMITS, with its messages."""
+    first = next(a for a in chain["agreements"] if not a.bilateral)
+    p = f"a{first.id}-"
+    form = {p + "score": "nvt" if field == "reason" else "2", p + field: value}
+    if field == "owner":
+        form[p + "action"] = "Werkafspraak maken"
+    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    stored = getattr(parsed.answers[first.id], field)
+    if refused:
+        assert parsed.errors[p + field] in (inputs.MSG_CONTROL, inputs.MSG_TOO_LONG)
+        assert list(parsed.errors) == [p + field]  # no "describe the action" on top
+        assert stored == ""
+    else:
+        assert p + field not in parsed.errors
+        assert stored == value.replace("\r\n", "\n")
+
+
+def test_a_refused_action_beside_an_owner_keeps_its_own_message(chain):
+    first = next(a for a in chain["agreements"] if not a.bilateral)
+    p = f"a{first.id}-"
+    form = {p + "score": "2", p + "action": "actie\x00", p + "owner": "teamleider"}
+    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    assert parsed.errors == {p + "action": inputs.MSG_CONTROL}
 
 
 def test_unknown_agreement_posted_by_hand(chain):

@@ -113,13 +113,14 @@ def test_odd_digits_are_400_or_404_in_the_feed_and_the_token_form(app, chain, od
 
 
 def _forms(text: str):
-    """(action, {field: default}, [text fields]) of each posting form on a page."""
+    """(action, {field: default}, [text fields], {one-line text fields}) of
+    each posting form on a page."""
     for attrs, body in re.findall(r"<form([^>]*)>(.*?)</form>", text, re.S):
         if 'method="post"' not in attrs.lower():
             continue
         target = re.search(r'action="([^"]*)"', attrs)
         action = html.unescape(target.group(1)) if target else ""
-        defaults, texts = {}, []
+        defaults, texts, one_line = {}, [], set()
         for tag, name in re.findall(
             r'(<(?:input|textarea|select)[^>]*\bname="([^"]+)"[^>]*>)', body
         ):
@@ -133,45 +134,120 @@ def _forms(text: str):
             defaults[name] = html.unescape(value.group(1)) if value else ""
             if kind in ("text", "email", "search", "textarea") and not tag.startswith("<select"):
                 texts.append(name)
-        yield action, defaults, texts
+                if kind != "textarea":
+                    one_line.add(name)
+        yield action, defaults, texts, one_line
+
+
+# Text columns that hold one line: besides every CharField, the n.v.t. reason
+# and the improvement action (one-line inputs on the assessment form).
+ONE_LINE_TEXT = {("Answer", "not_applicable_reason"), ("ImprovementAction", "description")}
 
 
 def _stored_problems() -> list[str]:
-    """Text columns holding a control character, or longer than their limit."""
+    """Text columns holding a control character, or longer than their limit;
+    one-line columns holding a line break."""
     problems = []
     for model in ALL_MODELS:
         for field in model._meta.sorted_fields:
             if not isinstance(field, CharField | TextField) or field.name == "details":
                 continue
             limit = field.max_length if isinstance(field, CharField) else LIMITS["text"]
-            bad = model.select().where(field.contains("\x07") | (fn.LENGTH(field) > limit)).count()
+            wrong = field.contains("\x07") | (fn.LENGTH(field) > limit)
+            if isinstance(field, CharField) or (model.__name__, field.name) in ONE_LINE_TEXT:
+                wrong = wrong | field.contains("\n")
+            bad = model.select().where(wrong).count()
             if bad:
                 problems.append(f"{model.__name__}.{field.name}: {bad}")
     return problems
 
 
-def test_every_field_of_every_form_goes_through_the_text_check(app, chain):
-    """Every text field of every form (as the pages render them) posted with a
-    control character, then with text far past any limit: nothing of it is
-    stored, and no answer is a 5xx."""
-    client = login(app.test_client(), chain["admin"])
-    manager = login(app.test_client(), chain["manager"])
-    seen, kinds = 0, set()
-    for who, page in [(client, p) for p in _pages(chain)] + [
-        (manager, f"/zelfevaluaties/{chain['assessment'].id}")
-    ]:
-        for action, defaults, texts in _forms(who.get(page).get_data(as_text=True)):
+BEL, PAST_EVERY_LIMIT, TWO_LINES = "Naam\x07met bel", "lang " * 1_001, "twee\nregels"
+
+
+def _assessment_pages(chain) -> list[str]:
+    """The assessment's own pages with a form: its task list, every theme page,
+    the escalation signals, checking it."""
+    base = f"/zelfevaluaties/{chain['assessment'].id}"
+    themes = len({a.theme_id for a in chain["agreements"]})
+    return [base, f"{base}/signalen", f"{base}/controleren"] + [
+        f"{base}/thema/{n}" for n in range(1, themes + 1)
+    ]
+
+
+def _walk(who, pages, kinds: set, assessment=None) -> int:
+    """Post every text field of every form on `pages` with a control
+    character, text past every limit and (for a one-line input) a line break;
+    on an assessment page also to its autosave, where the field must come back
+    with its message. The number of posts."""
+    seen = 0
+    for page in pages:
+        for action, defaults, texts, one_line in _forms(who.get(page).get_data(as_text=True)):
             if action in SKIP_POSTS:
                 continue
+            target = action or page
             for name in texts:
-                # One field of each kind: the form repeats its fields per agreement.
-                kind = (action or page, re.sub(r"[0-9]+", "N", name))
+                # One field of each kind: the form repeats its fields per
+                # agreement and per theme page.
+                kind = (re.sub(r"[0-9]+", "N", target), re.sub(r"[0-9]+", "N", name))
                 if kind in kinds:
                     continue
                 kinds.add(kind)
-                for hostile in ("Naam\x07met bel", "lang " * 1_001):  # past every limit
-                    response = who.post(action or page, data={**defaults, name: hostile})
-                    assert response.status_code < 500, (action, name)
+                hostile = [BEL, PAST_EVERY_LIMIT] + ([TWO_LINES] if name in one_line else [])
+                for value in hostile:
+                    data = {**defaults, name: value}
+                    if name.endswith("-reason"):  # a reason is read with n.v.t. only
+                        data[name.removesuffix("reason") + "score"] = "nvt"
+                    answers = assessment is not None and "version" in data
+                    if answers:
+                        data["version"] = str(type(assessment).get_by_id(assessment.id).version)
+                    response = who.post(target, data=data)
+                    assert response.status_code < 500, (target, name)
                     seen += 1
+                    if not answers:
+                        continue
+                    # The message at the field, on the page and from autosave.
+                    assert response.status_code == 400, (target, name, value[:12])
+                    assert f'id="{name}-error"' in response.get_data(as_text=True), (name, value)
+                    data["version"] = str(type(assessment).get_by_id(assessment.id).version)
+                    auto = who.post(
+                        f"/zelfevaluaties/{assessment.id}/automatisch-opslaan", data=data
+                    )
+                    assert auto.status_code == 200, (name, value[:12], auto.get_json())
+                    assert name in {e["field"] for e in auto.get_json()["errors"]}, (name, value)
+                    seen += 1
+    return seen
+
+
+def test_every_field_of_every_form_goes_through_the_text_check(app, chain):
+    """Every text field of every form (as the pages render them) posted with a
+    control character, then with text far past any limit (and a one-line field
+    with a line break): nothing of it is stored, and no answer is a 5xx. The
+    assessment's pages are walked as its manager (theme pages with autosave,
+    then, once submitted, the coordinator's summary with its reopen reason)."""
+    from domain import assessments
+    from models import Assessment
+
+    admin = login(app.test_client(), chain["admin"])
+    manager = login(app.test_client(), chain["manager"])
+    coordinator = login(app.test_client(), chain["coordinator"])
+    kinds: set = set()
+    seen = _walk(admin, _pages(chain), kinds)
+    assessment = chain["assessment"]
+    answers = _walk(manager, _assessment_pages(chain), kinds, assessment)
+    sharing = _walk(manager, [f"/organisaties/{chain['jgz'].id}/ervaringen-delen"], kinds)
+    # Submitted, the coordinator's summary offers reopening with a reason.
+    form = journey.complete_form(chain["agreements"])
+    form["version"] = str(Assessment.get_by_id(assessment.id).version)
+    assert manager.post(f"/zelfevaluaties/{assessment.id}", data=form).status_code == 302
+    assert assessments.submit(chain["manager"], Assessment.get_by_id(assessment.id)) == []
+    summary = _walk(coordinator, [f"/zelfevaluaties/{assessment.id}/overzicht"], kinds)
+    assert Assessment.get_by_id(assessment.id).state == "ingediend"  # never reopened
     assert seen > 40  # the walk found the forms
+    kinds_of = {name for _, name in kinds}
+    assert {"aN-explanation", "aN-reason", "aN-action", "aN-owner"} <= kinds_of
+    assert answers >= 4 * 2 * 2 + 3 * 2  # four fields, page and autosave, a line break in three
+    assert sharing >= 3
+    assert summary >= 2
+    assert {"contact", "reason"} <= kinds_of
     assert _stored_problems() == []

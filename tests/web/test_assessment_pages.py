@@ -185,7 +185,7 @@ def test_bad_input_keeps_what_was_typed_and_saves_the_rest(client, chain):
     assert "Verbeter deze velden" in page
     assert "Al het andere is opgeslagen." in page
     # The summary names the agreement and links to the field; the limit is given.
-    assert f"{second.code}: Deze tekst is te lang: 179.999 tekens, maximaal 5.000." in page
+    assert f"{second.code}: Deze tekst is te lang: hoogstens 5.000 tekens." in page
     assert f'href="#a{second.id}-explanation"' in page
     assert "Vul een geldige datum in" in page
     assert f'id="a{second.id}-evaluated" name="a{second.id}-evaluated" value="2026-13-45"' in page
@@ -402,7 +402,7 @@ def test_history_and_reopen(client, chain):
     assert domain.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id)) == []
     client.post("/uitloggen")
     login(client, chain["coordinator"])
-    client.post(_url(chain, "/heropenen"), data={"reason": "Graag de VT-scores nakijken"})
+    client.post(_url(chain, "/overzicht/heropenen"), data={"reason": "Graag de VT-scores nakijken"})
     assert Assessment.get_by_id(chain["assessment"].id).state == "heropend"
     history = html.unescape(client.get(_url(chain, "/geschiedenis")).get_data(as_text=True))
     assert "Graag de VT-scores nakijken" in history
