@@ -451,6 +451,7 @@ PAGES = {
         "/beheer/batch",
         "/beheer/status",
         "/beheer/import",
+        "/beheer/herberekenen",
     ],
 }
 
