@@ -5,16 +5,18 @@ application writes down (audit actions, their details, batch summaries) has
 a Dutch label. English stays available as the second language."""
 
 import ast
+import datetime as dt
 import html
 import re
 from pathlib import Path
 
 import pytest
 
-from domain import api_tokens
+from domain import api_tokens, computation
 from domain.audit import record
 from models import (
     AuditEvent,
+    Cycle,
     IndicatorDefinition,
     ReportRun,
     ReportRunEarlier,
@@ -23,6 +25,7 @@ from models import (
     utcnow,
 )
 from tests import factories
+from tests.domain.test_computation import world  # noqa: F401 - the shared fixture
 from web import labels
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,15 +142,12 @@ def test_the_patterns_find_what_they_must():
 
 
 @pytest.fixture
-def world(app):
-    """Our side of the chain, with something on every page: audit events of
-    every action, batch runs with every summary key, a token, a heartbeat."""
-    region = factories.region()
-    g = factories.gemeente(region)
-    org = factories.organisation(region, serves=[g])
-    framework = factories.default_framework()
-    cycle = factories.cycle(framework, "2026-Q4", state="open")
-    assessment = factories.assessment(org, cycle)
+def pages_world(app, world):  # noqa: F811 - the computed world imported above
+    """A chain with computed figures (two cycles, four organisations) and
+    something on every Beheer page: audit events of every action, batch runs
+    with every summary key, tokens, a heartbeat."""
+    computation.recompute()
+    org, region, g = world["orgs"]["A"], world["r1"], world["g1"]
     users = {
         "beheerder": factories.user(("beheerder",)),
         "regiocoordinator": factories.user(("regiocoordinator", region)),
@@ -156,14 +156,7 @@ def world(app):
         "gemeente": factories.user(("gemeente", g)),
     }
     admin = users["beheerder"]
-    indicator = IndicatorDefinition.select().first() or IndicatorDefinition.create(
-        code="X",
-        name="X",
-        computation="mean_compliance",
-        norm=75,
-        green_threshold=75,
-        orange_threshold=60,
-    )
+    indicator = IndicatorDefinition.get(IndicatorDefinition.code == "GAP")
     # an audit event of every action, with every detail key
     actions, keys = _recorded()
     details = {k: 3 for k in keys}
@@ -221,15 +214,32 @@ def world(app):
         "gemeente_id": g.id,
         "org_id": org.id,
         "user_id": users["invuller"].id,
-        "assessment_id": assessment.id,
+        "assessment_id": world["a"].id,
         "number": 1,
-        "cycle_id": cycle.id,
+        "cycle_id": world["p2"].id,
         "indicator_id": indicator.id,
         "kind": "users",
         "scope_type": "organisatie",
         "scope_id": org.id,
     }
-    return {"users": users, "args": args}
+    # the results pages of the other kinds of area, beside the walked organisation page
+    extra = [f"/resultaten/gemeente/{g.id}", f"/resultaten/regio/{region.id}"]
+    # the form of an assessment being filled in (the walked one is submitted)
+    today = dt.date.today()
+    later = Cycle.create(
+        period="2026-Q4",
+        framework=world["p2"].framework,
+        opens_on=today - dt.timedelta(days=10),
+        due_on=today + dt.timedelta(days=20),
+        closes_on=today + dt.timedelta(days=40),
+        state="open",
+    )
+    filling = factories.assessment(org, later, state="bezig")
+    extra += [
+        f"/zelfevaluaties/{filling.id}{suffix}"
+        for suffix in ("", "/thema/1", "/thema/2", "/controleren", "/overzicht", "/signalen")
+    ]
+    return {"users": users, "args": args, "extra": extra}
 
 
 def _pages(app, args) -> list[str]:
@@ -256,13 +266,13 @@ def _log_in(client, user):
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_every_page_reads_as_plain_dutch(app, world, role):
+def test_every_page_reads_as_plain_dutch(app, pages_world, role):
     client = app.test_client()
     if role != "anoniem":
-        _log_in(client, world["users"][role])
+        _log_in(client, pages_world["users"][role])
     rendered, failures = 0, []
-    for url in _pages(app, world["args"]):
-        response = client.get(url)
+    for url in _pages(app, pages_world["args"]) + pages_world["extra"]:
+        response = client.get(url, follow_redirects=True)
         if response.status_code != 200 or response.mimetype != "text/html":
             response.close()
             continue
@@ -274,9 +284,9 @@ def test_every_page_reads_as_plain_dutch(app, world, role):
     assert failures == [], "\n".join(failures)
 
 
-def test_the_admin_pages_have_their_content(app, world):
+def test_the_admin_pages_have_their_content(app, pages_world):
     client = app.test_client()
-    _log_in(client, world["users"]["beheerder"])
+    _log_in(client, pages_world["users"]["beheerder"])
     audit = visible_text(client.get("/beheer/audit").get_data(as_text=True))
     assert "Gegevensfeed opgevraagd" in audit
     assert "Sleutel voor de gegevensfeed gemaakt" in audit
@@ -296,13 +306,13 @@ def test_the_admin_pages_have_their_content(app, world):
     assert "15000" not in status
 
 
-def test_english_stays_available(app, world):
-    user = world["users"]["beheerder"]
+def test_english_stays_available(app, pages_world):
+    user = pages_world["users"]["beheerder"]
     User.update(locale="en").where(User.id == user.id).execute()
     client = app.test_client()
     _log_in(client, user)
     for url in ("/beheer/audit", "/beheer/batch", "/beheer/status", "/account/api-tokens"):
-        response = client.get(url)
+        response = client.get(url, follow_redirects=True)
         assert response.status_code == 200, url
         page = response.get_data(as_text=True)
         assert '<html lang="en"' in page, url
