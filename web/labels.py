@@ -213,7 +213,17 @@ def value_text(value) -> str:
         return ", ".join(value_text(v) for v in value) if value else _("geen")
     if isinstance(value, dict):
         return "; ".join(f"{k}: {value_text(v)}" for k, v in value.items()) if value else _("geen")
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        # a stored ISO date or UTC moment ("2027-03-06T12:43:15") as people write it
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return datum(moment if "T" in value else moment.date())
     return str(value)
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
 
 
 def summary_items(summary: dict | None) -> list[tuple[str, str]]:

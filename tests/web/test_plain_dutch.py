@@ -101,6 +101,7 @@ FORBIDDEN = [
     ("Engels", re.compile(r"\b(" + "|".join(ENGLISH) + r")\b", re.IGNORECASE)),
     ("server en proces", re.compile(r"\b[A-Za-z][\w.-]*:\d+\b")),
     ("procesnummer", re.compile(r"\bproces \d+", re.IGNORECASE)),
+    ("ISO-tijdstip", re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:")),
     # 75.0 or 77.5: a decimal point (Dutch writes 77,5); 1.234 is a thousands
     # separator, 1.2.3 a version, and dates and times are not matched.
     ("decimale punt", re.compile(r"(?<![\w.,:/-])\d+\.(\d{1,2}|\d{4,})(?![\w.,:/-])")),
@@ -130,10 +131,18 @@ def offences(text: str) -> list[str]:
 def test_the_patterns_find_what_they_must():
     text = visible_text(
         "<p>api refused</p><p>vm:14699</p><p>Server: vm (proces 856)</p>"
-        "<p>reports_failed: 2</p><p>75.0 → 77.5</p><script>var a_b = 1;</script>"
+        "<p>reports_failed: 2</p><p>75.0 → 77.5</p><p>2027-03-06T12:43:15</p>"
+        "<script>var a_b = 1;</script>"
     )
     kinds = {o.split(":")[0] for o in offences(text)}
-    assert kinds == {"snake_case", "Engels", "server en proces", "procesnummer", "decimale punt"}
+    assert kinds == {
+        "snake_case",
+        "Engels",
+        "server en proces",
+        "procesnummer",
+        "ISO-tijdstip",
+        "decimale punt",
+    }
     fine = visible_text(
         "<p>WCAG 2.1, 2026-Q4, 6-12-2026 12:31, 1.234 organisaties, 75,5%, versie 1.2.3</p>"
         '<a href="/beheer/audit_log">Auditlog</a> <p>anna_de_vries@example.org</p>'
@@ -291,6 +300,7 @@ def test_the_admin_pages_have_their_content(app, pages_world):
     assert "Gegevensfeed opgevraagd" in audit
     assert "Sleutel voor de gegevensfeed gemaakt" in audit
     assert "Sleutel voor de gegevensfeed „Dashboard”" in audit
+    assert re.search(r"geldig tot: \d+ [a-z]+ \d{4} \d\d:\d\d", audit)
     assert "norm: 75 → 77,5" in audit
     runs = visible_text(client.get("/beheer/batch").get_data(as_text=True))
     assert "Oude rapporten opgeruimd: 2" in runs
