@@ -266,8 +266,8 @@ def test_status_page_for_the_beheerder_only(client, database):
     assert "nog niet gedraaid" in row
     with client.application.test_request_context():
         moment = datum(next_nightly(client.application.config))
-    assert f"volgende run: {moment}" in row
-    assert f"Volgende nachtelijke run: {moment}." in client.get("/beheer/batch").text
+    assert f"volgende keer: {moment}" in row
+    assert f"Volgende nachtelijke verwerking: {moment}." in client.get("/beheer/batch").text
     assert "GB vrij" in _row(page, "Schijfruimte rapportopslag")
 
 
@@ -294,7 +294,7 @@ def test_status_page_shows_heartbeat_nightly_outbox(client, database, app):
     nightly = _row(page, "Nachtelijke verwerking")
     assert "aandacht nodig" in nightly
     assert f"nacht van {period}: mislukt" in nightly
-    outbox = _row(page, "E-mail \\(outbox\\)")
+    outbox = _row(page, "E-mail \\(verzendwachtrij\\)")
     # The login above queued nothing; the one waiting for 3 hours is late.
     assert "aandacht nodig" in outbox
     assert "1 wachtend" in outbox
@@ -302,7 +302,7 @@ def test_status_page_shows_heartbeat_nightly_outbox(client, database, app):
     OutboxMessage.update(state="verzonden").execute()
     page = _status(client)
     assert "in orde" in _row(page, "Nachtelijke verwerking")
-    assert "in orde" in _row(page, "E-mail \\(outbox\\)")
+    assert "in orde" in _row(page, "E-mail \\(verzendwachtrij\\)")
 
 
 # --- request logs --------------------------------------------------------------
