@@ -36,15 +36,15 @@ def create_token(user: User, name: str, days: int, *, ip: str = "") -> tuple[Api
     """A new token for the user; returns it with its secret, which is never stored."""
     name = (name or "").strip()
     if not name:
-        raise TokenError(N_("Geef het token een naam, zodat u het later herkent."))
+        raise TokenError(N_("Geef de sleutel een naam, zodat u hem later herkent."))
     # The one check of single-line text every form and import uses.
     problem = line_problem(name, LIMITS["token_name"])
     if problem:
         raise TokenError(problem)
     if not 1 <= days <= MAX_DAYS:
-        raise TokenError(N_("Een token is 1 tot 365 dagen geldig."))
+        raise TokenError(N_("Een sleutel is 1 tot 365 dagen geldig."))
     if len(active_tokens(user)) >= MAX_ACTIVE:
-        raise TokenError(N_("U heeft al 10 geldige tokens; trek er eerst een in."))
+        raise TokenError(N_("U heeft al 10 geldige sleutels; trek er eerst een in."))
     secret = PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     token = ApiToken.create(

@@ -38,7 +38,7 @@ NIGHTLY_STATES = {
     "niet gedraaid": N_("Niet gedraaid"),
     "vastgelopen": N_("Vastgelopen"),
     "nog niet gepland": N_("Nog niet gepland"),
-    "gevraagd": N_("Wacht op de planner"),  # a recompute on request
+    "gevraagd": N_("Wacht op zijn beurt"),  # a recompute on request
 }
 
 
@@ -110,7 +110,8 @@ def scheduler_check(now: dt.datetime) -> Check:
         bool(alive),
         {
             "last_beat": rows[0].beat_at if rows else None,
-            "processes": [f"{r.host}:{r.pid}" for r in alive],
+            "processes": [f"{r.host}:{r.pid}" for r in alive],  # for the health check's JSON
+            "hosts": sorted({r.host for r in alive}),  # for people: only where there are several
         },
     )
 

@@ -335,7 +335,7 @@ def manage():
             if not (token_id and api_tokens.revoke_token(
                 user, token_id, ip=request.remote_addr or ""
             )):  # fmt: skip
-                errors.append(_("Dat token bestaat niet of is al ingetrokken."))
+                errors.append(_("Die sleutel bestaat niet of is al ingetrokken."))
         else:
             errors.append(_("Onbekende actie."))
     response = Response(

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from domain.review import is_ready
 from models import (
+    ApiToken,
     Assessment,
     Cycle,
     Gemeente,
@@ -36,8 +37,8 @@ AUDIT_ACTIONS = {
     "recompute_done": N_("Herberekening uitgevoerd"),
     "access_denied": N_("Toegang geweigerd"),
     "anonymous_repeated": N_("Herhaald zonder aanmelding (samengeteld)"),
-    "api_refused": N_("Gegevensfeed zonder geldig token"),
-    "api_token_revoked": N_("Token voor de gegevensfeed ingetrokken"),
+    "api_refused": N_("Gegevensfeed geweigerd: geen geldige sleutel"),
+    "api_token_revoked": N_("Sleutel voor de gegevensfeed ingetrokken"),
     "assessment_copied_forward": N_("Antwoorden uit vorige ronde overgenomen"),
     "assessment_copies_confirmed": N_("Overgenomen antwoorden bevestigd"),
     "assessment_ready": N_("Klaar gemeld voor controle"),
@@ -65,6 +66,14 @@ AUDIT_ACTIONS = {
     "role_revoked": N_("Rol ingetrokken"),
     "user_changed": N_("Gebruiker gewijzigd"),
     "user_created": N_("Gebruiker aangemaakt"),
+    "api_request": N_("Gegevensfeed opgevraagd"),
+    "api_token_created": N_("Sleutel voor de gegevensfeed gemaakt"),
+    "invitation_accepted": N_("Uitnodiging geaccepteerd"),
+    "password_change_failed": N_("Wachtwoord wijzigen mislukt"),
+    "password_change_throttled": N_("Wachtwoord wijzigen tijdelijk geblokkeerd"),
+    "practice_sharing_saved": N_("Delen van goede voorbeelden gewijzigd"),
+    "reference_year_loaded": N_("Referentiecijfers van een jaar ingelezen"),
+    "reminders_sent": N_("Herinneringen verstuurd"),
 }
 
 OBJECT_TYPES = {
@@ -77,6 +86,8 @@ OBJECT_TYPES = {
     "region": N_("Regio"),
     "user": N_("Gebruiker"),
     "users": N_("Gebruikers"),
+    "api_token": N_("Sleutel voor de gegevensfeed"),
+    "reference_year": N_("Referentiejaar"),
 }
 
 DETAIL_KEYS = {
@@ -111,6 +122,14 @@ DETAIL_KEYS = {
     "gewijzigd": N_("gewijzigd"),
     "ongewijzigd": N_("ongewijzigd"),
     "fouten": N_("fouten"),
+    "added": N_("toegevoegd"),
+    "enabled": N_("aan"),
+    "expires_at": N_("geldig tot"),
+    "merged": N_("samengevoegd"),
+    "messages": N_("berichten"),
+    "organisations": N_("organisaties"),
+    "people": N_("personen"),
+    "query": N_("zoekvraag"),
     # the states of a closed cycle's assessments
     **ASSESSMENT_STATES,
 }
@@ -135,7 +154,7 @@ CHANGED_FIELDS = {
 }
 
 JOBS = {
-    "nightly": N_("Nachtelijke run"),
+    "nightly": N_("Nachtelijke verwerking"),
     "recompute": N_("Herberekening"),
     "distributie": N_("Verzending van rapporten"),
     "bijwerken": N_("Bijwerken open ronde"),
@@ -168,6 +187,9 @@ SUMMARY_KEYS = {
     "without_report": N_("Zonder rapport"),
     "recomputed_on_request": N_("Op verzoek herberekend"),
     "reason": N_("Reden"),
+    "reports_failed": N_("Rapporten mislukt"),
+    "pruned": N_("Oude rapporten opgeruimd"),
+    "skipped": N_("Overgeslagen"),
 }
 
 
@@ -191,7 +213,17 @@ def value_text(value) -> str:
         return ", ".join(value_text(v) for v in value) if value else _("geen")
     if isinstance(value, dict):
         return "; ".join(f"{k}: {value_text(v)}" for k, v in value.items()) if value else _("geen")
+    if isinstance(value, str) and ISO_MOMENT.match(value):
+        # a stored ISO date or UTC moment ("2027-03-06T12:43:15") as people write it
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return datum(moment if "T" in value else moment.date())
     return str(value)
+
+
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2})?)?$")
 
 
 def summary_items(summary: dict | None) -> list[tuple[str, str]]:
@@ -220,7 +252,16 @@ def _changed_value(field: str, value) -> str:
         return _(vocabulary[value])
     if value in ("True", "False"):
         return _("ja") if value == "True" else _("nee")
+    if isinstance(value, str) and NUMBER.match(value):
+        # stored as str(Decimal) or str(float): "75.0" reads as "75", "77.5" as "77,5"
+        decimals = value.partition(".")[2].rstrip("0")
+        return getal(float(value), len(decimals))
+    if value == "None":
+        return "–"
     return value_text(value)
+
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 
 
 def detail_items(action: str, details: dict | None) -> list[tuple[str, str]]:
@@ -258,6 +299,7 @@ def object_names(events) -> dict[tuple[str, str], str]:
         "gemeente": (Gemeente, lambda g: g.name),
         "cycle": (Cycle, lambda c: c.period),
         "indicator": (IndicatorDefinition, lambda i: f"{i.code} {i.name}"),
+        "api_token": (ApiToken, lambda t: f"„{t.name}”"),
     }
     names: dict[tuple[str, str], str] = {}
     for kind, ids in wanted.items():
@@ -284,6 +326,8 @@ def object_text(event, names: dict) -> str:
     if not event.object_type:
         return ""
     kind = label(OBJECT_TYPES, event.object_type)
+    if event.object_type == "reference_year":  # the year itself, not a row's number
+        return f"{kind} {event.object_id}"
     name = names.get((event.object_type, str(event.object_id)))
     if name:
         return f"{kind} {name}"

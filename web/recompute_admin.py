@@ -18,7 +18,7 @@ from web.access import access
 bp = Blueprint("recompute_admin", __name__, url_prefix="/beheer")
 
 REQUEST_STATES = {
-    "gevraagd": N_("Wacht op de planner"),
+    "gevraagd": N_("Wacht op zijn beurt"),
     "bezig": N_("Bezig"),
     "gereed": N_("Gereed"),
     "mislukt": N_("Mislukt"),

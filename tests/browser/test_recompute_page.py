@@ -32,7 +32,7 @@ def test_the_recompute_page_is_accessible(live_server, page, database):
     page.fill("#reden", "Norm gecorrigeerd na overleg")
     page.click("form.narrow button[type=submit]")
     page.wait_for_load_state("load")
-    assert "Wacht op de planner" in page.content()
+    assert "Wacht op zijn beurt" in page.content()
     assert RecomputeRequest.get().reason == "Norm gecorrigeerd na overleg"
     failures += _check(page)
     page.goto(live_server + "/beheer/status")

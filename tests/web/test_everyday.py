@@ -211,7 +211,7 @@ def test_batch_log_keeps_every_run_of_the_day(client, chain):
     login(client, chain["admin"])
     page = _page(client.get("/beheer/batch"))
     body = page.split("<tbody>")[1]
-    assert "Nachtelijke run" in body
+    assert "Nachtelijke verwerking" in body
     assert "24 november 2026" in body
     assert "Herinneringen klaargezet: 3" in body  # the first run, still there
     assert "Rondes gesloten: 2026-Q3" in body

@@ -255,19 +255,19 @@ def test_status_page_for_the_beheerder_only(client, database):
     assert "in orde" in _row(page, "Database")
     assert "alle migraties toegepast" in _row(page, "Databaseschema")
     # A new installation: no scheduler has ever beaten, so no night is missing yet.
-    assert "aandacht nodig" in _row(page, "Planner")
+    assert "aandacht nodig" in _row(page, "Geplande taken")
     assert "nog nooit gestart" in page
-    assert "in orde" in _row(page, "Nachtelijke run")
+    assert "in orde" in _row(page, "Nachtelijke verwerking")
     # Not run yet, and when it will: the same moment Batchlog and the results pages give.
     from jobs.schedule import next_nightly
     from web.formatting import datum
 
-    row = _row(page, "Nachtelijke run")
+    row = _row(page, "Nachtelijke verwerking")
     assert "nog niet gedraaid" in row
     with client.application.test_request_context():
         moment = datum(next_nightly(client.application.config))
-    assert f"volgende run: {moment}" in row
-    assert f"Volgende nachtelijke run: {moment}." in client.get("/beheer/batch").text
+    assert f"volgende keer: {moment}" in row
+    assert f"Volgende nachtelijke verwerking: {moment}." in client.get("/beheer/batch").text
     assert "GB vrij" in _row(page, "Schijfruimte rapportopslag")
 
 
@@ -290,19 +290,19 @@ def test_status_page_shows_heartbeat_nightly_outbox(client, database, app):
     )
     _login(client, "admin@example.nl")
     page = _status(client)
-    assert "in orde" in _row(page, "Planner")
-    nightly = _row(page, "Nachtelijke run")
+    assert "in orde" in _row(page, "Geplande taken")
+    nightly = _row(page, "Nachtelijke verwerking")
     assert "aandacht nodig" in nightly
     assert f"nacht van {period}: mislukt" in nightly
-    outbox = _row(page, "E-mail \\(outbox\\)")
+    outbox = _row(page, "E-mail \\(verzendwachtrij\\)")
     # The login above queued nothing; the one waiting for 3 hours is late.
     assert "aandacht nodig" in outbox
     assert "1 wachtend" in outbox
     ReportRun.update(state="gereed").execute()
     OutboxMessage.update(state="verzonden").execute()
     page = _status(client)
-    assert "in orde" in _row(page, "Nachtelijke run")
-    assert "in orde" in _row(page, "E-mail \\(outbox\\)")
+    assert "in orde" in _row(page, "Nachtelijke verwerking")
+    assert "in orde" in _row(page, "E-mail \\(verzendwachtrij\\)")
 
 
 # --- request logs --------------------------------------------------------------

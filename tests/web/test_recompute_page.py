@@ -35,6 +35,6 @@ def test_a_beheerder_requests_a_recompute_with_a_reason(client, database):
     assert event.actor == "admin@example.nl"
     page = client.get("/beheer/herberekenen").text
     assert "Norm gecorrigeerd" in page
-    assert "Wacht op de planner" in page
+    assert "Wacht op zijn beurt" in page
     status = client.get("/beheer/status").text
-    assert "ronde 2026-Q1: wacht op de planner" in status
+    assert "ronde 2026-Q1: wacht op zijn beurt" in status
