@@ -450,8 +450,8 @@ PAGES = {
         "/beheer/audit",
         "/beheer/batch",
         "/beheer/status",
-        "/beheer/import",
         "/beheer/herberekenen",
+        "/beheer/import",  # last: the example downloads below are clicked here
     ],
 }
 
