@@ -143,6 +143,12 @@ def _contexts(template: str, role: str) -> list[dict]:
             {**common, "days_left": days, "answered": answered, "total": 57}
             for days, answered in ((9, 12), (1, 1), (0, 56))
         ]
+    if template == "api_tokens_revoked":  # to anyone who made a key
+        reason = "Uw wachtwoord is gewijzigd."
+        return [
+            {"reason": reason, "count": 1, "names": "Dashboard gemeente"},
+            {"reason": reason, "count": 2, "names": "Dashboard gemeente, Excel"},
+        ]
     someone = SimpleNamespace(name="Yara Vos", email="yara@example.nl")
     if template == "ready_for_review":
         return [{**common, "actor": someone}] if role == "manager" else []

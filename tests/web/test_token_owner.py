@@ -27,7 +27,7 @@ def _revoked_and_told(user: User, reason_text: str) -> None:
     assert any(e.details.get("owner") == user.email for e in events)
     (mail,) = OutboxMessage.select().where(
         OutboxMessage.to_address == user.email,
-        OutboxMessage.subject == "Uw tokens voor de gegevensfeed zijn ingetrokken",
+        OutboxMessage.subject == "Uw sleutels voor de gegevensfeed zijn ingetrokken",
     )
     assert reason_text in mail.body_text
 
