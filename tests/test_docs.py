@@ -72,7 +72,9 @@ def test_screenshot_script_makes_every_picture_the_docs_show():
     for page in DOCS.glob("*.md"):
         shown |= {t for t in _links(page) if t.endswith(".png")}
     shown |= {t.removeprefix("docs/") for t in _links(README) if t.endswith(".png")}
-    assert shown <= made
+    # The quarterly mails (img/mail/) are pictures of mails, not of the demo's
+    # pages: rendered from the outbox after `batch distribute`, not by this script.
+    assert {t for t in shown if not t.startswith("img/mail/")} <= made
     # Every role that has a guide logs in with an account the demo makes.
     assert set(shots.ACCOUNTS) == {
         "beheerder",
