@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from domain.indicators import DEFINITION_FIELDS
 from models import (
     Cycle,
     CycleNorms,
@@ -29,18 +30,7 @@ FIELDS = (
     "id",
     "code",
     "region_id",
-    "name",
-    "description",
-    "computation",
-    "params",
-    "filter_themes",
-    "filter_levels",
-    "filter_frequencies",
-    "unit",
-    "direction",
-    "norm",
-    "green_threshold",
-    "orange_threshold",
+    *DEFINITION_FIELDS,
     "active",
     "position",
     "revision",

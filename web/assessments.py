@@ -96,6 +96,14 @@ def _values_from_post(stored: dict) -> dict:
     return values
 
 
+def _not_editable(assessment: Assessment):
+    """A form page of an assessment this user may not change (submitted, or
+    its cycle closed): the summary, with a word why when something was posted."""
+    if request.method == "POST":
+        flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
+    return _summary(assessment)
+
+
 def _days_left(assessment: Assessment) -> int:
     return (assessment.cycle.due_on - local_today()).days
 
@@ -153,9 +161,7 @@ def form(assessment_id: int):
     assessment = _assessment(assessment_id)
     user = current_user.user
     if not domain.can_edit(user, assessment):
-        if request.method == "POST":
-            flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
-        return _summary(assessment)
+        return _not_editable(assessment)
     agreements = domain.applicable_agreements(assessment)
     if request.method == "POST":
         outcome = _save(assessment, agreements, request.form)
@@ -266,9 +272,7 @@ def theme(assessment_id: int, number: int):
     assessment = _assessment(assessment_id)
     user = current_user.user
     if not domain.can_edit(user, assessment):
-        if request.method == "POST":
-            flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
-        return _summary(assessment)
+        return _not_editable(assessment)
     agreements = domain.applicable_agreements(assessment)
     if request.method == "GET":
         states = domain.agreement_states(assessment, agreements)
@@ -506,7 +510,7 @@ def confirm(assessment_id: int):
     assessment = _assessment(assessment_id)
     user = current_user.user
     if not domain.can_edit(user, assessment):
-        return _summary(assessment)
+        return _not_editable(assessment)
     agreements = domain.applicable_agreements(assessment)
     if request.method == "POST":
         confirmed = domain.confirm_copied(user, assessment)
