@@ -77,6 +77,7 @@ def _render(index: int) -> tuple[int, tuple[str, int] | str]:
 
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_GROUP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 CHECK_EVERY_SECONDS = 5.0  # how often a long write checks its run's claim
 PARENT_POLL_SECONDS = 1.0
 
@@ -111,6 +112,9 @@ def _start_worker(parent: int) -> None:
     are the batch's to handle: it stops at a safe point and ends its workers."""
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Forked with both blocked (see _rendered): one that arrived in between
+    # is pending, and is discarded now that it is ignored.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _GROUP_SIGNALS)
     _die_with_parent(parent)
     reopen_in_child()
 
@@ -134,7 +138,17 @@ def _rendered(tasks: list[_Task], processes: int) -> Iterator[tuple[int, tuple[s
         initargs=(os.getpid(),),
     )
     try:
-        yield from pool.map(_render, range(len(tasks)), chunksize=4)
+        # Forking workers start with SIGTERM and SIGINT blocked, so one sent
+        # to the group before a worker's initializer ignores it cannot kill
+        # the worker (and break the pool). All workers are forked here: map
+        # submits every task at once. The signal still reaches the batch:
+        # only this thread blocks it, and the main thread handles it.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _GROUP_SIGNALS)
+        try:
+            results = pool.map(_render, range(len(tasks)), chunksize=4)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        yield from results
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         _TASKS = []
