@@ -20,7 +20,33 @@ $(STAMP): pyproject.toml
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
-install: $(STAMP) $(MO)
+# NL Design System: the CSS of the components the pages use, from the npm
+# packages package-lock.json pins (@utrecht/component-library-css, EUPL-1.2),
+# joined into one git-ignored file that Flask serves as a static file beside
+# the project's theme (web/static/theme.css). `npm ci` runs again only when
+# package.json or the lockfile is newer than node_modules; nothing is fetched
+# at run time.
+NODE_STAMP := node_modules/.installed
+VENDOR := web/static/vendor
+VENDOR_CSS := $(VENDOR)/utrecht.css
+UTRECHT_COMPONENTS := document body skip-link page-header page-footer nav-bar nav-list \
+	link link-button button button-link button-group alert status-badge table pagination \
+	form-field form-label form-field-description form-field-error-message form-fieldset \
+	textbox textarea select radio-button checkbox
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+$(VENDOR_CSS): $(NODE_STAMP) Makefile
+	mkdir -p $(VENDOR)
+	{ echo '@charset "UTF-8";'; \
+	  echo "/* @utrecht/component-library-css $$(node -p "require('./node_modules/@utrecht/component-library-css/package.json').version") (EUPL-1.2, LICENSE.md beside this file): $(UTRECHT_COMPONENTS). Made by make install; not edited by hand. */"; \
+	  for name in $(UTRECHT_COMPONENTS); do sed '/^@charset/d' node_modules/@utrecht/$$name-css/dist/index.css; done; } > $@.tmp
+	cp node_modules/@utrecht/component-library-css/LICENSE.md $(VENDOR)/LICENSE.md
+	mv $@.tmp $@
+
+install: $(STAMP) $(MO) $(VENDOR_CSS)
 
 # Refresh the catalogue after changing user-facing text; then translate the new entries.
 translations: $(STAMP)
@@ -100,7 +126,7 @@ bench-uploads: install
 	$(BIN)/python -m benchmarks.uploads
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules $(VENDOR)
 
 # Pages under gunicorn (gunicorn.conf.py) on national data with 8 clients,
 # each after the minimal route, then 32 concurrent writers: SQLite, then
