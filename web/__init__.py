@@ -109,6 +109,7 @@ def _register_templates_helpers(app: Flask) -> None:
 
     app.jinja_env.globals["CHANGE_FIELDS"] = CHANGE_FIELDS
     app.jinja_env.globals["change_value"] = labels.change_value
+    app.jinja_env.globals["assessment_state"] = labels.assessment_state
 
     def role_label(assignment) -> str:
         return scope_label(assignment, _)

@@ -53,8 +53,10 @@ class Choices:
         return Markup(  # noqa: S704 - the name here, values and labels in __init__
             "".join(
                 f'\n{indent}<div class="radio"><input type="radio" id="{name}-{value}" '
-                f'name="{name}" value="{value}"{" checked" if raw == selected else ""}>'
-                f'<label for="{name}-{value}">{label}</label></div>'
+                f'name="{name}" value="{value}"{" checked" if raw == selected else ""} '
+                'class="utrecht-radio-button utrecht-radio-button--html-input">'
+                f'<label for="{name}-{value}" class="utrecht-form-label utrecht-form-label--radio">'
+                f"{label}</label></div>"
                 for raw, value, label in self.pairs
             )
         )

@@ -254,7 +254,7 @@ FILTERS = {
 FILTER_LABELS = {
     "niet_ingediend": N_("Nog niet ingediend"),
     **{
-        state: ASSESSMENT_STATES[state]
+        state: labels.DISPLAY_STATES[state]
         for state in ("niet_gestart", "concept", "heropend", "ingediend")
     },
     "te_laat": N_("Te laat"),

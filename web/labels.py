@@ -388,9 +388,18 @@ def _escalation_text(value: str) -> str:
 # Not a stored state: an assessment being filled in that an invuller has
 # marked "klaar voor controle" (domain/review.py), for the manager to submit.
 READY = "klaar_voor_controle"
-DISPLAY_STATES = {**ASSESSMENT_STATES, READY: N_("Klaar voor controle")}
+# The stored "concept" reads as "Bezig" (being filled in) on the pages: the
+# five states of the status badge are Niet gestart, Bezig, Klaar voor
+# controle, Ingediend and Heropend.
+DISPLAY_STATES = {**ASSESSMENT_STATES, "concept": N_("Bezig"), READY: N_("Klaar voor controle")}
 
 
 def display_state(assessment) -> str:
     """The assessment's state, or READY when marked ready and not submitted."""
     return READY if is_ready(assessment) else assessment.state
+
+
+def assessment_state(assessment) -> tuple[str, str]:
+    """The assessment's display state and its translated label (the status badge)."""
+    key = display_state(assessment)
+    return key, label(DISPLAY_STATES, key)

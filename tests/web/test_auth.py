@@ -245,4 +245,4 @@ def test_english_for_users_who_choose_it(client):
     client.post("/account", data={"action": "language", "locale": "en"})
     page = client.get("/").get_data(as_text=True)
     assert "Welcome, " in page
-    assert '<html lang="en">' in page
+    assert '<html lang="en"' in page

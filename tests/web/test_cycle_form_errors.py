@@ -38,7 +38,7 @@ def _form(chain, **changes) -> dict:
 
 
 def _summary_links(body: str) -> list[tuple[str, str]]:
-    summary = body.split('class="flash flash-error error-summary"', 1)[1].split("</section>", 1)[0]
+    summary = body.split('class="flash flash-error error-summary', 1)[1].split("</section>", 1)[0]
     return [
         (href, html.unescape(text))
         for href, text in re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary)
@@ -67,7 +67,10 @@ def test_every_error_is_summarised_marked_and_shown_at_its_field(client, chain):
         assert 'aria-invalid="true"' in tag, field_id
         described = re.search(r'aria-describedby="([^"]+)"', tag).group(1).split()
         assert f"{field_id}-error" in described
-        assert f'<span class="field-error" id="{field_id}-error">' in body
+        assert (
+            f'<span class="field-error utrecht-form-field-error-message" id="{field_id}-error">'
+            in body
+        )
     # The valid fields are not marked.
     assert "aria-invalid" not in _field(body, "opens_on")
     assert "aria-invalid" not in _field(body, "framework")

@@ -34,7 +34,7 @@ def login(client, user):
 
 
 def _footer(body: str) -> dict[str, str]:
-    foot = body.split('<footer class="foot">', 1)[1]
+    foot = body.split('<footer class="foot', 1)[1]
     return {
         href: html.unescape(text) for href, text in re.findall(r'href="([^"]+)">([^<]+)<', foot)
     }

@@ -92,6 +92,6 @@ def test_gemeente_page_highlights_its_gemeente(client, mapped):
     assert highlighted == [f"{g2.name}: 60,0%"]
     assert f"<title>{g1.name}: 75,0%</title>" in svg
     # The map's indicator can be chosen without JavaScript.
-    assert '<select id="kaart-indicator" name="kaart">' in page
+    assert '<select id="kaart-indicator" name="kaart"' in page
     other = client.get(f"/resultaten/gemeente/{g2.id}?ronde=2026-Q2&kaart=GE3")
     assert ">GE3 in ronde 2026-Q2" in _svg(other.get_data(as_text=True)).split("</title>")[0]

@@ -77,8 +77,8 @@ def _monitor(client, world, **params) -> str:
 
 
 def _names(page: str) -> list[str]:
-    body = page[page.index('<table class="monitor">') :]
-    return re.findall(r'<th scope="row"><a href="[^"]+">([^<]+)</a>', body)
+    body = page[page.index('<table class="monitor') :]
+    return re.findall(r'<th scope="row"><a [^>]*href="[^"]+">([^<]+)</a>', body)
 
 
 def test_remind_all_confirms_the_numbers_then_sends(client, region_monitor):
@@ -144,7 +144,7 @@ def test_each_row_says_when_the_last_reminder_went_out(client, region_monitor):
     Reminder.update(at=dt.datetime(2026, 11, 21, 9, 0)).where(Reminder.user.is_null()).execute()
     _login(client, coordinator)
     page = _monitor(client, world)
-    rows = page[page.index('<table class="monitor">') :]
+    rows = page[page.index('<table class="monitor') :]
     alfa_row = rows[rows.index("Alfa JGZ") : rows.index("</tr>", rows.index("Alfa JGZ"))]
     assert '<td data-label="Laatste herinnering">21 november 2026 10:00</td>' in alfa_row
     delta_row = rows[rows.index("Delta VT") : rows.index("</tr>", rows.index("Delta VT"))]
@@ -164,8 +164,15 @@ def test_status_tags_filter_and_sort(client, region_monitor):
     world = region_monitor
     _login(client, world["people"]["coordinator"])
     page = _monitor(client, world)
-    assert '<span class="status-tag status-concept">Concept</span>' in page
-    assert '<span class="status-tag status-ingediend">Ingediend</span>' in page
+    # The five states are status badges, each in its own colour; "concept" reads "Bezig".
+    assert (
+        '<span class="status-tag status-concept utrecht-status-badge '
+        'utrecht-status-badge--neutral">Bezig</span>' in page
+    )
+    assert (
+        '<span class="status-tag status-ingediend utrecht-status-badge '
+        'utrecht-status-badge--success">Ingediend</span>' in page
+    )
     assert _names(page) == [
         "Alfa JGZ",
         "Bravo Wijkteam",

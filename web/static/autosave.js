@@ -53,7 +53,7 @@
     var note = document.getElementById(id);
     if (!note) {
       note = document.createElement("p");
-      note.className = "field-error";
+      note.className = "field-error utrecht-form-field-error-message";
       note.id = id;
       if (element.tagName === "FIELDSET") {
         var legend = element.querySelector("legend");
