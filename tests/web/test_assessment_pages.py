@@ -144,7 +144,8 @@ def test_a_missing_partner_rating_has_its_message_at_the_field(client, chain):
     client.post(url, data={"version": "0", f"a{bilateral.id}-score": "3"})
     page = html.unescape(client.get(url).get_data(as_text=True))
     assert (
-        f'<p class="field-error utrecht-form-field-error-message" id="a{bilateral.id}-partner-error">Kies bij minstens één '
+        '<p class="field-error utrecht-form-field-error-message" '
+        f'id="a{bilateral.id}-partner-error">Kies bij minstens één '
         "partnerorganisatie een oordeel of ‘werken niet samen op deze afspraak’.</p>"
     ) in page
     assert f'id="a{bilateral.id}-partner" aria-describedby="a{bilateral.id}-partner-error"' in page
@@ -197,7 +198,10 @@ def test_bad_input_keeps_what_was_typed_and_saves_the_rest(client, chain):
     assert (stored[second.id].score, stored[second.id].explanation) == (2, None)
     assert stored[third.id].score == 4
     # The n.v.t. without a reason is marked at its field.
-    assert f'<p class="field-error utrecht-form-field-error-message" id="a{first.id}-reason-error">Geef aan waarom' in page
+    assert (
+        '<p class="field-error utrecht-form-field-error-message" '
+        f'id="a{first.id}-reason-error">Geef aan waarom'
+    ) in page
 
 
 def test_tampered_version_is_refused(client, chain):
