@@ -56,6 +56,8 @@ MSG_WRONG_CURRENT = N_("Uw huidige wachtwoord klopt niet.")
 MSG_MISMATCH = N_("De twee nieuwe wachtwoorden zijn niet gelijk.")
 MAX_NAME = LIMITS["name"]
 MSG_NAME_TOO_LONG = N_("Een naam is hoogstens 200 tekens lang.")
+MSG_NO_EMAIL = N_("Vul een e-mailadres in.")
+MSG_BAD_EMAIL = N_("Vul een geldig e-mailadres in, zoals naam@organisatie.nl.")
 MSG_CHANGE_LOCKED = N_(
     "Te vaak een onjuist huidig wachtwoord. Wacht een paar minuten en probeer het dan opnieuw."
 )
@@ -295,12 +297,21 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
+def email_problem(email: str) -> str | None:
+    """What is wrong with an e-mail address as typed, or None."""
+    if not email.strip():
+        return MSG_NO_EMAIL
+    if "@" not in email or line_problem(email, LIMITS["email"]):
+        return MSG_BAD_EMAIL
+    return None
+
+
 def person_problems(email: str, name: str) -> dict[str, str]:
     """What is wrong with an e-mail address and a name, by field ("email",
     "name"), through the one check of single-line text; empty when both are fine."""
     problems = {}
-    if "@" not in email or line_problem(email, LIMITS["email"]):
-        problems["email"] = N_("Vul een geldig e-mailadres in.")
+    if problem := email_problem(email):
+        problems["email"] = problem
     problem = line_problem(name.strip(), MAX_NAME)
     if not name.strip():
         problems["name"] = N_("Vul een naam in.")
@@ -324,9 +335,7 @@ def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -
         with db.atomic():
             user = User.create(email=email, name=name.strip(), locale=locale)
     except IntegrityError as exc:
-        raise AccountError(
-            N_("Er bestaat al een gebruiker met dit e-mailadres."), "email"
-        ) from exc
+        raise AccountError(N_("Er bestaat al een gebruiker met dit e-mailadres."), "email") from exc
     record("user_created", user=actor, object_type="user", object_id=user.id, email=email)
     return user
 
@@ -359,9 +368,7 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
         with db.atomic():
             user.save()
     except IntegrityError as exc:
-        raise AccountError(
-            N_("Er bestaat al een gebruiker met dit e-mailadres."), "email"
-        ) from exc
+        raise AccountError(N_("Er bestaat al een gebruiker met dit e-mailadres."), "email") from exc
     record(
         "user_changed",
         user=actor,

@@ -22,9 +22,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -34,7 +33,7 @@ from peewee import JOIN, IntegrityError, fn
 from domain import accounts, imports, uploads
 from domain.audit import record
 from domain.indicators import UNITS, update_definition
-from domain.inputs import LIMITS, MAX_ID, line_problem, parse_id, parse_int
+from domain.inputs import LIMITS, MAX_ID, parse_id, parse_int
 from jobs import status
 from models import (
     AuditEvent,
@@ -491,7 +490,7 @@ def _person_errors(errors: FieldErrors, form: dict) -> None:
 @access("admin")
 def user_edit(user_id: int):
     user = scoped_or_404(User.select(), user_id)
-    form = {"email": user.email, "name": user.name, "locale": user.locale, "active": user.active}
+    form = _user_form(user)
     errors = FieldErrors()
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("email", "name", "locale")}
@@ -509,6 +508,10 @@ def user_edit(user_id: int):
                 )
                 return redirect(url_for("admin.user_edit", user_id=user.id))
     return _user_page(user, form, errors)
+
+
+def _user_form(user: User) -> dict:
+    return {"email": user.email, "name": user.name, "locale": user.locale, "active": user.active}
 
 
 def _user_page(user: User, form: dict, errors: FieldErrors, role_form: dict | None = None):
@@ -555,8 +558,7 @@ def role_add(user_id: int):
     except accounts.AccountError as exc:
         errors = FieldErrors()
         errors.add(exc.field or "role", say(str(exc)))
-        form = {"email": user.email, "name": user.name, "locale": user.locale, "active": user.active}
-        return _user_page(user, form, errors, role_form)
+        return _user_page(user, _user_form(user), errors, role_form)
     flash(_("De rol is toegevoegd.") if created else _("Deze rol had de gebruiker al."), "info")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
