@@ -696,6 +696,18 @@ def _import_page(kind: str, plan=None, filename: str = "", *, token=None, proble
 
 
 IMPORT_FIELDS = {"file": N_("Bestand")}
+
+
+def upload_too_large(message: str):
+    """The import page with the message at the file field, for a post past the
+    request limit (nothing of it was read: the kind is the page's own)."""
+    kind = request.args.get("kind", "")
+    body, _status = _import_page(
+        kind if kind in imports.PLANNERS else "organisations", problem=message
+    )
+    return body, 413
+
+
 IMPORT_HELP = {"ROLES": ROLES, "ROLE_SCOPE": ROLE_SCOPE}
 
 # Obviously made up, so an example row imported by mistake creates nothing
