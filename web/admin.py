@@ -22,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_decimal, ngettext
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from openpyxl import Workbook
@@ -669,12 +669,10 @@ def _confirm_import(kind: str, token: str):
 def _rows_problem(result) -> str:
     if not result.rows:
         return _("Het bestand bevat geen rijen om te importeren.")
-    return ngettext(
-        "%(num)s rij bevat fouten; de tabel hieronder zegt welke. Verbeter het bestand "
+    return _(
+        "Rijen met fouten: %(num)s. De tabel hieronder zegt welke; verbeter het bestand "
         "en upload het opnieuw.",
-        "%(num)s rijen bevatten fouten; de tabel hieronder zegt welke. Verbeter het bestand "
-        "en upload het opnieuw.",
-        result.counts()["fout"],
+        num=result.counts()["fout"],
     )
 
 
