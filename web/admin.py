@@ -846,8 +846,16 @@ def _indicator_errors(problems) -> FieldErrors:
     errors = FieldErrors()
     for problem in problems:
         field = INDICATOR_FIELD_IDS.get(problem.field, problem.field)
-        errors.add(field if field in INDICATOR_FIELDS else "name", say(problem.message))
+        errors.add(field if field in INDICATOR_FIELDS else "name", _sentence(say(problem.message)))
     return errors
+
+
+def _sentence(message: str) -> str:
+    """'moet een getal zijn' (as the indicator file's checks say it) → 'Moet een getal zijn.'"""
+    message = message.strip()
+    if not message:
+        return message
+    return message[0].upper() + message[1:] + ("" if message.endswith((".", "?", "!")) else ".")
 
 
 @bp.route("/indicatoren/<int:indicator_id>", methods=["GET", "POST"])
