@@ -337,7 +337,7 @@ def manage():
     if request.method == "POST":
         action = request.form.get("action")
         if action == "create":
-            form = {k: request.form.get(k, "").strip() for k in form}
+            form = {k: request.form.get(k, "") for k in form}  # as typed: " 2" is no number
             days = parse_int(form["days"], 0, 9999) or 0
             try:
                 _token, secret = api_tokens.create_token(

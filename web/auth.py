@@ -190,9 +190,12 @@ def forgot():
     errors = FieldErrors()
     if request.method == "POST":
         email = request.form.get("email", "").strip()
-        problem = accounts.email_problem(email)
-        if problem:
-            errors.add("email", say(problem))
+        # Only what the person can see for themselves is checked here: every
+        # other address goes through the same work, known or not.
+        if not email:
+            errors.add("email", _("Vul uw e-mailadres in."))
+        elif "@" not in email:
+            errors.add("email", say(accounts.MSG_BAD_EMAIL))
         else:
             # Queued: the outbox job mails the link, so this answer does the same
             # work for known and unknown addresses.
