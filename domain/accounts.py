@@ -56,6 +56,8 @@ MSG_WRONG_CURRENT = N_("Uw huidige wachtwoord klopt niet.")
 MSG_MISMATCH = N_("De twee nieuwe wachtwoorden zijn niet gelijk.")
 MAX_NAME = LIMITS["name"]
 MSG_NAME_TOO_LONG = N_("Een naam is hoogstens 200 tekens lang.")
+MSG_NO_EMAIL = N_("Vul een e-mailadres in.")
+MSG_BAD_EMAIL = N_("Vul een geldig e-mailadres in, zoals naam@organisatie.nl.")
 MSG_CHANGE_LOCKED = N_(
     "Te vaak een onjuist huidig wachtwoord. Wacht een paar minuten en probeer het dan opnieuw."
 )
@@ -281,7 +283,13 @@ def redeem_token(
 
 
 class AccountError(ValueError):
-    """A change to users or roles that cannot be made, with a Dutch message."""
+    """A change to users or roles that cannot be made, with a Dutch message and
+    the field it is about ("email", "name", "locale", "active", "role", or the
+    scope "region", "organisation", "gemeente"), so a form can show it there."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -289,17 +297,34 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def _check_person(email: str, name: str) -> None:
-    """E-mail address and name through the one check of single-line text."""
+def email_problem(email: str) -> str | None:
+    """What is wrong with an e-mail address as typed, or None."""
+    if not email.strip():
+        return MSG_NO_EMAIL
     if "@" not in email or line_problem(email, LIMITS["email"]):
-        raise AccountError(N_("Vul een geldig e-mailadres in."))
-    if not name.strip():
-        raise AccountError(N_("Vul een naam in."))
+        return MSG_BAD_EMAIL
+    return None
+
+
+def person_problems(email: str, name: str) -> dict[str, str]:
+    """What is wrong with an e-mail address and a name, by field ("email",
+    "name"), through the one check of single-line text; empty when both are fine."""
+    problems = {}
+    if problem := email_problem(email):
+        problems["email"] = problem
     problem = line_problem(name.strip(), MAX_NAME)
-    if problem == inputs.MSG_TOO_LONG:
-        raise AccountError(MSG_NAME_TOO_LONG)
-    if problem:
-        raise AccountError(MSG_CONTROL)
+    if not name.strip():
+        problems["name"] = N_("Vul een naam in.")
+    elif problem == inputs.MSG_TOO_LONG:
+        problems["name"] = MSG_NAME_TOO_LONG
+    elif problem:
+        problems["name"] = MSG_CONTROL
+    return problems
+
+
+def _check_person(email: str, name: str) -> None:
+    for field, message in person_problems(email, name).items():
+        raise AccountError(message, field)
 
 
 def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -> User:
@@ -310,7 +335,7 @@ def create_user(actor: User | None, email: str, name: str, locale: str = "nl") -
         with db.atomic():
             user = User.create(email=email, name=name.strip(), locale=locale)
     except IntegrityError as exc:
-        raise AccountError(N_("Er bestaat al een gebruiker met dit e-mailadres.")) from exc
+        raise AccountError(N_("Er bestaat al een gebruiker met dit e-mailadres."), "email") from exc
     record("user_created", user=actor, object_type="user", object_id=user.id, email=email)
     return user
 
@@ -320,7 +345,7 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
     email = normalise_email(email)
     _check_person(email, name)
     if locale not in ("nl", "en"):
-        raise AccountError(N_("Kies Nederlands of Engels."))
+        raise AccountError(N_("Kies Nederlands of Engels."), "locale")
     changes = {
         k: (getattr(user, k), v)
         for k, v in {
@@ -334,7 +359,7 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
     if not changes:
         return {}
     if user.id == actor.id and "active" in changes:
-        raise AccountError(N_("U kunt uw eigen account niet deactiveren."))
+        raise AccountError(N_("U kunt uw eigen account niet deactiveren."), "active")
     for key, (_, new) in changes.items():
         setattr(user, key, new)
     if "active" in changes or "email" in changes:
@@ -343,7 +368,7 @@ def update_user(actor: User, user: User, *, name: str, email: str, locale: str, 
         with db.atomic():
             user.save()
     except IntegrityError as exc:
-        raise AccountError(N_("Er bestaat al een gebruiker met dit e-mailadres.")) from exc
+        raise AccountError(N_("Er bestaat al een gebruiker met dit e-mailadres."), "email") from exc
     record(
         "user_changed",
         user=actor,
@@ -369,18 +394,19 @@ def grant_role(
     """Give a user a role on a region, organisation or gemeente (or everything
     for beheerder). Granting what the user already has changes nothing."""
     if role not in ROLES:
-        raise AccountError(N_("Onbekende rol."))
+        raise AccountError(N_("Onbekende rol."), "role")
     needed = ROLE_SCOPE[role]
     kinds = {"region": Region, "organisation": Organisation, "gemeente": Gemeente}
     if needed is None and target is not None:
-        raise AccountError(N_("Een beheerder heeft geen regio, organisatie of gemeente."))
+        raise AccountError(N_("Een beheerder heeft geen regio, organisatie of gemeente."), "role")
     if needed is not None and not isinstance(target, kinds[needed]):
         raise AccountError(
             {
                 "region": N_("Kies de regio voor deze rol."),
                 "organisation": N_("Kies de organisatie voor deze rol."),
                 "gemeente": N_("Kies de gemeente voor deze rol."),
-            }[needed]
+            }[needed],
+            needed,
         )
     scope = {needed: target} if needed else {}
     query = RoleAssignment.select().where(RoleAssignment.user == user, RoleAssignment.role == role)

@@ -25,7 +25,12 @@ MAX_ACTIVE = 10
 
 
 class TokenError(ValueError):
-    """A request about tokens that cannot be honoured (the message is Dutch, for N_)."""
+    """A request about tokens that cannot be honoured (the message is Dutch, for
+    N_), and what it is about: "name", "days", or "" for the user's tokens."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _hash(secret: str) -> str:
@@ -36,13 +41,13 @@ def create_token(user: User, name: str, days: int, *, ip: str = "") -> tuple[Api
     """A new token for the user; returns it with its secret, which is never stored."""
     name = (name or "").strip()
     if not name:
-        raise TokenError(N_("Geef de sleutel een naam, zodat u hem later herkent."))
+        raise TokenError(N_("Geef de sleutel een naam, zodat u hem later herkent."), "name")
     # The one check of single-line text every form and import uses.
     problem = line_problem(name, LIMITS["token_name"])
     if problem:
-        raise TokenError(problem)
+        raise TokenError(problem, "name")
     if not 1 <= days <= MAX_DAYS:
-        raise TokenError(N_("Een sleutel is 1 tot 365 dagen geldig."))
+        raise TokenError(N_("Een sleutel is 1 tot 365 dagen geldig."), "days")
     if len(active_tokens(user)) >= MAX_ACTIVE:
         raise TokenError(N_("U heeft al 10 geldige sleutels; trek er eerst een in."))
     secret = PREFIX + secrets.token_urlsafe(32)

@@ -135,22 +135,22 @@ def others_open(cycle: Cycle) -> list[Cycle]:
     )
 
 
-def check_may_open(
+def opening_problems(
     cycle: Cycle, today: dt.date, early_confirmed: bool, second_confirmed: bool = False
-) -> None:
-    """Opening before the open date, or while another cycle is still open,
-    needs an explicit confirmation."""
+) -> dict[str, str]:
+    """The confirmations opening the cycle still needs, by what each confirms:
+    "early" (before the open date), "second" (while another cycle is open)."""
+    problems = {}
     if opens_early(cycle, today) and not early_confirmed:
-        raise CycleError(
-            N_("Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt openen.")
+        problems["early"] = N_(
+            "Deze ronde opent volgens plan pas later. Bevestig dat u haar nu al wilt openen."
         )
     if cycle.state == "gepland" and others_open(cycle) and not second_confirmed:
-        raise CycleError(
-            N_(
-                "Er is nog een ronde open. Bevestig dat u deze ronde ernaast wilt openen, "
-                "of sluit eerst de open ronde."
-            )
+        problems["second"] = N_(
+            "Er is nog een ronde open. Bevestig dat u deze ronde ernaast wilt openen, "
+            "of sluit eerst de open ronde."
         )
+    return problems
 
 
 def open_cycle(actor: User | None, cycle: Cycle, link_for, now: dt.datetime | None = None) -> int:

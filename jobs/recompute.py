@@ -37,13 +37,16 @@ LIGHT_EVERY = dt.timedelta(minutes=3)  # how often the open cycles are checked
 BUSY = ("nightly", "recompute", "herberekenen", "bijwerken")  # jobs that recompute
 
 
+MIN_REASON = 5  # characters a reason for recomputing has at least
+
+
 class RequestError(ValueError):
     """A recompute that cannot be requested: a Dutch message (marked for
-    translation) and its parameters."""
+    translation), its parameters and what it is about ("reason" or "cycle")."""
 
-    def __init__(self, message: str, **params) -> None:
+    def __init__(self, message: str, *, about: str = "cycle", **params) -> None:
         super().__init__(message % params if params else message)
-        self.message, self.params = message, params
+        self.message, self.params, self.about = message, params, about
 
 
 def _busy() -> bool:
@@ -98,10 +101,10 @@ def light_recompute(progress: Callable[[str], None] | None = None) -> dict:
 def request(actor: User, cycle: Cycle, reason: str, ip: str = "") -> RecomputeRequest:
     """A beheerder asks for a cycle to be recomputed now, with a reason."""
     reason = " ".join((reason or "").split())
-    if len(reason) < 5:
-        raise RequestError(N_("Geef een reden op (minstens 5 tekens)."))
+    if len(reason) < MIN_REASON:
+        raise RequestError(N_("Geef een reden op (minstens 5 tekens)."), about="reason")
     if len(reason) > 500:
-        raise RequestError(N_("De reden is te lang (hoogstens 500 tekens)."))
+        raise RequestError(N_("De reden is te lang (hoogstens 500 tekens)."), about="reason")
     if cycle.state == "gepland":
         raise RequestError(N_("Een geplande ronde heeft nog geen cijfers."))
     waiting = RecomputeRequest.select().where(

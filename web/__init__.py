@@ -126,6 +126,12 @@ def _register_operations(app: Flask) -> None:
     app.register_blueprint(health.bp)
 
 
+def _is_admin() -> bool:
+    from domain.scope import is_admin
+
+    return current_user.is_authenticated and is_admin(current_user.user)
+
+
 def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError):
@@ -152,7 +158,12 @@ def _register_error_pages(app: Flask) -> None:
         from domain.uploads import MAX_FILE_BYTES
 
         megabytes = MAX_FILE_BYTES // 2**20
-        flash(_("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes), "error")
+        message = _("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes)
+        if request.endpoint == "admin.bulk_import" and _is_admin():
+            from web.admin import upload_too_large
+
+            return upload_too_large(message)
+        flash(message, "error")
         return redirect(request.path)
 
     # Flask's own line names the raw path (tokens and all) and not the

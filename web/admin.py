@@ -33,7 +33,7 @@ from peewee import JOIN, IntegrityError, fn
 from domain import accounts, imports, uploads
 from domain.audit import record
 from domain.indicators import UNITS, update_definition
-from domain.inputs import LIMITS, MAX_ID, line_problem, parse_id, parse_int
+from domain.inputs import LIMITS, MAX_ID, parse_id, parse_int
 from jobs import status
 from models import (
     AuditEvent,
@@ -62,7 +62,8 @@ from models.choices import (
 )
 from web import labels
 from web.access import access, scoped_or_404
-from web.formatting import datum
+from web.form_errors import FieldErrors, page_status
+from web.formatting import LANGUAGES, datum, say
 
 bp = Blueprint("admin", __name__, url_prefix="/beheer")
 
@@ -92,12 +93,6 @@ def _by_id(model, raw: str):
     """The row whose id was posted, or None for anything else."""
     object_id = parse_id(raw)
     return model.get_or_none(model.id == object_id) if object_id else None
-
-
-def _line_problems(*fields: tuple[str, int]) -> list[str]:
-    """The translated problems of single-line fields (text, limit), each once."""
-    problems = {line_problem(text, limit) for text, limit in fields} - {None}
-    return [_(p, **p.params) for p in sorted(problems)]
 
 
 def _actor() -> User:
@@ -148,15 +143,18 @@ def regions():
 def region_edit(region_id: int | None = None):
     region = scoped_or_404(Region.select(), region_id) if region_id else Region()
     form = {"code": region.code or "", "name": region.name or ""}
+    errors = FieldErrors()
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
-        errors = _line_problems(
-            (form["code"], LIMITS["region_code"]), (form["name"], LIMITS["region_name"])
-        )
+        if region_id is None:
+            if not form["code"]:
+                errors.add("code", _("Vul een regiocode in."))
+            errors.check_line("code", form["code"], LIMITS["region_code"])
+        else:
+            form["code"] = region.code  # the code of an existing region stays
         if not form["name"]:
-            errors.append(_("Vul een naam in."))
-        if region_id is None and not form["code"]:
-            errors.append(_("Vul een regiocode in."))
+            errors.add("name", _("Vul een naam in."))
+        errors.check_line("name", form["name"], LIMITS["region_name"])
         if not errors:
             if region_id is None:
                 region.code = form["code"].upper()
@@ -165,7 +163,7 @@ def region_edit(region_id: int | None = None):
                 with db.atomic():
                     region.save()
             except IntegrityError:
-                errors.append(_("Er bestaat al een regio met deze code."))
+                errors.add("code", _("Er bestaat al een regio met deze code."))
             else:
                 record(
                     "region_saved",
@@ -176,9 +174,32 @@ def region_edit(region_id: int | None = None):
                 )
                 flash(_("Regio %(name)s is opgeslagen.", name=region.name), "info")
                 return redirect(url_for("admin.regions"))
-        for error in errors:
-            flash(error, "error")
-    return render_template("admin/region_edit.html", region=region, form=form)
+    return render_template(
+        "admin/region_edit.html", region=region, form=form, errors=errors, labels=REGION_FIELDS
+    ), page_status(errors)
+
+
+# The fields of each Beheer form in page order, named as their labels: the
+# error summary lists the problems in this order.
+REGION_FIELDS = {"code": N_("Regiocode"), "name": N_("Naam")}
+GEMEENTE_FIELDS = {"code": N_("CBS-code"), "name": N_("Naam"), "region": N_("Regio")}
+ORGANISATION_FIELDS = {
+    "name": N_("Naam"),
+    "kind": N_("Soort"),
+    "region": N_("Regio"),
+    "gemeenten": N_("Gemeenten die de organisatie bedient"),
+}
+USER_FIELDS = {
+    "email": N_("E-mailadres"),
+    "name": N_("Naam"),
+    "locale": N_("Taal"),
+    "active": N_("Actief"),
+    # The role form below the user's details.
+    "role": N_("Rol"),
+    "region": N_("Regio"),
+    "organisation": N_("Organisatie"),
+    "gemeente": N_("Gemeente"),
+}
 
 
 # --- gemeenten ---------------------------------------------------------------
@@ -216,17 +237,18 @@ def gemeente_edit(gemeente_id: int | None = None):
         "region": str(gemeente.region_id or ""),
         "active": gemeente.active if gemeente_id else True,
     }
+    errors = FieldErrors()
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("code", "name", "region")}
         form["active"] = request.form.get("active") == "1"
         region = _by_id(Region, form["region"])
-        errors = _line_problems((form["name"], LIMITS["gemeente_name"]))
         if not GEMEENTE_CODE.fullmatch(form["code"].upper()):
-            errors.append(_("Een gemeentecode is 'GM' met vier cijfers, zoals GM0935."))
+            errors.add("code", _("Een gemeentecode is 'GM' met vier cijfers, zoals GM0935."))
         if not form["name"]:
-            errors.append(_("Vul een naam in."))
+            errors.add("name", _("Vul een naam in."))
+        errors.check_line("name", form["name"], LIMITS["gemeente_name"])
         if region is None:
-            errors.append(_("Kies een regio."))
+            errors.add("region", _("Kies een regio."))
         if not errors:
             gemeente.code = form["code"].upper()
             gemeente.name = form["name"]
@@ -236,7 +258,7 @@ def gemeente_edit(gemeente_id: int | None = None):
                 with db.atomic():
                     gemeente.save()
             except IntegrityError:
-                errors.append(_("Er bestaat al een gemeente met deze code."))
+                errors.add("code", _("Er bestaat al een gemeente met deze code."))
             else:
                 record(
                     "gemeente_saved",
@@ -248,14 +270,14 @@ def gemeente_edit(gemeente_id: int | None = None):
                 )
                 flash(_("Gemeente %(name)s is opgeslagen.", name=gemeente.name), "info")
                 return redirect(url_for("admin.gemeenten"))
-        for error in errors:
-            flash(error, "error")
     return render_template(
         "admin/gemeente_edit.html",
         gemeente=gemeente,
         form=form,
+        errors=errors,
+        labels=GEMEENTE_FIELDS,
         regions=Region.select().order_by(Region.name),
-    )
+    ), page_status(errors)
 
 
 # --- organisations -----------------------------------------------------------
@@ -309,6 +331,7 @@ def organisation_edit(org_id: int | None = None):
         "active": org.active,
         "gemeenten": served,
     }
+    errors = FieldErrors()
     if request.method == "POST":
         form = {
             "name": request.form.get("name", "").strip(),
@@ -318,13 +341,13 @@ def organisation_edit(org_id: int | None = None):
             "gemeenten": {g for g in map(parse_id, request.form.getlist("gemeenten")) if g},
         }
         region = _by_id(Region, form["region"])
-        errors = _line_problems((form["name"], LIMITS["name"]))
         if not form["name"]:
-            errors.append(_("Vul een naam in."))
+            errors.add("name", _("Vul een naam in."))
+        errors.check_line("name", form["name"], LIMITS["name"])
         if form["kind"] not in ORGANISATION_KINDS:
-            errors.append(_("Kies de soort organisatie."))
+            errors.add("kind", _("Kies de soort organisatie."))
         if region is None:
-            errors.append(_("Kies een regio."))
+            errors.add("region", _("Kies een regio."))
         else:
             in_region = {
                 g for (g,) in Gemeente.select(Gemeente.id).where(Gemeente.region == region).tuples()
@@ -332,7 +355,10 @@ def organisation_edit(org_id: int | None = None):
             if form["gemeenten"] - in_region:
                 # The region changed: show that region's gemeenten, keep the rest typed.
                 form["gemeenten"] &= in_region
-                errors.append(_("Kies de gemeenten opnieuw: ze moeten in de gekozen regio liggen."))
+                errors.add(
+                    "gemeenten",
+                    _("Kies de gemeenten opnieuw: ze moeten in de gekozen regio liggen."),
+                )
         if not errors:
             org.name, org.kind, org.region, org.active = (
                 form["name"],
@@ -355,7 +381,7 @@ def organisation_edit(org_id: int | None = None):
                             ],
                         ).execute()
             except IntegrityError:
-                errors.append(_("Er bestaat al een organisatie met deze naam in deze regio."))
+                errors.add("name", _("Er bestaat al een organisatie met deze naam in deze regio."))
             else:
                 record(
                     "organisation_saved",
@@ -368,8 +394,6 @@ def organisation_edit(org_id: int | None = None):
                 )
                 flash(_("Organisatie %(name)s is opgeslagen.", name=org.name), "info")
                 return redirect(url_for("admin.organisations"))
-        for error in errors:
-            flash(error, "error")
     region_id = parse_id(str(form["region"]))
     options = (
         list(Gemeente.select().where(Gemeente.region == region_id).order_by(Gemeente.name))
@@ -380,10 +404,12 @@ def organisation_edit(org_id: int | None = None):
         "admin/organisation_edit.html",
         org=org,
         form=form,
+        errors=errors,
+        labels=ORGANISATION_FIELDS,
         regions=Region.select().order_by(Region.name),
         gemeente_options=options,
         KINDS=ORGANISATION_KINDS,
-    )
+    ), page_status(errors)
 
 
 # --- users and roles ---------------------------------------------------------
@@ -427,53 +453,77 @@ def _assignments():
 @access("admin")
 def user_new():
     form = {"email": "", "name": "", "locale": "nl"}
+    errors = FieldErrors()
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in form}
-        try:
-            user = accounts.create_user(
-                _actor(),
-                form["email"],
-                form["name"],
-                form["locale"] if form["locale"] in ("nl", "en") else "nl",
-            )
-        except accounts.AccountError as exc:
-            flash(_(str(exc)), "error")
-        else:
-            accounts.send_invitation(_actor(), user, _invite_link())
-            flash(
-                _(
-                    "Gebruiker %(email)s is aangemaakt en heeft een uitnodiging gekregen. "
-                    "Geef hieronder de rollen.",
-                    email=user.email,
-                ),
-                "info",
-            )
-            return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_new.html", form=form)
+        _person_errors(errors, form)
+        if not errors:
+            try:
+                user = accounts.create_user(_actor(), form["email"], form["name"], form["locale"])
+            except accounts.AccountError as exc:
+                errors.add(exc.field or "email", say(str(exc)))
+            else:
+                accounts.send_invitation(_actor(), user, _invite_link())
+                flash(
+                    _(
+                        "Gebruiker %(email)s is aangemaakt en heeft een uitnodiging gekregen. "
+                        "Geef hieronder de rollen.",
+                        email=user.email,
+                    ),
+                    "info",
+                )
+                return redirect(url_for("admin.user_edit", user_id=user.id))
+    return render_template(
+        "admin/user_new.html", form=form, errors=errors, labels=USER_FIELDS
+    ), page_status(errors)
+
+
+def _person_errors(errors: FieldErrors, form: dict) -> None:
+    """Every problem of the e-mail address, name and language of a user form at once."""
+    for field, message in accounts.person_problems(form["email"], form["name"]).items():
+        errors.add(field, say(message))
+    if form["locale"] not in LANGUAGES:
+        errors.add("locale", _("Kies Nederlands of Engels."))
 
 
 @bp.route("/gebruikers/<int:user_id>", methods=["GET", "POST"])
 @access("admin")
 def user_edit(user_id: int):
     user = scoped_or_404(User.select(), user_id)
-    form = {"email": user.email, "name": user.name, "locale": user.locale, "active": user.active}
+    form = _user_form(user)
+    errors = FieldErrors()
     if request.method == "POST":
         form = {k: request.form.get(k, "").strip() for k in ("email", "name", "locale")}
         form["active"] = request.form.get("active") == "1"
-        try:
-            changes = accounts.update_user(_actor(), user, **form)
-        except accounts.AccountError as exc:
-            flash(_(str(exc)), "error")
-        else:
-            flash(
-                _("De gegevens zijn opgeslagen.") if changes else _("Er is niets gewijzigd."),
-                "info",
-            )
-            return redirect(url_for("admin.user_edit", user_id=user.id))
+        _person_errors(errors, form)
+        if not errors:
+            try:
+                changes = accounts.update_user(_actor(), user, **form)
+            except accounts.AccountError as exc:
+                errors.add(exc.field or "email", say(str(exc)))
+            else:
+                flash(
+                    _("De gegevens zijn opgeslagen.") if changes else _("Er is niets gewijzigd."),
+                    "info",
+                )
+                return redirect(url_for("admin.user_edit", user_id=user.id))
+    return _user_page(user, form, errors)
+
+
+def _user_form(user: User) -> dict:
+    return {"email": user.email, "name": user.name, "locale": user.locale, "active": user.active}
+
+
+def _user_page(user: User, form: dict, errors: FieldErrors, role_form: dict | None = None):
+    """The page of one user: details, roles and the form to add one; shown again
+    with the problems of whichever of its forms was sent."""
     return render_template(
         "admin/user_edit.html",
         user=user,
         form=form,
+        role_form=role_form or {"role": "", "region": "", "organisation": "", "gemeente": ""},
+        errors=errors,
+        labels=USER_FIELDS,
         assignments=list(_assignments().where(RoleAssignment.user == user)),
         ROLES=ROLES,
         ROLE_SCOPE=ROLE_SCOPE,
@@ -490,25 +540,26 @@ def user_edit(user_id: int):
             .where(Organisation.active == True)  # noqa: E712
             .order_by(Region.name, Organisation.name)
         ),
-    )
+    ), page_status(errors)
 
 
 @bp.route("/gebruikers/<int:user_id>/rollen", methods=["POST"])
 @access("admin")
 def role_add(user_id: int):
     user = scoped_or_404(User.select(), user_id)
-    role = request.form.get("role", "")
-    scope = ROLE_SCOPE.get(role)
+    role_form = {k: request.form.get(k, "") for k in ("role", "region", "organisation", "gemeente")}
+    scope = ROLE_SCOPE.get(role_form["role"])
     model = {"region": Region, "organisation": Organisation, "gemeente": Gemeente}.get(scope)
     target = None
     if model is not None:
-        target = _by_id(model, request.form.get(scope, ""))
+        target = _by_id(model, role_form[scope])
     try:
-        _assignment, created = accounts.grant_role(_actor(), user, role, target)
+        _assignment, created = accounts.grant_role(_actor(), user, role_form["role"], target)
     except accounts.AccountError as exc:
-        flash(_(str(exc)), "error")
-    else:
-        flash(_("De rol is toegevoegd.") if created else _("Deze rol had de gebruiker al."), "info")
+        errors = FieldErrors()
+        errors.add(exc.field or "role", say(str(exc)))
+        return _user_page(user, _user_form(user), errors, role_form)
+    flash(_("De rol is toegevoegd.") if created else _("Deze rol had de gebruiker al."), "info")
     return redirect(url_for("admin.user_edit", user_id=user.id))
 
 
@@ -557,71 +608,102 @@ def bulk_import():
     if kind not in imports.PLANNERS:
         kind = "organisations"
     if request.method == "GET":
-        return render_template("admin/import.html", kind=kind, plan=None, **IMPORT_HELP)
+        return _import_page(kind)
     token = request.form.get("token", "")
     if token:
-        # The confirmation of a dry run: the file was kept under this token.
-        if not (len(token) == 32 and token.isalnum()):
-            flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
-            return redirect(url_for("admin.bulk_import", kind=kind))
-        stored = next(_import_dir().glob(f"{token}.*"), None)
-        if stored is None:
-            flash(_("Dit importbestand is niet meer beschikbaar. Upload het opnieuw."), "error")
-            return redirect(url_for("admin.bulk_import", kind=kind))
-        # The audit log names the file as the person uploaded it, not the stored
-        # copy; the stored suffix (checked at upload) still decides how it is read.
-        original = Path(request.form.get("filename", "")).name
-        filename = (Path(original).stem[:150] or "import") + stored.suffix
-        try:
-            result = imports.apply(_actor(), kind, filename, stored.read_bytes(), _invite_link())
-        except imports.ImportFileError as exc:
-            flash(str(exc), "error")
-            return redirect(url_for("admin.bulk_import", kind=kind))
-        if not result.ok:
-            flash(_("Er is niets geïmporteerd: het bestand bevat fouten."), "error")
-            return render_template(
-                "admin/import.html",
-                kind=kind,
-                plan=result,
-                filename=filename,
-                token=None,
-                **IMPORT_HELP,
-            )
-        stored.unlink(missing_ok=True)
-        counts = result.counts()
-        flash(
-            _(
-                "Import voltooid: %(new)s nieuw, %(changed)s gewijzigd, %(same)s ongewijzigd.",
-                new=counts["nieuw"],
-                changed=counts["gewijzigd"],
-                same=counts["ongewijzigd"],
-            ),
-            "info",
-        )
-        return redirect(url_for("admin.bulk_import", kind=kind))
+        return _confirm_import(kind, token)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash(_("Kies een bestand."), "error")
-        return render_template("admin/import.html", kind=kind, plan=None, **IMPORT_HELP), 400
+        return _import_page(kind, problem=_("Kies een bestand."))
     suffix = Path(upload.filename).suffix.lower()
     try:
         data = uploads.read_limited(upload.stream)
         result = imports.plan(kind, f"upload{suffix}", data)
     except (uploads.UploadError, imports.ImportFileError) as exc:
-        flash(str(exc), "error")
-        return render_template("admin/import.html", kind=kind, plan=None, **IMPORT_HELP), 400
-    token = None
-    if result.ok:
-        token = secrets.token_hex(16)
-        (_import_dir() / f"{token}{suffix}").write_bytes(data)
+        return _import_page(kind, filename=upload.filename, problem=str(exc))
+    if not result.ok:
+        return _import_page(kind, result, upload.filename, problem=_rows_problem(result))
+    token = secrets.token_hex(16)
+    (_import_dir() / f"{token}{suffix}").write_bytes(data)
+    return _import_page(kind, result, upload.filename, token=token)
+
+
+def _confirm_import(kind: str, token: str):
+    """The confirmation of a dry run: the file was kept under this token."""
+    gone = _("Dit importbestand is niet meer beschikbaar. Upload het opnieuw.")
+    if not (len(token) == 32 and token.isalnum()):
+        return _import_page(kind, problem=gone)
+    stored = next(_import_dir().glob(f"{token}.*"), None)
+    if stored is None:
+        return _import_page(kind, problem=gone)
+    # The audit log names the file as the person uploaded it, not the stored
+    # copy; the stored suffix (checked at upload) still decides how it is read.
+    original = Path(request.form.get("filename", "")).name
+    filename = (Path(original).stem[:150] or "import") + stored.suffix
+    try:
+        result = imports.apply(_actor(), kind, filename, stored.read_bytes(), _invite_link())
+    except imports.ImportFileError as exc:
+        return _import_page(kind, problem=str(exc))
+    if not result.ok:
+        # Something changed since the dry run: nothing was imported.
+        return _import_page(
+            kind,
+            result,
+            filename,
+            problem=_("Er is niets geïmporteerd: het bestand bevat fouten."),
+        )
+    stored.unlink(missing_ok=True)
+    counts = result.counts()
+    flash(
+        _(
+            "Import voltooid: %(new)s nieuw, %(changed)s gewijzigd, %(same)s ongewijzigd.",
+            new=counts["nieuw"],
+            changed=counts["gewijzigd"],
+            same=counts["ongewijzigd"],
+        ),
+        "info",
+    )
+    return redirect(url_for("admin.bulk_import", kind=kind))
+
+
+def _rows_problem(result) -> str:
+    if not result.rows:
+        return _("Het bestand bevat geen rijen om te importeren.")
+    return _(
+        "Rijen met fouten: %(num)s. De tabel hieronder zegt welke; verbeter het bestand "
+        "en upload het opnieuw.",
+        num=result.counts()["fout"],
+    )
+
+
+def _import_page(kind: str, plan=None, filename: str = "", *, token=None, problem: str = ""):
+    """The import page; a problem with the file is shown at the file field."""
+    errors = FieldErrors()
+    if problem:
+        errors.add("file", problem)
     return render_template(
         "admin/import.html",
         kind=kind,
-        plan=result,
+        plan=plan,
+        filename=filename,
         token=token,
-        filename=upload.filename,
+        errors=errors,
+        labels=IMPORT_FIELDS,
         **IMPORT_HELP,
+    ), page_status(errors)
+
+
+IMPORT_FIELDS = {"file": N_("Bestand")}
+
+
+def upload_too_large(message: str):
+    """The import page with the message at the file field, for a post past the
+    request limit (nothing of it was read: the kind is the page's own)."""
+    kind = request.args.get("kind", "")
+    body, _status = _import_page(
+        kind if kind in imports.PLANNERS else "organisations", problem=message
     )
+    return body, 413
 
 
 IMPORT_HELP = {"ROLES": ROLES, "ROLE_SCOPE": ROLE_SCOPE}
@@ -730,22 +812,50 @@ def _number(raw: str):
         return raw  # the validation names it
 
 
-# Problems name the field as the form's label does.
+# The fields of the indicator form in page order, named as their labels.
 INDICATOR_FIELDS = {
     "name": N_("Naam"),
     "description": N_("Toelichting"),
     "computation": N_("Berekening"),
-    "params.min_score": N_("Minimale score"),
-    "params.months": N_("Aantal maanden"),
-    "filter.themes": N_("Thema’s"),
-    "filter.levels": N_("Niveaus"),
-    "filter.frequencies": N_("Frequenties"),
+    "min_score": N_("Minimale score"),
+    "months": N_("Aantal maanden"),
+    "themes": N_("Thema’s"),
+    "levels": N_("Niveaus"),
+    "frequencies": N_("Frequenties"),
     "unit": N_("Eenheid"),
     "direction": N_("Richting"),
     "norm": N_("Norm"),
     "green": N_("Drempel groen"),
     "orange": N_("Drempel oranje"),
 }
+# A problem of the definition (named as in the indicator file) at its form field.
+INDICATOR_FIELD_IDS = {
+    "params": "computation",
+    "params.min_score": "min_score",
+    "params.months": "months",
+    "filter": "themes",
+    "filter.themes": "themes",
+    "filter.levels": "levels",
+    "filter.frequencies": "frequencies",
+}
+
+
+def _indicator_errors(problems) -> FieldErrors:
+    """The problems of an indicator definition by the form field they are about;
+    one about no field of the form (none is expected) is shown at the name."""
+    errors = FieldErrors()
+    for problem in problems:
+        field = INDICATOR_FIELD_IDS.get(problem.field, problem.field)
+        errors.add(field if field in INDICATOR_FIELDS else "name", _sentence(say(problem.message)))
+    return errors
+
+
+def _sentence(message: str) -> str:
+    """'moet een getal zijn' (as the indicator file's checks say it) → 'Moet een getal zijn.'"""
+    message = message.strip()
+    if not message:
+        return message
+    return message[0].upper() + message[1:] + ("" if message.endswith((".", "?", "!")) else ".")
 
 
 @bp.route("/indicatoren/<int:indicator_id>", methods=["GET", "POST"])
@@ -774,7 +884,7 @@ def indicator_edit(indicator_id: int):
         "levels": definition.filter_levels or [],
         "frequencies": definition.filter_frequencies or [],
     }
-    problems = []
+    errors = FieldErrors()
     if request.method == "POST":
         form = {
             k: request.form.get(k, "").strip()
@@ -810,8 +920,8 @@ def indicator_edit(indicator_id: int):
             "orange": _number(form["orange"]),
             "filter": {k: form[k] for k in ("themes", "levels", "frequencies") if form[k]},
         }
-        problems = update_definition(_actor(), definition, item)
-        if not problems:
+        errors = _indicator_errors(update_definition(_actor(), definition, item))
+        if not errors:
             flash(
                 _(
                     "Indicator %(code)s is opgeslagen. De resultaten worden bij de volgende "
@@ -821,15 +931,14 @@ def indicator_edit(indicator_id: int):
                 "info",
             )
             return redirect(url_for("admin.indicators"))
-        flash(_("Er is niets opgeslagen: verbeter de velden hieronder."), "error")
     return render_template(
         "admin/indicator_edit.html",
         definition=definition,
         form=form,
-        problems=problems,
+        errors=errors,
+        labels=INDICATOR_FIELDS,
         themes=themes,
         theme_titles=titles,
-        field_labels=INDICATOR_FIELDS,
         regional_norms=list(
             RegionalNorm.select(RegionalNorm, Region)
             .join(Region)
@@ -841,7 +950,7 @@ def indicator_edit(indicator_id: int):
         LEVELS=LEVELS,
         FREQUENCIES=FREQUENCIES,
         UNITS=UNITS,
-    ), 400 if problems else 200
+    ), page_status(errors)
 
 
 # --- batch run log -----------------------------------------------------------
@@ -899,6 +1008,7 @@ def _run_period(period: str) -> str:
 def audit():
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     filters = {k: request.args.get(k, "").strip() for k in ("actie", "wie", "van", "tot")}
+    errors = FieldErrors()
     if filters["actie"]:
         query = query.where(AuditEvent.action == filters["actie"])
     if filters["wie"]:
@@ -907,7 +1017,7 @@ def audit():
         try:
             day = dt.date.fromisoformat(filters[key]) if filters[key] else None
         except ValueError:
-            flash(_("Gebruik voor een datum de vorm JJJJ-MM-DD."), "error")
+            errors.add(key, _("Gebruik voor een datum de vorm JJJJ-MM-DD, zoals 2026-11-28."))
             day = None
         if day is not None and day < dt.date.max:  # the day after must exist
             bound = dt.datetime.combine(day + dt.timedelta(days=1 if op == "lt" else 0), dt.time())
@@ -924,9 +1034,14 @@ def audit():
         "admin/audit.html",
         page=page,
         filters=filters,
+        errors=errors,
+        labels=AUDIT_FILTERS,
         actions=actions,
         names=labels.object_names(page["items"]),
         action_label=lambda code: labels.label(labels.AUDIT_ACTIONS, code),
         object_text=labels.object_text,
         detail_items=labels.detail_items,
-    )
+    ), page_status(errors)
+
+
+AUDIT_FILTERS = {"van": N_("Vanaf"), "tot": N_("Tot en met")}

@@ -33,7 +33,10 @@ from domain.audit import record
 from domain.inputs import MAX_ID, parse_id, parse_int, printable
 from domain.scope import ResultAccess
 from models import utcnow
+from models.choices import N_
 from web.access import access
+from web.form_errors import FieldErrors, page_status
+from web.formatting import say
 from web.openapi import description
 
 logger = logging.getLogger(__name__)
@@ -313,42 +316,57 @@ def results_of_scope(scope_type: str, scope_id: str):
 # --- tokens under Mijn account ----------------------------------------------------
 
 
+# The fields of the token page, named as their labels; "sleutels" is the list
+# of the user's tokens, where a problem with revoking one is shown.
+TOKEN_FIELDS = {
+    "token-name": N_("Naam"),
+    "token-days": N_("Geldig (dagen)"),
+    "sleutels": N_("Uw sleutels"),
+}
+TOKEN_FIELD_IDS = {"name": "token-name", "days": "token-days", "": "sleutels"}
+
+
 @tokens_bp.route("/account/api-tokens", methods=["GET", "POST"])
 @access("user")
 def manage():
     """Create and revoke personal access tokens; a new token is shown once."""
     user = current_user.user
     secret = None
-    errors = []
+    form = {"name": "", "days": str(api_tokens.DEFAULT_DAYS)}
+    errors = FieldErrors()
     if request.method == "POST":
         action = request.form.get("action")
         if action == "create":
-            days = parse_int(request.form.get("days", ""), 0, 9999) or 0
+            form = {k: request.form.get(k, "") for k in form}  # as typed: " 2" is no number
+            days = parse_int(form["days"], 0, 9999) or 0
             try:
                 _token, secret = api_tokens.create_token(
-                    user, request.form.get("name", ""), days, ip=request.remote_addr or ""
+                    user, form["name"], days, ip=request.remote_addr or ""
                 )
             except api_tokens.TokenError as error:
-                errors.append(_(error.args[0], **getattr(error.args[0], "params", {})))
+                errors.add(TOKEN_FIELD_IDS[error.field], say(error.args[0]))
+            else:
+                form = {"name": "", "days": str(api_tokens.DEFAULT_DAYS)}
         elif action == "revoke":
             token_id = parse_id(request.form.get("token_id", ""))
             if not (token_id and api_tokens.revoke_token(
                 user, token_id, ip=request.remote_addr or ""
             )):  # fmt: skip
-                errors.append(_("Die sleutel bestaat niet of is al ingetrokken."))
+                errors.add("sleutels", _("Die sleutel bestaat niet of is al ingetrokken."))
         else:
-            errors.append(_("Onbekende actie."))
+            errors.add("sleutels", _("Onbekende actie."))
     response = Response(
         render_template(
             "auth/api_tokens.html",
             tokens=api_tokens.tokens_of(user),
             secret=secret,
+            form=form,
             errors=errors,
+            labels=TOKEN_FIELDS,
             now=utcnow(),
-            default_days=api_tokens.DEFAULT_DAYS,
             max_days=api_tokens.MAX_DAYS,
         ),
-        status=400 if errors else 200,
+        status=page_status(errors),
     )
     # The secret is on this page once: no cache may keep it.
     response.headers["Cache-Control"] = "no-store"

@@ -25,9 +25,10 @@ from domain import cycles, review
 from domain.scope import may_read_assessment
 from jobs.schedule import next_nightly
 from models import Assessment, Cycle, Organisation, User
-from models.choices import ACTION_STATES, ESCALATION_STEPS, SCORES
+from models.choices import ACTION_STATES, ESCALATION_STEPS, N_, SCORES
 from web import labels
 from web.access import access, deny
+from web.form_errors import FieldErrors, page_status
 from web.formatting import say
 
 bp = Blueprint("assessment_review", __name__, url_prefix="/zelfevaluaties")
@@ -172,7 +173,12 @@ def submitted(assessment_id: int):
 @access("user")
 def summary(assessment_id: int):
     """The assessment as a readable summary (also for print)."""
-    assessment = _assessment(assessment_id)
+    return _summary_page(_assessment(assessment_id))
+
+
+def _summary_page(assessment: Assessment, errors: FieldErrors | None = None, reason: str = ""):
+    """The summary; shown again with the reason typed when reopening failed."""
+    errors = errors or FieldErrors()
     themes, previous = review.review(assessment)
     submitter = (
         User.get_or_none(User.id == assessment.submitted_by_id)
@@ -185,8 +191,14 @@ def summary(assessment_id: int):
         previous=previous,
         submitter=submitter,
         escalations=review.escalations(assessment),
+        reason=reason,
+        errors=errors,
+        labels=REOPEN_FIELDS,
         **_context(assessment),
-    )
+    ), page_status(errors)
+
+
+REOPEN_FIELDS = {"reason": N_("Reden")}
 
 
 @bp.route("/<int:assessment_id>/overzicht/heropenen", methods=["POST"])
@@ -194,13 +206,17 @@ def summary(assessment_id: int):
 def reopen(assessment_id: int):
     """Reopen from the summary, with the reason the invullers and managers receive."""
     assessment = _assessment(assessment_id)
+    reason = request.form.get("reason", "")
     try:
-        domain.reopen(
-            current_user.user, assessment, request.form.get("reason", ""), link_for=_link_for()
-        )
+        domain.reopen(current_user.user, assessment, reason, link_for=_link_for())
     except domain.StateError as exc:
-        flash(say(exc.args[0]), "error")
-        return redirect(url_for("assessment_review.summary", assessment_id=assessment.id))
+        if not domain.can_reopen(current_user.user, assessment):
+            # Reopened or closed meanwhile: the page no longer offers the form.
+            flash(say(exc.args[0]), "error")
+            return redirect(url_for("assessment_review.summary", assessment_id=assessment.id))
+        errors = FieldErrors()
+        errors.add("reason", say(exc.args[0]))
+        return _summary_page(assessment, errors, reason)
     flash(
         _("De zelfevaluatie is heropend; de managers en invullers krijgen uw reden per e-mail."),
         "info",

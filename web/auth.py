@@ -24,9 +24,11 @@ from domain.audit import record
 from domain.passwords import hash_password, needs_rehash
 from domain.scope import roles_of
 from models import User, utcnow
+from models.choices import N_
 from models.compiled import CompiledQuery
 from web.access import access
-from web.formatting import LANGUAGES
+from web.form_errors import INVALID, FieldErrors, page_status
+from web.formatting import LANGUAGES, say
 
 logger = logging.getLogger(__name__)
 
@@ -96,13 +98,21 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     email = ""
+    errors = FieldErrors()
     status = 200
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
-        user, wait = accounts.authenticate(email, request.form.get("password", ""), _address())
+        password = request.form.get("password", "")
+        if not email:
+            errors.add("email", _("Vul uw e-mailadres in."))
+        if not password:
+            errors.add("password", _("Vul uw wachtwoord in."))
+        if errors:
+            return _login_page(email, errors, INVALID)
+        user, wait = accounts.authenticate(email, password, _address())
         if user is not None:
             if needs_rehash(user.password_hash):
-                user.password_hash = hash_password(request.form["password"])
+                user.password_hash = hash_password(password)
             user.last_login_at = utcnow()
             user.save()
             session.clear()  # a fresh session: nothing carried over from before login
@@ -112,18 +122,52 @@ def login():
             return redirect(_safe_next(request.args.get("next")))
         if wait:
             minutes = max(1, (wait + 59) // 60)
-            flash(
+            errors.add(
+                "email",
                 _(
                     "Te veel mislukte pogingen. Probeer het over %(minutes)s minuten opnieuw.",
                     minutes=minutes,
                 ),
-                "error",
             )
             status = 429
         else:
-            flash(_("Onbekend e-mailadres of onjuist wachtwoord."), "error")
+            errors.add("email", _("Onbekend e-mailadres of onjuist wachtwoord."))
             status = 401
-    return render_template("auth/login.html", email=email), status
+    return _login_page(email, errors, status)
+
+
+def _login_page(email: str, errors: FieldErrors, status: int):
+    return render_template(
+        "auth/login.html",
+        email=email,
+        errors=errors,
+        labels=LOGIN_FIELDS,
+        # Which of the two is wrong is not said: the password is marked as well.
+        wrong_password=status == 401,
+    ), status
+
+
+LOGIN_FIELDS = {"email": N_("E-mailadres"), "password": N_("Wachtwoord")}
+# The fields of the forms that set a password, named as their labels.
+PASSWORD_FIELDS = {
+    "locale": N_("Taal van de schermen"),
+    "current": N_("Huidig wachtwoord"),
+    "password": N_("Nieuw wachtwoord"),
+    "repeat": N_("Herhaal het nieuwe wachtwoord"),
+}
+# Where a problem with a new password is shown; any other is about the new password.
+PASSWORD_PROBLEM_FIELDS = {
+    accounts.MSG_WRONG_CURRENT: "current",
+    accounts.MSG_CHANGE_LOCKED: "current",
+    accounts.MSG_MISMATCH: "repeat",
+}
+
+
+def _password_errors(problems: list[str]) -> FieldErrors:
+    errors = FieldErrors()
+    for problem in problems:
+        errors.add(PASSWORD_PROBLEM_FIELDS.get(problem, "password"), say(problem))
+    return errors
 
 
 @bp.route("/uitloggen", methods=["POST"])
@@ -142,26 +186,39 @@ def logout():
 @bp.route("/wachtwoord-vergeten", methods=["GET", "POST"])
 @access("public")
 def forgot():
+    email = ""
+    errors = FieldErrors()
     if request.method == "POST":
-        # Queued: the outbox job mails the link, so this answer does the same
-        # work for known and unknown addresses.
-        accounts.request_password_reset(request.form.get("email", ""), _address())
-        # The same answer whether or not the address is known.
-        flash(
-            _(
-                "Als dit e-mailadres bij ons bekend is, ontvangt u binnen enkele minuten "
-                "een e-mail met een link om een nieuw wachtwoord in te stellen."
-            ),
-            "info",
-        )
-        return redirect(url_for("auth.login"))
-    return render_template("auth/forgot.html")
+        email = request.form.get("email", "").strip()
+        # Only what the person can see for themselves is checked here: every
+        # other address goes through the same work, known or not.
+        if not email:
+            errors.add("email", _("Vul uw e-mailadres in."))
+        elif "@" not in email:
+            errors.add("email", say(accounts.MSG_BAD_EMAIL))
+        else:
+            # Queued: the outbox job mails the link, so this answer does the same
+            # work for known and unknown addresses.
+            accounts.request_password_reset(email, _address())
+            # The same answer whether or not the address is known.
+            flash(
+                _(
+                    "Als dit e-mailadres bij ons bekend is, ontvangt u binnen enkele minuten "
+                    "een e-mail met een link om een nieuw wachtwoord in te stellen."
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
+    return render_template(
+        "auth/forgot.html", email=email, errors=errors, labels=LOGIN_FIELDS
+    ), page_status(errors)
 
 
 def _set_password_page(token: str, purpose: str):
     user = accounts.token_user(token, purpose)
     if user is None:
         return render_template("auth/token_invalid.html", purpose=purpose), 404
+    errors = FieldErrors()
     if request.method == "POST":
         user, problems = accounts.redeem_token(
             token, purpose, request.form.get("password", ""), request.form.get("repeat", "")
@@ -171,9 +228,14 @@ def _set_password_page(token: str, purpose: str):
         if not problems:
             flash(_("Uw wachtwoord is ingesteld. U kunt nu inloggen."), "info")
             return redirect(url_for("auth.login"))
-        for problem in problems:
-            flash(_(problem), "error")
-    return render_template("auth/set_password.html", user=user, purpose=purpose)
+        errors = _password_errors(problems)
+    return render_template(
+        "auth/set_password.html",
+        user=user,
+        purpose=purpose,
+        errors=errors,
+        labels=PASSWORD_FIELDS,
+    ), page_status(errors)
 
 
 @bp.route("/wachtwoord-herstellen/<token>", methods=["GET", "POST"])
@@ -192,25 +254,29 @@ def invitation(token: str):
 @access("user")
 def account():
     user = current_user.user
+    errors = FieldErrors()
     if request.method == "POST":
         if request.form.get("action") == "language":
-            locale = request.form.get("locale", "nl")
+            locale = request.form.get("locale", "")
             if locale in LANGUAGES:
                 User.update(locale=locale).where(User.id == user.id).execute()
                 user.locale = locale
                 flash(_("Uw taalkeuze is opgeslagen."), "info")
-            return redirect(url_for("auth.account"))
-        problems = accounts.change_password(
-            user,
-            request.form.get("current", ""),
-            request.form.get("password", ""),
-            request.form.get("repeat", ""),
-        )
-        if not problems:
-            # The change ended every session, this one included: start a new one.
-            login_user(SessionUser(User.get_by_id(user.id)))
-            flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn beëindigd."), "info")
-            return redirect(url_for("auth.account"))
-        for problem in problems:
-            flash(_(problem), "error")
-    return render_template("auth/account.html", roles=roles_of(user))
+                return redirect(url_for("auth.account"))
+            errors.add("locale", _("Kies Nederlands of Engels."))
+        else:
+            problems = accounts.change_password(
+                user,
+                request.form.get("current", ""),
+                request.form.get("password", ""),
+                request.form.get("repeat", ""),
+            )
+            if not problems:
+                # The change ended every session, this one included: start a new one.
+                login_user(SessionUser(User.get_by_id(user.id)))
+                flash(_("Uw wachtwoord is gewijzigd. Andere sessies zijn beëindigd."), "info")
+                return redirect(url_for("auth.account"))
+            errors = _password_errors(problems)
+    return render_template(
+        "auth/account.html", roles=roles_of(user), errors=errors, labels=PASSWORD_FIELDS
+    ), page_status(errors)

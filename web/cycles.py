@@ -35,6 +35,7 @@ from models.compiled import CompiledQuery
 from reports.excel import neutralise
 from web import labels
 from web.access import access, deny, scoped_or_404
+from web.form_errors import FieldErrors, page_status
 from web.formatting import local, local_today, say
 from web.links import url_by_id
 
@@ -148,7 +149,12 @@ def _cycle_form_errors(form: dict, framework) -> tuple[dict[str, str], dict]:
 @bp.route("/beheer/rondes/<int:cycle_id>")
 @access("admin")
 def detail(cycle_id: int):
-    cycle = scoped_or_404(Cycle.select(), cycle_id)
+    return _detail_page(scoped_or_404(Cycle.select(), cycle_id))
+
+
+def _detail_page(cycle: Cycle, errors: FieldErrors | None = None):
+    """The page of one cycle; shown again when opening it lacks a confirmation."""
+    errors = errors or FieldErrors()
     rows = domain.monitor_rows(cycle)
     preview = domain.invitation_preview(cycle) if cycle.state == "gepland" else None
     return render_template(
@@ -158,24 +164,36 @@ def detail(cycle_id: int):
         preview=preview,
         early=domain.opens_early(cycle, local_today()),
         others_open=domain.others_open(cycle) if cycle.state == "gepland" else [],
+        errors=errors,
+        labels=OPEN_FORM_LABELS,
         STATES=CYCLE_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,
-    )
+    ), page_status(errors)
+
+
+# The confirmations of the open form, for the error summary.
+OPEN_FORM_LABELS = {"early": N_("Nu al openen"), "second": N_("Naast de open ronde openen")}
 
 
 @bp.route("/beheer/rondes/<int:cycle_id>/openen", methods=["POST"])
 @access("admin")
 def open_(cycle_id: int):
     cycle = scoped_or_404(Cycle.select(), cycle_id)
-    try:
-        domain.check_may_open(
+    errors = FieldErrors()
+    if cycle.state == "gepland":
+        for field, message in domain.opening_problems(
             cycle,
             local_today(),
             request.form.get("early") == "1",
             second_confirmed=request.form.get("second") == "1",
-        )
+        ).items():
+            errors.add(field, _(message))
+    if errors:
+        return _detail_page(cycle, errors)
+    try:
         created = domain.open_cycle(current_user.user, cycle, _link())
     except domain.CycleError as exc:
+        # Opened or closed meanwhile: nothing typed to keep, the page says how it is now.
         flash(_(str(exc)), "error")
     else:
         flash(
@@ -311,6 +329,21 @@ def monitor(cycle_id: int):
             format=fmt,
         )
         return _export(cycle, region, rows, fmt)
+    return _monitor_page(cycle, regions, region, rows)
+
+
+def _monitor_page(
+    cycle: Cycle,
+    regions: list[Region],
+    region: Region | None,
+    rows: list[dict],
+    errors: FieldErrors | None = None,
+    typed: dict[int, str] | None = None,
+):
+    """The monitor as the query parameters ask; shown again (at the address of
+    the reopen form, which carries them) with the reason typed when reopening
+    failed."""
+    errors = errors or FieldErrors()
     counts = {}
     for row in rows:
         counts[row["state"]] = counts.get(row["state"], 0) + 1
@@ -321,6 +354,9 @@ def monitor(cycle_id: int):
     column = column if column in SORTS else "organisatie"
     descending = request.args.get("volgorde") == "af"
     shown = _filtered_sorted(rows, status, column, descending) if region else []
+    here = {"regio": region.code if region else None, "status": status or None}
+    if column != "organisatie" or descending:
+        here |= {"sorteer": column, "volgorde": "af" if descending else "op"}
     filter_counts = {name: sum(1 for row in rows if test(row)) for name, test in FILTERS.items()}
     ready = sum(1 for row in rows if labels.display_state(row["assessment"]) == labels.READY)
     return render_template(
@@ -355,8 +391,17 @@ def monitor(cycle_id: int):
         timing_labels={timing: _(timing) for timing in {row["timing"] for row in rows}},
         form_url=url_by_id("assessments.form"),
         remind_url=url_by_id("cycles.remind", cycle_id=cycle.id),
-        reopen_url=url_by_id("cycles.reopen", cycle_id=cycle.id),
-    )
+        reopen_url=url_by_id("cycles.reopen", cycle_id=cycle.id, **here),
+        errors=errors,
+        labels={
+            f"reason-{row['assessment'].id}": _(
+                "Reden om %(name)s te heropenen", name=row["organisation"].name
+            )
+            for row in rows
+            if f"reason-{row['assessment'].id}" in errors
+        },
+        typed=typed or {},
+    ), page_status(errors)
 
 
 @bp.route("/rondes/<int:cycle_id>/herinnering/<int:assessment_id>", methods=["POST"])
@@ -445,11 +490,17 @@ def reopen(cycle_id: int, assessment_id: int):
     assessment = scoped_or_404(
         readable_assessments(current_user.user).where(Assessment.cycle == cycle), assessment_id
     )
+    reason = request.form.get("reason", "")
     try:
-        assessments_domain.reopen(
-            current_user.user, assessment, request.form.get("reason", ""), link_for=_link()
-        )
+        assessments_domain.reopen(current_user.user, assessment, reason, link_for=_link())
     except assessments_domain.StateError as exc:
+        if assessments_domain.can_reopen(current_user.user, assessment):
+            # A problem with the reason: the monitor again, the reason at its row.
+            _cycle, regions, region, rows = _monitor(cycle_id)
+            errors = FieldErrors()
+            errors.add(f"reason-{assessment.id}", say(exc.args[0]))
+            return _monitor_page(cycle, regions, region, rows, errors, {assessment.id: reason})
+        # Reopened or closed meanwhile: the monitor says how it is now.
         flash(say(exc.args[0]), "error")
     else:
         flash(
@@ -460,7 +511,14 @@ def reopen(cycle_id: int, assessment_id: int):
             "info",
         )
     return redirect(
-        url_for("cycles.monitor", cycle_id=cycle.id, regio=assessment.organisation.region.code)
+        url_for(
+            "cycles.monitor",
+            cycle_id=cycle.id,
+            regio=request.args.get("regio") or assessment.organisation.region.code,
+            status=request.args.get("status"),
+            sorteer=request.args.get("sorteer"),
+            volgorde=request.args.get("volgorde"),
+        )
     )
 
 

@@ -11,7 +11,9 @@ from flask_login import current_user
 from domain import practice
 from domain.scope import is_admin, roles_of
 from models import Organisation
+from models.choices import N_
 from web.access import access, deny
+from web.form_errors import FieldErrors, page_status
 from web.formatting import say
 
 bp = Blueprint("practice", __name__)
@@ -39,8 +41,7 @@ def sharing(org_id: int):
         "enabled": bool(setting and setting.enabled),
         "contact": setting.contact if setting else "",
     }
-    error = None
-    status = 200
+    errors = FieldErrors()
     if request.method == "POST":
         form = {
             "enabled": request.form.get("enabled") == "1",
@@ -51,8 +52,8 @@ def sharing(org_id: int):
                 current_user.user, organisation, enabled=form["enabled"], contact=form["contact"]
             )
         except practice.SharingError as exc:
-            error = say(exc.args[0])
-            status = 400
+            # Every check of the setting is about the address.
+            errors.add("contact", say(exc.args[0]))
         else:
             flash(
                 _("Opgeslagen: andere regio’s kunnen u nu vragen naar wat bij u werkt.")
@@ -65,6 +66,10 @@ def sharing(org_id: int):
         "practice/sharing.html",
         organisation=organisation,
         form=form,
-        error=error,
+        errors=errors,
+        labels=SHARING_FIELDS,
         setting=setting,
-    ), status
+    ), page_status(errors)
+
+
+SHARING_FIELDS = {"contact": N_("E-mailadres voor vragen")}

@@ -14,6 +14,7 @@ from jobs import recompute
 from models import Cycle, RecomputeRequest, User
 from models.choices import N_
 from web.access import access
+from web.form_errors import FieldErrors, page_status
 
 bp = Blueprint("recompute_admin", __name__, url_prefix="/beheer")
 
@@ -30,17 +31,24 @@ REQUEST_STATES = {
 def recompute_page():
     cycles = list(Cycle.select().where(Cycle.state != "gepland").order_by(Cycle.period.desc()))
     form = {"ronde": request.form.get("ronde", ""), "reden": request.form.get("reden", "")}
+    errors = FieldErrors()
     if request.method == "POST":
         cycle = next((c for c in cycles if str(c.id) == form["ronde"]), None)
         if cycle is None:
-            flash(_("Kies een ronde."), "error")
-        else:
+            errors.add("ronde", _("Kies een ronde."))
+        if len(" ".join(form["reden"].split())) < recompute.MIN_REASON:
+            # Said now as well, so both problems are shown at once.
+            errors.add("reden", _("Geef een reden op (minstens 5 tekens)."))
+        if not errors:
             try:
                 recompute.request(
                     current_user.user, cycle, form["reden"], ip=request.remote_addr or ""
                 )
             except recompute.RequestError as error:
-                flash(_(error.message, **error.params), "error")
+                errors.add(
+                    "reden" if error.about == "reason" else "ronde",
+                    _(error.message, **error.params),
+                )
             else:
                 flash(
                     _(
@@ -63,6 +71,11 @@ def recompute_page():
         "admin/recompute.html",
         cycles=cycles,
         form=form,
+        errors=errors,
+        labels=RECOMPUTE_FIELDS,
         requests=requests,
         state_label=lambda code: _(REQUEST_STATES.get(code, code)),
-    ), 400 if request.method == "POST" else 200
+    ), page_status(errors)
+
+
+RECOMPUTE_FIELDS = {"ronde": N_("Ronde"), "reden": N_("Reden")}

@@ -402,6 +402,10 @@ def journeys(tour: Tour, w: dict, runner) -> None:
     # --- the beheerder's own rooms ----------------------------------------
     boss.goto(tour.base + "/beheer/gebruikers/nieuw")
     tour.check(boss, "new user")
+    boss.fill("#email", "nieuw-example.nl")
+    boss.click("form.narrow button[type=submit]")
+    expect(boss.locator("#email")).to_have_attribute("aria-invalid", "true")
+    tour.check(boss, "new user: with errors")
     boss.fill("#email", "nieuw@example.nl")
     boss.fill("#name", "Nieuwe Collega")
     boss.click("form.narrow button[type=submit]")

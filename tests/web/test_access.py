@@ -119,7 +119,8 @@ def _expected(rule: str, role: str, method: str, endpoint: str) -> set[int]:
             return {404}  # the token is unknown
         if endpoint == "auth.login" and role != "anoniem":
             return {302}  # already logged in
-        return {200, 302} if method == "GET" else {200, 302, 401}  # 401: empty login
+        # An empty form is shown again with its errors (400).
+        return {200, 302} if method == "GET" else {200, 302, 400}
     if role == "anoniem":
         return {302}  # to the login page
     if rule == "admin" and role != "beheerder":

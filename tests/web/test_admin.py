@@ -67,8 +67,9 @@ def test_create_and_edit_organisation_with_gemeenten(admin_client):
         },
     )
     text = page.get_data(as_text=True)
-    assert page.status_code == 200
+    assert page.status_code == 400
     assert "moeten in de gekozen regio liggen" in text
+    assert '<a href="#gemeenten">' in text
     assert 'value="JGZ Limburg"' in text
     assert "Venlo" in text  # the new region's gemeenten are offered
     assert Organisation.get_by_id(org.id).region_id == zl.id

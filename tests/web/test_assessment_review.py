@@ -180,8 +180,9 @@ def test_coordinator_reopens_from_the_summary_with_a_reason(client, chain):
     login(client, chain["coordinator"])
     page = _page(client.get(_url(chain, "/overzicht")))
     assert f'action="{_url(chain, "/overzicht/heropenen")}"' in page
-    response = client.post(_url(chain, "/overzicht/heropenen"), data={"reason": ""})
-    assert response.status_code == 302
+    response = client.post(_url(chain, "/overzicht/heropenen"), data={"reason": "  "})
+    assert response.status_code == 400  # the summary again, the problem at the reason
+    assert '<a href="#reason">' in _page(response)
     assert _fresh(chain).state == "ingediend"
     reason = "De toelichting bij VIS-02 ontbreekt."
     client.post(_url(chain, "/overzicht/heropenen"), data={"reason": reason})

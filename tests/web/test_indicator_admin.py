@@ -42,7 +42,7 @@ def test_edit_is_validated_and_triggers_recomputation(client):
     page = html.unescape(bad.get_data(as_text=True))
     # The field by its label, the direction in words: no field codes.
     assert (
-        "Drempel oranje: bij ‘hoger is beter’ mag de drempel oranje niet boven de drempel "
+        "Drempel oranje: Bij ‘hoger is beter’ mag de drempel oranje niet boven de drempel "
         "groen liggen" in page
     )
     assert "hoger_beter" not in page.split('<select id="direction"')[0]

@@ -47,7 +47,7 @@ def test_reset_request_does_the_same_work_for_known_and_unknown_addresses(app, c
     client.post("/wachtwoord-vergeten", data={"email": "opwarmen@example.nl"})
     try:
         work = []
-        for email in (user.email, "niemand@example.nl", user.email.upper(), "x" * 300):
+        for email in (user.email, "niemand@example.nl", user.email.upper(), "x" * 300 + "@x.nl"):
             statements.clear()
             assert client.post("/wachtwoord-vergeten", data={"email": email}).status_code == 302
             work.append(list(statements))
