@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from peewee import Case, fn
 
 from domain import norms, results, rules
-from domain.computation import SCALE
 from domain.computation import signal as signal_for
 from domain.inputs import LIMITS, printable, shortened
 from domain.results import Figure
-from jobs.recompute import note as recompute_note
 from models import (
     Agreement,
     Answer,
@@ -33,9 +31,11 @@ from models import (
     Organisation,
     OrganisationGemeente,
     PartnerRating,
+    RecomputeRequest,
     Region,
     Theme,
 )
+from reports import dutch
 
 TREND_CYCLES = 8
 WEAKEST = 5
@@ -268,6 +268,20 @@ class CycleData:
         return list(self.organisations)
 
 
+def recompute_note(cycle: Cycle) -> str | None:
+    """What a cycle's reports say after a deliberate recompute: "herberekend
+    op 6 december 2026 omdat …"; None when it never was."""
+    done = (
+        RecomputeRequest.select()
+        .where(RecomputeRequest.cycle == cycle.id, RecomputeRequest.state == "gereed")
+        .order_by(RecomputeRequest.finished_at.desc())
+        .first()
+    )
+    if done is None:
+        return None
+    return f"herberekend op {dutch.date(done.finished_at.date())} omdat {done.reason}"
+
+
 def not_yet_due(ind, cycle: Cycle, now: dt.datetime | None = None) -> bool:
     """RESPONS is not judged before the due date has passed: until then an
     organisation that has not submitted is not late ("nog open")."""
@@ -490,19 +504,6 @@ def _per_organisation(query, organisations) -> dict[int, list[dict]]:
     for row in query.dicts().iterator():
         out[row.pop("org_id")].append(row)
     return dict(out)
-
-
-def counts(ind: IndicatorDefinition, figure: Figure) -> tuple[float | None, float | None]:
-    """Teller and Noemer as a reader divides them: Teller / Noemer is the value
-    in its unit (a fraction shown as a percentage for "%"). The stored
-    numerator and denominator are what the computation sums (for mean
-    compliance the score points and the scored answers); the denominator is
-    rescaled to match: mean compliance counts 4 points per scored answer."""
-    if figure.numerator is None or figure.denominator is None:
-        return figure.numerator, figure.denominator
-    per_unit = 100.0 if ind.unit == "%" else 1.0
-    scale = SCALE.get(ind.computation, 100.0)
-    return figure.numerator, figure.denominator * per_unit / scale
 
 
 # --- one report's content ------------------------------------------------------

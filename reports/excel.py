@@ -25,8 +25,9 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from domain import formatting, rules
 from domain.inputs import printable
+from domain.tally import counts
 from reports import dutch, maps
-from reports.data import CycleData, Norm, counts
+from reports.data import CycleData, Norm
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 
