@@ -561,6 +561,33 @@ class ActionSummary:
     done: int
 
 
+@dataclass(slots=True)
+class ActionRow:
+    """An open improvement action (the organisation's name when a report covers several)."""
+
+    agreement: str  # the agreement's code
+    title: str
+    description: str
+    owner: str | None
+    due_on: dt.date | None
+    status: str
+    overdue: bool
+    organisation: str | None = None
+
+
+@dataclass(slots=True)
+class EscalationRow:
+    """An agreement reported as not followed (the organisation's name when a
+    report covers several)."""
+
+    agreement: str  # the agreement's code
+    title: str
+    times_not_followed: int
+    highest_step: int
+    resolved: bool
+    organisation: str | None = None
+
+
 @dataclass
 class MatrixRow:
     """One organisation's figures beside each other, with their signals."""
@@ -583,8 +610,8 @@ class ScopeReport:
     trends: list[TrendLine]
     weakest: list[AgreementRow]
     partner_gaps: list[AgreementRow]
-    actions: list[dict]  # with "organisation" for a region or gemeente
-    escalations: list[dict]
+    actions: list[ActionRow]
+    escalations: list[EscalationRow]
     response: dict  # counts per state, on time, late, not submitted names
     organisations: list[Organisation]
     provisional: bool = False  # the cycle is still open
@@ -668,17 +695,24 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
     )
     names = {o: data.organisations[o].name for o in org_ids}
     several = scope_type != "organisatie"
+    today = dt.date.today()
     actions, escalations = [], []
     for org_id in org_ids:
-        for row in data.actions.get(org_id, []):
-            actions.append({**row, "organisation": names[org_id]} if several else row)
-        for row in data.escalations.get(org_id, []):
-            escalations.append({**row, "organisation": names[org_id]} if several else row)
-    actions.sort(key=lambda r: (r["due_on"] or dt.date.max, r["agreement"]))
-    today = dt.date.today()
-    for row in actions:
-        row["overdue"] = row["due_on"] is not None and row["due_on"] < today
-    escalations.sort(key=lambda r: (-r["times_not_followed"], r["agreement"]))
+        organisation = names[org_id] if several else None
+        actions += [
+            ActionRow(
+                **row,
+                organisation=organisation,
+                overdue=row["due_on"] is not None and row["due_on"] < today,
+            )
+            for row in data.actions.get(org_id, [])
+        ]
+        escalations += [
+            EscalationRow(**row, organisation=organisation)
+            for row in data.escalations.get(org_id, [])
+        ]
+    actions.sort(key=lambda r: (r.due_on or dt.date.max, r.agreement))
+    escalations.sort(key=lambda r: (-r.times_not_followed, r.agreement))
     return ScopeReport(
         scope_type=scope_type,
         scope_id=scope_id,

@@ -26,21 +26,26 @@ from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
 from domain import formatting
 from domain.inputs import printable
-from reports import maps, rows
+from reports import maps
 from reports.data import CycleData, Norm
 from reports.rows import (
     ActionCountSheet,
+    AgreementSheet,
     CountryMap,
     ExplanationSheet,
     FigureLine,
     FigureSheet,
     GemeenteOverview,
     GemeenteSheet,
+    GemeenteWorkbook,
     Heading,
     IndicatorColumn,
     OrganisationSheet,
     PartnerSheet,
+    RegionWorkbook,
     TrendSheet,
+    gemeente_workbook_rows,
+    region_workbook_rows,
 )
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -204,10 +209,10 @@ def _properties(wb: Workbook, title: str) -> None:
 
 def region_workbook(data: CycleData, path: Path) -> None:
     """The region comparison of one cycle, as BRIEF §6."""
-    write_region_workbook(rows.region_workbook_rows(data), path)
+    write_region_workbook(region_workbook_rows(data), path)
 
 
-def write_region_workbook(book: rows.RegionWorkbook, path: Path) -> None:
+def write_region_workbook(book: RegionWorkbook, path: Path) -> None:
     """Lay out the region comparison's sheets and save the workbook."""
     wb = Workbook(write_only=True)
     _properties(wb, book.title)
@@ -353,7 +358,7 @@ def _organisations(wb, organisations: OrganisationSheet) -> None:
     _value_columns(sheet, columns, 5, (header + 1, sheet.rows))
 
 
-def _agreements(wb, agreements: rows.AgreementSheet) -> None:
+def _agreements(wb, agreements: AgreementSheet) -> None:
     """Mean score per region and agreement: where each agreement is weakest.
     A block of rows per region (regions as rows, by name), its weakest
     agreements first, beside the country's figure: a narrow sheet that
@@ -554,10 +559,10 @@ def _explanation(wb, explanation: ExplanationSheet) -> None:
 
 def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     """One gemeente: its own organisations, and its region against the others."""
-    write_gemeente_workbook(rows.gemeente_workbook_rows(data, gemeente_id), path)
+    write_gemeente_workbook(gemeente_workbook_rows(data, gemeente_id), path)
 
 
-def write_gemeente_workbook(book: rows.GemeenteWorkbook, path: Path) -> None:
+def write_gemeente_workbook(book: GemeenteWorkbook, path: Path) -> None:
     """Lay out a gemeente workbook's sheets and save it."""
     wb = Workbook(write_only=True)
     _properties(wb, book.title)

@@ -1,6 +1,11 @@
 """The rows of every workbook sheet and every PDF section, built from one
 cycle's data (`reports.data`) before anything is laid out.
 
+The PDF's sections read the scope's report (`ScopeReport`: scorecard, trends,
+matrix, agreements, actions, escalations, response, each a list of rows);
+`management_report` adds what only the PDF shows beside it (the cover's
+facts, the map, the good practice).
+
 One row model per sheet or section: its values are final (the figure, the
 norm that applies, the signal in words, the label of a state), so the
 writers (`reports.excel`, `reports.pdf`) only lay them out — number formats,
@@ -10,12 +15,14 @@ peildatum and the norms."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from domain import rules
 from domain.tally import counts
-from reports import dutch, maps
-from reports.data import CycleData, Norm
+from reports import dutch, maps, practice
+from reports.data import CycleData, Norm, ScopeReport, ScoreRow
+from reports.glance import Glance, glance
 
 NATIONAL_NORM_NOTE = (
     "Signaalkleuren: getoetst aan de landelijke norm en drempels (zie Toelichting); "
@@ -877,4 +884,132 @@ def gemeente_workbook_rows(data: CycleData, gemeente_id: int) -> GemeenteWorkboo
             ],
         ),
         explanation=explanation_sheet(data, indicators, region.id),
+    )
+
+
+# --- the management report (PDF) ----------------------------------------------------
+
+
+@dataclass(slots=True)
+class ReportMap:
+    """A region's report: its gemeenten coloured by the signal bands of the
+    first indicator of the scorecard (as the scorecard judges it)."""
+
+    title: str
+    shapes: list[maps.Shape]
+    scale: maps.Scale
+    division: str
+
+
+@dataclass(slots=True)
+class ManagementReport:
+    """A management report (PDF), section by section: the scope's report and
+    what the PDF shows beside it."""
+
+    report: ScopeReport
+    title: str  # of the document
+    footer: str
+    facts: list[tuple[str, str]]  # the cover's table: what and when
+    glance: Glance  # "in één oogopslag" and "wat aandacht vraagt"
+    response_line: str
+    norm_note: str  # under the scorecard: which norm the signals stand for
+    names: list[str]  # the lines of the comparison and trend charts
+    comparison: list[ScoreRow]  # the percentage indicators, against region and country
+    region_map: ReportMap | None
+    trend_breaks: list[str]  # periods from which another framework applies
+    practice: list[dict]  # good practice beside the weakest agreements
+
+
+def document_title(report: ScopeReport) -> str:
+    """The PDF's title (in its document information)."""
+    title = f"Managementrapportage {report.name} – ronde {report.cycle.period}"
+    return title + " (voorlopig)" if report.provisional else title
+
+
+def response_line(report: ScopeReport) -> str:
+    """The response in one sentence: the organisation's own, or how many of a
+    gemeente's or region's organisations submitted."""
+    status = report.response
+    if report.scope_type == "organisatie":
+        if status["on_time"]:
+            return "De zelfevaluatie is op tijd ingediend."
+        if status["late"]:
+            return "De zelfevaluatie is na de uiterste inleverdatum ingediend."
+        if status["total"]:
+            state = status["missing"][0][1]
+            return (
+                "De zelfevaluatie is niet ingediend (status: "
+                f"{dutch.ASSESSMENT_STATES.get(state, state).lower()})."
+            )
+        return "Voor deze organisatie is in deze ronde geen zelfevaluatie uitgezet."
+    submitted = status["on_time"] + status["late"]
+    return (
+        f"{submitted} van de {status['total']} organisaties hebben hun zelfevaluatie "
+        f"ingediend ({status['on_time']} op tijd, {status['late']} te laat); "
+        f"{status['open']} nog niet."
+    )
+
+
+def cover_facts(report: ScopeReport, today: dt.date | None = None) -> list[tuple[str, str]]:
+    """The cover's table: region, cycle, due date, peildatum, when made and,
+    after a deliberate recompute, when and why."""
+    cycle = report.cycle
+    facts = [
+        ("Ronde", f"{cycle.period} ({dutch.date(cycle.opens_on)} tot en met "
+                  f"{dutch.date(cycle.closes_on)})"),
+        ("Uiterste inleverdatum", dutch.date(cycle.due_on)),
+        ("Peildatum gegevens", dutch.datetime(report.data_date)),
+        ("Gemaakt op", dutch.date(today or dt.date.today())),
+    ]  # fmt: skip
+    if report.region is not None and report.scope_type != "regio":
+        facts.insert(0, ("Regio", report.region.name))
+    if report.recomputed:
+        facts.append(("Herberekend", report.recomputed[len("herberekend ") :]))
+    return facts
+
+
+def region_map(report: ScopeReport) -> ReportMap | None:
+    """A region's gemeenten with their values of the scorecard's first
+    indicator; None for another scope, or without indicators or shapes."""
+    if report.scope_type != "regio" or not report.scorecard:
+        return None
+    row = report.scorecard[0]
+    ind = row.indicator
+    shapes = maps.with_values(
+        maps.gemeente_shapes(report.scope_id, maps.cycle_year(report.cycle)), report.cycle, ind
+    )
+    if not shapes:
+        return None
+    return ReportMap(
+        f"{ind.name} per gemeente",
+        shapes,
+        maps.Scale.for_indicator(ind, row.norm, row.signal == "nog_open"),
+        maps.division(report.cycle),
+    )
+
+
+def management_report(report: ScopeReport) -> ManagementReport:
+    """Everything the PDF of one organisation, gemeente or region lays out."""
+    footer = f"Afsprakenmonitor · {report.name} · ronde {report.cycle.period}"
+    if report.provisional:
+        footer += f" · voorlopig, peildatum {dutch.datetime(report.data_date)}"
+    regional = any(row.norm.regional for row in report.scorecard)
+    names = [report.name, report.region.name if report.region else "Regio", "Nederland"]
+    return ManagementReport(
+        report=report,
+        title=document_title(report),
+        footer=footer,
+        facts=cover_facts(report),
+        glance=glance(report),
+        response_line=response_line(report),
+        norm_note=(
+            f"Norm: de landelijke norm; ‘(regio)’: de eigen norm van regio {report.region.name}."
+            if regional and report.region is not None
+            else "Norm: de landelijke norm."
+        ),
+        names=names[1:] if report.scope_type == "regio" else names,
+        comparison=[r for r in report.scorecard if r.indicator.unit == "%"],
+        region_map=region_map(report),
+        trend_breaks=sorted({p for line in report.trends for p in line.breaks}),
+        practice=practice.for_report(report),
     )
