@@ -70,10 +70,14 @@ def _differences(old: list, new: list, label: str) -> list[str]:
         a = old[n] if n < len(old) else "(missing)"
         b = new[n] if n < len(new) else "(missing)"
         if a != b:
-            out.append(f"{label}: {a!r} ≠ {b!r}")
+            out.append(f"{label}: {_shown(a)} ≠ {_shown(b)}")
     if len(out) > SHOWN:
         out = out[:SHOWN] + [f"{label}: … {len(out) - SHOWN} more differences"]
     return out
+
+
+def _shown(item) -> str:
+    return item if isinstance(item, str) else repr(item)
 
 
 def _colour(colour) -> str | None:
