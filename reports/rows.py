@@ -126,6 +126,8 @@ class TrendBlock:
 
 @dataclass(slots=True)
 class TrendSheet:
+    """Trend: a block per indicator, a value column per scope."""
+
     heading: Heading
     scopes: list[str]  # the names over the value columns
     blocks: list[TrendBlock]
@@ -144,6 +146,8 @@ class GemeenteRow:
 
 @dataclass(slots=True)
 class GemeenteSheet:
+    """Gemeenten of the region comparison."""
+
     heading: Heading
     columns: list[IndicatorColumn]
     rows: list[GemeenteRow]
@@ -162,6 +166,8 @@ class OrganisationRow:
 
 @dataclass(slots=True)
 class OrganisationSheet:
+    """Organisaties: in the region comparison, and a gemeente's own."""
+
     heading: Heading
     columns: list[IndicatorColumn]
     rows: list[OrganisationRow]
@@ -183,6 +189,8 @@ class AgreementScoreRow:
 
 @dataclass(slots=True)
 class AgreementSheet:
+    """Afspraken: per region its agreements, weakest first."""
+
     heading: Heading
     rows: list[AgreementScoreRow]
 
@@ -203,6 +211,8 @@ class PartnerRow:
 
 @dataclass(slots=True)
 class PartnerSheet:
+    """Partners: per scope its bilateral agreements that partners rated."""
+
     heading: Heading
     rows: list[PartnerRow]
 
@@ -222,6 +232,8 @@ class ActionCountRow:
 
 @dataclass(slots=True)
 class ActionCountSheet:
+    """Verbeteracties: counts per organisation and agreement."""
+
     heading: Heading
     rows: list[ActionCountRow]
 
@@ -267,6 +279,8 @@ class ExplanationRow:
 
 @dataclass(slots=True)
 class ExplanationSheet:
+    """Toelichting: how the figures are counted, then a row per indicator."""
+
     heading: Heading
     lines: list[str]
     rows: list[ExplanationRow]
@@ -310,6 +324,8 @@ class GemeenteFigureRow:
 
 @dataclass(slots=True)
 class GemeenteOverview:
+    """A gemeente workbook's Overzicht: its header names the gemeente and region."""
+
     heading: Heading
     header: list[str]
     rows: list[GemeenteFigureRow]
