@@ -11,7 +11,7 @@ from peewee import JOIN, fn
 
 from domain import norms, results
 from domain.scope import ResultAccess, organisation_condition
-from domain.tally import signal
+from domain.tally import counts, signal  # counts: the workbook's own rule
 from models import (
     AuditEvent,
     Cycle,
@@ -203,8 +203,6 @@ def result_rows(cycles: list[Cycle], scope_rows: list[dict]) -> list[dict]:
     - the signal against the norm the scope's page uses (its region's own
       where the region set one), with the national judgement beside it;
     - the definitions and norms in force for the cycle (frozen when it closed)."""
-    from reports.data import counts  # the workbook's own rule
-
     if not cycles or not scope_rows:
         return []
     in_force = norms.in_force(cycles)

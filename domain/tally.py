@@ -20,7 +20,7 @@ from typing import TypeVar
 import numpy as np
 
 from domain.query_plan import _Plan
-from domain.results import FIGURE, SIGNALS
+from domain.results import FIGURE, SIGNALS, Figure
 from models import Agreement, Cycle, IndicatorDefinition, Organisation, OrganisationGemeente, db
 
 T = TypeVar("T")
@@ -38,6 +38,19 @@ def signal(value: float | None, direction: str, green: float, orange: float) -> 
     if direction == "lager_beter":
         return "groen" if value <= green else "oranje" if value <= orange else "rood"
     return "groen" if value >= green else "oranje" if value >= orange else "rood"
+
+
+def counts(ind: IndicatorDefinition, figure: Figure) -> tuple[float | None, float | None]:
+    """Teller and Noemer as a reader divides them: Teller / Noemer is the value
+    in its unit (a fraction shown as a percentage for "%"). The stored
+    numerator and denominator are what the computation sums (for mean
+    compliance the score points and the scored answers); the denominator is
+    rescaled to match: mean compliance counts 4 points per scored answer."""
+    if figure.numerator is None or figure.denominator is None:
+        return figure.numerator, figure.denominator
+    per_unit = 100.0 if ind.unit == "%" else 1.0
+    scale = SCALE.get(ind.computation, 100.0)
+    return figure.numerator, figure.denominator * per_unit / scale
 
 
 def _own_connections() -> bool:

@@ -1,7 +1,7 @@
 """The quarterly distribution: when a cycle has closed, each manager receives
 the organisation's PDF, each regiocoördinator the region's PDF and each
 gemeente user the gemeente workbook, by e-mail through the outbox. The mail
-itself says what matters for its reader (`domain.digest`), in the reader's
+itself says what matters for its reader (`reports.digest`), in the reader's
 language.
 
 Exactly once per recipient and report: every message has a dedupe key
@@ -14,12 +14,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from domain.digest import Digest, Digests
 from domain.mail import language_of, queue_template
 from jobs.runs import claimed_run
 from models import Cycle, OutboxMessage, RoleAssignment, User
 from reports import store
 from reports.build import needs_reports, write_cycle_reports
+from reports.digest import Digest, Digests
 
 # role → (report kind, scope type, the assignment's scope field)
 logger = logging.getLogger(__name__)

@@ -142,22 +142,6 @@ def latest(cycle_ids: list[int] | None = None) -> dict[int, RecomputeRequest]:
     return {r.cycle_id: r for r in query}
 
 
-def note(cycle: Cycle) -> str | None:
-    """What a cycle's reports say after a deliberate recompute: "herberekend
-    op 6 december 2026 omdat …"; None when it never was."""
-    from reports import dutch
-
-    done = (
-        RecomputeRequest.select()
-        .where(RecomputeRequest.cycle == cycle.id, RecomputeRequest.state == "gereed")
-        .order_by(RecomputeRequest.finished_at.desc())
-        .first()
-    )
-    if done is None:
-        return None
-    return f"herberekend op {dutch.date(done.finished_at.date())} omdat {done.reason}"
-
-
 def run_requested(
     reports_dir: Path | str | None, progress: Callable[[str], None] | None = None
 ) -> list[str]:

@@ -25,16 +25,6 @@ NIGHTLY_GRACE_TIME = dt.timedelta(hours=6)  # a late nightly still runs within t
 UNFINISHED_WITHIN = dt.timedelta(hours=24)
 
 
-def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
-    """When the nightly run starts next (UTC, naive like the stored times), from
-    the same cron setting the scheduler uses."""
-    zone = ZoneInfo(config["TIMEZONE"])
-    trigger = CronTrigger.from_crontab(config["SCHEDULE_NIGHTLY"], timezone=zone)
-    start = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
-    moment = trigger.get_next_fire_time(None, start)
-    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment else None
-
-
 def missed_nightly(config, now: dt.datetime | None = None) -> dt.date | None:
     """The night whose scheduled run has not happened (no run row) although its
     time passed within the misfire grace, or whose run did not finish (stopped

@@ -234,11 +234,19 @@ def collect(config) -> list[Check]:
     ]
 
 
+def next_nightly(config, now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the nightly run starts next (UTC, naive like the stored times), from
+    the same cron setting the scheduler uses."""
+    zone = ZoneInfo(config["TIMEZONE"])
+    trigger = CronTrigger.from_crontab(config["SCHEDULE_NIGHTLY"], timezone=zone)
+    start = (now or dt.datetime.now(dt.UTC)).astimezone(zone)
+    moment = trigger.get_next_fire_time(None, start)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment else None
+
+
 def next_run(config, now: dt.datetime | None = None) -> dt.datetime | None:
     """When the nightly run starts next (naive UTC): the one time Status,
     Batchlog and the results pages give."""
-    from jobs.schedule import next_nightly
-
     return next_nightly(config, now.replace(tzinfo=dt.UTC) if now else None)
 
 

@@ -15,11 +15,9 @@ from dataclasses import dataclass, field
 from peewee import Case, fn
 
 from domain import norms, results, rules
-from domain.computation import SCALE
 from domain.computation import signal as signal_for
 from domain.inputs import LIMITS, printable, shortened
 from domain.results import Figure
-from jobs.recompute import note as recompute_note
 from models import (
     Agreement,
     Answer,
@@ -33,9 +31,11 @@ from models import (
     Organisation,
     OrganisationGemeente,
     PartnerRating,
+    RecomputeRequest,
     Region,
     Theme,
 )
+from reports import dutch
 
 TREND_CYCLES = 8
 WEAKEST = 5
@@ -268,6 +268,20 @@ class CycleData:
         return list(self.organisations)
 
 
+def recompute_note(cycle: Cycle) -> str | None:
+    """What a cycle's reports say after a deliberate recompute: "herberekend
+    op 6 december 2026 omdat …"; None when it never was."""
+    done = (
+        RecomputeRequest.select()
+        .where(RecomputeRequest.cycle == cycle.id, RecomputeRequest.state == "gereed")
+        .order_by(RecomputeRequest.finished_at.desc())
+        .first()
+    )
+    if done is None:
+        return None
+    return f"herberekend op {dutch.date(done.finished_at.date())} omdat {done.reason}"
+
+
 def not_yet_due(ind, cycle: Cycle, now: dt.datetime | None = None) -> bool:
     """RESPONS is not judged before the due date has passed: until then an
     organisation that has not submitted is not late ("nog open")."""
@@ -492,19 +506,6 @@ def _per_organisation(query, organisations) -> dict[int, list[dict]]:
     return dict(out)
 
 
-def counts(ind: IndicatorDefinition, figure: Figure) -> tuple[float | None, float | None]:
-    """Teller and Noemer as a reader divides them: Teller / Noemer is the value
-    in its unit (a fraction shown as a percentage for "%"). The stored
-    numerator and denominator are what the computation sums (for mean
-    compliance the score points and the scored answers); the denominator is
-    rescaled to match: mean compliance counts 4 points per scored answer."""
-    if figure.numerator is None or figure.denominator is None:
-        return figure.numerator, figure.denominator
-    per_unit = 100.0 if ind.unit == "%" else 1.0
-    scale = SCALE.get(ind.computation, 100.0)
-    return figure.numerator, figure.denominator * per_unit / scale
-
-
 # --- one report's content ------------------------------------------------------
 
 
@@ -560,6 +561,33 @@ class ActionSummary:
     done: int
 
 
+@dataclass(slots=True)
+class ActionRow:
+    """An open improvement action (the organisation's name when a report covers several)."""
+
+    agreement: str  # the agreement's code
+    title: str
+    description: str
+    owner: str | None
+    due_on: dt.date | None
+    status: str
+    overdue: bool
+    organisation: str | None = None
+
+
+@dataclass(slots=True)
+class EscalationRow:
+    """An agreement reported as not followed (the organisation's name when a
+    report covers several)."""
+
+    agreement: str  # the agreement's code
+    title: str
+    times_not_followed: int
+    highest_step: int
+    resolved: bool
+    organisation: str | None = None
+
+
 @dataclass
 class MatrixRow:
     """One organisation's figures beside each other, with their signals."""
@@ -582,8 +610,8 @@ class ScopeReport:
     trends: list[TrendLine]
     weakest: list[AgreementRow]
     partner_gaps: list[AgreementRow]
-    actions: list[dict]  # with "organisation" for a region or gemeente
-    escalations: list[dict]
+    actions: list[ActionRow]
+    escalations: list[EscalationRow]
     response: dict  # counts per state, on time, late, not submitted names
     organisations: list[Organisation]
     provisional: bool = False  # the cycle is still open
@@ -667,17 +695,24 @@ def scope_report(data: CycleData, scope_type: str, scope_id: int) -> ScopeReport
     )
     names = {o: data.organisations[o].name for o in org_ids}
     several = scope_type != "organisatie"
+    today = dt.date.today()
     actions, escalations = [], []
     for org_id in org_ids:
-        for row in data.actions.get(org_id, []):
-            actions.append({**row, "organisation": names[org_id]} if several else row)
-        for row in data.escalations.get(org_id, []):
-            escalations.append({**row, "organisation": names[org_id]} if several else row)
-    actions.sort(key=lambda r: (r["due_on"] or dt.date.max, r["agreement"]))
-    today = dt.date.today()
-    for row in actions:
-        row["overdue"] = row["due_on"] is not None and row["due_on"] < today
-    escalations.sort(key=lambda r: (-r["times_not_followed"], r["agreement"]))
+        organisation = names[org_id] if several else None
+        actions += [
+            ActionRow(
+                **row,
+                organisation=organisation,
+                overdue=row["due_on"] is not None and row["due_on"] < today,
+            )
+            for row in data.actions.get(org_id, [])
+        ]
+        escalations += [
+            EscalationRow(**row, organisation=organisation)
+            for row in data.escalations.get(org_id, [])
+        ]
+    actions.sort(key=lambda r: (r.due_on or dt.date.max, r.agreement))
+    escalations.sort(key=lambda r: (-r.times_not_followed, r.agreement))
     return ScopeReport(
         scope_type=scope_type,
         scope_id=scope_id,

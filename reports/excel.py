@@ -1,6 +1,7 @@
 """The Excel workbooks: the region comparison per cycle and one per gemeente.
 
-Written with openpyxl in write-only mode (rows streamed, memory flat): real
+Each sheet is handed its rows ready-made (`reports.rows`); this module only
+lays them out. Written with openpyxl in write-only mode (rows streamed, memory flat): real
 numbers with number formats, traffic-light conditional formatting on whole
 ranges, frozen headers, filters, column widths and print settings. Text typed
 by people goes through `neutralise`, so it never becomes a formula."""
@@ -23,10 +24,29 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 
-from domain import formatting, rules
+from domain import formatting
 from domain.inputs import printable
-from reports import dutch, maps
-from reports.data import CycleData, Norm, counts
+from reports import maps
+from reports.data import CycleData, Norm
+from reports.rows import (
+    ActionCountSheet,
+    AgreementSheet,
+    CountryMap,
+    ExplanationSheet,
+    FigureLine,
+    FigureSheet,
+    GemeenteOverview,
+    GemeenteSheet,
+    GemeenteWorkbook,
+    Heading,
+    IndicatorColumn,
+    OrganisationSheet,
+    PartnerSheet,
+    RegionWorkbook,
+    TrendSheet,
+    gemeente_workbook_rows,
+    region_workbook_rows,
+)
 
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 
@@ -102,12 +122,12 @@ class Sheet:
         self.rows += 1
         return self.rows
 
-    def title(self, text: str, subtitle: str = "", note: str = "") -> None:
+    def title(self, heading: Heading) -> None:
         """Three rows: the title, a subtitle and a note (or a blank row)."""
         bold = self.style("title", font=Font(bold=True, size=14))
-        self.append([self.cell(text, bold)])
-        self.append([self.cell(subtitle)] if subtitle else [])
-        self.append([self.cell(note)] if note else [])
+        self.append([self.cell(heading.title, bold)])
+        self.append([self.cell(heading.subtitle)] if heading.subtitle else [])
+        self.append([self.cell(heading.note)] if heading.note else [])
 
     def header(self, names: list[str]) -> int:
         style = self.style(
@@ -146,70 +166,42 @@ def _traffic_lights(ws, ref: str, first: str, direction: str, norm: Norm) -> Non
         )
 
 
-def _indicator_header(ind) -> str:
-    """An indicator as a person reads it: its name and unit (the code is in
-    the Gegevens and Toelichting sheets, for machines and look-ups)."""
-    return f"{ind.name} ({ind.unit})"
-
-
 def _value_columns(
-    sheet: Sheet, data: CycleData, indicators, first_col: int, rows: tuple[int, int], region_id=None
-) -> None:  # noqa: E501
+    sheet: Sheet, columns: list[IndicatorColumn], first_col: int, rows: tuple[int, int]
+) -> None:
     """Traffic lights per indicator column over data rows rows[0]..rows[1]."""
     if rows[1] < rows[0]:
         return
-    for n, ind in enumerate(indicators):
-        if data.not_yet_due(ind):
+    for n, column in enumerate(columns):
+        if column.lights is None:
             continue  # "nog open": not judged before the due date
         letter = get_column_letter(first_col + n)
         _traffic_lights(
             sheet.ws,
             f"{letter}{rows[0]}:{letter}{rows[1]}",
             f"{letter}{rows[0]}",
-            ind.direction,
-            data.norm(ind, region_id),
+            column.direction,
+            column.lights,
         )
 
 
-def _figures(sheet: Sheet, data: CycleData, indicators, scope_type: str, scope_id: int, styles):
-    out = []
-    for ind in indicators:
-        figure = data.figure(ind, scope_type, scope_id)
-        out.append(sheet.cell(figure.value if figure else None, styles[ind.unit]))
-    return out
-
-
-def _number_styles(sheet: Sheet, indicators) -> dict:
-    return {
-        ind.unit: sheet.style(f"num:{ind.unit}", number_format=number_format(ind.unit))
-        for ind in indicators
+def _number_styles(sheet: Sheet, columns: list[IndicatorColumn]) -> list:
+    """The number style of each column, by its unit."""
+    styles = {
+        column.unit: sheet.style(f"num:{column.unit}", number_format=number_format(column.unit))
+        for column in columns
     }
+    return [styles[column.unit] for column in columns]
 
 
-def _provisional(data: CycleData, text: str) -> str:
-    """A sheet's subtitle, with "VOORLOPIG" and the peildatum while the cycle is open."""
-    if not data.provisional:
-        return text
-    mark = f"VOORLOPIG (peildatum {dutch.datetime(data.data_date)})"
-    return f"{mark} · {text}" if text else mark
+def _figures(sheet: Sheet, values: list[float | None], styles: list) -> list:
+    return [sheet.cell(value, style) for value, style in zip(values, styles, strict=True)]
 
 
-def _subtitle(data: CycleData) -> str:
-    text = (
-        f"Ronde {data.cycle.period} · peildatum {dutch.datetime(data.data_date)} · "
-        f"uiterste inleverdatum {dutch.date(data.cycle.due_on)}"
-    )
-    if data.recomputed:
-        text += f" · {data.recomputed}"
-    if data.provisional:
-        text = f"VOORLOPIG (de ronde loopt nog tot {dutch.date(data.cycle.closes_on)}) · " + text
-    return text
-
-
-NATIONAL_NORM_NOTE = (
-    "Signaalkleuren: getoetst aan de landelijke norm en drempels (zie Toelichting); "
-    "vergelijkingen tussen regio's gebruiken altijd de landelijke norm."
-)
+def _properties(wb: Workbook, title: str) -> None:
+    wb.properties.title = printable(title)
+    wb.properties.creator = "Afsprakenmonitor"
+    wb.properties.language = "nl-NL"
 
 
 # --- the region comparison -----------------------------------------------------
@@ -217,94 +209,84 @@ NATIONAL_NORM_NOTE = (
 
 def region_workbook(data: CycleData, path: Path) -> None:
     """The region comparison of one cycle, as BRIEF §6."""
+    write_region_workbook(region_workbook_rows(data), path)
+
+
+def write_region_workbook(book: RegionWorkbook, path: Path) -> None:
+    """Lay out the region comparison's sheets and save the workbook."""
     wb = Workbook(write_only=True)
-    wb.properties.title = f"Regiovergelijking {data.cycle.period}" + (
-        " (voorlopig)" if data.provisional else ""
-    )
-    wb.properties.creator = "Afsprakenmonitor"
-    wb.properties.language = "nl-NL"
-    indicators = data.national
-    _overview_map(_overview(wb, data, indicators), data, indicators)
-    _trend(
-        wb,
-        data,
-        indicators,
-        [("regio", r.id, r.name) for r in data.regions.values()] + [("land", 0, "Nederland")],
-    )
-    _gemeenten(wb, data, indicators, maps.gemeenten_of(data.gemeenten.values(), data.cycle))
-    _organisations(wb, data, indicators, list(data.organisations))
-    _agreements(wb, data)
-    regions = [
-        (r.name, [o.id for o in data.organisations.values() if o.region_id == r.id])
-        for r in data.regions.values()
-    ]
-    _partners(wb, data, [*regions, ("Nederland", list(data.organisations))])
-    _actions(wb, data, list(data.organisations))
-    _long_data(wb, data)
-    _explanation(wb, data, indicators)
+    _properties(wb, book.title)
+    _overview(wb, book.overview)
+    if book.map is not None:
+        _country_map(wb, book.map)
+    _trend(wb, book.trend)
+    _gemeenten(wb, book.gemeenten)
+    _organisations(wb, book.organisations)
+    _agreements(wb, book.agreements)
+    _partners(wb, book.partners)
+    _actions(wb, book.actions)
+    _long_data(wb, book.figures, book.units)
+    _explanation(wb, book.explanation)
     wb.save(path)
 
 
-def _overview(wb, data: CycleData, indicators) -> Sheet:
-    sheet = Sheet(wb, "Overzicht", [10, 34] + [16] * len(indicators))
+def _overview(wb, overview: FigureSheet) -> None:
+    columns = overview.columns
+    sheet = Sheet(wb, "Overzicht", [10, 34] + [16] * len(columns))
     sheet.freeze(4, 3)
-    sheet.title(f"Regiovergelijking {data.cycle.period}", _subtitle(data), NATIONAL_NORM_NOTE)
-    header = sheet.header(["Code", "Regio"] + [_indicator_header(i) for i in indicators])
-    styles = _number_styles(sheet, indicators)
+    sheet.title(overview.heading)
+    header = sheet.header(["Code", "Regio"] + [c.header for c in columns])
+    styles = _number_styles(sheet, columns)
     bold = sheet.style("bold", font=Font(bold=True))
     first = header + 1
-    for region in data.regions.values():
+    for row in overview.rows:
         sheet.append(
-            [sheet.cell(region.code), sheet.cell(region.name)]
-            + _figures(sheet, data, indicators, "regio", region.id, styles)
+            [sheet.cell(row.code), sheet.cell(row.name)] + _figures(sheet, row.values, styles)
         )
     last = sheet.rows
+    country = overview.country
     sheet.append(
-        [sheet.cell("NL", bold), sheet.cell("Nederland", bold)]
-        + _figures(sheet, data, indicators, "land", 0, styles)
+        [sheet.cell(country.code, bold), sheet.cell(country.name, bold)]
+        + _figures(sheet, country.values, styles)
     )
     sheet.append(
         [sheet.cell(""), sheet.cell("Landelijke norm", bold)]
-        + [sheet.cell(ind.norm, styles[ind.unit]) for ind in indicators]
+        + _figures(sheet, overview.norms or [], styles)
     )
-    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(indicators))}{last}"
-    _value_columns(sheet, data, indicators, 3, (first, last + 1))
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(columns))}{last}"
+    _value_columns(sheet, columns, 3, (first, last + 1))
     sheet.append([])
     sheet.append(
         [sheet.cell("Groen: op of boven de norm; oranje: tussen de drempels; rood: onder de "
                     "ondergrens (bij ‘lager is beter’ omgekeerd). Leeg: geen ingediende "
                     "zelfevaluaties.")]
     )  # fmt: skip
-    return sheet
 
 
-def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) -> None:
+def _trend(wb, trend: TrendSheet) -> None:
     """Per indicator a block: periods down, one column per scope, and a line chart."""
+    scopes = trend.scopes
     sheet = Sheet(wb, "Trend", [14] + [16] * max(3, len(scopes)) + [30])
     sheet.freeze(0)
-    sheet.title(
-        f"Trend over de laatste {len(data.trend)} rondes",
-        _provisional(
-            data, "Een trendlijn verbindt alleen rondes met vergelijkbare afsprakenkaders."
-        ),
-    )
-    styles = _number_styles(sheet, indicators)
+    sheet.title(trend.heading)
+    styles = {
+        block.unit: sheet.style(f"num:{block.unit}", number_format=number_format(block.unit))
+        for block in trend.blocks
+    }
     bold = sheet.style("bold", font=Font(bold=True))
-    for ind in indicators:
-        sheet.append([sheet.cell(_indicator_header(ind), bold)])
-        header = sheet.header(["Ronde"] + [name for _, _, name in scopes] + ["Opmerking"])
-        for position, cycle in enumerate(data.trend):
-            row = [sheet.cell(cycle.period)]
-            broken = False
-            for scope_type, scope_id, _ in scopes:
-                figure = data.figure(ind, scope_type, scope_id, cycle.id)
-                row.append(sheet.cell(figure.value if figure else None, styles[ind.unit]))
-                broken |= bool(position and figure and figure.trend_break)
-            row.append(sheet.cell("Trendbreuk: ander afsprakenkader" if broken else ""))
-            sheet.append(row)
+    for block in trend.blocks:
+        sheet.append([sheet.cell(block.header, bold)])
+        header = sheet.header(["Ronde", *scopes, "Opmerking"])
+        style = styles[block.unit]
+        for row in block.rows:
+            sheet.append(
+                [sheet.cell(row.period)]
+                + [sheet.cell(value, style) for value in row.values]
+                + [sheet.cell("Trendbreuk: ander afsprakenkader" if row.broken else "")]
+            )
         chart = LineChart()
-        chart.title = printable(ind.name)
-        chart.y_axis.title = ind.unit
+        chart.title = printable(block.name)
+        chart.y_axis.title = block.unit
         chart.x_axis.title = "Ronde"
         values = Reference(
             sheet.ws, min_col=2, max_col=1 + len(scopes), min_row=header, max_row=sheet.rows
@@ -317,144 +299,93 @@ def _trend(wb, data: CycleData, indicators, scopes: list[tuple[str, int, str]]) 
             # Beside a short block.
             chart.height, chart.width = 7, 16
             sheet.ws.add_chart(chart, f"{get_column_letter(len(scopes) + 4)}{header - 1}")
-            rows = max(2, 15 - len(data.trend))
+            blank = max(2, 15 - len(block.rows))
         else:
             # A line per region: the chart below its block, wide enough for the legend.
             chart.height, chart.width = 11, 30
             sheet.append([])
             sheet.ws.add_chart(chart, f"A{sheet.rows + 1}")
-            rows = 24
-        for _ in range(rows):
+            blank = 24
+        for _ in range(blank):
             sheet.append([])
 
 
-def _gemeenten(wb, data: CycleData, indicators, gemeente_ids, title="Gemeenten") -> None:
-    sheet = Sheet(wb, title, [10, 28, 28, 14] + [16] * len(indicators))
+def _gemeenten(wb, gemeenten: GemeenteSheet) -> None:
+    columns = gemeenten.columns
+    sheet = Sheet(wb, "Gemeenten", [10, 28, 28, 14] + [16] * len(columns))
     sheet.freeze(4, 3)
-    sheet.title(
-        f"Gemeenten in ronde {data.cycle.period}",
-        _provisional(data, "Per gemeente gerekend over de organisaties die er werken."),
-        NATIONAL_NORM_NOTE,
-    )
+    sheet.title(gemeenten.heading)
     header = sheet.header(
-        ["Code", "Gemeente", "Regio", "Organisaties"] + [_indicator_header(i) for i in indicators]
+        ["Code", "Gemeente", "Regio", "Organisaties"] + [c.header for c in columns]
     )
-    styles = _number_styles(sheet, indicators)
-    for gemeente_id in gemeente_ids:
-        gemeente = data.gemeenten[gemeente_id]
+    styles = _number_styles(sheet, columns)
+    for row in gemeenten.rows:
         sheet.append(
             [
-                sheet.cell(gemeente.code),
-                sheet.cell(gemeente.name),
-                sheet.cell(data.regions[gemeente.region_id].name),
-                sheet.cell(len(data.served_by.get(gemeente_id, []))),
+                sheet.cell(row.code),
+                sheet.cell(row.name),
+                sheet.cell(row.region),
+                sheet.cell(row.organisations),
             ]
-            + _figures(sheet, data, indicators, "gemeente", gemeente_id, styles)
+            + _figures(sheet, row.values, styles)
         )
     last = max(sheet.rows, header + 1)
-    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(indicators))}{last}"
-    _value_columns(sheet, data, indicators, 5, (header + 1, sheet.rows))
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(columns))}{last}"
+    _value_columns(sheet, columns, 5, (header + 1, sheet.rows))
 
 
-def _organisations(wb, data: CycleData, indicators, org_ids, region_id=None) -> None:
-    sheet = Sheet(wb, "Organisaties", [40, 28, 28, 16] + [16] * len(indicators))
+def _organisations(wb, organisations: OrganisationSheet) -> None:
+    columns = organisations.columns
+    sheet = Sheet(wb, "Organisaties", [40, 28, 28, 16] + [16] * len(columns))
     sheet.freeze(4, 2)
-    sheet.title(
-        f"Organisaties in ronde {data.cycle.period}",
-        _subtitle(data),
-        _norm_note(data, indicators, region_id),
-    )
+    sheet.title(organisations.heading)
     header = sheet.header(
-        ["Organisatie", "Soort", "Regio", "Zelfevaluatie"]
-        + [_indicator_header(i) for i in indicators]
+        ["Organisatie", "Soort", "Regio", "Zelfevaluatie"] + [c.header for c in columns]
     )
-    styles = _number_styles(sheet, indicators)
-    for org_id in org_ids:
-        org = data.organisations[org_id]
-        assessment = data.responses.get(org_id)
-        state = dutch.ASSESSMENT_STATES.get(assessment.state, "") if assessment else "–"
+    styles = _number_styles(sheet, columns)
+    for row in organisations.rows:
         sheet.append(
             [
-                sheet.cell(org.name),
-                sheet.cell(dutch.ORGANISATION_KINDS.get(org.kind, org.kind)),
-                sheet.cell(data.regions[org.region_id].name),
-                sheet.cell(state),
+                sheet.cell(row.name),
+                sheet.cell(row.kind),
+                sheet.cell(row.region),
+                sheet.cell(row.state),
             ]
-            + _figures(sheet, data, indicators, "organisatie", org_id, styles)
+            + _figures(sheet, row.values, styles)
         )
     last = max(sheet.rows, header + 1)
-    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(indicators))}{last}"
-    _value_columns(sheet, data, indicators, 5, (header + 1, sheet.rows), region_id)
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(4 + len(columns))}{last}"
+    _value_columns(sheet, columns, 5, (header + 1, sheet.rows))
 
 
-def _norm_note(data: CycleData, indicators, region_id: int | None) -> str:
-    """Which norm the colours of a sheet stand for."""
-    if region_id is None:
-        return NATIONAL_NORM_NOTE
-    region = data.regions[region_id]
-    own = [i.code for i in indicators if data.norm(i, region_id).regional]
-    if not own:
-        return NATIONAL_NORM_NOTE
-    return (
-        f"Signaalkleuren: getoetst aan de eigen norm van regio {region.name} voor "
-        f"{', '.join(own)}; aan de landelijke norm voor de andere indicatoren."
-    )
-
-
-def _agreements(wb, data: CycleData) -> None:
+def _agreements(wb, agreements: AgreementSheet) -> None:
     """Mean score per region and agreement: where each agreement is weakest.
     A block of rows per region (regions as rows, by name), its weakest
     agreements first, beside the country's figure: a narrow sheet that
     prints readably, with a filter on the region."""
-    regions = list(data.regions.values())
     sheet = Sheet(wb, "Afspraken", [30, 10, 60, 26, 18, 14, 14, 16])
     sheet.freeze(4, 2)
-    sheet.title(
-        f"Naleving per afspraak in ronde {data.cycle.period}",
-        _provisional(
-            data,
-            "Gemiddelde score als percentage van de maximale score (4), over de ingediende "
-            "zelfevaluaties; n.v.t. telt niet mee. Per regio de zwakste afspraken eerst.",
-        ),
-    )
+    sheet.title(agreements.heading)
     header = sheet.header(
         ["Regio", "Code", "Afspraak", "Thema", "Niveau", "Naleving (%)", "Nederland (%)",
          "Verschil met Nederland (procentpunt)"]
     )  # fmt: skip
-    country = data.stats_for(data.organisations)
     percent = sheet.style("pct", number_format='0.0"%"')
     signed = sheet.style("signed1", number_format="+0.0;-0.0;0.0")
     bold = sheet.style("bold", font=Font(bold=True))
-    agreements = list(data.agreements.values())
-    for region in regions:
-        stats = data.stats_for(
-            o.id for o in data.organisations.values() if o.region_id == region.id
+    for row in agreements.rows:
+        sheet.append(
+            [
+                sheet.cell(row.region, bold),
+                sheet.cell(row.code),
+                sheet.cell(row.title),
+                sheet.cell(row.theme),
+                sheet.cell(row.level),
+                sheet.cell(row.percent, percent),
+                sheet.cell(row.national, percent),
+                sheet.cell(row.difference, signed),
+            ]
         )
-        if not any(stat.scored for stat in stats.values()):
-            continue  # no submitted answers in the region: nothing to rank
-        rows = []
-        for agreement in agreements:
-            stat = stats.get(agreement.id)
-            own = stat.percent if stat else None
-            national = country.get(agreement.id)
-            national = national.percent if national else None
-            rows.append((agreement, own, national))
-        # Weakest first; agreements without answers in the region last.
-        rows.sort(key=lambda r: (r[1] is None, r[1] if r[1] is not None else 0.0))
-        for agreement, own, national in rows:
-            difference = own - national if own is not None and national is not None else None
-            sheet.append(
-                [
-                    sheet.cell(region.name, bold),
-                    sheet.cell(agreement.code),
-                    sheet.cell(agreement.title),
-                    sheet.cell(agreement.theme.title),
-                    sheet.cell(dutch.LEVELS.get(agreement.level, agreement.level)),
-                    sheet.cell(own, percent),
-                    sheet.cell(national, percent),
-                    sheet.cell(difference, signed),
-                ]
-            )
     if sheet.rows > header:
         sheet.ws.conditional_formatting.add(
             f"F{header + 1}:G{sheet.rows}",
@@ -467,52 +398,28 @@ def _agreements(wb, data: CycleData) -> None:
     sheet.ws.auto_filter.ref = f"A{header}:H{max(sheet.rows, header + 1)}"
 
 
-def _actions(wb, data: CycleData, org_ids: list[int]) -> None:
+def _actions(wb, actions: ActionCountSheet) -> None:
     """Improvement actions per organisation and agreement: open, over their
     due date and done (counts only: the actions' text stays with the
     organisation). The full list behind the region report's summary."""
     sheet = Sheet(wb, "Verbeteracties", [28, 40, 10, 60, 10, 12, 10])
     sheet.freeze(4, 3)
-    sheet.title(
-        f"Verbeteracties per organisatie en afspraak in ronde {data.cycle.period}",
-        _provisional(
-            data,
-            "Open: nog niet gereed; over datum: open en over de streefdatum; gereed: afgerond. "
-            "De omschrijving en eigenaar staan in de rapportage van de organisatie.",
-        ),
-    )
+    sheet.title(actions.heading)
     header = sheet.header(
         ["Regio", "Organisatie", "Code", "Afspraak", "Open", "Over datum", "Gereed"]
     )
-    ordered = sorted(
-        (o for o in org_ids if data.action_counts.get(o)),
-        key=lambda o: (
-            data.regions[data.organisations[o].region_id].name,
-            data.organisations[o].name.casefold(),
-        ),
-    )
-    for org_id in ordered:
-        org = data.organisations[org_id]
-        counts_by_agreement = sorted(
-            (
-                (data.agreements[a], numbers)
-                for a, numbers in data.action_counts[org_id].items()
-                if a in data.agreements and any(numbers)
-            ),
-            key=lambda item: (-item[1][1], item[0].code),
+    for row in actions.rows:
+        sheet.append(
+            [
+                sheet.cell(row.region),
+                sheet.cell(row.organisation),
+                sheet.cell(row.code),
+                sheet.cell(row.title),
+                row.open,
+                row.overdue,
+                row.done,
+            ]
         )
-        for agreement, (n_open, n_overdue, n_done) in counts_by_agreement:
-            sheet.append(
-                [
-                    sheet.cell(data.regions[org.region_id].name),
-                    sheet.cell(org.name),
-                    sheet.cell(agreement.code),
-                    sheet.cell(agreement.title),
-                    n_open,
-                    n_overdue,
-                    n_done,
-                ]
-            )
     if sheet.rows == header:
         sheet.append([sheet.cell("Geen verbeteracties in deze ronde.")])
     elif sheet.rows > header:
@@ -523,45 +430,29 @@ def _actions(wb, data: CycleData, org_ids: list[int]) -> None:
     sheet.ws.auto_filter.ref = f"A{header}:G{max(sheet.rows, header + 1)}"
 
 
-def _partners(wb, data: CycleData, scopes: list[tuple[str, list[int]]]) -> None:
+def _partners(wb, partners: PartnerSheet) -> None:
     """Per scope and bilateral agreement: 'eigen oordeel' beside 'oordeel van
     partners', with how many ratings partners gave."""
     sheet = Sheet(wb, "Partners", [34, 12, 60, 14, 18, 14, 12])
     sheet.freeze(4, 3)
-    sheet.title(
-        f"Eigen oordeel en oordeel van partners in ronde {data.cycle.period}",
-        _provisional(
-            data,
-            "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
-            "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
-            "organisaties gaven; het eigen oordeel telt één keer per partneroordeel "
-            "(als PARTNER). Verschil: het gemiddelde verschil per partneroordeel, zonder "
-            "teken (de waarde van PARTNER).",
-        ),
-    )
+    sheet.title(partners.heading)
     header = sheet.header(
         ["Gebied of organisatie", "Code", "Afspraak", "Eigen oordeel", "Oordeel van partners",
          "Partneroordelen", "Verschil"]
     )  # fmt: skip
     decimal = sheet.style("dec2", number_format="0.00")
-    bilateral = [a for a in data.agreements.values() if a.bilateral]
-    for name, org_ids in scopes:
-        stats = data.stats_for(org_ids)
-        for agreement in bilateral:
-            stat = stats.get(agreement.id)
-            if stat is None or not stat.partner_ratings:
-                continue
-            sheet.append(
-                [
-                    sheet.cell(name),
-                    sheet.cell(agreement.code),
-                    sheet.cell(agreement.title),
-                    sheet.cell(stat.own_mean, decimal),
-                    sheet.cell(stat.partner_mean, decimal),
-                    stat.partner_ratings,
-                    sheet.cell(stat.gap, decimal),
-                ]
-            )
+    for row in partners.rows:
+        sheet.append(
+            [
+                sheet.cell(row.scope),
+                sheet.cell(row.code),
+                sheet.cell(row.title),
+                sheet.cell(row.own_mean, decimal),
+                sheet.cell(row.partner_mean, decimal),
+                row.ratings,
+                sheet.cell(row.gap, decimal),
+            ]
+        )
     if sheet.rows == header:
         sheet.append([sheet.cell("Nog geen oordelen van partnerorganisaties in deze ronde.")])
     sheet.ws.auto_filter.ref = f"A{header}:G{max(sheet.rows, header + 1)}"
@@ -587,70 +478,38 @@ LONG_COLUMNS = [
 ]
 
 
-def _long_data(wb, data: CycleData) -> None:
+def _long_data(wb, lines: list[FigureLine], units: list[str]) -> None:
     """Every stored figure of the cycle, one per row, as an Excel table."""
     sheet = Sheet(wb, "Gegevens", [10, 12, 10, 40, 28, 14, 40, 8, 12, 12, 12, 12, 12, 10, 28, 22])
     sheet.freeze(1)
     sheet.header(LONG_COLUMNS)
     count = sheet.style("count", number_format="0.##")
-    values = {
-        i.unit: sheet.style(f"num:{i.unit}", number_format=number_format(i.unit))
-        for i in data.indicators
-    }
+    values = {unit: sheet.style(f"num:{unit}", number_format=number_format(unit)) for unit in units}
     changes = {
-        i.unit: sheet.style(
-            f"change:{i.unit}", number_format=formatting.excel_change_format(i.unit)
-        )
-        for i in data.indicators
+        unit: sheet.style(f"change:{unit}", number_format=formatting.excel_change_format(unit))
+        for unit in units
     }
-    # Stored signals are against the national thresholds; a region's own
-    # indicator has only its region's.
-    judged = {i.id: data.norm(i).name(data.regions.get(i.region_id)) for i in data.indicators}
-    by_id = {i.id: i for i in data.indicators}
-    codes = {
-        "regio": {r.id: (r.code, r.name, r.name) for r in data.regions.values()},
-        "gemeente": {
-            g.id: (g.code, g.name, data.regions[g.region_id].name) for g in data.gemeenten.values()
-        },
-        "organisatie": {
-            o.id: (str(o.id), o.name, data.regions[o.region_id].name)
-            for o in data.organisations.values()
-        },
-        "land": {0: ("NL", "Nederland", "")},
-    }
-    period = data.cycle.period  # a generated label; a Cell cannot be reused across rows
-    order = {"land": 0, "regio": 1, "gemeente": 2, "organisatie": 3}
-    keys = sorted(
-        (k for k in data.results if k[1] == data.cycle.id and k[0] in by_id),
-        key=lambda k: (order[k[2]], k[3], by_id[k[0]].position),
-    )
-    for ind_id, _cycle_id, scope_type, scope_id in keys:
-        names = codes[scope_type].get(scope_id)
-        if names is None:
-            continue
-        ind = by_id[ind_id]
-        figure = data.results[(ind_id, data.cycle.id, scope_type, scope_id)]
-        teller, noemer = counts(ind, figure)
+    for line in lines:
+        # The period, level, codes and signal are generated labels, written as
+        # they are (a Cell cannot be reused across rows).
         sheet.append(
             [
-                period,
-                dutch.SCOPE_TYPES[scope_type],
-                names[0],
-                sheet.cell(names[1]),
-                sheet.cell(names[2]),
-                ind.code,
-                sheet.cell(ind.name),
-                sheet.cell(ind.unit),
-                sheet.cell(figure.value, values[ind.unit]),
-                sheet.cell(teller, count),  # Teller / Noemer is the value, in its unit
-                sheet.cell(noemer, count),
-                figure.n_organisations,
-                dutch.SIGNALS["nog_open"]
-                if data.not_yet_due(ind)
-                else dutch.SIGNALS.get(figure.signal, figure.signal),
-                sheet.cell(ind.norm, values[ind.unit]),
-                judged[ind_id],
-                sheet.cell(figure.change, changes[ind.unit]),
+                line.period,
+                line.level,
+                line.code,
+                sheet.cell(line.name),
+                sheet.cell(line.region),
+                line.indicator,
+                sheet.cell(line.indicator_name),
+                sheet.cell(line.unit),
+                sheet.cell(line.value, values[line.unit]),
+                sheet.cell(line.teller, count),  # Teller / Noemer is the value, in its unit
+                sheet.cell(line.noemer, count),
+                line.organisations,
+                line.signal,
+                sheet.cell(line.norm, values[line.unit]),
+                line.judged,
+                sheet.cell(line.change, changes[line.unit]),
             ]
         )
     last = max(sheet.rows, 2)
@@ -665,54 +524,31 @@ def _long_data(wb, data: CycleData) -> None:
         sheet.ws.add_table(table)
 
 
-def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) -> None:
+def _explanation(wb, explanation: ExplanationSheet) -> None:
     sheet = Sheet(wb, "Toelichting", [14, 36, 60, 90, 40, 24, 16, 10, 10, 10])
     sheet.freeze(0)
-    sheet.title("Toelichting op de indicatoren en normen", _subtitle(data))
+    sheet.title(explanation.heading)
     wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
-    for line in (
-        "Alleen ingediende zelfevaluaties tellen mee (de respons telt elke zelfevaluatie); "
-        "antwoorden met ‘niet van toepassing’ tellen niet mee. De rekenregel per indicator "
-        "staat hieronder.",
-        "Datums en tijden in Nederlandse tijd (Europe/Amsterdam); een uiterste datum telt mee "
-        "tot en met 23:59 uur die dag.",
-        "Een gemeente telt de organisaties die er werken; een organisatie die meerdere "
-        "gemeenten bedient, telt in elk van die gemeenten mee.",
-        "Percentages zijn gepoold over alle tellingen (geen gemiddelde van gemiddelden).",
-        "Vergelijkingen tussen regio's gebruiken altijd de landelijke indicatoren en normen.",
-        "Gegevens: Teller gedeeld door Noemer is de waarde; bij een percentage als fractie "
-        "(0,629 is 62,9%). Bij de gemiddelde naleving is de teller de som van de scores en de "
-        "noemer 4 punten per beoordeeld antwoord. Verandering: ten opzichte van de vorige "
-        "ronde, bij percentages in procentpunten.",
-        _norm_note(data, indicators, region_id),
-    ):
+    for line in explanation.lines:
         sheet.append([sheet.cell(line)])
     sheet.append([])
     header = sheet.header(
         ["Code", "Indicator", "Beschrijving", "Rekenregel", "Berekening", "Filter", "Richting",
          "Norm", "Groen vanaf", "Oranje vanaf"]
     )  # fmt: skip
-    for ind in indicators:
-        norm = data.norm(ind, region_id)
-        themes = ", ".join(ind.filter_themes or []) or "alle thema's"
-        levels = (
-            ", ".join(dutch.LEVELS.get(v, v) for v in ind.filter_levels or []) or "alle niveaus"
-        )
-        frequencies = ", ".join(ind.filter_frequencies or []) or "alle frequenties"
-        params = ", ".join(f"{k} = {v}" for k, v in (ind.params or {}).items())
-        computation = dutch.COMPUTATIONS.get(ind.computation, ind.computation)
+    for row in explanation.rows:
         sheet.append(
             [
-                sheet.cell(ind.code),
-                sheet.cell(ind.name, wrap),
-                sheet.cell(ind.description, wrap),
-                sheet.cell("\n".join(rules.rule(ind)), wrap),
-                sheet.cell(f"{computation}{f' ({params})' if params else ''}", wrap),
-                sheet.cell(f"{themes}; {levels}; {frequencies}", wrap),
-                sheet.cell(dutch.DIRECTIONS.get(ind.direction, ind.direction)),
-                sheet.cell(norm.norm),
-                sheet.cell(norm.green),
-                sheet.cell(norm.orange),
+                sheet.cell(row.code),
+                sheet.cell(row.name, wrap),
+                sheet.cell(row.description, wrap),
+                sheet.cell(row.rule, wrap),
+                sheet.cell(row.computation, wrap),
+                sheet.cell(row.filters, wrap),
+                sheet.cell(row.direction),
+                sheet.cell(row.norm),
+                sheet.cell(row.green),
+                sheet.cell(row.orange),
             ]
         )
     sheet.ws.auto_filter.ref = f"A{header}:J{max(sheet.rows, header + 1)}"
@@ -723,139 +559,90 @@ def _explanation(wb, data: CycleData, indicators, region_id: int | None = None) 
 
 def gemeente_workbook(data: CycleData, gemeente_id: int, path: Path) -> None:
     """One gemeente: its own organisations, and its region against the others."""
-    gemeente = data.gemeenten[gemeente_id]
-    region = data.regions[gemeente.region_id]
+    write_gemeente_workbook(gemeente_workbook_rows(data, gemeente_id), path)
+
+
+def write_gemeente_workbook(book: GemeenteWorkbook, path: Path) -> None:
+    """Lay out a gemeente workbook's sheets and save it."""
     wb = Workbook(write_only=True)
-    wb.properties.title = printable(
-        f"Afsprakenmonitor {gemeente.name} {data.cycle.period}"
-        + (" (voorlopig)" if data.provisional else "")
-    )
-    wb.properties.creator = "Afsprakenmonitor"
-    wb.properties.language = "nl-NL"
-    indicators = data.indicators_for(region.id)
-    national = data.national
-    # Both norms where the region set its own: the national one (as in the
-    # region comparison) and the region's (as in the region's own reports).
-    differs = [i for i in indicators if i.region_id or data.norm(i, region.id) != data.norm(i)]
-    names = ["Indicator", gemeente.name, region.name, "Nederland", "Landelijke norm", "Signaal"]
-    if differs:
-        names += [f"Eigen norm regio {region.name}", "Signaal (eigen norm)"]
-    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 17, 12, 34, 21][: len(names)])
-    sheet.freeze(4, 2)
-    if differs:
-        note = _norm_note(data, indicators, region.id).replace(
-            "Signaalkleuren:", "Kleuren van de waarden:"
-        )
-    else:
-        note = "Kleuren van de waarden en het signaal: getoetst aan de landelijke norm."
-    sheet.title(
-        f"{gemeente.name} ({gemeente.code}) – ronde {data.cycle.period}", _subtitle(data), note
-    )
-    header = sheet.header(names)
-    for ind in indicators:
-        fmt = sheet.style(f"num:{ind.unit}", number_format=number_format(ind.unit))
-        own = data.figure(ind, "gemeente", gemeente_id)
-        value = own.value if own else None
-        row = [sheet.cell(_indicator_header(ind)), sheet.cell(value, fmt)]
-        for scope_type, scope_id in (("regio", region.id), ("land", 0)):
-            figure = data.figure(ind, scope_type, scope_id)
-            row.append(sheet.cell(figure.value if figure else None, fmt))
-        national_norm = ind.region_id is None
-        row.append(sheet.cell(ind.norm if national_norm else None, fmt))
-        row.append(sheet.cell(dutch.SIGNALS[data.signal(ind, value)] if national_norm else "–"))
-        if ind in differs:
-            row.append(sheet.cell(data.norm(ind, region.id).norm, fmt))
-            row.append(sheet.cell(dutch.SIGNALS[data.signal(ind, value, region.id)]))
-        sheet.append(row)
-    for n, ind in enumerate(indicators):
-        row = header + 1 + n
-        if data.not_yet_due(ind):
-            continue  # "nog open": not judged before the due date
-        _traffic_lights(
-            sheet.ws, f"B{row}:D{row}", f"B{row}", ind.direction, data.norm(ind, region.id)
-        )
-    org_ids = [o for o in data.served_by.get(gemeente_id, []) if o in data.organisations]
-    org_ids.sort(key=lambda o: data.organisations[o].name)
-    _organisations(wb, data, indicators, org_ids, region.id)
-    regions = Sheet(wb, "Regio's", [10, 34] + [16] * len(national))
-    regions.freeze(4, 3)
-    regions.title(f"{region.name} tegen de andere regio's", _subtitle(data), NATIONAL_NORM_NOTE)
-    header = regions.header(["Code", "Regio"] + [_indicator_header(i) for i in national])
-    styles = _number_styles(regions, national)
-    bold = regions.style("bold", font=Font(bold=True))
-    for other in data.regions.values():
-        mark = bold if other.id == region.id else None
-        label = f"{other.name} (eigen regio)" if other.id == region.id else other.name
-        regions.append(
-            [regions.cell(other.code, mark), regions.cell(label, mark)]
-            + _figures(regions, data, national, "regio", other.id, styles)
-        )
-    regions.append(
-        [regions.cell("NL", bold), regions.cell("Nederland", bold)]
-        + _figures(regions, data, national, "land", 0, styles)
-    )
-    last = regions.rows
-    regions.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(national))}{last - 1}"
-    _value_columns(regions, data, national, 3, (header + 1, last))
-    region_orgs = [o.id for o in data.organisations.values() if o.region_id == region.id]
-    _partners(
-        wb,
-        data,
-        [(gemeente.name, org_ids)]
-        + [(data.organisations[o].name, [o]) for o in org_ids]
-        + [(region.name, region_orgs), ("Nederland", list(data.organisations))],
-    )
-    _actions(wb, data, org_ids)
-    _trend(
-        wb,
-        data,
-        indicators,
-        [
-            ("gemeente", gemeente_id, gemeente.name),
-            ("regio", region.id, region.name),
-            ("land", 0, "Nederland"),
-        ],
-    )
-    _explanation(wb, data, indicators, region.id)
+    _properties(wb, book.title)
+    _gemeente_overview(wb, book.overview)
+    _organisations(wb, book.organisations)
+    _regions(wb, book.regions)
+    _partners(wb, book.partners)
+    _actions(wb, book.actions)
+    _trend(wb, book.trend)
+    _explanation(wb, book.explanation)
     wb.save(path)
 
 
-def _overview_map(sheet: Sheet, data: CycleData, indicators) -> None:
+def _gemeente_overview(wb, overview: GemeenteOverview) -> None:
+    """The gemeente beside its region and the country, per indicator, with the
+    signal against the national norm (and the region's own where it set one)."""
+    names = overview.header
+    sheet = Sheet(wb, "Overzicht", [40, 16, 16, 16, 17, 12, 34, 21][: len(names)])
+    sheet.freeze(4, 2)
+    sheet.title(overview.heading)
+    header = sheet.header(names)
+    for row in overview.rows:
+        fmt = sheet.style(f"num:{row.unit}", number_format=number_format(row.unit))
+        cells = [
+            sheet.cell(row.header),
+            sheet.cell(row.value, fmt),
+            sheet.cell(row.region_value, fmt),
+            sheet.cell(row.country_value, fmt),
+            sheet.cell(row.national_norm, fmt),
+            sheet.cell(row.signal),
+        ]
+        if row.regional is not None:
+            norm, signal = row.regional
+            cells += [sheet.cell(norm, fmt), sheet.cell(signal)]
+        sheet.append(cells)
+    for n, row in enumerate(overview.rows):
+        if row.lights is None:
+            continue  # "nog open": not judged before the due date
+        line = header + 1 + n
+        _traffic_lights(sheet.ws, f"B{line}:D{line}", f"B{line}", row.direction, row.lights)
+
+
+def _regions(wb, regions: FigureSheet) -> None:
+    """Regio's: the gemeente's region (in bold) against the others and the country."""
+    columns = regions.columns
+    sheet = Sheet(wb, "Regio's", [10, 34] + [16] * len(columns))
+    sheet.freeze(4, 3)
+    sheet.title(regions.heading)
+    header = sheet.header(["Code", "Regio"] + [c.header for c in columns])
+    styles = _number_styles(sheet, columns)
+    bold = sheet.style("bold", font=Font(bold=True))
+    for row in [*regions.rows, regions.country]:
+        mark = bold if row.bold else None
+        sheet.append(
+            [sheet.cell(row.code, mark), sheet.cell(row.name, mark)]
+            + _figures(sheet, row.values, styles)
+        )
+    last = sheet.rows
+    sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(columns))}{last - 1}"
+    _value_columns(sheet, columns, 3, (header + 1, last))
+
+
+def _country_map(wb, country: CountryMap) -> None:
     """The country by region, coloured by the signal bands of the first
-    indicator (against the national norm, as the Overzicht colours it), on a
-    sheet of its own that prints on one page."""
-    if not indicators:
-        return
-    ind = indicators[0]
-    shapes = maps.region_shapes()
-    for shape in shapes:
-        figure = data.figure(ind, "regio", shape.scope_id)
-        shape.value = figure.value if figure else None
-    if not shapes:
-        return
-    scale = maps.Scale.for_indicator(ind, data.norm(ind), data.not_yet_due(ind))
-    title = f"Kaart: {ind.name} per regio, ronde {data.cycle.period}"
+    indicator, on a sheet of its own that prints on one page."""
+    title = country.heading.title
     png = maps.png_map(
-        shapes,
-        scale,
-        maps.Texts(title, title, division=maps.division(data.cycle)),
+        country.shapes,
+        country.scale,
+        maps.Texts(title, title, division=country.division),
         560,
         str(FONT_FILE),
     )
-    kaart = Sheet(sheet.ws.parent, "Kaart", [4, 80])
+    kaart = Sheet(wb, "Kaart", [4, 80])
     kaart.ws.page_setup.orientation = "portrait"
     kaart.ws.page_setup.fitToHeight = 1  # the map and its legend on one page
-    kaart.title(
-        title,
-        _provisional(
-            data,
-            "Elke regio in de kleur van haar signaal tegen de landelijke norm; gearceerd: "
-            "geen gegevens. De cijfers staan op het blad Overzicht.",
-        ),
-    )
+    kaart.title(country.heading)
     image = Image(io.BytesIO(png))
     image.anchor = "B5"
     kaart.ws.add_image(image)
     # The print area covers the image (about 20 rows of 15 points per 100 pixels).
-    rows = 5 + int(image.height * 0.75 / 15) + 1
-    kaart.ws.print_area = f"A1:C{rows}"
+    last = 5 + int(image.height * 0.75 / 15) + 1
+    kaart.ws.print_area = f"A1:C{last}"

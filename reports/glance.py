@@ -88,7 +88,7 @@ def attention(report: ScopeReport, today: dt.date | None = None) -> list[Attenti
                 unit="%",
             )
         )
-    overdue = [a for a in report.actions if a["due_on"] is not None and a["due_on"] < today]
+    overdue = [a for a in report.actions if a.due_on is not None and a.due_on < today]
     if overdue:
         points.append(
             AttentionPoint(
@@ -101,7 +101,7 @@ def attention(report: ScopeReport, today: dt.date | None = None) -> list[Attenti
                 value=len(overdue),
             )
         )
-    unresolved = [e for e in report.escalations if not e["resolved"]]
+    unresolved = [e for e in report.escalations if not e.resolved]
     if unresolved:
         points.append(
             AttentionPoint(

@@ -7,7 +7,6 @@ put in table cells as plain strings elsewhere."""
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -39,8 +38,8 @@ from reportlab.platypus import (
 )
 
 from reports import dutch, maps, practice
-from reports.data import ScopeReport
-from reports.glance import glance
+from reports.data import ActionRow, EscalationRow, ScopeReport
+from reports.rows import ManagementReport, management_report
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -301,22 +300,20 @@ class NumberedCanvas(Canvas):
         super().save()
 
 
-def title_of(report: ScopeReport) -> str:
-    title = f"Managementrapportage {report.name} – ronde {report.cycle.period}"
-    return title + " (voorlopig)" if report.provisional else title
-
-
 def write_pdf(report: ScopeReport, path: Path | str) -> None:
     """Write the management report of one organisation, gemeente or region."""
+    write_management_report(management_report(report), path)
+
+
+def write_management_report(content: ManagementReport, path: Path | str) -> None:
+    """Lay out a management report's sections and save the PDF."""
     _setup()
     styles = _styles()
-    footer = f"Afsprakenmonitor · {report.name} · ronde {report.cycle.period}"
-    if report.provisional:
-        footer += f" · voorlopig, peildatum {dutch.datetime(report.data_date)}"
+    report = content.report
 
     def make_canvas(*args, **kwargs):
         canvas = NumberedCanvas(*args, **kwargs)
-        canvas.footer_text = footer
+        canvas.footer_text = content.footer
         return canvas
 
     doc = SimpleDocTemplate(
@@ -326,7 +323,7 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
         rightMargin=18 * mm,
         topMargin=16 * mm,
         bottomMargin=18 * mm,
-        title=title_of(report),
+        title=content.title,
         author="Afsprakenmonitor",
         subject=f"Naleving van samenwerkingsafspraken, ronde {report.cycle.period}",
         creator="Afsprakenmonitor",
@@ -334,13 +331,13 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
         initialFontName=FONT,  # else the canvas starts with (and embeds) Helvetica
         initialFontSize=9,
     )
-    story = _cover(report, styles)
-    story += _scorecard(report, styles)
-    story += _comparison(report, styles)
-    story += _region_map(report, styles)
+    story = _cover(content, styles)
+    story += _scorecard(content, styles)
+    story += _comparison(content, styles)
+    story += _region_map(content, styles)
     story += _matrix(report, styles)
-    story += _trends(report, styles)
-    story += _weakest(report, styles)
+    story += _trends(content, styles)
+    story += _weakest(content, styles)
     story += _partner_gaps(report, styles)
     story += (
         _action_summary(report, styles)
@@ -348,7 +345,7 @@ def write_pdf(report: ScopeReport, path: Path | str) -> None:
         else _actions(report, styles)
     )
     story += _escalations(report, styles)
-    story += _response(report, styles)
+    story += _response(content, styles)
     doc.build(story, canvasmaker=make_canvas)
 
 
@@ -435,41 +432,10 @@ def _provisional(report: ScopeReport) -> str:
     )
 
 
-def _response_line(report: ScopeReport) -> str:
-    status = report.response
-    if report.scope_type == "organisatie":
-        if status["on_time"]:
-            return "De zelfevaluatie is op tijd ingediend."
-        if status["late"]:
-            return "De zelfevaluatie is na de uiterste inleverdatum ingediend."
-        if status["total"]:
-            state = status["missing"][0][1]
-            return (
-                "De zelfevaluatie is niet ingediend (status: "
-                f"{dutch.ASSESSMENT_STATES.get(state, state).lower()})."
-            )
-        return "Voor deze organisatie is in deze ronde geen zelfevaluatie uitgezet."
-    submitted = status["on_time"] + status["late"]
-    return (
-        f"{submitted} van de {status['total']} organisaties hebben hun zelfevaluatie "
-        f"ingediend ({status['on_time']} op tijd, {status['late']} te laat); "
-        f"{status['open']} nog niet."
-    )
-
-
-def _cover(report: ScopeReport, styles) -> list:
+def _cover(content: ManagementReport, styles) -> list:
     """The first page: who and when, then what a manager reads first — the
     signals at a glance, the response and what needs attention."""
-    cycle = report.cycle
-    facts = [
-        ["Ronde", f"{cycle.period} ({dutch.date(cycle.opens_on)} tot en met "
-                  f"{dutch.date(cycle.closes_on)})"],
-        ["Uiterste inleverdatum", dutch.date(cycle.due_on)],
-        ["Peildatum gegevens", dutch.datetime(report.data_date)],
-        ["Gemaakt op", dutch.date(dt.date.today())],
-    ]  # fmt: skip
-    if report.region is not None and report.scope_type != "regio":
-        facts.insert(0, ["Regio", report.region.name])
+    report = content.report
     story = [
         _paragraph("Afsprakenmonitor", styles["cover"]),
         _paragraph(f"Managementrapportage {report.scope_type}", styles["h1"]),
@@ -478,11 +444,9 @@ def _cover(report: ScopeReport, styles) -> list:
     ]
     if report.provisional:
         story += [_p(_provisional(report), styles["banner"]), Spacer(1, 4 * mm)]
-    if report.recomputed:
-        facts.append(["Herberekend", report.recomputed[len("herberekend ") :]])
     story.append(
         Table(
-            [[_p(k + ":", styles["body"]), _p(v, styles["body"])] for k, v in facts],
+            [[_p(k + ":", styles["body"]), _p(v, styles["body"])] for k, v in content.facts],
             colWidths=[42 * mm, 132 * mm],
             style=[
                 ("FONT", (0, 0), (-1, -1), FONT, 9),
@@ -492,7 +456,7 @@ def _cover(report: ScopeReport, styles) -> list:
             ],
         )
     )
-    at_a_glance = glance(report)
+    at_a_glance = content.glance
     story += [
         _paragraph("In één oogopslag", styles["h2"]),
         _paragraph(
@@ -502,7 +466,7 @@ def _cover(report: ScopeReport, styles) -> list:
         Spacer(1, 2 * mm),
         _signal_grid(report, styles),
         _paragraph("Respons", styles["h2"]),
-        _paragraph(escape(_response_line(report)), styles["body"]),
+        _paragraph(escape(content.response_line), styles["body"]),
         _paragraph("Wat aandacht vraagt", styles["h2"]),
     ]
     if at_a_glance.points:
@@ -560,7 +524,8 @@ def _signal_grid(report: ScopeReport, styles) -> Table:
     )
 
 
-def _scorecard(report: ScopeReport, styles) -> list:
+def _scorecard(content: ManagementReport, styles) -> list:
+    report = content.report
     rows = [["Indicator", "Waarde", "Norm", "Signaal", "Verschil", "Regio", "Nederland"]]
     extra = []
     for n, row in enumerate(report.scorecard, start=1):
@@ -582,12 +547,6 @@ def _scorecard(report: ScopeReport, styles) -> list:
         )
         extra.append(("BACKGROUND", (3, n), (3, n), SIGNAL_COLOURS[row.signal]))
     widths = [42 * mm, 21 * mm, 24 * mm, 21 * mm, 24 * mm, 21 * mm, 21 * mm]
-    regional = any(row.norm.regional for row in report.scorecard)
-    judged = (
-        f"Norm: de landelijke norm; ‘(regio)’: de eigen norm van regio {report.region.name}."
-        if regional and report.region is not None
-        else "Norm: de landelijke norm."
-    )
     story = [
         _paragraph("Scorekaart", styles["h2"]),
         _table(rows, widths, extra, right=(1, 2, 4, 5, 6), styles=styles),
@@ -595,26 +554,23 @@ def _scorecard(report: ScopeReport, styles) -> list:
         _paragraph(
             "Signaal: groen op of boven de norm, oranje tussen de drempels, rood daaronder "
             "(bij ‘lager is beter’ omgekeerd). Verschil: ten opzichte van de vorige ronde, bij "
-            "percentages in procentpunten. " + escape(judged),
+            "percentages in procentpunten. " + escape(content.norm_note),
             styles["small"],
         ),
     ]
     return story
 
 
-def _comparison(report: ScopeReport, styles) -> list:
+def _comparison(content: ManagementReport, styles) -> list:
     """Own value against region and country for the percentage indicators."""
-    rows = [r for r in report.scorecard if r.indicator.unit == "%"]
+    rows, names = content.comparison, content.names
     if not rows:
         return []
     series = [
         [r.value or 0 for r in rows],
         [r.region_value or 0 for r in rows],
         [r.country_value or 0 for r in rows],
-    ]
-    names = [report.name, report.region.name if report.region else "Regio", "Nederland"]
-    if report.scope_type == "regio":
-        series, names = series[1:], names[1:]
+    ][-len(names) :]
     height = 14 * len(rows) * len(series) / 3 + 40
     legend_height = LEGEND_ROW * len(names) + 4
     drawing = Drawing(170 * mm, height + 20 + legend_height)
@@ -732,10 +688,8 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
     return drawing
 
 
-def _trends(report: ScopeReport, styles) -> list:
-    names = [report.name, report.region.name if report.region else "Regio", "Nederland"]
-    if report.scope_type == "regio":
-        names = names[1:]
+def _trends(content: ManagementReport, styles) -> list:
+    report, names = content.report, content.names
     width = (A4[0] - 36 * mm) / 2 - 2 * mm
     charts = [_trend_chart(line, names, width) for line in report.trends]
     grid = [
@@ -746,7 +700,7 @@ def _trends(report: ScopeReport, styles) -> list:
         _paragraph(f"Trend over de laatste {len(report.trends[0].periods) if report.trends else 0} "
                   "rondes", styles["h2"]),
     ]  # fmt: skip
-    breaks = sorted({p for line in report.trends for p in line.breaks})
+    breaks = content.trend_breaks
     if breaks:
         story.append(
             _paragraph(
@@ -763,7 +717,8 @@ def _trends(report: ScopeReport, styles) -> list:
     return story
 
 
-def _weakest(report: ScopeReport, styles) -> list:
+def _weakest(content: ManagementReport, styles) -> list:
+    report = content.report
     story = [_paragraph("De vijf zwakste afspraken", styles["h2"])]
     if not report.weakest:
         return story + [_paragraph("Geen ingediende antwoorden in deze ronde.", styles["body"])]
@@ -780,7 +735,7 @@ def _weakest(report: ScopeReport, styles) -> list:
         )
     widths = [16 * mm, 78 * mm, 38 * mm, 18 * mm, 24 * mm]
     story.append(_table(rows, widths, right=(3, 4), styles=styles))
-    return story + practice.flowables(report, styles)  # the agreement's good practice
+    return story + practice.flowables(content.practice, styles)  # the agreement's good practice
 
 
 def _partner_gaps(report: ScopeReport, styles) -> list:
@@ -830,7 +785,7 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
 LISTED = 200  # rows per list in a PDF; the web page shows them all
 
 
-def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths, cells, styles):
+def _listing(report: ScopeReport, items: list, header, widths, wide_widths, cells, styles):
     """A table of actions or escalations, with the organisation in front when
     the report covers several, cut off at LISTED rows with a line saying so."""
     several = report.scope_type != "organisatie"
@@ -840,7 +795,7 @@ def _listing(report: ScopeReport, items: list[dict], header, widths, wide_widths
     for item in items[:LISTED]:
         row = cells(item)
         if several:
-            row.insert(0, _p(item["organisation"], styles["cell"]))
+            row.insert(0, _p(item.organisation, styles["cell"]))
         rows.append(row)
     story = [_table(rows, widths, styles=styles)]
     if len(items) > LISTED:
@@ -974,16 +929,14 @@ def _actions(report: ScopeReport, styles) -> list:
     story = [_paragraph("Openstaande verbeteracties", styles["h2"])]
     if not report.actions:
         return story + [_paragraph("Geen openstaande verbeteracties.", styles["body"])]
-    today = dt.date.today()
 
-    def cells(action):
-        overdue = action["due_on"] is not None and action["due_on"] < today
+    def cells(action: ActionRow):
         return [
-            action["agreement"],
-            _p(action["description"], styles["cell"]),
-            _p(action["owner"] or "–", styles["cell"]),
-            _p(dutch.date(action["due_on"]), styles["overdue"] if overdue else styles["cell"]),
-            dutch.ACTION_STATES.get(action["status"], action["status"]),
+            action.agreement,
+            _p(action.description, styles["cell"]),
+            _p(action.owner or "–", styles["cell"]),
+            _p(dutch.date(action.due_on), styles["overdue" if action.overdue else "cell"]),
+            dutch.ACTION_STATES.get(action.status, action.status),
         ]
 
     return story + _listing(
@@ -1002,13 +955,13 @@ def _escalations(report: ScopeReport, styles) -> list:
             _paragraph("Geen afspraken gemeld die niet zijn nageleefd.", styles["body"])
         ]
 
-    def cells(signal):
+    def cells(signal: EscalationRow):
         return [
-            signal["agreement"],
-            _p(signal["title"], styles["cell"]),
-            str(signal["times_not_followed"]),
-            dutch.ESCALATION_STEPS.get(signal["highest_step"], str(signal["highest_step"])),
-            "ja" if signal["resolved"] else "nee",
+            signal.agreement,
+            _p(signal.title, styles["cell"]),
+            str(signal.times_not_followed),
+            dutch.ESCALATION_STEPS.get(signal.highest_step, str(signal.highest_step)),
+            "ja" if signal.resolved else "nee",
         ]
 
     return story + _listing(
@@ -1020,11 +973,12 @@ def _escalations(report: ScopeReport, styles) -> list:
     )  # fmt: skip
 
 
-def _response(report: ScopeReport, styles) -> list:
+def _response(content: ManagementReport, styles) -> list:
+    report = content.report
     status = report.response
     story = [_paragraph("Responsstatus", styles["h2"])]
     if report.scope_type == "organisatie":
-        return story + [_paragraph(escape(_response_line(report)), styles["body"])]
+        return story + [_paragraph(escape(content.response_line), styles["body"])]
     rows = [
         ["Organisaties", "Op tijd ingediend", "Te laat ingediend", "Niet ingediend"],
         [str(status["total"]), str(status["on_time"]), str(status["late"]), str(status["open"])],
@@ -1040,21 +994,14 @@ def _response(report: ScopeReport, styles) -> list:
     return story
 
 
-def _region_map(report: ScopeReport, styles) -> list:
+def _region_map(content: ManagementReport, styles) -> list:
     """A region's report: the region by gemeente, coloured by the signal
     bands of its first indicator (as the scorecard judges it)."""
-    if report.scope_type != "regio" or not report.scorecard:
+    found = content.region_map
+    if found is None:
         return []
-    row = report.scorecard[0]
-    ind = row.indicator
-    shapes = maps.with_values(
-        maps.gemeente_shapes(report.scope_id, maps.cycle_year(report.cycle)), report.cycle, ind
-    )
-    if not shapes:
-        return []
-    scale = maps.Scale.for_indicator(ind, row.norm, row.signal == "nog_open")
-    title = f"{ind.name} per gemeente"
-    texts = maps.Texts(title=title, description=title, division=maps.division(report.cycle))
+    shapes, scale, title = found.shapes, found.scale, found.title
+    texts = maps.Texts(title=title, description=title, division=found.division)
     drawing = maps.pdf_drawing(shapes, scale, texts, 120 * mm, FONT)
     drawing.hAlign = "LEFT"
     return [

@@ -93,11 +93,11 @@ def _styles(body: ParagraphStyle, small: ParagraphStyle) -> dict[str, ParagraphS
     }
 
 
-def flowables(report, styles: dict) -> list:
-    """The PDF's good practice under the weakest agreements table: per
-    agreement its approach, praktijkvoorbeelden with their source, and the
-    organisations elsewhere that may be asked."""
-    entries = [e for e in for_report(report) if e["guidance"] or e["examples"] or e["contacts"]]
+def flowables(found: list[dict], styles: dict) -> list:
+    """The PDF's good practice under the weakest agreements table (the
+    entries of `for_report`): per agreement its approach, praktijkvoorbeelden
+    with their source, and the organisations elsewhere that may be asked."""
+    entries = [e for e in found if e["guidance"] or e["examples"] or e["contacts"]]
     if not entries:
         return []
     own = _styles(styles["body"], styles["small"])

@@ -12,6 +12,7 @@ from peewee import ModelSelect
 
 from domain.audit import record
 from domain.scope import has_role, is_admin
+from web.login import login_manager
 
 # public: anyone; user: any logged-in person; admin: beheerder;
 # coordinator: regiocoördinator or beheerder; token: a personal access token
@@ -30,8 +31,6 @@ def access(rule: str) -> Callable:
         def wrapped(*args, **kwargs):
             if rule != "public":
                 if not current_user.is_authenticated:
-                    from web.auth import login_manager
-
                     return login_manager.unauthorized()
                 user = current_user.user
                 allowed = (

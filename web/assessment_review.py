@@ -23,7 +23,7 @@ from flask_login import current_user
 from domain import assessments as domain
 from domain import cycles, review
 from domain.scope import may_read_assessment
-from jobs.schedule import next_nightly
+from jobs.status import next_nightly
 from models import Assessment, Cycle, Organisation, User
 from models.choices import ACTION_STATES, ESCALATION_STEPS, N_, SCORES
 from web import labels

@@ -17,7 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from domain import accounts
 from domain.audit import record
@@ -25,52 +25,20 @@ from domain.passwords import hash_password, needs_rehash
 from domain.scope import roles_of
 from models import User, utcnow
 from models.choices import N_
-from models.compiled import CompiledQuery
 from web.access import access
 from web.form_errors import INVALID, FieldErrors, page_status
 from web.formatting import LANGUAGES, say
+from web.login import SessionUser
+from web.login import init_app as init_login
 
 logger = logging.getLogger(__name__)
 
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
-login_manager.login_view = "auth.login"
-login_manager.login_message_category = "info"
-
-
-class SessionUser(UserMixin):
-    """The logged-in person. The session id carries the user's session version,
-    so bumping it in the database ends every session that holds an older one."""
-
-    def __init__(self, user: User):
-        self.user = user
-
-    def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.session_version}"
-
-
-# Every request of a logged-in person reads them: composed once.
-_ACTIVE_USER = CompiledQuery(
-    lambda user_id: User.select().where(User.id == user_id, User.active == True)  # noqa: E712
-)
-
-
-@login_manager.user_loader
-def _load(session_id: str) -> SessionUser | None:
-    try:
-        user_id, version = (int(part) for part in session_id.split(":", 1))
-    except ValueError:
-        return None
-    user = _ACTIVE_USER.first(user_id)
-    if user is None or user.session_version != version:
-        return None
-    return SessionUser(user)
 
 
 def init_app(app: Flask) -> None:
-    """Attach flask-login to the app."""
-    login_manager.init_app(app)
-    login_manager.login_message = "Log in om deze pagina te zien."
+    """Attach the login session (web/login.py) to the app."""
+    init_login(app)
 
 
 def _safe_next(target: str | None) -> str:

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from domain import rules
 from domain.scope import ResultAccess, is_admin, organisation_condition, roles_of
-from jobs.schedule import next_nightly
+from jobs.status import next_nightly
 from models import (
     Cycle,
     Gemeente,

@@ -18,6 +18,7 @@ from models import (
     ReportRun,
     utcnow,
 )
+from reports.data import recompute_note
 from tests import factories
 from tests.domain.test_computation import value, world  # noqa: F401 - the shared fixture
 
@@ -95,7 +96,7 @@ def test_a_requested_recompute_is_done_once_with_the_norms_now(world, tmp_path):
     run = ReportRun.get(ReportRun.job == "herberekenen")
     assert (run.state, run.summary["reason"]) == ("gereed", "Norm MEAN gecorrigeerd")
     # The rewritten reports say so.
-    note = recompute.note(p1)
+    note = recompute_note(p1)
     assert note.startswith("herberekend op ")
     assert note.endswith("omdat Norm MEAN gecorrigeerd")
     pdf = (

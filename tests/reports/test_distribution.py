@@ -14,7 +14,6 @@ import openpyxl
 import pytest
 
 from domain import formatting, results
-from domain.digest import Digests
 from domain.scope import ResultAccess
 from jobs.nightly import BatchSettings, run_nightly
 from models import (
@@ -27,6 +26,7 @@ from models import (
     User,
 )
 from reports import build, store
+from reports.digest import Digests
 from tests import factories
 from tests.domain.test_mail import check_mail
 

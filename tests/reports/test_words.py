@@ -42,7 +42,7 @@ def test_open_actions_are_those_the_indicator_counts(reports_world):
     ).where(ImprovementAction.id == action.id).execute()
     computation.recompute()
     report = scope_report(CycleData.load(w["p2"]), "organisatie", a)
-    listed = {(r["due_on"], r["status"]) for r in report.actions}
+    listed = {(r.due_on, r.status) for r in report.actions}
     assert (dt.date(2026, 6, 10), "in_uitvoering") in listed  # counted by ACTIES, listed
     assert (dt.date(2026, 6, 1), "open") in listed  # A's own open action
     acties = IndicatorDefinition.get(IndicatorDefinition.code == "ACT")

@@ -259,7 +259,7 @@ def test_status_page_for_the_beheerder_only(client, database):
     assert "nog nooit gestart" in page
     assert "in orde" in _row(page, "Nachtelijke verwerking")
     # Not run yet, and when it will: the same moment Batchlog and the results pages give.
-    from jobs.schedule import next_nightly
+    from jobs.status import next_nightly
     from web.formatting import datum
 
     row = _row(page, "Nachtelijke verwerking")

@@ -153,7 +153,7 @@ def test_scorecard_formats_units_names_the_norm_and_says_when(client, results, a
 def test_next_run_follows_the_schedule(app):
     import datetime as dt
 
-    from jobs.schedule import next_nightly
+    from jobs.status import next_nightly
 
     config = {"TIMEZONE": "Europe/Amsterdam", "SCHEDULE_NIGHTLY": "30 3 * * *"}
     # 28 November 2026 12:00 UTC: next 03:30 Amsterdam (CET, UTC+1) is 29 November 02:30 UTC.
