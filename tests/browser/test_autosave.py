@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
+import demo
 from domain import assessments as domain
-from domain import demo
 from domain.reference import load_reference_data
 from models import Answer, Assessment, Cycle, ImprovementAction, Organisation, RoleAssignment
 from tests import factories, journey

@@ -658,7 +658,7 @@ def test_the_demos_submitted_assessments_pass_the_check_before_submitting(databa
     """A partner the demo's organisation did not rate is one it did not work
     with ("werken niet samen"), so copying a demo quarter forward unchanged
     can be submitted as it is."""
-    from domain import demo
+    import demo
     from domain.reference import load_reference_data
     from models import Cycle, NotWorkingTogether
 

@@ -7,7 +7,7 @@ import statistics
 import pytest
 from peewee import fn
 
-from domain import demo
+import demo
 from domain.reference import load_reference_data
 from models import (
     Agreement,
