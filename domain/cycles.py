@@ -11,7 +11,7 @@ import re
 from peewee import IntegrityError, ModelSelect, fn
 
 from domain import norms, rules
-from domain.assessments import applicable_agreements, organisation_people, progress
+from domain.assessment_saving import applicable_agreements, organisation_people, progress
 from domain.audit import record
 from domain.inputs import parse_int
 from domain.mail import queue_template

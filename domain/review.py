@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN
 
-from domain import assessments
+from domain import assessment_saving as assessments
 from domain.assessment_mail import queue_ready
 from domain.audit import record
 from models import (

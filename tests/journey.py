@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from domain import assessments, cycles
+from domain import assessment_saving as assessments
+from domain import cycles
 from models import Assessment, Cycle
 from tests import factories
 

@@ -24,7 +24,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from domain import assessments, indicators
+from domain import assessment_saving as assessments
+from domain import indicators
 from domain.mail import queue
 from domain.reference import load_reference_data
 from models import (

@@ -20,7 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from domain import cycles, review
 from domain.scope import may_read_assessment
 from jobs.schedule import next_nightly

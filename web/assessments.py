@@ -20,7 +20,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from domain.inputs import parse_int
 from domain.scope import may_read_assessment
 from models import Assessment, Cycle, Organisation, utcnow

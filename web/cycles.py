@@ -25,7 +25,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from domain import assessments as assessments_domain
+from domain import assessment_saving as assessments_domain
 from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments, roles_of

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 import demo
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from domain.reference import load_reference_data
 from models import Answer, Assessment, Cycle, ImprovementAction, Organisation, RoleAssignment
 from tests import factories, journey

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from models import Assessment, OutboxMessage
 from tests import factories, journey
 from tests.browser.test_journeys import Tour

@@ -260,7 +260,7 @@ def test_open_cycle_saves_unchanged(small):
     """Evaluation dates of the open cycle lie in the past, so every editable
     assessment of the demo can be saved as it is (they were counted back from
     the due date, which lies after today)."""
-    from domain import assessments
+    from domain import assessment_saving as assessments
 
     open_cycle = Cycle.get(Cycle.state == "open")
     assert open_cycle.due_on > TODAY

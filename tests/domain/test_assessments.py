@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from domain import cycles, inputs
 from models import (
     Answer,

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from domain import assessments, cycles
+from domain import assessment_saving as assessments
+from domain import cycles
 from models import Assessment, AuditEvent, Cycle, OutboxMessage
 from tests import factories
 

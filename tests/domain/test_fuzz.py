@@ -20,7 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import assessments, framework, imports, indicators, uploads
+from domain import assessment_saving as assessments
+from domain import framework, imports, indicators, uploads
 from domain.inputs import has_control
 from tests import hostile
 

@@ -263,7 +263,7 @@ def test_response_of_a_reopened_assessment_is_its_first_submission(setting):
 
 
 def test_submitting_again_keeps_the_first_submission(setting):
-    from domain import assessments
+    from domain import assessment_saving as assessments
 
     q = setting["cycle"](
         "2026-Q2", dt.date(2026, 5, 1), dt.date(2026, 6, 15), dt.date(2026, 7, 15), "open"
@@ -321,7 +321,7 @@ def test_actions_window_from_the_day_after_the_previous_due_date_to_the_due_date
 
 
 def test_action_done_after_midnight_amsterdam_time_is_late(setting):
-    from domain import assessments
+    from domain import assessment_saving as assessments
 
     q = setting["cycle"](
         "2026-Q2", dt.date(2026, 5, 1), dt.date(2026, 6, 15), dt.date(2026, 7, 15), "open"

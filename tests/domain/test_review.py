@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from domain import cycles, review
 from models import Assessment, OutboxMessage
 from tests import journey

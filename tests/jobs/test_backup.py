@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from domain import assessments, computation, indicators
+from domain import assessment_saving as assessments
+from domain import computation, indicators
 from domain.reference import load_reference_data
 from models import (
     Answer,

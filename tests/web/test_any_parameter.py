@@ -225,7 +225,7 @@ def test_every_field_of_every_form_goes_through_the_text_check(app, chain):
     with a line break): nothing of it is stored, and no answer is a 5xx. The
     assessment's pages are walked as its manager (theme pages with autosave,
     then, once submitted, the coordinator's summary with its reopen reason)."""
-    from domain import assessments
+    from domain import assessment_saving as assessments
     from models import Assessment
 
     admin = login(app.test_client(), chain["admin"])

@@ -265,7 +265,7 @@ def test_two_people_never_silently_overwrite(app, chain):
 
 
 def test_a_submitted_assessment_is_read_as_a_summary_and_never_changed(client, chain):
-    from domain import assessments as domain
+    from domain import assessment_saving as domain
 
     login(client, chain["manager"])
     form = journey.complete_form(chain["agreements"])
@@ -328,7 +328,7 @@ def test_autosave_saves_the_valid_fields_and_answers_per_field(client, chain):
 
 
 def test_copied_answers_are_confirmed_per_theme_and_all_at_once(client, database):
-    from domain import assessments as domain
+    from domain import assessment_saving as domain
 
     earlier = journey.build(period="2026-Q3")
     assessment = Assessment.get_by_id(earlier["assessment"].id)
@@ -393,7 +393,7 @@ def test_other_organisations_and_gemeente_users_get_404(app, chain):
 
 
 def test_history_and_reopen(client, chain):
-    from domain import assessments as domain
+    from domain import assessment_saving as domain
 
     login(client, chain["manager"])
     form = journey.complete_form(chain["agreements"])

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from domain import assessments as domain
+from domain import assessment_saving as domain
 from models import Assessment, Cycle, OutboxMessage
 from tests import factories, journey
 

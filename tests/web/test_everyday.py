@@ -14,7 +14,7 @@ import re
 import pytest
 from openpyxl import load_workbook
 
-from domain import assessments as assessment_domain
+from domain import assessment_saving as assessment_domain
 from domain import cycles as cycle_domain
 from jobs.runs import claimed_run
 from models import (

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from domain import assessments as assessment_domain
+from domain import assessment_saving as assessment_domain
 from models import Assessment, Cycle, OutboxMessage, ReportRun
 from tests import factories, journey
 from web.formatting import local_today

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from domain import assessments, computation, indicators, reference
+from domain import assessment_saving as assessments
+from domain import computation, indicators, reference
 from models import Assessment, Organisation
 from tests import factories, journey
 
