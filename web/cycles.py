@@ -25,7 +25,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from domain import assessment_saving as assessments_domain
+from domain import assessment_saving, assessment_steps
 from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments, roles_of
@@ -446,10 +446,10 @@ def reopen(cycle_id: int, assessment_id: int):
         readable_assessments(current_user.user).where(Assessment.cycle == cycle), assessment_id
     )
     try:
-        assessments_domain.reopen(
+        assessment_steps.reopen(
             current_user.user, assessment, request.form.get("reason", ""), link_for=_link()
         )
-    except assessments_domain.StateError as exc:
+    except assessment_saving.StateError as exc:
         flash(say(exc.args[0]), "error")
     else:
         flash(
