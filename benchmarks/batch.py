@@ -112,7 +112,8 @@ def _run(url: str, what: str) -> dict:
 
 
 def _prepare(url: str, scale: str) -> None:
-    from domain import demo, framework, indicators
+    import demo
+    from domain import framework, indicators
     from domain.reference import load_reference_data
     from models import db, init_database, is_postgres
     from models.migrate import upgrade

@@ -14,7 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from domain import demo, framework, indicators
+import demo
+from domain import framework, indicators
 from domain.reference import load_reference_data
 from models import db, init_database
 from models.migrate import upgrade

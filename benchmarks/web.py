@@ -259,7 +259,7 @@ def _request(port: int, method: str, path: str, session: Session | None, body=No
 
 
 def login(port: int, email: str) -> Session:
-    from domain.demo import DEMO_PASSWORD
+    from demo import DEMO_PASSWORD
 
     session = Session(email)
     _, page, _ = _request(port, "GET", "/inloggen", session)

@@ -11,7 +11,9 @@ import re
 from peewee import IntegrityError, ModelSelect, fn
 
 from domain import norms, rules
-from domain.assessments import applicable_agreements, organisation_people, progress
+from domain.assessment_access import organisation_people
+from domain.assessment_agreements import applicable_agreements
+from domain.assessment_completeness import progress
 from domain.audit import record
 from domain.inputs import parse_int
 from domain.mail import queue_template

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN
 
-from domain import assessments
+from domain import (
+    assessment_access,
+    assessment_agreements,
+    assessment_completeness,
+    assessment_saving,
+    assessment_steps,
+)
 from domain.assessment_mail import queue_ready
 from domain.audit import record
 from models import (
@@ -30,7 +36,7 @@ from models.choices import N_
 
 def is_ready(assessment: Assessment) -> bool:
     """Marked "klaar voor controle" and not submitted yet (a reopening clears the mark)."""
-    return assessment.ready_at is not None and assessment.state in assessments.EDITABLE_STATES
+    return assessment.ready_at is not None and assessment.state in assessment_access.EDITABLE_STATES
 
 
 def mark_ready(
@@ -43,8 +49,10 @@ def mark_ready(
     the manager to check and submit; the managers get a mail, once per
     version of the answers. Returns (managers, mails queued now). The version
     does not change: nobody's open form is put out of date by it."""
-    if not assessments.can_edit(actor, assessment):
-        raise assessments.StateError(N_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."))
+    if not assessment_access.can_edit(actor, assessment):
+        raise assessment_saving.StateError(
+            N_("Deze zelfevaluatie kan niet (meer) worden gewijzigd.")
+        )
     now = now or utcnow()
     with db.atomic():
         Assessment.update(ready_at=now, ready_by=actor).where(
@@ -108,10 +116,12 @@ def review(assessment: Assessment) -> tuple[list[ReviewTheme], Assessment | None
     """Every applicable agreement per theme with its answer, the previous
     cycle's answer (matched by code), partner ratings, improvement action and
     what still blocks submitting; and the previous assessment."""
-    agreements = assessments.applicable_agreements(assessment)
-    missing = dict((a.id, lacks) for a, lacks in assessments.missing_items(assessment, agreements))
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    missing = dict(
+        (a.id, lacks) for a, lacks in assessment_completeness.missing_items(assessment, agreements)
+    )
     answers = {a.agreement_id: a for a in Answer.select().where(Answer.assessment == assessment)}
-    previous = assessments.previous_assessment(assessment)
+    previous = assessment_steps.previous_assessment(assessment)
     earlier: dict[str, Answer] = {}
     if previous is not None:
         earlier = {

@@ -23,13 +23,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.demo import DEMO_PASSWORD as PASSWORD
+from demo import DEMO_PASSWORD as PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 DOMAIN = "demo.afsprakenmonitor.nl"
 
-# The demo accounts `flask setup` prints (domain/demo.py makes them).
+# The demo accounts `flask setup` prints (the demo package makes them).
 ACCOUNTS = {
     "beheerder": f"beheerder@{DOMAIN}",
     "regiocoordinator": f"coordinator.vr24@{DOMAIN}",

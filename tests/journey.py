@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from domain import assessments, cycles
+from domain import assessment_agreements, cycles
 from models import Assessment, Cycle
 from tests import factories
 
@@ -28,7 +28,7 @@ def build(period: str = "2026-Q4", today: dt.date | None = None) -> dict:
     cycles.open_cycle(admin, cycle, LINK)
     chain["cycle"] = cycle
     chain["assessment"] = Assessment.get(Assessment.organisation == jgz, Assessment.cycle == cycle)
-    chain["agreements"] = assessments.applicable_agreements(chain["assessment"])
+    chain["agreements"] = assessment_agreements.applicable_agreements(chain["assessment"])
     return chain
 
 

@@ -24,7 +24,13 @@ from urllib.parse import urlencode
 
 import pytest
 
-from domain import assessments, indicators
+from domain import (
+    assessment_agreements,
+    assessment_form,
+    assessment_saving,
+    assessment_steps,
+    indicators,
+)
 from domain.mail import queue
 from domain.reference import load_reference_data
 from models import (
@@ -275,12 +281,12 @@ def cluster(postgres, tmp_path_factory):
         team = Assessment.get(
             Assessment.organisation == chain["team"], Assessment.cycle == chain["cycle"]
         )
-        agreements = assessments.applicable_agreements(team)
-        parsed = assessments.parse_form(
+        agreements = assessment_agreements.applicable_agreements(team)
+        parsed = assessment_form.parse_form(
             journey.complete_form(agreements), agreements, team.cycle.opens_on
         )
-        assessments.save_answers(chain["team_manager"], team, team.version, parsed)
-        assert assessments.submit(chain["team_manager"], team) == []
+        assessment_saving.save_answers(chain["team_manager"], team, team.version, parsed)
+        assert assessment_steps.submit(chain["team_manager"], team) == []
         for n in range(QUEUED):
             queue(f"test:{n}", f"ontvanger{n}@example.nl", f"Bericht {n}", "Tekst")
     database.close()

@@ -16,7 +16,7 @@ from flask_babel import gettext
 from jinja2.filters import do_truncate
 from markupsafe import Markup, escape
 
-from domain.assessments import NOT_TOGETHER
+from domain.assessment_form import NOT_TOGETHER
 from models import Agreement
 from models.choices import ACTION_STATES, ESCALATION_STEPS, ORGANISATION_KINDS, SCORES
 from web.formatting import say

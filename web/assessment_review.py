@@ -20,8 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from domain import assessments as domain
-from domain import cycles, review
+from domain import assessment_access, assessment_saving, assessment_steps, cycles, review
 from domain.scope import may_read_assessment
 from jobs.status import next_nightly
 from models import Assessment, Cycle, Organisation, User
@@ -73,7 +72,7 @@ def _theme_link(assessment_id: int) -> Callable[..., str]:
 
 def _context(assessment: Assessment) -> dict:
     user = current_user.user
-    held = domain.roles(user, assessment)
+    held = assessment_access.roles(user, assessment)
     invuller_may = current_app.config.get("INVULLER_MAY_SUBMIT", False)
     ready_by = None
     if review.is_ready(assessment) and assessment.ready_by_id:
@@ -81,9 +80,9 @@ def _context(assessment: Assessment) -> dict:
     return {
         "assessment": assessment,
         "held": held,
-        "editable": domain.can_edit(user, assessment, held),
-        "may_submit": domain.can_submit(user, assessment, invuller_may, held),
-        "may_reopen": domain.can_reopen(user, assessment, held),
+        "editable": assessment_access.can_edit(user, assessment, held),
+        "may_submit": assessment_access.can_submit(user, assessment, invuller_may, held),
+        "may_reopen": assessment_access.can_reopen(user, assessment, held),
         "manager_submits": not invuller_may,
         "ready": review.is_ready(assessment),
         "ready_by": ready_by,
@@ -130,8 +129,8 @@ def submit(assessment_id: int):
         flash(_("Alleen een manager kan indienen."), "error")
         return redirect(url_for("assessment_review.check", assessment_id=assessment.id))
     try:
-        missing = domain.submit(user, assessment)
-    except domain.ConflictError:
+        missing = assessment_steps.submit(user, assessment)
+    except assessment_saving.ConflictError:
         flash(
             _("Iemand anders heeft intussen iets veranderd. Controleer de antwoorden opnieuw."),
             "error",
@@ -208,9 +207,9 @@ def reopen(assessment_id: int):
     assessment = _assessment(assessment_id)
     reason = request.form.get("reason", "")
     try:
-        domain.reopen(current_user.user, assessment, reason, link_for=_link_for())
-    except domain.StateError as exc:
-        if not domain.can_reopen(current_user.user, assessment):
+        assessment_steps.reopen(current_user.user, assessment, reason, link_for=_link_for())
+    except assessment_saving.StateError as exc:
+        if not assessment_access.can_reopen(current_user.user, assessment):
             # Reopened or closed meanwhile: the page no longer offers the form.
             flash(say(exc.args[0]), "error")
             return redirect(url_for("assessment_review.summary", assessment_id=assessment.id))
@@ -231,7 +230,7 @@ def ready(assessment_id: int):
     assessment = _assessment(assessment_id)
     try:
         managers, count = review.mark_ready(current_user.user, assessment, _link_for())
-    except domain.StateError as exc:
+    except assessment_saving.StateError as exc:
         flash(say(exc.args[0]), "error")
     else:
         if managers and not count:

@@ -20,11 +20,18 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from domain import assessments as domain
+from domain import (
+    assessment_access,
+    assessment_agreements,
+    assessment_completeness,
+    assessment_form,
+    assessment_saving,
+    assessment_steps,
+)
 from domain.inputs import parse_int
 from domain.scope import may_read_assessment
 from models import Assessment, Cycle, Organisation, utcnow
-from models.choices import ASSESSMENT_STATES, SCORES
+from models.choices import ASSESSMENT_STATES, N_, SCORES
 from models.compiled import CompiledQuery
 from web import assessment_fields
 from web.access import access, deny
@@ -59,7 +66,7 @@ def _summary(assessment: Assessment):
 
 
 def _may_submit(assessment: Assessment, held: set[str]) -> bool:
-    return domain.can_submit(
+    return assessment_access.can_submit(
         current_user.user, assessment, current_app.config.get("INVULLER_MAY_SUBMIT", False), held
     )
 
@@ -108,7 +115,9 @@ def _days_left(assessment: Assessment) -> int:
     return (assessment.cycle.due_on - local_today()).days
 
 
-def _next_incomplete(themes: list[domain.ThemeState], after: int) -> domain.ThemeState | None:
+def _next_incomplete(
+    themes: list[assessment_completeness.ThemeState], after: int
+) -> assessment_completeness.ThemeState | None:
     """The first theme after number `after` (then from the start) that is not done."""
     ordered = themes[after:] + themes[:after]
     return next((t for t in ordered if t.state != "klaar" and t.number != after), None)
@@ -123,13 +132,13 @@ def _theme_url(assessment: Assessment, number: int, anchor: str | None = None) -
 
 def _task_list(assessment, agreements, themes, states, *, errors=None, conflict=None, status=200):
     user = current_user.user
-    held = domain.roles(user, assessment)
+    held = assessment_access.roles(user, assessment)
     answered = sum(t.answered for t in themes)
     copied = sum(t.copied for t in themes)
     total = sum(t.total for t in themes)
     next_theme = _next_incomplete(themes, 0)
-    previous = domain.previous_assessment(assessment)
-    escalation_rows = domain.escalation_count(assessment)
+    previous = assessment_steps.previous_assessment(assessment)
+    escalation_rows = assessment_completeness.escalation_count(assessment)
     return render_template(
         "assessments/tasks.html",
         assessment=assessment,
@@ -160,23 +169,23 @@ def form(assessment_id: int):
     form at once (every valid field), as pages without a theme did."""
     assessment = _assessment(assessment_id)
     user = current_user.user
-    if not domain.can_edit(user, assessment):
+    if not assessment_access.can_edit(user, assessment):
         return _not_editable(assessment)
-    agreements = domain.applicable_agreements(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
     if request.method == "POST":
         outcome = _save(assessment, agreements, request.form)
         if outcome.conflict is None and not outcome.errors:
             flash(_("Uw antwoorden zijn opgeslagen als concept."), "info")
             return redirect(url_for("assessments.form", assessment_id=assessment.id))
-        states = domain.agreement_states(assessment, agreements)
-        themes = domain.theme_states(agreements, states)
+        states = assessment_completeness.agreement_states(assessment, agreements)
+        themes = assessment_completeness.theme_states(agreements, states)
         if outcome.conflict is not None:
             return _task_list(
                 assessment, agreements, themes, states, conflict=outcome.conflict, status=409
             )
         return _task_list(assessment, agreements, themes, states, errors=outcome.errors, status=400)
-    states = domain.agreement_states(assessment, agreements)
-    themes = domain.theme_states(agreements, states)
+    states = assessment_completeness.agreement_states(assessment, agreements)
+    themes = assessment_completeness.theme_states(agreements, states)
     return _task_list(assessment, agreements, themes, states)
 
 
@@ -193,15 +202,15 @@ class _Outcome:
 
 def _save(assessment, agreements, form) -> _Outcome:
     """Save every valid field of the posted page; the rest is reported."""
-    version = domain.parse_version(form.get("version", ""))
+    version = assessment_form.parse_version(form.get("version", ""))
     if version is None:
-        return _Outcome(
-            {"version": domain.N_("De versie van het formulier ontbreekt of is ongeldig.")}
-        )
-    parsed = domain.parse_valid(form, agreements, utcnow().date(), domain.stored_values(assessment))
+        return _Outcome({"version": N_("De versie van het formulier ontbreekt of is ongeldig.")})
+    parsed = assessment_form.parse_valid(
+        form, agreements, utcnow().date(), assessment_form.stored_values(assessment)
+    )
     try:
-        domain.save_answers(current_user.user, assessment, version, parsed)
-    except domain.ConflictError as exc:
+        assessment_saving.save_answers(current_user.user, assessment, version, parsed)
+    except assessment_saving.ConflictError as exc:
         return _Outcome(parsed.errors, parsed.notices, conflict=exc)
     return _Outcome(parsed.errors, parsed.notices, saved=True)
 
@@ -229,7 +238,7 @@ def _theme_page(
     fields = assessment_fields.prepare(
         agreements, values, marks, range(0), current_app.jinja_env, cards=theme.agreements
     )
-    previous = domain.previous_assessment(assessment) if theme.copied else None
+    previous = assessment_steps.previous_assessment(assessment) if theme.copied else None
     return render_template(
         "assessments/theme.html",
         assessment=assessment,
@@ -271,38 +280,40 @@ def theme(assessment_id: int, number: int):
     """One theme of the form: its agreements, saved with every valid field."""
     assessment = _assessment(assessment_id)
     user = current_user.user
-    if not domain.can_edit(user, assessment):
+    if not assessment_access.can_edit(user, assessment):
         return _not_editable(assessment)
-    agreements = domain.applicable_agreements(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
     if request.method == "GET":
-        states = domain.agreement_states(assessment, agreements)
-        themes = domain.theme_states(agreements, states)
+        states = assessment_completeness.agreement_states(assessment, agreements)
+        themes = assessment_completeness.theme_states(agreements, states)
         if not 1 <= number <= len(themes):
             deny(404)
-        values = domain.stored_values(assessment)
+        values = assessment_form.stored_values(assessment)
         values["version"] = str(assessment.version)
         return _theme_page(assessment, agreements, themes, states, themes[number - 1], values)
     # The page's own agreements, whatever else was posted.
     form_data = request.form.copy()
-    themes_before = domain.theme_states(agreements, _blank_states(agreements))
+    themes_before = assessment_completeness.theme_states(agreements, _blank_states(agreements))
     if not 1 <= number <= len(themes_before):
         deny(404)
     current = themes_before[number - 1]
-    form_data[domain.SHOWN_KEY] = ",".join(str(a.id) for a in current.agreements)
+    form_data[assessment_form.SHOWN_KEY] = ",".join(str(a.id) for a in current.agreements)
     form_data.pop("esc-rows", None)
     outcome = _save(assessment, agreements, form_data)
     go = request.form.get("go", "opslaan")
     go = go if go in GO_TARGETS else "opslaan"
     if outcome.saved and go == "bevestigen":
-        confirmed = domain.confirm_copied(user, assessment, [a.id for a in current.agreements])
+        confirmed = assessment_steps.confirm_copied(
+            user, assessment, [a.id for a in current.agreements]
+        )
         flash(
             _("Overgenomen antwoorden bevestigd: %(num)s.", num=len(confirmed)),
             "info",
         )
-    states = domain.agreement_states(assessment, agreements)
-    themes = domain.theme_states(agreements, states)
+    states = assessment_completeness.agreement_states(assessment, agreements)
+    themes = assessment_completeness.theme_states(agreements, states)
     if outcome.conflict is not None or outcome.errors:
-        values = _values_from_post(domain.stored_values(assessment))
+        values = _values_from_post(assessment_form.stored_values(assessment))
         if outcome.conflict is not None:
             values["version"] = str(outcome.conflict.current_version)
         else:
@@ -323,8 +334,8 @@ def theme(assessment_id: int, number: int):
     return redirect(_go(assessment, themes, number, go))
 
 
-def _blank_states(agreements) -> dict[int, domain.AgreementState]:
-    return {a.id: domain.AgreementState() for a in agreements}
+def _blank_states(agreements) -> dict[int, assessment_completeness.AgreementState]:
+    return {a.id: assessment_completeness.AgreementState() for a in agreements}
 
 
 @bp.route("/<int:assessment_id>/afspraak/<int:agreement_id>")
@@ -332,8 +343,8 @@ def _blank_states(agreements) -> dict[int, domain.AgreementState]:
 def agreement(assessment_id: int, agreement_id: int):
     """An agreement's place in the form: its theme page, at the agreement."""
     assessment = _assessment(assessment_id)
-    agreements = domain.applicable_agreements(assessment)
-    themes = domain.theme_states(agreements, _blank_states(agreements))
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    themes = assessment_completeness.theme_states(agreements, _blank_states(agreements))
     for theme_state in themes:
         if any(a.id == agreement_id for a in theme_state.agreements):
             return redirect(_theme_url(assessment, theme_state.number, f"a{agreement_id}"))
@@ -348,10 +359,10 @@ def agreement(assessment_id: int, agreement_id: int):
 def escalations(assessment_id: int):
     """The escalation signals: how often an agreement was not followed."""
     assessment = _assessment(assessment_id)
-    if not domain.can_edit(current_user.user, assessment):
+    if not assessment_access.can_edit(current_user.user, assessment):
         return _summary(assessment)
-    agreements = domain.applicable_agreements(assessment)
-    stored = domain.stored_values(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    stored = assessment_form.stored_values(assessment)
     errors: dict = {}
     conflict = None
     status = 200
@@ -359,7 +370,7 @@ def escalations(assessment_id: int):
         values = dict(stored, version=str(assessment.version))
     else:
         form_data = request.form.copy()
-        form_data[domain.SHOWN_KEY] = ""  # no agreements on this page
+        form_data[assessment_form.SHOWN_KEY] = ""  # no agreements on this page
         form_data.setdefault("esc-rows", "0")
         values = _values_from_post(stored)
         if request.form.get("action") == "add_row":
@@ -374,13 +385,13 @@ def escalations(assessment_id: int):
             values["version"] = str(
                 conflict.current_version if conflict is not None else assessment.version
             )
-    most = len(agreements) + domain.ESCALATION_BLANK_ROWS
-    rows = parse_int(values.get("esc-rows") or "", 1, most) or domain.ESCALATION_BLANK_ROWS
+    most = len(agreements) + assessment_form.ESCALATION_BLANK_ROWS
+    rows = parse_int(values.get("esc-rows") or "", 1, most) or assessment_form.ESCALATION_BLANK_ROWS
     fields = assessment_fields.prepare(
         agreements, values, errors, range(rows), current_app.jinja_env, cards=[]
     )
-    states = domain.agreement_states(assessment, agreements)
-    themes = domain.theme_states(agreements, states)
+    states = assessment_completeness.agreement_states(assessment, agreements)
+    themes = assessment_completeness.theme_states(agreements, states)
     return render_template(
         "assessments/escalations.html",
         assessment=assessment,
@@ -400,7 +411,7 @@ MAX_ESCALATION_ROWS = 200
 def _escalation_rows(values: dict) -> int:
     raw = str(values.get("esc-rows") or "")
     count = parse_int(raw, 0, 10**9) or 0  # ASCII digits only: int("²") raises
-    return min(count, MAX_ESCALATION_ROWS) or domain.ESCALATION_BLANK_ROWS
+    return min(count, MAX_ESCALATION_ROWS) or assessment_form.ESCALATION_BLANK_ROWS
 
 
 # --- autosave ---------------------------------------------------------------------------
@@ -412,11 +423,11 @@ def autosave(assessment_id: int):
     """The same save, for the pages' script: every valid field is stored;
     the others come back per field, with the agreement they belong to."""
     assessment = _assessment(assessment_id)
-    if not domain.can_edit(current_user.user, assessment):
+    if not assessment_access.can_edit(current_user.user, assessment):
         return jsonify(
             ok=False, message=_("Deze zelfevaluatie kan niet (meer) worden gewijzigd.")
         ), 409
-    agreements = domain.applicable_agreements(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
     outcome = _save(assessment, agreements, request.form)
     if outcome.conflict is not None:
         return jsonify(
@@ -445,11 +456,11 @@ def autosave(assessment_id: int):
             notices=[],
             message=_("Niet opgeslagen: verbeter het gemarkeerde veld."),
         ), 400
-    states = domain.agreement_states(assessment, agreements)
-    themes = domain.theme_states(agreements, states)
+    states = assessment_completeness.agreement_states(assessment, agreements)
+    themes = assessment_completeness.theme_states(agreements, states)
     # What the page's answered agreements still lack, said at their fields.
     faults = {}
-    for shown in domain.shown_agreements(request.form, agreements):
+    for shown in assessment_form.shown_agreements(request.form, agreements):
         for name, message in states[shown.id].faults:
             key = f"a{shown.id}-{name}"
             if key not in outcome.errors and key not in outcome.notices:
@@ -488,10 +499,10 @@ def autosave(assessment_id: int):
 @access("user")
 def copy_previous(assessment_id: int):
     assessment = _assessment(assessment_id)
-    if not domain.can_edit(current_user.user, assessment):
+    if not assessment_access.can_edit(current_user.user, assessment):
         flash(_("Deze zelfevaluatie kan niet (meer) worden gewijzigd."), "error")
     else:
-        count = domain.copy_previous(current_user.user, assessment)
+        count = assessment_steps.copy_previous(current_user.user, assessment)
         flash(
             _(
                 "%(count)s antwoorden overgenomen uit de vorige ronde. Bevestig per thema "
@@ -509,19 +520,19 @@ def confirm(assessment_id: int):
     """All copied answers at once: the list of what is confirmed, then one click."""
     assessment = _assessment(assessment_id)
     user = current_user.user
-    if not domain.can_edit(user, assessment):
+    if not assessment_access.can_edit(user, assessment):
         return _not_editable(assessment)
-    agreements = domain.applicable_agreements(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
     if request.method == "POST":
-        confirmed = domain.confirm_copied(user, assessment)
+        confirmed = assessment_steps.confirm_copied(user, assessment)
         flash(
             _("Overgenomen antwoorden bevestigd: %(num)s.", num=len(confirmed)),
             "info",
         )
         return redirect(url_for("assessments.form", assessment_id=assessment.id))
-    states = domain.agreement_states(assessment, agreements)
-    themes = domain.theme_states(agreements, states)
-    values = domain.stored_values(assessment)
+    states = assessment_completeness.agreement_states(assessment, agreements)
+    themes = assessment_completeness.theme_states(agreements, states)
+    values = assessment_form.stored_values(assessment)
     return render_template(
         "assessments/confirm.html",
         assessment=assessment,
@@ -529,7 +540,7 @@ def confirm(assessment_id: int):
         states=states,
         values=values,
         copied=sum(t.copied for t in themes),
-        previous=domain.previous_assessment(assessment),
+        previous=assessment_steps.previous_assessment(assessment),
         scores={str(k): f"{k} – {_(label)}" for k, label in SCORES.items()} | {"nvt": _("n.v.t.")},
     )
 
@@ -542,5 +553,7 @@ def confirm(assessment_id: int):
 def history(assessment_id: int):
     assessment = _assessment(assessment_id)
     return render_template(
-        "assessments/history.html", assessment=assessment, changes=domain.history(assessment)
+        "assessments/history.html",
+        assessment=assessment,
+        changes=assessment_saving.history(assessment),
     )

@@ -386,7 +386,7 @@ def scheduler() -> None:
 @with_db
 def demo(scale: str, seed: int, until: str | None, reset: bool) -> None:
     """Genereer demogegevens (deterministisch per schaal, seed en periode)."""
-    from domain.demo import clear_demo_data, generate, has_demo_data
+    from demo import clear_demo_data, generate, has_demo_data
 
     if has_demo_data():
         if not reset:
@@ -409,8 +409,8 @@ def demo(scale: str, seed: int, until: str | None, reset: bool) -> None:
 def setup(no_demo: bool) -> None:
     """Migreer, laad referentiegegevens, standaardkader en -indicatoren en (eerste keer)
     de kleine demoset. Opnieuw uitvoeren dupliceert niets."""
+    from demo import DEMO_PASSWORD, generate, has_demo_data
     from domain import framework, indicators
-    from domain.demo import DEMO_PASSWORD, generate, has_demo_data
     from domain.reference import load_reference_data
     from models.migrate import upgrade
 

@@ -25,7 +25,7 @@ from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from domain import assessments as assessments_domain
+from domain import assessment_access, assessment_saving, assessment_steps
 from domain import cycles as domain
 from domain.audit import record
 from domain.scope import is_admin, readable_assessments, roles_of
@@ -492,9 +492,9 @@ def reopen(cycle_id: int, assessment_id: int):
     )
     reason = request.form.get("reason", "")
     try:
-        assessments_domain.reopen(current_user.user, assessment, reason, link_for=_link())
-    except assessments_domain.StateError as exc:
-        if assessments_domain.can_reopen(current_user.user, assessment):
+        assessment_steps.reopen(current_user.user, assessment, reason, link_for=_link())
+    except assessment_saving.StateError as exc:
+        if assessment_access.can_reopen(current_user.user, assessment):
             # A problem with the reason: the monitor again, the reason at its row.
             _cycle, regions, region, rows = _monitor(cycle_id)
             errors = FieldErrors()

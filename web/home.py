@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from peewee import fn
 
-from domain.assessments import EDITABLE_STATES
+from domain.assessment_access import EDITABLE_STATES
 from domain.scope import (
     has_role,
     is_admin,

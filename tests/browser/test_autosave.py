@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from domain import assessments as domain
-from domain import demo
+import demo
+from domain import assessment_agreements, assessment_completeness, assessment_steps
 from domain.reference import load_reference_data
 from models import Answer, Assessment, Cycle, ImprovementAction, Organisation, RoleAssignment
 from tests import factories, journey
@@ -176,9 +176,11 @@ def test_no_theme_page_is_taller_than_8000_px_on_the_demo(demo_world, live_serve
         .first()
         .user
     )
-    domain.copy_previous(invuller, assessment)
-    agreements = domain.applicable_agreements(assessment)
-    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    assessment_steps.copy_previous(invuller, assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    themes = assessment_completeness.theme_states(
+        agreements, assessment_completeness.agreement_states(assessment, agreements)
+    )
     context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
     heights = {}
     try:

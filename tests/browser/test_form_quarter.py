@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from domain import demo
+import demo
 from domain.reference import load_reference_data
 from models import Answer, Assessment, Cycle, Organisation, RoleAssignment
 from tests import factories

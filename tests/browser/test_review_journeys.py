@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from domain import assessments as domain
+from domain import assessment_form, assessment_saving
 from models import Assessment, OutboxMessage
 from tests import factories, journey
 from tests.browser.test_journeys import Tour
@@ -35,8 +35,8 @@ def _save(chain, leave_out: int = 0) -> None:
     for agreement in chain["agreements"][:leave_out]:
         del form[f"a{agreement.id}-score"]
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    parsed = domain.parse_form(form, chain["agreements"], TODAY)
-    domain.save_answers(chain["invuller"], assessment, assessment.version, parsed)
+    parsed = assessment_form.parse_form(form, chain["agreements"], TODAY)
+    assessment_saving.save_answers(chain["invuller"], assessment, assessment.version, parsed)
 
 
 def test_ready_check_submit_confirm_summary_reopen(app, browser, recorded_server, chain):

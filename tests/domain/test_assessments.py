@@ -4,8 +4,16 @@ import datetime as dt
 
 import pytest
 
-from domain import assessments as domain
-from domain import cycles, inputs
+from domain import (
+    assessment_access,
+    assessment_agreements,
+    assessment_completeness,
+    assessment_form,
+    assessment_saving,
+    assessment_steps,
+    cycles,
+    inputs,
+)
 from models import (
     Answer,
     Assessment,
@@ -27,9 +35,9 @@ def chain(database):
 
 def _save(chain, form, user=None, version=None):
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    parsed = assessment_form.parse_form(form, chain["agreements"], TODAY)
     assert parsed.errors == {}
-    return domain.save_answers(
+    return assessment_saving.save_answers(
         user or chain["invuller"],
         assessment,
         assessment.version if version is None else version,
@@ -41,22 +49,22 @@ def test_only_applicable_agreements(chain):
     codes = {a.code for a in chain["agreements"]}
     assert "VTJ-01" in codes  # JGZ has the VT–JGZ matrix
     team = Assessment.get(Assessment.organisation == chain["team"])
-    team_codes = {a.code for a in domain.applicable_agreements(team)}
+    team_codes = {a.code for a in assessment_agreements.applicable_agreements(team)}
     assert "VTJ-01" not in team_codes
     assert "KET-04" in team_codes
 
 
 def test_permissions(chain):
     a = chain["assessment"]
-    assert domain.can_edit(chain["invuller"], a)
-    assert domain.can_submit(chain["manager"], a)
-    assert not domain.can_submit(chain["invuller"], a)
-    assert domain.can_submit(chain["invuller"], a, invuller_may_submit=True)
-    assert not domain.can_edit(chain["team_manager"], a)
-    assert not domain.can_edit(chain["coordinator"], a)
-    assert domain.can_view(chain["coordinator"], a)
-    assert not domain.can_view(chain["gemeente"], a)
-    assert not domain.can_view(chain["team_manager"], a)
+    assert assessment_access.can_edit(chain["invuller"], a)
+    assert assessment_access.can_submit(chain["manager"], a)
+    assert not assessment_access.can_submit(chain["invuller"], a)
+    assert assessment_access.can_submit(chain["invuller"], a, invuller_may_submit=True)
+    assert not assessment_access.can_edit(chain["team_manager"], a)
+    assert not assessment_access.can_edit(chain["coordinator"], a)
+    assert assessment_access.can_view(chain["coordinator"], a)
+    assert not assessment_access.can_view(chain["gemeente"], a)
+    assert not assessment_access.can_view(chain["team_manager"], a)
 
 
 def test_draft_save_records_every_change(chain):
@@ -90,7 +98,10 @@ def test_draft_save_records_every_change(chain):
         AssessmentChange.version == 2,
     )
     assert (change.old_value, change.new_value, change.user_id) == ("2", "3", chain["manager"].id)
-    assert domain.progress(assessment, chain["agreements"]) == (2, len(chain["agreements"]))
+    assert assessment_completeness.progress(assessment, chain["agreements"]) == (
+        2,
+        len(chain["agreements"]),
+    )
 
 
 @pytest.mark.parametrize(
@@ -106,7 +117,7 @@ def test_draft_save_records_every_change(chain):
 )
 def test_bad_input_is_refused(chain, field, value, message):
     first = next(a for a in chain["agreements"] if not a.bilateral)
-    parsed = domain.parse_form({f"a{first.id}-{field}": value}, chain["agreements"], TODAY)
+    parsed = assessment_form.parse_form({f"a{first.id}-{field}": value}, chain["agreements"], TODAY)
     key = f"a{first.id}-{'reason' if value == 'nvt' else field}"
     assert message in parsed.errors[key]
 
@@ -116,16 +127,16 @@ def test_bad_input_is_refused(chain, field, value, message):
     [
         ("explanation", "eerste regel\r\ntweede\tregel", False),
         ("explanation", "bel\x07", True),
-        ("explanation", "x" * domain.MAX_EXPLANATION, False),
-        ("explanation", "x" * (domain.MAX_EXPLANATION + 1), True),
+        ("explanation", "x" * assessment_form.MAX_EXPLANATION, False),
+        ("explanation", "x" * (assessment_form.MAX_EXPLANATION + 1), True),
         ("reason", "twee\nregels", True),
         ("reason", "omgekeerd\u202e", True),
-        ("reason", "x" * (domain.MAX_SHORT + 1), True),
+        ("reason", "x" * (assessment_form.MAX_SHORT + 1), True),
         ("action", "twee\r\nregels", True),
-        ("action", "x" * domain.MAX_SHORT, False),
+        ("action", "x" * assessment_form.MAX_SHORT, False),
         ("owner", "teamleider\nJGZ", True),
         ("owner", "tab\tin naam", True),
-        ("owner", "x" * (domain.MAX_OWNER + 1), True),
+        ("owner", "x" * (assessment_form.MAX_OWNER + 1), True),
         ("owner", "teamleider JGZ", False),
     ],
 )
@@ -138,7 +149,7 @@ def test_answer_text_goes_through_the_one_text_check(chain, field, value, refuse
     form = {p + "score": "nvt" if field == "reason" else "2", p + field: value}
     if field == "owner":
         form[p + "action"] = "Werkafspraak maken"
-    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    parsed = assessment_form.parse_form(form, chain["agreements"], TODAY)
     stored = getattr(parsed.answers[first.id], field)
     if refused:
         assert parsed.errors[p + field] in (inputs.MSG_CONTROL, inputs.MSG_TOO_LONG)
@@ -153,7 +164,7 @@ def test_a_refused_action_beside_an_owner_keeps_its_own_message(chain):
     first = next(a for a in chain["agreements"] if not a.bilateral)
     p = f"a{first.id}-"
     form = {p + "score": "2", p + "action": "actie\x00", p + "owner": "teamleider"}
-    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    parsed = assessment_form.parse_form(form, chain["agreements"], TODAY)
     assert parsed.errors == {p + "action": inputs.MSG_CONTROL}
 
 
@@ -161,10 +172,10 @@ def test_unknown_agreement_posted_by_hand(chain):
     team = Assessment.get(Assessment.organisation == chain["team"])
     foreign = next(
         a
-        for a in domain.applicable_agreements(team)
+        for a in assessment_agreements.applicable_agreements(team)
         if a.id not in {x.id for x in chain["agreements"]}
     )
-    parsed = domain.parse_form(
+    parsed = assessment_form.parse_form(
         {
             f"a{foreign.id}-score": "4",
             "a999999-score": "1",
@@ -180,7 +191,7 @@ def test_unknown_agreement_posted_by_hand(chain):
 def test_outdated_version_is_refused_with_what_changed(chain):
     first = chain["agreements"][0]
     _save(chain, {f"a{first.id}-score": "1"}, user=chain["manager"])  # version 0 → 1
-    with pytest.raises(domain.ConflictError) as info:
+    with pytest.raises(assessment_saving.ConflictError) as info:
         _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=0)
     assert info.value.current_version == 1
     assert [(c.field, c.new_value, c.user.email) for c in info.value.changes] == [
@@ -196,7 +207,7 @@ def test_a_save_landing_between_the_reads_and_the_write_is_not_overwritten(chain
     """A save reads what is stored before its write transaction; one that
     lands in between raises the version, so the later save is refused."""
     first = chain["agreements"][0]
-    read = domain._Stored.read
+    read = assessment_saving._Stored.read
     competed = []
 
     def read_then_someone_saves(assessment):
@@ -206,8 +217,8 @@ def test_a_save_landing_between_the_reads_and_the_write_is_not_overwritten(chain
             _save(chain, {f"a{first.id}-score": "1"}, user=chain["manager"], version=0)
         return stored
 
-    monkeypatch.setattr(domain._Stored, "read", staticmethod(read_then_someone_saves))
-    with pytest.raises(domain.ConflictError) as info:
+    monkeypatch.setattr(assessment_saving._Stored, "read", staticmethod(read_then_someone_saves))
+    with pytest.raises(assessment_saving.ConflictError) as info:
         _save(chain, {f"a{first.id}-score": "4"}, user=chain["invuller"], version=0)
     assert info.value.current_version == 1
     assert Answer.get().score == 1
@@ -217,13 +228,13 @@ def test_a_save_landing_between_the_reads_and_the_write_is_not_overwritten(chain
 def test_agreements_are_each_callers_own_and_partners_read_afresh(chain):
     """The framework's agreements are read once, but every call gets agreements
     of its own, with the partner organisations as they are now."""
-    first = domain.applicable_agreements(chain["assessment"])
+    first = assessment_agreements.applicable_agreements(chain["assessment"])
     bilateral = next(a for a in first if a.partners)
     first_names = [o.name for o in bilateral.partners]
     newcomer = factories.organisation(
         chain["region"], bilateral.partners[0].kind, "AAA Nieuwe partner"
     )
-    second = domain.applicable_agreements(chain["assessment"])
+    second = assessment_agreements.applicable_agreements(chain["assessment"])
     again = next(a for a in second if a.id == bilateral.id)
     assert again is not bilateral
     assert [o.name for o in again.partners] == [newcomer.name, *first_names]
@@ -244,7 +255,7 @@ def test_submit_lists_what_is_missing_then_submits(chain):
         del form[key]
     _save(chain, form)
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    missing = domain.submit(chain["manager"], assessment)
+    missing = assessment_steps.submit(chain["manager"], assessment)
     assert [(a.code, why) for a, why in missing] == [
         (agreements[0].code, ["nog geen score of n.v.t."]),
         (unwritten.code, ["nog niet aangegeven of de afspraak schriftelijk is vastgelegd"]),
@@ -253,11 +264,11 @@ def test_submit_lists_what_is_missing_then_submits(chain):
     assert Assessment.get_by_id(assessment.id).state == "concept"
     _save(chain, journey.complete_form(agreements), user=chain["manager"])
     assessment = Assessment.get_by_id(assessment.id)
-    assert domain.submit(chain["manager"], assessment) == []
+    assert assessment_steps.submit(chain["manager"], assessment) == []
     assessment = Assessment.get_by_id(assessment.id)
     assert assessment.state == "ingediend"
     assert assessment.submitted_by_id == chain["manager"].id
-    assert not domain.can_edit(chain["manager"], assessment)
+    assert not assessment_access.can_edit(chain["manager"], assessment)
     assert cycles.confirm_submission(assessment, journey.LINK) == 2
     assert OutboxMessage.select().where(OutboxMessage.subject.contains("is ingediend")).count() == 2
 
@@ -269,7 +280,7 @@ def test_missing_is_complete_in_one_pass(chain):
     bilateral = [a for a in agreements if a.partners]
     assert bilateral
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    missing = dict(domain.submit(chain["manager"], assessment))
+    missing = dict(assessment_steps.submit(chain["manager"], assessment))
     assert len(missing) == len(agreements)
     for a in bilateral:
         assert missing[a] == [
@@ -281,7 +292,7 @@ def test_missing_is_complete_in_one_pass(chain):
     for key in [k for k in form if "-partner-" in k]:
         del form[key]
     _save(chain, form)
-    second = domain.submit(chain["manager"], Assessment.get_by_id(assessment.id))
+    second = assessment_steps.submit(chain["manager"], Assessment.get_by_id(assessment.id))
     assert {a for a, _ in second} == set(bilateral)
     assert all(set(why) <= set(missing[a]) for a, why in second)
 
@@ -296,7 +307,7 @@ def test_in_writing_is_needed_only_for_a_scored_answer(chain):
     del form[f"a{second.id}-writing"]
     _save(chain, form)
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    assert domain.submit(chain["manager"], assessment) == []
+    assert assessment_steps.submit(chain["manager"], assessment) == []
 
 
 def test_partners_are_the_organisations_of_the_partner_kinds_nearby(chain):
@@ -311,7 +322,7 @@ def test_partners_are_the_organisations_of_the_partner_kinds_nearby(chain):
     factories.organisation(region, "wijkteam", "Wijkteam Oud", active=False)
     factories.organisation(region, "jgz", "JGZ Buur", serves=[gemeente])
     vt = factories.organisation(region, "veilig_thuis", "Veilig Thuis Regio")
-    agreements = domain.applicable_agreements(chain["assessment"])
+    agreements = assessment_agreements.applicable_agreements(chain["assessment"])
     by_code = {a.code: a for a in agreements}
     team_jgz = next(
         a for a in agreements if a.partners and all(o.kind == "wijkteam" for o in a.partners)
@@ -337,7 +348,7 @@ def test_named_partner_ratings_are_stored_changed_and_recorded(chain):
         1,
         bilateral.id,
     )
-    assert domain.stored_values(chain["assessment"])[key] == "1"
+    assert assessment_form.stored_values(chain["assessment"])[key] == "1"
     _save(chain, {f"a{bilateral.id}-score": "3", key: "4"})
     _save(chain, {f"a{bilateral.id}-score": "3", key: ""})  # no rating any more
     assert PartnerRating.select().count() == 0
@@ -359,7 +370,7 @@ def test_a_rating_of_an_organisation_that_is_no_partner_is_refused(chain):
     bilateral = next(a for a in agreements if a.partners)
     plain = next(a for a in agreements if not a.bilateral)
     stranger = factories.organisation(factories.region(), "wijkteam", "Elders")
-    parsed = domain.parse_form(
+    parsed = assessment_form.parse_form(
         {
             f"a{bilateral.id}-partner-{stranger.id}": "2",
             f"a{plain.id}-partner-{chain['team'].id}": "2",
@@ -376,18 +387,18 @@ def test_a_rating_of_an_organisation_that_is_no_partner_is_refused(chain):
 def test_reopen_needs_a_reason_and_the_right_person(chain):
     _save(chain, journey.complete_form(chain["agreements"]))
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    domain.submit(chain["manager"], assessment)
+    assessment_steps.submit(chain["manager"], assessment)
     assessment = Assessment.get_by_id(assessment.id)
-    with pytest.raises(domain.StateError):
-        domain.reopen(chain["coordinator"], assessment, "  ")
-    with pytest.raises(domain.StateError):
-        domain.reopen(chain["manager"], assessment, "Ik wil nog iets aanpassen")
-    domain.reopen(chain["coordinator"], assessment, "Partnerscore VT–JGZ klopt niet")
+    with pytest.raises(assessment_saving.StateError):
+        assessment_steps.reopen(chain["coordinator"], assessment, "  ")
+    with pytest.raises(assessment_saving.StateError):
+        assessment_steps.reopen(chain["manager"], assessment, "Ik wil nog iets aanpassen")
+    assessment_steps.reopen(chain["coordinator"], assessment, "Partnerscore VT–JGZ klopt niet")
     assessment = Assessment.get_by_id(assessment.id)
     assert assessment.state == "heropend"
     assert assessment.reopen_reason == "Partnerscore VT–JGZ klopt niet"
-    assert domain.can_edit(chain["invuller"], assessment)
-    assert domain.submit(chain["manager"], assessment) == []
+    assert assessment_access.can_edit(chain["invuller"], assessment)
+    assert assessment_steps.submit(chain["manager"], assessment) == []
     states = [
         (c.old_value, c.new_value)
         for c in AssessmentChange.select()
@@ -407,9 +418,9 @@ def test_copy_forward_marks_answers_until_touched(database):
     _save(earlier, journey.complete_form(earlier["agreements"], score=4))
 
     assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
-    agreements = domain.applicable_agreements(assessment)
-    assert domain.previous_assessment(assessment).cycle.period == "2026-Q3"
-    assert domain.copy_previous(earlier["manager"], assessment) == len(agreements)
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    assert assessment_steps.previous_assessment(assessment).cycle.period == "2026-Q3"
+    assert assessment_steps.copy_previous(earlier["manager"], assessment) == len(agreements)
     assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == len(
         agreements
     )
@@ -424,7 +435,7 @@ def test_copy_forward_marks_answers_until_touched(database):
     assert rated > 0
     assert sorted(copied) == [(earlier["team"].id, 2)] * rated
     assessment = Assessment.get_by_id(assessment.id)
-    missing = domain.submit(earlier["manager"], assessment)
+    missing = assessment_steps.submit(earlier["manager"], assessment)
     assert len(missing) == len(agreements)
     assert all(any("nog niet bevestigd" in w for w in why) for _, why in missing)
     # Touch one (a change), confirm the rest unchanged.
@@ -432,10 +443,10 @@ def test_copy_forward_marks_answers_until_touched(database):
     form[f"a{agreements[0].id}-score"] = "3"
     for a in agreements[1:]:
         form[f"a{a.id}-confirm"] = "1"
-    parsed = domain.parse_form(form, agreements, TODAY)
-    domain.save_answers(earlier["manager"], assessment, assessment.version, parsed)
+    parsed = assessment_form.parse_form(form, agreements, TODAY)
+    assessment_saving.save_answers(earlier["manager"], assessment, assessment.version, parsed)
     assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == 0
-    assert domain.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
+    assert assessment_steps.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
     # Exactly one answer per agreement: nothing was copied twice.
     assert Answer.select().where(Answer.assessment == assessment).count() == len(agreements)
 
@@ -445,22 +456,22 @@ def test_copy_forward_marks_answers_until_touched(database):
 
 def test_not_applicable_without_a_reason_is_stored_and_said_at_the_field(chain):
     first = next(a for a in chain["agreements"] if not a.bilateral)
-    parsed = domain.parse_form({f"a{first.id}-score": "nvt"}, chain["agreements"], TODAY)
+    parsed = assessment_form.parse_form({f"a{first.id}-score": "nvt"}, chain["agreements"], TODAY)
     assert parsed.errors == {}
     assert "waarom" in parsed.notices[f"a{first.id}-reason"]
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    domain.save_answers(chain["invuller"], assessment, 0, parsed)
+    assessment_saving.save_answers(chain["invuller"], assessment, 0, parsed)
     assert Answer.get(Answer.agreement == first.id).not_applicable
-    states = domain.agreement_states(assessment, chain["agreements"])
+    states = assessment_completeness.agreement_states(assessment, chain["agreements"])
     assert states[first.id].answered
-    assert states[first.id].faults == [("reason", domain.FIELD_MESSAGES["reason"])]
-    missing = dict(domain.missing_items(assessment, chain["agreements"]))
+    assert states[first.id].faults == [("reason", assessment_completeness.FIELD_MESSAGES["reason"])]
+    missing = dict(assessment_completeness.missing_items(assessment, chain["agreements"]))
     assert missing[first] == ["nog geen reden waarom de afspraak niet van toepassing is"]
 
 
 def test_a_reason_or_writing_that_does_not_apply_is_ignored(chain):
     first, second = chain["agreements"][:2]
-    parsed = domain.parse_form(
+    parsed = assessment_form.parse_form(
         {
             f"a{first.id}-score": "3",
             f"a{first.id}-reason": "hoort hier niet",
@@ -487,21 +498,23 @@ def test_every_valid_field_is_saved_beside_an_invalid_one(chain):
     assessment = Assessment.get_by_id(chain["assessment"].id)
     form = {
         f"a{first.id}-score": "2",
-        f"a{first.id}-explanation": "x" * (domain.MAX_EXPLANATION + 1),  # too long
+        f"a{first.id}-explanation": "x" * (assessment_form.MAX_EXPLANATION + 1),  # too long
         f"a{first.id}-evaluated": "2999-01-01",  # out of range
         f"a{second.id}-score": "4",
         f"a{third.id}-score": "1",
         f"a{third.id}-owner": "teamleider",  # an owner without an action
         f"a{third.id}-explanation": "Besproken.",
     }
-    parsed = domain.parse_valid(form, chain["agreements"], TODAY, domain.stored_values(assessment))
+    parsed = assessment_form.parse_valid(
+        form, chain["agreements"], TODAY, assessment_form.stored_values(assessment)
+    )
     assert set(parsed.errors) == {
         f"a{first.id}-explanation",
         f"a{first.id}-evaluated",
         f"a{third.id}-action",
     }
-    domain.save_answers(chain["invuller"], assessment, assessment.version, parsed)
-    stored = domain.stored_values(Assessment.get_by_id(assessment.id))
+    assessment_saving.save_answers(chain["invuller"], assessment, assessment.version, parsed)
+    stored = assessment_form.stored_values(Assessment.get_by_id(assessment.id))
     assert stored[f"a{first.id}-explanation"] == "Eerder."  # kept, not lost or cut
     assert stored[f"a{first.id}-evaluated"] == ""
     assert stored[f"a{second.id}-score"] == "4"
@@ -528,13 +541,13 @@ def test_a_theme_page_saves_only_its_own_agreements(chain):
     assessment = Assessment.get_by_id(chain["assessment"].id)
     theme = [a for a in agreements if a.theme_id == first.theme_id]
     form = {
-        domain.SHOWN_KEY: ",".join(str(a.id) for a in theme),
+        assessment_form.SHOWN_KEY: ",".join(str(a.id) for a in theme),
         f"a{first.id}-score": "4",
     }
-    parsed = domain.parse_form(form, agreements, TODAY)
+    parsed = assessment_form.parse_form(form, agreements, TODAY)
     assert set(parsed.answers) == {a.id for a in theme}
     assert parsed.escalations is None
-    domain.save_answers(chain["invuller"], assessment, assessment.version, parsed)
+    assessment_saving.save_answers(chain["invuller"], assessment, assessment.version, parsed)
     assert Answer.get(Answer.agreement == other.id).score == 2  # not cleared
     assert EscalationSignal.select().count() == 1  # not deleted
     assert Answer.get(Answer.agreement == first.id).score == 4
@@ -553,17 +566,17 @@ def test_working_apart_is_an_answer_of_its_own(chain):
         form[f"a{bilateral.id}-partner-{other.id}"] = ""
     _save(chain, form)
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    missing = dict(domain.missing_items(assessment, agreements))
+    missing = dict(assessment_completeness.missing_items(assessment, agreements))
     assert missing[bilateral] == ["nog geen oordeel over een partnerorganisatie"]
-    assert domain.agreement_states(assessment, agreements)[bilateral.id].faults == [
-        ("partner", domain.FIELD_MESSAGES["partner"])
-    ]
-    form[key] = domain.NOT_TOGETHER
+    assert assessment_completeness.agreement_states(assessment, agreements)[
+        bilateral.id
+    ].faults == [("partner", assessment_completeness.FIELD_MESSAGES["partner"])]
+    form[key] = assessment_form.NOT_TOGETHER
     _save(chain, form)
     assessment = Assessment.get_by_id(assessment.id)
-    assert domain.stored_values(assessment)[key] == domain.NOT_TOGETHER
+    assert assessment_form.stored_values(assessment)[key] == assessment_form.NOT_TOGETHER
     assert not PartnerRating.select().where(PartnerRating.partner == partner.id).exists()
-    assert bilateral not in dict(domain.missing_items(assessment, agreements))
+    assert bilateral not in dict(assessment_completeness.missing_items(assessment, agreements))
     change = AssessmentChange.get(
         AssessmentChange.field == "partner_score", AssessmentChange.agreement == bilateral.id
     )
@@ -572,18 +585,18 @@ def test_working_apart_is_an_answer_of_its_own(chain):
     form[key] = "1"
     _save(chain, form)
     assessment = Assessment.get_by_id(assessment.id)
-    assert domain.stored_values(assessment)[key] == "1"
-    assert domain._apart(assessment) == {}
+    assert assessment_form.stored_values(assessment)[key] == "1"
+    assert assessment_agreements.partners_apart(assessment) == {}
 
 
 def test_working_apart_is_refused_where_it_cannot_apply(chain):
     plain = next(a for a in chain["agreements"] if not a.bilateral)
     bilateral = next(a for a in chain["agreements"] if a.partners)
     stranger = chain["gemeente_org"] if "gemeente_org" in chain else chain["team"]
-    parsed = domain.parse_form(
+    parsed = assessment_form.parse_form(
         {
-            f"a{plain.id}-partner-{stranger.id}": domain.NOT_TOGETHER,
-            f"a{bilateral.id}-partner-999999": domain.NOT_TOGETHER,
+            f"a{plain.id}-partner-{stranger.id}": assessment_form.NOT_TOGETHER,
+            f"a{bilateral.id}-partner-999999": assessment_form.NOT_TOGETHER,
         },
         chain["agreements"],
         TODAY,
@@ -596,22 +609,28 @@ def test_theme_states_count_answered_copied_and_faults_apart(database):
     earlier = journey.build(period="2026-Q3")
     _save(earlier, journey.complete_form(earlier["agreements"], score=4))
     assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
-    agreements = domain.applicable_agreements(assessment)
-    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    themes = assessment_completeness.theme_states(
+        agreements, assessment_completeness.agreement_states(assessment, agreements)
+    )
     assert [t.state for t in themes] == ["niet_begonnen"] * len(themes)
     assert [t.number for t in themes] == list(range(1, len(themes) + 1))
-    domain.copy_previous(earlier["manager"], assessment)
-    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    assessment_steps.copy_previous(earlier["manager"], assessment)
+    themes = assessment_completeness.theme_states(
+        agreements, assessment_completeness.agreement_states(assessment, agreements)
+    )
     assert sum(t.copied for t in themes) == len(agreements)
     assert sum(t.answered for t in themes) == 0  # copied is not answered
     assert {t.state for t in themes} == {"bezig"}
     # Confirm one theme: its answers count as answered and it is done.
     first = themes[0]
-    confirmed = domain.confirm_copied(
+    confirmed = assessment_steps.confirm_copied(
         earlier["invuller"], assessment, [a.id for a in first.agreements]
     )
     assert sorted(confirmed) == sorted(a.id for a in first.agreements)
-    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    themes = assessment_completeness.theme_states(
+        agreements, assessment_completeness.agreement_states(assessment, agreements)
+    )
     assert (themes[0].state, themes[0].answered, themes[0].copied) == (
         "klaar",
         first.total,
@@ -623,11 +642,11 @@ def test_theme_states_count_answered_copied_and_faults_apart(database):
     )
     # The rest in one step; the version moves so no open page overwrites it.
     version = Assessment.get_by_id(assessment.id).version
-    rest = domain.confirm_copied(earlier["invuller"], assessment)
+    rest = assessment_steps.confirm_copied(earlier["invuller"], assessment)
     assert len(rest) == len(agreements) - first.total
     assert Assessment.get_by_id(assessment.id).version == version + 1
-    assert domain.confirm_copied(earlier["invuller"], assessment) == []
-    assert domain.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
+    assert assessment_steps.confirm_copied(earlier["invuller"], assessment) == []
+    assert assessment_steps.submit(earlier["manager"], Assessment.get_by_id(assessment.id)) == []
 
 
 def test_a_fault_makes_a_theme_say_fouten(chain):
@@ -635,7 +654,9 @@ def test_a_fault_makes_a_theme_say_fouten(chain):
     first = agreements[0]
     _save(chain, {f"a{first.id}-score": "3"})  # no 'schriftelijk vastgelegd' yet
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    themes = domain.theme_states(agreements, domain.agreement_states(assessment, agreements))
+    themes = assessment_completeness.theme_states(
+        agreements, assessment_completeness.agreement_states(assessment, agreements)
+    )
     assert (themes[0].state, themes[0].answered, themes[0].faults) == ("fouten", 1, 1)
 
 
@@ -645,20 +666,26 @@ def test_copy_forward_brings_working_apart_along(database):
     bilateral = next(a for a in agreements if a.partners)
     form = journey.complete_form(agreements, score=4)
     for partner in bilateral.partners:
-        form[f"a{bilateral.id}-partner-{partner.id}"] = domain.NOT_TOGETHER
+        form[f"a{bilateral.id}-partner-{partner.id}"] = assessment_form.NOT_TOGETHER
     _save(earlier, form)
     assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
-    domain.copy_previous(earlier["manager"], assessment)
-    new = next(a for a in domain.applicable_agreements(assessment) if a.code == bilateral.code)
-    values = domain.stored_values(assessment)
-    assert {values[f"a{new.id}-partner-{p.id}"] for p in new.partners} == {domain.NOT_TOGETHER}
+    assessment_steps.copy_previous(earlier["manager"], assessment)
+    new = next(
+        a
+        for a in assessment_agreements.applicable_agreements(assessment)
+        if a.code == bilateral.code
+    )
+    values = assessment_form.stored_values(assessment)
+    assert {values[f"a{new.id}-partner-{p.id}"] for p in new.partners} == {
+        assessment_form.NOT_TOGETHER
+    }
 
 
 def test_the_demos_submitted_assessments_pass_the_check_before_submitting(database):
     """A partner the demo's organisation did not rate is one it did not work
     with ("werken niet samen"), so copying a demo quarter forward unchanged
     can be submitted as it is."""
-    from domain import demo
+    import demo
     from domain.reference import load_reference_data
     from models import Cycle, NotWorkingTogether
 
@@ -673,8 +700,10 @@ def test_the_demos_submitted_assessments_pass_the_check_before_submitting(databa
     )
     assert submitted
     for assessment in submitted:
-        agreements = domain.applicable_agreements(assessment)
-        assert domain.missing_items(assessment, agreements) == [], assessment.organisation.name
+        agreements = assessment_agreements.applicable_agreements(assessment)
+        assert assessment_completeness.missing_items(assessment, agreements) == [], (
+            assessment.organisation.name
+        )
 
 
 def test_two_people_on_different_themes_both_save(chain):
@@ -688,9 +717,9 @@ def test_two_people_on_different_themes_both_save(chain):
 
     def page(agreement, score):
         shown = theme_of[agreement.theme_id]
-        return domain.parse_form(
+        return assessment_form.parse_form(
             {
-                domain.SHOWN_KEY: ",".join(str(a.id) for a in shown),
+                assessment_form.SHOWN_KEY: ",".join(str(a.id) for a in shown),
                 f"a{agreement.id}-score": score,
             },
             agreements,
@@ -698,10 +727,10 @@ def test_two_people_on_different_themes_both_save(chain):
         )
 
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    domain.save_answers(chain["manager"], assessment, 0, page(first, "2"))
+    assessment_saving.save_answers(chain["manager"], assessment, 0, page(first, "2"))
     other = Assessment.get_by_id(chain["assessment"].id)
     other.version = 0  # the invuller's page was opened before the manager saved
-    domain.save_answers(chain["invuller"], other, 0, page(last, "4"))
+    assessment_saving.save_answers(chain["invuller"], other, 0, page(last, "4"))
     assert Assessment.get_by_id(assessment.id).version == 2
     scores = {a.agreement_id: a.score for a in Answer.select()}
     assert scores == {first.id: 2, last.id: 4}
@@ -714,10 +743,10 @@ def test_two_people_on_different_themes_both_save(chain):
     # The same theme, from a page older than the manager's save: refused,
     # nothing overwritten.
     stale = Assessment.get_by_id(assessment.id)
-    with pytest.raises(domain.ConflictError) as info:
-        domain.save_answers(chain["invuller"], stale, 0, page(first, "0"))
+    with pytest.raises(assessment_saving.ConflictError) as info:
+        assessment_saving.save_answers(chain["invuller"], stale, 0, page(first, "0"))
     assert info.value.current_version == 2
     # From a page opened after it (version 1), the later save of another
     # theme is no reason to refuse.
-    domain.save_answers(chain["invuller"], stale, 1, page(first, "1"))
+    assessment_saving.save_answers(chain["invuller"], stale, 1, page(first, "1"))
     assert Answer.get(Answer.agreement == first.id).score == 1

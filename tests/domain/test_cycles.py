@@ -4,7 +4,13 @@ import datetime as dt
 
 import pytest
 
-from domain import assessments, cycles
+from domain import (
+    assessment_access,
+    assessment_agreements,
+    assessment_form,
+    assessment_saving,
+    cycles,
+)
 from models import Assessment, AuditEvent, Cycle, OutboxMessage
 from tests import factories
 
@@ -95,12 +101,12 @@ def test_close_freezes_every_assessment(chain):
     cycles.open_cycle(chain["admin"], cycle, LINK)
     cycles.close_cycle(chain["admin"], cycle)
     assessment = Assessment.get(Assessment.organisation == chain["jgz"])
-    assert not assessments.can_edit(chain["manager"], assessment)
-    parsed = assessments.parse_form(
-        {}, assessments.applicable_agreements(assessment), dt.date(2027, 4, 16)
+    assert not assessment_access.can_edit(chain["manager"], assessment)
+    parsed = assessment_form.parse_form(
+        {}, assessment_agreements.applicable_agreements(assessment), dt.date(2027, 4, 16)
     )
-    with pytest.raises(assessments.StateError):
-        assessments.save_answers(chain["manager"], assessment, assessment.version, parsed)
+    with pytest.raises(assessment_saving.StateError):
+        assessment_saving.save_answers(chain["manager"], assessment, assessment.version, parsed)
     with pytest.raises(cycles.CycleError):
         cycles.close_cycle(chain["admin"], Cycle.get_by_id(cycle.id))
     event = AuditEvent.get(AuditEvent.action == "cycle_closed")
@@ -146,6 +152,8 @@ def test_monitor_rows_show_progress_and_lateness(chain):
     rows = {r["organisation"].name: r for r in cycles.monitor_rows(cycle)}
     assert rows["JGZ Test"]["timing"] == "te laat"
     assert rows["JGZ Test"]["total"] == len(
-        assessments.applicable_agreements(Assessment.get(Assessment.organisation == chain["jgz"]))
+        assessment_agreements.applicable_agreements(
+            Assessment.get(Assessment.organisation == chain["jgz"])
+        )
     )
     assert rows["Wijkteam Test"]["answered"] == 0

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import assessments, framework, imports, indicators, uploads
+from domain import assessment_form, framework, imports, indicators, uploads
 from domain.inputs import has_control
 from tests import hostile
 
@@ -51,7 +51,7 @@ DOCUMENT = st.recursive(
 # --- the assessment form -------------------------------------------------------------
 
 AGREEMENTS = [SimpleNamespace(id=i, bilateral=i % 2 == 0) for i in (3, 4, 17)]
-FIELD = st.sampled_from(assessments.ANSWER_FIELDS)
+FIELD = st.sampled_from(assessment_form.ANSWER_FIELDS)
 KEY = st.one_of(
     st.builds(lambda a, f: f"a{a}-{f}", st.sampled_from([3, 4, 17, 99]), FIELD),
     st.builds(
@@ -65,7 +65,7 @@ FORM = st.dictionaries(KEY, st.one_of(TEXT, NASTY), max_size=25)
 
 
 def check_form(form: dict) -> None:
-    parsed = assessments.parse_form(form, AGREEMENTS, dt.date(2026, 6, 1))
+    parsed = assessment_form.parse_form(form, AGREEMENTS, dt.date(2026, 6, 1))
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.errors.items())
     for answer in parsed.answers.values():
         for text in (answer.reason, answer.explanation, answer.action, answer.owner):
@@ -75,7 +75,7 @@ def check_form(form: dict) -> None:
         assert agreement_id in {a.id for a in AGREEMENTS}
         assert 0 <= times <= 999
         assert 0 <= step <= 4
-    assessments.parse_version(form.get("version", ""))
+    assessment_form.parse_version(form.get("version", ""))
 
 
 @QUICK

@@ -263,7 +263,7 @@ def test_response_of_a_reopened_assessment_is_its_first_submission(setting):
 
 
 def test_submitting_again_keeps_the_first_submission(setting):
-    from domain import assessments
+    from domain import assessment_steps
 
     q = setting["cycle"](
         "2026-Q2", dt.date(2026, 5, 1), dt.date(2026, 6, 15), dt.date(2026, 7, 15), "open"
@@ -273,10 +273,12 @@ def test_submitting_again_keeps_the_first_submission(setting):
     coordinator = factories.user(("regiocoordinator", setting["region"]))
     assessment = factories.assessment(organisation, q)
     first = dt.datetime(2026, 6, 15, 21, 0)
-    assert assessments.submit(manager, assessment, now=first) == []
-    assessments.reopen(coordinator, assessment, "score herzien", now=first + dt.timedelta(days=1))
+    assert assessment_steps.submit(manager, assessment, now=first) == []
+    assessment_steps.reopen(
+        coordinator, assessment, "score herzien", now=first + dt.timedelta(days=1)
+    )
     assessment = Assessment.get_by_id(assessment.id)
-    assert assessments.submit(manager, assessment, now=first + dt.timedelta(days=2)) == []
+    assert assessment_steps.submit(manager, assessment, now=first + dt.timedelta(days=2)) == []
     stored = Assessment.get_by_id(assessment.id)
     assert stored.first_submitted_at == first
     assert stored.submitted_at == first + dt.timedelta(days=2)
@@ -321,7 +323,7 @@ def test_actions_window_from_the_day_after_the_previous_due_date_to_the_due_date
 
 
 def test_action_done_after_midnight_amsterdam_time_is_late(setting):
-    from domain import assessments
+    from domain import assessment_agreements, assessment_form, assessment_saving
 
     q = setting["cycle"](
         "2026-Q2", dt.date(2026, 5, 1), dt.date(2026, 6, 15), dt.date(2026, 7, 15), "open"
@@ -329,7 +331,7 @@ def test_action_done_after_midnight_amsterdam_time_is_late(setting):
     organisation = setting["org"]("A")
     invuller = factories.user(("invuller", organisation))
     assessment = factories.assessment(organisation, q)
-    agreements = assessments.applicable_agreements(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
     x1 = setting["ag"]["X1"]
     form = {
         f"a{x1.id}-score": "2",
@@ -338,13 +340,13 @@ def test_action_done_after_midnight_amsterdam_time_is_late(setting):
         f"a{x1.id}-status": "open",
     }
     now = dt.datetime(2026, 6, 10, 9)
-    parsed = assessments.parse_form(form, agreements, now.date())
-    assessments.save_answers(invuller, assessment, 0, parsed, now=now)
+    parsed = assessment_form.parse_form(form, agreements, now.date())
+    assessment_saving.save_answers(invuller, assessment, 0, parsed, now=now)
     # Reported done at 00:30 on 16 June in Amsterdam (22:30 UTC on the 15th).
     form[f"a{x1.id}-status"] = "gereed"
     done = dt.datetime(2026, 6, 15, 22, 30)
-    parsed = assessments.parse_form(form, agreements, done.date())
-    assessments.save_answers(invuller, assessment, 1, parsed, now=done)
+    parsed = assessment_form.parse_form(form, agreements, done.date())
+    assessment_saving.save_answers(invuller, assessment, 1, parsed, now=done)
     action = ImprovementAction.get()
     assert action.completed_on == dt.date(2026, 6, 16)  # before: the UTC date, 15 June
 

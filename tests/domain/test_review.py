@@ -5,8 +5,14 @@ import datetime as dt
 
 import pytest
 
-from domain import assessments as domain
-from domain import cycles, review
+from domain import (
+    assessment_agreements,
+    assessment_form,
+    assessment_saving,
+    assessment_steps,
+    cycles,
+    review,
+)
 from models import Assessment, OutboxMessage
 from tests import journey
 
@@ -24,9 +30,11 @@ def _fresh(chain) -> Assessment:
 
 def _save(chain, form, user=None):
     assessment = _fresh(chain)
-    parsed = domain.parse_form(form, chain["agreements"], TODAY)
+    parsed = assessment_form.parse_form(form, chain["agreements"], TODAY)
     assert parsed.errors == {}
-    domain.save_answers(user or chain["invuller"], assessment, assessment.version, parsed)
+    assessment_saving.save_answers(
+        user or chain["invuller"], assessment, assessment.version, parsed
+    )
 
 
 def _mails(to: str | None = None) -> list[OutboxMessage]:
@@ -74,22 +82,22 @@ def test_ready_mails_the_managers_once_per_version(chain):
 
 
 def test_ready_only_while_it_can_be_edited(chain):
-    with pytest.raises(domain.StateError):
+    with pytest.raises(assessment_saving.StateError):
         review.mark_ready(chain["coordinator"], _fresh(chain))
-    with pytest.raises(domain.StateError):
+    with pytest.raises(assessment_saving.StateError):
         review.mark_ready(chain["team_manager"], _fresh(chain))
     _save(chain, journey.complete_form(chain["agreements"]), user=chain["manager"])
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
-    with pytest.raises(domain.StateError):
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
+    with pytest.raises(assessment_saving.StateError):
         review.mark_ready(chain["invuller"], _fresh(chain))
 
 
 def test_submit_and_reopen_end_the_ready_mark(chain):
     review.mark_ready(chain["invuller"], _fresh(chain))
     _save(chain, journey.complete_form(chain["agreements"]), user=chain["manager"])
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
     assert not review.is_ready(_fresh(chain))
-    domain.reopen(chain["coordinator"], _fresh(chain), "Score VIS-02 klopt niet")
+    assessment_steps.reopen(chain["coordinator"], _fresh(chain), "Score VIS-02 klopt niet")
     reopened = _fresh(chain)
     assert reopened.state == "heropend"
     assert not review.is_ready(reopened)  # marked before the reopening
@@ -99,10 +107,10 @@ def test_submit_and_reopen_end_the_ready_mark(chain):
 
 def test_reopening_mails_managers_and_invullers_with_the_reason(chain):
     _save(chain, journey.complete_form(chain["agreements"]), user=chain["manager"])
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
     OutboxMessage.delete().execute()
     reason = "De score bij VIS-02 past niet bij de toelichting."
-    domain.reopen(chain["coordinator"], _fresh(chain), reason, link_for=journey.LINK)
+    assessment_steps.reopen(chain["coordinator"], _fresh(chain), reason, link_for=journey.LINK)
     mails = _mails()
     assert sorted(m.to_address for m in mails) == sorted(
         [chain["manager"].email, chain["invuller"].email]
@@ -117,8 +125,8 @@ def test_reopening_mails_managers_and_invullers_with_the_reason(chain):
         assert chain["coordinator"].name in mail.body_text
         assert journey.LINK(chain["assessment"].id) in mail.body_text
     # A reopening without a link (from the command line) still mails.
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
-    domain.reopen(chain["coordinator"], _fresh(chain), "Nog een keer")
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
+    assessment_steps.reopen(chain["coordinator"], _fresh(chain), "Nog een keer")
     assert len(_mails()) == 4
     assert "http" not in _mails()[-1].body_text
 
@@ -127,7 +135,7 @@ def test_confirmation_names_who_submitted_and_when(chain):
     _save(chain, journey.complete_form(chain["agreements"]), user=chain["manager"])
     assessment = _fresh(chain)
     moment = dt.datetime(2026, 12, 3, 9, 15)  # 10:15 in Amsterdam
-    assert domain.submit(chain["manager"], assessment, now=moment) == []
+    assert assessment_steps.submit(chain["manager"], assessment, now=moment) == []
     OutboxMessage.delete().execute()
     assert cycles.confirm_submission(_fresh(chain), journey.LINK) == 2
     for mail in _mails():
@@ -141,16 +149,16 @@ def test_confirmation_names_who_submitted_and_when(chain):
 def test_review_rows_beside_the_previous_cycle(chain):
     agreements = chain["agreements"]
     _save(chain, journey.complete_form(agreements, score=3), user=chain["manager"])
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
     later = journey.next_cycle(chain, "2027-Q1", TODAY)
-    later_agreements = domain.applicable_agreements(later)
-    assert domain.copy_previous(chain["manager"], later) > 0
+    later_agreements = assessment_agreements.applicable_agreements(later)
+    assert assessment_steps.copy_previous(chain["manager"], later) > 0
     first, second = later_agreements[0], later_agreements[1]
     later = Assessment.get_by_id(later.id)
-    form = domain.stored_values(later)
+    form = assessment_form.stored_values(later)
     form[f"a{first.id}-score"] = "4"
-    parsed = domain.parse_form(form, later_agreements, TODAY)
-    domain.save_answers(chain["manager"], later, later.version, parsed)
+    parsed = assessment_form.parse_form(form, later_agreements, TODAY)
+    assessment_saving.save_answers(chain["manager"], later, later.version, parsed)
     themes, previous = review.review(Assessment.get_by_id(later.id))
     assert previous.cycle.period == "2026-Q4"
     assert [t.number for t in themes] == list(range(1, len(themes) + 1))

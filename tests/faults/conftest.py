@@ -23,7 +23,8 @@ PATIENCE = 240
 @pytest.fixture
 def small_demo(database, database_url):
     """The small demo up to 2026-Q4 (open until 15-01-2027), its figures computed."""
-    from domain import computation, demo, framework, indicators
+    import demo
+    from domain import computation, framework, indicators
     from domain.reference import load_reference_data
 
     load_reference_data()

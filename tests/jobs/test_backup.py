@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from domain import assessments, computation, indicators
+from domain import (
+    assessment_agreements,
+    assessment_form,
+    assessment_saving,
+    assessment_steps,
+    computation,
+    indicators,
+)
 from domain.reference import load_reference_data
 from models import (
     Answer,
@@ -42,12 +49,12 @@ def _rows(model) -> dict[tuple, dict]:
 
 
 def _save(actor, assessment, score: int) -> None:
-    agreements = assessments.applicable_agreements(assessment)
-    parsed = assessments.parse_form(
+    agreements = assessment_agreements.applicable_agreements(assessment)
+    parsed = assessment_form.parse_form(
         journey.complete_form(agreements, score=score), agreements, dt.date.today()
     )
     current = Assessment.get_by_id(assessment.id)
-    assessments.save_answers(actor, current, current.version, parsed)
+    assessment_saving.save_answers(actor, current, current.version, parsed)
 
 
 class Writer(threading.Thread):
@@ -75,7 +82,10 @@ def _fill(reports_dir: Path) -> dict:
     indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
     chain = journey.build()
     _save(chain["manager"], chain["assessment"], 3)
-    assert assessments.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id)) == []
+    assert (
+        assessment_steps.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id))
+        == []
+    )
     computation.recompute()
     write_cycle_reports(chain["cycle"], reports_dir)
     return chain

@@ -102,7 +102,8 @@ def _batch(database_url: str, instance: Path, *args: str) -> subprocess.Popen:
 
 @pytest.fixture
 def small_demo(database, database_url):
-    from domain import demo, framework, indicators
+    import demo
+    from domain import framework, indicators
     from domain.reference import load_reference_data
 
     load_reference_data()

@@ -225,7 +225,7 @@ def test_every_field_of_every_form_goes_through_the_text_check(app, chain):
     with a line break): nothing of it is stored, and no answer is a 5xx. The
     assessment's pages are walked as its manager (theme pages with autosave,
     then, once submitted, the coordinator's summary with its reopen reason)."""
-    from domain import assessments
+    from domain import assessment_steps
     from models import Assessment
 
     admin = login(app.test_client(), chain["admin"])
@@ -240,7 +240,7 @@ def test_every_field_of_every_form_goes_through_the_text_check(app, chain):
     form = journey.complete_form(chain["agreements"])
     form["version"] = str(Assessment.get_by_id(assessment.id).version)
     assert manager.post(f"/zelfevaluaties/{assessment.id}", data=form).status_code == 302
-    assert assessments.submit(chain["manager"], Assessment.get_by_id(assessment.id)) == []
+    assert assessment_steps.submit(chain["manager"], Assessment.get_by_id(assessment.id)) == []
     summary = _walk(coordinator, [f"/zelfevaluaties/{assessment.id}/overzicht"], kinds)
     assert Assessment.get_by_id(assessment.id).state == "ingediend"  # never reopened
     assert seen > 40  # the walk found the forms

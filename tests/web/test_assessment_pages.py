@@ -269,14 +269,14 @@ def test_two_people_never_silently_overwrite(app, chain):
 
 
 def test_a_submitted_assessment_is_read_as_a_summary_and_never_changed(client, chain):
-    from domain import assessments as domain
+    from domain import assessment_steps
 
     login(client, chain["manager"])
     form = journey.complete_form(chain["agreements"])
     form.update(version="0")
     assert client.post(_url(chain), data=form).status_code == 302
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    assert domain.submit(chain["manager"], assessment) == []
+    assert assessment_steps.submit(chain["manager"], assessment) == []
     summary = _url(chain, "/overzicht")
     for path in ("", "/thema/1", "/signalen", "/bevestigen"):
         response = client.get(_url(chain, path))
@@ -332,21 +332,26 @@ def test_autosave_saves_the_valid_fields_and_answers_per_field(client, chain):
 
 
 def test_copied_answers_are_confirmed_per_theme_and_all_at_once(client, database):
-    from domain import assessments as domain
+    from domain import (
+        assessment_agreements,
+        assessment_completeness,
+        assessment_form,
+        assessment_saving,
+    )
 
     earlier = journey.build(period="2026-Q3")
     assessment = Assessment.get_by_id(earlier["assessment"].id)
-    parsed = domain.parse_form(
+    parsed = assessment_form.parse_form(
         journey.complete_form(earlier["agreements"], score=4), earlier["agreements"], TODAY
     )
-    domain.save_answers(earlier["invuller"], assessment, 0, parsed)
+    assessment_saving.save_answers(earlier["invuller"], assessment, 0, parsed)
     assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
     base = f"/zelfevaluaties/{assessment.id}"
     login(client, earlier["invuller"])
     page = client.get(base).get_data(as_text=True)
     assert "Antwoorden van 2026-Q3 overnemen als startpunt" in page
     client.post(f"{base}/vorige-overnemen")
-    total = len(domain.applicable_agreements(assessment))
+    total = len(assessment_agreements.applicable_agreements(assessment))
     page = html.unescape(client.get(base).get_data(as_text=True))
     assert (
         f"0 van {total} afspraken beantwoord · overgenomen en nog niet bevestigd: {total}" in page
@@ -360,9 +365,11 @@ def test_copied_answers_are_confirmed_per_theme_and_all_at_once(client, database
     fields["go"] = "bevestigen"
     response = client.post(f"{base}/thema/1", data=fields)
     assert response.status_code == 302
-    states = domain.theme_states(
-        domain.applicable_agreements(assessment),
-        domain.agreement_states(assessment, domain.applicable_agreements(assessment)),
+    states = assessment_completeness.theme_states(
+        assessment_agreements.applicable_agreements(assessment),
+        assessment_completeness.agreement_states(
+            assessment, assessment_agreements.applicable_agreements(assessment)
+        ),
     )
     assert (states[0].state, states[0].copied) == ("klaar", 0)
     # The rest in one step, after a list of what is confirmed.
@@ -376,7 +383,12 @@ def test_copied_answers_are_confirmed_per_theme_and_all_at_once(client, database
     assert Answer.select().where(Answer.assessment == assessment, Answer.copied).count() == 0
     page = html.unescape(client.get(base).get_data(as_text=True))
     assert f"{total} van {total} afspraken beantwoord" in page
-    assert domain.missing_items(assessment, domain.applicable_agreements(assessment)) == []
+    assert (
+        assessment_completeness.missing_items(
+            assessment, assessment_agreements.applicable_agreements(assessment)
+        )
+        == []
+    )
 
 
 def test_an_agreement_link_lands_on_its_theme_page(client, chain):
@@ -397,13 +409,16 @@ def test_other_organisations_and_gemeente_users_get_404(app, chain):
 
 
 def test_history_and_reopen(client, chain):
-    from domain import assessments as domain
+    from domain import assessment_steps
 
     login(client, chain["manager"])
     form = journey.complete_form(chain["agreements"])
     form.update(version="0")
     client.post(_url(chain), data=form)
-    assert domain.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id)) == []
+    assert (
+        assessment_steps.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id))
+        == []
+    )
     client.post("/uitloggen")
     login(client, chain["coordinator"])
     client.post(_url(chain, "/overzicht/heropenen"), data={"reason": "Graag de VT-scores nakijken"})

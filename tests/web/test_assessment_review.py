@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from domain import assessments as domain
+from domain import assessment_form, assessment_saving, assessment_steps
 from models import Assessment, Cycle, OutboxMessage
 from tests import factories, journey
 
@@ -57,8 +57,8 @@ def _complete(chain, user=None, leave_out=0):
     for agreement in chain["agreements"][:leave_out]:
         del form[f"a{agreement.id}-score"]
     assessment = _fresh(chain)
-    parsed = domain.parse_form(form, chain["agreements"], TODAY)
-    domain.save_answers(user or chain["manager"], assessment, assessment.version, parsed)
+    parsed = assessment_form.parse_form(form, chain["agreements"], TODAY)
+    assessment_saving.save_answers(user or chain["manager"], assessment, assessment.version, parsed)
 
 
 def _theme_number(chain, agreement) -> int:
@@ -130,7 +130,7 @@ def test_manager_submits_through_the_check_to_the_confirmation(client, chain):
 
 def test_summary_is_text_not_a_form(client, chain):
     _complete(chain)
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
     login(client, chain["invuller"])
     page = _page(client.get(_url(chain, "/overzicht")))
     assert "Ingediende antwoorden" in page
@@ -175,7 +175,7 @@ def test_invuller_marks_ready_and_the_manager_is_mailed(client, chain):
 
 def test_coordinator_reopens_from_the_summary_with_a_reason(client, chain):
     _complete(chain)
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
     OutboxMessage.delete().execute()
     login(client, chain["coordinator"])
     page = _page(client.get(_url(chain, "/overzicht")))
@@ -192,7 +192,7 @@ def test_coordinator_reopens_from_the_summary_with_a_reason(client, chain):
     assert all(reason in m.body_text for m in mails)
     assert all("http://" in m.body_text or "https://" in m.body_text for m in mails)
     # The monitor's reopening mails too.
-    assert domain.submit(chain["manager"], _fresh(chain)) == []
+    assert assessment_steps.submit(chain["manager"], _fresh(chain)) == []
     client.post(
         f"/rondes/{chain['cycle'].id}/heropenen/{chain['assessment'].id}",
         data={"reason": "Nog een keer"},

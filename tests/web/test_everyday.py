@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from domain import assessments as assessment_domain
+from domain import assessment_agreements, assessment_form, assessment_saving, assessment_steps
 from domain import cycles as cycle_domain
 from jobs.runs import claimed_run
 from models import (
@@ -48,11 +48,11 @@ def _page(response) -> str:
 
 def _submit(chain):
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    parsed = assessment_domain.parse_form(
+    parsed = assessment_form.parse_form(
         journey.complete_form(chain["agreements"]), chain["agreements"], TODAY
     )
-    assessment_domain.save_answers(chain["manager"], assessment, assessment.version, parsed)
-    assert assessment_domain.submit(chain["manager"], assessment) == []
+    assessment_saving.save_answers(chain["manager"], assessment, assessment.version, parsed)
+    assert assessment_steps.submit(chain["manager"], assessment) == []
     return Assessment.get_by_id(assessment.id)
 
 
@@ -75,7 +75,7 @@ def test_link_buttons_are_not_white_on_white(app):
 def test_dashboard_keeps_every_open_cycle(client, chain):
     """A newer cycle opening does not hide the reopened assessment of the older one."""
     assessment = _submit(chain)
-    assessment_domain.reopen(chain["coordinator"], assessment, "Partnerscores nakijken")
+    assessment_steps.reopen(chain["coordinator"], assessment, "Partnerscores nakijken")
     newer = cycle_domain.create_cycle(
         chain["admin"],
         "2027-Q1",
@@ -168,12 +168,12 @@ def test_monitor_export_shows_amsterdam_time(client, chain):
 def test_history_shows_labels_not_codes(client, chain):
     first = chain["agreements"][0]
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    parsed = assessment_domain.parse_form(
+    parsed = assessment_form.parse_form(
         {f"a{first.id}-score": "3", f"a{first.id}-evaluated": "2026-10-01"},
         chain["agreements"],
         TODAY,
     )
-    assessment_domain.save_answers(chain["invuller"], assessment, 0, parsed)
+    assessment_saving.save_answers(chain["invuller"], assessment, 0, parsed)
     login(client, chain["invuller"])
     page = _page(client.get(f"/zelfevaluaties/{assessment.id}/geschiedenis"))
     assert "<td>Niet gestart</td>\n  <td>Concept</td>" in page
@@ -261,18 +261,18 @@ def test_import_is_audited_under_the_uploaded_name(client, chain):
 def test_copy_previous_stays_offered_with_a_word(client, app):
     earlier = journey.build(period="2026-Q3")
     earlier_assessment = Assessment.get_by_id(earlier["assessment"].id)
-    parsed = assessment_domain.parse_form(
+    parsed = assessment_form.parse_form(
         journey.complete_form(earlier["agreements"]), earlier["agreements"], TODAY
     )
-    assessment_domain.save_answers(earlier["manager"], earlier_assessment, 0, parsed)
+    assessment_saving.save_answers(earlier["manager"], earlier_assessment, 0, parsed)
     assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
-    agreements = assessment_domain.applicable_agreements(assessment)
+    agreements = assessment_agreements.applicable_agreements(assessment)
     first = agreements[0]
-    assessment_domain.save_answers(
+    assessment_saving.save_answers(
         earlier["invuller"],
         assessment,
         0,
-        assessment_domain.parse_form({f"a{first.id}-score": "1"}, agreements, TODAY),
+        assessment_form.parse_form({f"a{first.id}-score": "1"}, agreements, TODAY),
     )
     login(client, earlier["invuller"])
     page = _page(client.get(f"/zelfevaluaties/{assessment.id}"))
@@ -330,11 +330,11 @@ def test_english_interface_translates_units_reports_and_history(client, chain):
     user.save()
     first = chain["agreements"][0]
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    assessment_domain.save_answers(
+    assessment_saving.save_answers(
         chain["invuller"],
         assessment,
         0,
-        assessment_domain.parse_form({f"a{first.id}-score": "3"}, chain["agreements"], TODAY),
+        assessment_form.parse_form({f"a{first.id}-score": "3"}, chain["agreements"], TODAY),
     )
     login(client, chain["invuller"])
     history = _page(client.get(f"/zelfevaluaties/{assessment.id}/geschiedenis"))

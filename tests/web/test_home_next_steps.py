@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from domain import assessments as assessment_domain
+from domain import assessment_form, assessment_saving, assessment_steps
 from models import Assessment, Cycle, OutboxMessage, ReportRun
 from tests import factories, journey
 from web.formatting import local_today
@@ -62,11 +62,11 @@ def test_organisation_roles_are_sent_to_their_assessment_with_the_days_left(clie
 
 def test_a_submitted_assessment_points_to_the_results(client, chain):
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    parsed = assessment_domain.parse_form(
+    parsed = assessment_form.parse_form(
         journey.complete_form(chain["agreements"]), chain["agreements"], dt.date.today()
     )
-    assessment_domain.save_answers(chain["manager"], assessment, assessment.version, parsed)
-    assert assessment_domain.submit(chain["manager"], assessment) == []
+    assessment_saving.save_answers(chain["manager"], assessment, assessment.version, parsed)
+    assert assessment_steps.submit(chain["manager"], assessment) == []
     login(client, chain["manager"])
     first = _steps(client)[0]
     assert first["detail"].startswith("Ingediend op ")

@@ -9,7 +9,15 @@ import re
 
 import pytest
 
-from domain import assessments, computation, indicators, reference
+from domain import (
+    assessment_agreements,
+    assessment_form,
+    assessment_saving,
+    assessment_steps,
+    computation,
+    indicators,
+    reference,
+)
 from models import Assessment, Organisation
 from tests import factories, journey
 
@@ -26,16 +34,19 @@ def chain(app):
     indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
     form = journey.complete_form(chain["agreements"], score=3)
     _save(chain["manager"], chain["assessment"], chain["agreements"], form)
-    assert assessments.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id)) == []
+    assert (
+        assessment_steps.submit(chain["manager"], Assessment.get_by_id(chain["assessment"].id))
+        == []
+    )
     computation.recompute()
     return chain
 
 
 def _save(user, assessment, agreements, form):
     assessment = Assessment.get_by_id(assessment.id)
-    parsed = assessments.parse_form(form, agreements, TODAY)
+    parsed = assessment_form.parse_form(form, agreements, TODAY)
     assert parsed.errors == {}
-    assessments.save_answers(user, assessment, assessment.version, parsed)
+    assessment_saving.save_answers(user, assessment, assessment.version, parsed)
 
 
 def _team_action(chain, text: str) -> None:
@@ -43,7 +54,7 @@ def _team_action(chain, text: str) -> None:
     team = Assessment.get(
         Assessment.organisation == chain["team"], Assessment.cycle == chain["cycle"]
     )
-    agreements = assessments.applicable_agreements(team)
+    agreements = assessment_agreements.applicable_agreements(team)
     first = agreements[0]
     form = {f"a{first.id}-score": "1", f"a{first.id}-action": text}
     _save(chain["team_manager"], team, agreements, form)
@@ -110,10 +121,10 @@ def test_a_batch_run_shows_at_once(app, client, chain):
     assert _mean_compliance(_page(client, path)) == "75,0%"  # every agreement scored 3 of 4
     reason = "Scores herzien na overleg"
     assessment = Assessment.get_by_id(chain["assessment"].id)
-    assessments.reopen(chain["coordinator"], assessment, reason)
+    assessment_steps.reopen(chain["coordinator"], assessment, reason)
     form = journey.complete_form(chain["agreements"], score=4)
     _save(chain["manager"], assessment, chain["agreements"], form)
-    assert assessments.submit(chain["manager"], Assessment.get_by_id(assessment.id)) == []
+    assert assessment_steps.submit(chain["manager"], Assessment.get_by_id(assessment.id)) == []
     # Until the batch has run, the page shows the figures it computed before.
     assert _mean_compliance(_page(client, path)) == "75,0%"
     computation.recompute()

@@ -13,8 +13,9 @@ import shutil
 
 import pytest
 
+import demo
 from benchmarks.htmlform import form_fields
-from domain import computation, demo, framework, indicators
+from domain import computation, framework, indicators
 from domain.reference import load_reference_data
 from models import (
     Assessment,

@@ -7,7 +7,7 @@ import statistics
 import pytest
 from peewee import fn
 
-from domain import demo
+import demo
 from domain.reference import load_reference_data
 from models import (
     Agreement,
@@ -260,7 +260,7 @@ def test_open_cycle_saves_unchanged(small):
     """Evaluation dates of the open cycle lie in the past, so every editable
     assessment of the demo can be saved as it is (they were counted back from
     the due date, which lies after today)."""
-    from domain import assessments
+    from domain import assessment_access, assessment_agreements, assessment_form
 
     open_cycle = Cycle.get(Cycle.state == "open")
     assert open_cycle.due_on > TODAY
@@ -273,11 +273,13 @@ def test_open_cycle_saves_unchanged(small):
     assert future == 0
     editable = list(
         Assessment.select().where(
-            Assessment.cycle == open_cycle, Assessment.state.in_(assessments.EDITABLE_STATES)
+            Assessment.cycle == open_cycle, Assessment.state.in_(assessment_access.EDITABLE_STATES)
         )
     )
     assert editable
     for assessment in editable:
-        agreements = assessments.applicable_agreements(assessment)
-        parsed = assessments.parse_form(assessments.stored_values(assessment), agreements, TODAY)
+        agreements = assessment_agreements.applicable_agreements(assessment)
+        parsed = assessment_form.parse_form(
+            assessment_form.stored_values(assessment), agreements, TODAY
+        )
         assert parsed.errors == {}, (assessment.organisation.name, parsed.errors)
