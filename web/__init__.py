@@ -160,7 +160,7 @@ def _register_error_pages(app: Flask) -> None:
         megabytes = MAX_FILE_BYTES // 2**20
         message = _("Het bestand is te groot; de grens is %(mb)s MB.", mb=megabytes)
         if request.endpoint == "admin.bulk_import" and _is_admin():
-            from web.admin import upload_too_large
+            from web.admin.bulk_import import upload_too_large
 
             return upload_too_large(message)
         flash(message, "error")
