@@ -84,8 +84,11 @@ scheduler: install
 screenshots: setup
 	$(BIN)/python scripts/screenshots.py --out docs/img
 
+# The suite on two workers (the machines have two cores), a test file per
+# worker at a time; `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

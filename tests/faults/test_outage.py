@@ -52,7 +52,7 @@ def test_pages_answer_503_while_the_database_is_unreachable_and_recover(
             assert response.status_code == 503, path
             assert response.headers["Retry-After"] == "30"
             page = response.get_data(as_text=True)
-            assert '<html lang="nl">' in page
+            assert '<html lang="nl"' in page
             assert "Tijdelijk niet bereikbaar" in page
             assert "Wat u eerder heeft opgeslagen, is bewaard" in page
         with client.get("/static/style.css") as style:  # the page's stylesheet

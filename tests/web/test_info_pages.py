@@ -80,10 +80,14 @@ def test_header_names_a_neutral_owner_by_default_and_no_logo(client, app):
     assert client.get("/logo").status_code == 404
 
 
-def test_owner_name_logo_and_contact_come_from_the_configuration(client, app):
-    logo = app.instance_path + "/logo.svg"
-    with open(logo, "w") as fh:
-        fh.write('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>')
+def test_owner_name_logo_and_contact_come_from_the_configuration(
+    client, app, tmp_path, monkeypatch
+):
+    # An instance folder of the test's own (never the checkout's instance/).
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    (tmp_path / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+    )
     app.config.update(
         OWNER_NAME="GGD Voorbeeldregio",
         OWNER_LOGO="logo.svg",
@@ -109,9 +113,9 @@ def test_owner_name_logo_and_contact_come_from_the_configuration(client, app):
     assert "GGD Voorbeeldregio" in client.get("/over-deze-monitor").get_data(as_text=True)
 
 
-def test_a_logo_outside_the_image_types_is_not_served(client, app):
-    with open(app.instance_path + "/secret_key.txt", "w") as fh:
-        fh.write("geheim")
+def test_a_logo_outside_the_image_types_is_not_served(client, app, tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    (tmp_path / "secret_key.txt").write_text("geheim")
     from web import create_app
 
     fresh = create_app(dict(app.config, OWNER_LOGO="secret_key.txt"))
