@@ -6,14 +6,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 
-from peewee import SQL, fn
+from peewee import fn
 
 from domain import norms
 from domain.query_plan import windows
 from models import (
     Assessment,
     Cycle,
-    ImprovementAction,
     ReferenceYear,
     db,
     is_postgres,
@@ -30,9 +29,9 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     - its assessments (count, versions, last change): answers, partner
       ratings given and escalations are saved in them, each save a version;
     - the improvement actions due in its window, whichever assessment holds
-      them: per due date their count, last change, ids, and the ids of those
-      in a submitted assessment, cancelled and done on time (reopening another cycle's assessment
-      changes what this cycle counts);
+      them: per due date their count and last change, and the count and
+      assessments of those in an assessment not submitted (reopening another
+      cycle's assessment changes what this cycle counts);
     - which organisation serves which gemeente and is in which region (the
       pairs themselves, not how many), and the reference years loaded;
     - the indicator definitions and norms in force for it (frozen when it
@@ -69,6 +68,14 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         + "s.state <> 'ingediend' AND x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
     )
     due = [_day(row[0]) for row in unsubmitted]
+    # Every action with a due date, per due date: how many and the last
+    # change, in one pass over the (due date, last change, ...) index; each
+    # cycle takes the dates in its window below.
+    dated = _rows(
+        "SELECT due_on, COUNT(*), MAX(updated_at) FROM improvement_action "
+        "WHERE due_on IS NOT NULL GROUP BY due_on ORDER BY due_on"
+    )
+    dates = [_day(row[0]) for row in dated]
     structure = hashlib.sha256(
         repr(
             (
@@ -92,15 +99,7 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     out, previous = {}, ""
     for cycle in all_cycles:
         start, end = spans[cycle.id]
-        first = 0 if start is None else bisect.bisect_right(due, _day(start))
-        last = bisect.bisect_right(due, _day(end))
-        # COUNT(*), not COUNT(id): the same number (id is never NULL), read
-        # from the (due_on, updated_at) index alone instead of the table.
-        actions = ImprovementAction.select(
-            fn.COUNT(SQL("*")), fn.MAX(ImprovementAction.updated_at)
-        ).where(ImprovementAction.due_on <= end)
-        if start is not None:
-            actions = actions.where(ImprovementAction.due_on > start)
+        window = ("" if start is None else _day(start), _day(end))
         definitions = frozen.get(cycle.id)
         if definitions is None:
             live = live or norms.live_digest()
@@ -112,8 +111,8 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
                 cycle.due_on,
                 cycle.state,
                 per_cycle.get(cycle.id),
-                actions.tuples().first(),
-                [tuple(map(str, row)) for row in unsubmitted[first:last]],
+                _within(dates, dated, window),
+                _within(due, unsubmitted, window),
                 structure,
                 definitions,
                 previous,
@@ -123,6 +122,14 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         # The change since the previous cycle depends on that cycle too.
         previous = out[cycle.id]
     return {c.id: out[c.id] for c in cycles}
+
+
+def _within(days: list[str], rows: list[tuple], window: tuple[str, str]) -> list[tuple]:
+    """The rows (one per due date, `days` their dates in order) due in a
+    window: after its first date, up to and including its last."""
+    after, until = window
+    first, last = bisect.bisect_right(days, after), bisect.bisect_right(days, until)
+    return [tuple(map(str, row)) for row in rows[first:last]]
 
 
 def _day(value) -> str:

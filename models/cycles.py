@@ -130,9 +130,9 @@ class ImprovementAction(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        # The batch fingerprints the actions due in each cycle's window from
-        # this index alone.
-        indexes = ((("due_on", "updated_at"), False),)
+        # The batch fingerprints the actions due in each cycle's window, and
+        # counts them, from this index alone.
+        indexes = ((("due_on", "updated_at", "status", "completed_on", "assessment"), False),)
 
 
 class EscalationSignal(BaseModel):
