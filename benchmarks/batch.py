@@ -78,7 +78,7 @@ def _steps(url: str) -> dict:
         )
         plan = computation._Plan(indicators, cycles, cycles)
         computation._prepare(plan.setup())
-        steps = [(name.split(":")[0], sql, args) for name, sql, args in plan.queries()]
+        steps = [(name.split(":")[0], sql, args) for name, sql, args, _ in plan.queries()]
         for name, sql, args in [*steps, ("floor", FLOOR_SQL, [])]:
             started = time.perf_counter()
             computation._fetch(sql, args)
