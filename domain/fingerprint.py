@@ -68,12 +68,14 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         + "s.state <> 'ingediend' AND x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
     )
     due = [_day(row[0]) for row in unsubmitted]
-    # Every action with a due date, per due date: how many and the last
-    # change, in one pass over the (due date, last change, ...) index; each
-    # cycle takes the dates in its window below.
+    # Every action with a due date, per due date: how many (one pass over the
+    # (due date, last change, …) index) and the last change (the last entry
+    # of that date in the same index); each cycle takes the dates in its
+    # window below.
     dated = _rows(
-        "SELECT due_on, COUNT(*), MAX(updated_at) FROM improvement_action "
-        "WHERE due_on IS NOT NULL GROUP BY due_on ORDER BY due_on"
+        "SELECT i.due_on, COUNT(*), (SELECT MAX(j.updated_at) FROM improvement_action j "
+        "WHERE j.due_on = i.due_on) FROM improvement_action i "
+        "WHERE i.due_on IS NOT NULL GROUP BY i.due_on ORDER BY i.due_on"
     )
     dates = [_day(row[0]) for row in dated]
     structure = hashlib.sha256(

@@ -120,7 +120,8 @@ class ImprovementAction(BaseModel):
     per organisation without reading every answer."""
 
     answer = ForeignKeyField(Answer, backref="actions", on_delete="CASCADE")
-    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
+    # Indexed with the due date (below).
+    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE", index=False)
     description = TextField()
     owner = CharField(max_length=200, default="")
     due_on = DateField(null=True)
@@ -131,8 +132,12 @@ class ImprovementAction(BaseModel):
 
     class Meta:
         # The batch fingerprints the actions due in each cycle's window, and
-        # counts them, from this index alone.
-        indexes = ((("due_on", "updated_at", "status", "completed_on", "assessment"), False),)
+        # counts them, from the first index alone; and finds the due dates of
+        # an assessment's actions from the second.
+        indexes = (
+            (("due_on", "updated_at", "status", "completed_on", "assessment"), False),
+            (("assessment", "due_on"), False),
+        )
 
 
 class EscalationSignal(BaseModel):
