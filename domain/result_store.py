@@ -13,6 +13,7 @@ import queue
 import struct
 import threading
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -123,6 +124,14 @@ def _changes(cycle, stamp, scopes: Scopes, records, present, trend_break: bool) 
                 groups.append((kind, scopes.ids[rows[members][chosen]], blobs[chosen]))
         data = _copy_data(cycle_id, groups, trend_break, now)
         return _Changes(cycle, stamp, data, len(rows), [], [], 0)
+    if not existing:
+        # Nothing stored yet: every row is new (SQLite parameters, zipped in C).
+        at, blobs = now.isoformat(" "), _blobs(records, present, rows)
+        kinds, ids = scopes.kinds[rows].tolist(), scopes.ids[rows].tolist()
+        data = list(
+            zip(repeat(cycle_id), kinds, ids, blobs, repeat(trend_break), repeat(at), strict=False)
+        )
+        return _Changes(cycle, stamp, data, len(data), [], [], 0)
     inserts, updates, unchanged = [], [], 0
     for n, blob in zip(rows.tolist(), _blobs(records, present, rows), strict=True):
         key = scopes.keys[n]
