@@ -116,13 +116,16 @@ class _Plan:
         # regional indicator reads only its region's answers), "escalations"
         # and "actions".
         self.columns: dict[str, list[str]] = {}
+        # Per region of a regional indicator its organisations' ids, as SQL.
         self.region_organisations = {
-            region_id: [
-                o
-                for (o,) in db.execute(
-                    Organisation.select(Organisation.id).where(Organisation.region == region_id)
-                )
-            ]
+            region_id: _ids(
+                [
+                    o
+                    for (o,) in db.execute(
+                        Organisation.select(Organisation.id).where(Organisation.region == region_id)
+                    )
+                ]
+            )
             for region_id in {i.region_id for i in indicators if i.region_id}
         }
         # (indicator position, query, numerator, denominator, secondary column)
@@ -416,7 +419,7 @@ class _Plan:
                 organisations = self.region_organisations[int(name.split(":")[1])]
                 if not organisations:
                     continue
-                where = f"AND s.organisation_id IN ({_ids(organisations)}) "
+                where = f"AND s.organisation_id IN ({organisations}) "
             select, flags, _ = self._select(columns, "a.agreement_id")
             if name.startswith("partners"):
                 out.append((name, self._partners(select, flags, where, chunk), chunk))
