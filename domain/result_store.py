@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import queue
+import sqlite3
 import struct
 import threading
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -22,6 +23,8 @@ from domain.tally import Scopes, _own_connections
 from models import Cycle, IndicatorStamp, db, is_postgres, utcnow
 
 WRITERS = 2  # connections that write results at once (PostgreSQL)
+INSERT_ROWS = 500  # rows per INSERT statement on SQLite
+INSERT_COLUMNS = "(cycle_id, scope_type, scope_id, figures, trend_break, computed_at)"
 
 
 @dataclass
@@ -171,11 +174,7 @@ def _write(changes: _Changes) -> RecomputeReport:
                 io.BytesIO(changes.inserts),
             )
         elif changes.inserted:
-            db.cursor().executemany(
-                "INSERT INTO scope_result (cycle_id, scope_type, scope_id, figures, trend_break, "
-                "computed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                changes.inserts,
-            )
+            _insert_sqlite(changes.inserts)
         if changes.updates:
             db.cursor().executemany(
                 f"UPDATE scope_result SET figures = {db.param}, trend_break = {db.param}, "  # noqa: S608
@@ -194,6 +193,23 @@ def _write(changes: _Changes) -> RecomputeReport:
         rows_unchanged=changes.unchanged,
         rows_deleted=len(changes.deletes),
     )
+
+
+def _insert_sqlite(rows: list[tuple]) -> None:
+    """SQLite: rows of scope_result, many to a statement: fewer steps than
+    one INSERT a row (less work, and this thread lets go of the GIL once a
+    statement instead of once a row)."""
+    connection = db.connection()
+    limit = 999  # SQLite's own default before 3.32
+    if hasattr(connection, "getlimit"):
+        limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(INSERT_ROWS, limit // 6))
+    cursor = db.cursor()
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(part))
+        sql = f"INSERT INTO scope_result {INSERT_COLUMNS} VALUES {values}"  # noqa: S608
+        cursor.execute(sql, list(chain.from_iterable(part)))
 
 
 class _Writer:

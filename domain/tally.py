@@ -9,6 +9,7 @@ once as numpy arrays."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +21,15 @@ import numpy as np
 
 from domain.query_plan import _Plan
 from domain.results import FIGURE, SIGNALS
-from models import Agreement, Cycle, IndicatorDefinition, Organisation, OrganisationGemeente, db
+from models import (
+    Agreement,
+    Cycle,
+    IndicatorDefinition,
+    Organisation,
+    OrganisationGemeente,
+    db,
+    is_postgres,
+)
 
 T = TypeVar("T")
 
@@ -102,6 +111,33 @@ def _fetch(sql: str, args) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(rows), len(cursor.description))
 
 
+def _tasks(queries: list) -> list[list[int]]:
+    """The queries (their positions) in the turns a connection takes them.
+    SQLite: a cycle's queries together, on one connection in one read
+    transaction, so its answers are read from disk once (the lookups of
+    PARTNER find them in that connection's cache) and the writer's commits
+    in between do not empty that cache. PostgreSQL: one query a turn."""
+    if is_postgres():
+        return [[n] for n in range(len(queries))]
+    tasks: list[list[int]] = []
+    for n, (*_, cycles) in enumerate(queries):
+        if tasks and queries[tasks[-1][-1]][3] == cycles:
+            tasks[-1].append(n)
+        else:
+            tasks.append([n])
+    return tasks
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[None]:
+    """SQLite: one read transaction around a turn's queries (see `_tasks`)."""
+    if is_postgres():
+        yield
+        return
+    with db.atomic():
+        yield
+
+
 def _run(plan: _Plan, queries: list) -> Iterator[tuple[str, tuple[int, ...], np.ndarray]]:
     """The plan's queries with their rows, (name, cycles covered, rows), as
     each is done: on connections of their own, WORKERS at a time, when those
@@ -119,8 +155,8 @@ def _run(plan: _Plan, queries: list) -> Iterator[tuple[str, tuple[int, ...], np.
             _prepare(plan.teardown())
         return
     todo: queue.SimpleQueue = queue.SimpleQueue()
-    for n in range(len(queries)):
-        todo.put(n)
+    for task in _tasks(queries):
+        todo.put(task)
     done: queue.SimpleQueue = queue.SimpleQueue()
     stop = threading.Event()
 
@@ -130,11 +166,13 @@ def _run(plan: _Plan, queries: list) -> Iterator[tuple[str, tuple[int, ...], np.
                 _prepare(setup)
                 while not stop.is_set():
                     try:
-                        n = todo.get_nowait()
+                        task = todo.get_nowait()
                     except queue.Empty:
                         return
-                    name, sql, args, cycles = queries[n]
-                    done.put((name, cycles, _fetch(sql, args)))
+                    with _snapshot():
+                        for n in task:
+                            name, sql, args, cycles = queries[n]
+                            done.put((name, cycles, _fetch(sql, args)))
         except BaseException as exc:  # handed to the caller below
             done.put(exc)
 
