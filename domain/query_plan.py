@@ -316,19 +316,23 @@ class _Plan:
         PostgreSQL would rather hash-join every answer (a second pass over
         the whole table, for a few per cent of its rows); the LATERAL
         subquery, kept apart by OFFSET 0, makes it look up each rating's
-        answer in the unique (assessment, agreement) index instead."""
+        answer in the unique (assessment, agreement) index instead, in the
+        order of that index (sorted first), so that one lookup finds the
+        index and table pages of the one before."""
         if is_postgres():
             return (
-                f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                f"SELECT r.cycle_id, r.organisation_id, {select} "  # noqa: S608
+                "FROM (SELECT s.id, s.cycle_id, s.organisation_id, r.agreement_id, r.score "
                 "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
+                f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
+                "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
+                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}"
+                "ORDER BY s.id, r.agreement_id OFFSET 0) r "
                 "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
-                "WHERE a.assessment_id = s.id AND a.agreement_id = r.agreement_id "
+                "WHERE a.assessment_id = r.id AND a.agreement_id = r.agreement_id "
                 "AND a.score IS NOT NULL OFFSET 0) a "
-                + ("CROSS JOIN tally_agreement g " if flags else "")
-                + f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
-                + ("AND g.id = a.agreement_id " if flags else "")
-                + "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
-                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}GROUP BY s.id"
+                + ("CROSS JOIN tally_agreement g WHERE g.id = a.agreement_id " if flags else "")
+                + "GROUP BY r.id, r.cycle_id, r.organisation_id"
             )
         return (
             f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
