@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 
 from peewee import fn
 
@@ -13,9 +14,11 @@ from domain.query_plan import windows
 from models import (
     Assessment,
     Cycle,
+    FingerprintPart,
     ReferenceYear,
     db,
     is_postgres,
+    utcnow,
 )
 
 
@@ -50,34 +53,9 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         .group_by(Assessment.cycle)
         .tuples()
     }
-    # The actions of assessments not submitted (now), per due date: few, read
-    # from the assessments' side; folded into each cycle's window below.
-    # Reopening or resubmitting an assessment moves its actions in or out.
-    # The assessments first, each one's actions by index: CROSS JOIN keeps
-    # SQLite's order; PostgreSQL would rather hash every action (a LATERAL
-    # subquery, kept apart by OFFSET 0, makes it look them up instead).
-    actions_of = (
-        "CROSS JOIN LATERAL (SELECT x.due_on, x.assessment_id FROM improvement_action x "
-        "WHERE x.assessment_id = s.id OFFSET 0) x WHERE "
-        if is_postgres()
-        else "CROSS JOIN improvement_action x WHERE x.assessment_id = s.id AND "
-    )
-    unsubmitted = _rows(
-        "SELECT x.due_on, COUNT(*), SUM(x.assessment_id) FROM assessment s "  # noqa: S608
-        + actions_of
-        + "s.state <> 'ingediend' AND x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
-    )
-    due = [_day(row[0]) for row in unsubmitted]
-    # Every action with a due date, per due date: how many (one pass over the
-    # (due date, last change, …) index) and the last change (the last entry
-    # of that date in the same index); each cycle takes the dates in its
-    # window below.
-    dated = _rows(
-        "SELECT i.due_on, COUNT(*), (SELECT MAX(j.updated_at) FROM improvement_action j "
-        "WHERE j.due_on = i.due_on) FROM improvement_action i "
-        "WHERE i.due_on IS NOT NULL GROUP BY i.due_on ORDER BY i.due_on"
-    )
-    dates = [_day(row[0]) for row in dated]
+    unsubmitted, dated = _actions(per_cycle)
+    due = [row[0][:10] for row in unsubmitted]
+    dates = [row[0][:10] for row in dated]
     structure = hashlib.sha256(
         repr(
             (
@@ -126,12 +104,84 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     return {c.id: out[c.id] for c in cycles}
 
 
-def _within(days: list[str], rows: list[tuple], window: tuple[str, str]) -> list[tuple]:
+def _within(days: list[str], rows: list, window: tuple[str, str]) -> list[tuple]:
     """The rows (one per due date, `days` their dates in order) due in a
     window: after its first date, up to and including its last."""
     after, until = window
     first, last = bisect.bisect_right(days, after), bisect.bisect_right(days, until)
-    return [tuple(map(str, row)) for row in rows[first:last]]
+    return [tuple(row) for row in rows[first:last]]
+
+
+def _actions(per_cycle: dict) -> tuple[list[list[str]], list[list[str]]]:
+    """The improvement actions per due date (as text): of assessments not
+    submitted, how many and which assessments; of all, how many and their
+    last change. Reading them means reading every action, so they are kept
+    (`FingerprintPart`) with the key they were read under, and read again
+    only when the key changed: the actions' count, highest id and last
+    change (an action added, removed or saved, also outside a form) and
+    every cycle's assessments (count, versions, last change: a form saves
+    its actions and its state in the assessment that holds them, which
+    moves them in or out of what a cycle counts). The key is read first: a
+    change while the actions are read makes the next run read them again."""
+    # Each on its own, so that the highest id and last change are one index
+    # seek each (a MAX beside another aggregate reads every row).
+    marks = _rows(
+        "SELECT (SELECT COUNT(*) FROM improvement_action), "
+        "(SELECT MAX(id) FROM improvement_action), "
+        "(SELECT MAX(updated_at) FROM improvement_action)"
+    )[0]
+    key = hashlib.sha256(
+        repr((sorted(per_cycle.items()), tuple(map(str, marks)))).encode()
+    ).hexdigest()
+    kept = FingerprintPart.get_or_none(FingerprintPart.name == "actions")
+    if kept is not None and kept.key == key:
+        rows = json.loads(kept.rows)
+        return rows["unsubmitted"], rows["dated"]
+    # The actions of assessments not submitted (now), per due date: few, read
+    # from the assessments' side. The assessments first, each one's actions
+    # by index: CROSS JOIN keeps SQLite's order; PostgreSQL would rather hash
+    # every action (a LATERAL subquery, kept apart by OFFSET 0, makes it look
+    # them up instead).
+    actions_of = (
+        "CROSS JOIN LATERAL (SELECT x.due_on, x.assessment_id FROM improvement_action x "
+        "WHERE x.assessment_id = s.id OFFSET 0) x WHERE "
+        if is_postgres()
+        else "CROSS JOIN improvement_action x WHERE x.assessment_id = s.id AND "
+    )
+    unsubmitted = _text(
+        _rows(
+            "SELECT x.due_on, COUNT(*), SUM(x.assessment_id) FROM assessment s "  # noqa: S608
+            + actions_of
+            + "s.state <> 'ingediend' AND x.due_on IS NOT NULL "
+            "GROUP BY x.due_on ORDER BY x.due_on"
+        )
+    )
+    # Every action with a due date, per due date: how many (one pass over an
+    # index) and the last change (the last entry of that date in the
+    # (due date, last change, …) index).
+    dated = _text(
+        _rows(
+            "SELECT i.due_on, COUNT(*), (SELECT MAX(j.updated_at) FROM improvement_action j "
+            "WHERE j.due_on = i.due_on) FROM improvement_action i "
+            "WHERE i.due_on IS NOT NULL GROUP BY i.due_on ORDER BY i.due_on"
+        )
+    )
+    rows = json.dumps({"unsubmitted": unsubmitted, "dated": dated})
+    FingerprintPart.insert(name="actions", key=key, rows=rows, updated_at=utcnow()).on_conflict(
+        conflict_target=[FingerprintPart.name],
+        update={
+            FingerprintPart.key: key,
+            FingerprintPart.rows: rows,
+            FingerprintPart.updated_at: utcnow(),
+        },
+    ).execute()
+    return unsubmitted, dated
+
+
+def _text(rows: list[tuple]) -> list[list[str]]:
+    """Rows as text, the date first as ISO text (SQLite gives text,
+    PostgreSQL dates), as they are hashed and kept."""
+    return [[_day(row[0]), *map(str, row[1:])] for row in rows]
 
 
 def _day(value) -> str:

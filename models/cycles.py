@@ -132,11 +132,13 @@ class ImprovementAction(BaseModel):
 
     class Meta:
         # The batch fingerprints the actions due in each cycle's window, and
-        # counts them, from the first index alone; and finds the due dates of
-        # an assessment's actions from the second.
+        # counts them, from the first index alone; finds the due dates of an
+        # assessment's actions from the second; and their last change from
+        # the third.
         indexes = (
             (("due_on", "updated_at", "status", "completed_on", "assessment"), False),
             (("assessment", "due_on"), False),
+            (("updated_at",), False),
         )
 
 
