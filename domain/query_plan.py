@@ -354,7 +354,8 @@ class _Plan:
         connections share them out, and each cycle is ready to be stored as
         soon as its own queries are done, while the next ones run.
         PostgreSQL reads the answers once for every cycle (in parallel
-        itself), and PARTNER and the actions a few cycles at a time."""
+        itself), before anything else, and PARTNER and the actions a few
+        cycles at a time."""
         ids = [c.id for c in self.cycles]
         size = CHUNK_POSTGRES if is_postgres() else 1
         chunks = [ids[n : n + size] for n in range(0, len(ids), size)]
@@ -395,10 +396,11 @@ class _Plan:
         )
         out = [(name, sql, chunk) for name, sql, chunk in small]
         if is_postgres():
-            # The answers once, for every cycle (a parallel scan); PARTNER
-            # (an index lookup per rating, in one process) and the actions a
-            # few cycles at a time, so both connections share them.
-            out += self._chunk(ids, "answers")
+            # The answers once, for every cycle (a parallel scan), first: it
+            # takes longest; PARTNER (an index lookup per rating, in one
+            # process) and the actions a few cycles at a time, so both
+            # connections share them.
+            out = self._chunk(ids, "answers") + out
             for chunk in chunks:
                 out += self._chunk(chunk, "partners", "actions")
         else:
