@@ -7,9 +7,11 @@
 - `domain.tally` runs them (two connections in threads) and computes the
   figures: numerators and denominators per organisation added up per
   gemeente, region and country (pooled, never a mean of means), values,
-  signals and changes for all scopes at once as numpy arrays.
+  signals and changes for all scopes at once as numpy arrays, a cycle at a
+  time as soon as its queries are done.
 - `domain.result_store` stores them: only rows that differ, by writer threads
-  on connections of their own, a transaction per cycle.
+  on connections of their own, a transaction per cycle, while the next
+  cycles are counted.
 - `domain.fingerprint` hashes each cycle's inputs, so a nightly run skips
   cycles whose inputs did not change.
 
@@ -147,24 +149,45 @@ def _recompute(force: bool, cycles, say) -> RecomputeReport:
 
 def _store(changed, all_cycles, order, beside, report, say, stamps) -> None:
     """Compute the changed cycles (one set of aggregate queries per set of
-    definitions in force) and write them, a cycle at a time."""
+    definitions in force) and write them, a cycle at a time, oldest first:
+    each as soon as its queries are done, while the next ones are counted."""
     scopes = Scopes.load()
     in_force = norms.in_force(changed)
     groups: dict[str, list[Cycle]] = {}
     for cycle in changed:
         groups.setdefault(in_force[cycle.id][0], []).append(cycle)
-    computed: dict[int, tuple[list, np.ndarray]] = {}
-    for members in groups.values():
-        indicators, sums = compute(members, all_cycles, scopes, in_force[members[0].id][1])
-        for n, cycle in enumerate(members):
-            computed[cycle.id] = (indicators, sums[n])
-    if beside is not None:
-        stamps = beside.result()
-    last: tuple[int, list, np.ndarray] | None = None  # the cycle worked out just before
-    writer = _Writer(report, say, len(changed))
+    streams = []  # the sums of each group, closed on every way out
     try:
-        for cycle in changed:
-            indicators, sums = computed.pop(cycle.id)
+        if len(groups) == 1:
+            indicators, sums = compute(changed, all_cycles, scopes, in_force[changed[0].id][1])
+            streams.append(sums)
+            each = ((cycle, indicators, s) for cycle, s in zip(changed, sums, strict=True))
+        else:
+            # Cycles under other definitions (a norm changed, a closed cycle
+            # recomputed on purpose): each group's figures first, then
+            # stored oldest first, as every cycle's change needs the one before.
+            computed: dict[int, tuple[list, np.ndarray]] = {}
+            for members in groups.values():
+                indicators, sums = compute(members, all_cycles, scopes, in_force[members[0].id][1])
+                streams.append(sums)
+                for cycle, cycle_sums in zip(members, sums, strict=True):
+                    computed[cycle.id] = (indicators, cycle_sums)
+            each = ((cycle, *computed.pop(cycle.id)) for cycle in changed)
+        _write_each(each, all_cycles, order, beside, report, say, stamps, scopes, len(changed))
+    finally:
+        for sums in streams:
+            sums.close()
+
+
+def _write_each(each, all_cycles, order, beside, report, say, stamps, scopes, total) -> None:
+    """Work out each cycle's figures (values, signals, the change since the
+    cycle before) and hand them to the writer."""
+    last: tuple[int, list, np.ndarray] | None = None  # the cycle worked out just before
+    writer = _Writer(report, say, total)
+    try:
+        for cycle, indicators, sums in each:
+            if beside is not None:
+                stamps = beside.result()
             position = order.get(cycle.id)
             previous = all_cycles[position - 1] if position else None
             trend_break = not comparable(previous, cycle)

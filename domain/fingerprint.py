@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 
-from peewee import SQL, fn
+from peewee import fn
 
 from domain import norms
 from domain.query_plan import windows
 from models import (
     Assessment,
     Cycle,
-    ImprovementAction,
+    FingerprintPart,
     ReferenceYear,
     db,
     is_postgres,
+    utcnow,
 )
 
 
@@ -30,9 +32,9 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     - its assessments (count, versions, last change): answers, partner
       ratings given and escalations are saved in them, each save a version;
     - the improvement actions due in its window, whichever assessment holds
-      them: per due date their count, last change, ids, and the ids of those
-      in a submitted assessment, cancelled and done on time (reopening another cycle's assessment
-      changes what this cycle counts);
+      them: per due date their count and last change, and the count and
+      assessments of those in an assessment not submitted (reopening another
+      cycle's assessment changes what this cycle counts);
     - which organisation serves which gemeente and is in which region (the
       pairs themselves, not how many), and the reference years loaded;
     - the indicator definitions and norms in force for it (frozen when it
@@ -51,24 +53,9 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         .group_by(Assessment.cycle)
         .tuples()
     }
-    # The actions of assessments not submitted (now), per due date: few, read
-    # from the assessments' side; folded into each cycle's window below.
-    # Reopening or resubmitting an assessment moves its actions in or out.
-    # The assessments first, each one's actions by index: CROSS JOIN keeps
-    # SQLite's order; PostgreSQL would rather hash every action (a LATERAL
-    # subquery, kept apart by OFFSET 0, makes it look them up instead).
-    actions_of = (
-        "CROSS JOIN LATERAL (SELECT x.due_on, x.assessment_id FROM improvement_action x "
-        "WHERE x.assessment_id = s.id OFFSET 0) x WHERE "
-        if is_postgres()
-        else "CROSS JOIN improvement_action x WHERE x.assessment_id = s.id AND "
-    )
-    unsubmitted = _rows(
-        "SELECT x.due_on, COUNT(*), SUM(x.assessment_id) FROM assessment s "  # noqa: S608
-        + actions_of
-        + "s.state <> 'ingediend' AND x.due_on IS NOT NULL GROUP BY x.due_on ORDER BY x.due_on"
-    )
-    due = [_day(row[0]) for row in unsubmitted]
+    unsubmitted, dated = _actions(per_cycle)
+    due = [row[0][:10] for row in unsubmitted]
+    dates = [row[0][:10] for row in dated]
     structure = hashlib.sha256(
         repr(
             (
@@ -92,15 +79,7 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
     out, previous = {}, ""
     for cycle in all_cycles:
         start, end = spans[cycle.id]
-        first = 0 if start is None else bisect.bisect_right(due, _day(start))
-        last = bisect.bisect_right(due, _day(end))
-        # COUNT(*), not COUNT(id): the same number (id is never NULL), read
-        # from the (due_on, updated_at) index alone instead of the table.
-        actions = ImprovementAction.select(
-            fn.COUNT(SQL("*")), fn.MAX(ImprovementAction.updated_at)
-        ).where(ImprovementAction.due_on <= end)
-        if start is not None:
-            actions = actions.where(ImprovementAction.due_on > start)
+        window = ("" if start is None else _day(start), _day(end))
         definitions = frozen.get(cycle.id)
         if definitions is None:
             live = live or norms.live_digest()
@@ -112,8 +91,8 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
                 cycle.due_on,
                 cycle.state,
                 per_cycle.get(cycle.id),
-                actions.tuples().first(),
-                [tuple(map(str, row)) for row in unsubmitted[first:last]],
+                _within(dates, dated, window),
+                _within(due, unsubmitted, window),
                 structure,
                 definitions,
                 previous,
@@ -123,6 +102,86 @@ def fingerprints(cycles: list[Cycle]) -> dict[int, str]:
         # The change since the previous cycle depends on that cycle too.
         previous = out[cycle.id]
     return {c.id: out[c.id] for c in cycles}
+
+
+def _within(days: list[str], rows: list, window: tuple[str, str]) -> list[tuple]:
+    """The rows (one per due date, `days` their dates in order) due in a
+    window: after its first date, up to and including its last."""
+    after, until = window
+    first, last = bisect.bisect_right(days, after), bisect.bisect_right(days, until)
+    return [tuple(row) for row in rows[first:last]]
+
+
+def _actions(per_cycle: dict) -> tuple[list[list[str]], list[list[str]]]:
+    """The improvement actions per due date (as text): of assessments not
+    submitted, how many and which assessments; of all, how many and their
+    last change. Reading them means reading every action, so they are kept
+    (`FingerprintPart`) with the key they were read under, and read again
+    only when the key changed: the actions' count, highest id and last
+    change (an action added, removed or saved, also outside a form) and
+    every cycle's assessments (count, versions, last change: a form saves
+    its actions and its state in the assessment that holds them, which
+    moves them in or out of what a cycle counts). The key is read first: a
+    change while the actions are read makes the next run read them again."""
+    # Each on its own, so that the highest id and last change are one index
+    # seek each (a MAX beside another aggregate reads every row).
+    marks = _rows(
+        "SELECT (SELECT COUNT(*) FROM improvement_action), "
+        "(SELECT MAX(id) FROM improvement_action), "
+        "(SELECT MAX(updated_at) FROM improvement_action)"
+    )[0]
+    key = hashlib.sha256(
+        repr((sorted(per_cycle.items()), tuple(map(str, marks)))).encode()
+    ).hexdigest()
+    kept = FingerprintPart.get_or_none(FingerprintPart.name == "actions")
+    if kept is not None and kept.key == key:
+        rows = json.loads(kept.rows)
+        return rows["unsubmitted"], rows["dated"]
+    # The actions of assessments not submitted (now), per due date: few, read
+    # from the assessments' side. The assessments first, each one's actions
+    # by index: CROSS JOIN keeps SQLite's order; PostgreSQL would rather hash
+    # every action (a LATERAL subquery, kept apart by OFFSET 0, makes it look
+    # them up instead).
+    actions_of = (
+        "CROSS JOIN LATERAL (SELECT x.due_on, x.assessment_id FROM improvement_action x "
+        "WHERE x.assessment_id = s.id OFFSET 0) x WHERE "
+        if is_postgres()
+        else "CROSS JOIN improvement_action x WHERE x.assessment_id = s.id AND "
+    )
+    unsubmitted = _text(
+        _rows(
+            "SELECT x.due_on, COUNT(*), SUM(x.assessment_id) FROM assessment s "  # noqa: S608
+            + actions_of
+            + "s.state <> 'ingediend' AND x.due_on IS NOT NULL "
+            "GROUP BY x.due_on ORDER BY x.due_on"
+        )
+    )
+    # Every action with a due date, per due date: how many (one pass over an
+    # index) and the last change (the last entry of that date in the
+    # (due date, last change, …) index).
+    dated = _text(
+        _rows(
+            "SELECT i.due_on, COUNT(*), (SELECT MAX(j.updated_at) FROM improvement_action j "
+            "WHERE j.due_on = i.due_on) FROM improvement_action i "
+            "WHERE i.due_on IS NOT NULL GROUP BY i.due_on ORDER BY i.due_on"
+        )
+    )
+    rows = json.dumps({"unsubmitted": unsubmitted, "dated": dated})
+    FingerprintPart.insert(name="actions", key=key, rows=rows, updated_at=utcnow()).on_conflict(
+        conflict_target=[FingerprintPart.name],
+        update={
+            FingerprintPart.key: key,
+            FingerprintPart.rows: rows,
+            FingerprintPart.updated_at: utcnow(),
+        },
+    ).execute()
+    return unsubmitted, dated
+
+
+def _text(rows: list[tuple]) -> list[list[str]]:
+    """Rows as text, the date first as ISO text (SQLite gives text,
+    PostgreSQL dates), as they are hashed and kept."""
+    return [[_day(row[0]), *map(str, row[1:])] for row in rows]
 
 
 def _day(value) -> str:

@@ -135,15 +135,23 @@ def _definition(fields: dict) -> IndicatorDefinition:
 def in_force(cycles: list[Cycle]) -> dict[int, tuple[str, list[IndicatorDefinition]]]:
     """Per cycle the key of its definitions (the digest of their content)
     and the active definitions in force for it, ordered by id."""
-    frozen = {
-        n.cycle_id: n
-        for n in CycleNorms.select().where(CycleNorms.cycle.in_([c.id for c in cycles]))
-    }
+    digest_of = dict(
+        CycleNorms.select(CycleNorms.cycle, CycleNorms.digest)
+        .where(CycleNorms.cycle.in_([c.id for c in cycles]))
+        .tuples()
+    )
+    # Each set of frozen definitions read once, however many cycles share it.
+    shared: dict[str, tuple[str, list[IndicatorDefinition]]] = {}
+    for cycle_id, key in digest_of.items():
+        if key not in shared:
+            norms = CycleNorms.get(CycleNorms.cycle == cycle_id)
+            definitions = [_definition(d) for d in norms.indicators if d.get("active", True)]
+            shared[key] = (norms.digest, sorted(definitions, key=lambda d: d.id))
     live = None
     out = {}
     for cycle in cycles:
-        norms = frozen.get(cycle.id)
-        if norms is None:
+        key = digest_of.get(cycle.id)
+        if key is None:
             if live is None:
                 # Keyed by content, so cycles frozen with the definitions in
                 # force now share one set of queries with the open ones.
@@ -157,8 +165,7 @@ def in_force(cycles: list[Cycle]) -> dict[int, tuple[str, list[IndicatorDefiniti
                 )
             out[cycle.id] = live
         else:
-            definitions = [_definition(d) for d in norms.indicators if d.get("active", True)]
-            out[cycle.id] = (norms.digest, sorted(definitions, key=lambda d: d.id))
+            out[cycle.id] = shared[key]
     return out
 
 

@@ -6,9 +6,10 @@ answer-based indicators need (an aggregate FILTER per agreement filter); a
 regional indicator gets its own query over its region's answers; small
 queries do the same over escalation signals, assessments (response) and
 improvement actions. `_Plan` works out those queries and where each
-indicator reads its numerator, denominator and secondary sum in their rows:
-on SQLite the big ones go per cycle, PostgreSQL runs each once and
-parallelises it itself."""
+indicator reads its numerator, denominator and secondary sum in their rows.
+On SQLite the big ones go a cycle at a time, oldest first, so each cycle can
+be stored while the next ones are counted; PostgreSQL reads the answers
+once, in parallel itself, and the rest a few cycles at a time."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ import datetime as dt
 
 from domain import rules
 from models import Agreement, Cycle, IndicatorDefinition, Organisation, Theme, db, is_postgres
+
+# Cycles per PARTNER and actions query on PostgreSQL (SQLite: one cycle per
+# big query).
+CHUNK_POSTGRES = 5
 
 ANSWER_KINDS = (
     "mean_compliance",
@@ -111,13 +116,16 @@ class _Plan:
         # regional indicator reads only its region's answers), "escalations"
         # and "actions".
         self.columns: dict[str, list[str]] = {}
+        # Per region of a regional indicator its organisations' ids, as SQL.
         self.region_organisations = {
-            region_id: [
-                o
-                for (o,) in db.execute(
-                    Organisation.select(Organisation.id).where(Organisation.region == region_id)
-                )
-            ]
+            region_id: _ids(
+                [
+                    o
+                    for (o,) in db.execute(
+                        Organisation.select(Organisation.id).where(Organisation.region == region_id)
+                    )
+                ]
+            )
             for region_id in {i.region_id for i in indicators if i.region_id}
         }
         # (indicator position, query, numerator, denominator, secondary column)
@@ -235,17 +243,19 @@ class _Plan:
             return []
         return [("DROP TABLE tally_agreement", []), ("DROP TABLE tally_cycle", [])]
 
-    def _with(self) -> tuple[str, list]:
-        """PostgreSQL: the cycles and the agreements' flags as VALUES lists,
-        which (unlike temporary tables) a parallel query may read in every
-        worker."""
+    def _with(self, chunk: list[int]) -> tuple[str, list]:
+        """PostgreSQL: the cycles of `chunk` and the agreements' flags as
+        VALUES lists, which (unlike temporary tables) a parallel query may
+        read in every worker."""
         if not is_postgres():
             return "", []
         flags, dates = self._columns()
         columns = ["id", "window_after", "window_until", "deadline", *dates]
         row = f"({', '.join([db.param] * len(columns))})"
-        rows = ", ".join([row] * len(self.cycle_rows))
-        params = [value for r in self.cycle_rows for value in r]
+        wanted = set(chunk)
+        chosen = [r for r in self.cycle_rows if r[0] in wanted]
+        rows = ", ".join([row] * len(chosen))
+        params = [value for r in chosen for value in r]
         out = f"WITH tally_cycle ({', '.join(columns)}) AS (VALUES {rows}) "
         if flags and self.agreements:
             values = ", ".join(
@@ -263,13 +273,16 @@ class _Plan:
         flags = "g." in text
         return text.replace("{agreement}", agreement), flags, flags or "{agreement}" in text
 
-    def _actions_by_bucket(self, select: str, flags: bool, agreement: bool) -> str:
-        """PostgreSQL: the actions query reading the actions once, each
-        placed in its cycle's window by a binary search over the windows'
-        bounds (width_bucket) rather than a range scan per cycle."""
+    def _actions_by_bucket(self, select: str, flags: bool, agreement: bool, chunk) -> str:
+        """PostgreSQL: the actions query of the cycles in `chunk`, reading
+        their actions once, each placed in its cycle's window by a binary
+        search over the windows' bounds (width_bucket) rather than a range
+        scan per cycle."""
+        wanted = set(chunk)
         windows = sorted(
             (after + dt.timedelta(days=1), until + dt.timedelta(days=1), cycle_id)
             for cycle_id, after, until, *_ in self.cycle_rows
+            if cycle_id in wanted
         )
         # Bucket n holds [bounds[n - 1], bounds[n]): a cycle's window or a gap.
         bounds = sorted({day for start, end, _ in windows for day in (start, end)})
@@ -303,19 +316,23 @@ class _Plan:
         PostgreSQL would rather hash-join every answer (a second pass over
         the whole table, for a few per cent of its rows); the LATERAL
         subquery, kept apart by OFFSET 0, makes it look up each rating's
-        answer in the unique (assessment, agreement) index instead."""
+        answer in the unique (assessment, agreement) index instead, in the
+        order of that index (sorted first), so that one lookup finds the
+        index and table pages of the one before."""
         if is_postgres():
             return (
-                f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                f"SELECT r.cycle_id, r.organisation_id, {select} "  # noqa: S608
+                "FROM (SELECT s.id, s.cycle_id, s.organisation_id, r.agreement_id, r.score "
                 "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
+                f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
+                "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
+                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}"
+                "ORDER BY s.id, r.agreement_id OFFSET 0) r "
                 "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
-                "WHERE a.assessment_id = s.id AND a.agreement_id = r.agreement_id "
+                "WHERE a.assessment_id = r.id AND a.agreement_id = r.agreement_id "
                 "AND a.score IS NOT NULL OFFSET 0) a "
-                + ("CROSS JOIN tally_agreement g " if flags else "")
-                + f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
-                + ("AND g.id = a.agreement_id " if flags else "")
-                + "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
-                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}GROUP BY s.id"
+                + ("CROSS JOIN tally_agreement g WHERE g.id = a.agreement_id " if flags else "")
+                + "GROUP BY r.id, r.cycle_id, r.organisation_id"
             )
         return (
             f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
@@ -330,47 +347,111 @@ class _Plan:
             + f"{where}AND k.id IN ({_ids(chunk)}) GROUP BY s.id"
         )
 
-    def queries(self) -> list[tuple[str, str, list]]:
-        """(name, SQL, parameters) of every aggregate query. SQLite gets the big ones per
-        cycle, to share them out over the connections; PostgreSQL gets each
-        once, for all cycles, and spreads it over its own workers."""
+    def queries(self) -> list[tuple[str, str, list, tuple[int, ...]]]:
+        """(name, SQL, parameters, the cycles it covers) of every aggregate
+        query, in the order to run them: the small ones over every cycle
+        first, then the big ones a cycle at a time, oldest first. The
+        connections share them out, and each cycle is ready to be stored as
+        soon as its own queries are done, while the next ones run.
+        PostgreSQL reads the answers once for every cycle (in parallel
+        itself), before anything else, and PARTNER and the actions a few
+        cycles at a time."""
         ids = [c.id for c in self.cycles]
-        chunks = [[i] for i in ids] if not is_postgres() else [ids]
+        size = CHUNK_POSTGRES if is_postgres() else 1
+        chunks = [ids[n : n + size] for n in range(0, len(ids), size)]
+        small: list[tuple[str, str, list[int]]] = []
+        columns = self.columns.get("escalations", [])
+        select, flags, _ = self._select(columns, "e.agreement_id")
+        if columns:
+            small.append(
+                (
+                    "escalations",
+                    f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                    "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN escalation_signal e "
+                    + ("CROSS JOIN tally_agreement g " if flags else "")
+                    + "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
+                    + ("AND g.id = e.agreement_id " if flags else "")
+                    + "AND s.state = 'ingediend' AND e.times_not_followed > 0 "
+                    "AND e.highest_step >= 1 GROUP BY s.id",
+                    ids,
+                )
+            )
+        # Every assessment (one per organisation and cycle): submitted ones
+        # count for the answer-based indicators; those first submitted before
+        # the end of the due date (Amsterdam time) for the response rate,
+        # also when reopened since while the cycle is open — but not when
+        # still not submitted again when it closed.
+        still_open = [c.id for c in self.cycles if c.state != "gesloten"]
+        small.append(
+            (
+                "response",
+                "SELECT s.cycle_id, s.organisation_id, 1, "  # noqa: S608 - ids as integers
+                "CASE WHEN s.state = 'ingediend' THEN 1 ELSE 0 END, "
+                "CASE WHEN s.first_submitted_at < k.deadline "
+                f"AND (s.state = 'ingediend' OR s.cycle_id IN ({_ids(still_open) or 'NULL'})) "
+                "THEN 1 ELSE 0 END "
+                "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id",
+                ids,
+            )
+        )
+        out = [(name, sql, chunk) for name, sql, chunk in small]
+        if is_postgres():
+            # The answers once, for every cycle (a parallel scan), first: it
+            # takes longest; PARTNER (an index lookup per rating, in one
+            # process) and the actions a few cycles at a time, so both
+            # connections share them.
+            out = self._chunk(ids, "answers") + out
+            for chunk in chunks:
+                out += self._chunk(chunk, "partners", "actions")
+        else:
+            for chunk in chunks:
+                out += self._chunk(chunk, "answers", "partners", "actions")
+        return [(name, *self._prefixed(sql, chunk), tuple(chunk)) for name, sql, chunk in out]
+
+    def _prefixed(self, sql: str, chunk: list[int]) -> tuple[str, list]:
+        prefix, params = self._with(chunk)
+        return prefix + sql, params
+
+    def _chunk(self, chunk: list[int], *kinds: str) -> list[tuple[str, str, list[int]]]:
+        """The big queries of the cycles in `chunk` of the kinds asked for:
+        the answers (the country's and each region's own), PARTNER and the
+        actions."""
         out = []
         for name, columns in self.columns.items():
-            if not name.startswith(("answers", "partners")):
+            if not name.startswith(tuple(k for k in kinds if k in ("answers", "partners"))):
                 continue
             where = ""
             if ":" in name:
                 organisations = self.region_organisations[int(name.split(":")[1])]
                 if not organisations:
                     continue
-                where = f"AND s.organisation_id IN ({_ids(organisations)}) "
+                where = f"AND s.organisation_id IN ({organisations}) "
             select, flags, _ = self._select(columns, "a.agreement_id")
-            for chunk in chunks:
-                if name.startswith("partners"):
-                    out.append((name, self._partners(select, flags, where, chunk)))
-                    continue
-                out.append(
-                    (
-                        name,
-                        f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
-                        "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN answer a "
-                        + ("CROSS JOIN tally_agreement g " if flags else "")
-                        + "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
-                        + ("AND g.id = a.agreement_id " if flags else "")
-                        + f"AND s.state = 'ingediend' {where}"
-                        f"AND a.score IS NOT NULL AND k.id IN ({_ids(chunk)}) GROUP BY s.id",
-                    )
+            if name.startswith("partners"):
+                out.append((name, self._partners(select, flags, where, chunk), chunk))
+                continue
+            out.append(
+                (
+                    name,
+                    f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
+                    "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN answer a "
+                    + ("CROSS JOIN tally_agreement g " if flags else "")
+                    + "WHERE s.cycle_id = k.id AND a.assessment_id = s.id "
+                    + ("AND g.id = a.agreement_id " if flags else "")
+                    + f"AND s.state = 'ingediend' {where}"
+                    f"AND a.score IS NOT NULL AND k.id IN ({_ids(chunk)}) GROUP BY s.id",
+                    chunk,
                 )
+            )
         # Actions of any submitted assessment whose due date falls in the
-        # cycle's window (rules.action_windows); on time when done by the due date. The agreement
-        # (through the answer) only when a filter asks for it.
-        columns = self.columns.get("actions", [])
+        # cycle's window (rules.action_windows); on time when done by the due
+        # date. The agreement (through the answer) only when a filter asks for
+        # it. SQLite reads them from the due-date index alone.
+        columns = self.columns.get("actions", []) if "actions" in kinds else []
         select, flags, agreement = self._select(columns, "a.agreement_id")
         if columns and is_postgres():
-            out.append(("actions", self._actions_by_bucket(select, flags, agreement)))
-        for chunk in chunks if columns and not is_postgres() else []:
+            out.append(("actions", self._actions_by_bucket(select, flags, agreement, chunk), chunk))
+        elif columns:
             out.append(
                 (
                     "actions",
@@ -384,50 +465,10 @@ class _Plan:
                     + ("AND g.id = a.agreement_id " if flags else "")
                     + f"AND x.status <> 'vervallen' AND k.id IN ({_ids(chunk)}) "
                     "GROUP BY k.id, s.organisation_id",
+                    chunk,
                 )
             )
-        columns = self.columns.get("escalations", [])
-        select, flags, _ = self._select(columns, "e.agreement_id")
-        if columns:
-            out.append(
-                (
-                    "escalations",
-                    f"SELECT s.cycle_id, s.organisation_id, {select} "  # noqa: S608
-                    "FROM tally_cycle k CROSS JOIN assessment s CROSS JOIN escalation_signal e "
-                    + ("CROSS JOIN tally_agreement g " if flags else "")
-                    + "WHERE s.cycle_id = k.id AND e.assessment_id = s.id "
-                    + ("AND g.id = e.agreement_id " if flags else "")
-                    + "AND s.state = 'ingediend' AND e.times_not_followed > 0 "
-                    "AND e.highest_step >= 1 GROUP BY s.id",
-                )
-            )
-        # Every assessment (one per organisation and cycle): submitted ones
-        # count for the answer-based indicators; those first submitted before
-        # the end of the due date (Amsterdam time) for the response rate,
-        # also when reopened since while the cycle is open — but not when
-        # still not submitted again when it closed.
-        still_open = [c.id for c in self.cycles if c.state != "gesloten"]
-        out.append(
-            (
-                "response",
-                "SELECT s.cycle_id, s.organisation_id, 1, "  # noqa: S608 - ids as integers
-                "CASE WHEN s.state = 'ingediend' THEN 1 ELSE 0 END, "
-                "CASE WHEN s.first_submitted_at < k.deadline "
-                f"AND (s.state = 'ingediend' OR s.cycle_id IN ({_ids(still_open) or 'NULL'})) "
-                "THEN 1 ELSE 0 END "
-                "FROM tally_cycle k CROSS JOIN assessment s WHERE s.cycle_id = k.id",
-            )
-        )
-        # The big ones first and the small per-cycle pieces last, so the
-        # connections finish at about the same time. On PostgreSQL the
-        # actions are one query that runs in a single process: started last,
-        # it would leave the other core idle while it runs.
-        order = {"answers": 0, "partners": 1, "escalations": 1, "response": 2, "actions": 4}
-        if is_postgres():
-            order.update(escalations=2, actions=1)
-        out.sort(key=lambda query: order.get(query[0], 3))  # 3: a region's answers
-        prefix, params = self._with()
-        return [(name, prefix + sql, params) for name, sql in out]
+        return out
 
 
 def _ids(ids: list[int]) -> str:

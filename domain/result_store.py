@@ -10,17 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import io
 import queue
+import sqlite3
 import struct
 import threading
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 
-from domain.results import FIGURE, encode
+from domain.results import FIGURE
 from domain.tally import Scopes, _own_connections
 from models import Cycle, IndicatorStamp, db, is_postgres, utcnow
 
 WRITERS = 2  # connections that write results at once (PostgreSQL)
+INSERT_ROWS = 500  # rows per INSERT statement on SQLite
+INSERT_COLUMNS = "(cycle_id, scope_type, scope_id, figures, trend_break, computed_at)"
 
 
 @dataclass
@@ -56,25 +60,33 @@ def _encoded(records: np.ndarray, present: np.ndarray, rows: np.ndarray):
     """The stored form of `rows`: per pattern of indicators present, the
     positions (in `rows`) of the scopes with that pattern and their figures
     as an array of equal-length byte strings. Most scopes share one of a few
-    patterns, so each pattern is encoded in one go."""
+    patterns, so each pattern is encoded in one go: the figures are copied
+    as raw `FIGURE` records (a structured copy goes field by field)."""
     chosen = present[rows]
     bits = np.packbits(chosen, axis=1)
     keys = np.ascontiguousarray(bits).view(np.dtype((np.void, bits.shape[1]))).ravel()
     _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    which = which.ravel()
+    raw = np.ascontiguousarray(records.astype(FIGURE, copy=False))
+    raw = raw.view(np.dtype((np.void, FIGURE.itemsize)))
+    # The members of each pattern, in order: one sort instead of a pass per pattern.
+    order = np.argsort(which, kind="stable")
+    bounds = np.searchsorted(which[order], np.arange(len(first) + 1))
     for n, row in enumerate(first.tolist()):
-        pattern = chosen[row]
-        members = np.flatnonzero(which.ravel() == n)
-        width = int(pattern.sum()) * FIGURE.itemsize
-        yield members, np.frombuffer(encode(records[rows[members]][:, pattern]), f"V{width}")
+        members = order[bounds[n] : bounds[n + 1]]
+        pattern = np.flatnonzero(chosen[row])
+        picked = np.ascontiguousarray(raw[rows[members][:, None], pattern])
+        width = len(pattern) * FIGURE.itemsize
+        yield members, picked.view(np.dtype((np.void, width))).ravel()
 
 
 def _blobs(records: np.ndarray, present: np.ndarray, rows: np.ndarray) -> list[bytes]:
     """The stored form of each of `rows`."""
     out: list[bytes] = [b""] * len(rows)
     for members, blobs in _encoded(records, present, rows):
-        whole, width = blobs.tobytes(), blobs.dtype.itemsize
-        for k, member in enumerate(members.tolist()):
-            out[member] = whole[k * width : (k + 1) * width]
+        # A void array's items are bytes.
+        for member, blob in zip(members.tolist(), blobs.tolist(), strict=True):
+            out[member] = blob
     return out
 
 
@@ -115,6 +127,14 @@ def _changes(cycle, stamp, scopes: Scopes, records, present, trend_break: bool) 
                 groups.append((kind, scopes.ids[rows[members][chosen]], blobs[chosen]))
         data = _copy_data(cycle_id, groups, trend_break, now)
         return _Changes(cycle, stamp, data, len(rows), [], [], 0)
+    if not existing:
+        # Nothing stored yet: every row is new (SQLite parameters, zipped in C).
+        at, blobs = now.isoformat(" "), _blobs(records, present, rows)
+        kinds, ids = scopes.kinds[rows].tolist(), scopes.ids[rows].tolist()
+        data = list(
+            zip(repeat(cycle_id), kinds, ids, blobs, repeat(trend_break), repeat(at), strict=False)
+        )
+        return _Changes(cycle, stamp, data, len(data), [], [], 0)
     inserts, updates, unchanged = [], [], 0
     for n, blob in zip(rows.tolist(), _blobs(records, present, rows), strict=True):
         key = scopes.keys[n]
@@ -154,11 +174,7 @@ def _write(changes: _Changes) -> RecomputeReport:
                 io.BytesIO(changes.inserts),
             )
         elif changes.inserted:
-            db.cursor().executemany(
-                "INSERT INTO scope_result (cycle_id, scope_type, scope_id, figures, trend_break, "
-                "computed_at) VALUES (?, ?, ?, ?, ?, ?)",
-                changes.inserts,
-            )
+            _insert_sqlite(changes.inserts)
         if changes.updates:
             db.cursor().executemany(
                 f"UPDATE scope_result SET figures = {db.param}, trend_break = {db.param}, "  # noqa: S608
@@ -177,6 +193,23 @@ def _write(changes: _Changes) -> RecomputeReport:
         rows_unchanged=changes.unchanged,
         rows_deleted=len(changes.deletes),
     )
+
+
+def _insert_sqlite(rows: list[tuple]) -> None:
+    """SQLite: rows of scope_result, many to a statement: fewer steps than
+    one INSERT a row (less work, and this thread lets go of the GIL once a
+    statement instead of once a row)."""
+    connection = db.connection()
+    limit = 999  # SQLite's own default before 3.32
+    if hasattr(connection, "getlimit"):
+        limit = connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(INSERT_ROWS, limit // 6))
+    cursor = db.cursor()
+    for start in range(0, len(rows), per):
+        part = rows[start : start + per]
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(part))
+        sql = f"INSERT INTO scope_result {INSERT_COLUMNS} VALUES {values}"  # noqa: S608
+        cursor.execute(sql, list(chain.from_iterable(part)))
 
 
 class _Writer:

@@ -9,19 +9,27 @@ once as numpy arrays."""
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import pairwise
 from typing import TypeVar
 
 import numpy as np
 
 from domain.query_plan import _Plan
 from domain.results import FIGURE, SIGNALS, Figure
-from models import Agreement, Cycle, IndicatorDefinition, Organisation, OrganisationGemeente, db
+from models import (
+    Agreement,
+    Cycle,
+    IndicatorDefinition,
+    Organisation,
+    OrganisationGemeente,
+    db,
+    is_postgres,
+)
 
 T = TypeVar("T")
 
@@ -116,45 +124,84 @@ def _fetch(sql: str, args) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(len(rows), len(cursor.description))
 
 
-def _run(plan: _Plan) -> list[tuple[str, np.ndarray]]:
-    """Every query of the plan with its rows: on connections of their own,
-    WORKERS at a time, when those see what this one sees (no transaction open
-    here, a database on disk or a server); else one after another here."""
-    setup, queries = plan.setup(), plan.queries()
+def _tasks(queries: list) -> list[list[int]]:
+    """The queries (their positions) in the turns a connection takes them.
+    SQLite: a cycle's queries together, on one connection in one read
+    transaction, so its answers are read from disk once (the lookups of
+    PARTNER find them in that connection's cache) and the writer's commits
+    in between do not empty that cache. PostgreSQL: one query a turn."""
+    if is_postgres():
+        return [[n] for n in range(len(queries))]
+    tasks: list[list[int]] = []
+    for n, (*_, cycles) in enumerate(queries):
+        if tasks and queries[tasks[-1][-1]][3] == cycles:
+            tasks[-1].append(n)
+        else:
+            tasks.append([n])
+    return tasks
+
+
+@contextlib.contextmanager
+def _snapshot() -> Iterator[None]:
+    """SQLite: one read transaction around a turn's queries (see `_tasks`)."""
+    if is_postgres():
+        yield
+        return
+    with db.atomic():
+        yield
+
+
+def _run(plan: _Plan, queries: list) -> Iterator[tuple[str, tuple[int, ...], np.ndarray]]:
+    """The plan's queries with their rows, (name, cycles covered, rows), as
+    each is done: on connections of their own, WORKERS at a time, when those
+    see what this one sees (no transaction open here, a database on disk or
+    a server); else one after another here. Closing it early stops the
+    queries not yet started and waits for the running ones: no thread it
+    starts outlives it."""
+    setup = plan.setup()
     if WORKERS < 2 or not _own_connections():
         _prepare(setup)
         try:
-            return [(name, _fetch(sql, args)) for name, sql, args in queries]
+            for name, sql, args, cycles in queries:
+                yield name, cycles, _fetch(sql, args)
         finally:
             _prepare(plan.teardown())
-    results: list = [None] * len(queries)
+        return
     todo: queue.SimpleQueue = queue.SimpleQueue()
-    for n in range(len(queries)):
-        todo.put(n)
-    failures: list[BaseException] = []
+    for task in _tasks(queries):
+        todo.put(task)
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    stop = threading.Event()
 
     def work() -> None:
         try:
             with db.connection_context():
                 _prepare(setup)
-                while not failures:
+                while not stop.is_set():
                     try:
-                        n = todo.get_nowait()
+                        task = todo.get_nowait()
                     except queue.Empty:
                         return
-                    name, sql, args = queries[n]
-                    results[n] = (name, _fetch(sql, args))
+                    with _snapshot():
+                        for n in task:
+                            name, sql, args, cycles = queries[n]
+                            done.put((name, cycles, _fetch(sql, args)))
         except BaseException as exc:  # handed to the caller below
-            failures.append(exc)
+            done.put(exc)
 
     threads = [threading.Thread(target=work, name=f"recompute-{n}") for n in range(WORKERS)]
     for thread in threads:
         thread.start()
-    for thread in threads:
-        thread.join()
-    if failures:
-        raise failures[0]
-    return results
+    try:
+        for _ in range(len(queries)):
+            item = done.get()
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
 
 
 # --- adding up ---------------------------------------------------------------
@@ -218,56 +265,116 @@ class Scopes:
         out[: len(rows)] = rows
         at = len(rows)
         for members, starts in self.groups:
-            # A sum per scope: np.add.reduceat is many times slower here.
-            for start, end in pairwise([*starts.tolist(), len(members)]):
-                out[at] = rows[members[start:end]].sum(axis=0)
-                at += 1
+            # A sum per scope over its members (each a run in `members`). The
+            # sums are whole numbers, so the order of adding cannot change them.
+            if len(starts):
+                out[at : at + len(starts)] = np.add.reduceat(rows[members], starts, axis=0)
+            at += len(starts)
         out[at] = rows.sum(axis=0)
         return np.ascontiguousarray(np.moveaxis(out, 0, 1))
 
 
-def _per_organisation(sums: np.ndarray, plan: _Plan, indicators, cycles, scopes) -> None:
-    """Run the plan's queries and put their sums in place per cycle and organisation."""
-    cycle_ids = np.array([c.id for c in cycles])
-    cycle_order = np.argsort(cycle_ids)
-    org_ids = np.array(scopes.org_ids)  # sorted
-    by_query: dict[str, list[np.ndarray]] = {}
-    for name, rows in _run(plan):
-        by_query.setdefault(name, []).append(rows)
-    placed = {}
-    for name, parts in by_query.items():
-        table = np.concatenate(parts)
-        if not len(table):
-            continue
-        keys = table[:, :2].astype(np.int64)
-        o = np.minimum(np.searchsorted(org_ids, keys[:, 1]), len(org_ids) - 1)
-        known = org_ids[o] == keys[:, 1]  # an organisation added since the scopes were read
-        c = cycle_order[np.searchsorted(cycle_ids, keys[:, 0], sorter=cycle_order)]
-        # SUM over no rows is NULL
-        placed[name] = (c[known], o[known], np.nan_to_num(table[known, 2:]))
-    nothing = (np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros((0, 3)))
+def _placed(table: np.ndarray, cycles: tuple[int, ...], org_ids: np.ndarray):
+    """A query's rows (cycle, organisation, sums…) per cycle it covers:
+    {cycle id: (organisation positions, sums)}."""
+    if not len(table):
+        return {}
+    keys = table[:, :2].astype(np.int64)
+    o = np.minimum(np.searchsorted(org_ids, keys[:, 1]), len(org_ids) - 1)
+    known = org_ids[o] == keys[:, 1]  # an organisation added since the scopes were read
+    values = np.nan_to_num(table[:, 2:])  # SUM over no rows is NULL
+    if len(cycles) == 1:
+        return {cycles[0]: (o[known], values[known])}
+    out = {}
+    for cycle_id in cycles:
+        chosen = known & (keys[:, 0] == cycle_id)
+        out[cycle_id] = (o[chosen], values[chosen])
+    return out
+
+
+def _cycle_sums(parts: dict[str, list], plan: _Plan, indicators, scopes: Scopes) -> np.ndarray:
+    """One cycle's sums per scope and indicator from its queries' rows
+    (`parts`: per query name, (organisation positions, sums) pieces): an
+    array (scopes, indicators, [NUM, DEN, SEC, COUNTED, PRESENT])."""
+    shape = (1, len(scopes.org_ids), len(indicators), 5)
+    sums = np.zeros(shape)
+    placed = {
+        name: (np.concatenate([o for o, _ in pieces]), np.concatenate([v for _, v in pieces]))
+        for name, pieces in parts.items()
+    }
+    nothing = (np.zeros(0, np.intp), np.zeros((0, 3)))
     response = placed.get("response", nothing)
     for position, name, num, den, sec in plan.reads:
         answers = name.startswith(("answers", "partners"))
         if answers:
             # Every organisation with a submitted assessment takes part.
-            c, o, values = response
-            sums[c, o, position, PRESENT] = values[:, 1] > 0
+            o, values = response
+            sums[0, o, position, PRESENT] = values[:, 1] > 0
         if name not in placed:
             continue
-        c, o, values = placed[name]
-        sums[c, o, position, NUM] = values[:, num]
-        sums[c, o, position, DEN] = values[:, den]
+        o, values = placed[name]
+        sums[0, o, position, NUM] = values[:, num]
+        sums[0, o, position, DEN] = values[:, den]
         if sec is not None:
-            sums[c, o, position, SEC] = values[:, sec]
+            sums[0, o, position, SEC] = values[:, sec]
         if not answers:
-            sums[c, o, position, PRESENT] = values[:, den] > 0
-    c, o, values = response
+            sums[0, o, position, PRESENT] = values[:, den] > 0
+    o, values = response
     for position, ind in enumerate(indicators):
         if ind.computation == "response_rate_on_time":
-            sums[c, o, position, NUM] = values[:, 2]
-            sums[c, o, position, DEN] = values[:, 0]
-            sums[c, o, position, PRESENT] = 1
+            sums[0, o, position, NUM] = values[:, 2]
+            sums[0, o, position, DEN] = values[:, 0]
+            sums[0, o, position, PRESENT] = 1
+    return _totals(sums, indicators, scopes)[0]
+
+
+def _totals(sums: np.ndarray, indicators, scopes: Scopes) -> np.ndarray:
+    """Sums per organisation (cycles, organisations, indicators, 5) added up
+    per scope: (cycles, scopes, indicators, 5)."""
+    shape = sums.shape
+    sums[..., COUNTED] = (sums[..., DEN] > 0) & (sums[..., PRESENT] > 0)
+    # A region's own indicator counts its organisations only, and no country.
+    regional = [(n, i.region_id) for n, i in enumerate(indicators) if i.region_id]
+    for position, region_id in regional:
+        sums[:, scopes.regions != region_id, position, :] = 0
+    total = scopes.add_up(sums.reshape(*shape[:2], shape[2] * 5)).reshape(
+        shape[0], len(scopes.keys), *shape[2:]
+    )
+    for position, _ in regional:
+        total[:, -1, position, :] = 0
+    return total
+
+
+def _sums(cycles: list[Cycle], all_cycles, scopes: Scopes, indicators) -> Iterator[np.ndarray]:
+    """Each cycle's sums (see `compute`), in the order of `cycles`, as soon
+    as its queries are done."""
+    if not (cycles and indicators and scopes.org_ids):
+        for _ in cycles:
+            yield _totals(
+                np.zeros((1, len(scopes.org_ids), len(indicators), 5)), indicators, scopes
+            )[0]
+        return
+    plan = _Plan(indicators, cycles, all_cycles)
+    queries = plan.queries()
+    pending = {c.id: 0 for c in cycles}
+    for *_, covered in queries:
+        for cycle_id in covered:
+            pending[cycle_id] += 1
+    org_ids = np.array(scopes.org_ids)  # sorted
+    parts: dict[int, dict[str, list]] = {c.id: {} for c in cycles}
+    results = _run(plan, queries)
+    try:
+        at = 0  # the next cycle to hand out
+        for name, covered, table in results:
+            for cycle_id, piece in _placed(table, covered, org_ids).items():
+                parts[cycle_id].setdefault(name, []).append(piece)
+            for cycle_id in covered:
+                pending[cycle_id] -= 1
+            while at < len(cycles) and pending[cycles[at].id] == 0:
+                yield _cycle_sums(parts.pop(cycles[at].id), plan, indicators, scopes)
+                at += 1
+    finally:
+        results.close()
 
 
 def compute(
@@ -275,10 +382,13 @@ def compute(
     all_cycles: list[Cycle] | None = None,
     scopes: Scopes | None = None,
     indicators: list[IndicatorDefinition] | None = None,
-) -> tuple[list[IndicatorDefinition], np.ndarray]:
+) -> tuple[list[IndicatorDefinition], Iterator[np.ndarray]]:
     """The indicators (the active ones, unless given: those in force for the
-    cycles) and their sums per cycle, scope and indicator: an array
-    (cycles, scopes, indicators, [NUM, DEN, SEC, COUNTED, PRESENT])."""
+    cycles) and, per cycle in the order of `cycles`, its sums per scope and
+    indicator: an array (scopes, indicators, [NUM, DEN, SEC, COUNTED,
+    PRESENT]). The sums come as each cycle's queries are done, so a cycle
+    is stored while the next ones are counted; the iterator runs the
+    queries, and closing it early stops them."""
     all_cycles = all_cycles or list(Cycle.select().order_by(Cycle.period))
     scopes = scopes or Scopes.load()
     if indicators is None:
@@ -287,21 +397,7 @@ def compute(
             .where(IndicatorDefinition.active == True)  # noqa: E712
             .order_by(IndicatorDefinition.id)
         )
-    shape = (len(cycles), len(scopes.org_ids), len(indicators), 5)
-    sums = np.zeros(shape)
-    if cycles and indicators and scopes.org_ids:
-        _per_organisation(sums, _Plan(indicators, cycles, all_cycles), indicators, cycles, scopes)
-    sums[..., COUNTED] = (sums[..., DEN] > 0) & (sums[..., PRESENT] > 0)
-    # A region's own indicator counts its organisations only, and no country.
-    regional = [(n, i.region_id) for n, i in enumerate(indicators) if i.region_id]
-    for position, region_id in regional:
-        sums[:, scopes.regions != region_id, position, :] = 0
-    total = scopes.add_up(sums.reshape(*shape[:2], shape[2] * 5)).reshape(
-        len(cycles), len(scopes.keys), *shape[2:]
-    )
-    for position, _ in regional:
-        total[:, -1, position, :] = 0
-    return indicators, total
+    return indicators, _sums(cycles, all_cycles, scopes, indicators)
 
 
 def figures(

@@ -32,6 +32,7 @@ from models.framework import (
 from models.geo import Gemeente, Organisation, OrganisationGemeente, ReferenceYear, Region
 from models.indicators import (
     CycleNorms,
+    FingerprintPart,
     IndicatorDefinition,
     IndicatorStamp,
     RecomputeRequest,
@@ -76,6 +77,7 @@ ALL_MODELS = [
     RegionalNorm,
     ScopeResult,
     IndicatorStamp,
+    FingerprintPart,
     ReportRun,
     ReportRunEarlier,
     ReportFile,

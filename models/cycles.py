@@ -120,7 +120,8 @@ class ImprovementAction(BaseModel):
     per organisation without reading every answer."""
 
     answer = ForeignKeyField(Answer, backref="actions", on_delete="CASCADE")
-    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE")
+    # Indexed with the due date (below).
+    assessment = ForeignKeyField(Assessment, backref="+", on_delete="CASCADE", index=False)
     description = TextField()
     owner = CharField(max_length=200, default="")
     due_on = DateField(null=True)
@@ -130,9 +131,15 @@ class ImprovementAction(BaseModel):
     updated_at = DateTimeField(default=utcnow)
 
     class Meta:
-        # The batch fingerprints the actions due in each cycle's window from
-        # this index alone.
-        indexes = ((("due_on", "updated_at"), False),)
+        # The batch fingerprints the actions due in each cycle's window, and
+        # counts them, from the first index alone; finds the due dates of an
+        # assessment's actions from the second; and their last change from
+        # the third.
+        indexes = (
+            (("due_on", "updated_at", "status", "completed_on", "assessment"), False),
+            (("assessment", "due_on"), False),
+            (("updated_at",), False),
+        )
 
 
 class EscalationSignal(BaseModel):

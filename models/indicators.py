@@ -93,6 +93,19 @@ class IndicatorStamp(BaseModel):
     computed_at = DateTimeField(default=utcnow)
 
 
+class FingerprintPart(BaseModel):
+    """A part of the batch's fingerprints that is costly to read, kept with
+    the key it was read under (`domain.fingerprint`): the improvement actions
+    per due date. The key holds what changes whenever an action does (its
+    assessment's version, the actions' count, highest id and last change),
+    so a run in which nothing changed reads the key and not every action."""
+
+    name = CharField(max_length=32, primary_key=True)
+    key = CharField(max_length=64)
+    rows = TextField()  # JSON
+    updated_at = DateTimeField(default=utcnow)
+
+
 class CycleNorms(BaseModel):
     """The indicator definitions, norms and thresholds (national and
     regional) in force for a cycle, frozen when it closes: a later change

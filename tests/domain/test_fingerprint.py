@@ -5,6 +5,7 @@ recompute. Closed cycles keep the definitions and norms in force when they
 closed; no thread of a recompute outlives it."""
 
 import datetime as dt
+import json
 import threading
 
 import pytest
@@ -17,6 +18,7 @@ from models import (
     Cycle,
     CycleNorms,
     EscalationSignal,
+    FingerprintPart,
     ImprovementAction,
     IndicatorDefinition,
     Organisation,
@@ -103,6 +105,25 @@ def _action_done_late(w):
     ).execute()
 
 
+def _action_removed(w):
+    """Removed in a save of the assessment that holds it."""
+    ImprovementAction.delete().where(ImprovementAction.assessment == w["a3"].id).execute()
+    _saved(w["a3"].id)
+
+
+def _action_added_directly(w):
+    """An action written outside a form: no assessment saved."""
+    answer = Answer.get(Answer.assessment == w["a3"].id)
+    ImprovementAction.create(
+        answer=answer,
+        assessment=w["a3"],
+        description="nagekomen",
+        due_on=dt.date(2026, 3, 10),  # in 2026-Q1's window
+        status="open",
+        updated_at=utcnow() + dt.timedelta(seconds=1),
+    )
+
+
 def _links_swapped(w):
     """A gives up gemeente g1 for C's g3 on the same day: as many links, the
     same sum of gemeente ids."""
@@ -149,6 +170,8 @@ CASES = [
     (_escalation_in_q2, {"2026-Q2", "2026-Q3"}),
     (_reopen_q3, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_action_done_late, {"2026-Q1", "2026-Q2", "2026-Q3"}),
+    (_action_removed, {"2026-Q1", "2026-Q2", "2026-Q3"}),
+    (_action_added_directly, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_links_swapped, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_regions_swapped, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_reference_year, {"2026-Q1", "2026-Q2", "2026-Q3"}),
@@ -181,6 +204,28 @@ def test_an_action_due_in_another_cycles_window_counts_there(three):
     after = value("ACT", three["p1"], "organisatie", org)
     # 2026-Q1's window holds only that action for A: done on time, then gone.
     assert (before, after) == (100.0, None)
+
+
+def test_the_actions_are_read_again_only_when_their_key_changes(three):
+    """The actions per due date are kept with the key they were read under
+    (their count, highest id, last change and every cycle's assessments): a
+    run in which nothing changed uses what was kept, any change reads them
+    again."""
+    cycles = list(Cycle.select().order_by(Cycle.period))
+    before = computation.fingerprints(cycles)
+    kept = FingerprintPart.get(FingerprintPart.name == "actions")
+    # What was kept is what the fingerprint uses while the key holds: a row
+    # slipped in by hand shows in 2026-Q1's fingerprint (its window) …
+    rows = json.loads(kept.rows)
+    rows["dated"] = sorted([*rows["dated"], ["2026-03-05", "1", "2026-03-05 00:00:00"]])
+    FingerprintPart.update(rows=json.dumps(rows)).where(FingerprintPart.name == "actions").execute()
+    tampered = computation.fingerprints(cycles)
+    assert tampered[three["p1"].id] != before[three["p1"].id]
+    # … and is read again from the actions once anything changed.
+    _saved(three["a"].id)
+    again = computation.fingerprints(cycles)
+    assert again[three["p1"].id] == before[three["p1"].id]
+    assert json.loads(FingerprintPart.get(FingerprintPart.name == "actions").rows) != rows
 
 
 def test_closed_cycles_keep_their_norms(three):

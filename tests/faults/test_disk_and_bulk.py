@@ -68,6 +68,34 @@ def test_a_nightly_failed_by_a_full_disk_is_recorded_and_clean(small_demo, tmp_p
     assert len(before) == sum(kept.files.values())
 
 
+@pytest.fixture
+def bulk_loaded(database, database_url):
+    """The small demo up to 2026-Q4 just loaded: no figures, no reports."""
+    from domain import demo, framework, indicators
+    from domain.reference import load_reference_data
+
+    load_reference_data()
+    framework.import_framework(framework.load_file(framework.DEFAULT_FRAMEWORK), publish=True)
+    indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
+    demo.generate("small", 1, last_period="2026-Q4", today=dt.date(2026, 11, 23))
+    return database_url
+
+
+def test_the_first_nightly_after_a_bulk_load_computes_all_and_writes_two_cycles(
+    bulk_loaded, tmp_path
+):
+    """The night after a bulk load (forced, as `batch run --force`): every
+    cycle's figures are computed, the reports of the open and the latest
+    closed cycle written, no other cycle's."""
+    summary = run_nightly(dt.date(2026, 11, 24), settings=_settings(tmp_path / "r"), force=True)
+    assert summary["cycles_recomputed"] == Cycle.select().where(Cycle.state != "gepland").count()
+    assert set(summary["reports_written"]) == {"2026-Q3", "2026-Q4"}
+    written = {
+        period for (period,) in ReportFile.select(Cycle.period).join(Cycle).distinct().tuples()
+    }
+    assert written == {"2026-Q3", "2026-Q4"}
+
+
 def test_after_a_bulk_load_the_nightly_writes_two_cycles_and_the_rest_on_demand(
     small_demo, tmp_path
 ):
