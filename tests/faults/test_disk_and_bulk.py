@@ -71,7 +71,8 @@ def test_a_nightly_failed_by_a_full_disk_is_recorded_and_clean(small_demo, tmp_p
 @pytest.fixture
 def bulk_loaded(database, database_url):
     """The small demo up to 2026-Q4 just loaded: no figures, no reports."""
-    from domain import demo, framework, indicators
+    import demo
+    from domain import framework, indicators
     from domain.reference import load_reference_data
 
     load_reference_data()

@@ -8,7 +8,14 @@ from openpyxl import load_workbook
 
 from domain import computation
 from domain.results import figure
-from models import Assessment, Cycle, ImprovementAction, IndicatorDefinition, PartnerRating
+from models import (
+    Assessment,
+    Cycle,
+    ImprovementAction,
+    IndicatorDefinition,
+    PartnerRating,
+    utcnow,
+)
 from reports.data import CycleData, response_status, scope_report
 from reports.excel import region_workbook
 
@@ -37,8 +44,14 @@ def test_open_actions_are_those_the_indicator_counts(reports_world):
     # An action of A's 2026-Q1 assessment, in progress and due 10 June: in
     # 2026-Q2's window (16 March – 15 June), so ACTIES of 2026-Q2 counts it.
     action = ImprovementAction.get(ImprovementAction.due_on == dt.date(2026, 7, 1))
+    # Stamped as every writer of the application stamps it, after the
+    # fixture's own writes (stamps are to the second): the fingerprint reads
+    # the actions' last change (domain/fingerprint.py).
     ImprovementAction.update(
-        due_on=dt.date(2026, 6, 10), status="in_uitvoering", completed_on=None
+        due_on=dt.date(2026, 6, 10),
+        status="in_uitvoering",
+        completed_on=None,
+        updated_at=utcnow() + dt.timedelta(seconds=1),
     ).where(ImprovementAction.id == action.id).execute()
     computation.recompute()
     report = scope_report(CycleData.load(w["p2"]), "organisatie", a)
