@@ -141,9 +141,15 @@ class Sheet:
 
     def freeze(self, row: int, column: int = 1) -> None:
         """Freeze the rows above `row + 1` and the columns before `column`
-        (must happen before the first row is written)."""
+        (must happen before the first row is written); the header row is
+        printed on every page. Row 0 means no header: nothing is frozen and
+        no print titles are set (a reference to row 0 is no range, and Excel
+        would offer to repair the workbook)."""
+        if row < 1 and column <= 1:
+            return
         self.ws.freeze_panes = f"{get_column_letter(column)}{row + 1}"
-        self.ws.print_title_rows = f"{row}:{row}"
+        if row >= 1:
+            self.ws.print_title_rows = f"{row}:{row}"
 
 
 def _traffic_lights(ws, ref: str, first: str, direction: str, norm: Norm) -> None:

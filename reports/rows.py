@@ -380,13 +380,19 @@ def norm_note(data: CycleData, indicators, region_id: int | None) -> str:
     if region_id is None:
         return NATIONAL_NORM_NOTE
     region = data.regions[region_id]
-    own = [i.code for i in indicators if data.norm(i, region_id).regional]
+    own = [i.name for i in indicators if data.norm(i, region_id).regional]
     if not own:
         return NATIONAL_NORM_NOTE
     return (
         f"Signaalkleuren: getoetst aan de eigen norm van regio {region.name} voor "
         f"{', '.join(own)}; aan de landelijke norm voor de andere indicatoren."
     )
+
+
+def partner_indicator(data: CycleData) -> str:
+    """The partner indicator by its name (a reader meets names, not codes)."""
+    named = next((i.name for i in data.indicators if i.computation == "partner_gap"), None)
+    return f"‘{named}’" if named else "de partnerindicator"
 
 
 # --- the rows of the sheets -------------------------------------------------------
@@ -614,8 +620,8 @@ def partner_sheet(data: CycleData, scopes: list[tuple[str, list[int]]]) -> Partn
                 "Bilaterale afspraken, schaal 0–4: de eigen score naast de oordelen die "
                 "partnerorganisaties in hun ingediende zelfevaluatie van deze ronde over de "
                 "organisaties gaven; het eigen oordeel telt één keer per partneroordeel "
-                "(als PARTNER). Verschil: het gemiddelde verschil per partneroordeel, zonder "
-                "teken (de waarde van PARTNER).",
+                f"(zoals in de indicator {partner_indicator(data)}). Verschil: het gemiddelde "
+                "verschil per partneroordeel, zonder teken (de waarde van die indicator).",
             ),
         ),
         rows,

@@ -1,6 +1,7 @@
 """The Excel workbooks read back with openpyxl; every figure on Overzicht is
 worked out by hand (see tests/domain/test_computation.py for the data)."""
 
+import re
 import subprocess
 import zipfile
 
@@ -261,3 +262,49 @@ def test_improvement_actions_per_organisation_and_agreement_without_their_text(
     own = load_workbook(tmp_path / "g2.xlsx")["Verbeteracties"]
     names = {r[1] for r in own.iter_rows(min_row=5, values_only=True) if r[0]}
     assert names <= {reports_world["orgs"][k].name for k in "ABD"}
+
+
+def test_print_titles_name_real_rows_and_notes_name_indicators(reports_world, tmp_path):
+    """Every print title is a range of real rows (Trend and Toelichting have no
+    header row: a reference to row 0 makes Excel offer to repair the file),
+    and the notes a reader meets name indicators, not their codes."""
+    from models import IndicatorDefinition, RegionalNorm
+
+    mean = IndicatorDefinition.get(IndicatorDefinition.code == "MEAN")
+    RegionalNorm.create(
+        indicator=mean, region=reports_world["r1"], norm=65, green_threshold=65,
+        orange_threshold=55,
+    )  # fmt: skip
+    mean.name = "Gemiddelde naleving van de afspraken"
+    mean.save()
+    gap = IndicatorDefinition.get(IndicatorDefinition.computation == "partner_gap")
+    gap.name = "Verschil met het oordeel van de partners"
+    gap.save()
+    data = CycleData.load(Cycle.get(Cycle.period == "2026-Q2"))
+    region_workbook(data, tmp_path / "regio.xlsx")
+    gemeente_workbook(data, reports_world["g2"].id, tmp_path / "gemeente.xlsx")
+    codes = {i.code for i in IndicatorDefinition.select()}
+    for name in ("regio.xlsx", "gemeente.xlsx"):
+        with zipfile.ZipFile(tmp_path / name) as archive:
+            book = archive.read("xl/workbook.xml").decode()
+        titles = re.findall(r'name="_xlnm.Print_Titles"[^>]*>([^<]*)<', book)
+        assert titles, name
+        for ref in titles:
+            rows = [int(n) for n in re.findall(r"\$(\d+)", ref)]
+            assert rows, (name, ref)
+            assert min(rows) >= 1, (name, ref)
+        wb = load_workbook(tmp_path / name)
+        for sheet in wb.worksheets:
+            if sheet.title in ("Gegevens", "Toelichting"):
+                continue  # the code as a column of its own, beside the name
+            notes = " ".join(
+                str(row[0]) for row in sheet.iter_rows(max_row=3, values_only=True) if row[0]
+            )
+            for code in codes:
+                assert not re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", notes), (
+                    name, sheet.title, code, notes,
+                )  # fmt: skip
+    overview = load_workbook(tmp_path / "gemeente.xlsx")["Overzicht"]
+    assert "Gemiddelde naleving van de afspraken" in overview["A3"].value
+    partners = load_workbook(tmp_path / "regio.xlsx")["Partners"]
+    assert "‘Verschil met het oordeel van de partners’" in partners["A2"].value
