@@ -277,6 +277,9 @@ def _styles() -> dict[str, ParagraphStyle]:
 class NumberedCanvas(Canvas):
     """Draws 'Pagina n van m' on every page once the page count is known."""
 
+    footer_text = ""
+    footer_name = ""  # cut first when the footer is too long
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._pages: list[dict] = []
@@ -295,9 +298,21 @@ class NumberedCanvas(Canvas):
             self.drawRightString(A4[0] - 18 * mm, 10 * mm, label)
             # The footer never runs into the page number or off the page.
             room = A4[0] - 36 * mm - pdfmetrics.stringWidth(label, FONT, 7.5) - 6 * mm
-            self.drawString(18 * mm, 10 * mm, _fit(getattr(self, "footer_text", ""), room, 7.5))
+            self.drawString(18 * mm, 10 * mm, footer_line(self.footer_text, self.footer_name, room))
             super().showPage()
         super().save()
+
+
+def footer_line(footer: str, name: str, room: float, size: float = 7.5) -> str:
+    """The footer in `room` points: a long name is cut (with …) rather than
+    the end, so every page keeps its cycle and, while open, "voorlopig" with
+    the peildatum."""
+    if pdfmetrics.stringWidth(footer, FONT, size) <= room or not name or name not in footer:
+        return _fit(footer, room, size)
+    rest = pdfmetrics.stringWidth(footer.replace(name, "", 1), FONT, size)
+    if rest >= room:
+        return _fit(footer, room, size)
+    return footer.replace(name, _fit(name, room - rest, size), 1)
 
 
 def write_pdf(report: ScopeReport, path: Path | str) -> None:
@@ -314,6 +329,7 @@ def write_management_report(content: ManagementReport, path: Path | str) -> None
     def make_canvas(*args, **kwargs):
         canvas = NumberedCanvas(*args, **kwargs)
         canvas.footer_text = content.footer
+        canvas.footer_name = report.name
         return canvas
 
     doc = SimpleDocTemplate(
@@ -534,6 +550,8 @@ def _scorecard(content: ManagementReport, styles) -> list:
         change = dutch.change(row.change, ind.unit)
         if row.trend_break:
             change = "trendbreuk"
+        elif row.signal == "nog_open":
+            change = "–"  # an open response is not set against a closed cycle's
         rows.append(
             [
                 _p(name, styles["cell"]),
@@ -762,6 +780,11 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
         )
     widths = [16 * mm, 68 * mm, 20 * mm, 24 * mm, 18 * mm, 28 * mm]
     name = escape(report.name)
+    partner = next(
+        (f"‘{r.indicator.name}’" for r in report.scorecard
+         if r.indicator.computation == "partner_gap"),
+        "voor het verschil met partners",
+    )  # fmt: skip
     own = (
         f"de score die {name} zichzelf gaf"
         if report.scope_type == "organisatie"
@@ -774,9 +797,9 @@ def _partner_gaps(report: ScopeReport, styles) -> list:
             f"Schaal 0–4. Eigen oordeel: {own}; oordeel van partners: het gemiddelde van de "
             "oordelen die partnerorganisaties (van de partnersoorten bij de afspraak) in hun "
             "ingediende zelfevaluatie van deze ronde erover gaven; oordelen: hoeveel. Het eigen "
-            "oordeel telt één keer per partneroordeel, zoals in de indicator PARTNER; "
-            "verschil: het gemiddelde verschil per partneroordeel, zonder teken (de waarde "
-            "van PARTNER).",
+            "oordeel telt één keer per partneroordeel, zoals in de indicator "
+            f"{escape(partner)}; verschil: het gemiddelde verschil per partneroordeel, zonder "
+            "teken (de waarde van die indicator).",
             styles["small"],
         ),
     ]

@@ -143,3 +143,26 @@ def test_chart_parts_shared_between_reports_never_change_one(data, reports_world
     region = report.region.name
     assert after.count(region) >= len(report.trends) + 1
     assert region not in _text(tmp_path / "a.pdf")  # A is in the other region
+
+
+def test_every_page_of_an_open_cycle_says_voorlopig_with_its_peildatum(reports_world, tmp_path):
+    """A long name is cut in the footer, never the end of it: every page of
+    the open cycle's report keeps "voorlopig" and the whole peildatum."""
+    from models import Organisation
+    from reports import dutch
+
+    a = reports_world["orgs"]["A"]
+    long_name = "Raad voor de Kinderbescherming, locatie Zuid-Limburg en Noord-Limburg-Oost"
+    Organisation.update(name=long_name).where(Organisation.id == a.id).execute()
+    data = CycleData.load(Cycle.get(Cycle.period == "2026-Q2"))
+    report = scope_report(data, "organisatie", a.id)
+    assert report.provisional
+    path = tmp_path / "a.pdf"
+    write_pdf(report, path)
+    peildatum = f"voorlopig, peildatum {dutch.datetime(report.data_date)}"
+    pages = PdfReader(path).pages
+    assert len(pages) > 1
+    for number, page in enumerate(pages, start=1):
+        footer = " ".join(page.extract_text().split()[-40:])
+        assert peildatum in footer, (number, footer)
+        assert f"Pagina {number} van {len(pages)}" in footer
