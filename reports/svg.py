@@ -34,16 +34,18 @@ def line_chart(
     periods: list[str],
     series: list[tuple[str, list[float | None]]],
     unit: str,
-    width: int = 460,
+    width: int = 440,
     height: int = 220,
 ) -> Markup:
-    """A line per series over the periods; gaps where a value is missing."""
+    """A line per series over the periods; gaps where a value is missing.
+    Text at 11–12 units: about 9–9.5 px where a phone shows the chart 366 px
+    wide, the period labels apart."""
     n = next(_ids)
     # Room at the right for half of the last period label, and below the axis
     # for one legend line per series (they never share a line, so never overlap).
-    left, right, top = 44, 30, 12
-    bottom = 30 + LEGEND_LINE * len(series)
-    height += LEGEND_LINE * len(series) - 28
+    left, right, top = 38, 30, 12
+    bottom = 32 + LEGEND_LINE * len(series)
+    height += LEGEND_LINE * len(series) - 26
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _, vs in series for v in vs if v is not None]
     y_max = _axis_max(values, unit)
@@ -67,12 +69,12 @@ def line_chart(
         parts.append(
             f'<line x1="{left}" x2="{width - right}" y1="{y(v):.1f}" y2="{y(v):.1f}" '
             f'stroke="#D9D9D9" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="10" '
+            f'<text x="{left - 6}" y="{y(v) + 4:.1f}" text-anchor="end" font-size="12" '
             f'fill="#404040">{label}</text>'
         )
     for i, period in enumerate(periods):
         parts.append(
-            f'<text x="{x(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" font-size="10" '
+            f'<text x="{x(i):.1f}" y="{top + plot_h + 17}" text-anchor="middle" font-size="11" '
             f'fill="#404040">{escape(period)}</text>'
         )
     for s, (name, vs) in enumerate(series):
@@ -101,14 +103,14 @@ def line_chart(
                     f'<polyline points="{" ".join(points)}" fill="none" stroke="{colour}" '
                     f'stroke-width="2"{dash_attr}/>'
                 )
-        lx = left
-        ly = top + plot_h + 30 + LEGEND_LINE * s
+        lx = 8
+        ly = top + plot_h + 32 + LEGEND_LINE * s
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(
             f'<line x1="{lx:.1f}" x2="{lx + 22:.1f}" y1="{ly}" y2="{ly}" stroke="{colour}" '
             f'stroke-width="2"{dash_attr}/>'
-            f'<text x="{lx + 27:.1f}" y="{ly + 4}" font-size="10" fill="#262626">'
-            f"{escape(_cut(name))}</text>"
+            f'<text x="{lx + 27:.1f}" y="{ly + 4}" font-size="12" fill="#262626">'
+            f"{escape(_cut(name, 56))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
@@ -135,13 +137,14 @@ def bar_chart(
     description: str,
     labels: list[str],
     series: list[tuple[str, list[float | None]]],
-    width: int = 520,
+    width: int = 420,
 ) -> Markup:
     """Horizontal grouped bars on a 0–100 scale (percentages), each group
-    labelled with a name in up to two lines."""
+    labelled with a name in up to three lines. Narrow, with text at 12–13
+    units, so a phone (about 366 px for the chart) shows it at 10–11 px."""
     n = next(_ids)
-    bar, gap, left, right, top = 9, 12, 180, 16, 8
-    group = max(bar * len(series) + gap, 30)
+    bar, gap, left, right, top = 10, 12, 150, 18, 8
+    group = max(bar * len(series) + gap, 44)
     plot_w = width - left - right
     legend = LEGEND_LINE * len(series)
     height = top + group * len(labels) + 30 + legend
@@ -156,16 +159,16 @@ def bar_chart(
         parts.append(
             f'<line x1="{gx:.1f}" x2="{gx:.1f}" y1="{top}" y2="{height - legend - 22}" '
             'stroke="#D9D9D9"/>'
-            f'<text x="{gx:.1f}" y="{height - legend - 10}" text-anchor="middle" font-size="10" '
+            f'<text x="{gx:.1f}" y="{height - legend - 8}" text-anchor="middle" font-size="12" '
             f'fill="#404040">{k * 20}%</text>'
         )
     for i, label in enumerate(labels):
         gy = top + i * group
-        lines = _wrap(label, 27)
+        lines = _wrap(label, 19, lines=3)
         for k, line in enumerate(lines):
-            ly = gy + group / 2 + 4 + (k - (len(lines) - 1) / 2) * 12
+            ly = gy + group / 2 + 4 + (k - (len(lines) - 1) / 2) * 13
             parts.append(
-                f'<text x="{left - 6}" y="{ly:.1f}" text-anchor="end" font-size="11" '
+                f'<text x="{left - 6}" y="{ly:.1f}" text-anchor="end" font-size="13" '
                 f'fill="#262626">{escape(line)}</text>'
             )
         for s, (_, values) in enumerate(series):
@@ -179,9 +182,9 @@ def bar_chart(
     for s, (name, _) in enumerate(series):
         ly = height - legend + LEGEND_LINE * s
         parts.append(
-            f'<rect x="{left}" y="{ly}" width="10" height="10" fill="{COLOURS[s % 3]}"/>'
-            f'<text x="{left + 14}" y="{ly + 9}" font-size="10" fill="#262626">'
-            f"{escape(_cut(name))}</text>"
+            f'<rect x="8" y="{ly}" width="10" height="10" fill="{COLOURS[s % 3]}"/>'
+            f'<text x="22" y="{ly + 10}" font-size="12" fill="#262626">'
+            f"{escape(_cut(name, 56))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every value above is escaped or a number
@@ -205,13 +208,13 @@ def ranked_bars(
     norm: float | None,
     norm_label: str,
     value_text,
-    width: int = 560,
+    width: int = 450,
 ) -> Markup:
     """Areas ranked on one indicator: a bar per (name, value, signal,
     highlighted) in the given order, coloured by its signal, the highlighted
     one in bold with a black edge, and the norm as a dashed line."""
     n = next(_ids)
-    bar, left, right, top = 22, 190, 64, 26
+    bar, left, right, top = 22, 166, 62, 26  # names of up to 22 characters whole
     plot_w = width - left - right
     height = top + bar * len(rows) + 24
     values = [v for _, v, _, _ in rows if v is not None]
@@ -241,7 +244,7 @@ def ranked_bars(
         weight = ' font-weight="bold"' if highlight else ""
         parts.append(
             f'<text x="{left - 6}" y="{y + bar - 7}" text-anchor="end" font-size="13" '
-            f'fill="#262626"{weight}>{escape(_cut(name, 26))}</text>'
+            f'fill="#262626"{weight}>{escape(_cut(name, 22))}</text>'
         )
         if value is None:
             parts.append(
@@ -264,7 +267,7 @@ def ranked_bars(
         parts.append(
             f'<line x1="{x(norm):.1f}" x2="{x(norm):.1f}" y1="{top - 4}" y2="{height - 20}" '
             'stroke="#000000" stroke-width="2" stroke-dasharray="5 3"/>'
-            f'<text x="{x(norm):.1f}" y="{top - 8}" text-anchor="middle" font-size="11" '
+            f'<text x="{x(norm):.1f}" y="{top - 8}" text-anchor="middle" font-size="12" '
             f'font-weight="bold" fill="#000000">{escape(norm_label)}</text>'
         )
     parts.append("</svg>")

@@ -81,3 +81,29 @@ def test_ranked_bars_keep_names_values_and_norm_inside():
     assert any(t["text"] == "norm 80%" for t in texts)
     names = [t["text"] for t in texts if t["text"].startswith(("Valk", "Heer", "Vaals"))]
     assert names[1:] == ["Heerlen", "Vaals"]  # in the given (ranked) order
+
+
+def test_text_stays_readable_where_a_phone_shows_the_chart_366_px_wide():
+    """The charts scale with their box: on a 390 px screen the box is 366 px
+    wide, and no text may shrink below 9 px there (it was 7 px)."""
+    from reports.svg import ranked_bars
+
+    labels = ["Afspraken geëvalueerd in het afgelopen jaar", "Respons vóór de uiterste datum"]
+    charts = {
+        "line": line_chart("t", "d", PERIODS, [(n, [50.0] * 8) for n in NAMES], "%"),
+        "bars": bar_chart("t", "d", labels, [(n, [50.0, 60.0]) for n in NAMES]),
+        "ranking": ranked_bars(
+            "t", "d", [("Valkenburg aan de Geul", 64.0, "rood", True)], "%", 80.0, "norm 80%",
+            lambda v: f"{v}%",
+        ),
+    }  # fmt: skip
+    for kind, svg in charts.items():
+        root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+        width = float(root.get("viewBox").split()[2])
+        smallest = min(float(t.get("font-size")) for t in root.iterfind(".//svg:text", NS))
+        assert smallest * 366 / width >= 9, (kind, smallest, width)
+    # Bar labels wrap in up to three lines rather than lose their words.
+    texts = [t["text"] for t in _texts(charts["bars"])[2]]
+    assert "Afspraken" in texts[6]
+    assert "afgelopen jaar" in " ".join(texts)
+    assert not any("…" in t for t in texts)
