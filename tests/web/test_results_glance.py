@@ -186,6 +186,9 @@ def test_response_is_not_judged_before_the_due_date(client, shown, tmp_path):
     row = _section(page, '<th scope="row">RESP</th>', "</tr>")
     assert '<span class="signal signal-nog_open">Nog open</span>' in row
     assert "signal-rood" not in row
+    # Nor set against the closed cycle before it (an open count is no fall).
+    assert re.search(r'data-label="Verschil met vorige ronde">([^<]*)<', row).group(1) == "–"
+    assert "procentpunt" not in row
     assert "Nog open: de respons wordt pas beoordeeld als de uiterste datum" in page
     # The PDF and the workbooks of the cycle say the same.
     data = CycleData.load(Cycle.get_by_id(cycle.id))
