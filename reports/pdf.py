@@ -589,17 +589,18 @@ def _comparison(content: ManagementReport, styles) -> list:
         [r.region_value or 0 for r in rows],
         [r.country_value or 0 for r in rows],
     ][-len(names) :]
-    height = 14 * len(rows) * len(series) / 3 + 40
+    # Names in up to two lines in the room left of the axis (cut only beyond).
+    labels = [_fit_lines(r.indicator.name, 142, 7) for r in rows]
+    per_group = max(14 * len(series) / 3, 8.5 * max(label.count("\n") + 1 for label in labels) + 3)
+    height = per_group * len(rows) + 40
     legend_height = LEGEND_ROW * len(names) + 4
     drawing = Drawing(170 * mm, height + 20 + legend_height)
     chart = _ComparisonBarChart()
     chart.x, chart.y = 150, 16 + legend_height
     chart.width, chart.height = 170 * mm - 170, height
     chart.data = [list(reversed(s)) for s in series]
-    # Names, cut to the room left of the axis (the scorecard has them whole).
-    chart.categoryAxis.categoryNames = list(
-        reversed([_fit(r.indicator.name, chart.x - 8) for r in rows])
-    )
+    chart.categoryAxis.categoryNames = list(reversed(labels))
+    chart.categoryAxis.labels.textAnchor = "end"  # both lines against the axis
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
@@ -624,6 +625,21 @@ def _comparison(content: ManagementReport, styles) -> list:
             ]
         )
     ]
+
+
+def _fit_lines(name: str, width: float, size: float = 7, lines: int = 2) -> str:
+    """A name in up to `lines` lines of `width` points (joined by newlines),
+    broken between words; only what does not fit in the last line is cut."""
+    out: list[str] = []
+    words = name.split()
+    while words and len(out) < lines - 1:
+        line = words.pop(0)
+        while words and pdfmetrics.stringWidth(f"{line} {words[0]}", FONT, size) <= width:
+            line = f"{line} {words.pop(0)}"
+        out.append(_fit(line, width, size))
+    if words:
+        out.append(_fit(" ".join(words), width, size))
+    return "\n".join(out)
 
 
 def _fit(name: str, width: float, size: float = 7) -> str:

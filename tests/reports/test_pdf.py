@@ -166,3 +166,24 @@ def test_every_page_of_an_open_cycle_says_voorlopig_with_its_peildatum(reports_w
         footer = " ".join(page.extract_text().split()[-40:])
         assert peildatum in footer, (number, footer)
         assert f"Pagina {number} van {len(pages)}" in footer
+
+
+def test_comparison_labels_keep_long_names_in_two_lines():
+    """The bar chart's indicator names break between words rather than lose
+    their end ("Afspraken grotendeels of volledig nag…" before)."""
+    from reportlab.pdfbase import pdfmetrics
+
+    from reports.pdf import FONT, _fit_lines, _setup
+
+    _setup()
+    for name in (
+        "Afspraken grotendeels of volledig nageleefd",
+        "Afspraken geëvalueerd in het afgelopen jaar",
+        "Naleving ketenafspraken zorg en veiligheid",
+    ):
+        label = _fit_lines(name, 142, 7)
+        assert label.replace("\n", " ") == name
+        assert all(pdfmetrics.stringWidth(line, FONT, 7) <= 142 for line in label.split("\n"))
+    too_long = _fit_lines("Een naam " * 20, 142, 7)
+    assert too_long.count("\n") == 1
+    assert too_long.endswith("…")
