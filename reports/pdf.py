@@ -309,6 +309,9 @@ def footer_line(footer: str, name: str, room: float, size: float = 7.5) -> str:
     the peildatum."""
     if pdfmetrics.stringWidth(footer, FONT, size) <= room or not name or name not in footer:
         return _fit(footer, room, size)
+    footer = footer.removeprefix("Afsprakenmonitor · ")  # the least needed part goes first
+    if pdfmetrics.stringWidth(footer, FONT, size) <= room:
+        return footer
     rest = pdfmetrics.stringWidth(footer.replace(name, "", 1), FONT, size)
     if rest >= room:
         return _fit(footer, room, size)
