@@ -162,11 +162,13 @@ RULES: dict[str, list[str]] = {
 }
 
 
-def filter_text(ind) -> str:
-    """The indicator's filter in Dutch: which agreements it counts."""
+def filter_text(ind, themes: dict[str, str] | None = None) -> str:
+    """The indicator's filter in Dutch: which agreements it counts. Themes by
+    their title where `themes` (code → title) knows them, else by code."""
     parts = []
     if ind.filter_themes:
-        parts.append("thema's " + ", ".join(ind.filter_themes))
+        names = themes or {}
+        parts.append("thema's " + ", ".join(names.get(c, c) for c in ind.filter_themes))
     if ind.filter_levels:
         parts.append("niveau " + ", ".join(LEVELS.get(v, v).lower() for v in ind.filter_levels))
     if ind.filter_frequencies:
@@ -176,11 +178,12 @@ def filter_text(ind) -> str:
     return "; ".join(parts) if parts else "alle afspraken"
 
 
-def rule(ind, translate=lambda text: text) -> list[str]:
+def rule(ind, translate=lambda text: text, themes: dict[str, str] | None = None) -> list[str]:
     """The exact rule of an indicator, sentence by sentence (in Dutch, or
-    through `translate`), its parameters filled in."""
+    through `translate`), its parameters filled in; the filter names its
+    themes by title where `themes` (code → title) knows them."""
     params = {k: v for k, v in (ind.params or {}).items()}
     lines = [translate(text) % params for text in RULES.get(ind.computation, [])]
     if ind.computation != "response_rate_on_time":
-        lines.append(translate(N_("Filter: %(filter)s.")) % {"filter": filter_text(ind)})
+        lines.append(translate(N_("Filter: %(filter)s.")) % {"filter": filter_text(ind, themes)})
     return lines

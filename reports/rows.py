@@ -734,11 +734,13 @@ def explanation_sheet(
     data: CycleData, indicators, region_id: int | None = None
 ) -> ExplanationSheet:
     """Toelichting: how the figures are counted, and per indicator its rule,
-    filters and the norm that applies (the region's own where it set one)."""
+    filters and the norm that applies (the region's own where it set one).
+    Themes by their title, as a reader knows them."""
+    titles = {a.theme.code: a.theme.title for a in data.agreements.values()}
     rows = []
     for ind in indicators:
         norm = data.norm(ind, region_id)
-        themes = ", ".join(ind.filter_themes or []) or "alle thema's"
+        themes = ", ".join(titles.get(c, c) for c in ind.filter_themes or []) or "alle thema's"
         levels = (
             ", ".join(dutch.LEVELS.get(v, v) for v in ind.filter_levels or []) or "alle niveaus"
         )
@@ -750,7 +752,7 @@ def explanation_sheet(
                 ind.code,
                 ind.name,
                 ind.description,
-                "\n".join(rules.rule(ind)),
+                "\n".join(rules.rule(ind, themes=titles)),
                 f"{computation}{f' ({params})' if params else ''}",
                 f"{themes}; {levels}; {frequencies}",
                 dutch.DIRECTIONS.get(ind.direction, ind.direction),

@@ -243,6 +243,7 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
         list(zip(names, comparison_series, strict=True)),
     )
     at_a_glance = glance(report)
+    themes = {a.theme.code: a.theme.title for a in data.agreements.values()}
     allowed = ResultAccess(current_user.user)
     body = render_template(
         "results/_scope_body.html",
@@ -264,7 +265,7 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
         free_text=free_text,
         map=maps.for_scope(cycle, scope_type, target),
         good_practice=practice.for_report(report),  # beside the weakest agreements
-        rule=lambda indicator: rules.rule(indicator, _),
+        rule=lambda indicator: rules.rule(indicator, _, themes),
         SIGNALS=SIGNALS,
         ACTION_STATES=ACTION_STATES,
         ASSESSMENT_STATES=ASSESSMENT_STATES,

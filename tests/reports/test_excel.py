@@ -308,3 +308,9 @@ def test_print_titles_name_real_rows_and_notes_name_indicators(reports_world, tm
     assert "Gemiddelde naleving van de afspraken" in overview["A3"].value
     partners = load_workbook(tmp_path / "regio.xlsx")["Partners"]
     assert "‘Verschil met het oordeel van de partners’" in partners["A2"].value
+    # The explanation names the theme an indicator counts by its title.
+    explanation = load_workbook(tmp_path / "regio.xlsx")["Toelichting"]
+    t2 = next(r for r in explanation.iter_rows(values_only=True) if r[0] == "MEAN_T2")
+    text = " ".join(str(v) for v in t2 if v)
+    assert "Thema 2" in text
+    assert not re.search(r"\bT2\b", text)

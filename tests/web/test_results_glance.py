@@ -205,3 +205,14 @@ def test_response_is_not_judged_before_the_due_date(client, shown, tmp_path):
     # The closed cycle is judged as before.
     closed = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q1").get_data(as_text=True)
     assert "signal-nog_open" not in _section(closed, '<th scope="row">RESP</th>', "</tr>")
+
+
+def test_rules_name_themes_by_title(client, shown):
+    """The rules ("Hoe worden deze indicatoren berekend?") name a filter's theme as a
+    reader knows it ("Thema 2"), not by its code ("T2")."""
+    a = shown["orgs"]["A"]
+    _login(client, shown["users"]["manager_a"])
+    page = client.get(f"/resultaten/organisatie/{a.id}?ronde=2026-Q2").get_data(as_text=True)
+    rules = _section(page, 'id="rekenregels"', "</details>")
+    assert "Filter: thema&#39;s Thema 2." in rules or "Filter: thema's Thema 2." in rules
+    assert not re.search(r"thema(&#39;|')s T2\b", rules)
