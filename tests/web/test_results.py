@@ -140,6 +140,7 @@ def test_scorecard_formats_units_names_the_norm_and_says_when(client, results, a
     # When the figures were computed and when the next run is; still open: voorlopig.
     assert "Cijfers berekend op " in page
     assert "Volgende berekening: " in page
+    assert "Zolang de ronde open is, tellen nieuwe indieningen binnen enkele minuten mee" in page
     assert (
         "<strong>Voorlopige cijfers.</strong> Ronde 2026-Q2 loopt nog tot 15 juli 2026. "
         "Peildatum: " in page
