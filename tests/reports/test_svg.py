@@ -83,6 +83,22 @@ def test_ranked_bars_keep_names_values_and_norm_inside():
     assert names[1:] == ["Heerlen", "Vaals"]  # in the given (ranked) order
 
 
+def test_ranked_bars_keep_the_longest_region_names_whole():
+    """Every region's name fits left of the bars at font-size 13 (about 7.4
+    units a character): none is cut, none runs off the left edge."""
+    from reports.svg import ranked_bars
+
+    names = ["Noord- en Oost-Gelderland", "Midden- en West-Brabant", "Valkenburg aan de Geul"]
+    svg = ranked_bars(
+        "t", "d", [(n, 50.0, "rood", False) for n in names], "%", 80.0, "norm", str
+    )  # fmt: skip
+    root = ET.fromstring(str(svg))  # noqa: S314 - our own output
+    labels = [t for t in root.iterfind(".//svg:text", NS) if t.get("text-anchor") == "end"]
+    assert [t.text for t in labels] == names
+    for label in labels:
+        assert float(label.get("x")) - 7.4 * len(label.text) >= 0, label.text
+
+
 def test_text_stays_readable_where_a_phone_shows_the_chart_366_px_wide():
     """The charts scale with their box: on a 390 px screen the box is 366 px
     wide, and no text may shrink below 9 px there (it was 7 px)."""
