@@ -475,7 +475,7 @@ def autosave(assessment_id: int):
                 time=time,
             )
         )
-    elif outcome.notices:
+    elif outcome.notices or faults:
         message = _("Opgeslagen om %(time)s. Nog aan te vullen:", time=time)
     else:
         message = _("Alles opgeslagen om %(time)s.", time=time)
