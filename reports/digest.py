@@ -411,7 +411,10 @@ class Digests:
         )
         late = Section(
             words["late_heading"],
-            items=[Item(text) for text in self._not_on_time(region_id, language)],
+            items=[
+                Item(text, Link(words["to_results"], self.results_url("organisatie", org_id)))
+                for text, org_id in self._not_on_time(region_id, language)
+            ],
             links=[Link(words["progress"], self.progress_url(self.data.regions[region_id].code))],
         )
         if not late.items:
@@ -483,8 +486,9 @@ class Digests:
     def _region_organisations(self, region_id: int) -> list[int]:
         return self.data.organisations_in("regio", region_id)
 
-    def _not_on_time(self, region_id: int, language: str) -> list[str]:
-        """The region's organisations that submitted late or not at all, by name."""
+    def _not_on_time(self, region_id: int, language: str) -> list[tuple[str, int]]:
+        """The region's organisations that submitted late or not at all: what
+        to say of each, and its id."""
         words = PHRASES[language]
         data = self.data
         late, missing = [], []
@@ -494,12 +498,11 @@ class Digests:
                 continue  # no assessment this cycle: nothing was asked of it
             name = data.organisations[org_id].name
             if assessment.first_submitted_at is None:
-                missing.append(words["missing_item"].format(name=name))
+                missing.append((words["missing_item"].format(name=name), org_id))
             elif not rules.on_time(assessment.first_submitted_at, data.cycle.due_on):
                 day = rules.local_date(assessment.first_submitted_at)
-                late.append(
-                    words["late_item"].format(name=name, date=formatting.date(day, language))
-                )
+                date = formatting.date(day, language)
+                late.append((words["late_item"].format(name=name, date=date), org_id))
         return missing + late
 
     def _conversations(self, region_id: int, language: str) -> list[Item]:

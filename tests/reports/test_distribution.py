@@ -293,6 +293,16 @@ def test_the_quarterly_mail_carries_only_its_readers_figures(reports_world, smtp
                 assert names["D"] in text
                 late_part = text.split(names["D"])[0]
                 assert names["A"] not in late_part
+                # Each organisation not on time links to its own results page.
+                lines = text.splitlines()
+                for key in ("B", "D"):
+                    item = f"- {names[key]}:"
+                    at = next(i for i, line in enumerate(lines) if line.startswith(item))
+                    assert (
+                        lines[at + 1]
+                        .strip()
+                        .endswith(f"/resultaten/organisatie/{o[key].id}?ronde=2026-Q2")
+                    ), lines[at : at + 2]
         else:
             gemeente = Gemeente.get_by_id(role.gemeente_id)
             region_id = gemeente.region_id
