@@ -125,6 +125,7 @@ def revoke_all(user: User, reason: str, *, actor: User | None = None, ip: str = 
         user,
         "api_tokens_revoked",
         reason=REVOKE_REASONS[reason],
+        why=reason,  # the English mail says the reason in its own words
         count=len(tokens),
         names=", ".join(t.name for t in tokens),
     )

@@ -40,9 +40,12 @@ def _lacks_score(agreement: Agreement, answer: Answer | None, rated: dict) -> st
     return None
 
 
+UNCONFIRMED = N_("overgenomen uit de vorige ronde en nog niet bevestigd")
+
+
 def _lacks_confirmation(agreement: Agreement, answer: Answer | None, rated: dict) -> str | None:
     if answer is not None and answer.copied:
-        return N_("overgenomen uit de vorige ronde en nog niet bevestigd")
+        return UNCONFIRMED
     return None
 
 

@@ -1,7 +1,8 @@
 """What the quarterly mail says to each reader, once a cycle has closed.
 
 A manager reads the organisation's "in één oogopslag" and "wat aandacht
-vraagt" (the same `reports.glance` as the PDF cover and the results page); a
+vraagt" (the same `reports.glance` as the PDF cover and the results page: its
+red signals, each with figure, norm and link, the other points counted); a
 regiocoördinator the region's summary, who did not submit on time and the
 three red signals of the region's organisations that lie furthest from their
 norm; a gemeente user the gemeente's summary beside the region's and the
@@ -50,6 +51,7 @@ PHRASES = {
         "glance_beside": "De signalen van de succesindicatoren:",
         "attention": "Wat aandacht vraagt",
         "attention_none": "Geen rode signalen en niets over datum.",
+        "attention_no_red": "Geen rode signalen.",
         "attention_more": (
             "De rapportage noemt nog 1 punt.",
             "De rapportage noemt nog {count} punten.",
@@ -120,6 +122,7 @@ PHRASES = {
         "glance_beside": "The signals of the success indicators:",
         "attention": "What needs attention",
         "attention_none": "No red signals and nothing overdue.",
+        "attention_no_red": "No red signals.",
         "attention_more": (
             "The report names 1 more point.",
             "The report names {count} more points.",
@@ -226,41 +229,16 @@ class Digest:
 
 
 def _point_text(point: AttentionPoint, report: ScopeReport, language: str) -> str:
-    """A point of "wat aandacht vraagt" in the reader's language: the Dutch is
-    the glance's own sentence (as on the PDF cover), the English says the same."""
+    """A red signal of "wat aandacht vraagt" in the reader's language: the
+    Dutch is the glance's own sentence (as on the PDF cover), the English says
+    the same."""
     if language == "nl":
         return point.text
-    if point.kind == "indicator":
-        row = next(r for r in report.scorecard if r.indicator.code == point.indicator_code)
-        kind = "regional norm" if point.regional_norm else "national norm"
-        return (
-            f"{row.indicator.name}: {formatting.value(point.value, point.unit, 'en')} against "
-            f"a {kind} of {formatting.value(point.norm, point.unit, 'en')} (red)."
-        )
-    if point.kind == "agreement":
-        weakest = report.weakest[0]
-        return (
-            f"Least kept agreement: {weakest.code} – {weakest.title} "
-            f"({formatting.value(weakest.percent, '%', 'en')})."
-        )
-    count = int(point.value or 0)
-    one = count == 1
-    if point.kind == "actions":
-        return (
-            "1 improvement action is past its target date."
-            if one
-            else f"{count} improvement actions are past their target date."
-        )
-    if point.kind == "escalations":
-        return (
-            "1 escalation is not resolved yet."
-            if one
-            else f"{count} escalations are not resolved yet."
-        )
+    row = next(r for r in report.scorecard if r.indicator.code == point.indicator_code)
+    kind = "regional norm" if point.regional_norm else "national norm"
     return (
-        "1 organisation has not submitted yet."
-        if one
-        else f"{count} organisations have not submitted yet."
+        f"{row.indicator.name}: {formatting.value(point.value, point.unit, 'en')} against "
+        f"a {kind} of {formatting.value(point.norm, point.unit, 'en')} (red)."
     )
 
 
@@ -313,14 +291,14 @@ class Digests:
     def _attention(
         self, report: ScopeReport, words, language: str, more_key: str = "attention_more"
     ) -> Section:
+        """The glance's red signals, at most three lines, each with its figure,
+        its norm and a link to its chart on the results page; the glance's other
+        points (and further red signals) are counted, named in the report."""
         points = glance(report).points
+        red = [p for p in points if p.kind == "indicator"]
         section = Section(words["attention"])
-        for point in points[:ATTENTION_LINES]:
-            anchor = (
-                f"trend-{self._indicator_id(report, point.indicator_code)}"
-                if point.kind == "indicator"
-                else "scorekaart"
-            )
+        for point in red[:ATTENTION_LINES]:
+            anchor = f"trend-{self._indicator_id(report, point.indicator_code)}"
             section.items.append(
                 Item(
                     _point_text(point, report, language),
@@ -328,14 +306,16 @@ class Digests:
                         words["to_results"],
                         self.results_url(report.scope_type, report.scope_id, anchor),
                     ),
-                    "rood" if point.kind == "indicator" else None,
+                    "rood",
                 )
             )
         if not points:
             section.text = words["attention_none"]
-        elif len(points) > ATTENTION_LINES:
-            count = len(points) - ATTENTION_LINES
-            section.after = words[more_key][count != 1].format(count=count)
+        elif not red:
+            section.text = words["attention_no_red"]
+        rest = len(points) - len(section.items)
+        if rest:
+            section.after = words[more_key][rest != 1].format(count=rest)
         return section
 
     @staticmethod
@@ -411,7 +391,10 @@ class Digests:
         )
         late = Section(
             words["late_heading"],
-            items=[Item(text) for text in self._not_on_time(region_id, language)],
+            items=[
+                Item(text, Link(words["to_results"], self.results_url("organisatie", org_id)))
+                for text, org_id in self._not_on_time(region_id, language)
+            ],
             links=[Link(words["progress"], self.progress_url(self.data.regions[region_id].code))],
         )
         if not late.items:
@@ -483,8 +466,9 @@ class Digests:
     def _region_organisations(self, region_id: int) -> list[int]:
         return self.data.organisations_in("regio", region_id)
 
-    def _not_on_time(self, region_id: int, language: str) -> list[str]:
-        """The region's organisations that submitted late or not at all, by name."""
+    def _not_on_time(self, region_id: int, language: str) -> list[tuple[str, int]]:
+        """The region's organisations that submitted late or not at all: what
+        to say of each, and its id."""
         words = PHRASES[language]
         data = self.data
         late, missing = [], []
@@ -494,12 +478,11 @@ class Digests:
                 continue  # no assessment this cycle: nothing was asked of it
             name = data.organisations[org_id].name
             if assessment.first_submitted_at is None:
-                missing.append(words["missing_item"].format(name=name))
+                missing.append((words["missing_item"].format(name=name), org_id))
             elif not rules.on_time(assessment.first_submitted_at, data.cycle.due_on):
                 day = rules.local_date(assessment.first_submitted_at)
-                late.append(
-                    words["late_item"].format(name=name, date=formatting.date(day, language))
-                )
+                date = formatting.date(day, language)
+                late.append((words["late_item"].format(name=name, date=date), org_id))
         return missing + late
 
     def _conversations(self, region_id: int, language: str) -> list[Item]:

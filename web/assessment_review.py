@@ -20,7 +20,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from domain import assessment_access, assessment_saving, assessment_steps, cycles, review
+from domain import (
+    assessment_access,
+    assessment_completeness,
+    assessment_saving,
+    assessment_steps,
+    cycles,
+    review,
+)
 from domain.scope import may_read_assessment
 from jobs.status import next_nightly
 from models import Assessment, Cycle, Organisation, User
@@ -110,6 +117,8 @@ def check(assessment_id: int):
         themes=themes,
         previous=previous,
         missing=[(t, r) for t in themes for r in t.rows if r.lacks],
+        copied=sum(1 for t in themes for r in t.rows if r.answer is not None and r.answer.copied),
+        unconfirmed=assessment_completeness.UNCONFIRMED,
         theme_link=_theme_link(assessment.id),
         **context,
     )

@@ -477,6 +477,8 @@ def autosave(assessment_id: int):
         )
     elif outcome.notices:
         message = _("Opgeslagen om %(time)s. Nog aan te vullen:", time=time)
+    elif faults:  # all saved; what the answers still lack is linked after it
+        message = _("Alles opgeslagen om %(time)s. Nog aan te vullen:", time=time)
     else:
         message = _("Alles opgeslagen om %(time)s.", time=time)
     return jsonify(

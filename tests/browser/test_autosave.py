@@ -1,9 +1,10 @@
 """The form in Chromium: autosave keeps every valid answer and marks the
 invalid one at its field and in the status bar; leaving with unsaved changes
 warns; a failed save is tried again; without JavaScript the theme pages are
-plain forms; on the demo no theme page is taller than 8,000 px at 1,280."""
+plain forms; on the demo no page of the form is taller than 8,000 px at 1,280."""
 
 import datetime as dt
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -97,6 +98,44 @@ def test_autosave_never_loses_a_valid_answer(live_server, page):
     assert dialogs == ["beforeunload"]
 
 
+def test_what_a_saved_answer_still_lacks_is_named_in_the_bar(live_server, page):
+    """A score without 'schriftelijk' is stored, marked at the field and
+    linked from the bar ("nog aan te vullen"); many
+    such fields: three links and a count, each still marked at its field."""
+    chain = journey.build()
+    assessment_id = chain["assessment"].id
+    _login(page, live_server, chain["invuller"].email)
+    page.goto(f"{live_server}/zelfevaluaties/{assessment_id}/thema/1")
+    cards = _cards(page)
+    first = cards[0]
+    page.click(f"label[for='{first}-score-2']")
+    status = page.locator("#autosave-status")
+    expect(status).to_contain_text("Nog aan te vullen", timeout=15_000)
+    link = status.locator(f"a[href='#{first}-writing']")
+    expect(link).to_contain_text("schriftelijk")
+    expect(page.locator(f"#{first}-writing-error")).to_contain_text("schriftelijk")
+    assert Answer.get().score == 2
+    link.click()
+    expect(page.locator(f"#{first}-writing-ja")).to_be_focused()
+    page.click(f"label[for='{first}-writing-ja']")
+    expect(status).to_have_text(re.compile(r"Alles opgeslagen om \d\d:\d\d\."), timeout=15_000)
+    expect(page.locator(f"#{first}-writing-error")).to_have_count(0)
+    # Four more scores without 'schriftelijk': three links in the bar, the
+    # rest counted.
+    others = cards[1:5]
+    assert len(others) == 4
+    for card in others:
+        page.click(f"label[for='{card}-score-3']")
+    expect(status).to_contain_text("gemarkeerd bij de velden.", timeout=15_000)
+    for card in others:
+        expect(page.locator(f"#{card}-writing-error")).to_contain_text("schriftelijk")
+    marked = page.locator("#assessment-form .field-error").count()
+    assert marked >= 4
+    expect(status.locator("a")).to_have_count(3)
+    expect(status).to_contain_text(f"en nog {marked - 3}, gemarkeerd bij de velden.")
+    assert Answer.select().where(Answer.score == 3).count() == 4
+
+
 def test_a_failed_save_is_tried_again(live_server, page):
     chain = journey.build()
     assessment_id = chain["assessment"].id
@@ -160,9 +199,13 @@ def demo_world(app):
     return app
 
 
-def test_no_theme_page_is_taller_than_8000_px_on_the_demo(demo_world, live_server, browser):
+def test_no_page_of_the_form_is_taller_than_8000_px_on_the_demo(demo_world, live_server, browser):
     """The demo's JGZ Zuid-Limburg, team Noord, in 2026-Q4, with every answer
-    of 2026-Q3 copied in (the fullest the pages get), at 1,280 px wide."""
+    of 2026-Q3 copied in (the fullest the pages get), at 1,280 px wide: the
+    task list, every theme page, the signals page, the list of copied answers
+    to confirm, the check page (the invuller's, as 'klaar voor controle' leads
+    there, and the manager's); then confirmed and submitted: the confirmation
+    and the summary."""
     organisation = Organisation.get(Organisation.name == "JGZ Zuid-Limburg, team Noord")
     assessment = (
         Assessment.select()
@@ -170,29 +213,62 @@ def test_no_theme_page_is_taller_than_8000_px_on_the_demo(demo_world, live_serve
         .where(Assessment.organisation == organisation, Cycle.period == "2026-Q4")
         .get()
     )
-    invuller = (
-        RoleAssignment.select()
-        .where(RoleAssignment.organisation == organisation, RoleAssignment.role == "invuller")
-        .first()
-        .user
-    )
+
+    def person(role):
+        return (
+            RoleAssignment.select()
+            .where(RoleAssignment.organisation == organisation, RoleAssignment.role == role)
+            .first()
+            .user
+        )
+
+    invuller, manager = person("invuller"), person("manager")
     assessment_steps.copy_previous(invuller, assessment)
     agreements = assessment_agreements.applicable_agreements(assessment)
     themes = assessment_completeness.theme_states(
         agreements, assessment_completeness.agreement_states(assessment, agreements)
     )
-    context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+    path = f"/zelfevaluaties/{assessment.id}"
     heights = {}
-    try:
-        page = context.new_page()
-        _login(page, live_server, invuller.email, demo.DEMO_PASSWORD)
-        for theme in themes:
-            page.goto(f"{live_server}/zelfevaluaties/{assessment.id}/thema/{theme.number}")
-            heights[theme.number] = page.evaluate("document.body.scrollHeight")
-        page.goto(f"{live_server}/zelfevaluaties/{assessment.id}")
-        heights["taken"] = page.evaluate("document.body.scrollHeight")
-    finally:
-        context.close()
+
+    def measure(email, pages):
+        context = browser.new_context(locale="nl-NL", viewport={"width": 1280, "height": 900})
+        try:
+            page = context.new_page()
+            _login(page, live_server, email, demo.DEMO_PASSWORD)
+            for name, url in pages:
+                page.goto(live_server + url)
+                assert page.url.endswith(url), (page.url, url)
+                heights[name] = page.evaluate("document.documentElement.scrollHeight")
+                if name == "taken" and email == invuller.email:
+                    # 'Klaar voor controle' leads to the check page, with its message.
+                    page.get_by_role("button", name="Klaar voor controle").click()
+                    page.wait_for_url(f"**{path}/controleren")
+                    flash = page.locator(".flash-info").first
+                    expect(flash).to_contain_text("klaar gemeld voor controle")
+                    heights["controleren (invuller, na klaar melden)"] = page.evaluate(
+                        "document.documentElement.scrollHeight"
+                    )
+        finally:
+            context.close()
+
+    measure(
+        invuller.email,
+        [(f"thema {t.number}", f"{path}/thema/{t.number}") for t in themes]
+        + [
+            ("taken", path),
+            ("signalen", f"{path}/signalen"),
+            ("bevestigen", f"{path}/bevestigen"),
+            ("controleren (invuller)", f"{path}/controleren"),
+        ],
+    )
+    measure(manager.email, [("controleren (manager)", f"{path}/controleren")])
+    assessment_steps.confirm_copied(manager, Assessment.get_by_id(assessment.id))
+    assert assessment_steps.submit(manager, Assessment.get_by_id(assessment.id)) == []
+    measure(
+        manager.email,
+        [("ingediend", f"{path}/ingediend"), ("overzicht", f"{path}/overzicht")],
+    )
     print("page heights at 1280 px:", heights)
-    assert len(heights) == len(themes) + 1
+    assert len(heights) == len(themes) + 8
     assert max(heights.values()) <= 8000, heights

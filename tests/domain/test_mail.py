@@ -144,10 +144,12 @@ def _contexts(template: str, role: str) -> list[dict]:
             for days, answered in ((9, 12), (1, 1), (0, 56))
         ]
     if template == "api_tokens_revoked":  # to anyone who made a key
-        reason = "Uw wachtwoord is gewijzigd."
+        from domain.api_tokens import REVOKE_REASONS
+
         return [
-            {"reason": reason, "count": 1, "names": "Dashboard gemeente"},
-            {"reason": reason, "count": 2, "names": "Dashboard gemeente, Excel"},
+            {"reason": REVOKE_REASONS[why], "why": why, "count": count, "names": names}
+            for why in REVOKE_REASONS
+            for count, names in ((1, "Dashboard gemeente"), (2, "Dashboard gemeente, Excel"))
         ]
     someone = SimpleNamespace(name="Yara Vos", email="yara@example.nl")
     if template == "ready_for_review":
@@ -346,3 +348,20 @@ def test_the_confirmation_names_who_submitted_and_when():
         "submitted", "en", user=user, submitted_by=by, submitted_at=at, **context
     )
     assert "submitted by Yara Vos on 3 December 2026 15:05. Thank you." in text
+
+
+def test_revoked_keys_are_explained_in_the_readers_language():
+    """The mail about revoked data-feed keys, to a reader who reads English:
+    English, with the reason in English."""
+    from domain.api_tokens import REVOKE_REASONS
+
+    user = SimpleNamespace(name="Ilse Smit", email="i@example.nl", locale="en")
+    assert mail.translated("api_tokens_revoked", "en")
+    for why in REVOKE_REASONS:
+        subject, text, _ = mail.render(
+            "api_tokens_revoked", "en", user=user, reason=REVOKE_REASONS[why], why=why,
+            count=2, names="Dashboard, Excel",
+        )  # fmt: skip
+        assert subject == "Your keys for the data feed have been revoked"
+        assert REVOKE_REASONS[why] not in text  # not the Dutch reason
+        assert "(2 keys: Dashboard, Excel)" in text

@@ -198,6 +198,36 @@ def _indicator_lines(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
+_ATTENTION = {"nl": "Wat aandacht vraagt", "en": "What needs attention"}
+_MORE = {"nl": "De rapportage noemt nog {count} punt", "en": "The report names {count} more point"}
+
+
+def _check_attention(text: str, language: str, cycle, scope_type: str, scope_id: int) -> None:
+    """ "Wat aandacht vraagt": at most three lines, each a red signal with its
+    figure and norm, linked to its chart on the reader's results page; the
+    glance's other points counted."""
+    from reports.data import CycleData, scope_report
+    from reports.glance import glance
+
+    section = text.split(f"\n{_ATTENTION[language]}\n", 1)[1].split("\n\n\n", 1)[0]
+    lines = section.strip("\n").splitlines()
+    items = [i for i, line in enumerate(lines) if line.startswith("- ")]
+    points = glance(scope_report(CycleData.load(cycle), scope_type, scope_id)).points
+    red = [p for p in points if p.kind == "indicator"]
+    assert len(items) == min(3, len(red)), section
+    page = f"http://test/resultaten/{scope_type}/{scope_id}?ronde={cycle.period}#trend-"
+    for i in items:
+        assert re.fullmatch(
+            r"- .+: \S+(?: punten| points)? (?:tegen een|against a) .+ (?:van|of) "
+            r"\S+(?: punten| points)? \((?:rood|red)\)\.",
+            lines[i],
+        ), lines[i]
+        assert lines[i + 1].split(": ", 1)[1].startswith(page), lines[i + 1]
+    rest = len(points) - len(items)
+    if scope_type == "organisatie" and rest:
+        assert _MORE[language].format(count=rest) in section, section
+
+
 def test_the_quarterly_mail_carries_only_its_readers_figures(reports_world, smtp, tmp_path):
     """A quarter built for every role (cycle closed, results computed, reports
     written, mail distributed and delivered): each mail's figures are the
@@ -255,6 +285,7 @@ def test_the_quarterly_mail_carries_only_its_readers_figures(reports_world, smtp
                 assert who is None
                 stored = _stored_value(cycle, indicators[name], "organisatie", org_id)
                 assert written == formatting.value(stored, indicators[name].unit, language)
+            _check_attention(text, language, cycle, "organisatie", org_id)
         elif role.role == "regiocoordinator":
             region_id = role.region_id
             expected = _stored_counts(cycle, "regio", region_id, region_id)
@@ -293,6 +324,16 @@ def test_the_quarterly_mail_carries_only_its_readers_figures(reports_world, smtp
                 assert names["D"] in text
                 late_part = text.split(names["D"])[0]
                 assert names["A"] not in late_part
+                # Each organisation not on time links to its own results page.
+                lines = text.splitlines()
+                for key in ("B", "D"):
+                    item = f"- {names[key]}:"
+                    at = next(i for i, line in enumerate(lines) if line.startswith(item))
+                    assert (
+                        lines[at + 1]
+                        .strip()
+                        .endswith(f"/resultaten/organisatie/{o[key].id}?ronde=2026-Q2")
+                    ), lines[at : at + 2]
         else:
             gemeente = Gemeente.get_by_id(role.gemeente_id)
             region_id = gemeente.region_id
@@ -304,6 +345,7 @@ def test_the_quarterly_mail_carries_only_its_readers_figures(reports_world, smtp
                 assert who is None
                 stored = _stored_value(cycle, indicators[name], "gemeente", gemeente.id)
                 assert written == formatting.value(stored, indicators[name].unit, language)
+            _check_attention(text, language, cycle, "gemeente", gemeente.id)
             workbook = next(message.iter_attachments()).get_content()
             sheets = openpyxl.load_workbook(io.BytesIO(workbook), read_only=True).sheetnames
             assert sheets

@@ -234,3 +234,31 @@ def test_posts_need_the_csrf_token(app, chain):
     response = client.post(_url(chain, "/indienen"), data={"csrf_token": token})
     assert response.status_code == 302
     assert _fresh(chain).state == "ingediend"
+
+
+def test_check_names_copied_answers_per_theme_with_one_link_to_confirm_all(client, app):
+    """Copied and not confirmed: per theme one line with the codes (each linked
+    to its agreement), a link to confirm all; what else is missing is said per
+    agreement."""
+    earlier = journey.build(period="2026-Q3")
+    parsed = assessment_form.parse_form(
+        journey.complete_form(earlier["agreements"]), earlier["agreements"], TODAY
+    )
+    assessment_saving.save_answers(
+        earlier["invuller"], _fresh(earlier), _fresh(earlier).version, parsed
+    )
+    assessment = journey.next_cycle(earlier, "2026-Q4", TODAY)
+    assessment_steps.copy_previous(earlier["invuller"], assessment)
+    base = f"/zelfevaluaties/{assessment.id}"
+    login(client, earlier["manager"])
+    page = _page(client.get(f"{base}/controleren"))
+    missing = page[page.index('id="missing-title"') : page.index("</section>")]
+    total = Assessment.get_by_id(assessment.id).answers.count()
+    assert f"Overgenomen uit de vorige ronde en nog niet bevestigd: {total}." in missing
+    assert f'href="{base}/bevestigen"' in missing
+    themes = missing.count('class="missing-theme')
+    assert themes > 1
+    # One line per theme says it, not one per agreement.
+    assert missing.count("overgenomen uit de vorige ronde en nog niet bevestigd:") == themes
+    for agreement_id in (a.agreement_id for a in Assessment.get_by_id(assessment.id).answers):
+        assert re.search(rf'href="{base}/thema/\d+#a{agreement_id}"', missing)

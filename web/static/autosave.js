@@ -97,10 +97,13 @@
   }
 
   // --- the status bar ------------------------------------------------------
+  var SHOWN = 3;  // links in the bar; the rest is counted (each is marked at its field)
+
   function say(text, links) {
     if (!status) { return; }
     status.textContent = text;
-    (links || []).forEach(function (item) {
+    links = links || [];
+    links.slice(0, SHOWN).forEach(function (item) {
       status.appendChild(document.createTextNode(" "));
       var link = document.createElement("a");
       link.href = "#" + item.field;
@@ -115,6 +118,10 @@
       });
       status.appendChild(link);
     });
+    if (links.length > SHOWN) {
+      status.appendChild(document.createTextNode(
+        " " + (form.dataset.more || "+{n}").replace("{n}", links.length - SHOWN)));
+    }
   }
 
   // --- saving ------------------------------------------------------------------
@@ -171,7 +178,7 @@
       if (body.ok) {
         version.value = body.version;
         showMarks([errors, body.notices, body.faults]);
-        say(body.message || "", errors.concat(body.notices || []));
+        say(body.message || "", errors.concat(body.notices || [], body.faults || []));
       } else {
         if (body.conflict || result.status === 409 || !body.errors) { stopped = true; }
         showMarks([errors]);
