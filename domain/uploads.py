@@ -34,14 +34,14 @@ MAX_SHARED_STRINGS = (MAX_ROWS + 1) * MAX_COLUMNS
 # depth, characters of text between two tags and in the whole part, and the
 # length of one tag with its attributes. The small parts have small budgets.
 MAX_ELEMENTS = 2_000_000
-PART_ELEMENTS = {"workbook": 10_000, "relationships": 2_000}
+PART_ELEMENTS = {"workbook": 10_000, "relationships": 2_000, "styles": 500_000}
 MAX_DEPTH = 64
 MAX_TEXT_RUN = 32_768  # characters between two tags (a cell holds at most MAX_CELL)
 MAX_PART_TEXT = 20_000_000  # characters of text in one part
 MAX_TAG = 16_384  # bytes of one tag, its name and attributes together
 PART_NAMES = {
     "workbook": "de werkmap",
-    "relationships": "de verwijzingen",
+    "relationships": "de lijst met verwijzingen",
     "sheet": "het werkblad",
     "strings": "de lijst met teksten",
     "styles": "de opmaak",
@@ -282,21 +282,34 @@ def _sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
                     f"de grens is {MAX_SHEETS}."
                 )
     targets: dict[str, str] = {}
+    styles = "xl/styles.xml"
     if "xl/_rels/workbook.xml.rels" in names:
         for event, name, attributes in _stream(
             archive, "xl/_rels/workbook.xml.rels", "relationships"
         ):
             if event == START and name == "Relationship":
-                targets[attributes.get("Id") or ""] = attributes.get("Target") or ""
+                target = attributes.get("Target") or ""
+                targets[attributes.get("Id") or ""] = target
+                if (attributes.get("Type") or "").endswith("/styles"):
+                    styles = _member(target)
+    if styles in names:
+        # The cells' formats are not used, but the part is read through the
+        # same limits as every other: a bomb there is refused like anywhere.
+        for _event in _stream(archive, styles, "styles"):
+            pass
     sheets = []
     for index, (name, rel_id) in enumerate(declared, start=1):
-        target = targets.get(rel_id) or f"worksheets/sheet{index}.xml"
-        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        path = _member(targets.get(rel_id) or f"worksheets/sheet{index}.xml")
         if path in names:
             sheets.append((name, path))
     if not sheets:
         raise UploadError("Het Excel-bestand heeft geen werkblad.")
     return sheets
+
+
+def _member(target: str) -> str:
+    """The archive path of a relationship's target (relative to xl/)."""
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
