@@ -147,6 +147,18 @@ _UNITS = {
 }
 
 
+_UNIT_WORD = {"sheet": "cellen", "strings": "teksten"}
+# While the scan runs, the elements so far may pass what the cells (or texts)
+# so far can use by this many: what comes before the first cell (columns,
+# views: at most some 20,000 elements) fits; a bomb does not.
+EARLY_SLACK = 200_000
+
+
+def _unit_budget(part: str, rows: int, units: int) -> int:
+    per_unit = PER_CELL if part == "sheet" else PER_TEXT
+    return 1_000 + 2 * rows + per_unit * units
+
+
 def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
     """Count the part's elements and find overlong tags with a plain byte scan
     (no parsing, no objects): a bomb of millions of elements is refused before
@@ -171,6 +183,14 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
                 units += sum(near.count(p) for p in _UNITS.get(part, ()))
                 if elements > limit:
                     raise _Strange(part, f"bevat meer dan {limit} elementen", limit)
+                if part in _UNITS and elements > _unit_budget(part, rows, units) + EARLY_SLACK:
+                    # Far past what the cells (or texts) so far can use: a bomb
+                    # is refused at its first megabyte, not at its eighth.
+                    raise _Strange(
+                        part,
+                        f"bevat meer dan {elements} elementen voor maar {units} {_UNIT_WORD[part]}",
+                        _unit_budget(part, rows, units),
+                    )
                 if _LONG_TAG.search(window):
                     raise _Strange(
                         part, f"bevat een kenmerk van meer dan {MAX_TAG} tekens", MAX_TAG
@@ -183,10 +203,9 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise UploadError("Dit Excel-bestand is beschadigd.") from exc
     if part in _UNITS:
-        per_unit = PER_CELL if part == "sheet" else PER_TEXT
-        budget = min(limit, 1_000 + 2 * rows + per_unit * units)
+        budget = min(limit, _unit_budget(part, rows, units))
         if elements > budget:
-            what = "cellen" if part == "sheet" else "teksten"
+            what = _UNIT_WORD[part]
             raise _Strange(part, f"bevat {elements} elementen voor maar {units} {what}", budget)
         limit = budget
     return limit, rows
