@@ -113,7 +113,7 @@ def test_readme_security_section_lists_every_limit(monkeypatch, tmp_path):
         uploads.MAX_MEMBERS, uploads.MAX_RATIO, uploads.MAX_ROWS, uploads.MAX_COLUMNS,
         uploads.MAX_CELL, uploads.MAX_ELEMENTS, *uploads.PART_ELEMENTS.values(),
         uploads.PER_CELL, uploads.PER_TEXT, uploads.MAX_DEPTH, uploads.MAX_TEXT_RUN,
-        uploads.MAX_PART_TEXT, uploads.MAX_TAG, inputs.MAX_ID,
+        uploads.MAX_PART_TEXT, uploads.MAX_TAG, uploads.MAX_YAML_NODES, inputs.MAX_ID,
         limits.ALLOWED["api_refused"], limits.ALLOWED["reset_request"], limits.RECORDED_EACH,
         api_tokens.MAX_ACTIVE, api_tokens.MAX_DAYS,
         accounts.MIN_PASSWORD_LENGTH, accounts.MAX_PASSWORD_LENGTH,

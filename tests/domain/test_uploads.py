@@ -162,6 +162,24 @@ def test_yaml_that_is_not_utf8_or_uses_aliases():
         uploads.yaml_document(b"[" * 5000)
 
 
+def test_yaml_with_more_values_than_a_framework_can_use_is_refused_while_read():
+    # Under the file size limit, 5 MB of one-line list items are 1.3 million
+    # values: refused at the limit, before they are all read.
+    data = b"indicators:\n" + b"- a\n" * 1_300_000
+    assert len(data) < uploads.MAX_FILE_BYTES
+    outcome, peak = _peak(uploads.yaml_document, data)
+    assert isinstance(outcome, uploads.UploadError), outcome
+    limit = uploads.MAX_YAML_NODES
+    assert f"meer dan {limit} waarden; de grens is {limit}" in str(outcome)
+    assert outcome.where.startswith("regel ")
+    assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MB"
+    # The shipped framework and indicators are far within it.
+    from domain import framework, indicators
+
+    framework.load_file(framework.DEFAULT_FRAMEWORK)
+    indicators.load_bytes("landelijk.yaml", indicators.DEFAULT_INDICATORS.read_bytes())
+
+
 # --- element bombs (issue 26): refused while streaming, by the part's limits ------
 
 
