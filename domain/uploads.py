@@ -148,6 +148,13 @@ _UNITS = {
 
 
 _UNIT_WORD = {"sheet": "cellen", "strings": "teksten"}
+_ONE_UNIT = {"sheet": "cel", "strings": "tekst"}
+
+
+def _units(part: str, units: int) -> str:
+    return f"{units} {_ONE_UNIT[part] if units == 1 else _UNIT_WORD[part]}"
+
+
 # While the scan runs, the elements so far may pass what the cells (or texts)
 # so far can use by this many: what comes before the first cell (columns,
 # views: at most some 20,000 elements) fits; a bomb does not.
@@ -188,7 +195,7 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
                     # is refused at its first megabyte, not at its eighth.
                     raise _Strange(
                         part,
-                        f"bevat meer dan {elements} elementen voor maar {units} {_UNIT_WORD[part]}",
+                        f"bevat meer dan {elements} elementen voor maar {_units(part, units)}",
                         _unit_budget(part, rows, units),
                     )
                 if _LONG_TAG.search(window):
@@ -205,8 +212,8 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
     if part in _UNITS:
         budget = min(limit, _unit_budget(part, rows, units))
         if elements > budget:
-            what = _UNIT_WORD[part]
-            raise _Strange(part, f"bevat {elements} elementen voor maar {units} {what}", budget)
+            what = _units(part, units)
+            raise _Strange(part, f"bevat {elements} elementen voor maar {what}", budget)
         limit = budget
     return limit, rows
 

@@ -203,7 +203,7 @@ def test_element_bombs_pass_the_size_checks_and_are_refused_by_the_element_limit
     if part in ("sheet", "strings"):
         # Refused at its first megabyte: far more elements than its cells or
         # texts so far can use (the limit named is what they can use).
-        what = "cellen" if part == "sheet" else "teksten"
+        what = "cellen" if part == "sheet" else "tekst"  # one text: "1 tekst"
         assert re.search(rf"bevat meer dan [0-9]+ elementen voor maar [0-9]+ {what}; "
                          r"de grens is [0-9]+\.", message), message  # fmt: skip
     else:
