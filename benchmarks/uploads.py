@@ -33,7 +33,9 @@ CASES = {
     "element bomb: workbook part": "hostile.workbook_element_bomb(level=9)",
     "element bomb: shared strings": "hostile.strings_element_bomb(level=9)",
     "element bomb: nesting, 4 million deep": "hostile.nesting_bomb(level=9)",
-    "sheet, 1,990,000 empty elements (under the limit)": "hostile._bomb_zip(hostile._base_members("
+    "element bomb: styles part": "hostile.styles_element_bomb(level=9)",
+    "element bomb: relationships part": "hostile.relationships_element_bomb(level=9)",
+    "sheet, 1,990,000 empty elements (under 2,000,000)": "hostile._bomb_zip(hostile._base_members("
     "hostile._sheet_around(hostile.empty_elements(1_990_000))), 9)",
     "nesting 65 deep (under the element limit)": "hostile.xlsx(hostile.sheet_xml("
     "hostile.HEADER_ROW + hostile.nested_elements(65).decode()))",

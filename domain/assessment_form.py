@@ -20,9 +20,11 @@ MAX_EXPLANATION = LIMITS["text"]
 MAX_SHORT = LIMITS["short_text"]
 MAX_OWNER = LIMITS["name"]
 ESCALATION_BLANK_ROWS = 3
-ANSWER_KEY = re.compile(r"^a(\d+)-([a-z]+)$")
-ESCALATION_KEY = re.compile(r"^esc-(\d+)-([a-z]+)$")
-PARTNER_KEY = re.compile(r"^a(\d+)-partner-(\d+)$")
+# Ids in field names are ASCII digits (\d would match any script's digits),
+# read with parse_id: a name with an id no row can hold is refused, not a 500.
+ANSWER_KEY = re.compile(r"^a([0-9]+)-([a-z]+)$")
+ESCALATION_KEY = re.compile(r"^esc-([0-9]+)-([a-z]+)$")
+PARTNER_KEY = re.compile(r"^a([0-9]+)-partner-([0-9]+)$")
 ANSWER_FIELDS = (
     "score",
     "reason",
@@ -252,10 +254,12 @@ def parse_form(form: Mapping[str, str], agreements: list[Agreement], today: dt.d
     partner_keys: dict[int, list[tuple[str, int]]] = {}
     for key in form:
         match = ANSWER_KEY.match(key)
-        if match and int(match.group(1)) not in all_ids:
+        if match and parse_id(match.group(1)) not in all_ids:
             errors[key] = N_("Deze afspraak hoort niet bij deze zelfevaluatie.")
         elif match is None and (match := PARTNER_KEY.match(key)):
-            partner_keys.setdefault(int(match.group(1)), []).append((key, int(match.group(2))))
+            # A partner id no row can hold is 0: no partner of any agreement.
+            partner_id = parse_id(match.group(2)) or 0
+            partner_keys.setdefault(parse_id(match.group(1)), []).append((key, partner_id))
     for agreement_id, agreement in known.items():
         p = f"a{agreement_id}-"
         raw_score = (form.get(p + "score") or "").strip()
@@ -330,7 +334,7 @@ def parse_valid(
     for key in second.errors:
         match = ANSWER_KEY.match(key) or PARTNER_KEY.match(key)
         if match:
-            second.answers.pop(int(match.group(1)), None)
+            second.answers.pop(parse_id(match.group(1)), None)
     if any(key.startswith("esc-") for key in first.errors):
         second.escalations = None
     second.errors = first.errors
@@ -364,7 +368,8 @@ def _parse_partners(form: Mapping[str, str], agreement, answer: AnswerInput, err
 
 def _parse_escalations(form: Mapping[str, str], known: dict, parsed: ParsedForm) -> None:
     errors = parsed.errors
-    indexes = sorted({int(m.group(1)) for k in form if (m := ESCALATION_KEY.match(k))})
+    rows = (parse_int(m.group(1), 0, MAX_ID) for k in form if (m := ESCALATION_KEY.match(k)))
+    indexes = sorted({i for i in rows if i is not None})
     for i in indexes:
         p = f"esc-{i}-"
         raw_agreement = (form.get(p + "agreement") or "").strip()

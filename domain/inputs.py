@@ -38,6 +38,7 @@ LIMITS = {
     "email": 254,
     "slug": 64,
     "short_text": 1_000,  # reasons, improvement actions, references
+    "recompute_reason": 500,  # why a beheerder recomputes a cycle now
     "text": 5_000,  # explanations, goals, guidance, descriptions
 }
 

@@ -13,7 +13,9 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from domain import uploads
 from domain.audit import record
+from domain.inputs import LIMITS, has_control, line_problem
 from models import Gemeente, OrganisationGemeente, ReferenceYear, Region, RoleAssignment, db
 
 logger = logging.getLogger(__name__)
@@ -98,7 +100,9 @@ class YearLoad:
 
 
 def read_rows(path: Path) -> list[dict]:
-    """A CSV file of reference data as dicts."""
+    """A CSV file of reference data as dicts, within the upload's size limit."""
+    if path.stat().st_size > uploads.MAX_FILE_BYTES:
+        raise ReferenceDataError([f"{path.name}: groter dan {uploads.MAX_FILE_BYTES // 2**20} MB"])
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return list(csv.DictReader(fh))
 
@@ -128,8 +132,18 @@ def load_year(year: int, gemeenten: list[dict], mapping: list[dict]) -> YearLoad
             continue
         if (row.get("regiocode") or "").strip() not in regions:
             problems.append(f"gemeenten regel {n}: onbekende regio {row.get('regiocode')!r}")
-        if not (row.get("gemeentenaam") or "").strip():
+        name = (row.get("gemeentenaam") or "").strip()
+        limit = LIMITS["gemeente_name"]
+        if not name:
             problems.append(f"gemeenten regel {n}: naam ontbreekt")
+        elif line_problem(name, limit):
+            # The one check of stored text, as in every form and import.
+            what = (
+                "bevat een onzichtbaar stuurteken"
+                if has_control(name, multiline=False)
+                else (f"is langer dan {limit} tekens")
+            )
+            problems.append(f"gemeenten regel {n}: naam {what}")
         if code in listed:
             problems.append(f"gemeenten regel {n}: {code} staat er twee keer in")
         listed[code] = row

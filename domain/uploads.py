@@ -34,14 +34,14 @@ MAX_SHARED_STRINGS = (MAX_ROWS + 1) * MAX_COLUMNS
 # depth, characters of text between two tags and in the whole part, and the
 # length of one tag with its attributes. The small parts have small budgets.
 MAX_ELEMENTS = 2_000_000
-PART_ELEMENTS = {"workbook": 10_000, "relationships": 2_000}
+PART_ELEMENTS = {"workbook": 10_000, "relationships": 2_000, "styles": 500_000}
 MAX_DEPTH = 64
 MAX_TEXT_RUN = 32_768  # characters between two tags (a cell holds at most MAX_CELL)
 MAX_PART_TEXT = 20_000_000  # characters of text in one part
 MAX_TAG = 16_384  # bytes of one tag, its name and attributes together
 PART_NAMES = {
     "workbook": "de werkmap",
-    "relationships": "de verwijzingen",
+    "relationships": "de lijst met verwijzingen",
     "sheet": "het werkblad",
     "strings": "de lijst met teksten",
     "styles": "de opmaak",
@@ -147,6 +147,25 @@ _UNITS = {
 }
 
 
+_UNIT_WORD = {"sheet": "cellen", "strings": "teksten"}
+_ONE_UNIT = {"sheet": "cel", "strings": "tekst"}
+
+
+def _units(part: str, units: int) -> str:
+    return f"{units} {_ONE_UNIT[part] if units == 1 else _UNIT_WORD[part]}"
+
+
+# While the scan runs, the elements so far may pass what the cells (or texts)
+# so far can use by this many: what comes before the first cell (columns,
+# views: at most some 20,000 elements) fits; a bomb does not.
+EARLY_SLACK = 200_000
+
+
+def _unit_budget(part: str, rows: int, units: int) -> int:
+    per_unit = PER_CELL if part == "sheet" else PER_TEXT
+    return 1_000 + 2 * rows + per_unit * units
+
+
 def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
     """Count the part's elements and find overlong tags with a plain byte scan
     (no parsing, no objects): a bomb of millions of elements is refused before
@@ -171,6 +190,14 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
                 units += sum(near.count(p) for p in _UNITS.get(part, ()))
                 if elements > limit:
                     raise _Strange(part, f"bevat meer dan {limit} elementen", limit)
+                if part in _UNITS and elements > _unit_budget(part, rows, units) + EARLY_SLACK:
+                    # Far past what the cells (or texts) so far can use: a bomb
+                    # is refused at its first megabyte, not at its eighth.
+                    raise _Strange(
+                        part,
+                        f"bevat meer dan {elements} elementen voor maar {_units(part, units)}",
+                        _unit_budget(part, rows, units),
+                    )
                 if _LONG_TAG.search(window):
                     raise _Strange(
                         part, f"bevat een kenmerk van meer dan {MAX_TAG} tekens", MAX_TAG
@@ -183,11 +210,10 @@ def _prescan(archive: zipfile.ZipFile, name: str, part: str) -> tuple[int, int]:
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise UploadError("Dit Excel-bestand is beschadigd.") from exc
     if part in _UNITS:
-        per_unit = PER_CELL if part == "sheet" else PER_TEXT
-        budget = min(limit, 1_000 + 2 * rows + per_unit * units)
+        budget = min(limit, _unit_budget(part, rows, units))
         if elements > budget:
-            what = "cellen" if part == "sheet" else "teksten"
-            raise _Strange(part, f"bevat {elements} elementen voor maar {units} {what}", budget)
+            what = _units(part, units)
+            raise _Strange(part, f"bevat {elements} elementen voor maar {what}", budget)
         limit = budget
     return limit, rows
 
@@ -282,21 +308,34 @@ def _sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
                     f"de grens is {MAX_SHEETS}."
                 )
     targets: dict[str, str] = {}
+    styles = "xl/styles.xml"
     if "xl/_rels/workbook.xml.rels" in names:
         for event, name, attributes in _stream(
             archive, "xl/_rels/workbook.xml.rels", "relationships"
         ):
             if event == START and name == "Relationship":
-                targets[attributes.get("Id") or ""] = attributes.get("Target") or ""
+                target = attributes.get("Target") or ""
+                targets[attributes.get("Id") or ""] = target
+                if (attributes.get("Type") or "").endswith("/styles"):
+                    styles = _member(target)
+    if styles in names:
+        # The cells' formats are not used, but the part is read through the
+        # same limits as every other: a bomb there is refused like anywhere.
+        for _event in _stream(archive, styles, "styles"):
+            pass
     sheets = []
     for index, (name, rel_id) in enumerate(declared, start=1):
-        target = targets.get(rel_id) or f"worksheets/sheet{index}.xml"
-        path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        path = _member(targets.get(rel_id) or f"worksheets/sheet{index}.xml")
         if path in names:
             sheets.append((name, path))
     if not sheets:
         raise UploadError("Het Excel-bestand heeft geen werkblad.")
     return sheets
+
+
+def _member(target: str) -> str:
+    """The archive path of a relationship's target (relative to xl/)."""
+    return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
 
 
 def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
@@ -481,14 +520,32 @@ def csv_rows(data: bytes) -> list[list[str]]:
     return rows
 
 
+# Values (scalars, lists, mappings) in a framework or indicator file: the
+# national framework has some 2,000; 5 MB of one-line list items are 1.3
+# million, which took 100 s and 820 MB to read before this bound.
+MAX_YAML_NODES = 50_000
+
+
 class _YamlLoader(yaml.SafeLoader):
-    """The safe loader without aliases: a few lines of `*a` references can
-    otherwise stand for billions of entries that validation would walk."""
+    """The safe loader without aliases (a few lines of `*a` references can
+    otherwise stand for billions of entries that validation would walk) and
+    with at most MAX_YAML_NODES values, counted while the file is read."""
 
     def fetch_alias(self):
         raise yaml.scanner.ScannerError(
             None, None, "verwijzingen (*naam) zijn niet toegestaan", self.get_mark()
         )
+
+    def compose_node(self, parent, index):
+        self.nodes = getattr(self, "nodes", 0) + 1
+        if self.nodes > MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"meer dan {MAX_YAML_NODES} waarden; de grens is {MAX_YAML_NODES}",
+                self.peek_event().start_mark,
+            )
+        return super().compose_node(parent, index)
 
 
 def yaml_document(data: bytes) -> Any:

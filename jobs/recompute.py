@@ -19,6 +19,7 @@ from pathlib import Path
 from domain import computation, norms
 from domain.audit import record
 from domain.fingerprint import fingerprints
+from domain.inputs import LIMITS, MSG_CONTROL, has_control
 from jobs.runs import RunSkipped, claimed_run
 from models import (
     Cycle,
@@ -100,10 +101,14 @@ def light_recompute(progress: Callable[[str], None] | None = None) -> dict:
 
 def request(actor: User, cycle: Cycle, reason: str, ip: str = "") -> RecomputeRequest:
     """A beheerder asks for a cycle to be recomputed now, with a reason."""
-    reason = " ".join((reason or "").split())
+    reason = " ".join((reason or "").split())  # one line: breaks and runs of spaces as one
+    if has_control(reason, multiline=False):
+        # The one check of stored text: NUL, BEL or a right-to-left override
+        # is no whitespace that split() would remove.
+        raise RequestError(MSG_CONTROL, about="reason")
     if len(reason) < MIN_REASON:
         raise RequestError(N_("Geef een reden op (minstens 5 tekens)."), about="reason")
-    if len(reason) > 500:
+    if len(reason) > LIMITS["recompute_reason"]:
         raise RequestError(N_("De reden is te lang (hoogstens 500 tekens)."), about="reason")
     if cycle.state == "gepland":
         raise RequestError(N_("Een geplande ronde heeft nog geen cijfers."))

@@ -194,17 +194,41 @@ def nesting_bomb(depth: int = 4_000_000, level: int = 1) -> bytes:
     return _bomb_zip(_base_members(_sheet_around(nested_elements(depth))), level)
 
 
+def styles_element_bomb(level: int = 1) -> bytes:
+    """The styles part (formats, never used for the data) holds millions of
+    elements, beside a sheet with a real row that would otherwise be read."""
+    row = '<row r="2">' + cell("A2", "Org") + cell("B2", "jgz") + cell("C2", "VR24") + "</row>"
+    members = _base_members(sheet_xml(HEADER_ROW + row).encode())
+    members["xl/styles.xml"] = (
+        f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{MAIN}">'.encode()
+        + empty_elements()
+        + b"</styleSheet>"
+    )
+    return _bomb_zip(members, level)
+
+
+def relationships_element_bomb(level: int = 1) -> bytes:
+    """The workbook's relationships part holds millions of elements."""
+    members = _base_members(sheet_xml(HEADER_ROW).encode())
+    head, tail = WORKBOOK_RELS.encode().split(b"</Relationships>")
+    members["xl/_rels/workbook.xml.rels"] = head + empty_elements() + b"</Relationships>" + tail
+    return _bomb_zip(members, level)
+
+
 ELEMENT_BOMBS = {
     "sheet": sheet_element_bomb,
     "workbook": workbook_element_bomb,
     "shared-strings": strings_element_bomb,
     "nesting": nesting_bomb,
+    "styles": styles_element_bomb,
+    "relationships": relationships_element_bomb,
 }
 
 
 @functools.cache
 def element_bomb(shape: str) -> bytes:
-    """One of the four bombs, made once per test run (each takes a second)."""
+    """One of the bombs (the four shapes of issue 26, and the same in the styles
+    and relationships parts), made once per test run (each takes a second)."""
     return ELEMENT_BOMBS[shape]()
 
 

@@ -98,3 +98,35 @@ def test_screenshot_script_serves_on_a_free_port_and_stops_its_server(tmp_path):
     assert server.returncode is not None
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_readme_security_section_lists_every_limit(monkeypatch, tmp_path):
+    """Issue 26: the README's security section names every limit, with the
+    numbers the code uses (so a changed limit fails here until it is told)."""
+    from domain import accounts, api_tokens, inputs, limits, uploads
+    from web.config import from_environment
+
+    text = README.read_text()
+    section = text.split("## Security", 1)[1].split("\n## ", 1)[0]
+    numbers = {
+        *inputs.LIMITS.values(),
+        uploads.MAX_MEMBERS, uploads.MAX_RATIO, uploads.MAX_ROWS, uploads.MAX_COLUMNS,
+        uploads.MAX_CELL, uploads.MAX_ELEMENTS, *uploads.PART_ELEMENTS.values(),
+        uploads.PER_CELL, uploads.PER_TEXT, uploads.MAX_DEPTH, uploads.MAX_TEXT_RUN,
+        uploads.MAX_PART_TEXT, uploads.MAX_TAG, uploads.MAX_YAML_NODES, inputs.MAX_ID,
+        limits.ALLOWED["api_refused"], limits.ALLOWED["reset_request"], limits.RECORDED_EACH,
+        api_tokens.MAX_ACTIVE, api_tokens.MAX_DAYS,
+        accounts.MIN_PASSWORD_LENGTH, accounts.MAX_PASSWORD_LENGTH,
+        accounts.FREE_FAILURES["account"], accounts.FREE_FAILURES["address"],
+    }  # fmt: skip
+    missing = [n for n in sorted(numbers) if f"{n:,}" not in section]
+    assert missing == []
+    for megabytes in (uploads.MAX_FILE_BYTES, uploads.MAX_UNPACKED_BYTES):
+        assert f"{megabytes // 2**20} MB" in section
+    monkeypatch.delenv("API_RATE_PER_MINUTE", raising=False)
+    monkeypatch.setenv("SECRET_KEY", "docs")
+    default = from_environment(tmp_path)["API_RATE_PER_MINUTE"]
+    assert "API_RATE_PER_MINUTE" in section
+    assert f"default {default}" in section
+    for part in ("sheet", "shared strings", "styles", "workbook", "relationships"):
+        assert part in section

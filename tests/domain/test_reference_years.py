@@ -108,6 +108,41 @@ def test_a_wrong_year_changes_nothing(database):
     assert Gemeente.select().where(Gemeente.active == False).count() == 0  # noqa: E712
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [("Parkstad " + "x" * 600_000, "naam is langer dan 100 tekens"),
+     ("Park\u202estad", "naam bevat een onzichtbaar stuurteken"),
+     ("Park\x07stad", "naam bevat een onzichtbaar stuurteken")],
+    ids=["long", "rlo", "bel"],
+)  # fmt: skip
+def test_a_new_years_gemeente_names_go_through_the_one_text_check(database, name, problem):
+    """The CLI's `reference year` stores gemeente names: the same limit and
+    control characters as every form and import (issue 26); nothing written."""
+    load_reference_data()
+    keep = [g for g in Gemeente.select() if g.code not in ("GM0917", "GM0882")]
+    rows = _rows(keep) + [{"gemeentecode": "GM1999", "gemeentenaam": name, "regiocode": "VR24"}]
+    mapping = [{"oude_code": c, "nieuwe_code": "GM1999"} for c in ("GM0917", "GM0882")]
+    with pytest.raises(ReferenceDataError) as error:
+        load_year(2026, rows, mapping)
+    assert any(p.endswith(problem) for p in error.value.problems), error.value.problems
+    assert Gemeente.select().where(Gemeente.code == "GM1999").count() == 0
+    assert reference.current_year() == reference.BASE_YEAR
+
+
+def test_cli_refuses_a_reference_file_past_the_size_limit(runner, tmp_path, database):
+    from domain import uploads
+
+    load_reference_data()
+    big = tmp_path / "g.csv"
+    big.write_text("gemeentecode,gemeentenaam,regiocode\n" + "GM1999,x,VR24\n" * 400_000)
+    assert big.stat().st_size > uploads.MAX_FILE_BYTES
+    (tmp_path / "h.csv").write_text("oude_code,nieuwe_code\n", encoding="utf-8")
+    result = runner.invoke(args=["reference", "year", "2026", "--gemeenten", str(big),
+                                 "--herindelingen", str(tmp_path / "h.csv")])  # fmt: skip
+    assert result.exit_code == 1
+    assert "groter dan 5 MB" in result.output
+
+
 def test_past_cycles_keep_their_gemeente_figures(world):  # noqa: F811 - the fixture above
     g1, g2, g3 = world["g1"], world["g2"], world["g3"]
     for g, code in ((g1, "GM0935"), (g2, "GM0917"), (g3, "GM0014")):

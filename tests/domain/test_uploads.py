@@ -2,6 +2,7 @@
 memory; well-formed files within the limits are read as before."""
 
 import io
+import re
 import tracemalloc
 
 import pytest
@@ -161,6 +162,24 @@ def test_yaml_that_is_not_utf8_or_uses_aliases():
         uploads.yaml_document(b"[" * 5000)
 
 
+def test_yaml_with_more_values_than_a_framework_can_use_is_refused_while_read():
+    # Under the file size limit, 5 MB of one-line list items are 1.3 million
+    # values: refused at the limit, before they are all read.
+    data = b"indicators:\n" + b"- a\n" * 1_300_000
+    assert len(data) < uploads.MAX_FILE_BYTES
+    outcome, peak = _peak(uploads.yaml_document, data)
+    assert isinstance(outcome, uploads.UploadError), outcome
+    limit = uploads.MAX_YAML_NODES
+    assert f"meer dan {limit} waarden; de grens is {limit}" in str(outcome)
+    assert outcome.where.startswith("regel ")
+    assert peak < 100 * 2**20, f"peak {peak / 2**20:.0f} MB"
+    # The shipped framework and indicators are far within it.
+    from domain import framework, indicators
+
+    framework.load_file(framework.DEFAULT_FRAMEWORK)
+    indicators.load_bytes("landelijk.yaml", indicators.DEFAULT_INDICATORS.read_bytes())
+
+
 # --- element bombs (issue 26): refused while streaming, by the part's limits ------
 
 
@@ -178,10 +197,18 @@ def test_element_bombs_pass_the_size_checks_and_are_refused_by_the_element_limit
         assert biggest.file_size > 25 * 2**20
     with pytest.raises(uploads.UploadError) as refused:
         uploads.xlsx_rows(data)
-    limit = uploads.PART_ELEMENTS["workbook"] if shape == "workbook" else uploads.MAX_ELEMENTS
-    assert f"meer dan {limit} elementen; de grens is {limit}." in str(refused.value)
-    part = {"sheet": "werkblad", "nesting": "werkblad", "workbook": "werkmap"}
-    assert part.get(shape, "lijst met teksten") in str(refused.value)
+    part = {"shared-strings": "strings", "nesting": "sheet"}.get(shape, shape)
+    message = str(refused.value)
+    assert uploads.PART_NAMES[part] in message
+    if part in ("sheet", "strings"):
+        # Refused at its first megabyte: far more elements than its cells or
+        # texts so far can use (the limit named is what they can use).
+        what = "cellen" if part == "sheet" else "tekst"  # one text: "1 tekst"
+        assert re.search(rf"bevat meer dan [0-9]+ elementen voor maar [0-9]+ {what}; "
+                         r"de grens is [0-9]+\.", message), message  # fmt: skip
+    else:
+        limit = uploads.PART_ELEMENTS[part]
+        assert f"meer dan {limit} elementen; de grens is {limit}." in message
     # The framework's Excel import reads every sheet through the same limits.
     with pytest.raises(uploads.UploadError, match="de grens is"):
         uploads.xlsx_sheets(data)
@@ -194,7 +221,7 @@ def test_element_bombs_pass_the_size_checks_and_are_refused_by_the_element_limit
             uploads.MAX_DEPTH + 1).decode())), "dieper dan 64 lagen genest; de grens is 64."),
         (hostile.long_text_run, "een tekst van meer dan 32768 tekens; de grens is 32768."),
         (hostile.long_attribute, "een kenmerk van meer dan 16384 tekens; de grens is 16384."),
-        (lambda: hostile.relationships_bomb(2_001), "de verwijzingen bevat meer dan 2000"),
+        (lambda: hostile.relationships_bomb(2_001), "verwijzingen bevat meer dan 2000"),
         # Under the element limit, but far more elements than three cells can use.
         (lambda: hostile._bomb_zip(hostile._base_members(hostile._sheet_around(
             hostile.empty_elements(100_000))), 1),

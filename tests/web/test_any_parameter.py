@@ -251,3 +251,24 @@ def test_every_field_of_every_form_goes_through_the_text_check(app, chain):
     assert summary >= 2
     assert {"contact", "reason"} <= kinds_of
     assert _stored_problems() == []
+
+
+@pytest.mark.parametrize("digits", ["9" * 5_000, "9" * 25, "١٢", "１"])
+def test_ids_in_posted_field_names_never_answer_a_server_error(app, chain, digits):
+    """The assessment form reads agreement, partner and escalation ids out of
+    its field names: a name with an id no row can hold (5,000 digits is past
+    Python's int() limit), or other scripts' digits, is refused or ignored,
+    never a 500, on the theme page, the escalation page and autosave."""
+    from models import Assessment
+
+    manager = login(app.test_client(), chain["manager"])
+    base = f"/zelfevaluaties/{chain['assessment'].id}"
+    agreement = chain["agreements"][0].id
+    names = [f"a{digits}-score", f"a{agreement}-partner-{digits}", f"a{digits}-partner-1",
+             f"esc-{digits}-agreement", f"esc-{digits}-times"]  # fmt: skip
+    for name in names:
+        for url in (f"{base}/thema/1", f"{base}/signalen", f"{base}/automatisch-opslaan", base):
+            version = str(Assessment.get_by_id(chain["assessment"].id).version)
+            data = {"version": version, name: "1", "esc-rows": "1"}
+            response = manager.post(url, data=data)
+            assert response.status_code < 500, (url, name[:20], response.status_code)

@@ -3,6 +3,8 @@
 import html
 import re
 
+import pytest
+
 from domain import computation
 from models import AuditEvent, IndicatorDefinition
 from tests import factories, journey
@@ -72,3 +74,30 @@ def test_edit_is_validated_and_triggers_recomputation(client):
     listing = client.get("/beheer/indicatoren").get_data(as_text=True)
     assert '<td class="num">80,5%</td>' in listing
     assert '<td class="num">0,50 punten</td>' in listing
+
+
+@pytest.mark.parametrize("odd", ["١", "１", "1_0", "1e3", "²", "٣,٥"])
+def test_the_form_takes_numbers_in_ascii_digits_only(client, odd):
+    """int() and float() read ١ and １ as 1 and 1_0 as 10 (issue 26): the
+    form's numbers are ASCII digits with a decimal comma or point, or the
+    form says what is wrong and nothing is stored."""
+    from domain import indicators
+    from domain.reference import load_reference_data
+
+    load_reference_data()
+    chain = journey.build()
+    indicators.import_indicators(indicators.load_file(indicators.DEFAULT_INDICATORS))
+    client.post("/inloggen", data={"email": chain["admin"].email, "password": factories.PASSWORD})
+    definition = IndicatorDefinition.get(IndicatorDefinition.code == "NAL-GEM")
+    for name in ("norm", "green", "orange"):
+        before = IndicatorDefinition.get_by_id(definition.id)
+        response = client.post(
+            f"/beheer/indicatoren/{definition.id}", data=_form(definition, **{name: odd})
+        )
+        assert response.status_code == 400, (name, odd)
+        after = IndicatorDefinition.get_by_id(definition.id)
+        assert (after.norm, after.green_threshold, after.orange_threshold) == (
+            before.norm, before.green_threshold, before.orange_threshold)  # fmt: skip
+    # The same in ASCII digits is saved.
+    response = client.post(f"/beheer/indicatoren/{definition.id}", data=_form(definition))
+    assert response.status_code == 302

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
@@ -35,12 +37,17 @@ def _plain(value) -> str:
     return format_decimal(value, format="0.####")
 
 
+# A number as people type it, in ASCII digits: int() and float() would also
+# take other scripts' digits (١, １), underscores and exponents.
+_DECIMAL = re.compile(r"-?[0-9]{1,15}(?:[.,][0-9]{1,15})?")
+
+
 def _number(raw: str):
-    raw = raw.strip().replace(",", ".")
-    try:
-        return float(raw) if "." in raw else int(raw)
-    except ValueError:
+    raw = raw.strip()
+    if not _DECIMAL.fullmatch(raw):
         return raw  # the validation names it
+    raw = raw.replace(",", ".")
+    return float(raw) if "." in raw else int(raw)
 
 
 # The fields of the indicator form in page order, named as their labels.
