@@ -166,17 +166,18 @@ class _Plan:
                 read = (col(_count(flag, evaluated)), col(scored), None)
             self.reads.append((position, answers, *read))
         elif kind == "partner_gap":
-            # Rows are (own answer a, a partner's rating r of this organisation).
             partners = f"partners:{ind.region_id}" if ind.region_id else "partners"
-            self.reads.append(
-                (
-                    position,
-                    partners,
-                    self._column(partners, _sum("ABS(a.score - r.score)", flag)),
-                    self._column(partners, _count(flag)),
-                    self._column(partners, _sum("a.score - r.score", flag)),
-                )
-            )
+            if is_postgres():
+                # Rows are (own answer a, the ratings r partners gave this
+                # organisation on its agreement, added up: see `_partners`).
+                gap = "CASE a.score " + " ".join(
+                    f"WHEN {v} THEN r.gap_{v}" for v in range(4)
+                ) + " ELSE r.gap_4 END"
+                read = (_sum(gap, flag), _sum("r.n", flag), _sum("a.score * r.n - r.total", flag))
+            else:
+                # Rows are (own answer a, a partner's rating r of this organisation).
+                read = (_sum("ABS(a.score - r.score)", flag), _count(flag), _sum("a.score - r.score", flag))
+            self.reads.append((position, partners, *(self._column(partners, c) for c in read)))
         elif kind == "escalations":
             self.reads.append(
                 (
@@ -320,14 +321,20 @@ class _Plan:
         order of that index (sorted first), so that one lookup finds the
         index and table pages of the one before."""
         if is_postgres():
+            # Each rated answer is looked up once, with its ratings added up
+            # beforehand: how many (n), their sum (total) and, for each score
+            # the answer may have (0-4, a CHECK on answer), the sum of the
+            # differences (gap_0 … gap_4).
+            gaps = ", ".join(f"SUM(ABS({v} - r.score))::integer AS gap_{v}" for v in range(5))
             return (
                 f"SELECT r.cycle_id, r.organisation_id, {select} "  # noqa: S608
-                "FROM (SELECT s.id, s.cycle_id, s.organisation_id, r.agreement_id, r.score "
+                "FROM (SELECT s.id, s.cycle_id, s.organisation_id, r.agreement_id, "
+                f"COUNT(*)::integer AS n, SUM(r.score)::integer AS total, {gaps} "
                 "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
                 f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
                 "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
                 f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}"
-                "ORDER BY s.id, r.agreement_id OFFSET 0) r "
+                "GROUP BY s.id, r.agreement_id ORDER BY s.id, r.agreement_id OFFSET 0) r "
                 "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
                 "WHERE a.assessment_id = r.id AND a.agreement_id = r.agreement_id "
                 "AND a.score IS NOT NULL OFFSET 0) a "
