@@ -170,13 +170,19 @@ class _Plan:
             if is_postgres():
                 # Rows are (own answer a, the ratings r partners gave this
                 # organisation on its agreement, added up: see `_partners`).
-                gap = "CASE a.score " + " ".join(
-                    f"WHEN {v} THEN r.gap_{v}" for v in range(4)
-                ) + " ELSE r.gap_4 END"
+                gap = (
+                    "CASE a.score "
+                    + " ".join(f"WHEN {v} THEN r.gap_{v}" for v in range(4))
+                    + " ELSE r.gap_4 END"
+                )
                 read = (_sum(gap, flag), _sum("r.n", flag), _sum("a.score * r.n - r.total", flag))
             else:
                 # Rows are (own answer a, a partner's rating r of this organisation).
-                read = (_sum("ABS(a.score - r.score)", flag), _count(flag), _sum("a.score - r.score", flag))
+                read = (
+                    _sum("ABS(a.score - r.score)", flag),
+                    _count(flag),
+                    _sum("a.score - r.score", flag),
+                )
             self.reads.append((position, partners, *(self._column(partners, c) for c in read)))
         elif kind == "escalations":
             self.reads.append(
