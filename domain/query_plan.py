@@ -9,7 +9,8 @@ improvement actions. `_Plan` works out those queries and where each
 indicator reads its numerator, denominator and secondary sum in their rows.
 On SQLite the big ones go a cycle at a time, oldest first, so each cycle can
 be stored while the next ones are counted; PostgreSQL reads the answers
-once, in parallel itself, and the rest a few cycles at a time."""
+and the actions once, the answers in parallel itself, and PARTNER a few
+cycles at a time."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import datetime as dt
 from domain import rules
 from models import Agreement, Cycle, IndicatorDefinition, Organisation, Theme, db, is_postgres
 
-# Cycles per PARTNER and actions query on PostgreSQL (SQLite: one cycle per
+# Cycles per PARTNER query on PostgreSQL (SQLite: one cycle per
 # big query).
 CHUNK_POSTGRES = 5
 
@@ -367,8 +368,8 @@ class _Plan:
         connections share them out, and each cycle is ready to be stored as
         soon as its own queries are done, while the next ones run.
         PostgreSQL reads the answers once for every cycle (in parallel
-        itself), before anything else, and PARTNER and the actions a few
-        cycles at a time."""
+        itself), before anything else, the actions once too, and PARTNER a
+        few cycles at a time."""
         ids = [c.id for c in self.cycles]
         size = CHUNK_POSTGRES if is_postgres() else 1
         chunks = [ids[n : n + size] for n in range(0, len(ids), size)]
@@ -410,12 +411,13 @@ class _Plan:
         out = [(name, sql, chunk) for name, sql, chunk in small]
         if is_postgres():
             # The answers once, for every cycle (a parallel scan), first: it
-            # takes longest; PARTNER (an index lookup per rating, in one
-            # process) and the actions a few cycles at a time, so both
-            # connections share them.
-            out = self._chunk(ids, "answers") + out
+            # takes longest; the actions once too (one range of the due-date
+            # index, each placed in its cycle's window); PARTNER (a lookup
+            # per rated answer, in one process) a few cycles at a time, so
+            # both connections share it.
+            out = self._chunk(ids, "answers") + out + self._chunk(ids, "actions")
             for chunk in chunks:
-                out += self._chunk(chunk, "partners", "actions")
+                out += self._chunk(chunk, "partners")
         else:
             for chunk in chunks:
                 out += self._chunk(chunk, "answers", "partners", "actions")
