@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
+
 from domain import rules
 from models import Agreement, Cycle, IndicatorDefinition, Organisation, Theme, db, is_postgres
 
@@ -90,6 +92,7 @@ class _Plan:
             (agreement_id, *(int(_matches(key, *attrs)) for key in keys))
             for agreement_id, *attrs in rows.join(Theme).tuples()
         ]
+        self.keys = keys
         # A filter's condition; {agreement} stands for the agreement column.
         self.flag: dict[tuple, str | None] = {((), (), ()): None}
         for n, key in enumerate(keys):
@@ -131,8 +134,17 @@ class _Plan:
         }
         # (indicator position, query, numerator, denominator, secondary column)
         self.reads: list[tuple[int, str, int, int, int | None]] = []
+        # Per column of the answers queries: what it adds up (1 or a.score),
+        # under which condition and which filter (see `_pack`).
+        self.specs: dict[tuple[str, str], tuple[str, str | None, tuple]] = {}
         for position, ind in enumerate(indicators):
             self._plan(position, ind)
+        # SQLite: the answers queries' columns packed (`_pack`), and the
+        # weights (p0, p1, …) per agreement that they add up.
+        self.packed: dict[str, tuple[list[str], list[list[tuple[int, int | None]]]]] = {}
+        self.weights: list[list[int]] = []
+        if not is_postgres():
+            self._pack()
 
     def _column(self, query: str, expression: str) -> int:
         columns = self.columns.setdefault(query, [])
@@ -146,25 +158,31 @@ class _Plan:
         if kind in ANSWER_KINDS:
             answers = f"answers:{ind.region_id}" if ind.region_id else "answers"
 
-            def col(expression: str) -> int:
+            def col(value: str, condition: str | None = None) -> int:
+                """The column adding up `value` (1: a count) over the
+                answers in the filter that meet `condition`."""
+                if value == "1":
+                    expression = _count(flag, condition)
+                else:
+                    expression = _sum(value, flag, condition)
+                self.specs[(answers, expression)] = (value, condition, _filter_key(ind))
                 return self._column(answers, expression)
 
             # Scored answers in the filter: the denominator of most kinds.
-            scored = _count(flag)
+            scored = col("1")
             if kind == "mean_compliance":
-                read = (col(_sum("a.score", flag)), col(scored), None)
+                read = (col("a.score"), scored, None)
             elif kind == "share_at_least":
-                at_least = f"a.score >= {int(ind.params['min_score'])}"
-                read = (col(_count(flag, at_least)), col(scored), None)
+                read = (col("1", f"a.score >= {int(ind.params['min_score'])}"), scored, None)
             elif kind == "share_in_writing":
                 # Empty counts as not in writing (and cannot be submitted any more).
-                read = (col(_count(flag, "a.in_writing")), col(scored), None)
+                read = (col("1", "a.in_writing"), scored, None)
             elif kind == "share_evaluated_within":
                 first = f"k.evaluated_{self.months.index(ind.params['months'])}"
                 evaluated = (
                     f"a.last_evaluated_on >= {first} AND a.last_evaluated_on <= k.window_until"
                 )
-                read = (col(_count(flag, evaluated)), col(scored), None)
+                read = (col("1", evaluated), scored, None)
             self.reads.append((position, answers, *read))
         elif kind == "partner_gap":
             partners = f"partners:{ind.region_id}" if ind.region_id else "partners"
@@ -208,6 +226,70 @@ class _Plan:
             )
         # response_rate_on_time reads the response query, always run.
 
+    def _pack(self) -> None:
+        """SQLite: the columns of each answers query that add up the same
+        value under the same condition for different filters, added up as
+        one: each agreement weighs in with a bit field per filter (1 where
+        the filter counts it), so one SUM gives every filter's sum, each in
+        its own bits. SQLite spends most of a row's time on each aggregate
+        it steps, so eleven become five. A sum per assessment (the queries
+        group by assessment) is at most 4 × its answers, at most one per
+        agreement, so a field of that many bits never carries into the
+        next; as many fields as fit in 53 bits, which a float holds exactly.
+        `unpack` takes them apart again."""
+        width = (4 * max(1, len(self.agreements))).bit_length()
+        per = 53 // width
+        for query, columns in self.columns.items():
+            if not query.startswith("answers"):
+                continue
+            groups: dict[tuple[str, str | None], list[tuple[int, tuple]]] = {}
+            for n, expression in enumerate(columns):
+                value, condition, key = self.specs[(query, expression)]
+                groups.setdefault((value, condition), []).append((n, key))
+            selects, layout = [], []
+            for (value, condition), members in groups.items():
+                if len(members) == 1:
+                    selects.append(columns[members[0][0]])
+                    layout.append([(members[0][0], None)])
+                    continue
+                for start in range(0, len(members), per):
+                    part = members[start : start + per]
+                    weight = f"g.p{len(self.weights)}"
+                    self.weights.append(
+                        [
+                            sum(
+                                self._counts(key, row) << (width * i)
+                                for i, (_, key) in enumerate(part)
+                            )
+                            for row in self.agreements
+                        ]
+                    )
+                    summed = weight if value == "1" else f"{value} * {weight}"
+                    selects.append(_sum(summed, condition))
+                    layout.append([(n, width * i) for i, (n, _) in enumerate(part)])
+            self.packed[query] = (selects, layout, (1 << width) - 1)
+
+    def _counts(self, key: tuple, row: tuple) -> int:
+        """Whether the filter `key` counts the agreement of `row` (0 or 1)."""
+        return 1 if not any(key) else row[1 + self.keys.index(key)]
+
+    def unpack(self, query: str, table):
+        """A query's rows with packed columns (`_pack`) taken apart into the
+        columns of `self.columns`."""
+        if query not in self.packed:
+            return table
+        _, layout, mask = self.packed[query]
+        out = np.empty((len(table), 2 + len(self.columns[query])))
+        out[:, :2] = table[:, :2]
+        for at, members in enumerate(layout, start=2):
+            if members[0][1] is None:
+                out[:, 2 + members[0][0]] = table[:, at]
+                continue
+            packed = np.nan_to_num(table[:, at]).astype(np.int64)  # SUM over no rows is NULL
+            for n, shift in members:
+                out[:, 2 + n] = (packed >> shift) & mask
+        return out
+
     # The queries, each grouped by cycle and organisation. CROSS JOIN keeps
     # SQLite's join order (the cycle, its assessments, their rows, then the
     # flags); PostgreSQL plans them as ordinary joins.
@@ -226,6 +308,7 @@ class _Plan:
             scope = "LOCAL " if db.in_transaction() else ""
             return [(f"SET {scope}work_mem = '64MB'", []), (f"SET {scope}jit = off", [])]
         flags, dates = self._columns()
+        flags += [f"p{n}" for n in range(len(self.weights))]
         out = [
             ("DROP TABLE IF EXISTS tally_agreement", []),
             ("DROP TABLE IF EXISTS tally_cycle", []),
@@ -240,7 +323,11 @@ class _Plan:
                 [],
             ),
         ]
-        for table, rows in (("tally_agreement", self.agreements), ("tally_cycle", self.cycle_rows)):
+        agreements = [
+            (*row, *(weights[n] for weights in self.weights))
+            for n, row in enumerate(self.agreements)
+        ]
+        for table, rows in (("tally_agreement", agreements), ("tally_cycle", self.cycle_rows)):
             if rows:
                 marks = ", ".join([db.param] * len(rows[0]))
                 out.append((f"INSERT INTO {table} VALUES ({marks})", rows))  # noqa: S608
@@ -441,7 +528,7 @@ class _Plan:
                 if not organisations:
                     continue
                 where = f"AND s.organisation_id IN ({organisations}) "
-            select, flags, _ = self._select(columns, "a.agreement_id")
+            select, flags, _ = self._select(self.packed.get(name, (columns,))[0], "a.agreement_id")
             if name.startswith("partners"):
                 out.append((name, self._partners(select, flags, where, chunk), chunk))
                 continue
