@@ -23,7 +23,7 @@ from models import Agreement, Cycle, IndicatorDefinition, Organisation, Theme, d
 
 # Cycles per PARTNER query on PostgreSQL (SQLite: one cycle per
 # big query).
-CHUNK_POSTGRES = 5
+CHUNK_POSTGRES = 10
 
 ANSWER_KINDS = (
     "mean_compliance",
@@ -231,8 +231,9 @@ class _Plan:
         value under the same condition for different filters, added up as
         one: each agreement weighs in with a bit field per filter (1 where
         the filter counts it), so one SUM gives every filter's sum, each in
-        its own bits. SQLite spends most of a row's time on each aggregate
-        it steps, so eleven become five. A sum per assessment (the queries
+        its own bits: five aggregates a row instead of eleven (a tenth less
+        CPU for a full recompute on SQLite; PostgreSQL gains nothing from it,
+        measured, so it keeps its FILTERs). A sum per assessment (the queries
         group by assessment) is at most 4 × its answers, at most one per
         agreement, so a field of that many bits never carries into the
         next; as many fields as fit in 53 bits, which a float holds exactly.
