@@ -117,16 +117,18 @@ def _actions(per_cycle: dict) -> tuple[list[list[str]], list[list[str]]]:
     submitted, how many and which assessments; of all, how many and their
     last change. Reading them means reading every action, so they are kept
     (`FingerprintPart`) with the key they were read under, and read again
-    only when the key changed: the actions' count, highest id and last
+    only when the key changed: the actions' removals, highest id and last
     change (an action added, removed or saved, also outside a form) and
     every cycle's assessments (count, versions, last change: a form saves
     its actions and its state in the assessment that holds them, which
     moves them in or out of what a cycle counts). The key is read first: a
     change while the actions are read makes the next run read them again."""
     # Each on its own, so that the highest id and last change are one index
-    # seek each (a MAX beside another aggregate reads every row).
+    # seek each (a MAX beside another aggregate reads every row); removals
+    # are counted by a trigger (`RemovalCount`), as counting the actions
+    # reads every one of them on PostgreSQL.
     marks = _rows(
-        "SELECT (SELECT COUNT(*) FROM improvement_action), "
+        "SELECT (SELECT removed FROM removal_count WHERE name = 'improvement_action'), "
         "(SELECT MAX(id) FROM improvement_action), "
         "(SELECT MAX(updated_at) FROM improvement_action)"
     )[0]

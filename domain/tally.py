@@ -366,6 +366,7 @@ def _sums(cycles: list[Cycle], all_cycles, scopes: Scopes, indicators) -> Iterat
     try:
         at = 0  # the next cycle to hand out
         for name, covered, table in results:
+            table = plan.unpack(name, table)
             for cycle_id, piece in _placed(table, covered, org_ids).items():
                 parts[cycle_id].setdefault(name, []).append(piece)
             for cycle_id in covered:

@@ -37,6 +37,7 @@ from models.indicators import (
     IndicatorStamp,
     RecomputeRequest,
     RegionalNorm,
+    RemovalCount,
     ScopeResult,
 )
 from models.ops import (
@@ -78,6 +79,7 @@ ALL_MODELS = [
     ScopeResult,
     IndicatorStamp,
     FingerprintPart,
+    RemovalCount,
     ReportRun,
     ReportRunEarlier,
     ReportFile,

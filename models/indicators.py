@@ -1,6 +1,7 @@
 """Succesindicatoren: their definitions, regional norms and computed results."""
 
 from peewee import (
+    BigIntegerField,
     BlobField,
     BooleanField,
     CharField,
@@ -97,13 +98,24 @@ class FingerprintPart(BaseModel):
     """A part of the batch's fingerprints that is costly to read, kept with
     the key it was read under (`domain.fingerprint`): the improvement actions
     per due date. The key holds what changes whenever an action does (its
-    assessment's version, the actions' count, highest id and last change),
+    assessment's version, the actions' removals (`RemovalCount`), highest id
+    and last change),
     so a run in which nothing changed reads the key and not every action."""
 
     name = CharField(max_length=32, primary_key=True)
     key = CharField(max_length=64)
     rows = TextField()  # JSON
     updated_at = DateTimeField(default=utcnow)
+
+
+class RemovalCount(BaseModel):
+    """How many rows were ever removed from a table, counted by a trigger on
+    that table (migration 0023; for now `improvement_action`): the batch's
+    fingerprint sees any removal — by a form, a cascade or by hand — by
+    reading this row, without counting every row of the table."""
+
+    name = CharField(max_length=32, primary_key=True)
+    removed = BigIntegerField(default=0)
 
 
 class CycleNorms(BaseModel):

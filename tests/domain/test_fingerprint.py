@@ -111,6 +111,22 @@ def _action_removed(w):
     _saved(w["a3"].id)
 
 
+def _action_removed_directly(w):
+    """Removed outside a form: no assessment saved (a trigger counts it)."""
+    ImprovementAction.delete().where(ImprovementAction.assessment == w["a3"].id).execute()
+
+
+def _action_removed_with_its_answer(w):
+    """Gone by a cascade from its answer, outside a form."""
+    Answer.delete().where(
+        Answer.id.in_(
+            ImprovementAction.select(ImprovementAction.answer).where(
+                ImprovementAction.assessment == w["a3"].id
+            )
+        )
+    ).execute()
+
+
 def _action_added_directly(w):
     """An action written outside a form: no assessment saved."""
     answer = Answer.get(Answer.assessment == w["a3"].id)
@@ -171,6 +187,8 @@ CASES = [
     (_reopen_q3, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_action_done_late, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_action_removed, {"2026-Q1", "2026-Q2", "2026-Q3"}),
+    (_action_removed_directly, {"2026-Q1", "2026-Q2", "2026-Q3"}),
+    (_action_removed_with_its_answer, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_action_added_directly, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_links_swapped, {"2026-Q1", "2026-Q2", "2026-Q3"}),
     (_regions_swapped, {"2026-Q1", "2026-Q2", "2026-Q3"}),
@@ -194,6 +212,44 @@ def test_each_input_rewrites_exactly_what_it_affects(three, change, rewritten):
     assert computation.recompute().cycles_recomputed == 0
 
 
+def _overdue_removed_by_hand(w):
+    ImprovementAction.delete().where(ImprovementAction.description == "achterstallig").execute()
+
+
+def _overdue_removed_with_its_answer(w):
+    Answer.delete().where(
+        Answer.id.in_(
+            ImprovementAction.select(ImprovementAction.answer).where(
+                ImprovementAction.description == "achterstallig"
+            )
+        )
+    ).execute()
+
+
+@pytest.mark.parametrize(
+    "remove", [_overdue_removed_by_hand, _overdue_removed_with_its_answer], ids=["hand", "cascade"]
+)
+def test_a_removed_action_shows_while_the_highest_id_and_last_change_stay(three, remove):
+    """An action removed outside a form that is neither the last one added
+    nor the last one changed: the removal is counted (a trigger), so the
+    actions are read again and 2026-Q1 (and the cycles after it) rewritten."""
+    x2 = Agreement.get(Agreement.code == "X2", Agreement.framework == three["p1"].framework_id)
+    ImprovementAction.create(
+        answer=Answer.create(assessment=three["a3"], agreement=x2, score=2),
+        assessment=three["a3"],
+        description="later",
+        due_on=dt.date(2027, 1, 15),  # in no cycle's window
+        status="open",
+        updated_at=utcnow() + dt.timedelta(seconds=1),
+    )
+    _saved(three["a3"].id)
+    computation.recompute()
+    said = []
+    remove(three)
+    computation.recompute(progress=said.append)
+    assert {m.split()[1] for m in said if "herberekend" in m} == {"2026-Q1", "2026-Q2", "2026-Q3"}
+
+
 def test_an_action_due_in_another_cycles_window_counts_there(three):
     """ACT of 2026-Q1 counts A's 2026-Q3 action due in its window while that
     assessment is submitted, and stops counting it when it is reopened."""
@@ -208,7 +264,7 @@ def test_an_action_due_in_another_cycles_window_counts_there(three):
 
 def test_the_actions_are_read_again_only_when_their_key_changes(three):
     """The actions per due date are kept with the key they were read under
-    (their count, highest id, last change and every cycle's assessments): a
+    (their removals, highest id, last change and every cycle's assessments): a
     run in which nothing changed uses what was kept, any change reads them
     again."""
     cycles = list(Cycle.select().order_by(Cycle.period))
