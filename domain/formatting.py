@@ -10,6 +10,7 @@ reader's locale. No Flask here: the reports and jobs use it as well."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -77,10 +78,17 @@ def number(amount: float | None, decimals: int = 1, locale: str = "nl") -> str:
     """12,5 — or a dash without a value."""
     if amount is None:
         return DASH
+    return _number(repr(float(amount)), decimals, locale)
+
+
+@functools.lru_cache(maxsize=50_000)
+def _number(shortest: str, decimals: int, locale: str) -> str:
+    """number() of a value given in its shortest decimal form; remembered,
+    as the reports write the same figures many times (Babel is slow)."""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
     # Half away from zero on the shortest decimal form, as Excel shows a number
     # (Babel alone would round half to even: 2,05 → 2,0 where Excel shows 2,1).
-    rounded = Decimal(repr(float(amount))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    rounded = Decimal(shortest).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
     return format_decimal(rounded, format=pattern, locale=_babel_locale(locale))
 
 

@@ -8,6 +8,7 @@ put in table cells as plain strings elsewhere."""
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -20,6 +21,7 @@ from reportlab.graphics.shapes import DirectDraw, Drawing, Group, PolyLine, Stri
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -70,10 +72,19 @@ FORM_BOX = 2000  # points around a part's origin that its form may draw in
 
 
 class _Shared(DirectDraw):
-    """A chart part drawn once per document (as a form) and placed by reference."""
+    """A chart part drawn once per document (as a form) and placed by reference.
+
+    The form's drawing operators are worked out once per process and written
+    again into later documents, when they cannot differ between documents:
+    every text in the part is printable ASCII (which the embedded fonts
+    encode as itself in every document: rl_config.ttfAsciiReadable), the
+    document had already named the fonts the part uses, and drawing it added
+    no other resource (graphics states, colour spaces, forms, links)."""
 
     def __init__(self, key: tuple, group: Group):
         self._key, self._group = key, group  # private: no graphics state of its own
+        self._portable = _ascii_only(group)
+        self._operators: dict[tuple, list[str]] = {}  # per set of the document's font names
 
     def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
         canvas = renderer._canvas
@@ -83,11 +94,41 @@ class _Shared(DirectDraw):
             name = forms[self._key] = f"ChartPart{len(forms)}"
             drawing = canvas.__dict__.get("_drawing")  # the drawing being rendered
             canvas.beginForm(name, -FORM_BOX, -FORM_BOX, FORM_BOX, FORM_BOX)
-            renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+            resources = _resources(canvas) if self._portable else None
+            operators = self._operators.get(resources[0]) if resources else None
+            if operators is not None:
+                canvas._code.extend(operators)
+            else:
+                renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+                if resources is not None and _resources(canvas) == resources:
+                    if len(self._operators) >= PARTS_KEPT:
+                        self._operators.clear()
+                    self._operators[resources[0]] = list(canvas._code)
             canvas.endForm()
             if drawing is not None:
                 canvas.__dict__["_drawing"] = drawing
         canvas.doForm(name)
+
+
+def _ascii_only(node) -> bool:
+    """Whether every text in a (fully expanded) drawing is printable ASCII."""
+    if isinstance(node, String):
+        return all(" " <= char <= "~" for char in node.text)
+    if isinstance(node, Group):
+        return all(_ascii_only(child) for child in node.contents)
+    return not isinstance(node, (UserNode, DirectDraw))  # nothing drawn out of sight
+
+
+def _resources(canvas) -> tuple:
+    """What a form's operators may refer to in its document, and what drawing
+    it would add: the document's font names; the graphics states, colour
+    spaces, shadings, forms and links used so far in the form."""
+    return (
+        tuple(sorted(canvas._doc.fontMapping.items())),
+        tuple(sorted(canvas._extgstate._c.items())),
+        bool(canvas._colorsUsed or canvas._shadingUsed),
+        bool(canvas._formsinuse or canvas._annotationrefs),
+    )
 
 
 def _part(key: tuple, make) -> _Shared:
@@ -129,9 +170,54 @@ class _Dots(DirectDraw):
         canvas.setLineJoin(0)
         path = canvas.beginPath()
         for x, y in self._points:
-            path.circle(x, y, 1.5)
+            move, *curves = _circle(x, y)
+            path._code_append(move)  # the first one also starts the path ("n")
+            path._code.extend(curves)
         canvas.drawPath(path, stroke=1, fill=1)
         canvas.restoreState()
+
+
+# A circle as PDFPathObject.circle(x, y, DOT) writes it: four Bézier arcs from
+# pdfgeom.bezierArc, with its arithmetic done in the same order (so the same
+# numbers come out) but the sines and cosines, which never change, worked out
+# once; and the operators of the points that recur (the region's and the
+# country's lines are in many reports) remembered.
+DOT = 1.5
+_HALF_ANGLE = 90.0 * math.pi / 360.0
+_KAPPA = abs(4.0 / 3.0 * (1.0 - math.cos(_HALF_ANGLE)) / math.sin(_HALF_ANGLE))
+_ARCS = []
+for _n in range(4):
+    _c0, _s0 = math.cos(_n * 90.0 * math.pi / 180.0), math.sin(_n * 90.0 * math.pi / 180.0)
+    _c1 = math.cos((_n + 1) * 90.0 * math.pi / 180.0)
+    _s1 = math.sin((_n + 1) * 90.0 * math.pi / 180.0)
+    _ARCS.append(
+        (_c0, _s0, _c0 - _KAPPA * _s0, _s0 + _KAPPA * _c0, _c1 + _KAPPA * _s1, _s1 - _KAPPA * _c1,
+         _c1, _s1)
+    )  # fmt: skip
+_CIRCLES: dict[tuple[float, float], tuple[str, ...]] = {}
+CIRCLES_KEPT = 20_000
+
+
+def _circle(x_centre: float, y_centre: float) -> tuple[str, ...]:
+    """The path operators of a dot at (x_centre, y_centre)."""
+    found = _CIRCLES.get((x_centre, y_centre))
+    if found is not None:
+        return found
+    # PDFPathObject.circle and .ellipse, then bezierArc's corners and centre.
+    x1, y1 = x_centre - DOT, y_centre - DOT
+    width = height = 2 * DOT
+    x2, y2 = x1 + width, y1 + height
+    x1, y1, x2, y2 = min(x1, x2), max(y1, y2), max(x1, x2), min(y1, y2)
+    x_cen, y_cen = (x1 + x2) / 2.0, (y1 + y2) / 2.0
+    rx, ry = (x2 - x1) / 2.0, (y2 - y1) / 2.0
+    out = [f"{fp_str(x_cen + rx * _ARCS[0][0], y_cen - ry * _ARCS[0][1])} m"]
+    for _, _, a, b, c, d, e, f in _ARCS:
+        points = (x_cen + rx * a, y_cen - ry * b, x_cen + rx * c, y_cen - ry * d)
+        out.append(f"{fp_str(*points, x_cen + rx * e, y_cen - ry * f)} c")
+    if len(_CIRCLES) >= CIRCLES_KEPT:
+        _CIRCLES.clear()
+    found = _CIRCLES[(x_centre, y_centre)] = tuple(out)
+    return found
 
 
 class _TrendLineChart(HorizontalLineChart):
@@ -378,24 +464,82 @@ def _p(text: str, style) -> Paragraph:
 # parsing the markup costs more than laying the paragraph out.
 _PARSED: dict[tuple[str, int], tuple] = {}
 PARSED_KEPT = 20_000
+# A paragraph's line breaks per (markup, style, width): the same texts recur
+# in the same columns of every report, and breaking them into lines is most
+# of the cost of a table. Kept as long as the parsed markup (same limit).
+_WRAPPED: dict[tuple, tuple[dict, tuple]] = {}
+# What Paragraph.wrap (and its breakLines) sets on a paragraph.
+_WRAP_STATE = (
+    "blPara", "frags", "width", "height", "_wrapWidths", "_width_max",
+    "_splitLongWordCount", "_hyphenations",
+)  # fmt: skip
+
+
+class _Parsed(Paragraph):
+    """A Paragraph of markup parsed before: it shares the parsed fragments
+    until it needs its own, and its line breaks for a width are worked out
+    once per process (the same markup, style and width always break the
+    same way; drawing reads the line breaks and never changes them)."""
+
+    def __init__(self, key: tuple, text: str, style: ParagraphStyle, frags: list):
+        self._parsed_key, self._parsed_frags, self._own_frags = key, frags, False
+        super().__init__(text, style, frags=frags)
+
+    def _own(self) -> None:
+        """Its own copies of the parsed fragments: line breaking may change them."""
+        if not self._own_frags:
+            self.frags = [fragment.clone() for fragment in self._parsed_frags]
+            self._own_frags = True
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        key = (self._parsed_key, availWidth)
+        done = _WRAPPED.get(key)
+        if done is not None:
+            state, size = done
+            self.__dict__.update(state)
+            return size
+        self._own()
+        frags = self.frags
+        size = super().wrap(availWidth, availHeight)
+        if hasattr(self, "blPara"):  # wrapped (not too narrow to hold a line)
+            if len(_WRAPPED) >= PARSED_KEPT:
+                _WRAPPED.clear()
+            state = {name: self.__dict__[name] for name in _WRAP_STATE if name in self.__dict__}
+            if state.get("frags") is frags:
+                del state["frags"]  # unchanged: this paragraph's own copies
+            _WRAPPED[key] = (state, size)
+        return size
+
+    def split(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        """Splitting changes the fragments: on fresh copies, broken anew, as
+        an ordinary Paragraph from here on (its pieces are of its class)."""
+        self._own_frags = False
+        self._own()
+        self.__class__ = Paragraph
+        Paragraph.wrap(self, availWidth, availHeight)
+        return Paragraph.split(self, availWidth, availHeight)
+
+    def minWidth(self):  # noqa: N802 - reportlab's name
+        self._own()
+        return super().minWidth()
 
 
 def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
-    """_paragraph(markup, style), with the markup parsed once per process: a
-    later one gets copies of the parsed fragments (the fragments of a
-    paragraph are its own; laying it out never changes the parsed ones)."""
+    """Paragraph(markup, style), with the markup parsed once per process and
+    its line breaks worked out once per width (see _Parsed)."""
     key = (markup, id(style))
     parsed = _PARSED.get(key)
     if parsed is None:
         paragraph = Paragraph(markup, style)
-        if paragraph.bulletText is None:
-            if len(_PARSED) >= PARSED_KEPT:
-                _PARSED.clear()
-            frags = [fragment.clone() for fragment in paragraph.frags]
-            _PARSED[key] = (paragraph.text, paragraph.style, frags, style)
-        return paragraph
+        if paragraph.bulletText is not None:
+            return paragraph
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+            _WRAPPED.clear()  # its keys name the styles the parsed entries keep alive
+        frags = [fragment.clone() for fragment in paragraph.frags]
+        parsed = _PARSED[key] = (paragraph.text, paragraph.style, frags, style)
     text, parsed_style, frags, _ = parsed
-    return Paragraph(text, parsed_style, frags=[fragment.clone() for fragment in frags])
+    return _Parsed(key, text, parsed_style, frags)
 
 
 def _table(
@@ -772,7 +916,8 @@ def _weakest(content: ManagementReport, styles) -> list:
         )
     widths = [16 * mm, 78 * mm, 38 * mm, 18 * mm, 24 * mm]
     story.append(_table(rows, widths, right=(3, 4), styles=styles))
-    return story + practice.flowables(content.practice, styles)  # the agreement's good practice
+    # The agreements' good practice.
+    return story + practice.flowables(content.practice, styles, _paragraph)
 
 
 def _partner_gaps(report: ScopeReport, styles) -> list:

@@ -93,26 +93,28 @@ def _styles(body: ParagraphStyle, small: ParagraphStyle) -> dict[str, ParagraphS
     }
 
 
-def flowables(found: list[dict], styles: dict) -> list:
+def flowables(found: list[dict], styles: dict, paragraph=Paragraph) -> list:
     """The PDF's good practice under the weakest agreements table (the
     entries of `for_report`): per agreement its approach, praktijkvoorbeelden
-    with their source, and the organisations elsewhere that may be asked."""
+    with their source, and the organisations elsewhere that may be asked.
+    `paragraph(markup, style)` makes a paragraph without a bullet (the PDF
+    module's remembers parsed markup and line breaks)."""
     entries = [e for e in found if e["guidance"] or e["examples"] or e["contacts"]]
     if not entries:
         return []
     own = _styles(styles["body"], styles["small"])
-    story = [Spacer(1, 3 * mm), Paragraph("Wat helpt bij deze afspraken", styles["h2"])]
+    story = [Spacer(1, 3 * mm), paragraph("Wat helpt bij deze afspraken", styles["h2"])]
     for entry in entries:
         row = entry["row"]
         block = [
-            Paragraph(
+            paragraph(
                 f"<b>{escape(row.code)} – {escape(row.title)}</b> "
                 f"(naleving {dutch.value(row.percent, '%')})",
                 styles["body"],
             )
         ]
         if entry["guidance"]:
-            block.append(Paragraph(f"Aanpak: {escape(entry['guidance'])}", styles["body"]))
+            block.append(paragraph(f"Aanpak: {escape(entry['guidance'])}", styles["body"]))
         for example in entry["examples"]:
             where = f" ({escape(example.place)})" if example.place else ""
             block.append(
@@ -123,13 +125,13 @@ def flowables(found: list[dict], styles: dict) -> list:
                 )
             )
             block.append(
-                Paragraph(
+                paragraph(
                     f"Bron: {escape(example.source_code)} – {escape(example.source_title)}",
                     own["source"],
                 )
             )
         if entry["contacts"]:
-            block.append(Paragraph("<b>Wat werkt elders</b>", own["label"]))
+            block.append(paragraph("<b>Wat werkt elders</b>", own["label"]))
             block += [
                 Paragraph(
                     f"{escape(c.organisation)} ({escape(c.region)}) – {escape(c.contact)}",
