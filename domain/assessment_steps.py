@@ -227,8 +227,10 @@ def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None =
         ).where(Assessment.id == assessment.id).execute()
         if rows:
             Answer.insert_many(rows).execute()
-            _copy_ratings(source, assessment, [row["agreement"] for row in rows], now)
-            _copy_apart(source, assessment, [row["agreement"] for row in rows], now)
+            agreement_ids = [row["agreement"] for row in rows]
+            allowed = _partners_allowed(assessment)
+            _copy_ratings(source, assessment, agreement_ids, allowed, now)
+            _copy_apart(source, assessment, agreement_ids, allowed, now)
         AssessmentChange.create(
             **change_row(
                 assessment, actor, None, "copied_from", None, source.cycle.period, version, now
@@ -246,7 +248,14 @@ def copy_previous(actor: User, assessment: Assessment, now: dt.datetime | None =
     return len(rows)
 
 
-def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[int], now) -> None:
+def _partners_allowed(target: Assessment) -> dict[int, set[int]]:
+    """Per bilateral agreement of the target, the partners it may rate."""
+    return {a.id: {o.id for o in a.partners} for a in applicable_agreements(target) if a.bilateral}
+
+
+def _copy_ratings(
+    source: Assessment, target: Assessment, agreement_ids: list[int], allowed: dict, now
+) -> None:
     """The previous cycle's partner ratings, onto the answers just copied
     (matched by agreement code), for partners the organisation may still rate."""
     new = Answer.alias()
@@ -264,9 +273,6 @@ def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[in
         )
         .tuples()
     )
-    allowed = {
-        a.id: {o.id for o in a.partners} for a in applicable_agreements(target) if a.bilateral
-    }
     rows = [
         {
             "answer": answer_id,
@@ -283,7 +289,9 @@ def _copy_ratings(source: Assessment, target: Assessment, agreement_ids: list[in
         PartnerRating.insert_many(rows).execute()
 
 
-def _copy_apart(source: Assessment, target: Assessment, agreement_ids: list[int], now) -> None:
+def _copy_apart(
+    source: Assessment, target: Assessment, agreement_ids: list[int], allowed: dict, now
+) -> None:
     """The previous cycle's "werken niet samen", onto the answers just copied,
     for partners the organisation may still rate."""
     new = Answer.alias()
@@ -300,9 +308,6 @@ def _copy_apart(source: Assessment, target: Assessment, agreement_ids: list[int]
     pairs = list(pairs)
     if not pairs:
         return
-    allowed = {
-        a.id: {o.id for o in a.partners} for a in applicable_agreements(target) if a.bilateral
-    }
     rows = [
         {
             "answer": answer_id,
