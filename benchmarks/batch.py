@@ -149,12 +149,18 @@ def _steps(url: str) -> dict:
             .order_by(IndicatorDefinition.id)
         )
         plan = computation._Plan(indicators, cycles, cycles)
+        # The floor as the floor line measures it: before the recompute's
+        # settings (on PostgreSQL without parallel workers) apply.
+        started = time.perf_counter()
+        computation._fetch(FLOOR_SQL, [])
+        floor = time.perf_counter() - started
         computation._prepare(plan.setup())
-        steps = [(name.split(":")[0], sql, args) for name, sql, args, _ in plan.queries()]
-        for name, sql, args in [*steps, ("floor", FLOOR_SQL, [])]:
+        for name, sql, args, _ in plan.queries():
             started = time.perf_counter()
-            computation._fetch(sql, args)
-            out[name] = out.get(name, 0.0) + time.perf_counter() - started
+            computation._fetch(sql, args, plan.width(name))
+            step = name.split(":")[0]
+            out[step] = out.get(step, 0.0) + time.perf_counter() - started
+        out["floor"] = floor
         computation._prepare(plan.teardown())
         started = time.perf_counter()
         computation.fingerprints(cycles)

@@ -23,7 +23,7 @@ from models import Agreement, Cycle, IndicatorDefinition, Organisation, Theme, d
 
 # Cycles per PARTNER query on PostgreSQL (SQLite: one cycle per
 # big query).
-CHUNK_POSTGRES = 10
+CHUNK_POSTGRES = 5
 
 ANSWER_KINDS = (
     "mean_compliance",
@@ -143,6 +143,8 @@ class _Plan:
         # weights (p0, p1, …) per agreement that they add up.
         self.packed: dict[str, tuple[list[str], list[list[tuple[int, int | None]]]]] = {}
         self.weights: list[list[int]] = []
+        # PostgreSQL: per bucket of the actions query its cycle (see `_actions_by_bucket`).
+        self.buckets: np.ndarray | None = None
         if not is_postgres():
             self._pack()
 
@@ -274,9 +276,21 @@ class _Plan:
         """Whether the filter `key` counts the agreement of `row` (0 or 1)."""
         return 1 if not any(key) else row[1 + self.keys.index(key)]
 
+    def width(self, query: str) -> int:
+        """How many columns the query of that name gives: the cycle, the
+        organisation and its sums."""
+        if query == "response":
+            return 5
+        return 2 + len(self.packed.get(query, (self.columns[query],))[0])
+
     def unpack(self, query: str, table):
         """A query's rows with packed columns (`_pack`) taken apart into the
         columns of `self.columns`."""
+        if query == "actions" and self.buckets is not None:
+            # PostgreSQL: the first column holds the bucket of the due date.
+            table = table.copy()
+            table[:, 0] = self.buckets[table[:, 0].astype(np.intp)]
+            return table[~np.isnan(table[:, 0])]
         if query not in self.packed:
             return table
         _, layout, mask = self.packed[query]
@@ -307,7 +321,15 @@ class _Plan:
         tables, as temporary tables with an integer key."""
         if is_postgres():
             scope = "LOCAL " if db.in_transaction() else ""
-            return [(f"SET {scope}work_mem = '64MB'", []), (f"SET {scope}jit = off", [])]
+            return [
+                (f"SET {scope}work_mem = '64MB'", []),
+                (f"SET {scope}jit = off", []),
+                # The connections of a recompute share its queries out
+                # themselves (`tally._run`): parallel workers beside them
+                # would add work (a hash table each, partial sums to gather)
+                # on cores that are busy already.
+                (f"SET {scope}max_parallel_workers_per_gather = 0", []),
+            ]
         flags, dates = self._columns()
         flags += [f"p{n}" for n in range(len(self.weights))]
         out = [
@@ -383,23 +405,24 @@ class _Plan:
         # Bucket n holds [bounds[n - 1], bounds[n]): a cycle's window or a gap.
         bounds = sorted({day for start, end, _ in windows for day in (start, end)})
         starts = {start: cycle_id for start, _, cycle_id in windows}
-        cycle_of = [starts.get(day) for day in bounds[:-1]]
-        cycles = ", ".join("NULL" if c is None else str(int(c)) for c in [None, *cycle_of])
+        # Per bucket its cycle (NaN for a gap between windows): `unpack`
+        # puts the cycle in place of the bucket, so the server works the
+        # bucket out once an action, and groups by it.
+        self.buckets = np.array(
+            [np.nan, *(np.nan if starts.get(day) is None else starts[day] for day in bounds[:-1])]
+        )
         days = ", ".join(f"DATE '{day.isoformat()}'" for day in bounds)
         return (
-            f"SELECT x.cycle_id, s.organisation_id, {select} "  # noqa: S608
-            f"FROM (SELECT (ARRAY[{cycles}]::integer[])[width_bucket(x.due_on, "
-            f"ARRAY[{days}]) + 1] AS cycle_id, x.* FROM improvement_action x "
-            f"WHERE x.due_on >= DATE '{bounds[0].isoformat()}' "
-            f"AND x.due_on < DATE '{bounds[-1].isoformat()}' AND x.status <> 'vervallen') x "
-            "CROSS JOIN assessment s "
+            f"SELECT width_bucket(x.due_on, ARRAY[{days}]), s.organisation_id, {select} "  # noqa: S608
+            "FROM improvement_action x CROSS JOIN assessment s "
             + ("CROSS JOIN answer a " if agreement else "")
             + ("CROSS JOIN tally_agreement g " if flags else "")
-            + "WHERE x.cycle_id IS NOT NULL AND s.id = x.assessment_id "
-            "AND s.state = 'ingediend' "
+            + f"WHERE x.due_on >= DATE '{bounds[0].isoformat()}' "
+            f"AND x.due_on < DATE '{bounds[-1].isoformat()}' AND x.status <> 'vervallen' "
+            "AND s.id = x.assessment_id AND s.state = 'ingediend' "
             + ("AND a.id = x.answer_id " if agreement else "")
             + ("AND g.id = a.agreement_id " if flags else "")
-            + "GROUP BY x.cycle_id, s.organisation_id"
+            + "GROUP BY 1, 2"
         )
 
     def _partners(self, select: str, flags: bool, where: str, chunk: list[int]) -> str:
@@ -428,7 +451,10 @@ class _Plan:
                 "FROM assessment t CROSS JOIN partner_rating r CROSS JOIN assessment s "
                 f"WHERE t.cycle_id IN ({_ids(chunk)}) AND t.state = 'ingediend' "
                 "AND r.assessment_id = t.id AND s.organisation_id = r.partner_id "
-                f"AND s.cycle_id = t.cycle_id AND s.state = 'ingediend' {where}"
+                # The chunk's cycles for s too: PostgreSQL would otherwise
+                # hash every submitted assessment to find the few it needs.
+                f"AND s.cycle_id = t.cycle_id AND s.cycle_id IN ({_ids(chunk)}) "
+                f"AND s.state = 'ingediend' {where}"
                 "GROUP BY s.id, r.agreement_id ORDER BY s.id, r.agreement_id OFFSET 0) r "
                 "CROSS JOIN LATERAL (SELECT a.agreement_id, a.score FROM answer a "
                 "WHERE a.assessment_id = r.id AND a.agreement_id = r.agreement_id "
@@ -498,14 +524,16 @@ class _Plan:
         )
         out = [(name, sql, chunk) for name, sql, chunk in small]
         if is_postgres():
-            # The answers once, for every cycle (a parallel scan), first: it
-            # takes longest; the actions once too (one range of the due-date
-            # index, each placed in its cycle's window); PARTNER (a lookup
-            # per rated answer, in one process) a few cycles at a time, so
-            # both connections share it.
-            out = self._chunk(ids, "answers") + out + self._chunk(ids, "actions")
+            # The actions once, for every cycle (one pass, each action placed
+            # in its cycle's window); the answers a few cycles at a time
+            # (an index lookup per assessment costs no more in all than one
+            # pass over every answer) and PARTNER (a lookup per rated answer)
+            # a few more at a time: the two connections share them, without
+            # PostgreSQL's own parallel workers (`setup`), and the oldest
+            # cycles are ready to be stored while the newer ones are counted.
+            out = self._chunk(ids, "actions") + out
             for chunk in chunks:
-                out += self._chunk(chunk, "partners")
+                out += self._chunk(chunk, "answers", "partners")
         else:
             for chunk in chunks:
                 out += self._chunk(chunk, "answers", "partners", "actions")
