@@ -113,12 +113,18 @@ def figures(
         wanted = sorted(set(scopes))
         if not wanted:
             return {}
+        by_kind: dict[str, list[int]] = {}
+        for kind, scope_id in wanted:
+            by_kind.setdefault(kind, []).append(scope_id)
+        # One IN list per scope type: a condition per pair nests as deep as
+        # there are pairs, which overflows SQLite's parser for a region of
+        # a hundred organisations.
         query = query.where(
             reduce(
                 operator.or_,
                 (
-                    (ScopeResult.scope_type == kind) & (ScopeResult.scope_id == scope_id)
-                    for kind, scope_id in wanted
+                    (ScopeResult.scope_type == kind) & ScopeResult.scope_id.in_(ids)
+                    for kind, ids in by_kind.items()
                 ),
             )
         )

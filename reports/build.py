@@ -19,7 +19,15 @@ from pathlib import Path
 
 from peewee import fn
 
-from models import Assessment, Cycle, IndicatorStamp, ReportFile, RoleAssignment, utcnow
+from models import (
+    Assessment,
+    Cycle,
+    IndicatorStamp,
+    Organisation,
+    ReportFile,
+    RoleAssignment,
+    utcnow,
+)
 from models.db import reopen_in_child
 from reports import practice, store
 from reports.data import CycleData, scope_report
@@ -176,13 +184,42 @@ def write_cycle_reports(
     # report is final when it was read from a closed cycle (see store.latest).
     snapshot = utcnow()
     cycle = Cycle.get_by_id(cycle.id)  # its state now, not a caller's copy
-    data = CycleData.load(cycle)
+    if only is not None and only[1] in ("organisatie", "regio"):
+        data = _scoped_data(cycle, *only[1:])
+    else:
+        data = CycleData.load(cycle)
     directory = store.run_directory(Path(root), cycle, run_id)
     try:
         return _write_into(directory, cycle, data, run_id, say, processes, check, only, snapshot)
     except BaseException:
         store.remove_unrecorded(directory)
         raise
+
+
+def _scoped_data(cycle: Cycle, scope_type: str, scope_id: int) -> CycleData:
+    """The cycle's data as the PDF of one organisation or region needs it (its
+    organisations, and the figures of the scope, its organisations, its
+    region and the country), as the results page reads it: a PDF written on
+    first download reads a few hundred rows, not the whole country's. The
+    PDF is the same as from the whole cycle's data (a test compares them);
+    a gemeente's workbook compares its region's organisations and partners,
+    so it is written from the whole cycle's data."""
+    if scope_type == "organisatie":
+        organisations = [scope_id]
+        region_id = (
+            Organisation.select(Organisation.region).where(Organisation.id == scope_id).scalar()
+        )
+    else:
+        organisations = [
+            o
+            for (o,) in Organisation.select(Organisation.id)
+            .where(Organisation.region == scope_id)
+            .tuples()
+        ]
+        region_id = scope_id
+    scopes = [(scope_type, scope_id), ("regio", region_id), ("land", 0)]
+    scopes += [("organisatie", o) for o in organisations if scope_type != "organisatie"]
+    return CycleData.load(cycle, organisations, scopes=scopes)
 
 
 def _write_into(
@@ -230,8 +267,26 @@ def _write_into(
             f"Regio-{store.slug(region.name)}-{period}.pdf",
             lambda path, r=region_id: write_pdf(scope_report(data, "regio", r), path),
         )  # fmt: skip
+    # An open cycle's PDF of an organisation that has not submitted yet shows
+    # no figures of its own: written on first download (report_on_demand)
+    # and kept up to date from then on, not every night for every one of
+    # them.
+    deferred = set()
+    if only is None and data.provisional:
+        asked = {
+            scope_id
+            for (scope_id,) in ReportFile.select(ReportFile.scope_id)
+            .where(ReportFile.cycle == cycle.id, ReportFile.kind == "pdf_organisation")
+            .distinct()
+            .tuples()
+        }
+        deferred = {
+            org_id
+            for org_id, assessment in data.responses.items()
+            if assessment.first_submitted_at is None and org_id not in asked
+        }
     for org in data.organisations.values():
-        if org.id not in data.responses:
+        if org.id not in data.responses or org.id in deferred:
             continue
         add(
             "pdf_organisation", "organisatie", org.id,
