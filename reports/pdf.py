@@ -295,6 +295,22 @@ class _ComparisonBarChart(HorizontalBarChart):
         return group
 
 
+# While a paragraph is drawn for the first time: every text its font encoded
+# (see _Font and _Parsed.drawOn).
+_RUNS: list | None = None
+
+
+class _Font(TTFont):
+    """A TrueType font that tells a paragraph being recorded which texts it
+    encoded for the document, and how."""
+
+    def splitString(self, text, doc, encoding="utf-8"):  # noqa: N802 - reportlab's name
+        found = super().splitString(text, doc, encoding)
+        if _RUNS is not None:
+            _RUNS.append((self, text, found))
+        return found
+
+
 def _setup() -> None:
     """Register the fonts once. Shape attribute checking is switched off: it
     validates every attribute set on every chart element and costs a third of
@@ -302,8 +318,8 @@ def _setup() -> None:
     global _registered
     rl_config.shapeChecking = 0
     if not _registered:
-        pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(_Font(FONT, str(FONTS / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(_Font(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
         # Charts start every drawing in this font: else Helvetica is embedded too.
         shapes.STATE_DEFAULTS["fontName"] = FONT
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
@@ -468,6 +484,9 @@ PARSED_KEPT = 20_000
 # in the same columns of every report, and breaking them into lines is most
 # of the cost of a table. Kept as long as the parsed markup (same limit).
 _WRAPPED: dict[tuple, tuple[dict, tuple]] = {}
+# A paragraph's drawing operators per (markup, style, width), relative to its
+# origin, with the texts its fonts encoded (see _Parsed.drawOn).
+_DRAWN: dict[tuple, tuple[list[str], tuple]] = {}
 # What Paragraph.wrap (and its breakLines) sets on a paragraph.
 _WRAP_STATE = (
     "blPara", "frags", "width", "height", "_wrapWidths", "_width_max",
@@ -497,18 +516,72 @@ class _Parsed(Paragraph):
         if done is not None:
             state, size = done
             self.__dict__.update(state)
+            self._drawn_key = key
             return size
         self._own()
         frags = self.frags
+        self._drawn_key = None
         size = super().wrap(availWidth, availHeight)
         if hasattr(self, "blPara"):  # wrapped (not too narrow to hold a line)
             if len(_WRAPPED) >= PARSED_KEPT:
                 _WRAPPED.clear()
+                _DRAWN.clear()
+            self._drawn_key = key
             state = {name: self.__dict__[name] for name in _WRAP_STATE if name in self.__dict__}
             if state.get("frags") is frags:
                 del state["frags"]  # unchanged: this paragraph's own copies
             _WRAPPED[key] = (state, size)
         return size
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803 - reportlab's names
+        """Flowable.drawOn, with what the paragraph draws inside its state
+        (saveState, translate, restoreState) recorded the first time and
+        written again later. Drawing a paragraph depends on nothing but its
+        line breaks, except through the document's fonts: the characters
+        each subset of a font encodes, and their order, differ between
+        documents. So each text the fonts encoded is encoded again for this
+        document (which also puts its characters in the document's subsets)
+        and the recorded operators are used only where that gives the same
+        bytes and font names; else the paragraph is drawn as usual."""
+        global _RUNS
+        key = self.__dict__.get("_drawn_key")
+        drawn = _DRAWN.get(key) if key is not None else None
+        if drawn is not None and _encodes_alike(canvas, key, drawn):
+            x = self._hAlignAdjust(x, _sW)
+            code = canvas._code
+            code.append("q")
+            code.append(f"{fp_str(1, 0, 0, 1, x, y)} cm")
+            code.extend(drawn[0])
+            code.append("Q")
+            return
+        if key is None or _RUNS is not None:
+            super().drawOn(canvas, x, y, _sW)
+            return
+        used = _used(canvas)
+        start = len(canvas._code)
+        _RUNS = runs = []
+        try:
+            super().drawOn(canvas, x, y, _sW)
+        finally:
+            _RUNS = None
+        code = canvas._code
+        # Kept: q, the translation, what the paragraph drew, Q.
+        if _used(canvas) != used or code[start] != "q" or code[-1] != "Q":
+            return
+        doc = canvas._doc
+        encoded = tuple(
+            (
+                font,
+                None if _readable(font, text, found) else text,
+                found,
+                tuple(font.getSubsetInternalName(s, doc) for s, _ in found),
+            )
+            for font, text, found in runs
+        )
+        if len(_DRAWN) >= PARSED_KEPT:
+            _DRAWN.clear()
+        _DRAWN[key] = (code[start + 2 : -1], encoded)
+        canvas.__dict__.setdefault("_paragraphs_encoded", {})[key] = _DRAWN[key]
 
     def split(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
         """Splitting changes the fragments: on fresh copies, broken anew, as
@@ -522,6 +595,44 @@ class _Parsed(Paragraph):
     def minWidth(self):  # noqa: N802 - reportlab's name
         self._own()
         return super().minWidth()
+
+
+def _used(canvas) -> tuple:
+    """What a page has drawn besides operators: links, forms, colour spaces."""
+    return (
+        len(canvas._annotationrefs),
+        len(canvas._formsinuse),
+        len(canvas._colorsUsed),
+        len(canvas._shadingUsed),
+    )
+
+
+def _readable(font, text: str, found: list) -> bool:
+    """Whether a font encodes a text as itself in every document: printable
+    ASCII that the font has (codes 32-127 of its first subset, given to
+    those characters before any text is encoded)."""
+    if not text.isascii() or found != [(0, text.encode("ascii"))] or not font._asciiReadable:
+        return False
+    glyphs = font.face.charToGlyph
+    return all(32 <= ord(char) < 128 and ord(char) in glyphs for char in text)
+
+
+def _encodes_alike(canvas, key: tuple, drawn: tuple) -> bool:
+    """Whether the fonts encode a recorded paragraph's texts in this document
+    as they did when it was recorded (encoding them: see _Parsed.drawOn).
+    Once so, always so in the same document: a character keeps its code."""
+    done = canvas.__dict__.setdefault("_paragraphs_encoded", {})
+    if done.get(key) is drawn:
+        return True
+    doc = canvas._doc
+    for font, text, found, names in drawn[1]:
+        # Printable ASCII has the same codes in every document (rl_config.ttfAsciiReadable).
+        if text is not None and font.splitString(text, doc) != found:
+            return False
+        if tuple(font.getSubsetInternalName(s, doc) for s, _ in found) != names:
+            return False
+    done[key] = drawn
+    return True
 
 
 def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
