@@ -18,7 +18,7 @@ from reportlab.graphics import renderPDF, shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import DirectDraw, Drawing, Group, PolyLine, String, UserNode
+from reportlab.graphics.shapes import DirectDraw, Drawing, Group, String, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -162,20 +162,19 @@ class _Dots(DirectDraw):
         self._points, self._colour = points, colour
 
     def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
-        canvas = renderer._canvas
-        canvas.saveState()
-        canvas.setFillColor(self._colour)
-        canvas.setStrokeColor(colors.black)
-        canvas.setLineWidth(0.1)
-        canvas.setLineCap(0)
-        canvas.setLineJoin(0)
-        path = canvas.beginPath()
+        self.write(renderer._canvas._code)
+
+    def write(self, code: list[str]) -> None:
+        """The operators: in their own graphics state, the colours and line,
+        then one path of all the dots, filled and stroked (even-odd, the
+        canvas's default fill mode)."""
+        path = ["n"]
         for x, y in self._points:
-            move, *curves = _circle(x, y)
-            path._code_append(move)  # the first one also starts the path ("n")
-            path._code.extend(curves)
-        canvas.drawPath(path, stroke=1, fill=1)
-        canvas.restoreState()
+            path += _circle(x, y)
+        code += (
+            "q", _colour(self._colour, "rg"), "0 0 0 RG", ".1 w", "0 J", "0 j",
+            " ".join(path), "B*", "Q",
+        )  # fmt: skip
 
 
 # A circle as PDFPathObject.circle(x, y, DOT) writes it: four Bézier arcs from
@@ -223,10 +222,11 @@ def _circle(x_centre: float, y_centre: float) -> tuple[str, ...]:
 
 class _TrendLineChart(HorizontalLineChart):
     """A HorizontalLineChart as _trend_chart sets it up (no grid, background,
-    fill or labels), drawn with its axes as a shared part and its points as
-    one path per line."""
+    fill or labels), laid out only: _TrendChart draws it."""
 
-    def draw(self):
+    def layout(self) -> _Shared:
+        """Place the axes and the points (as HorizontalLineChart.draw does);
+        the axes as a shared part."""
         value_axis, category_axis = self.valueAxis, self.categoryAxis
         value_axis.setPosition(self.x, self.y, self.height)
         value_axis.joinAxis, category_axis.joinAxis = category_axis, value_axis
@@ -243,32 +243,82 @@ class _TrendLineChart(HorizontalLineChart):
             tuple(category_axis.categoryNames), category_axis._catCount,
             value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
         )  # fmt: skip
-        group = Group()
-        group.add(self.makeBackground())
-        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
-        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
-        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
-        group.add(self.makeLines())
-        return group
+        return _part(key, lambda: Group(category_axis.draw(), value_axis.draw()))
 
-    def makeLines(self):  # noqa: N802 - reportlab's name
-        """Per line, in order: the joined line where it has one, then its points."""
-        group = Group()
-        for number, row in enumerate(self._positions):
-            style = self.lines[number % len(self.lines)]
-            if self.joinedLines or getattr(style, "lineStyle", None) == "joinedLine":
-                line = PolyLine(
-                    [v for point in row for v in point],
-                    strokeColor=style.strokeColor,
-                    strokeLineCap=0,
-                    strokeLineJoin=1,
-                )
-                if style.strokeWidth:
-                    line.strokeWidth = style.strokeWidth
-                group.add(line)
+
+class _Renderer:
+    """What a _Shared part needs of renderPDF's renderer: the canvas."""
+
+    def __init__(self, canvas):
+        self._canvas = canvas
+
+
+def _colour(colour, operator: str) -> str:
+    """The operator that sets an RGB colour, as the canvas writes it."""
+    return f"{fp_str(colour.red, colour.green, colour.blue)} {operator}"
+
+
+# What renderPDF writes before a drawing's first node: its defaults
+# (shapes.STATE_DEFAULTS, in that order), then the drawing's own group.
+_DRAWING_START = ("q", "1 0 0 1 0 0 cm", "0 0 0 RG", "1 w", "0 J", "0 j", "[] 0 d", "0 0 0 rg")
+_GROUP_START = ("q", "1 0 0 1 0 0 cm")
+
+
+class _TrendChart(Flowable):
+    """A trend chart drawn straight onto the canvas: the operators renderPDF
+    wrote for the Drawing it replaces (the title, the chart's axes as a
+    shared part, per line its joined line and its points, the shared
+    legend), without building and walking a tree of shapes."""
+
+    def __init__(self, width: float, height: float, title: str, chart, legend: _Shared):
+        super().__init__()
+        self.width, self.height = width, height
+        self._title, self._chart, self._legend = title, chart, legend
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        return self.width, self.height
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803 - reportlab's names
+        """Flowable.drawOn and renderPDF.draw's operators, the canvas's state untouched."""
+        x = self._hAlignAdjust(x, _sW)
+        chart = self._chart
+        axes = chart.layout()
+        code = canvas._code
+        code += ("q", f"{fp_str(1, 0, 0, 1, x, y)} cm", *_DRAWING_START, *_GROUP_START)
+        # The title: a String in the bold font, black.
+        text = canvas.beginText(0, self.height - 10)
+        text.setFont(BOLD, 7.5, 7.5 * 1.2)
+        text.textLine(self._title)
+        code += ("q", "0 0 0 rg", text.getCode(), "Q")
+        # The chart's group: its axes, then a group of its lines.
+        code += _GROUP_START
+        code.append("q")
+        axes.drawDirectly(_Renderer(canvas))
+        code = canvas._code
+        code.append("Q")
+        code += _GROUP_START
+        joined = chart.joinedLines
+        for number, row in enumerate(chart._positions):
+            style = chart.lines[number % len(chart.lines)]
+            if joined or getattr(style, "lineStyle", None) == "joinedLine":
+                # A PolyLine: its state (stroke colour, width, cap, join, no dash), then the path.
+                path = ["n"]
+                for n, (px, py) in enumerate(row):
+                    path.append(f"{fp_str(px, py)} {'l' if n else 'm'}")
+                code += (
+                    "q", _colour(style.strokeColor, "RG"),
+                    f"{fp_str(style.strokeWidth or 1)} w", "0 J", "1 j", "[] 0 d",
+                    " ".join(path), "S", "Q",
+                )  # fmt: skip
             if row:
-                group.add(_Dots(row, style.strokeColor))
-        return group
+                code.append("q")
+                _Dots(row, style.strokeColor).write(code)
+                code.append("Q")
+        code += ("Q", "Q")  # the lines, the chart
+        code.append("q")
+        self._legend.drawDirectly(_Renderer(canvas))
+        code = canvas._code
+        code += ("Q", "Q", "Q", "Q")  # the legend, the drawing's group, the drawing, the flowable
 
 
 class _ComparisonBarChart(HorizontalBarChart):
@@ -959,12 +1009,10 @@ def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend
     return legend
 
 
-def _trend_chart(line, names: list[str], width: float) -> Drawing:
+def _trend_chart(line, names: list[str], width: float) -> _TrendChart:
     legend_height = LEGEND_ROW * len(names) + 4
     height = 62 * mm + legend_height
-    drawing = Drawing(width, height)
     title = _fit(line.indicator.name, width, 7.5)
-    drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
     chart = _TrendLineChart()
     chart.x, chart.y = 28, 30 + legend_height
     chart.width, chart.height = width - 44, height - 20 - chart.y
@@ -990,9 +1038,7 @@ def _trend_chart(line, names: list[str], width: float) -> Drawing:
         chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
         if sum(v is not None for v in data[n]) >= 2:
             chart.lines[n].lineStyle = "joinedLine"
-    drawing.add(chart)
-    drawing.add(_legend(names, 4, legend_height, width - 8))
-    return drawing
+    return _TrendChart(width, height, title, chart, _legend(names, 4, legend_height, width - 8))
 
 
 def _trends(content: ManagementReport, styles) -> list:
