@@ -18,7 +18,7 @@ from reportlab.graphics import renderPDF, shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import DirectDraw, Drawing, Group, String, UserNode
+from reportlab.graphics.shapes import DirectDraw, Drawing, Group, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -77,17 +77,19 @@ class _Shared(DirectDraw):
 
     The form's drawing operators are worked out once per process and written
     again into later documents, when they cannot differ between documents:
-    every text in the part is printable ASCII (which the embedded fonts
-    encode as itself in every document: rl_config.ttfAsciiReadable), the
-    document had already named the fonts the part uses, and drawing it added
-    no other resource (graphics states, colour spaces, forms, links)."""
+    the document had already named the fonts the part uses, drawing it added
+    no other resource (graphics states, colour spaces, forms, links), and
+    the fonts encode its texts in this document as they did when it was
+    recorded (see _encodes_alike)."""
 
     def __init__(self, key: tuple, group: Group):
         self._key, self._group = key, group  # private: no graphics state of its own
-        self._portable = _ascii_only(group)
-        self._operators: dict[tuple, list[str]] = {}  # per set of the document's font names
+        self._portable = _plain(group)
+        # Per set of the document's font names: the operators and the texts encoded.
+        self._operators: dict[tuple, tuple[list[str], tuple]] = {}
 
     def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
+        global _RUNS
         canvas = renderer._canvas
         forms = canvas.__dict__.setdefault("_shared_parts", {})
         name = forms.get(self._key)
@@ -96,28 +98,34 @@ class _Shared(DirectDraw):
             drawing = canvas.__dict__.get("_drawing")  # the drawing being rendered
             canvas.beginForm(name, -FORM_BOX, -FORM_BOX, FORM_BOX, FORM_BOX)
             resources = _resources(canvas) if self._portable else None
-            operators = self._operators.get(resources[0]) if resources else None
-            if operators is not None:
-                canvas._code.extend(operators)
-            else:
+            recorded = self._operators.get(resources[0]) if resources else None
+            if recorded is not None and _encoded_alike(canvas._doc, recorded[1]):
+                canvas._code.extend(recorded[0])
+            elif resources is None or _RUNS is not None:
                 renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
-                if resources is not None and _resources(canvas) == resources:
+            else:
+                _RUNS = runs = []
+                try:
+                    renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+                finally:
+                    _RUNS = None
+                if _resources(canvas) == resources:
                     if len(self._operators) >= PARTS_KEPT:
                         self._operators.clear()
-                    self._operators[resources[0]] = list(canvas._code)
+                    encoded = _encoded(canvas._doc, runs)
+                    self._operators[resources[0]] = (list(canvas._code), encoded)
             canvas.endForm()
             if drawing is not None:
                 canvas.__dict__["_drawing"] = drawing
         canvas.doForm(name)
 
 
-def _ascii_only(node) -> bool:
-    """Whether every text in a (fully expanded) drawing is printable ASCII."""
-    if isinstance(node, String):
-        return all(" " <= char <= "~" for char in node.text)
+def _plain(node) -> bool:
+    """Whether a (fully expanded) drawing holds only shapes: nothing drawn
+    out of sight of _Shared's recording."""
     if isinstance(node, Group):
-        return all(_ascii_only(child) for child in node.contents)
-    return not isinstance(node, (UserNode, DirectDraw))  # nothing drawn out of sight
+        return all(_plain(child) for child in node.contents)
+    return not isinstance(node, (UserNode, DirectDraw))
 
 
 def _resources(canvas) -> tuple:
@@ -633,19 +641,9 @@ class _Parsed(Paragraph):
         # Kept: q, the translation, what the paragraph drew, Q.
         if _used(canvas) != used or code[start] != "q" or code[-1] != "Q":
             return
-        doc = canvas._doc
-        encoded = tuple(
-            (
-                font,
-                None if _readable(font, text, found) else text,
-                found,
-                tuple(font.getSubsetInternalName(s, doc) for s, _ in found),
-            )
-            for font, text, found in runs
-        )
         if len(_DRAWN) >= PARSED_KEPT:
             _DRAWN.clear()
-        _DRAWN[key] = (code[start + 2 : -1], encoded)
+        _DRAWN[key] = (code[start + 2 : -1], _encoded(canvas._doc, runs))
         canvas.__dict__.setdefault("_paragraphs_encoded", {})[key] = _DRAWN[key]
 
     def split(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
@@ -682,20 +680,43 @@ def _readable(font, text: str, found: list) -> bool:
     return all(32 <= ord(char) < 128 and ord(char) in glyphs for char in text)
 
 
-def _encodes_alike(canvas, key: tuple, drawn: tuple) -> bool:
-    """Whether the fonts encode a recorded paragraph's texts in this document
-    as they did when it was recorded (encoding them: see _Parsed.drawOn).
-    Once so, always so in the same document: a character keeps its code."""
-    done = canvas.__dict__.setdefault("_paragraphs_encoded", {})
-    if done.get(key) is drawn:
-        return True
-    doc = canvas._doc
-    for font, text, found, names in drawn[1]:
-        # Printable ASCII has the same codes in every document (rl_config.ttfAsciiReadable).
+def _encoded(doc, runs: list) -> tuple:
+    """The texts a drawing's fonts encoded for a document, as _encoded_alike
+    checks them: per text its font, the text (None where it is readable
+    ASCII, the same in every document), its encoding and its font names."""
+    return tuple(
+        (
+            font,
+            None if _readable(font, text, found) else text,
+            found,
+            tuple(font.getSubsetInternalName(s, doc) for s, _ in found),
+        )
+        for font, text, found in runs
+    )
+
+
+def _encoded_alike(doc, encoded: tuple) -> bool:
+    """Whether the fonts encode recorded texts in this document as they did
+    when they were recorded (encoding them in the same order as drawing
+    would, so also when they do not: the drawing that follows gets the same
+    codes as without this check)."""
+    for font, text, found, names in encoded:
         if text is not None and font.splitString(text, doc) != found:
             return False
         if tuple(font.getSubsetInternalName(s, doc) for s, _ in found) != names:
             return False
+    return True
+
+
+def _encodes_alike(canvas, key: tuple, drawn: tuple) -> bool:
+    """Whether a recorded paragraph's texts come out the same in this document
+    (_encoded_alike). Once so, always so in the same document: a character
+    keeps its code."""
+    done = canvas.__dict__.setdefault("_paragraphs_encoded", {})
+    if done.get(key) is drawn:
+        return True
+    if not _encoded_alike(canvas._doc, drawn[1]):
+        return False
     done[key] = drawn
     return True
 
