@@ -551,7 +551,7 @@ def _p(text: str, style) -> Paragraph:
 # Parsed paragraph markup per (markup, style): most of a report's texts (names
 # of indicators and agreements, headers, values) recur in many reports, and
 # parsing the markup costs more than laying the paragraph out.
-_PARSED: dict[tuple[str, int], tuple] = {}
+_PARSED: dict[tuple[str, int, str | None], tuple] = {}
 PARSED_KEPT = 20_000
 # A paragraph's line breaks per (markup, style, width): the same texts recur
 # in the same columns of every report, and breaking them into lines is most
@@ -573,9 +573,9 @@ class _Parsed(Paragraph):
     once per process (the same markup, style and width always break the
     same way; drawing reads the line breaks and never changes them)."""
 
-    def __init__(self, key: tuple, text: str, style: ParagraphStyle, frags: list):
+    def __init__(self, key: tuple, text: str, style: ParagraphStyle, frags: list, bullet):
         self._parsed_key, self._parsed_frags, self._own_frags = key, frags, False
-        super().__init__(text, style, frags=frags)
+        super().__init__(text, style, bullet, frags=frags)
 
     def _own(self) -> None:
         """Its own copies of the parsed fragments: line breaking may change them."""
@@ -638,12 +638,14 @@ class _Parsed(Paragraph):
         finally:
             _RUNS = None
         code = canvas._code
-        # Kept: q, the translation, what the paragraph drew, Q.
+        # Kept: q, the translation, what the paragraph drew, Q; not when the
+        # drawing named a font or used anything else for the first time.
         if _used(canvas) != used or code[start] != "q" or code[-1] != "Q":
             return
+        body = code[start + 2 : -1]
         if len(_DRAWN) >= PARSED_KEPT:
             _DRAWN.clear()
-        _DRAWN[key] = (code[start + 2 : -1], _encoded(canvas._doc, runs))
+        _DRAWN[key] = (body, _encoded(canvas._doc, runs), _fixed_fonts(canvas._doc, body))
         canvas.__dict__.setdefault("_paragraphs_encoded", {})[key] = _DRAWN[key]
 
     def split(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
@@ -661,8 +663,10 @@ class _Parsed(Paragraph):
 
 
 def _used(canvas) -> tuple:
-    """What a page has drawn besides operators: links, forms, colour spaces."""
+    """What a page has drawn besides operators: links, forms, colour spaces;
+    and how many fonts its document has named."""
     return (
+        len(canvas._doc.fontMapping),
         len(canvas._annotationrefs),
         len(canvas._formsinuse),
         len(canvas._colorsUsed),
@@ -708,27 +712,42 @@ def _encoded_alike(doc, encoded: tuple) -> bool:
     return True
 
 
+def _fixed_fonts(doc, operators: list[str]) -> tuple:
+    """The fonts without subsets (a bullet's Helvetica) that operators name,
+    with the name the document gave them."""
+    return tuple(
+        (font, name)
+        for font, name in doc.fontMapping.items()
+        if not pdfmetrics.getFont(font)._dynamicFont
+        and any(f"{name} " in operator for operator in operators)
+    )
+
+
 def _encodes_alike(canvas, key: tuple, drawn: tuple) -> bool:
-    """Whether a recorded paragraph's texts come out the same in this document
-    (_encoded_alike). Once so, always so in the same document: a character
-    keeps its code."""
+    """Whether a recorded paragraph comes out the same in this document: the
+    fonts without subsets that it names have the same names, and its texts
+    encode the same (_encoded_alike). Once so, always so in the same
+    document: a font keeps its name and a character its code."""
     done = canvas.__dict__.setdefault("_paragraphs_encoded", {})
     if done.get(key) is drawn:
         return True
-    if not _encoded_alike(canvas._doc, drawn[1]):
+    doc = canvas._doc
+    if any(doc.fontMapping.get(font) != name for font, name in drawn[2]):
+        return False
+    if not _encoded_alike(doc, drawn[1]):
         return False
     done[key] = drawn
     return True
 
 
-def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
-    """Paragraph(markup, style), with the markup parsed once per process and
-    its line breaks worked out once per width (see _Parsed)."""
-    key = (markup, id(style))
+def _paragraph(markup: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
+    """Paragraph(markup, style, bullet), with the markup parsed once per
+    process and its line breaks worked out once per width (see _Parsed)."""
+    key = (markup, id(style), bullet)
     parsed = _PARSED.get(key)
     if parsed is None:
-        paragraph = Paragraph(markup, style)
-        if paragraph.bulletText is not None:
+        paragraph = Paragraph(markup, style, bullet)
+        if paragraph.bulletText != bullet:  # a <bullet> in the markup
             return paragraph
         if len(_PARSED) >= PARSED_KEPT:
             _PARSED.clear()
@@ -736,7 +755,7 @@ def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
         frags = [fragment.clone() for fragment in paragraph.frags]
         parsed = _PARSED[key] = (paragraph.text, paragraph.style, frags, style)
     text, parsed_style, frags, _ = parsed
-    return _Parsed(key, text, parsed_style, frags)
+    return _Parsed(key, text, parsed_style, frags, bullet)
 
 
 def _table(
