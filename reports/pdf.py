@@ -272,27 +272,57 @@ _DRAWING_START = ("q", "1 0 0 1 0 0 cm", "0 0 0 RG", "1 w", "0 J", "0 j", "[] 0 
 _GROUP_START = ("q", "1 0 0 1 0 0 cm")
 
 
-class _TrendChart(Flowable):
-    """A trend chart drawn straight onto the canvas: the operators renderPDF
-    wrote for the Drawing it replaces (the title, the chart's axes as a
-    shared part, per line its joined line and its points, the shared
-    legend), without building and walking a tree of shapes."""
+class _Chart(Flowable):
+    """A chart drawn straight onto the canvas: the operators renderPDF wrote
+    for the Drawing it replaces, without building and walking a tree of
+    shapes; the canvas's state untouched."""
 
-    def __init__(self, width: float, height: float, title: str, chart, legend: _Shared):
+    def __init__(self, width: float, height: float):
         super().__init__()
         self.width, self.height = width, height
-        self._title, self._chart, self._legend = title, chart, legend
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
         return self.width, self.height
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803 - reportlab's names
-        """Flowable.drawOn and renderPDF.draw's operators, the canvas's state untouched."""
+        """Flowable.drawOn's and renderPDF.draw's operators around the drawing's."""
         x = self._hAlignAdjust(x, _sW)
+        canvas._code += ("q", f"{fp_str(1, 0, 0, 1, x, y)} cm", *_DRAWING_START, *_GROUP_START)
+        self.write(canvas)
+        canvas._code += ("Q", "Q", "Q")  # the drawing's group, the drawing, the flowable
+
+    def write(self, canvas) -> None:
+        """The operators of what the drawing held."""
+        raise NotImplementedError
+
+
+class _ComparisonChart(_Chart):
+    """The comparison's bar chart and its legend (a shared part)."""
+
+    def __init__(self, width: float, height: float, chart, legend: _Shared):
+        super().__init__(width, height)
+        self._chart, self._legend = chart, legend
+
+    def write(self, canvas) -> None:  # noqa: D102 - _Chart's
+        self._chart.draw()
+        self._chart.write(canvas)
+        canvas._code.append("q")
+        self._legend.drawDirectly(_Renderer(canvas))
+        canvas._code.append("Q")
+
+
+class _TrendChart(_Chart):
+    """A trend chart: the title, the chart's axes as a shared part, per line
+    its joined line and its points, the shared legend."""
+
+    def __init__(self, width: float, height: float, title: str, chart, legend: _Shared):
+        super().__init__(width, height)
+        self._title, self._chart, self._legend = title, chart, legend
+
+    def write(self, canvas) -> None:  # noqa: D102 - _Chart's
         chart = self._chart
         axes = chart.layout()
         code = canvas._code
-        code += ("q", f"{fp_str(1, 0, 0, 1, x, y)} cm", *_DRAWING_START, *_GROUP_START)
         # The title: a String in the bold font, black.
         text = canvas.beginText(0, self.height - 10)
         text.setFont(BOLD, 7.5, 7.5 * 1.2)
@@ -325,8 +355,7 @@ class _TrendChart(Flowable):
         code += ("Q", "Q")  # the lines, the chart
         code.append("q")
         self._legend.drawDirectly(_Renderer(canvas))
-        code = canvas._code
-        code += ("Q", "Q", "Q", "Q")  # the legend, the drawing's group, the drawing, the flowable
+        canvas._code.append("Q")
 
 
 class _ComparisonBarChart(HorizontalBarChart):
@@ -345,13 +374,28 @@ class _ComparisonBarChart(HorizontalBarChart):
             tuple(category_axis.categoryNames), category_axis._catCount,
             value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
         )  # fmt: skip
-        group = Group()
-        group.add(self.makeBackground())
-        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
-        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
-        group.add(self.makeBars())
-        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
-        return group
+        self._axes = _part(key, lambda: Group(category_axis.draw(), value_axis.draw()))
+        return Group()  # laid out only: _ComparisonChart draws it
+
+    def write(self, canvas) -> None:
+        """After draw(): what renderPDF wrote for the group HorizontalBarChart
+        drew (its bars, then an empty group of their labels; then the axes)."""
+        code = canvas._code
+        code += (*_GROUP_START, *_GROUP_START)  # the chart's group, its bars' group
+        styles = self.bars
+        for row_number, row in enumerate(self._barPositions):
+            row_style = styles[row_number % len(styles)]
+            for x, y, width, height in row:
+                # _makeBars: a Rect for a bar of some size, here never stroked.
+                if abs(width) > 1e-7 and abs(height) >= 1e-7:
+                    code += (
+                        "q", _colour(row_style.fillColor, "rg"),
+                        f"{fp_str(row_style.strokeWidth)} w", "0 J", "0 j", "[] 0 d",
+                        f"n {fp_str(x, y, width, height)} re f*", "Q",
+                    )  # fmt: skip
+        code += (*_GROUP_START, "Q", "Q", "q")  # the labels' group, the bars' group
+        self._axes.drawDirectly(_Renderer(canvas))
+        canvas._code += ("Q", "Q")  # the axes, the chart's group
 
 
 # While a paragraph is drawn for the first time: every text its font encoded
@@ -957,7 +1001,6 @@ def _comparison(content: ManagementReport, styles) -> list:
     per_group = max(14 * len(series) / 3, 8.5 * max(label.count("\n") + 1 for label in labels) + 3)
     height = per_group * len(rows) + 40
     legend_height = LEGEND_ROW * len(names) + 4
-    drawing = Drawing(170 * mm, height + 20 + legend_height)
     chart = _ComparisonBarChart()
     chart.x, chart.y = 150, 16 + legend_height
     chart.width, chart.height = 170 * mm - 170, height
@@ -974,8 +1017,8 @@ def _comparison(content: ManagementReport, styles) -> list:
     for n, colour in enumerate(LINE_COLOURS[: len(series)]):
         chart.bars[n].fillColor = colour
         chart.bars[n].strokeColor = None
-    drawing.add(chart)
-    drawing.add(_legend(names, 150, legend_height - 2, 170 * mm - 160))
+    legend = _legend(names, 150, legend_height - 2, 170 * mm - 160)
+    drawing = _ComparisonChart(170 * mm, height + 20 + legend_height, chart, legend)
     return [
         KeepTogether(
             [
