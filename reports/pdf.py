@@ -229,8 +229,8 @@ def _circle(x_centre: float, y_centre: float) -> tuple[str, ...]:
 
 
 class _TrendLineChart(HorizontalLineChart):
-    """A HorizontalLineChart as _trend_chart sets it up (no grid, background,
-    fill or labels), laid out only: _TrendChart draws it."""
+    """A HorizontalLineChart as _trend_layout sets it up (no grid, background,
+    fill or labels), laid out only: _TrendChart draws the lines."""
 
     def layout(self) -> _Shared:
         """Place the axes and the points (as HorizontalLineChart.draw does);
@@ -313,15 +313,14 @@ class _ComparisonChart(_Chart):
 
 class _TrendChart(_Chart):
     """A trend chart: the title, the chart's axes as a shared part, per line
-    its joined line and its points, the shared legend."""
+    (points, colour, width, joined) its joined line and its points, the
+    shared legend; as a _TrendLineChart in a Drawing was drawn."""
 
-    def __init__(self, width: float, height: float, title: str, chart, legend: _Shared):
+    def __init__(self, width, height, title: str, axes: _Shared, lines: list, legend: _Shared):
         super().__init__(width, height)
-        self._title, self._chart, self._legend = title, chart, legend
+        self._title, self._axes, self._lines, self._legend = title, axes, lines, legend
 
     def write(self, canvas) -> None:  # noqa: D102 - _Chart's
-        chart = self._chart
-        axes = chart.layout()
         code = canvas._code
         # The title: a String in the bold font, black.
         text = canvas.beginText(0, self.height - 10)
@@ -331,26 +330,23 @@ class _TrendChart(_Chart):
         # The chart's group: its axes, then a group of its lines.
         code += _GROUP_START
         code.append("q")
-        axes.drawDirectly(_Renderer(canvas))
+        self._axes.drawDirectly(_Renderer(canvas))
         code = canvas._code
         code.append("Q")
         code += _GROUP_START
-        joined = chart.joinedLines
-        for number, row in enumerate(chart._positions):
-            style = chart.lines[number % len(chart.lines)]
-            if joined or getattr(style, "lineStyle", None) == "joinedLine":
+        for row, colour, width, joined in self._lines:
+            if joined:
                 # A PolyLine: its state (stroke colour, width, cap, join, no dash), then the path.
                 path = ["n"]
                 for n, (px, py) in enumerate(row):
                     path.append(f"{fp_str(px, py)} {'l' if n else 'm'}")
                 code += (
-                    "q", _colour(style.strokeColor, "RG"),
-                    f"{fp_str(style.strokeWidth or 1)} w", "0 J", "1 j", "[] 0 d",
+                    "q", _colour(colour, "RG"), f"{fp_str(width)} w", "0 J", "1 j", "[] 0 d",
                     " ".join(path), "S", "Q",
                 )  # fmt: skip
             if row:
                 code.append("q")
-                _Dots(row, style.strokeColor).write(code)
+                _Dots(row, colour).write(code)
                 code.append("Q")
         code += ("Q", "Q")  # the lines, the chart
         code.append("q")
@@ -1092,36 +1088,67 @@ def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend
     return legend
 
 
-def _trend_chart(line, names: list[str], width: float) -> _TrendChart:
-    legend_height = LEGEND_ROW * len(names) + 4
-    height = 62 * mm + legend_height
-    title = _fit(line.indicator.name, width, 7.5)
+# A trend chart's axes laid out, per place, size, scale and periods: the same
+# in many reports (see _trend_layout).
+_TREND_LAYOUTS: dict[tuple, tuple] = {}
+
+
+def _trend_layout(key: tuple) -> tuple:
+    """The axes of a trend chart as a shared part, where its points go across
+    (per period) and how a value goes up (the value axis's scale), laid out
+    by a _TrendLineChart once per key: x, y, width, height, the value axis's
+    minimum, maximum and step, the periods, the number of values per line."""
+    found = _TREND_LAYOUTS.get(key)
+    if found is not None:
+        return found
+    x, y, width, height, low, high, step, periods, count = key
     chart = _TrendLineChart()
-    chart.x, chart.y = 28, 30 + legend_height
-    chart.width, chart.height = width - 44, height - 20 - chart.y
-    data = [line.own, line.region, line.country][-len(names) :]
-    chart.data = [[v for v in series] for series in data]
-    values = [v for series in data for v in series if v is not None]
-    top = max(values, default=1)
-    if line.indicator.unit == "%":
-        chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
-    else:
-        chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, max(1.0, round(top * 1.2, 1))
-    chart.categoryAxis.categoryNames = line.periods
+    chart.x, chart.y, chart.width, chart.height = x, y, width, height
+    chart.data = [[None] * count]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax = low, high
+    if step is not None:
+        chart.valueAxis.valueStep = step
+    chart.categoryAxis.categoryNames = list(periods)
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.angle = 30
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 6
-    # A line needs two points; a single point is drawn as a marker only.
-    chart.joinedLines = 0
-    for n, colour in enumerate(LINE_COLOURS[: len(data)]):
-        chart.lines[n].strokeColor = colour
-        chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
-        if sum(v is not None for v in data[n]) >= 2:
-            chart.lines[n].lineStyle = "joinedLine"
-    return _TrendChart(width, height, title, chart, _legend(names, 4, legend_height, width - 8))
+    axes = chart.layout()
+    # HorizontalLineChart.calcPositions: a point at the middle of its period's group.
+    spacing = chart.groupSpacing
+    half = 0.5 * spacing * (chart.categoryAxis.scale(0)[1] / spacing)
+    across = tuple(chart.categoryAxis.scale(n)[0] + half for n in range(count))
+    if len(_TREND_LAYOUTS) >= PARTS_KEPT:
+        _TREND_LAYOUTS.clear()
+    found = _TREND_LAYOUTS[key] = (axes, across, chart.valueAxis.scale)
+    return found
+
+
+def _trend_chart(line, names: list[str], width: float) -> _TrendChart:
+    legend_height = LEGEND_ROW * len(names) + 4
+    height = 62 * mm + legend_height
+    title = _fit(line.indicator.name, width, 7.5)
+    data = [line.own, line.region, line.country][-len(names) :]
+    values = [v for series in data for v in series if v is not None]
+    top = max(values, default=1)
+    if line.indicator.unit == "%":
+        low, high, step = 0, 100, 25
+    else:
+        low, high, step = 0, max(1.0, round(top * 1.2, 1)), None
+    y = 30 + legend_height
+    key = (28, y, width - 44, height - 20 - y, low, high, step, tuple(line.periods),
+           max(len(series) for series in data))  # fmt: skip
+    axes, across, scale = _trend_layout(key)
+    lines = []
+    for n, series in enumerate(data):
+        points = [(across[col], scale(v)) for col, v in enumerate(series) if v is not None]
+        # A line needs two points; a single point is drawn as a marker only.
+        lines.append((points, LINE_COLOURS[n], 1.5 if n == 0 else 1, len(points) >= 2))
+    return _TrendChart(
+        width, height, title, axes, lines, _legend(names, 4, legend_height, width - 8)
+    )
 
 
 def _trends(content: ManagementReport, styles) -> list:
