@@ -598,8 +598,11 @@ PARSED_KEPT = 20_000
 # of the cost of a table. Kept as long as the parsed markup (same limit).
 _WRAPPED: dict[tuple, tuple[dict, tuple]] = {}
 # A paragraph's drawing operators per (markup, style, width), relative to its
-# origin, with the texts its fonts encoded (see _Parsed.drawOn).
-_DRAWN: dict[tuple, tuple[list[str], tuple]] = {}
+# origin, with the texts its fonts encoded (see _Parsed.drawOn): the last few
+# ways it came out (a character beyond ASCII gets another code in a document
+# where other such characters came first).
+_DRAWN: dict[tuple, tuple[tuple[list[str], tuple, tuple], ...]] = {}
+DRAWN_WAYS = 4
 # What Paragraph.wrap (and its breakLines) sets on a paragraph.
 _WRAP_STATE = (
     "blPara", "frags", "width", "height", "_wrapWidths", "_width_max",
@@ -658,8 +661,9 @@ class _Parsed(Paragraph):
         bytes and font names; else the paragraph is drawn as usual."""
         global _RUNS
         key = self.__dict__.get("_drawn_key")
-        drawn = _DRAWN.get(key) if key is not None else None
-        if drawn is not None and _encodes_alike(canvas, key, drawn):
+        ways = _DRAWN.get(key) if key is not None else None
+        drawn = _drawn_alike(canvas, key, ways) if ways else None
+        if drawn is not None:
             x = self._hAlignAdjust(x, _sW)
             code = canvas._code
             code.append("q")
@@ -685,8 +689,9 @@ class _Parsed(Paragraph):
         body = code[start + 2 : -1]
         if len(_DRAWN) >= PARSED_KEPT:
             _DRAWN.clear()
-        _DRAWN[key] = (body, _encoded(canvas._doc, runs), _fixed_fonts(canvas._doc, body))
-        canvas.__dict__.setdefault("_paragraphs_encoded", {})[key] = _DRAWN[key]
+        drawn = (body, _encoded(canvas._doc, runs), _fixed_fonts(canvas._doc, body))
+        _DRAWN[key] = (drawn, *(ways or ())[: DRAWN_WAYS - 1])
+        canvas.__dict__.setdefault("_paragraphs_encoded", {})[key] = drawn
 
     def split(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
         """Splitting changes the fragments: on fresh copies, broken anew, as
@@ -763,21 +768,24 @@ def _fixed_fonts(doc, operators: list[str]) -> tuple:
     )
 
 
-def _encodes_alike(canvas, key: tuple, drawn: tuple) -> bool:
-    """Whether a recorded paragraph comes out the same in this document: the
-    fonts without subsets that it names have the same names, and its texts
-    encode the same (_encoded_alike). Once so, always so in the same
+def _drawn_alike(canvas, key: tuple, ways: tuple) -> tuple | None:
+    """The way a recorded paragraph came out that it comes out in this
+    document, if any: the fonts without subsets that it names have the same
+    names, and its texts encode the same (_encoded_alike; encoding the same
+    texts in the same order for each way). Once so, always so in the same
     document: a font keeps its name and a character its code."""
     done = canvas.__dict__.setdefault("_paragraphs_encoded", {})
-    if done.get(key) is drawn:
-        return True
+    drawn = done.get(key)
+    if drawn is not None and any(drawn is way for way in ways):
+        return drawn
     doc = canvas._doc
-    if any(doc.fontMapping.get(font) != name for font, name in drawn[2]):
-        return False
-    if not _encoded_alike(doc, drawn[1]):
-        return False
-    done[key] = drawn
-    return True
+    for drawn in ways:
+        if any(doc.fontMapping.get(font) != name for font, name in drawn[2]):
+            continue
+        if _encoded_alike(doc, drawn[1]):
+            done[key] = drawn
+            return drawn
+    return None
 
 
 def _paragraph(markup: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
