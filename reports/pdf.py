@@ -18,7 +18,7 @@ from reportlab.graphics import renderPDF, shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import DirectDraw, Drawing, Group, UserNode
+from reportlab.graphics.shapes import DirectDraw, Drawing, Group, Rect, String, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -102,11 +102,11 @@ class _Shared(DirectDraw):
             if recorded is not None and _encoded_alike(canvas._doc, recorded[1]):
                 canvas._code.extend(recorded[0])
             elif resources is None or _RUNS is not None:
-                renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+                self._render(canvas)
             else:
                 _RUNS = runs = []
                 try:
-                    renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+                    self._render(canvas)
                 finally:
                     _RUNS = None
                 if _resources(canvas) == resources:
@@ -118,6 +118,35 @@ class _Shared(DirectDraw):
             if drawing is not None:
                 canvas.__dict__["_drawing"] = drawing
         canvas.doForm(name)
+
+    def _render(self, canvas) -> None:
+        """Draw the part (into its form)."""
+        renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
+
+
+class _LegendPart(_Shared):
+    """A legend written straight into its form: what renderPDF wrote for the
+    group a Legend drew (per row a swatch, then its name), from the places
+    of a legend with the same number of rows laid out before (a name on one
+    line takes the same place whatever it says: see _legend_rows)."""
+
+    def __init__(self, key: tuple, rows: tuple, texts: list[str]):
+        self._key, self._group, self._portable, self._operators = key, None, True, {}
+        self._rows, self._texts = rows, texts
+
+    def _render(self, canvas) -> None:
+        code = canvas._code
+        code += (*_DRAWING_START, *_GROUP_START, *_GROUP_START)  # the form's drawing, the legend
+        for (box, colour, (x, y)), text in zip(self._rows, self._texts, strict=True):
+            code += (
+                "q", _colour(colour, "rg"), "0 0 0 RG", "1 w", "0 J", "0 j", "[] 0 d",
+                f"n {fp_str(*box)} re B*", "Q",
+            )  # fmt: skip
+            name = canvas.beginText(x, y)
+            name.setFont(FONT, 7, 7 * 1.2)
+            name.textLine(text)
+            code += ("q", "0 0 0 rg", name.getCode(), "Q")
+        code += ("Q", "Q", "Q")
 
 
 def _plain(node) -> bool:
@@ -1075,9 +1104,42 @@ def _legend(names: list[str], x: float, top: float, width: float) -> _Shared:
     cut to `width`: never wider than the drawing, never into the next chart.
     Drawn once per set of names and place (every trend chart of a report has
     the same legend)."""
-    return _part(
-        ("legend", tuple(names), x, top, width), lambda: _make_legend(names, x, top, width).draw()
-    )
+    key = ("legend", tuple(names), x, top, width)
+    part = _PARTS.get(key)
+    if part is not None:
+        return part
+    texts = [_fit(name, width - 16) for name in names[: len(LINE_COLOURS)]]
+    rows = _legend_rows(len(texts), x, top, width)
+    if rows is None or not all(text and "\n" not in text for text in texts):
+        return _part(key, lambda: _make_legend(names, x, top, width).draw())
+    if len(_PARTS) >= PARTS_KEPT:
+        _PARTS.clear()
+    part = _PARTS[key] = _LegendPart(key, rows, texts)
+    return part
+
+
+@functools.cache
+def _legend_rows(count: int, x: float, top: float, width: float) -> tuple | None:
+    """Per row of a legend: its swatch (x, y, width, height), colour and the
+    place of its name, as a Legend of names on one line lays them out; None
+    if the Legend draws anything _LegendPart does not write."""
+    group = _expanded(_make_legend(["X"] * count, x, top, width).draw())
+    drawn = getattr(group, "contents", ())
+    if type(group) is not Group or group.transform != (1, 0, 0, 1, 0, 0) or len(drawn) != 2 * count:
+        return None
+    rows = []
+    for box, name in zip(drawn[::2], drawn[1::2], strict=True):
+        if not (
+            type(box) is Rect and type(name) is String
+            and box.rx == box.ry == 0 and box.strokeColor == colors.black
+            and box.strokeWidth == 1 and box.strokeLineCap == box.strokeLineJoin == 0
+            and not box.strokeDashArray and box.fillOpacity is None and box.strokeOpacity is None
+            and name.fontName == FONT and name.fontSize == 7 and name.textAnchor == "start"
+            and name.fillColor == colors.black and name.text == "X"
+        ):  # fmt: skip
+            return None
+        rows.append(((box.x, box.y, box.width, box.height), box.fillColor, (name.x, name.y)))
+    return tuple(rows)
 
 
 def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend:
