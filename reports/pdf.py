@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import zlib
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -89,7 +90,6 @@ class _Shared(DirectDraw):
         self._operators: dict[tuple, tuple[list[str], tuple]] = {}
 
     def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
-        global _RUNS
         canvas = renderer._canvas
         forms = canvas.__dict__.setdefault("_shared_parts", {})
         name = forms.get(self._key)
@@ -101,14 +101,14 @@ class _Shared(DirectDraw):
             recorded = self._operators.get(resources[0]) if resources else None
             if recorded is not None and _encoded_alike(canvas._doc, recorded[1]):
                 canvas._code.extend(recorded[0])
-            elif resources is None or _RUNS is not None:
+            elif resources is None or _recording() is not None:
                 self._render(canvas)
             else:
-                _RUNS = runs = []
+                _RECORDING.runs = runs = []
                 try:
                     self._render(canvas)
                 finally:
-                    _RUNS = None
+                    _RECORDING.runs = None
                 if _resources(canvas) == resources:
                     if len(self._operators) >= PARTS_KEPT:
                         self._operators.clear()
@@ -423,9 +423,14 @@ class _ComparisonBarChart(HorizontalBarChart):
         canvas._code += ("Q", "Q")  # the axes, the chart's group
 
 
-# While a paragraph is drawn for the first time: every text its font encoded
-# (see _Font and _Parsed.drawOn).
-_RUNS: list | None = None
+# While a paragraph or a chart part is recorded: every text its fonts encoded
+# (see _Font, _Parsed.drawOn and _Shared), per thread.
+_RECORDING = threading.local()  # .runs: that list, in the thread recording
+
+
+def _recording() -> list | None:
+    """The texts encoded so far for what this thread is recording, if it is."""
+    return getattr(_RECORDING, "runs", None)
 
 
 class _Font(TTFont):
@@ -434,8 +439,9 @@ class _Font(TTFont):
 
     def splitString(self, text, doc, encoding="utf-8"):  # noqa: N802 - reportlab's name
         found = super().splitString(text, doc, encoding)
-        if _RUNS is not None:
-            _RUNS.append((self, text, found))
+        runs = _recording()
+        if runs is not None:
+            runs.append((self, text, found))
         return found
 
 
@@ -688,7 +694,6 @@ class _Parsed(Paragraph):
         document (which also puts its characters in the document's subsets)
         and the recorded operators are used only where that gives the same
         bytes and font names; else the paragraph is drawn as usual."""
-        global _RUNS
         key = self.__dict__.get("_drawn_key")
         ways = _DRAWN.get(key) if key is not None else None
         drawn = _drawn_alike(canvas, key, ways) if ways else None
@@ -700,16 +705,16 @@ class _Parsed(Paragraph):
             code.extend(drawn[0])
             code.append("Q")
             return
-        if key is None or _RUNS is not None:
+        if key is None or _recording() is not None:
             super().drawOn(canvas, x, y, _sW)
             return
         used = _used(canvas)
         start = len(canvas._code)
-        _RUNS = runs = []
+        _RECORDING.runs = runs = []
         try:
             super().drawOn(canvas, x, y, _sW)
         finally:
-            _RUNS = None
+            _RECORDING.runs = None
         code = canvas._code
         # Kept: q, the translation, what the paragraph drew, Q; not when the
         # drawing named a font or used anything else for the first time.
