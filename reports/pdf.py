@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+import zlib
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -17,7 +19,7 @@ from reportlab.graphics import renderPDF, shapes
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import DirectDraw, Drawing, Group, PolyLine, String, UserNode
+from reportlab.graphics.shapes import DirectDraw, Drawing, Group, Rect, String, UserNode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
@@ -25,7 +27,7 @@ from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -76,15 +78,16 @@ class _Shared(DirectDraw):
 
     The form's drawing operators are worked out once per process and written
     again into later documents, when they cannot differ between documents:
-    every text in the part is printable ASCII (which the embedded fonts
-    encode as itself in every document: rl_config.ttfAsciiReadable), the
-    document had already named the fonts the part uses, and drawing it added
-    no other resource (graphics states, colour spaces, forms, links)."""
+    the document had already named the fonts the part uses, drawing it added
+    no other resource (graphics states, colour spaces, forms, links), and
+    the fonts encode its texts in this document as they did when it was
+    recorded (see _encodes_alike)."""
 
     def __init__(self, key: tuple, group: Group):
         self._key, self._group = key, group  # private: no graphics state of its own
-        self._portable = _ascii_only(group)
-        self._operators: dict[tuple, list[str]] = {}  # per set of the document's font names
+        self._portable = _plain(group)
+        # Per set of the document's font names: the operators and the texts encoded.
+        self._operators: dict[tuple, tuple[list[str], tuple]] = {}
 
     def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
         canvas = renderer._canvas
@@ -95,28 +98,63 @@ class _Shared(DirectDraw):
             drawing = canvas.__dict__.get("_drawing")  # the drawing being rendered
             canvas.beginForm(name, -FORM_BOX, -FORM_BOX, FORM_BOX, FORM_BOX)
             resources = _resources(canvas) if self._portable else None
-            operators = self._operators.get(resources[0]) if resources else None
-            if operators is not None:
-                canvas._code.extend(operators)
+            recorded = self._operators.get(resources[0]) if resources else None
+            if recorded is not None and _encoded_alike(canvas._doc, recorded[1]):
+                canvas._code.extend(recorded[0])
+            elif resources is None or _recording() is not None:
+                self._render(canvas)
             else:
-                renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
-                if resources is not None and _resources(canvas) == resources:
+                _RECORDING.runs = runs = []
+                try:
+                    self._render(canvas)
+                finally:
+                    _RECORDING.runs = None
+                if _resources(canvas) == resources:
                     if len(self._operators) >= PARTS_KEPT:
                         self._operators.clear()
-                    self._operators[resources[0]] = list(canvas._code)
+                    encoded = _encoded(canvas._doc, runs)
+                    self._operators[resources[0]] = (list(canvas._code), encoded)
             canvas.endForm()
             if drawing is not None:
                 canvas.__dict__["_drawing"] = drawing
         canvas.doForm(name)
 
+    def _render(self, canvas) -> None:
+        """Draw the part (into its form)."""
+        renderPDF.draw(Drawing(1, 1, self._group), canvas, 0, 0)
 
-def _ascii_only(node) -> bool:
-    """Whether every text in a (fully expanded) drawing is printable ASCII."""
-    if isinstance(node, String):
-        return all(" " <= char <= "~" for char in node.text)
+
+class _LegendPart(_Shared):
+    """A legend written straight into its form: what renderPDF wrote for the
+    group a Legend drew (per row a swatch, then its name), from the places
+    of a legend with the same number of rows laid out before (a name on one
+    line takes the same place whatever it says: see _legend_rows)."""
+
+    def __init__(self, key: tuple, rows: tuple, texts: list[str]):
+        self._key, self._group, self._portable, self._operators = key, None, True, {}
+        self._rows, self._texts = rows, texts
+
+    def _render(self, canvas) -> None:
+        code = canvas._code
+        code += (*_DRAWING_START, *_GROUP_START, *_GROUP_START)  # the form's drawing, the legend
+        for (box, colour, (x, y)), text in zip(self._rows, self._texts, strict=True):
+            code += (
+                "q", _colour(colour, "rg"), "0 0 0 RG", "1 w", "0 J", "0 j", "[] 0 d",
+                f"n {fp_str(*box)} re B*", "Q",
+            )  # fmt: skip
+            name = canvas.beginText(x, y)
+            name.setFont(FONT, 7, 7 * 1.2)
+            name.textLine(text)
+            code += ("q", "0 0 0 rg", name.getCode(), "Q")
+        code += ("Q", "Q", "Q")
+
+
+def _plain(node) -> bool:
+    """Whether a (fully expanded) drawing holds only shapes: nothing drawn
+    out of sight of _Shared's recording."""
     if isinstance(node, Group):
-        return all(_ascii_only(child) for child in node.contents)
-    return not isinstance(node, (UserNode, DirectDraw))  # nothing drawn out of sight
+        return all(_plain(child) for child in node.contents)
+    return not isinstance(node, (UserNode, DirectDraw))
 
 
 def _resources(canvas) -> tuple:
@@ -161,20 +199,19 @@ class _Dots(DirectDraw):
         self._points, self._colour = points, colour
 
     def drawDirectly(self, renderer) -> None:  # noqa: N802 - reportlab's name
-        canvas = renderer._canvas
-        canvas.saveState()
-        canvas.setFillColor(self._colour)
-        canvas.setStrokeColor(colors.black)
-        canvas.setLineWidth(0.1)
-        canvas.setLineCap(0)
-        canvas.setLineJoin(0)
-        path = canvas.beginPath()
+        self.write(renderer._canvas._code)
+
+    def write(self, code: list[str]) -> None:
+        """The operators: in their own graphics state, the colours and line,
+        then one path of all the dots, filled and stroked (even-odd, the
+        canvas's default fill mode)."""
+        path = ["n"]
         for x, y in self._points:
-            move, *curves = _circle(x, y)
-            path._code_append(move)  # the first one also starts the path ("n")
-            path._code.extend(curves)
-        canvas.drawPath(path, stroke=1, fill=1)
-        canvas.restoreState()
+            path += _circle(x, y)
+        code += (
+            "q", _colour(self._colour, "rg"), "0 0 0 RG", ".1 w", "0 J", "0 j",
+            " ".join(path), "B*", "Q",
+        )  # fmt: skip
 
 
 # A circle as PDFPathObject.circle(x, y, DOT) writes it: four Bézier arcs from
@@ -221,11 +258,12 @@ def _circle(x_centre: float, y_centre: float) -> tuple[str, ...]:
 
 
 class _TrendLineChart(HorizontalLineChart):
-    """A HorizontalLineChart as _trend_chart sets it up (no grid, background,
-    fill or labels), drawn with its axes as a shared part and its points as
-    one path per line."""
+    """A HorizontalLineChart as _trend_layout sets it up (no grid, background,
+    fill or labels), laid out only: _TrendChart draws the lines."""
 
-    def draw(self):
+    def layout(self) -> _Shared:
+        """Place the axes and the points (as HorizontalLineChart.draw does);
+        the axes as a shared part."""
         value_axis, category_axis = self.valueAxis, self.categoryAxis
         value_axis.setPosition(self.x, self.y, self.height)
         value_axis.joinAxis, category_axis.joinAxis = category_axis, value_axis
@@ -242,32 +280,107 @@ class _TrendLineChart(HorizontalLineChart):
             tuple(category_axis.categoryNames), category_axis._catCount,
             value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
         )  # fmt: skip
-        group = Group()
-        group.add(self.makeBackground())
-        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
-        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
-        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
-        group.add(self.makeLines())
-        return group
+        return _part(key, lambda: Group(category_axis.draw(), value_axis.draw()))
 
-    def makeLines(self):  # noqa: N802 - reportlab's name
-        """Per line, in order: the joined line where it has one, then its points."""
-        group = Group()
-        for number, row in enumerate(self._positions):
-            style = self.lines[number % len(self.lines)]
-            if self.joinedLines or getattr(style, "lineStyle", None) == "joinedLine":
-                line = PolyLine(
-                    [v for point in row for v in point],
-                    strokeColor=style.strokeColor,
-                    strokeLineCap=0,
-                    strokeLineJoin=1,
-                )
-                if style.strokeWidth:
-                    line.strokeWidth = style.strokeWidth
-                group.add(line)
+
+class _Renderer:
+    """What a _Shared part needs of renderPDF's renderer: the canvas."""
+
+    def __init__(self, canvas):
+        self._canvas = canvas
+
+
+def _colour(colour, operator: str) -> str:
+    """The operator that sets an RGB colour, as the canvas writes it."""
+    return f"{fp_str(colour.red, colour.green, colour.blue)} {operator}"
+
+
+# What renderPDF writes before a drawing's first node: its defaults
+# (shapes.STATE_DEFAULTS, in that order), then the drawing's own group.
+_DRAWING_START = ("q", "1 0 0 1 0 0 cm", "0 0 0 RG", "1 w", "0 J", "0 j", "[] 0 d", "0 0 0 rg")
+_GROUP_START = ("q", "1 0 0 1 0 0 cm")
+
+
+class _Chart(Flowable):
+    """A chart drawn straight onto the canvas: the operators renderPDF wrote
+    for the Drawing it replaces, without building and walking a tree of
+    shapes; the canvas's state untouched."""
+
+    def __init__(self, width: float, height: float):
+        super().__init__()
+        self.width, self.height = width, height
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        return self.width, self.height
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803 - reportlab's names
+        """Flowable.drawOn's and renderPDF.draw's operators around the drawing's."""
+        x = self._hAlignAdjust(x, _sW)
+        canvas._code += ("q", f"{fp_str(1, 0, 0, 1, x, y)} cm", *_DRAWING_START, *_GROUP_START)
+        self.write(canvas)
+        canvas._code += ("Q", "Q", "Q")  # the drawing's group, the drawing, the flowable
+
+    def write(self, canvas) -> None:
+        """The operators of what the drawing held."""
+        raise NotImplementedError
+
+
+class _ComparisonChart(_Chart):
+    """The comparison's bar chart and its legend (a shared part)."""
+
+    def __init__(self, width: float, height: float, chart, legend: _Shared):
+        super().__init__(width, height)
+        self._chart, self._legend = chart, legend
+
+    def write(self, canvas) -> None:  # noqa: D102 - _Chart's
+        self._chart.draw()
+        self._chart.write(canvas)
+        canvas._code.append("q")
+        self._legend.drawDirectly(_Renderer(canvas))
+        canvas._code.append("Q")
+
+
+class _TrendChart(_Chart):
+    """A trend chart: the title, the chart's axes as a shared part, per line
+    (points, colour, width, joined) its joined line and its points, the
+    shared legend; as a _TrendLineChart in a Drawing was drawn."""
+
+    def __init__(self, width, height, title: str, axes: _Shared, lines: list, legend: _Shared):
+        super().__init__(width, height)
+        self._title, self._axes, self._lines, self._legend = title, axes, lines, legend
+
+    def write(self, canvas) -> None:  # noqa: D102 - _Chart's
+        code = canvas._code
+        # The title: a String in the bold font, black.
+        text = canvas.beginText(0, self.height - 10)
+        text.setFont(BOLD, 7.5, 7.5 * 1.2)
+        text.textLine(self._title)
+        code += ("q", "0 0 0 rg", text.getCode(), "Q")
+        # The chart's group: its axes, then a group of its lines.
+        code += _GROUP_START
+        code.append("q")
+        self._axes.drawDirectly(_Renderer(canvas))
+        code = canvas._code
+        code.append("Q")
+        code += _GROUP_START
+        for row, colour, width, joined in self._lines:
+            if joined:
+                # A PolyLine: its state (stroke colour, width, cap, join, no dash), then the path.
+                path = ["n"]
+                for n, (px, py) in enumerate(row):
+                    path.append(f"{fp_str(px, py)} {'l' if n else 'm'}")
+                code += (
+                    "q", _colour(colour, "RG"), f"{fp_str(width)} w", "0 J", "1 j", "[] 0 d",
+                    " ".join(path), "S", "Q",
+                )  # fmt: skip
             if row:
-                group.add(_Dots(row, style.strokeColor))
-        return group
+                code.append("q")
+                _Dots(row, colour).write(code)
+                code.append("Q")
+        code += ("Q", "Q")  # the lines, the chart
+        code.append("q")
+        self._legend.drawDirectly(_Renderer(canvas))
+        canvas._code.append("Q")
 
 
 class _ComparisonBarChart(HorizontalBarChart):
@@ -286,24 +399,75 @@ class _ComparisonBarChart(HorizontalBarChart):
             tuple(category_axis.categoryNames), category_axis._catCount,
             value_axis._valueMin, value_axis._valueMax, tuple(value_axis._tickValues),
         )  # fmt: skip
-        group = Group()
-        group.add(self.makeBackground())
-        category_axis.makeGrid(group, parent=self, dim=value_axis.getGridDims)
-        value_axis.makeGrid(group, parent=self, dim=category_axis.getGridDims)
-        group.add(self.makeBars())
-        group.add(_part(key, lambda: Group(category_axis.draw(), value_axis.draw())))
-        return group
+        self._axes = _part(key, lambda: Group(category_axis.draw(), value_axis.draw()))
+        return Group()  # laid out only: _ComparisonChart draws it
+
+    def write(self, canvas) -> None:
+        """After draw(): what renderPDF wrote for the group HorizontalBarChart
+        drew (its bars, then an empty group of their labels; then the axes)."""
+        code = canvas._code
+        code += (*_GROUP_START, *_GROUP_START)  # the chart's group, its bars' group
+        styles = self.bars
+        for row_number, row in enumerate(self._barPositions):
+            row_style = styles[row_number % len(styles)]
+            for x, y, width, height in row:
+                # _makeBars: a Rect for a bar of some size, here never stroked.
+                if abs(width) > 1e-7 and abs(height) >= 1e-7:
+                    code += (
+                        "q", _colour(row_style.fillColor, "rg"),
+                        f"{fp_str(row_style.strokeWidth)} w", "0 J", "0 j", "[] 0 d",
+                        f"n {fp_str(x, y, width, height)} re f*", "Q",
+                    )  # fmt: skip
+        code += (*_GROUP_START, "Q", "Q", "q")  # the labels' group, the bars' group
+        self._axes.drawDirectly(_Renderer(canvas))
+        canvas._code += ("Q", "Q")  # the axes, the chart's group
+
+
+# While a paragraph or a chart part is recorded: every text its fonts encoded
+# (see _Font, _Parsed.drawOn and _Shared), per thread.
+_RECORDING = threading.local()  # .runs: that list, in the thread recording
+
+
+def _recording() -> list | None:
+    """The texts encoded so far for what this thread is recording, if it is."""
+    return getattr(_RECORDING, "runs", None)
+
+
+class _Font(TTFont):
+    """A TrueType font that tells a paragraph being recorded which texts it
+    encoded for the document, and how."""
+
+    def splitString(self, text, doc, encoding="utf-8"):  # noqa: N802 - reportlab's name
+        found = super().splitString(text, doc, encoding)
+        runs = _recording()
+        if runs is not None:
+            runs.append((self, text, found))
+        return found
+
+
+# zlib's level for every stream of a PDF (pages, forms, font subsets):
+# reportlab's default, 6, costs twice the time of 1 for files about 8 % smaller.
+FLATE_LEVEL = 1
+
+
+def _flate(data: bytes | str) -> bytes:
+    """PDFStreamFilterZCompress.encode at FLATE_LEVEL."""
+    if isinstance(data, str):
+        data = data.encode("utf8")
+    return zlib.compress(data, FLATE_LEVEL)
 
 
 def _setup() -> None:
     """Register the fonts once. Shape attribute checking is switched off: it
     validates every attribute set on every chart element and costs a third of
-    the time of a report, for shapes that only this module builds."""
+    the time of a report, for shapes that only this module builds. Streams
+    are compressed faster (FLATE_LEVEL)."""
     global _registered
     rl_config.shapeChecking = 0
+    pdfdoc.PDFZCompress.encode = _flate  # the one Flate filter every stream names
     if not _registered:
-        pdfmetrics.registerFont(TTFont(FONT, str(FONTS / "DejaVuSans.ttf")))
-        pdfmetrics.registerFont(TTFont(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
+        pdfmetrics.registerFont(_Font(FONT, str(FONTS / "DejaVuSans.ttf")))
+        pdfmetrics.registerFont(_Font(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))
         # Charts start every drawing in this font: else Helvetica is embedded too.
         shapes.STATE_DEFAULTS["fontName"] = FONT
         pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
@@ -462,12 +626,18 @@ def _p(text: str, style) -> Paragraph:
 # Parsed paragraph markup per (markup, style): most of a report's texts (names
 # of indicators and agreements, headers, values) recur in many reports, and
 # parsing the markup costs more than laying the paragraph out.
-_PARSED: dict[tuple[str, int], tuple] = {}
+_PARSED: dict[tuple[str, int, str | None], tuple] = {}
 PARSED_KEPT = 20_000
 # A paragraph's line breaks per (markup, style, width): the same texts recur
 # in the same columns of every report, and breaking them into lines is most
 # of the cost of a table. Kept as long as the parsed markup (same limit).
 _WRAPPED: dict[tuple, tuple[dict, tuple]] = {}
+# A paragraph's drawing operators per (markup, style, width), relative to its
+# origin, with the texts its fonts encoded (see _Parsed.drawOn): the last few
+# ways it came out (a character beyond ASCII gets another code in a document
+# where other such characters came first).
+_DRAWN: dict[tuple, tuple[tuple[list[str], tuple, tuple], ...]] = {}
+DRAWN_WAYS = 4
 # What Paragraph.wrap (and its breakLines) sets on a paragraph.
 _WRAP_STATE = (
     "blPara", "frags", "width", "height", "_wrapWidths", "_width_max",
@@ -481,9 +651,9 @@ class _Parsed(Paragraph):
     once per process (the same markup, style and width always break the
     same way; drawing reads the line breaks and never changes them)."""
 
-    def __init__(self, key: tuple, text: str, style: ParagraphStyle, frags: list):
+    def __init__(self, key: tuple, text: str, style: ParagraphStyle, frags: list, bullet):
         self._parsed_key, self._parsed_frags, self._own_frags = key, frags, False
-        super().__init__(text, style, frags=frags)
+        super().__init__(text, style, bullet, frags=frags)
 
     def _own(self) -> None:
         """Its own copies of the parsed fragments: line breaking may change them."""
@@ -497,18 +667,65 @@ class _Parsed(Paragraph):
         if done is not None:
             state, size = done
             self.__dict__.update(state)
+            self._drawn_key = key
             return size
         self._own()
         frags = self.frags
+        self._drawn_key = None
         size = super().wrap(availWidth, availHeight)
         if hasattr(self, "blPara"):  # wrapped (not too narrow to hold a line)
             if len(_WRAPPED) >= PARSED_KEPT:
                 _WRAPPED.clear()
+                _DRAWN.clear()
+            self._drawn_key = key
             state = {name: self.__dict__[name] for name in _WRAP_STATE if name in self.__dict__}
             if state.get("frags") is frags:
                 del state["frags"]  # unchanged: this paragraph's own copies
             _WRAPPED[key] = (state, size)
         return size
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802, N803 - reportlab's names
+        """Flowable.drawOn, with what the paragraph draws inside its state
+        (saveState, translate, restoreState) recorded the first time and
+        written again later. Drawing a paragraph depends on nothing but its
+        line breaks, except through the document's fonts: the characters
+        each subset of a font encodes, and their order, differ between
+        documents. So each text the fonts encoded is encoded again for this
+        document (which also puts its characters in the document's subsets)
+        and the recorded operators are used only where that gives the same
+        bytes and font names; else the paragraph is drawn as usual."""
+        key = self.__dict__.get("_drawn_key")
+        ways = _DRAWN.get(key) if key is not None else None
+        drawn = _drawn_alike(canvas, key, ways) if ways else None
+        if drawn is not None:
+            x = self._hAlignAdjust(x, _sW)
+            code = canvas._code
+            code.append("q")
+            code.append(f"{fp_str(1, 0, 0, 1, x, y)} cm")
+            code.extend(drawn[0])
+            code.append("Q")
+            return
+        if key is None or _recording() is not None:
+            super().drawOn(canvas, x, y, _sW)
+            return
+        used = _used(canvas)
+        start = len(canvas._code)
+        _RECORDING.runs = runs = []
+        try:
+            super().drawOn(canvas, x, y, _sW)
+        finally:
+            _RECORDING.runs = None
+        code = canvas._code
+        # Kept: q, the translation, what the paragraph drew, Q; not when the
+        # drawing named a font or used anything else for the first time.
+        if _used(canvas) != used or code[start] != "q" or code[-1] != "Q":
+            return
+        body = code[start + 2 : -1]
+        if len(_DRAWN) >= PARSED_KEPT:
+            _DRAWN.clear()
+        drawn = (body, _encoded(canvas._doc, runs), _fixed_fonts(canvas._doc, body))
+        _DRAWN[key] = (drawn, *(ways or ())[: DRAWN_WAYS - 1])
+        canvas.__dict__.setdefault("_paragraphs_encoded", {})[key] = drawn
 
     def split(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
         """Splitting changes the fragments: on fresh copies, broken anew, as
@@ -524,14 +741,95 @@ class _Parsed(Paragraph):
         return super().minWidth()
 
 
-def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
-    """Paragraph(markup, style), with the markup parsed once per process and
-    its line breaks worked out once per width (see _Parsed)."""
-    key = (markup, id(style))
+def _used(canvas) -> tuple:
+    """What a page has drawn besides operators: links, forms, colour spaces;
+    and how many fonts its document has named."""
+    return (
+        len(canvas._doc.fontMapping),
+        len(canvas._annotationrefs),
+        len(canvas._formsinuse),
+        len(canvas._colorsUsed),
+        len(canvas._shadingUsed),
+    )
+
+
+def _readable(font, text: str, found: list) -> bool:
+    """Whether a font encodes a text as itself in every document: printable
+    ASCII that the font has (codes 32-127 of its first subset, given to
+    those characters before any text is encoded)."""
+    if not text.isascii() or found != [(0, text.encode("ascii"))] or not font._asciiReadable:
+        return False
+    glyphs = font.face.charToGlyph
+    return all(32 <= ord(char) < 128 and ord(char) in glyphs for char in text)
+
+
+def _encoded(doc, runs: list) -> tuple:
+    """The texts a drawing's fonts encoded for a document, as _encoded_alike
+    checks them: per text its font, the text (None where it is readable
+    ASCII, the same in every document), its encoding and its font names."""
+    return tuple(
+        (
+            font,
+            None if _readable(font, text, found) else text,
+            found,
+            tuple(font.getSubsetInternalName(s, doc) for s, _ in found),
+        )
+        for font, text, found in runs
+    )
+
+
+def _encoded_alike(doc, encoded: tuple) -> bool:
+    """Whether the fonts encode recorded texts in this document as they did
+    when they were recorded (encoding them in the same order as drawing
+    would, so also when they do not: the drawing that follows gets the same
+    codes as without this check)."""
+    for font, text, found, names in encoded:
+        if text is not None and font.splitString(text, doc) != found:
+            return False
+        if tuple(font.getSubsetInternalName(s, doc) for s, _ in found) != names:
+            return False
+    return True
+
+
+def _fixed_fonts(doc, operators: list[str]) -> tuple:
+    """The fonts without subsets (a bullet's Helvetica) that operators name,
+    with the name the document gave them."""
+    return tuple(
+        (font, name)
+        for font, name in doc.fontMapping.items()
+        if not pdfmetrics.getFont(font)._dynamicFont
+        and any(f"{name} " in operator for operator in operators)
+    )
+
+
+def _drawn_alike(canvas, key: tuple, ways: tuple) -> tuple | None:
+    """The way a recorded paragraph came out that it comes out in this
+    document, if any: the fonts without subsets that it names have the same
+    names, and its texts encode the same (_encoded_alike; encoding the same
+    texts in the same order for each way). Once so, always so in the same
+    document: a font keeps its name and a character its code."""
+    done = canvas.__dict__.setdefault("_paragraphs_encoded", {})
+    drawn = done.get(key)
+    if drawn is not None and any(drawn is way for way in ways):
+        return drawn
+    doc = canvas._doc
+    for drawn in ways:
+        if any(doc.fontMapping.get(font) != name for font, name in drawn[2]):
+            continue
+        if _encoded_alike(doc, drawn[1]):
+            done[key] = drawn
+            return drawn
+    return None
+
+
+def _paragraph(markup: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
+    """Paragraph(markup, style, bullet), with the markup parsed once per
+    process and its line breaks worked out once per width (see _Parsed)."""
+    key = (markup, id(style), bullet)
     parsed = _PARSED.get(key)
     if parsed is None:
-        paragraph = Paragraph(markup, style)
-        if paragraph.bulletText is not None:
+        paragraph = Paragraph(markup, style, bullet)
+        if paragraph.bulletText != bullet:  # a <bullet> in the markup
             return paragraph
         if len(_PARSED) >= PARSED_KEPT:
             _PARSED.clear()
@@ -539,7 +837,7 @@ def _paragraph(markup: str, style: ParagraphStyle) -> Paragraph:
         frags = [fragment.clone() for fragment in paragraph.frags]
         parsed = _PARSED[key] = (paragraph.text, paragraph.style, frags, style)
     text, parsed_style, frags, _ = parsed
-    return _Parsed(key, text, parsed_style, frags)
+    return _Parsed(key, text, parsed_style, frags, bullet)
 
 
 def _table(
@@ -741,7 +1039,6 @@ def _comparison(content: ManagementReport, styles) -> list:
     per_group = max(14 * len(series) / 3, 8.5 * max(label.count("\n") + 1 for label in labels) + 3)
     height = per_group * len(rows) + 40
     legend_height = LEGEND_ROW * len(names) + 4
-    drawing = Drawing(170 * mm, height + 20 + legend_height)
     chart = _ComparisonBarChart()
     chart.x, chart.y = 150, 16 + legend_height
     chart.width, chart.height = 170 * mm - 170, height
@@ -758,8 +1055,8 @@ def _comparison(content: ManagementReport, styles) -> list:
     for n, colour in enumerate(LINE_COLOURS[: len(series)]):
         chart.bars[n].fillColor = colour
         chart.bars[n].strokeColor = None
-    drawing.add(chart)
-    drawing.add(_legend(names, 150, legend_height - 2, 170 * mm - 160))
+    legend = _legend(names, 150, legend_height - 2, 170 * mm - 160)
+    drawing = _ComparisonChart(170 * mm, height + 20 + legend_height, chart, legend)
     return [
         KeepTogether(
             [
@@ -812,9 +1109,42 @@ def _legend(names: list[str], x: float, top: float, width: float) -> _Shared:
     cut to `width`: never wider than the drawing, never into the next chart.
     Drawn once per set of names and place (every trend chart of a report has
     the same legend)."""
-    return _part(
-        ("legend", tuple(names), x, top, width), lambda: _make_legend(names, x, top, width).draw()
-    )
+    key = ("legend", tuple(names), x, top, width)
+    part = _PARTS.get(key)
+    if part is not None:
+        return part
+    texts = [_fit(name, width - 16) for name in names[: len(LINE_COLOURS)]]
+    rows = _legend_rows(len(texts), x, top, width)
+    if rows is None or not all(text and "\n" not in text for text in texts):
+        return _part(key, lambda: _make_legend(names, x, top, width).draw())
+    if len(_PARTS) >= PARTS_KEPT:
+        _PARTS.clear()
+    part = _PARTS[key] = _LegendPart(key, rows, texts)
+    return part
+
+
+@functools.cache
+def _legend_rows(count: int, x: float, top: float, width: float) -> tuple | None:
+    """Per row of a legend: its swatch (x, y, width, height), colour and the
+    place of its name, as a Legend of names on one line lays them out; None
+    if the Legend draws anything _LegendPart does not write."""
+    group = _expanded(_make_legend(["X"] * count, x, top, width).draw())
+    drawn = getattr(group, "contents", ())
+    if type(group) is not Group or group.transform != (1, 0, 0, 1, 0, 0) or len(drawn) != 2 * count:
+        return None
+    rows = []
+    for box, name in zip(drawn[::2], drawn[1::2], strict=True):
+        if not (
+            type(box) is Rect and type(name) is String
+            and box.rx == box.ry == 0 and box.strokeColor == colors.black
+            and box.strokeWidth == 1 and box.strokeLineCap == box.strokeLineJoin == 0
+            and not box.strokeDashArray and box.fillOpacity is None and box.strokeOpacity is None
+            and name.fontName == FONT and name.fontSize == 7 and name.textAnchor == "start"
+            and name.fillColor == colors.black and name.text == "X"
+        ):  # fmt: skip
+            return None
+        rows.append(((box.x, box.y, box.width, box.height), box.fillColor, (name.x, name.y)))
+    return tuple(rows)
 
 
 def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend:
@@ -833,40 +1163,67 @@ def _make_legend(names: list[str], x: float, top: float, width: float) -> Legend
     return legend
 
 
-def _trend_chart(line, names: list[str], width: float) -> Drawing:
-    legend_height = LEGEND_ROW * len(names) + 4
-    height = 62 * mm + legend_height
-    drawing = Drawing(width, height)
-    title = _fit(line.indicator.name, width, 7.5)
-    drawing.add(String(0, height - 10, title, fontName=BOLD, fontSize=7.5))
+# A trend chart's axes laid out, per place, size, scale and periods: the same
+# in many reports (see _trend_layout).
+_TREND_LAYOUTS: dict[tuple, tuple] = {}
+
+
+def _trend_layout(key: tuple) -> tuple:
+    """The axes of a trend chart as a shared part, where its points go across
+    (per period) and how a value goes up (the value axis's scale), laid out
+    by a _TrendLineChart once per key: x, y, width, height, the value axis's
+    minimum, maximum and step, the periods, the number of values per line."""
+    found = _TREND_LAYOUTS.get(key)
+    if found is not None:
+        return found
+    x, y, width, height, low, high, step, periods, count = key
     chart = _TrendLineChart()
-    chart.x, chart.y = 28, 30 + legend_height
-    chart.width, chart.height = width - 44, height - 20 - chart.y
-    data = [line.own, line.region, line.country][-len(names) :]
-    chart.data = [[v for v in series] for series in data]
-    values = [v for series in data for v in series if v is not None]
-    top = max(values, default=1)
-    if line.indicator.unit == "%":
-        chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
-    else:
-        chart.valueAxis.valueMin, chart.valueAxis.valueMax = 0, max(1.0, round(top * 1.2, 1))
-    chart.categoryAxis.categoryNames = line.periods
+    chart.x, chart.y, chart.width, chart.height = x, y, width, height
+    chart.data = [[None] * count]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax = low, high
+    if step is not None:
+        chart.valueAxis.valueStep = step
+    chart.categoryAxis.categoryNames = list(periods)
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 6
     chart.categoryAxis.labels.angle = 30
     chart.categoryAxis.labels.boxAnchor = "ne"
     chart.valueAxis.labels.fontName = FONT
     chart.valueAxis.labels.fontSize = 6
-    # A line needs two points; a single point is drawn as a marker only.
-    chart.joinedLines = 0
-    for n, colour in enumerate(LINE_COLOURS[: len(data)]):
-        chart.lines[n].strokeColor = colour
-        chart.lines[n].strokeWidth = 1.5 if n == 0 else 1
-        if sum(v is not None for v in data[n]) >= 2:
-            chart.lines[n].lineStyle = "joinedLine"
-    drawing.add(chart)
-    drawing.add(_legend(names, 4, legend_height, width - 8))
-    return drawing
+    axes = chart.layout()
+    # HorizontalLineChart.calcPositions: a point at the middle of its period's group.
+    spacing = chart.groupSpacing
+    half = 0.5 * spacing * (chart.categoryAxis.scale(0)[1] / spacing)
+    across = tuple(chart.categoryAxis.scale(n)[0] + half for n in range(count))
+    if len(_TREND_LAYOUTS) >= PARTS_KEPT:
+        _TREND_LAYOUTS.clear()
+    found = _TREND_LAYOUTS[key] = (axes, across, chart.valueAxis.scale)
+    return found
+
+
+def _trend_chart(line, names: list[str], width: float) -> _TrendChart:
+    legend_height = LEGEND_ROW * len(names) + 4
+    height = 62 * mm + legend_height
+    title = _fit(line.indicator.name, width, 7.5)
+    data = [line.own, line.region, line.country][-len(names) :]
+    values = [v for series in data for v in series if v is not None]
+    top = max(values, default=1)
+    if line.indicator.unit == "%":
+        low, high, step = 0, 100, 25
+    else:
+        low, high, step = 0, max(1.0, round(top * 1.2, 1)), None
+    y = 30 + legend_height
+    key = (28, y, width - 44, height - 20 - y, low, high, step, tuple(line.periods),
+           max(len(series) for series in data))  # fmt: skip
+    axes, across, scale = _trend_layout(key)
+    lines = []
+    for n, series in enumerate(data):
+        points = [(across[col], scale(v)) for col, v in enumerate(series) if v is not None]
+        # A line needs two points; a single point is drawn as a marker only.
+        lines.append((points, LINE_COLOURS[n], 1.5 if n == 0 else 1, len(points) >= 2))
+    return _TrendChart(
+        width, height, title, axes, lines, _legend(names, 4, legend_height, width - 8)
+    )
 
 
 def _trends(content: ManagementReport, styles) -> list:

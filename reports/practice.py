@@ -97,7 +97,7 @@ def flowables(found: list[dict], styles: dict, paragraph=Paragraph) -> list:
     """The PDF's good practice under the weakest agreements table (the
     entries of `for_report`): per agreement its approach, praktijkvoorbeelden
     with their source, and the organisations elsewhere that may be asked.
-    `paragraph(markup, style)` makes a paragraph without a bullet (the PDF
+    `paragraph(markup, style, bullet=None)` makes a paragraph (the PDF
     module's remembers parsed markup and line breaks)."""
     entries = [e for e in found if e["guidance"] or e["examples"] or e["contacts"]]
     if not entries:
@@ -118,10 +118,10 @@ def flowables(found: list[dict], styles: dict, paragraph=Paragraph) -> list:
         for example in entry["examples"]:
             where = f" ({escape(example.place)})" if example.place else ""
             block.append(
-                Paragraph(
+                paragraph(
                     f"<b>{escape(example.title)}</b>{where}. {escape(example.text)}",
                     own["item"],
-                    bulletText="•",
+                    "•",
                 )
             )
             block.append(
@@ -133,10 +133,10 @@ def flowables(found: list[dict], styles: dict, paragraph=Paragraph) -> list:
         if entry["contacts"]:
             block.append(paragraph("<b>Wat werkt elders</b>", own["label"]))
             block += [
-                Paragraph(
+                paragraph(
                     f"{escape(c.organisation)} ({escape(c.region)}) – {escape(c.contact)}",
                     own["contact"],
-                    bulletText="•",
+                    "•",
                 )
                 for c in entry["contacts"]
             ]
