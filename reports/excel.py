@@ -9,13 +9,15 @@ by people goes through `neutralise`, so it never becomes a formula."""
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell._writer import write_cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
 from openpyxl.drawing.image import Image
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
@@ -77,16 +79,79 @@ def number_format(unit: str) -> str:
     return formatting.excel_format(unit)
 
 
+_LETTERS = [get_column_letter(n) for n in range(1, 703)]  # A .. ZZ
+
+
+def _letter(index: int) -> str:
+    """The column letter of a 0-based column index."""
+    return _LETTERS[index] if index < len(_LETTERS) else get_column_letter(index + 1)
+
+
+def _cell_xml(ref: str, attribute: str, value) -> str | None:
+    """A cell's XML as openpyxl writes it in write-only mode (inline strings,
+    numbers as "%.16g"), or None for a value it must write itself: a bool,
+    date or Decimal, a text it would take for a formula or an error code, a
+    too long or illegal text, a number that is not finite."""
+    kind = type(value)
+    if kind is str:
+        if (
+            (len(value) > 1 and value[0] == "=")
+            or len(value) > 32767
+            or value in ERROR_CODES
+            or ILLEGAL_CHARACTERS_RE.search(value)
+        ):
+            return None
+        if not value:
+            return f'<c r="{ref}"{attribute} t="inlineStr" />'
+        stripped = value.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != value else ""
+        if "&" in value or "<" in value or ">" in value:
+            value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return f'<c r="{ref}"{attribute} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+    if kind is int or (kind is float and math.isfinite(value)):
+        return f'<c r="{ref}"{attribute} t="n"><v>{value:.16g}</v></c>'
+    return None
+
+
+class CellStyle:
+    """A cell style made once per sheet: its style array, and the `s`
+    attribute of its cells once the workbook has numbered it (at its first
+    cell, as openpyxl numbers styles in the order cells are written)."""
+
+    __slots__ = ("array", "attribute")
+
+    def __init__(self, array):
+        self.array = array
+        self.attribute: str | None = None
+
+
+class Styled:
+    """A value with its cell style, for `Sheet.append`."""
+
+    __slots__ = ("style", "value")
+
+    def __init__(self, value, style: CellStyle):
+        self.value = value
+        self.style = style
+
+
 class Sheet:
-    """A write-only sheet with a few cell styles made once and copied per cell
-    (copying a style array is much cheaper than setting fonts per cell)."""
+    """A write-only sheet that writes its rows' XML itself.
+
+    openpyxl builds an element per cell and serialises it through et_xmlfile,
+    which took most of a gemeente workbook's time. The rows here are written
+    as the text openpyxl writes for them (the same bytes): numbers and
+    strings directly, any other value through openpyxl's own cell writer.
+    Styles are made once per sheet and numbered by the workbook at their
+    first cell, as openpyxl numbers them."""
 
     def __init__(self, wb: Workbook, title: str, widths: Iterable[float]):
         self.ws = wb.create_sheet(title)
         self.rows = 0
         for n, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(n)].width = width
-        self._styles: dict[str, object] = {}
+        self._styles: dict[str, CellStyle] = {}
+        self._xf = None  # the sheet's XML stream, inside <sheetData>, from the first row
         self.ws.page_setup.orientation = "landscape"
         self.ws.page_setup.paperSize = "9"  # A4
         self.ws.page_setup.fitToWidth = 1
@@ -97,30 +162,91 @@ class Sheet:
         self.ws.oddHeader.left.text = "Afsprakenmonitor"
         self.ws.oddHeader.right.text = "&A"
 
-    def style(self, key: str, **attributes):
+    def style(self, key: str, **attributes) -> CellStyle:
         """A reusable cell style: font, fill, alignment, number_format."""
         if key not in self._styles:
             cell = WriteOnlyCell(self.ws)
             for name, value in attributes.items():
                 setattr(cell, name, value)
-            self._styles[key] = cell._style
+            self._styles[key] = CellStyle(cell._style)
         return self._styles[key]
 
-    def cell(self, value, style=None):
+    def cell(self, value, style: CellStyle | None = None):
         """A value for a row: text neutralised (it then never starts with =, so
-        openpyxl keeps it a string); a cell object only where a style is due."""
+        it stays a string); with its style only where a style is due."""
         if isinstance(value, str):
             value = neutralise(value)
         if style is None or value is None:
             return value  # an empty cell is not written at all
-        cell = WriteOnlyCell(self.ws, value)
-        cell._style = style  # shared and never changed: cells are written at once
-        return cell
+        return Styled(value, style)
 
     def append(self, values) -> int:
-        self.ws.append(values)
+        """Write a row of values (None: no cell), plain or `Styled`."""
+        if self._xf is None:
+            self._open()
         self.rows += 1
-        return self.rows
+        row = self.rows
+        number = str(row)
+        parts = [f'<row r="{number}">']
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            style, attribute = None, ""
+            if type(value) is Styled:
+                style = value.style
+                value = value.value
+                attribute = style.attribute
+                if attribute is None:
+                    attribute = self._number(style)
+            text = _cell_xml(_letter(column) + number, attribute, value)
+            if text is None:  # a value openpyxl must write itself
+                self._xf._file("".join(parts))
+                parts = []
+                self._write_cell(value, style, column + 1, row)
+            else:
+                parts.append(text)
+        parts.append("</row>")
+        self._xf._file("".join(parts))
+        return row
+
+    def _open(self) -> None:
+        """Start the sheet's rows as openpyxl's write-only sheet would (its
+        top written, then <sheetData> opened, closed again when the
+        workbook is saved), with the rows written here."""
+        ws = self.ws
+        ws._get_writer()
+        ws._rows = self._stream()
+        next(ws._rows)
+
+    def _stream(self):
+        writer = self.ws._writer
+        xf = writer.xf.send(True)
+        with xf.element("sheetData"):
+            self._xf = xf
+            try:
+                while True:
+                    yield
+            except GeneratorExit:
+                pass
+        writer.xf.send(None)
+
+    def _number(self, style: CellStyle) -> str:
+        """The `s` attribute of a style's cells, numbered by the workbook at
+        the style's first cell (none for a style that sets nothing)."""
+        if any(style.array):
+            style.attribute = f' s="{self.ws.parent._cell_styles.add(style.array)}"'
+        else:
+            style.attribute = ""
+        return style.attribute
+
+    def _write_cell(self, value, style: CellStyle | None, column: int, row: int) -> None:
+        """A value the fast path leaves alone (a date, a formula-like or too
+        long text, ...), written by openpyxl as `ws.append` would."""
+        cell = WriteOnlyCell(self.ws, value)
+        if style is not None:
+            cell._style = style.array
+        cell.column, cell.row = column, row
+        write_cell(self._xf, self.ws, cell, cell.has_style)
 
     def title(self, heading: Heading) -> None:
         """Three rows: the title, a subtitle and a note (or a blank row)."""
