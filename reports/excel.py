@@ -8,23 +8,32 @@ by people goes through `neutralise`, so it never becomes a formula."""
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell._writer import write_cell
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
+from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.reference import DummyWorksheet
 from openpyxl.drawing.image import Image
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import tostring
 
 from domain import formatting
 from domain.inputs import printable
@@ -143,7 +152,8 @@ class Sheet:
     as the text openpyxl writes for them (the same bytes): numbers and
     strings directly, any other value through openpyxl's own cell writer.
     Styles are made once per sheet and numbered by the workbook at their
-    first cell, as openpyxl numbers them."""
+    first cell, as openpyxl numbers them. The sheet's XML is kept in memory:
+    save its workbook with `save_workbook`."""
 
     def __init__(self, wb: Workbook, title: str, widths: Iterable[float]):
         self.ws = wb.create_sheet(title)
@@ -214,7 +224,8 @@ class Sheet:
         top written, then <sheetData> opened, closed again when the
         workbook is saved), with the rows written here."""
         ws = self.ws
-        ws._get_writer()
+        ws._writer = WorksheetWriter(ws, out=io.BytesIO())  # in memory, see _WorkbookWriter
+        ws._writer.write_top()
         ws._rows = self._stream()
         next(ws._rows)
 
@@ -336,6 +347,69 @@ def _properties(wb: Workbook, title: str) -> None:
     wb.properties.language = "nl-NL"
 
 
+class SerialisedChart(ChartBase):
+    """A chart whose XML is already made: the drawing places it (anchor, size)
+    and `_WorkbookWriter` writes its bytes. Nothing of the chart is built
+    again, so ChartBase's own set-up is skipped."""
+
+    def __init__(self, xml: bytes):  # ChartBase.__init__ not called: there is no chart to build
+        self.xml = xml
+
+
+@functools.lru_cache(maxsize=256)
+def _line_chart_xml(
+    title: str, unit: str, sheet: str, scopes: int, header: int, last: int
+) -> bytes:
+    """A Trend block's line chart: a line per scope (columns B on, its name in
+    the header row) over the rounds in rows header + 1 .. last. Its XML
+    depends on these arguments alone (the drawing places it), so it is made
+    once per process for every workbook whose block is laid out alike."""
+    chart = LineChart()
+    chart.title = title
+    chart.y_axis.title = unit
+    chart.x_axis.title = "Ronde"
+    ws = DummyWorksheet(sheet)
+    values = Reference(ws, min_col=2, max_col=1 + scopes, min_row=header, max_row=last)
+    chart.add_data(values, titles_from_data=True)
+    for series in chart.series:
+        series.smooth = False  # straight lines between the rounds, as measured
+    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+    return tostring(chart._write())
+
+
+class _WorkbookWriter(ExcelWriter):
+    """openpyxl's writer, with the sheets' XML kept in memory (not in a
+    temporary file each) and serialised charts written as they are."""
+
+    def write_worksheet(self, ws):
+        writer = ws._writer
+        if not isinstance(getattr(writer, "out", None), io.BytesIO):
+            return super().write_worksheet(ws)
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        if not ws.closed:
+            ws.close()
+        ws._rels = writer._rels
+        self._archive.writestr(ws.path[1:], writer.read())
+        self.manifest.append(ws)
+        return None
+
+    def _write_charts(self):
+        if len(self._charts) != len(set(self._charts)):
+            raise InvalidFileException("The same chart cannot be used in more than one worksheet")
+        for chart in self._charts:
+            xml = chart.xml if isinstance(chart, SerialisedChart) else tostring(chart._write())
+            self._archive.writestr(chart.path[1:], xml)
+            self.manifest.append(chart)
+
+
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save as `Workbook.save` does, with `_WorkbookWriter`."""
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        _WorkbookWriter(wb, archive).save()
+
+
 # --- the region comparison -----------------------------------------------------
 
 
@@ -359,7 +433,7 @@ def write_region_workbook(book: RegionWorkbook, path: Path) -> None:
     _actions(wb, book.actions)
     _long_data(wb, book.figures, book.units)
     _explanation(wb, book.explanation)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _overview(wb, overview: FigureSheet) -> None:
@@ -416,17 +490,10 @@ def _trend(wb, trend: TrendSheet) -> None:
                 + [sheet.cell(value, style) for value in row.values]
                 + [sheet.cell("Trendbreuk: ander afsprakenkader" if row.broken else "")]
             )
-        chart = LineChart()
-        chart.title = printable(block.name)
-        chart.y_axis.title = block.unit
-        chart.x_axis.title = "Ronde"
-        values = Reference(
-            sheet.ws, min_col=2, max_col=1 + len(scopes), min_row=header, max_row=sheet.rows
+        xml = _line_chart_xml(
+            printable(block.name), block.unit, sheet.ws.title, len(scopes), header, sheet.rows
         )
-        chart.add_data(values, titles_from_data=True)
-        for series in chart.series:
-            series.smooth = False  # straight lines between the rounds, as measured
-        chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header + 1, max_row=sheet.rows))
+        chart = SerialisedChart(xml)
         if len(scopes) <= 3:
             # Beside a short block.
             chart.height, chart.width = 7, 16
@@ -705,7 +772,7 @@ def write_gemeente_workbook(book: GemeenteWorkbook, path: Path) -> None:
     _actions(wb, book.actions)
     _trend(wb, book.trend)
     _explanation(wb, book.explanation)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _gemeente_overview(wb, overview: GemeenteOverview) -> None:

@@ -13,7 +13,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import IllegalCharacterError
 
-from reports.excel import Sheet, Styled
+from reports.excel import Sheet, Styled, save_workbook
 
 ROWS = [
     ["tekst", 1, 2.5, None, -0.0, 10**17, 1 / 3],
@@ -66,7 +66,7 @@ def _ours(path, rows, styled) -> None:
             ]
         )
     assert ws.title == "Blad"
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _plain_sheet(path, rows, styled) -> None:
