@@ -25,12 +25,13 @@ from openpyxl.chart._chart import ChartBase
 from openpyxl.chart.reference import DummyWorksheet
 from openpyxl.drawing.image import Image
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
-from openpyxl.formatting.rule import ColorScaleRule, FormulaRule, Rule
+from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
@@ -119,22 +120,27 @@ def _cell_xml(ref: str, attribute: str, value) -> str | None:
             return f'<c r="{ref}"{attribute} t="inlineStr" />'
         stripped = value.strip()
         space = ' xml:space="preserve"' if stripped and stripped != value else ""
-        if "&" in value or "<" in value or ">" in value:
-            value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return f'<c r="{ref}"{attribute} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+        return f'<c r="{ref}"{attribute} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
     if kind is int or (kind is float and math.isfinite(value)):
         return f'<c r="{ref}"{attribute} t="n"><v>{value:.16g}</v></c>'
     return None
 
 
 class _SheetWriter(WorksheetWriter):
-    """openpyxl's sheet writer, numbering the differential styles of the
-    conditional formatting once per style object instead of once per rule
-    (comparing styles field by field took a tenth of a gemeente workbook)."""
+    """openpyxl's sheet writer, with the traffic lights' conditional
+    formatting written as text (openpyxl's rule objects and their
+    serialisation took a fifth of a gemeente workbook) and the differential
+    styles numbered once per style object, not compared field by field per
+    rule."""
+
+    def __init__(self, ws, out, lights: list[tuple[str, list[tuple[int, str, object]]]]):
+        super().__init__(ws, out=out)
+        self.lights = lights  # (range, [(priority, formula, dxf)]), as Sheet.lights adds them
 
     def write_formatting(self):
-        # openpyxl's write_formatting, with its comparisons made once per dxf
-        # object: a sheet's rules share them and nothing changes them here.
+        # openpyxl's write_formatting for the rules added to the sheet, with
+        # its comparisons made once per dxf object (nothing changes them
+        # here); then the traffic lights, as openpyxl writes such rules.
         empty = DifferentialStyle()
         styles = self.ws.parent._differential_styles
         numbers: dict[int, int | None] = {}
@@ -148,6 +154,36 @@ class _SheetWriter(WorksheetWriter):
                 if numbers[key] is not None:
                     rule.dxfId = numbers[key]
             self.xf.send(cf.to_tree())
+        if not self.lights:
+            return
+        parts = []
+        for ref, rules in self.lights:
+            parts.append(f'<conditionalFormatting sqref="{_sqref(ref)}">')
+            for priority, formula, dxf in rules:
+                number = numbers.get(id(dxf))
+                if number is None:
+                    number = numbers[id(dxf)] = styles.add(dxf)
+                parts.append(
+                    f'<cfRule type="expression" priority="{priority}" dxfId="{number}" '
+                    f'stopIfTrue="1"><formula>{_escape(formula)}</formula></cfRule>'
+                )
+            parts.append("</conditionalFormatting>")
+        xf = self.xf.send(True)
+        xf._file("".join(parts))
+        self.xf.send(None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqref(ref: str) -> str:
+    """A range as openpyxl writes it (B5:B5 as B5)."""
+    return str(MultiCellRange(ref))
+
+
+def _escape(text: str) -> str:
+    """Text in an element, escaped as ElementTree escapes it."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
 
 
 class CellStyle:
@@ -190,6 +226,7 @@ class Sheet:
             self.ws.column_dimensions[get_column_letter(n)].width = width
         self._styles: dict[str, CellStyle] = {}
         self._xf = None  # the sheet's XML stream, inside <sheetData>, from the first row
+        self._lights: list[tuple[str, list[tuple[int, str, object]]]] = []
         self.ws.page_setup.orientation = "landscape"
         self.ws.page_setup.paperSize = "9"  # A4
         self.ws.page_setup.fitToWidth = 1
@@ -252,7 +289,8 @@ class Sheet:
         top written, then <sheetData> opened, closed again when the
         workbook is saved), with the rows written here."""
         ws = self.ws
-        ws._writer = _SheetWriter(ws, out=io.BytesIO())  # in memory, see _WorkbookWriter
+        # In memory, see _WorkbookWriter.
+        ws._writer = _SheetWriter(ws, out=io.BytesIO(), lights=self._lights)
         ws._writer.write_top()
         ws._rows = self._stream()
         next(ws._rows)
@@ -287,6 +325,30 @@ class Sheet:
         cell.column, cell.row = column, row
         write_cell(self._xf, self.ws, cell, cell.has_style)
 
+    def lights(self, ref: str, first: str, direction: str, norm: Norm) -> None:
+        """Green / orange / red on a range, against the thresholds; empty
+        stays white. The rules FormulaRule(formula, stopIfTrue=True, fill,
+        font) would make, numbered on from the sheet's other rules, written
+        by _SheetWriter."""
+        if direction == "lager_beter":
+            rules = [
+                (f"AND(ISNUMBER({first}),{first}<={norm.green})", GREEN_LIGHT),
+                (f"AND(ISNUMBER({first}),{first}<={norm.orange})", ORANGE_LIGHT),
+                (f"ISNUMBER({first})", RED_LIGHT),
+            ]
+        else:
+            rules = [
+                (f"AND(ISNUMBER({first}),{first}>={norm.green})", GREEN_LIGHT),
+                (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE_LIGHT),
+                (f"ISNUMBER({first})", RED_LIGHT),
+            ]
+        formatting = self.ws.conditional_formatting
+        numbered = []
+        for formula, light in rules:
+            formatting.max_priority += 1
+            numbered.append((formatting.max_priority, formula, light))
+        self._lights.append((ref, numbered))
+
     def title(self, heading: Heading) -> None:
         """Three rows: the title, a subtitle and a note (or a blank row)."""
         bold = self.style("title", font=Font(bold=True, size=14))
@@ -317,28 +379,6 @@ class Sheet:
             self.ws.print_title_rows = f"{row}:{row}"
 
 
-def _traffic_lights(ws, ref: str, first: str, direction: str, norm: Norm) -> None:
-    """Green / orange / red on a range, against the thresholds; empty stays white."""
-    if direction == "lager_beter":
-        rules = [
-            (f"AND(ISNUMBER({first}),{first}<={norm.green})", GREEN_LIGHT),
-            (f"AND(ISNUMBER({first}),{first}<={norm.orange})", ORANGE_LIGHT),
-            (f"ISNUMBER({first})", RED_LIGHT),
-        ]
-    else:
-        rules = [
-            (f"AND(ISNUMBER({first}),{first}>={norm.green})", GREEN_LIGHT),
-            (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE_LIGHT),
-            (f"ISNUMBER({first})", RED_LIGHT),
-        ]
-    for formula, light in rules:
-        # As FormulaRule(formula, fill, font, stopIfTrue) makes it, with the
-        # differential style shared (see _SheetWriter.write_formatting).
-        rule = Rule(type="expression", formula=[formula], stopIfTrue=True)
-        rule.dxf = light
-        ws.conditional_formatting.add(ref, rule)
-
-
 def _value_columns(
     sheet: Sheet, columns: list[IndicatorColumn], first_col: int, rows: tuple[int, int]
 ) -> None:
@@ -349,8 +389,7 @@ def _value_columns(
         if column.lights is None:
             continue  # "nog open": not judged before the due date
         letter = get_column_letter(first_col + n)
-        _traffic_lights(
-            sheet.ws,
+        sheet.lights(
             f"{letter}{rows[0]}:{letter}{rows[1]}",
             f"{letter}{rows[0]}",
             column.direction,
@@ -831,7 +870,7 @@ def _gemeente_overview(wb, overview: GemeenteOverview) -> None:
         if row.lights is None:
             continue  # "nog open": not judged before the due date
         line = header + 1 + n
-        _traffic_lights(sheet.ws, f"B{line}:D{line}", f"B{line}", row.direction, row.lights)
+        sheet.lights(f"B{line}:D{line}", f"B{line}", row.direction, row.lights)
 
 
 def _regions(wb, regions: FigureSheet) -> None:

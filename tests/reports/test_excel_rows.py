@@ -1,5 +1,6 @@
-"""The sheets write their rows' XML themselves: the bytes must be those
-openpyxl writes for the same rows, for every kind of value a row can hold."""
+"""The sheets write their rows' XML and their traffic lights themselves: the
+bytes must be those openpyxl writes for the same rows and rules, for every
+kind of value a row can hold."""
 
 import datetime as dt
 import gc
@@ -10,10 +11,22 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import IllegalCharacterError
 
-from reports.excel import Sheet, Styled, save_workbook
+from reports.data import Norm
+from reports.excel import (
+    GREEN,
+    GREEN_FONT,
+    ORANGE,
+    ORANGE_FONT,
+    RED,
+    RED_FONT,
+    Sheet,
+    Styled,
+    save_workbook,
+)
 
 ROWS = [
     ["tekst", 1, 2.5, None, -0.0, 10**17, 1 / 3],
@@ -121,3 +134,63 @@ def test_openpyxl_alone_writes_the_same_as_with_sheet_settings(tmp_path):
     start = _sheet_xml(bare).index(b"<sheetData>")
     end = _sheet_xml(bare).index(b"</sheetData>")
     assert _sheet_xml(bare)[start:end] in _sheet_xml(theirs)
+
+
+def _formatting_xml(path) -> bytes:
+    xml = _sheet_xml(path)
+    return xml[xml.index(b"</sheetData>") : xml.index(b"<printOptions")]
+
+
+@pytest.mark.parametrize("direction", ["hoger_beter", "lager_beter"])
+def test_traffic_lights_are_the_rules_openpyxl_writes(tmp_path, direction):
+    """Sheet.lights writes what FormulaRule(..., stopIfTrue=True) on the
+    sheet's conditional formatting wrote: ranges (one cell as B5), priorities
+    numbered on, one differential style per colour in styles.xml."""
+    norms = [Norm(75.0, 75.0, 60.0), Norm(5, 5, 2.5), Norm(0.1, 0.1, 0.05)]
+    ranges = [("B5:D5", "B5"), ("E5:E5", "E5"), ("F5:F30", "F5")]
+    ours, theirs = tmp_path / "ours.xlsx", tmp_path / "theirs.xlsx"
+
+    wb = Workbook(write_only=True)
+    sheet = Sheet(wb, "Blad", [])
+    sheet.append(["x"])
+    for (ref, first), norm in zip(ranges, norms, strict=True):
+        sheet.lights(ref, first, direction, norm)
+    save_workbook(wb, ours)
+
+    wb = Workbook(write_only=True)
+    sheet = Sheet(wb, "Blad", [])
+    sheet.ws.append(["x"])  # openpyxl's own rows and writer
+    compare = "<=" if direction == "lager_beter" else ">="
+    for (ref, first), norm in zip(ranges, norms, strict=True):
+        for formula, fill, font in [
+            (f"AND(ISNUMBER({first}),{first}{compare}{norm.green})", GREEN, GREEN_FONT),
+            (f"AND(ISNUMBER({first}),{first}{compare}{norm.orange})", ORANGE, ORANGE_FONT),
+            (f"ISNUMBER({first})", RED, RED_FONT),
+        ]:
+            sheet.ws.conditional_formatting.add(
+                ref, FormulaRule(formula=[formula], fill=fill, font=font, stopIfTrue=True)
+            )
+    wb.save(theirs)
+
+    assert b'sqref="E5"' in _formatting_xml(theirs)
+    assert _formatting_xml(ours) == _formatting_xml(theirs)
+    assert _styles_xml(ours) == _styles_xml(theirs)
+    rules = [r for cf in load_workbook(ours)["Blad"].conditional_formatting for r in cf.rules]
+    assert [r.priority for r in rules] == list(range(1, 10))
+
+
+def test_traffic_lights_number_on_after_other_rules(tmp_path):
+    """Beside a rule added through openpyxl the lights take the next
+    priorities and the same differential style for the same colour."""
+    path = tmp_path / "mixed.xlsx"
+    wb = Workbook(write_only=True)
+    sheet = Sheet(wb, "Blad", [])
+    sheet.append(["x"])
+    sheet.ws.conditional_formatting.add(
+        "A5:A9", FormulaRule(formula=["A5>0"], fill=RED, font=RED_FONT)
+    )
+    sheet.lights("B5:B9", "B5", "hoger_beter", Norm(75.0, 75.0, 60.0))
+    save_workbook(wb, path)
+    formatting = load_workbook(path)["Blad"].conditional_formatting
+    rules = {str(cf.sqref): [(r.priority, r.dxfId) for r in cf.rules] for cf in formatting}
+    assert rules == {"A5:A9": [(1, 0)], "B5:B9": [(2, 1), (3, 2), (4, 0)]}
