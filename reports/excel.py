@@ -26,6 +26,7 @@ from openpyxl.chart.reference import DummyWorksheet
 from openpyxl.drawing.image import Image
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
@@ -446,6 +447,20 @@ def _line_chart_xml(
     return tostring(chart._write())
 
 
+@functools.lru_cache(maxsize=64)
+def _drawing_xml(charts: tuple[tuple[str, float, float, int], ...]) -> tuple[bytes, bytes]:
+    """A drawing's XML and its relationships for charts placed at (anchor,
+    width, height) with the workbook's chart numbers: made from these alone,
+    so once per process for the workbooks whose charts are placed alike."""
+    drawing = SpreadsheetDrawing()
+    for anchor, width, height, number in charts:
+        chart = SerialisedChart(b"")
+        chart.anchor, chart.width, chart.height, chart._id = anchor, width, height, number
+        drawing.charts.append(chart)
+    xml = tostring(drawing._write())
+    return xml, tostring(drawing._write_rels())
+
+
 class _WorkbookWriter(ExcelWriter):
     """openpyxl's writer, with the sheets' XML kept in memory (not in a
     temporary file each) and serialised charts written as they are."""
@@ -462,6 +477,26 @@ class _WorkbookWriter(ExcelWriter):
         ws._rels = writer._rels
         self._archive.writestr(ws.path[1:], writer.read())
         self.manifest.append(ws)
+        return None
+
+    def _write_drawing(self, drawing):
+        """A drawing of serialised charts only (the Trend sheet's) written from
+        `_drawing_xml`; any other as openpyxl writes it."""
+        charts = drawing.charts
+        if drawing.images or not all(isinstance(chart, SerialisedChart) for chart in charts):
+            return super()._write_drawing(drawing)
+        # As ExcelWriter._write_drawing: number the drawing and its charts.
+        self._drawings.append(drawing)
+        drawing._id = len(self._drawings)
+        for chart in charts:
+            self._charts.append(chart)
+            chart._id = len(self._charts)
+        xml, rels = _drawing_xml(
+            tuple((chart.anchor, chart.width, chart.height, chart._id) for chart in charts)
+        )
+        self._archive.writestr(drawing.path[1:], xml)
+        self._archive.writestr(get_rels_path(drawing.path)[1:], rels)
+        self.manifest.append(drawing)
         return None
 
     def _write_charts(self):
