@@ -475,7 +475,10 @@ class _WorkbookWriter(ExcelWriter):
         if not ws.closed:
             ws.close()
         ws._rels = writer._rels
-        self._archive.writestr(ws.path[1:], writer.read())
+        writer.close()
+        with writer.out.getbuffer() as xml:  # not copied
+            self._archive.writestr(ws.path[1:], xml)
+        writer.out.close()  # the sheet's XML is no longer kept
         self.manifest.append(ws)
         return None
 
