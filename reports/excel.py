@@ -1,10 +1,19 @@
 """The Excel workbooks: the region comparison per cycle and one per gemeente.
 
 Each sheet is handed its rows ready-made (`reports.rows`); this module only
-lays them out. Written with openpyxl in write-only mode (rows streamed, memory flat): real
-numbers with number formats, traffic-light conditional formatting on whole
-ranges, frozen headers, filters, column widths and print settings. Text typed
-by people goes through `neutralise`, so it never becomes a formula."""
+lays them out. Written with openpyxl in write-only mode: real numbers with
+number formats, traffic-light conditional formatting on whole ranges, frozen
+headers, filters, column widths and print settings. Text typed by people goes
+through `neutralise`, so it never becomes a formula.
+
+What openpyxl would spend most of its time on is written here as the bytes
+openpyxl writes: the rows' cells (`Sheet.append`) and the traffic lights
+(`_SheetWriter`); a Trend chart and its drawing are serialised once per
+process for each layout (`_line_chart_xml`, `_drawing_xml`: the XML depends
+on their arguments alone, so no cycle's or gemeente's content can reach
+another workbook). Each sheet's XML is kept in memory until the workbook is
+saved by `save_workbook`. tests/reports/test_excel_rows.py and
+test_excel_charts.py hold the bytes against openpyxl's own."""
 
 from __future__ import annotations
 
