@@ -352,6 +352,8 @@ class Sheet:
                 (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE_LIGHT),
                 (f"ISNUMBER({first})", RED_LIGHT),
             ]
+        if self._xf is None:
+            self._open()  # the lights are written by this sheet's own writer
         formatting = self.ws.conditional_formatting
         numbered = []
         for formula, light in rules:
