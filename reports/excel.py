@@ -1,28 +1,51 @@
 """The Excel workbooks: the region comparison per cycle and one per gemeente.
 
 Each sheet is handed its rows ready-made (`reports.rows`); this module only
-lays them out. Written with openpyxl in write-only mode (rows streamed, memory flat): real
-numbers with number formats, traffic-light conditional formatting on whole
-ranges, frozen headers, filters, column widths and print settings. Text typed
-by people goes through `neutralise`, so it never becomes a formula."""
+lays them out. Written with openpyxl in write-only mode: real numbers with
+number formats, traffic-light conditional formatting on whole ranges, frozen
+headers, filters, column widths and print settings. Text typed by people goes
+through `neutralise`, so it never becomes a formula.
+
+What openpyxl would spend most of its time on is written here as the bytes
+openpyxl writes: the rows' cells (`Sheet.append`) and the traffic lights
+(`_SheetWriter`); a Trend chart and its drawing are serialised once per
+process for each layout (`_line_chart_xml`, `_drawing_xml`: the XML depends
+on their arguments alone, so no cycle's or gemeente's content can reach
+another workbook). Each sheet's XML is kept in memory until the workbook is
+saved by `save_workbook`. tests/reports/test_excel_rows.py and
+test_excel_charts.py hold the bytes against openpyxl's own."""
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell._writer import write_cell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import LineChart, Reference
+from openpyxl.chart._chart import ChartBase
+from openpyxl.chart.reference import DummyWorksheet
 from openpyxl.drawing.image import Image
+from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.writer.excel import ExcelWriter
+from openpyxl.xml.functions import tostring
 
 from domain import formatting
 from domain.inputs import printable
@@ -57,6 +80,10 @@ GREEN_FONT = Font(color="006100")
 ORANGE_FONT = Font(color="7F6000")
 RED_FONT = Font(color="9C0006")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+# The traffic lights' differential styles, shared by every rule of their colour.
+GREEN_LIGHT = DifferentialStyle(font=GREEN_FONT, fill=GREEN)
+ORANGE_LIGHT = DifferentialStyle(font=ORANGE_FONT, fill=ORANGE)
+RED_LIGHT = DifferentialStyle(font=RED_FONT, fill=RED)
 FONT_FILE = Path(__file__).resolve().parent / "fonts" / "DejaVuSans.ttf"
 
 
@@ -77,16 +104,139 @@ def number_format(unit: str) -> str:
     return formatting.excel_format(unit)
 
 
+_LETTERS = [get_column_letter(n) for n in range(1, 703)]  # A .. ZZ
+
+
+def _letter(index: int) -> str:
+    """The column letter of a 0-based column index."""
+    return _LETTERS[index] if index < len(_LETTERS) else get_column_letter(index + 1)
+
+
+def _cell_xml(ref: str, attribute: str, value) -> str | None:
+    """A cell's XML as openpyxl writes it in write-only mode (inline strings,
+    numbers as "%.16g"), or None for a value it must write itself: a bool,
+    date or Decimal, a text it would take for a formula or an error code, a
+    too long or illegal text, a number that is not finite."""
+    kind = type(value)
+    if kind is str:
+        if (
+            (len(value) > 1 and value[0] == "=")
+            or len(value) > 32767
+            or value in ERROR_CODES
+            or ILLEGAL_CHARACTERS_RE.search(value)
+        ):
+            return None
+        if not value:
+            return f'<c r="{ref}"{attribute} t="inlineStr" />'
+        stripped = value.strip()
+        space = ' xml:space="preserve"' if stripped and stripped != value else ""
+        return f'<c r="{ref}"{attribute} t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+    if kind is int or (kind is float and math.isfinite(value)):
+        return f'<c r="{ref}"{attribute} t="n"><v>{value:.16g}</v></c>'
+    return None
+
+
+class _SheetWriter(WorksheetWriter):
+    """openpyxl's sheet writer, with the traffic lights' conditional
+    formatting written as text (openpyxl's rule objects and their
+    serialisation took a fifth of a gemeente workbook) and the differential
+    styles numbered once per style object, not compared field by field per
+    rule."""
+
+    def __init__(self, ws, out, lights: list[tuple[str, list[tuple[int, str, object]]]]):
+        super().__init__(ws, out=out)
+        self.lights = lights  # (range, [(priority, formula, dxf)]), as Sheet.lights adds them
+
+    def write_formatting(self):
+        # openpyxl's write_formatting for the rules added to the sheet, with
+        # its comparisons made once per dxf object (nothing changes them
+        # here); then the traffic lights, as openpyxl writes such rules.
+        empty = DifferentialStyle()
+        styles = self.ws.parent._differential_styles
+        numbers: dict[int, int | None] = {}
+        for cf in self.ws.conditional_formatting:
+            for rule in cf.rules:
+                if not rule.dxf:
+                    continue
+                key = id(rule.dxf)
+                if key not in numbers:
+                    numbers[key] = styles.add(rule.dxf) if rule.dxf != empty else None
+                if numbers[key] is not None:
+                    rule.dxfId = numbers[key]
+            self.xf.send(cf.to_tree())
+        if not self.lights:
+            return
+        parts = []
+        for ref, rules in self.lights:
+            parts.append(f'<conditionalFormatting sqref="{_sqref(ref)}">')
+            for priority, formula, dxf in rules:
+                number = numbers.get(id(dxf))
+                if number is None:
+                    number = numbers[id(dxf)] = styles.add(dxf)
+                parts.append(
+                    f'<cfRule type="expression" priority="{priority}" dxfId="{number}" '
+                    f'stopIfTrue="1"><formula>{_escape(formula)}</formula></cfRule>'
+                )
+            parts.append("</conditionalFormatting>")
+        xf = self.xf.send(True)
+        xf._file("".join(parts))
+        self.xf.send(None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sqref(ref: str) -> str:
+    """A range as openpyxl writes it (B5:B5 as B5)."""
+    return str(MultiCellRange(ref))
+
+
+def _escape(text: str) -> str:
+    """Text in an element, escaped as ElementTree escapes it."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+class CellStyle:
+    """A cell style made once per sheet: its style array, and the `s`
+    attribute of its cells once the workbook has numbered it (at its first
+    cell, as openpyxl numbers styles in the order cells are written)."""
+
+    __slots__ = ("array", "attribute")
+
+    def __init__(self, array):
+        self.array = array
+        self.attribute: str | None = None
+
+
+class Styled:
+    """A value with its cell style, for `Sheet.append`."""
+
+    __slots__ = ("style", "value")
+
+    def __init__(self, value, style: CellStyle):
+        self.value = value
+        self.style = style
+
+
 class Sheet:
-    """A write-only sheet with a few cell styles made once and copied per cell
-    (copying a style array is much cheaper than setting fonts per cell)."""
+    """A write-only sheet that writes its rows' XML itself.
+
+    openpyxl builds an element per cell and serialises it through et_xmlfile,
+    which took most of a gemeente workbook's time. The rows here are written
+    as the text openpyxl writes for them (the same bytes): numbers and
+    strings directly, any other value through openpyxl's own cell writer.
+    Styles are made once per sheet and numbered by the workbook at their
+    first cell, as openpyxl numbers them. The sheet's XML is kept in memory:
+    save its workbook with `save_workbook`."""
 
     def __init__(self, wb: Workbook, title: str, widths: Iterable[float]):
         self.ws = wb.create_sheet(title)
         self.rows = 0
         for n, width in enumerate(widths, start=1):
             self.ws.column_dimensions[get_column_letter(n)].width = width
-        self._styles: dict[str, object] = {}
+        self._styles: dict[str, CellStyle] = {}
+        self._xf = None  # the sheet's XML stream, inside <sheetData>, from the first row
+        self._lights: list[tuple[str, list[tuple[int, str, object]]]] = []
         self.ws.page_setup.orientation = "landscape"
         self.ws.page_setup.paperSize = "9"  # A4
         self.ws.page_setup.fitToWidth = 1
@@ -97,30 +247,119 @@ class Sheet:
         self.ws.oddHeader.left.text = "Afsprakenmonitor"
         self.ws.oddHeader.right.text = "&A"
 
-    def style(self, key: str, **attributes):
+    def style(self, key: str, **attributes) -> CellStyle:
         """A reusable cell style: font, fill, alignment, number_format."""
         if key not in self._styles:
             cell = WriteOnlyCell(self.ws)
             for name, value in attributes.items():
                 setattr(cell, name, value)
-            self._styles[key] = cell._style
+            self._styles[key] = CellStyle(cell._style)
         return self._styles[key]
 
-    def cell(self, value, style=None):
+    def cell(self, value, style: CellStyle | None = None):
         """A value for a row: text neutralised (it then never starts with =, so
-        openpyxl keeps it a string); a cell object only where a style is due."""
+        it stays a string); with its style only where a style is due."""
         if isinstance(value, str):
             value = neutralise(value)
         if style is None or value is None:
             return value  # an empty cell is not written at all
-        cell = WriteOnlyCell(self.ws, value)
-        cell._style = style  # shared and never changed: cells are written at once
-        return cell
+        return Styled(value, style)
 
     def append(self, values) -> int:
-        self.ws.append(values)
+        """Write a row of values (None: no cell), plain or `Styled`."""
+        if self._xf is None:
+            self._open()
         self.rows += 1
-        return self.rows
+        row = self.rows
+        number = str(row)
+        parts = [f'<row r="{number}">']
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            style, attribute = None, ""
+            if type(value) is Styled:
+                style = value.style
+                value = value.value
+                attribute = style.attribute
+                if attribute is None:
+                    attribute = self._number(style)
+            text = _cell_xml(_letter(column) + number, attribute, value)
+            if text is None:  # a value openpyxl must write itself
+                self._xf._file("".join(parts))
+                parts = []
+                self._write_cell(value, style, column + 1, row)
+            else:
+                parts.append(text)
+        parts.append("</row>")
+        self._xf._file("".join(parts))
+        return row
+
+    def _open(self) -> None:
+        """Start the sheet's rows as openpyxl's write-only sheet would (its
+        top written, then <sheetData> opened, closed again when the
+        workbook is saved), with the rows written here."""
+        ws = self.ws
+        # In memory, see _WorkbookWriter.
+        ws._writer = _SheetWriter(ws, out=io.BytesIO(), lights=self._lights)
+        ws._writer.write_top()
+        ws._rows = self._stream()
+        next(ws._rows)
+
+    def _stream(self):
+        writer = self.ws._writer
+        xf = writer.xf.send(True)
+        with xf.element("sheetData"):
+            self._xf = xf
+            try:
+                while True:
+                    yield
+            except GeneratorExit:
+                pass
+        writer.xf.send(None)
+
+    def _number(self, style: CellStyle) -> str:
+        """The `s` attribute of a style's cells, numbered by the workbook at
+        the style's first cell (none for a style that sets nothing)."""
+        if any(style.array):
+            style.attribute = f' s="{self.ws.parent._cell_styles.add(style.array)}"'
+        else:
+            style.attribute = ""
+        return style.attribute
+
+    def _write_cell(self, value, style: CellStyle | None, column: int, row: int) -> None:
+        """A value the fast path leaves alone (a date, a formula-like or too
+        long text, ...), written by openpyxl as `ws.append` would."""
+        cell = WriteOnlyCell(self.ws, value)
+        if style is not None:
+            cell._style = style.array
+        cell.column, cell.row = column, row
+        write_cell(self._xf, self.ws, cell, cell.has_style)
+
+    def lights(self, ref: str, first: str, direction: str, norm: Norm) -> None:
+        """Green / orange / red on a range, against the thresholds; empty
+        stays white. The rules FormulaRule(formula, stopIfTrue=True, fill,
+        font) would make, numbered on from the sheet's other rules, written
+        by _SheetWriter."""
+        if direction == "lager_beter":
+            rules = [
+                (f"AND(ISNUMBER({first}),{first}<={norm.green})", GREEN_LIGHT),
+                (f"AND(ISNUMBER({first}),{first}<={norm.orange})", ORANGE_LIGHT),
+                (f"ISNUMBER({first})", RED_LIGHT),
+            ]
+        else:
+            rules = [
+                (f"AND(ISNUMBER({first}),{first}>={norm.green})", GREEN_LIGHT),
+                (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE_LIGHT),
+                (f"ISNUMBER({first})", RED_LIGHT),
+            ]
+        if self._xf is None:
+            self._open()  # the lights are written by this sheet's own writer
+        formatting = self.ws.conditional_formatting
+        numbered = []
+        for formula, light in rules:
+            formatting.max_priority += 1
+            numbered.append((formatting.max_priority, formula, light))
+        self._lights.append((ref, numbered))
 
     def title(self, heading: Heading) -> None:
         """Three rows: the title, a subtitle and a note (or a blank row)."""
@@ -152,26 +391,6 @@ class Sheet:
             self.ws.print_title_rows = f"{row}:{row}"
 
 
-def _traffic_lights(ws, ref: str, first: str, direction: str, norm: Norm) -> None:
-    """Green / orange / red on a range, against the thresholds; empty stays white."""
-    if direction == "lager_beter":
-        rules = [
-            (f"AND(ISNUMBER({first}),{first}<={norm.green})", GREEN, GREEN_FONT),
-            (f"AND(ISNUMBER({first}),{first}<={norm.orange})", ORANGE, ORANGE_FONT),
-            (f"ISNUMBER({first})", RED, RED_FONT),
-        ]
-    else:
-        rules = [
-            (f"AND(ISNUMBER({first}),{first}>={norm.green})", GREEN, GREEN_FONT),
-            (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE, ORANGE_FONT),
-            (f"ISNUMBER({first})", RED, RED_FONT),
-        ]
-    for formula, fill, font in rules:
-        ws.conditional_formatting.add(
-            ref, FormulaRule(formula=[formula], fill=fill, font=font, stopIfTrue=True)
-        )
-
-
 def _value_columns(
     sheet: Sheet, columns: list[IndicatorColumn], first_col: int, rows: tuple[int, int]
 ) -> None:
@@ -182,8 +401,7 @@ def _value_columns(
         if column.lights is None:
             continue  # "nog open": not judged before the due date
         letter = get_column_letter(first_col + n)
-        _traffic_lights(
-            sheet.ws,
+        sheet.lights(
             f"{letter}{rows[0]}:{letter}{rows[1]}",
             f"{letter}{rows[0]}",
             column.direction,
@@ -210,6 +428,106 @@ def _properties(wb: Workbook, title: str) -> None:
     wb.properties.language = "nl-NL"
 
 
+class SerialisedChart(ChartBase):
+    """A chart whose XML is already made: the drawing places it (anchor, size)
+    and `_WorkbookWriter` writes its bytes. Nothing of the chart is built
+    again, so ChartBase's own set-up is skipped."""
+
+    def __init__(self, xml: bytes):  # ChartBase.__init__ not called: there is no chart to build
+        self.xml = xml
+
+
+@functools.lru_cache(maxsize=256)
+def _line_chart_xml(
+    title: str, unit: str, sheet: str, scopes: int, header: int, last: int
+) -> bytes:
+    """A Trend block's line chart: a line per scope (columns B on, its name in
+    the header row) over the rounds in rows header + 1 .. last. Its XML
+    depends on these arguments alone (the drawing places it), so it is made
+    once per process for every workbook whose block is laid out alike."""
+    chart = LineChart()
+    chart.title = title
+    chart.y_axis.title = unit
+    chart.x_axis.title = "Ronde"
+    ws = DummyWorksheet(sheet)
+    values = Reference(ws, min_col=2, max_col=1 + scopes, min_row=header, max_row=last)
+    chart.add_data(values, titles_from_data=True)
+    for series in chart.series:
+        series.smooth = False  # straight lines between the rounds, as measured
+    chart.set_categories(Reference(ws, min_col=1, min_row=header + 1, max_row=last))
+    return tostring(chart._write())
+
+
+@functools.lru_cache(maxsize=64)
+def _drawing_xml(charts: tuple[tuple[str, float, float, int], ...]) -> tuple[bytes, bytes]:
+    """A drawing's XML and its relationships for charts placed at (anchor,
+    width, height) with the workbook's chart numbers: made from these alone,
+    so once per process for the workbooks whose charts are placed alike."""
+    drawing = SpreadsheetDrawing()
+    for anchor, width, height, number in charts:
+        chart = SerialisedChart(b"")
+        chart.anchor, chart.width, chart.height, chart._id = anchor, width, height, number
+        drawing.charts.append(chart)
+    xml = tostring(drawing._write())
+    return xml, tostring(drawing._write_rels())
+
+
+class _WorkbookWriter(ExcelWriter):
+    """openpyxl's writer, with the sheets' XML kept in memory (not in a
+    temporary file each) and serialised charts written as they are."""
+
+    def write_worksheet(self, ws):
+        writer = ws._writer
+        if not isinstance(getattr(writer, "out", None), io.BytesIO):
+            return super().write_worksheet(ws)
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        if not ws.closed:
+            ws.close()
+        ws._rels = writer._rels
+        writer.close()
+        with writer.out.getbuffer() as xml:  # not copied
+            self._archive.writestr(ws.path[1:], xml)
+        writer.out.close()  # the sheet's XML is no longer kept
+        self.manifest.append(ws)
+        return None
+
+    def _write_drawing(self, drawing):
+        """A drawing of serialised charts only (the Trend sheet's) written from
+        `_drawing_xml`; any other as openpyxl writes it."""
+        charts = drawing.charts
+        if drawing.images or not all(isinstance(chart, SerialisedChart) for chart in charts):
+            return super()._write_drawing(drawing)
+        # As ExcelWriter._write_drawing: number the drawing and its charts.
+        self._drawings.append(drawing)
+        drawing._id = len(self._drawings)
+        for chart in charts:
+            self._charts.append(chart)
+            chart._id = len(self._charts)
+        xml, rels = _drawing_xml(
+            tuple((chart.anchor, chart.width, chart.height, chart._id) for chart in charts)
+        )
+        self._archive.writestr(drawing.path[1:], xml)
+        self._archive.writestr(get_rels_path(drawing.path)[1:], rels)
+        self.manifest.append(drawing)
+        return None
+
+    def _write_charts(self):
+        if len(self._charts) != len(set(self._charts)):
+            raise InvalidFileException("The same chart cannot be used in more than one worksheet")
+        for chart in self._charts:
+            xml = chart.xml if isinstance(chart, SerialisedChart) else tostring(chart._write())
+            self._archive.writestr(chart.path[1:], xml)
+            self.manifest.append(chart)
+
+
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save as `Workbook.save` does, with `_WorkbookWriter`."""
+    with ZipFile(path, "w", ZIP_DEFLATED, allowZip64=True) as archive:
+        _WorkbookWriter(wb, archive).save()
+
+
 # --- the region comparison -----------------------------------------------------
 
 
@@ -233,7 +551,7 @@ def write_region_workbook(book: RegionWorkbook, path: Path) -> None:
     _actions(wb, book.actions)
     _long_data(wb, book.figures, book.units)
     _explanation(wb, book.explanation)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _overview(wb, overview: FigureSheet) -> None:
@@ -290,17 +608,10 @@ def _trend(wb, trend: TrendSheet) -> None:
                 + [sheet.cell(value, style) for value in row.values]
                 + [sheet.cell("Trendbreuk: ander afsprakenkader" if row.broken else "")]
             )
-        chart = LineChart()
-        chart.title = printable(block.name)
-        chart.y_axis.title = block.unit
-        chart.x_axis.title = "Ronde"
-        values = Reference(
-            sheet.ws, min_col=2, max_col=1 + len(scopes), min_row=header, max_row=sheet.rows
+        xml = _line_chart_xml(
+            printable(block.name), block.unit, sheet.ws.title, len(scopes), header, sheet.rows
         )
-        chart.add_data(values, titles_from_data=True)
-        for series in chart.series:
-            series.smooth = False  # straight lines between the rounds, as measured
-        chart.set_categories(Reference(sheet.ws, min_col=1, min_row=header + 1, max_row=sheet.rows))
+        chart = SerialisedChart(xml)
         if len(scopes) <= 3:
             # Beside a short block.
             chart.height, chart.width = 7, 16
@@ -579,7 +890,7 @@ def write_gemeente_workbook(book: GemeenteWorkbook, path: Path) -> None:
     _actions(wb, book.actions)
     _trend(wb, book.trend)
     _explanation(wb, book.explanation)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _gemeente_overview(wb, overview: GemeenteOverview) -> None:
@@ -608,7 +919,7 @@ def _gemeente_overview(wb, overview: GemeenteOverview) -> None:
         if row.lights is None:
             continue  # "nog open": not judged before the due date
         line = header + 1 + n
-        _traffic_lights(sheet.ws, f"B{line}:D{line}", f"B{line}", row.direction, row.lights)
+        sheet.lights(f"B{line}:D{line}", f"B{line}", row.direction, row.lights)
 
 
 def _regions(wb, regions: FigureSheet) -> None:
