@@ -267,26 +267,8 @@ def _write_into(
             f"Regio-{store.slug(region.name)}-{period}.pdf",
             lambda path, r=region_id: write_pdf(scope_report(data, "regio", r), path),
         )  # fmt: skip
-    # An open cycle's PDF of an organisation that has not submitted yet shows
-    # no figures of its own: written on first download (report_on_demand)
-    # and kept up to date from then on, not every night for every one of
-    # them.
-    deferred = set()
-    if only is None and data.provisional:
-        asked = {
-            scope_id
-            for (scope_id,) in ReportFile.select(ReportFile.scope_id)
-            .where(ReportFile.cycle == cycle.id, ReportFile.kind == "pdf_organisation")
-            .distinct()
-            .tuples()
-        }
-        deferred = {
-            org_id
-            for org_id, assessment in data.responses.items()
-            if assessment.first_submitted_at is None and org_id not in asked
-        }
     for org in data.organisations.values():
-        if org.id not in data.responses or org.id in deferred:
+        if org.id not in data.responses:
             continue
         add(
             "pdf_organisation", "organisatie", org.id,

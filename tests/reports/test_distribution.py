@@ -17,7 +17,6 @@ from domain import formatting, results
 from domain.scope import ResultAccess
 from jobs.nightly import BatchSettings, run_nightly
 from models import (
-    Assessment,
     Cycle,
     Gemeente,
     IndicatorDefinition,
@@ -87,12 +86,9 @@ def test_closing_a_cycle_mails_each_person_their_own_report_once(reports_world, 
 
 def test_reports_are_recorded_with_checksums_and_kept_as_archive(reports_world, tmp_path):
     cycle = Cycle.get(Cycle.period == "2026-Q2")
-    assert cycle.state == "open"
     first = build.write_cycle_reports(cycle, tmp_path)
-    # Of the open cycle, the PDFs of the three organisations that submitted;
-    # the fourth (not submitted yet) gets its PDF on first download.
     assert first.files == {
-        "xlsx_regions": 1, "xlsx_gemeente": 3, "pdf_region": 2, "pdf_organisation": 3
+        "xlsx_regions": 1, "xlsx_gemeente": 3, "pdf_region": 2, "pdf_organisation": 4
     }  # fmt: skip
     for report in ReportFile.select():
         data = Path(report.path).read_bytes()
@@ -101,9 +97,9 @@ def test_reports_are_recorded_with_checksums_and_kept_as_archive(reports_world, 
     assert not list(tmp_path.rglob("*.tmp"))
     second = build.write_cycle_reports(cycle, tmp_path)
     assert second.directory != first.directory
-    assert ReportFile.select().count() == 18  # both runs kept
+    assert ReportFile.select().count() == 20  # both runs kept
     current = list(store.current_files(cycle))
-    assert len(current) == 9
+    assert len(current) == 10
     assert all(r.path.startswith(second.directory) for r in current)
     assert all(Path(r.path).exists() for r in ReportFile.select())
 
@@ -381,30 +377,6 @@ def test_the_mail_links_are_the_routes_of_the_pages(app):
     assert under_a_path.results_url("regio", 2) == (
         "https://intranet.example/monitor/resultaten/regio/2?ronde=2026-Q2"
     )
-
-
-def test_an_open_cycles_pdf_of_an_organisation_without_submission_is_written_when_asked(
-    reports_world, tmp_path
-):
-    cycle = Cycle.get(Cycle.period == "2026-Q2")
-    assert cycle.state == "open"
-    waiting = [
-        a.organisation_id
-        for a in Assessment.select().where(Assessment.cycle == cycle)
-        if a.first_submitted_at is None
-    ]
-    assert waiting, "the fixture's open cycle has an organisation that did not submit"
-    org_id = waiting[0]
-    build.write_cycle_reports(cycle, tmp_path)
-    assert store.latest(cycle, "pdf_organisation", "organisatie", org_id) is None
-    asked = build.report_on_demand(cycle, "pdf_organisation", "organisatie", org_id, tmp_path)
-    assert asked is not None
-    assert Path(asked.path).read_bytes().startswith(b"%PDF")
-    # From then on the nightly keeps it up to date with the others.
-    again = build.write_cycle_reports(cycle, tmp_path)
-    assert again.files["pdf_organisation"] == 4
-    kept = store.latest(cycle, "pdf_organisation", "organisatie", org_id)
-    assert kept.path.startswith(again.directory)
 
 
 def test_a_pdf_written_on_demand_from_its_own_scopes_equals_the_nightlys(reports_world, tmp_path):
