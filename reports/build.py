@@ -23,7 +23,6 @@ from models import (
     Assessment,
     Cycle,
     IndicatorStamp,
-    Organisation,
     ReportFile,
     RoleAssignment,
     utcnow,
@@ -185,7 +184,11 @@ def write_cycle_reports(
     snapshot = utcnow()
     cycle = Cycle.get_by_id(cycle.id)  # its state now, not a caller's copy
     if only is not None and only[1] in ("organisatie", "regio"):
-        data = _scoped_data(cycle, *only[1:])
+        # A PDF written on first download reads only its scope's data, as
+        # its results page does (the same PDF: a test compares them). A
+        # gemeente's workbook compares its region's organisations and
+        # partners: it reads the whole cycle.
+        data = CycleData.load_scope(cycle, *only[1:])
     else:
         data = CycleData.load(cycle)
     directory = store.run_directory(Path(root), cycle, run_id)
@@ -194,32 +197,6 @@ def write_cycle_reports(
     except BaseException:
         store.remove_unrecorded(directory)
         raise
-
-
-def _scoped_data(cycle: Cycle, scope_type: str, scope_id: int) -> CycleData:
-    """The cycle's data as the PDF of one organisation or region needs it (its
-    organisations, and the figures of the scope, its organisations, its
-    region and the country), as the results page reads it: a PDF written on
-    first download reads a few hundred rows, not the whole country's. The
-    PDF is the same as from the whole cycle's data (a test compares them);
-    a gemeente's workbook compares its region's organisations and partners,
-    so it is written from the whole cycle's data."""
-    if scope_type == "organisatie":
-        organisations = [scope_id]
-        region_id = (
-            Organisation.select(Organisation.region).where(Organisation.id == scope_id).scalar()
-        )
-    else:
-        organisations = [
-            o
-            for (o,) in Organisation.select(Organisation.id)
-            .where(Organisation.region == scope_id)
-            .tuples()
-        ]
-        region_id = scope_id
-    scopes = [(scope_type, scope_id), ("regio", region_id), ("land", 0)]
-    scopes += [("organisatie", o) for o in organisations if scope_type != "organisatie"]
-    return CycleData.load(cycle, organisations, scopes=scopes)
 
 
 def _write_into(

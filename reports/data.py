@@ -203,6 +203,38 @@ class CycleData:
 
     # --- lookups --------------------------------------------------------------
 
+    @classmethod
+    def load_scope(cls, cycle: Cycle, scope_type: str, scope_id: int) -> CycleData:
+        """The cycle's data as one organisation's, gemeente's or region's page
+        (and its PDF) needs it: its organisations, and the figures of the
+        scope, its organisations (the organisations × indicators overview),
+        its region and the country. A few hundred rows, not the country's."""
+        if scope_type == "organisatie":
+            organisations = [scope_id]
+            region_id = (
+                Organisation.select(Organisation.region).where(Organisation.id == scope_id).scalar()
+            )
+        elif scope_type == "gemeente":
+            organisations = [
+                o
+                for (o,) in OrganisationGemeente.select(OrganisationGemeente.organisation)
+                .where(OrganisationGemeente.gemeente == scope_id)
+                .tuples()
+            ]
+            region_id = Gemeente.select(Gemeente.region).where(Gemeente.id == scope_id).scalar()
+        else:
+            organisations = [
+                o
+                for (o,) in Organisation.select(Organisation.id)
+                .where(Organisation.region == scope_id)
+                .tuples()
+            ]
+            region_id = scope_id
+        scopes = [(scope_type, scope_id), ("regio", region_id), ("land", 0)]
+        if scope_type != "organisatie":
+            scopes += [("organisatie", o) for o in organisations]
+        return cls.load(cycle, organisations, scopes=scopes)
+
     @property
     def provisional(self) -> bool:
         """An open cycle's figures are voorlopig: more assessments may come in."""

@@ -20,7 +20,6 @@ from models import (
     Cycle,
     Gemeente,
     Organisation,
-    OrganisationGemeente,
     Region,
     ReportFile,
 )
@@ -105,24 +104,6 @@ def index():
     )
 
 
-def _organisations_of(scope_type: str, scope_id: int) -> list[int]:
-    if scope_type == "organisatie":
-        return [scope_id]
-    if scope_type == "gemeente":
-        return [
-            o
-            for (o,) in OrganisationGemeente.select(OrganisationGemeente.organisation)
-            .where(OrganisationGemeente.gemeente == scope_id)
-            .tuples()
-        ]
-    return [
-        o
-        for (o,) in Organisation.select(Organisation.id)
-        .where(Organisation.region == scope_id)
-        .tuples()
-    ]  # noqa: E501
-
-
 @dataclass(frozen=True)
 class PreparedPage:
     """A results page's content as built from the batch's figures."""
@@ -186,13 +167,7 @@ def _build_scope_page(cycle: Cycle, scope_type: str, target, free_text: bool) ->
     """Read the figures of one scope (with its region's and the country's)
     and lay out everything on its page that they decide."""
     scope_id = target.id
-    region_id = target.id if scope_type == "regio" else target.region_id
-    organisations = _organisations_of(scope_type, scope_id)
-    scopes = [(scope_type, scope_id), ("regio", region_id), ("land", 0)]
-    if scope_type != "organisatie":
-        # The organisations × indicators overview reads each organisation's figures.
-        scopes += [("organisatie", o) for o in organisations]
-    data = CycleData.load(cycle, organisations, scopes=scopes)
+    data = CycleData.load_scope(cycle, scope_type, scope_id)
     report = scope_report(data, scope_type, scope_id)
     names = [report.name]
     if scope_type != "regio":
