@@ -97,3 +97,13 @@ def cycle(fw, period: str = "2026-Q1", state: str = "open") -> Cycle:
 
 def assessment(org: Organisation, cycle_: Cycle, state: str = "niet_gestart") -> Assessment:
     return Assessment.create(organisation=org, cycle=cycle_, state=state)
+
+
+def holder(org: Organisation, role: str) -> User:
+    """The first person holding `role` at the organisation (the demo's)."""
+    return (
+        RoleAssignment.select()
+        .where(RoleAssignment.organisation == org, RoleAssignment.role == role)
+        .first()
+        .user
+    )

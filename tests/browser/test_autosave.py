@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 import demo
 from domain import assessment_agreements, assessment_completeness, assessment_steps
 from domain.reference import load_reference_data
-from models import Answer, Assessment, Cycle, ImprovementAction, Organisation, RoleAssignment
+from models import Answer, Assessment, Cycle, ImprovementAction, Organisation
 from tests import factories, journey
 
 TODAY = dt.date.today()
@@ -214,15 +214,10 @@ def test_no_page_of_the_form_is_taller_than_8000_px_on_the_demo(demo_world, live
         .get()
     )
 
-    def person(role):
-        return (
-            RoleAssignment.select()
-            .where(RoleAssignment.organisation == organisation, RoleAssignment.role == role)
-            .first()
-            .user
-        )
-
-    invuller, manager = person("invuller"), person("manager")
+    invuller, manager = (
+        factories.holder(organisation, "invuller"),
+        factories.holder(organisation, "manager"),
+    )
     assessment_steps.copy_previous(invuller, assessment)
     agreements = assessment_agreements.applicable_agreements(assessment)
     themes = assessment_completeness.theme_states(

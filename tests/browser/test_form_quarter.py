@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 import demo
 from domain.reference import load_reference_data
-from models import Answer, Assessment, Cycle, Organisation, RoleAssignment
+from models import Answer, Assessment, Cycle, Organisation
 from tests import factories
 from tests.browser.test_journeys import NARROW, WIDE, Tour
 
@@ -36,15 +36,11 @@ def demo_quarter(app):
         Assessment.id == assessment.id
     ).execute()
 
-    def person(role):
-        return (
-            RoleAssignment.select()
-            .where(RoleAssignment.organisation == organisation, RoleAssignment.role == role)
-            .first()
-            .user
-        )
-
-    return {"assessment": assessment, "manager": person("manager"), "invuller": person("invuller")}
+    return {
+        "assessment": assessment,
+        "manager": factories.holder(organisation, "manager"),
+        "invuller": factories.holder(organisation, "invuller"),
+    }
 
 
 class Counter:
