@@ -28,7 +28,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    makeToUnicodeCMap,
+)
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -433,9 +439,34 @@ def _recording() -> list | None:
     return getattr(_RECORDING, "runs", None)
 
 
+class _Formatted(pdfdoc.PDFObject):
+    """A PDF object as an earlier document formatted it: its bytes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def format(self, document) -> bytes:
+        return self.data
+
+
+class _FormattedStream(_Formatted):
+    """A stream as an earlier document formatted it (always an indirect object)."""
+
+    __RefOnly__ = 1
+
+
+# A font subset's parts that do not name other objects, formatted, per font,
+# subset number and characters: its widths, its ToUnicode map and the subset
+# font file (compressed). Most reports use the same few characters beyond
+# ASCII in the same order, so most of their subsets were formatted before.
+_SUBSET_PARTS: dict[tuple, tuple[bytes, bytes, bytes]] = {}
+SUBSETS_KEPT = 256
+
+
 class _Font(TTFont):
     """A TrueType font that tells a paragraph being recorded which texts it
-    encoded for the document, and how."""
+    encoded for the document, and how; and writes the subsets it wrote before
+    from their formatted bytes."""
 
     def splitString(self, text, doc, encoding="utf-8"):  # noqa: N802 - reportlab's name
         found = super().splitString(text, doc, encoding)
@@ -443,6 +474,74 @@ class _Font(TTFont):
         if runs is not None:
             runs.append((self, text, found))
         return found
+
+    def addObjects(self, doc) -> None:  # noqa: N802 - reportlab's name
+        """TTFont.addObjects, the same objects in the same order, with the
+        parts of a subset formatted before written from their bytes."""
+        if not isinstance(doc.encrypt, pdfdoc.NoEncryption):
+            super().addObjects(doc)
+            return
+        try:
+            state = self.state[doc]
+        except KeyError:
+            state = self.state[doc] = TTFont.State(self._asciiReadable)
+        state.frozen = 1
+        face = self.face
+        for n, subset in enumerate(state.subsets):
+            internal = self.getSubsetInternalName(n, doc)[1:]
+            base = b"".join((SUBSETN(n), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+            key = (self.fontName, n, tuple(subset), doc.compression, FLATE_LEVEL)
+            parts = _SUBSET_PARTS.get(key)
+            if parts is None:
+                parts = self._subset_parts(doc, base, subset)
+                if len(_SUBSET_PARTS) >= SUBSETS_KEPT:
+                    _SUBSET_PARTS.clear()
+                _SUBSET_PARTS[key] = parts
+            widths, unicode_map, font_file = parts
+            font = pdfdoc.PDFTrueTypeFont()
+            font.__Comment__ = f"Font {self.fontName} subset {n}"
+            font.Name = internal
+            font.BaseFont = base
+            font.FirstChar = 0
+            font.LastChar = len(subset) - 1
+            font.Widths = _Formatted(widths)
+            font.ToUnicode = doc.Reference(_FormattedStream(unicode_map), "toUnicodeCMap:" + base)
+            file_ref = doc.Reference(
+                _FormattedStream(font_file), f"fontFile:{face.filename}({base})"
+            )
+            font.FontDescriptor = doc.Reference(
+                pdfdoc.PDFDictionary(
+                    {
+                        "Type": "/FontDescriptor",
+                        "Ascent": face.ascent,
+                        "CapHeight": face.capHeight,
+                        "Descent": face.descent,
+                        "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                        "FontBBox": pdfdoc.PDFArray(face.bbox),
+                        "FontName": pdfdoc.PDFName(base),
+                        "ItalicAngle": face.italicAngle,
+                        "StemV": face.stemV,
+                        "FontFile2": file_ref,
+                        "MissingWidth": face.defaultWidth,
+                    }
+                ),
+                "fontDescriptor:" + base,
+            )
+            doc.Reference(font, internal)
+            doc.idToObject["BasicFonts"].dict[internal] = font
+        del self.state[doc]
+
+    def _subset_parts(self, doc, base: str, subset: list[int]) -> tuple[bytes, bytes, bytes]:
+        """A subset's widths, ToUnicode stream and font file stream, formatted
+        as TTFont.addObjects and TTFontFace.addSubsetObjects make them."""
+        face = self.face
+        filters = [pdfdoc.PDFZCompress] if doc.compression else None
+        widths = pdfdoc.PDFArray(list(map(face.getCharWidth, subset))).format(doc)
+        unicode_map = pdfdoc.PDFStream(content=makeToUnicodeCMap(base, subset), filters=filters)
+        content = face.makeSubset(subset)
+        font_file = pdfdoc.PDFStream(content=content, filters=filters)
+        font_file.dictionary["Length1"] = len(content)
+        return widths, unicode_map.format(doc), font_file.format(doc)
 
 
 # zlib's level for every stream of a PDF (pages, forms, font subsets):

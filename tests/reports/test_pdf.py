@@ -145,6 +145,35 @@ def test_chart_parts_shared_between_reports_never_change_one(data, reports_world
     assert region not in _text(tmp_path / "a.pdf")  # A is in the other region
 
 
+def test_font_subsets_written_again_are_the_bytes_reportlab_writes(
+    data, reports_world, tmp_path, monkeypatch
+):
+    """A font subset formatted for one report is written again from its bytes
+    in the next: every report is byte for byte what reportlab's own
+    TTFont.addObjects writes, whether its subsets were formatted before or not."""
+    from reportlab import rl_config
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from reports import pdf
+
+    monkeypatch.setattr(rl_config, "invariant", 1)  # no date or random id in the file
+    a, c = reports_world["orgs"]["A"], reports_world["orgs"]["C"]
+    pdf._SUBSET_PARTS.clear()
+    for name, org in (("a", a), ("c", c), ("a-again", a)):
+        write_pdf(scope_report(data, "organisatie", org.id), tmp_path / f"{name}.pdf")
+    assert pdf._SUBSET_PARTS  # the subsets were kept and, for "a-again", written from bytes
+    with monkeypatch.context() as plain:
+        plain.setattr(pdf._Font, "addObjects", TTFont.addObjects)
+        for name, org in (("a-plain", a), ("c-plain", c)):
+            write_pdf(scope_report(data, "organisatie", org.id), tmp_path / f"{name}.pdf")
+    plain_a = (tmp_path / "a-plain.pdf").read_bytes()
+    assert (tmp_path / "a.pdf").read_bytes() == plain_a
+    assert (tmp_path / "a-again.pdf").read_bytes() == plain_a
+    assert (tmp_path / "c.pdf").read_bytes() == (tmp_path / "c-plain.pdf").read_bytes()
+    assert b"/FontFile2" in plain_a
+    assert b"/ToUnicode" in plain_a
+
+
 def test_every_page_of_an_open_cycle_says_voorlopig_with_its_peildatum(reports_world, tmp_path):
     """A long name is cut in the footer, never the end of it: every page of
     the open cycle's report keeps "voorlopig" and the whole peildatum."""
