@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import threading
 import zlib
 from pathlib import Path
@@ -556,14 +557,53 @@ def _flate(data: bytes | str) -> bytes:
     return zlib.compress(data, FLATE_LEVEL)
 
 
+# Texts encoded for the PDF file (names, numbers, object headers): the same
+# few thousand recur in every report, and looking up reportlab's codec for
+# each costs more than the encoding. Short texts only.
+_ENCODED: dict[str, bytes] = {}
+ENCODED_KEPT = 20_000
+_NOT_PDFDOC = re.compile("[\x18-\x1f]")
+
+
+def _pdfdoc_encoded(text):
+    """pdfdoc.pdfdocEnc (str to PDFDocEncoding bytes, bytes as they are), remembered."""
+    if not isinstance(text, str):
+        return text
+    found = _ENCODED.get(text)
+    if found is None:
+        # PDFDocEncoding is ASCII but for 0x18-0x1F (which it has not): long
+        # texts (a page's stream in ASCII85) are ASCII, and encoded in C.
+        if text.isascii() and _NOT_PDFDOC.search(text) is None:
+            found = text.encode("ascii")
+        else:
+            found = text.encode("extpdfdoc")
+        if len(text) <= 64:
+            if len(_ENCODED) >= ENCODED_KEPT:
+                _ENCODED.clear()
+            _ENCODED[text] = found
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _pdf_name(data: str, lo: str = "!", hi: str = "~") -> str:
+    """pdfdoc.PDFName (a name with its odd characters escaped), remembered."""
+    return _PDF_NAME(data, lo, hi)
+
+
+_PDF_NAME = pdfdoc.PDFName
+
+
 def _setup() -> None:
     """Register the fonts once. Shape attribute checking is switched off: it
     validates every attribute set on every chart element and costs a third of
     the time of a report, for shapes that only this module builds. Streams
-    are compressed faster (FLATE_LEVEL)."""
+    are compressed faster (FLATE_LEVEL), and the PDF's names and short texts
+    are encoded once per process."""
     global _registered
     rl_config.shapeChecking = 0
     pdfdoc.PDFZCompress.encode = _flate  # the one Flate filter every stream names
+    pdfdoc.pdfdocEnc = _pdfdoc_encoded
+    pdfdoc.PDFName = _pdf_name
     if not _registered:
         pdfmetrics.registerFont(_Font(FONT, str(FONTS / "DejaVuSans.ttf")))
         pdfmetrics.registerFont(_Font(BOLD, str(FONTS / "DejaVuSans-Bold.ttf")))

@@ -216,3 +216,28 @@ def test_comparison_labels_keep_long_names_in_two_lines():
     too_long = _fit_lines("Een naam " * 20, 142, 7)
     assert too_long.count("\n") == 1
     assert too_long.endswith("…")
+
+
+def test_pdf_texts_encoded_as_reportlab_encodes_them():
+    """The remembered PDFDocEncoding (names, numbers, streams) gives the bytes
+    reportlab's codec gives, or fails as it does, for every character up to
+    U+2FFF, alone and in long texts."""
+    from reports import pdf
+
+    def encoded(encode, text):
+        try:
+            return encode(text)
+        except UnicodeEncodeError:
+            return UnicodeEncodeError
+
+    def codec(text):
+        return text.encode("extpdfdoc")
+
+    texts = [chr(code) for code in range(0x3000)]
+    texts += ["".join(texts[32:127]) * 3, "x" * 100 + "\x18", "y" * 100 + "é", "/F1 9 Tf"]
+    pdf._ENCODED.clear()
+    for _ in range(2):  # the second time from what was remembered
+        for text in texts:
+            assert encoded(pdf._pdfdoc_encoded, text) == encoded(codec, text), repr(text)
+    assert pdf._pdfdoc_encoded(b"\x00bytes") == b"\x00bytes"
+    assert pdf._pdf_name("a b#") == pdf._PDF_NAME("a b#") == "/a#20b#23"
