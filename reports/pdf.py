@@ -47,6 +47,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.tables import _ExpandedCellTuple
 
 from reports import dutch, maps, practice
 from reports.data import ActionRow, EscalationRow, ScopeReport
@@ -979,6 +980,73 @@ def _paragraph(markup: str, style: ParagraphStyle, bullet: str | None = None) ->
     return _Parsed(key, text, parsed_style, frags, bullet)
 
 
+class _Grid(Table):
+    """reportlab's Table, for the tables of these reports (fixed column
+    widths, no spans), with less work done twice: laid out again at the same
+    width, it keeps the rows it measured (KeepTogether measures its tables
+    before the frame does); and a cell holding one paragraph at the top left
+    is drawn without measuring the paragraph again. Same drawing."""
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        done = self.__dict__.get("_grid_size")
+        if done is not None and not self._spanCmds:
+            width, height, complete, size = done
+            # Every row was measured (a long table stops measuring where the
+            # height runs out): the same rows, as long as they all fit again.
+            if width == availWidth and (
+                height == availHeight or (complete and size[1] <= availHeight)
+            ):
+                self.availWidth = availWidth
+                return size
+        size = super().wrap(availWidth, availHeight)
+        complete = len(self._rowHeights) == self._nrows and None not in self._rowHeights
+        self._grid_size = (availWidth, availHeight, complete, size)
+        return size
+
+    def _drawCell(self, cellval, cellstyle, pos, size):  # noqa: N802 - reportlab's name
+        if (
+            type(cellval) is not _ExpandedCellTuple
+            or len(cellval) != 1
+            or type(cellval[0]) is not _Parsed
+            or cellstyle.valign != "TOP"
+            or cellstyle.alignment != "LEFT"
+            or cellstyle.href
+            or cellstyle.destination
+        ):
+            super()._drawCell(cellval, cellstyle, pos, size)
+            return
+        # Table._drawCell and _listCellGeom for this case, step by step.
+        canvas = self.canv
+        if self._curcellstyle is not cellstyle:
+            current = self._curcellstyle
+            if current is None or cellstyle.color != current.color:
+                canvas.setFillColor(cellstyle.color)
+            if (
+                current is None
+                or cellstyle.leading != current.leading
+                or cellstyle.fontname != current.fontname
+                or cellstyle.fontsize != current.fontsize
+            ):
+                canvas.setFont(cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+            self._curcellstyle = cellstyle
+        colpos, rowpos = pos
+        colwidth, rowheight = size
+        width = colwidth - cellstyle.leftPadding - cellstyle.rightPadding
+        if width < 0:
+            super()._drawCell(cellval, cellstyle, pos, size)  # reportlab's error
+            return
+        paragraph = cellval[0]
+        _, height = paragraph.wrapOn(
+            canvas, width, rowheight - cellstyle.topPadding - cellstyle.bottomPadding
+        )
+        before = paragraph.getSpaceBefore()
+        y = rowpos + rowheight - cellstyle.topPadding
+        y += before
+        y -= before
+        y -= height
+        paragraph.drawOn(canvas, colpos + cellstyle.leftPadding, y)
+
+
 def _table(
     rows: list[list],
     widths: list[float],
@@ -1002,7 +1070,7 @@ def _table(
                 cell = _p(cell, styles[name])
             line.append(cell)
         cells.append(line)
-    table = Table(cells, colWidths=widths, repeatRows=1)
+    table = _Grid(cells, colWidths=widths, repeatRows=1)
     table.setStyle(
         TableStyle(
             [
@@ -1045,7 +1113,7 @@ def _cover(content: ManagementReport, styles) -> list:
     if report.provisional:
         story += [_p(_provisional(report), styles["banner"]), Spacer(1, 4 * mm)]
     story.append(
-        Table(
+        _Grid(
             [[_p(k + ":", styles["body"]), _p(v, styles["body"])] for k, v in content.facts],
             colWidths=[42 * mm, 132 * mm],
             style=[
@@ -1108,7 +1176,7 @@ def _signal_grid(report: ScopeReport, styles) -> Table:
             extra.append(("BACKGROUND", (3 * col, n), (3 * col, n), SIGNAL_COLOURS[item.signal]))
         cells.append(line)
     widths = [21 * mm, 22 * mm, 44 * mm] * 2
-    return Table(
+    return _Grid(
         cells or [[""]],
         colWidths=widths if cells else None,
         style=[
@@ -1389,7 +1457,7 @@ def _trends(content: ManagementReport, styles) -> list:
         )
     if grid:
         story.append(
-            Table(grid, colWidths=[width + 2 * mm] * 2, style=[("FONT", (0, 0), (-1, -1), FONT)])
+            _Grid(grid, colWidths=[width + 2 * mm] * 2, style=[("FONT", (0, 0), (-1, -1), FONT)])
         )
     return story
 

@@ -241,3 +241,40 @@ def test_pdf_texts_encoded_as_reportlab_encodes_them():
             assert encoded(pdf._pdfdoc_encoded, text) == encoded(codec, text), repr(text)
     assert pdf._pdfdoc_encoded(b"\x00bytes") == b"\x00bytes"
     assert pdf._pdf_name("a b#") == pdf._PDF_NAME("a b#") == "/a#20b#23"
+
+
+def test_tables_drawn_as_reportlab_draws_them(tmp_path, monkeypatch):
+    """The reports' tables (_Grid: rows measured once, one-paragraph cells
+    drawn directly) give the bytes reportlab's Table gives: a long table
+    split over pages with its header repeated, a short one kept together with
+    its heading, wrapping texts, coloured cells and a cell aligned right."""
+    from reportlab import rl_config
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Table
+
+    from reports import pdf
+
+    monkeypatch.setattr(rl_config, "invariant", 1)
+    pdf._setup()
+    styles = pdf._styles()
+    long_rows = [["Organisatie", "Waarde", "Toelichting"]] + [
+        [f"Organisatie {n} met een naam die over twee regels loopt", f"{n},5 %", "tekst " * (n % 7)]
+        for n in range(140)
+    ]
+    colours = [("BACKGROUND", (1, n), (1, n), pdf.SIGNAL_COLOURS["rood"]) for n in (3, 50, 99)]
+
+    def write(path):
+        story = [
+            pdf._p("Tabellen", styles["h2"]),
+            KeepTogether([pdf._p("Kort", styles["h2"]), pdf._table(long_rows[:6], [60, 40, 60])]),
+            pdf._table(long_rows, [180, 60, 220], colours, right=(1,), styles=styles),
+        ]
+        SimpleDocTemplate(str(path), pagesize=A4, initialFontName=pdf.FONT).build(story)
+
+    write(tmp_path / "grid.pdf")
+    assert pdf._Grid is not Table
+    monkeypatch.setattr(pdf, "_Grid", Table)
+    write(tmp_path / "table.pdf")
+    grid = (tmp_path / "grid.pdf").read_bytes()
+    assert len(PdfReader(tmp_path / "grid.pdf").pages) >= 3  # the long table was split
+    assert grid == (tmp_path / "table.pdf").read_bytes()
