@@ -7,6 +7,7 @@ put in table cells as plain strings elsewhere."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 import re
@@ -39,6 +40,7 @@ from reportlab.pdfbase.ttfonts import (
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
+    Frame,
     KeepTogether,
     PageBreak,
     Paragraph,
@@ -708,6 +710,34 @@ def footer_line(footer: str, name: str, room: float, size: float = 7.5) -> str:
     return footer.replace(name, _fit(name, room - rest, size), 1)
 
 
+_ATOMIC = (int, float, str, bool, type(None))
+
+
+class _Frame(Frame):
+    """reportlab's Frame, copied faster: KeepTogether measures its content on
+    a deep copy of the frame, and a frame holds mostly numbers."""
+
+    def __deepcopy__(self, memo):
+        new = object.__new__(type(self))
+        new.__dict__.update(
+            (name, value if type(value) in _ATOMIC else copy.deepcopy(value, memo))
+            for name, value in self.__dict__.items()
+        )
+        return new
+
+
+class _Document(SimpleDocTemplate):
+    """SimpleDocTemplate, with its frames copied faster (_Frame)."""
+
+    def addPageTemplates(self, pageTemplates):  # noqa: N802, N803 - reportlab's names
+        templates = pageTemplates if isinstance(pageTemplates, list | tuple) else [pageTemplates]
+        for template in templates:
+            for frame in template.frames:
+                if type(frame) is Frame:  # (Frame.__setattr__ would keep it as an attribute)
+                    object.__setattr__(frame, "__class__", _Frame)
+        super().addPageTemplates(pageTemplates)
+
+
 def write_pdf(report: ScopeReport, path: Path | str) -> None:
     """Write the management report of one organisation, gemeente or region."""
     write_management_report(management_report(report), path)
@@ -725,7 +755,7 @@ def write_management_report(content: ManagementReport, path: Path | str) -> None
         canvas.footer_name = report.name
         return canvas
 
-    doc = SimpleDocTemplate(
+    doc = _Document(
         str(path),
         pagesize=A4,
         leftMargin=18 * mm,
@@ -923,11 +953,18 @@ def _encoded_alike(doc, encoded: tuple) -> bool:
     when they were recorded (encoding them in the same order as drawing
     would, so also when they do not: the drawing that follows gets the same
     codes as without this check)."""
+    known = doc.__dict__.setdefault("_subset_names", {})
     for font, text, found, names in encoded:
         if text is not None and font.splitString(text, doc) != found:
             return False
-        if tuple(font.getSubsetInternalName(s, doc) for s, _ in found) != names:
-            return False
+        for (subset, _), recorded in zip(found, names, strict=True):
+            name = known.get((font, subset))
+            if name is None:
+                # Names the font in the document the first time (as drawing
+                # would); the same name from then on.
+                name = known[font, subset] = font.getSubsetInternalName(subset, doc)
+            if name != recorded:
+                return False
     return True
 
 

@@ -278,3 +278,32 @@ def test_tables_drawn_as_reportlab_draws_them(tmp_path, monkeypatch):
     grid = (tmp_path / "grid.pdf").read_bytes()
     assert len(PdfReader(tmp_path / "grid.pdf").pages) >= 3  # the long table was split
     assert grid == (tmp_path / "table.pdf").read_bytes()
+
+
+def test_a_frame_copied_fast_is_a_deep_copy():
+    """KeepTogether measures on a deep copy of the frame (_Frame): the same
+    values, the same class, and no list shared with the frame it came from."""
+    import copy
+
+    from reportlab.platypus import Frame, PageTemplate
+
+    from reports import pdf
+
+    document = pdf._Document("/dev/null")
+    document.addPageTemplates([PageTemplate(id="p", frames=Frame(10, 20, 300, 400, id="normal"))])
+    frame = document.pageTemplates[-1].frames[0]
+    assert type(frame) is pdf._Frame
+    assert "__class__" not in frame.__dict__
+    frame._frameBGs = [("kleur", 1)]  # (set while a document is built)
+    copied = copy.deepcopy(frame)
+    assert type(copied) is pdf._Frame
+    assert copied.__dict__ == frame.__dict__
+    assert copied._frameBGs is not frame._frameBGs
+    copied._frameBGs.append("meer")
+    copied._y -= 100
+    assert frame._frameBGs == [("kleur", 1)]
+    assert frame._y == copied._y + 100
+    assert (
+        copy.deepcopy(Frame(10, 20, 300, 400, id="normal")).__dict__
+        == Frame(10, 20, 300, 400, id="normal").__dict__
+    )
