@@ -35,16 +35,29 @@ from openpyxl.chart.reference import DummyWorksheet
 from openpyxl.drawing.image import Image
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook._writer import WorkbookWriter
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.writer.theme import theme_xml
+from openpyxl.xml.constants import (
+    ARC_APP,
+    ARC_CORE,
+    ARC_ROOT_RELS,
+    ARC_STYLE,
+    ARC_THEME,
+    ARC_WORKBOOK,
+    ARC_WORKBOOK_RELS,
+)
 from openpyxl.xml.functions import tostring
 
 from domain import formatting
@@ -576,9 +589,76 @@ def _drawing_xml(charts: tuple[tuple[str, float, float, int], ...]) -> tuple[byt
     return xml, tostring(drawing._write_rels())
 
 
+@functools.cache
+def _app_xml() -> bytes:
+    """docProps/app.xml: openpyxl's extended properties, the same for every
+    workbook (its defaults)."""
+    return tostring(ExtendedProperties().to_tree())
+
+
+STYLESHEETS_KEPT = 16  # stylesheets' XML a process keeps (_stylesheet_xml)
+_STYLESHEETS: dict[tuple, bytes] = {}
+
+
+def _stylesheet_xml(wb: Workbook) -> bytes:
+    """The workbook's styles.xml as openpyxl writes it (`write_stylesheet`),
+    kept per process by everything it is made of: the workbook's fonts,
+    fills, borders, differential styles, colours, number formats, cell
+    styles, alignments, protections, named and table styles, compared as
+    openpyxl compares them when it numbers them. The gemeente workbooks of a
+    cycle share one (each its own object, alike)."""
+    key = (
+        tuple(wb._fonts),
+        tuple(wb._fills),
+        tuple(wb._borders),
+        tuple(wb._differential_styles.styles),
+        tuple(wb._colors),
+        tuple(wb._number_formats),
+        tuple(tuple(style) for style in wb._cell_styles),
+        tuple(wb._alignments),
+        tuple(wb._protections),
+        tuple(wb._named_styles),
+        wb._table_styles,
+    )
+    xml = _STYLESHEETS.get(key)
+    if xml is None:
+        xml = tostring(write_stylesheet(wb))
+        if len(_STYLESHEETS) >= STYLESHEETS_KEPT:
+            _STYLESHEETS.clear()
+        _STYLESHEETS[key] = xml
+    return xml
+
+
 class _WorkbookWriter(ExcelWriter):
     """openpyxl's writer, with the sheets' XML kept in memory (not in a
-    temporary file each) and serialised charts written as they are."""
+    temporary file each), serialised charts written as they are and the
+    stylesheet from `_stylesheet_xml`."""
+
+    def write_data(self):
+        """openpyxl's ExcelWriter.write_data (3.1), the stylesheet from
+        `_stylesheet_xml`."""
+        if len(self.workbook.custom_doc_props) >= 1:
+            return super().write_data()  # none here: openpyxl writes such a workbook
+        archive = self._archive
+        archive.writestr(ARC_APP, _app_xml())
+        archive.writestr(ARC_CORE, tostring(self.workbook.properties.to_tree()))
+        if self.workbook.loaded_theme:
+            archive.writestr(ARC_THEME, self.workbook.loaded_theme)
+        else:
+            archive.writestr(ARC_THEME, theme_xml)
+        self._write_worksheets()
+        self._write_chartsheets()
+        self._write_images()
+        self._write_charts()
+        self._write_external_links()
+        archive.writestr(ARC_STYLE, _stylesheet_xml(self.workbook))
+        writer = WorkbookWriter(self.workbook)
+        archive.writestr(ARC_ROOT_RELS, writer.write_root_rels())
+        archive.writestr(ARC_WORKBOOK, writer.write())
+        archive.writestr(ARC_WORKBOOK_RELS, writer.write_rels())
+        self._merge_vba()
+        self.manifest._write(archive, self.workbook)
+        return None
 
     def write_worksheet(self, ws):
         writer = ws._writer

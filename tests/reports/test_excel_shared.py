@@ -9,11 +9,12 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.writer.excel import ExcelWriter
 
 from models import Cycle, IndicatorDefinition, RegionalNorm
 from reports import excel
 from reports.data import CycleData, Norm
-from reports.excel import Sheet, gemeente_workbook, save_workbook
+from reports.excel import Sheet, gemeente_workbook, region_workbook, save_workbook
 
 
 @pytest.fixture
@@ -150,3 +151,37 @@ def test_kept_rows_hold_their_model(tmp_path):
     assert key == ("test", id(model))
     assert kept.model is model
     excel._SHARED.clear()
+
+
+class _OpenpyxlData(excel._WorkbookWriter):
+    """Our sheets, the rest as openpyxl writes it (its stylesheet made anew)."""
+
+    write_data = ExcelWriter.write_data
+
+
+def test_stylesheets_and_parts_as_openpyxl_writes_them(own_norm, tmp_path, monkeypatch):
+    """Workbooks of different styles in turn (the region comparison, gemeenten
+    of both regions, two cycles): each stylesheet and every other part as
+    openpyxl's own ExcelWriter.write_data writes them."""
+    excel._STYLESHEETS.clear()
+    g1, g3 = own_norm["g1"].id, own_norm["g3"].id
+    writers = {"ours": excel._WorkbookWriter, "openpyxl": _OpenpyxlData}
+    stylesheets = set()
+    for period in ("2026-Q2", "2026-Q1"):
+        data = CycleData.load(Cycle.get(Cycle.period == period))
+        for name, write in [
+            ("regio", lambda path, data=data: region_workbook(data, path)),
+            ("g1", lambda path, data=data: gemeente_workbook(data, g1, path)),
+            ("g3", lambda path, data=data: gemeente_workbook(data, g3, path)),
+            ("regio-again", lambda path, data=data: region_workbook(data, path)),
+        ]:
+            written = {}
+            for who, writer in writers.items():
+                monkeypatch.setattr(excel, "_WorkbookWriter", writer)
+                written[who] = tmp_path / f"{period}-{name}-{who}.xlsx"
+                write(written[who])
+            assert _members(written["ours"]) == _members(written["openpyxl"]), (period, name)
+            stylesheets.add(_members(written["ours"])["xl/styles.xml"])
+    assert len(stylesheets) >= 2  # the region comparison's and the gemeenten's differ
+    assert 2 <= len(excel._STYLESHEETS) <= excel.STYLESHEETS_KEPT
+    excel._STYLESHEETS.clear()
