@@ -46,6 +46,7 @@ from openpyxl.workbook._writer import WorkbookWriter
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.header_footer import HeaderFooter, HeaderFooterItem, _HeaderFooterPart
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.writer.theme import theme_xml
@@ -160,6 +161,39 @@ class _SheetWriter(WorksheetWriter):
         super().__init__(ws, out=out)
         self.lights = lights  # (range, [(priority, formula, dxf)]), as Sheet.lights adds them
 
+    def write_header(self):
+        """openpyxl's write_header, its XML kept per process by every field
+        of the headers and footers (`_header_key`): each sheet has the same."""
+        key = _header_key(self.ws.HeaderFooter)
+        xml = _HEADERS.get(key) if key is not None else None
+        if xml is None:
+            xml = self._captured(super().write_header)
+            if key is not None:
+                if len(_HEADERS) >= HEADERS_KEPT:
+                    _HEADERS.clear()
+                _HEADERS[key] = xml
+        elif xml:
+            xf = self.xf.send(True)
+            xf._file(xml)
+            self.xf.send(None)
+
+    def _captured(self, write: Callable[[], None]) -> str:
+        """Call `write()`, which writes into the sheet's XML, and return what it wrote."""
+        xf = self.xf.send(True)
+        self.xf.send(None)
+        file, parts = xf._file, []
+
+        def both(text: str) -> None:
+            parts.append(text)
+            file(text)
+
+        xf._file = both
+        try:
+            write()
+        finally:
+            xf._file = file
+        return "".join(parts)
+
     def write_formatting(self):
         # openpyxl's write_formatting for the rules added to the sheet, with
         # its comparisons made once per dxf object (nothing changes them
@@ -194,6 +228,31 @@ class _SheetWriter(WorksheetWriter):
         xf = self.xf.send(True)
         xf._file("".join(parts))
         self.xf.send(None)
+
+
+HEADERS_KEPT = 64  # headers and footers whose XML a process keeps (_SheetWriter.write_header)
+_HEADERS: dict[tuple, str] = {}
+
+
+def _header_key(hf) -> tuple | None:
+    """Every field a sheet's headers and footers are written from (openpyxl's
+    HeaderFooter: its flags, and each header's and footer's left, centre and
+    right text, font, size and colour); None for any other kind of object."""
+    if type(hf) is not HeaderFooter:
+        return None
+    key: list = [hf.differentOddEven, hf.differentFirst, hf.scaleWithDoc, hf.alignWithMargins]
+    for name in HeaderFooter.__elements__:
+        item = getattr(hf, name)
+        if item is None:
+            key.append(None)
+            continue
+        if type(item) is not HeaderFooterItem:
+            return None
+        for part in (item.left, item.center, item.right):
+            if type(part) is not _HeaderFooterPart:
+                return None
+            key.append((part.text, part.font, part.size, part.color))
+    return tuple(key)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from openpyxl import Workbook
 from openpyxl.styles import Font
+from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from models import Cycle, IndicatorDefinition, RegionalNorm
@@ -185,3 +186,55 @@ def test_stylesheets_and_parts_as_openpyxl_writes_them(own_norm, tmp_path, monke
     assert len(stylesheets) >= 2  # the region comparison's and the gemeenten's differ
     assert 2 <= len(excel._STYLESHEETS) <= excel.STYLESHEETS_KEPT
     excel._STYLESHEETS.clear()
+
+
+def _header_book(path, change) -> None:
+    wb = Workbook(write_only=True)
+    for title in ("Een", "Twee"):
+        sheet = Sheet(wb, title, [10])
+        change(sheet.ws.HeaderFooter)
+        sheet.append([sheet.cell(title)])
+    save_workbook(wb, path)
+
+
+def _first_page(hf) -> None:
+    hf.differentFirst = True
+    hf.firstHeader.center.text = "Voorblad"
+
+
+def _flag(name: str):
+    return lambda hf: setattr(hf, name, False)
+
+
+def _font(hf) -> None:
+    hf.oddHeader.left.font = "Arial,Bold"
+    hf.oddHeader.left.size = 9
+
+
+def _colour(hf) -> None:
+    hf.oddFooter.center.color = "FF0000"
+
+
+def _text(hf) -> None:
+    hf.oddHeader.right.text = "&A & meer"
+
+
+def _none(hf) -> None:
+    hf.evenFooter = None
+
+
+def test_headers_and_footers_as_openpyxl_writes_them(tmp_path, monkeypatch):
+    """The kept XML of headers and footers, for headers that differ in each
+    field in turn (and Sheet's own between them): openpyxl's own."""
+    excel._HEADERS.clear()
+    flags = ["differentOddEven", "differentFirst", "scaleWithDoc", "alignWithMargins"]
+    changes = [lambda hf: None, _first_page, *map(_flag, flags), _font, _colour, _text, _none]
+    for n, change in enumerate(changes * 2):
+        ours, theirs = tmp_path / f"ours-{n}.xlsx", tmp_path / f"theirs-{n}.xlsx"
+        _header_book(ours, change)
+        with monkeypatch.context() as patched:
+            patched.setattr(excel._SheetWriter, "write_header", WorksheetWriter.write_header)
+            _header_book(theirs, change)
+        assert _members(ours) == _members(theirs), n
+    assert len(excel._HEADERS) == len(changes)
+    excel._HEADERS.clear()
