@@ -11,8 +11,12 @@ openpyxl writes: the rows' cells (`Sheet.append`) and the traffic lights
 (`_SheetWriter`); a Trend chart and its drawing are serialised once per
 process for each layout (`_line_chart_xml`, `_drawing_xml`: the XML depends
 on their arguments alone, so no cycle's or gemeente's content can reach
-another workbook). Each sheet's XML is kept in memory until the workbook is
-saved by `save_workbook`. tests/reports/test_excel_rows.py and
+another workbook). So are the stylesheet (`_stylesheet_xml`) and a sheet's
+headers and footers (`_SheetWriter.write_header`), by everything they are
+written from; and the rows of a row model that the gemeente workbooks of a
+region share (Regio's, Toelichting: `Sheet.rows_once`), by the model
+object, kept with them. Each sheet's XML is kept in memory until the
+workbook is saved by `save_workbook`. tests/reports/test_excel_rows.py and
 test_excel_charts.py hold the bytes against openpyxl's own."""
 
 from __future__ import annotations
