@@ -124,6 +124,10 @@ class CycleData:
     # organisation → agreement id → [open, overdue, done] improvement actions
     action_counts: dict[int, dict[int, list[int]]] = field(default_factory=dict)
     _pooled: dict[tuple, dict] = field(default_factory=dict, repr=False)  # see stats_for
+    # Row models that every gemeente workbook of a region (or of the cycle)
+    # shares, made once (reports.rows.shared): kept on the data they are made
+    # of, so they can never reach a workbook of another cycle or load.
+    _shared: dict[tuple, object] = field(default_factory=dict, repr=False, compare=False)
     recomputed: str | None = None  # "herberekend op … omdat …" after a deliberate recompute
 
     # --- reading --------------------------------------------------------------

@@ -11,8 +11,12 @@ openpyxl writes: the rows' cells (`Sheet.append`) and the traffic lights
 (`_SheetWriter`); a Trend chart and its drawing are serialised once per
 process for each layout (`_line_chart_xml`, `_drawing_xml`: the XML depends
 on their arguments alone, so no cycle's or gemeente's content can reach
-another workbook). Each sheet's XML is kept in memory until the workbook is
-saved by `save_workbook`. tests/reports/test_excel_rows.py and
+another workbook). So are the stylesheet (`_stylesheet_xml`) and a sheet's
+headers and footers (`_SheetWriter.write_header`), by everything they are
+written from; and the rows of a row model that the gemeente workbooks of a
+region share (Regio's, Toelichting: `Sheet.rows_once`), by the model
+object, kept with them. Each sheet's XML is kept in memory until the
+workbook is saved by `save_workbook`. tests/reports/test_excel_rows.py and
 test_excel_charts.py hold the bytes against openpyxl's own."""
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import functools
 import io
 import math
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile
 
@@ -35,16 +39,30 @@ from openpyxl.chart.reference import DummyWorksheet
 from openpyxl.drawing.image import Image
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.formatting.rule import ColorScaleRule, FormulaRule
+from openpyxl.packaging.extended import ExtendedProperties
 from openpyxl.packaging.relationship import get_rels_path
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.styles.differential import DifferentialStyle
+from openpyxl.styles.stylesheet import write_stylesheet
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook._writer import WorkbookWriter
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.worksheet.cell_range import MultiCellRange
 from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.header_footer import HeaderFooter, HeaderFooterItem, _HeaderFooterPart
 from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
 from openpyxl.writer.excel import ExcelWriter
+from openpyxl.writer.theme import theme_xml
+from openpyxl.xml.constants import (
+    ARC_APP,
+    ARC_CORE,
+    ARC_ROOT_RELS,
+    ARC_STYLE,
+    ARC_THEME,
+    ARC_WORKBOOK,
+    ARC_WORKBOOK_RELS,
+)
 from openpyxl.xml.functions import tostring
 
 from domain import formatting
@@ -147,6 +165,39 @@ class _SheetWriter(WorksheetWriter):
         super().__init__(ws, out=out)
         self.lights = lights  # (range, [(priority, formula, dxf)]), as Sheet.lights adds them
 
+    def write_header(self):
+        """openpyxl's write_header, its XML kept per process by every field
+        of the headers and footers (`_header_key`): each sheet has the same."""
+        key = _header_key(self.ws.HeaderFooter)
+        xml = _HEADERS.get(key) if key is not None else None
+        if xml is None:
+            xml = self._captured(super().write_header)
+            if key is not None:
+                if len(_HEADERS) >= HEADERS_KEPT:
+                    _HEADERS.clear()
+                _HEADERS[key] = xml
+        elif xml:
+            xf = self.xf.send(True)
+            xf._file(xml)
+            self.xf.send(None)
+
+    def _captured(self, write: Callable[[], None]) -> str:
+        """Call `write()`, which writes into the sheet's XML, and return what it wrote."""
+        xf = self.xf.send(True)
+        self.xf.send(None)
+        file, parts = xf._file, []
+
+        def both(text: str) -> None:
+            parts.append(text)
+            file(text)
+
+        xf._file = both
+        try:
+            write()
+        finally:
+            xf._file = file
+        return "".join(parts)
+
     def write_formatting(self):
         # openpyxl's write_formatting for the rules added to the sheet, with
         # its comparisons made once per dxf object (nothing changes them
@@ -183,6 +234,31 @@ class _SheetWriter(WorksheetWriter):
         self.xf.send(None)
 
 
+HEADERS_KEPT = 64  # headers and footers whose XML a process keeps (_SheetWriter.write_header)
+_HEADERS: dict[tuple, str] = {}
+
+
+def _header_key(hf) -> tuple | None:
+    """Every field a sheet's headers and footers are written from (openpyxl's
+    HeaderFooter: its flags, and each header's and footer's left, centre and
+    right text, font, size and colour); None for any other kind of object."""
+    if type(hf) is not HeaderFooter:
+        return None
+    key: list = [hf.differentOddEven, hf.differentFirst, hf.scaleWithDoc, hf.alignWithMargins]
+    for name in HeaderFooter.__elements__:
+        item = getattr(hf, name)
+        if item is None:
+            key.append(None)
+            continue
+        if type(item) is not HeaderFooterItem:
+            return None
+        for part in (item.left, item.center, item.right):
+            if type(part) is not _HeaderFooterPart:
+                return None
+            key.append((part.text, part.font, part.size, part.color))
+    return tuple(key)
+
+
 @functools.lru_cache(maxsize=4096)
 def _sqref(ref: str) -> str:
     """A range as openpyxl writes it (B5:B5 as B5)."""
@@ -201,9 +277,10 @@ class CellStyle:
     attribute of its cells once the workbook has numbered it (at its first
     cell, as openpyxl numbers styles in the order cells are written)."""
 
-    __slots__ = ("array", "attribute")
+    __slots__ = ("array", "attribute", "key")
 
-    def __init__(self, array):
+    def __init__(self, key: str, array):
+        self.key = key
         self.array = array
         self.attribute: str | None = None
 
@@ -216,6 +293,42 @@ class Styled:
     def __init__(self, value, style: CellStyle):
         self.value = value
         self.style = style
+
+
+SHARED_KEPT = 256  # row models whose rows' XML a process keeps (Sheet.rows_once)
+
+
+class _Rows:
+    """The rows one `Sheet.rows_once` wrote for a model: how the sheet stood
+    before them, the styles they made and numbered (by key, in order) with
+    the numbers they got, their XML, the sheet's row count after them and
+    what the writing returned."""
+
+    __slots__ = (
+        "attributes",
+        "made",
+        "model",
+        "numbered",
+        "result",
+        "rows",
+        "spoilt",
+        "start",
+        "xml",
+    )
+
+    def __init__(self, model, start: tuple):
+        self.model = model  # kept: its id cannot name another object while this is kept
+        self.start = start
+        self.made: list[tuple[str, dict]] = []
+        self.numbered: list[str] = []
+        self.attributes: tuple[str | None, ...] = ()
+        self.xml = ""
+        self.rows = 0
+        self.result = 0  # what write() returned
+        self.spoilt = False  # lights were added: not kept
+
+
+_SHARED: dict[tuple[str, int], _Rows] = {}
 
 
 class Sheet:
@@ -237,6 +350,7 @@ class Sheet:
         self._styles: dict[str, CellStyle] = {}
         self._xf = None  # the sheet's XML stream, inside <sheetData>, from the first row
         self._lights: list[tuple[str, list[tuple[int, str, object]]]] = []
+        self._recording: _Rows | None = None  # see rows_once
         self.ws.page_setup.orientation = "landscape"
         self.ws.page_setup.paperSize = "9"  # A4
         self.ws.page_setup.fitToWidth = 1
@@ -253,7 +367,9 @@ class Sheet:
             cell = WriteOnlyCell(self.ws)
             for name, value in attributes.items():
                 setattr(cell, name, value)
-            self._styles[key] = CellStyle(cell._style)
+            self._styles[key] = CellStyle(key, cell._style)
+            if self._recording is not None:
+                self._recording.made.append((key, attributes))
         return self._styles[key]
 
     def cell(self, value, style: CellStyle | None = None):
@@ -294,6 +410,66 @@ class Sheet:
         self._xf._file("".join(parts))
         return row
 
+    def rows_once(self, kind: str, model, write: Callable[[], int]) -> int:
+        """The rows `write()` writes for a row model that several workbooks
+        show alike (a region's Regio's, `reports.rows.shared`): written once
+        per process, then their XML again for the same model object. Returns
+        what `write()` returned (a row number).
+
+        The XML holds the workbook's number of each cell style (`s`): the
+        styles `write()` made and numbered are made and numbered again, in
+        the same order (the order of their first cells, so as `write()`
+        would), and the XML is reused only when they get the same numbers and
+        the sheet stood as it did (its rows so far, its styles); otherwise
+        `write()` writes the rows again. `write()` may only write rows
+        (append, title, header): rows with traffic lights are not kept. A
+        model is known by its identity; it is kept with its rows, so its id
+        cannot name another object while they are kept (SHARED_KEPT)."""
+        start = (self.rows, tuple((key, style.attribute) for key, style in self._styles.items()))
+        kept = _SHARED.get((kind, id(model)))
+        if kept is not None and kept.model is model and kept.start == start:
+            for key, attributes in kept.made:
+                self.style(key, **attributes)
+            for key in kept.numbered:
+                style = self._styles[key]
+                if style.attribute is None:
+                    self._number(style)
+            if tuple(self._styles[key].attribute for key in kept.numbered) == kept.attributes:
+                if self._xf is None:
+                    self._open()
+                self._xf._file(kept.xml)
+                self.rows = kept.rows
+                return kept.result
+            # Numbered otherwise in this workbook: the styles are made and
+            # numbered as write() would have, so it writes its rows with them.
+            return write()
+        if self._xf is None:
+            self._open()
+        recording = self._recording = _Rows(model, start)
+        file = self._xf._file
+        parts: list[str] = []
+
+        def both(text: str) -> None:
+            parts.append(text)
+            file(text)
+
+        self._xf._file = both
+        try:
+            result = write()
+        finally:
+            self._xf._file = file
+            self._recording = None
+        if recording.spoilt:
+            return result
+        recording.attributes = tuple(self._styles[key].attribute for key in recording.numbered)
+        recording.xml = "".join(parts)
+        recording.rows = self.rows
+        if len(_SHARED) >= SHARED_KEPT:
+            _SHARED.clear()
+        recording.result = result
+        _SHARED[(kind, id(model))] = recording
+        return result
+
     def _open(self) -> None:
         """Start the sheet's rows as openpyxl's write-only sheet would (its
         top written, then <sheetData> opened, closed again when the
@@ -324,6 +500,8 @@ class Sheet:
             style.attribute = f' s="{self.ws.parent._cell_styles.add(style.array)}"'
         else:
             style.attribute = ""
+        if self._recording is not None:
+            self._recording.numbered.append(style.key)
         return style.attribute
 
     def _write_cell(self, value, style: CellStyle | None, column: int, row: int) -> None:
@@ -352,6 +530,8 @@ class Sheet:
                 (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE_LIGHT),
                 (f"ISNUMBER({first})", RED_LIGHT),
             ]
+        if self._recording is not None:
+            self._recording.spoilt = True  # rows_once does not repeat lights
         if self._xf is None:
             self._open()  # the lights are written by this sheet's own writer
         formatting = self.ws.conditional_formatting
@@ -472,9 +652,76 @@ def _drawing_xml(charts: tuple[tuple[str, float, float, int], ...]) -> tuple[byt
     return xml, tostring(drawing._write_rels())
 
 
+@functools.cache
+def _app_xml() -> bytes:
+    """docProps/app.xml: openpyxl's extended properties, the same for every
+    workbook (its defaults)."""
+    return tostring(ExtendedProperties().to_tree())
+
+
+STYLESHEETS_KEPT = 16  # stylesheets' XML a process keeps (_stylesheet_xml)
+_STYLESHEETS: dict[tuple, bytes] = {}
+
+
+def _stylesheet_xml(wb: Workbook) -> bytes:
+    """The workbook's styles.xml as openpyxl writes it (`write_stylesheet`),
+    kept per process by everything it is made of: the workbook's fonts,
+    fills, borders, differential styles, colours, number formats, cell
+    styles, alignments, protections, named and table styles, compared as
+    openpyxl compares them when it numbers them. The gemeente workbooks of a
+    cycle share one (each its own object, alike)."""
+    key = (
+        tuple(wb._fonts),
+        tuple(wb._fills),
+        tuple(wb._borders),
+        tuple(wb._differential_styles.styles),
+        tuple(wb._colors),
+        tuple(wb._number_formats),
+        tuple(tuple(style) for style in wb._cell_styles),
+        tuple(wb._alignments),
+        tuple(wb._protections),
+        tuple(wb._named_styles),
+        wb._table_styles,
+    )
+    xml = _STYLESHEETS.get(key)
+    if xml is None:
+        xml = tostring(write_stylesheet(wb))
+        if len(_STYLESHEETS) >= STYLESHEETS_KEPT:
+            _STYLESHEETS.clear()
+        _STYLESHEETS[key] = xml
+    return xml
+
+
 class _WorkbookWriter(ExcelWriter):
     """openpyxl's writer, with the sheets' XML kept in memory (not in a
-    temporary file each) and serialised charts written as they are."""
+    temporary file each), serialised charts written as they are and the
+    stylesheet from `_stylesheet_xml`."""
+
+    def write_data(self):
+        """openpyxl's ExcelWriter.write_data (3.1), the stylesheet from
+        `_stylesheet_xml`."""
+        if len(self.workbook.custom_doc_props) >= 1:
+            return super().write_data()  # none here: openpyxl writes such a workbook
+        archive = self._archive
+        archive.writestr(ARC_APP, _app_xml())
+        archive.writestr(ARC_CORE, tostring(self.workbook.properties.to_tree()))
+        if self.workbook.loaded_theme:
+            archive.writestr(ARC_THEME, self.workbook.loaded_theme)
+        else:
+            archive.writestr(ARC_THEME, theme_xml)
+        self._write_worksheets()
+        self._write_chartsheets()
+        self._write_images()
+        self._write_charts()
+        self._write_external_links()
+        archive.writestr(ARC_STYLE, _stylesheet_xml(self.workbook))
+        writer = WorkbookWriter(self.workbook)
+        archive.writestr(ARC_ROOT_RELS, writer.write_root_rels())
+        archive.writestr(ARC_WORKBOOK, writer.write())
+        archive.writestr(ARC_WORKBOOK_RELS, writer.write_rels())
+        self._merge_vba()
+        self.manifest._write(archive, self.workbook)
+        return None
 
     def write_worksheet(self, ws):
         writer = ws._writer
@@ -842,32 +1089,39 @@ def _long_data(wb, lines: list[FigureLine], units: list[str]) -> None:
 
 
 def _explanation(wb, explanation: ExplanationSheet) -> None:
+    """Toelichting; the same rows in each gemeente workbook of a region,
+    written once (`Sheet.rows_once`)."""
     sheet = Sheet(wb, "Toelichting", [14, 36, 60, 90, 40, 24, 16, 10, 10, 10])
     sheet.freeze(0)
-    sheet.title(explanation.heading)
-    wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
-    for line in explanation.lines:
-        sheet.append([sheet.cell(line)])
-    sheet.append([])
-    header = sheet.header(
-        ["Code", "Indicator", "Beschrijving", "Rekenregel", "Berekening", "Filter", "Richting",
-         "Norm", "Groen vanaf", "Oranje vanaf"]
-    )  # fmt: skip
-    for row in explanation.rows:
-        sheet.append(
-            [
-                sheet.cell(row.code),
-                sheet.cell(row.name, wrap),
-                sheet.cell(row.description, wrap),
-                sheet.cell(row.rule, wrap),
-                sheet.cell(row.computation, wrap),
-                sheet.cell(row.filters, wrap),
-                sheet.cell(row.direction),
-                sheet.cell(row.norm),
-                sheet.cell(row.green),
-                sheet.cell(row.orange),
-            ]
-        )
+
+    def write() -> int:
+        sheet.title(explanation.heading)
+        wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
+        for line in explanation.lines:
+            sheet.append([sheet.cell(line)])
+        sheet.append([])
+        header = sheet.header(
+            ["Code", "Indicator", "Beschrijving", "Rekenregel", "Berekening", "Filter",
+             "Richting", "Norm", "Groen vanaf", "Oranje vanaf"]
+        )  # fmt: skip
+        for row in explanation.rows:
+            sheet.append(
+                [
+                    sheet.cell(row.code),
+                    sheet.cell(row.name, wrap),
+                    sheet.cell(row.description, wrap),
+                    sheet.cell(row.rule, wrap),
+                    sheet.cell(row.computation, wrap),
+                    sheet.cell(row.filters, wrap),
+                    sheet.cell(row.direction),
+                    sheet.cell(row.norm),
+                    sheet.cell(row.green),
+                    sheet.cell(row.orange),
+                ]
+            )
+        return header
+
+    header = sheet.rows_once("Toelichting", explanation, write)
     sheet.ws.auto_filter.ref = f"A{header}:J{max(sheet.rows, header + 1)}"
 
 
@@ -923,20 +1177,27 @@ def _gemeente_overview(wb, overview: GemeenteOverview) -> None:
 
 
 def _regions(wb, regions: FigureSheet) -> None:
-    """Regio's: the gemeente's region (in bold) against the others and the country."""
+    """Regio's: the gemeente's region (in bold) against the others and the
+    country; the same rows in each gemeente workbook of the region, written
+    once (`Sheet.rows_once`)."""
     columns = regions.columns
     sheet = Sheet(wb, "Regio's", [10, 34] + [16] * len(columns))
     sheet.freeze(4, 3)
-    sheet.title(regions.heading)
-    header = sheet.header(["Code", "Regio"] + [c.header for c in columns])
-    styles = _number_styles(sheet, columns)
-    bold = sheet.style("bold", font=Font(bold=True))
-    for row in [*regions.rows, regions.country]:
-        mark = bold if row.bold else None
-        sheet.append(
-            [sheet.cell(row.code, mark), sheet.cell(row.name, mark)]
-            + _figures(sheet, row.values, styles)
-        )
+
+    def write() -> int:
+        sheet.title(regions.heading)
+        header = sheet.header(["Code", "Regio"] + [c.header for c in columns])
+        styles = _number_styles(sheet, columns)
+        bold = sheet.style("bold", font=Font(bold=True))
+        for row in [*regions.rows, regions.country]:
+            mark = bold if row.bold else None
+            sheet.append(
+                [sheet.cell(row.code, mark), sheet.cell(row.name, mark)]
+                + _figures(sheet, row.values, styles)
+            )
+        return header
+
+    header = sheet.rows_once("Regio's", regions, write)
     last = sheet.rows
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(columns))}{last - 1}"
     _value_columns(sheet, columns, 3, (header + 1, last))

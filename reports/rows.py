@@ -16,7 +16,9 @@ peildatum and the norms."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from domain import rules
 from domain.tally import counts
@@ -43,6 +45,7 @@ EXPLANATION_LINES = (
     "noemer 4 punten per beoordeeld antwoord. Verandering: ten opzichte van de vorige "
     "ronde, bij percentages in procentpunten.",
 )
+T = TypeVar("T")
 SCOPE_ORDER = {"land": 0, "regio": 1, "gemeente": 2, "organisatie": 3}
 
 
@@ -876,27 +879,54 @@ def region_ranking(data: CycleData, region_id: int) -> FigureSheet:
     )
 
 
+def shared(data: CycleData, key: tuple, make: Callable[[], T]) -> T:
+    """What `make()` returns, made once per data and key: a row model that
+    every gemeente workbook of a region (or of the cycle) shows alike. Kept on
+    the data it is made of (`CycleData._shared`, a few per region), so it
+    lives as long as that data and can never reach a workbook of another
+    cycle or load. The models are not changed once made: the Excel writer
+    knows a shared model by its identity and writes its rows once
+    (`reports.excel.Sheet.rows_once`)."""
+    kept = data._shared
+    if key not in kept:
+        kept[key] = make()
+    return kept[key]
+
+
 def gemeente_workbook_rows(data: CycleData, gemeente_id: int) -> GemeenteWorkbook:
     """Every sheet of one gemeente's workbook: its own organisations, and its
-    region against the others."""
+    region against the others. Regio's, Toelichting and the region's and the
+    country's rows of Partners are the same in each workbook of the region:
+    made once (`shared`)."""
     gemeente = data.gemeenten[gemeente_id]
     region = data.regions[gemeente.region_id]
     indicators = data.indicators_for(region.id)
     org_ids = [o for o in data.served_by.get(gemeente_id, []) if o in data.organisations]
     org_ids.sort(key=lambda o: data.organisations[o].name)
-    region_orgs = [o.id for o in data.organisations.values() if o.region_id == region.id]
+    partners = partner_sheet(
+        data,
+        [(gemeente.name, org_ids)] + [(data.organisations[o].name, [o]) for o in org_ids],
+    )
+    partners.rows += shared(
+        data,
+        ("partners", region.id),
+        lambda: (
+            partner_sheet(
+                data,
+                [
+                    (region.name, data.organisations_in("regio", region.id)),
+                    ("Nederland", list(data.organisations)),
+                ],
+            ).rows
+        ),
+    )
     return GemeenteWorkbook(
         title=f"Afsprakenmonitor {gemeente.name} {data.cycle.period}"
         + (" (voorlopig)" if data.provisional else ""),
         overview=gemeente_overview(data, gemeente_id, indicators),
         organisations=organisation_sheet(data, indicators, org_ids, region.id),
-        regions=region_ranking(data, region.id),
-        partners=partner_sheet(
-            data,
-            [(gemeente.name, org_ids)]
-            + [(data.organisations[o].name, [o]) for o in org_ids]
-            + [(region.name, region_orgs), ("Nederland", list(data.organisations))],
-        ),
+        regions=shared(data, ("regions", region.id), lambda: region_ranking(data, region.id)),
+        partners=partners,
         actions=action_count_sheet(data, org_ids),
         trend=trend_sheet(
             data,
@@ -907,7 +937,11 @@ def gemeente_workbook_rows(data: CycleData, gemeente_id: int) -> GemeenteWorkboo
                 ("land", 0, "Nederland"),
             ],
         ),
-        explanation=explanation_sheet(data, indicators, region.id),
+        explanation=shared(
+            data,
+            ("explanation", region.id),
+            lambda: explanation_sheet(data, indicators, region.id),
+        ),
     )
 
 
