@@ -71,7 +71,7 @@ _TASKS: list[_Task] = []
 def _write_one(task: _Task) -> tuple[str, int] | str:
     """The written file's (sha256, size), or why its report failed."""
     try:
-        return store.write_atomic(task.path, task.write)
+        return store.write_atomic(task.path, task.write, durable=False)  # make_durable, later
     except OSError:
         raise  # the disk, not the data: stop, and the previous reports stay current
     except Exception as exc:  # one scope's data never stops everyone else's report
@@ -287,6 +287,7 @@ def _write_into(
             say(f"{period}: {done}/{len(tasks)} rapporten geschreven")
     if check is not None:
         check()
+    store.make_durable(directory)  # every file on disk before any is recorded
     store.record(
         [{**row, "created_at": snapshot} for row in rows],
         provisional=data.provisional,

@@ -1,9 +1,10 @@
 """The report store: a directory of files, one sub-directory per cycle and run.
 
-Every file is written under a temporary name, flushed to disk and renamed into
-place, so a reader (or a crash) never sees half a file. A run's ReportFile
-rows are recorded together once all its files exist; until then the previous
-run's files stay the current ones. Nothing is overwritten: earlier runs stay
+Every file is written under a temporary name and renamed into place, so a
+reader never sees half a file. A run's files are flushed to disk together
+(make_durable) and its ReportFile rows recorded together once all its files
+exist; until then the previous run's files stay the current ones, so a crash
+never leaves a recorded file half on disk. Nothing is overwritten: earlier runs stay
 as an archive. A run that fails removes the files it wrote and did not
 record (remove_unrecorded).
 
@@ -14,12 +15,14 @@ the cycle is closed."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import datetime as dt
 import hashlib
 import logging
 import os
 import re
 import shutil
+import sys
 import unicodedata
 import uuid
 from collections.abc import Callable
@@ -54,9 +57,12 @@ def run_directory(root: Path, cycle: Cycle, run_id: int | None) -> Path:
     return directory
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> tuple[str, int]:
+def write_atomic(
+    path: Path, write: Callable[[Path], None], durable: bool = True
+) -> tuple[str, int]:
     """Let `write` produce the file under a temporary name, then move it into
-    place; returns (sha256, size)."""
+    place; returns (sha256, size). `durable`: flushed to disk, its name too,
+    before this returns; else make_durable does it for the whole directory."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(temporary)
@@ -64,14 +70,51 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> tuple[str, int]:
         with open(temporary, "rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         size = temporary.stat().st_size
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
-    _fsync_directory(path.parent)
+    if durable:
+        _fsync_directory(path.parent)
     return digest.hexdigest(), size
+
+
+def _syncfs():
+    """Linux's syncfs(2), or None where the C library has none."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs() if sys.platform.startswith("linux") else None
+
+
+def make_durable(directory: Path) -> None:
+    """Flush what was written into a run's directory (by write_atomic without
+    `durable`) to disk, with the names, before its files are recorded: one
+    syncfs of its file system where there is one (one flush for all files
+    instead of two per file, which cost a night after a bulk load seconds),
+    else an fsync of every file and of the directories."""
+    directory = Path(directory)
+    if _SYNCFS is not None:
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) != 0:
+                code = ctypes.get_errno()
+                raise OSError(code, os.strerror(code), str(directory))
+        finally:
+            os.close(fd)
+        return
+    for entry in os.scandir(directory):
+        if entry.is_file(follow_symlinks=False):
+            with open(entry.path, "rb") as handle:
+                os.fsync(handle.fileno())
+    for folder in (directory, directory.parent, directory.parent.parent):
+        _fsync_directory(folder)
 
 
 def _fsync_directory(directory: Path) -> None:
