@@ -21,7 +21,9 @@ first, on the freshly loaded database: its wall time, the cycles it
 recomputed and the cycles it wrote reports for; beside it the single-cycle
 figure of `benchmarks.reports` (a full recompute and every report of the
 latest closed cycle). Target: the open and the latest closed cycle's reports
-only, and about the single-cycle figure.
+only, and no longer than the single-cycle figure the issue was filed against:
+about a minute (FIRST_NIGHT_TARGET). The first night writes two cycles'
+reports, so beside today's single-cycle figure it is about twice as long.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from pathlib import Path
 
 RUNS = 5  # per measurement; the median is reported
 NIGHT = dt.date(2026, 11, 24)  # the day after the demo's "today"
+FIRST_NIGHT_TARGET = 60.0  # seconds: "the single-cycle figure (about a minute)", issue 25 item 9
 PERIOD = "2026-Q3"  # the demo's latest closed cycle: the single-cycle figure's
 
 FLOOR_SQL = (
@@ -255,7 +258,8 @@ def _night(url: str) -> None:
         f"{night['recomputed']} cycles recomputed, reports of {reports or 'no cycle'}; "
         f"cycles with reports {', '.join(night['with_reports']) or 'none'} "
         f"({'exactly' if exactly else 'NOT'} the open and the latest closed cycle), "
-        f"peak {night['peak_mb']:.0f} MB"
+        f"peak {night['peak_mb']:.0f} MB; target ≤ {FIRST_NIGHT_TARGET:.0f} s: "
+        f"{'met' if night['seconds'] <= FIRST_NIGHT_TARGET else 'NOT met'}"
     )
     print(
         f"one cycle      {cycle['seconds']:.1f} s = a full recompute "
