@@ -60,6 +60,9 @@ class _Task:
     scope_id: int
     path: Path
     write: Callable[[Path], None]
+    # Flushed to disk as soon as it is written (one report written on first
+    # download); else with the rest of the run's files, by store.make_durable.
+    durable: bool = False
 
 
 # The tasks of the cycle being written. Set before the worker processes are
@@ -71,7 +74,7 @@ _TASKS: list[_Task] = []
 def _write_one(task: _Task) -> tuple[str, int] | str:
     """The written file's (sha256, size), or why its report failed."""
     try:
-        return store.write_atomic(task.path, task.write, durable=False)  # make_durable, later
+        return store.write_atomic(task.path, task.write, durable=task.durable)
     except OSError:
         raise  # the disk, not the data: stop, and the previous reports stay current
     except Exception as exc:  # one scope's data never stops everyone else's report
@@ -215,7 +218,9 @@ def _write_into(
 
     def add(kind: str, scope_type: str, scope_id: int, name: str, write) -> None:
         if only is None or only == (kind, scope_type, scope_id):
-            tasks.append(_Task(kind, scope_type, scope_id, directory / name, write))
+            tasks.append(
+                _Task(kind, scope_type, scope_id, directory / name, write, durable=only is not None)
+            )
 
     period = cycle.period
     add(
@@ -287,7 +292,11 @@ def _write_into(
             say(f"{period}: {done}/{len(tasks)} rapporten geschreven")
     if check is not None:
         check()
-    store.make_durable(directory)  # every file on disk before any is recorded
+    if only is None:
+        # Every file on disk before any is recorded: one flush of the file
+        # system (a single report, written while someone waits for it, was
+        # flushed on its own rather than with whatever else is being written).
+        store.make_durable(directory)
     store.record(
         [{**row, "created_at": snapshot} for row in rows],
         provisional=data.provisional,

@@ -83,3 +83,22 @@ def test_make_durable_reports_a_failed_flush(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "_SYNCFS", failing)
     with pytest.raises(OSError, match="Input/output error"):
         store.make_durable(tmp_path)
+
+
+def test_a_report_written_on_demand_is_flushed_on_its_own(reports_world, tmp_path, monkeypatch):
+    """One report written while someone waits for it is flushed by itself
+    (its file and its directory), not with a flush of the whole file system."""
+    org = reports_world["orgs"]["A"]
+    syncs, fsynced = [], []
+    monkeypatch.setattr(store, "_SYNCFS", lambda fd: syncs.append(fd) or 0)
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsynced.append(fd), real(fd))[1])
+    written = build.write_cycle_reports(
+        Cycle.get(Cycle.period == "2026-Q2"),
+        tmp_path,
+        processes=1,
+        only=("pdf_organisation", "organisatie", org.id),
+    )
+    assert written.files == {"pdf_organisation": 1}
+    assert len(fsynced) == 2  # the file, then its directory
+    assert syncs == []
