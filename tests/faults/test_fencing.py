@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import signal
 
-from models import Cycle, OutboxMessage, ReportFile, ReportRun
+from models import Cycle, OutboxMessage, ReportFile, ReportRun, utcnow
 from tests.faults.conftest import read_until, state, wait_for
 from tests.faults.test_close_sequence import (
     CLOSING_NIGHT,
@@ -33,6 +33,10 @@ def test_a_frozen_run_is_taken_over_and_stops_when_it_resumes(batch):
     assert Cycle.get_by_id(cycle.id).state == "gesloten"
 
     # Silent for the configured time (here a few milliseconds): taken over.
+    # Timestamps are stored to the second, so the silence shows once the
+    # clock has left the second of the frozen run's last heartbeat.
+    heartbeat = ReportRun.get(ReportRun.job == "nightly").heartbeat_at
+    wait_for(lambda: utcnow() > heartbeat, "a second past the frozen run's heartbeat")
     code, output = batch.run("none", "nightly", CLOSING_NIGHT, RUN_STALE_MINUTES="0.0001")
     assert code == 0, output
     _check_mail_is_final(cycle)
