@@ -13,9 +13,7 @@ process for each layout (`_line_chart_xml`, `_drawing_xml`: the XML depends
 on their arguments alone, so no cycle's or gemeente's content can reach
 another workbook). So are the stylesheet (`_stylesheet_xml`) and a sheet's
 headers and footers (`_SheetWriter.write_header`), by everything they are
-written from; and the rows of a row model that the gemeente workbooks of a
-region share (Regio's, Toelichting: `Sheet.rows_once`), by the model
-object, kept with them. Each sheet's XML is kept in memory until the
+written from. Each sheet's XML is kept in memory until the
 workbook is saved by `save_workbook`. tests/reports/test_excel_rows.py and
 test_excel_charts.py hold the bytes against openpyxl's own."""
 
@@ -277,10 +275,9 @@ class CellStyle:
     attribute of its cells once the workbook has numbered it (at its first
     cell, as openpyxl numbers styles in the order cells are written)."""
 
-    __slots__ = ("array", "attribute", "key")
+    __slots__ = ("array", "attribute")
 
-    def __init__(self, key: str, array):
-        self.key = key
+    def __init__(self, array):
         self.array = array
         self.attribute: str | None = None
 
@@ -293,42 +290,6 @@ class Styled:
     def __init__(self, value, style: CellStyle):
         self.value = value
         self.style = style
-
-
-SHARED_KEPT = 256  # row models whose rows' XML a process keeps (Sheet.rows_once)
-
-
-class _Rows:
-    """The rows one `Sheet.rows_once` wrote for a model: how the sheet stood
-    before them, the styles they made and numbered (by key, in order) with
-    the numbers they got, their XML, the sheet's row count after them and
-    what the writing returned."""
-
-    __slots__ = (
-        "attributes",
-        "made",
-        "model",
-        "numbered",
-        "result",
-        "rows",
-        "spoilt",
-        "start",
-        "xml",
-    )
-
-    def __init__(self, model, start: tuple):
-        self.model = model  # kept: its id cannot name another object while this is kept
-        self.start = start
-        self.made: list[tuple[str, dict]] = []
-        self.numbered: list[str] = []
-        self.attributes: tuple[str | None, ...] = ()
-        self.xml = ""
-        self.rows = 0
-        self.result = 0  # what write() returned
-        self.spoilt = False  # lights were added: not kept
-
-
-_SHARED: dict[tuple[str, int], _Rows] = {}
 
 
 class Sheet:
@@ -350,7 +311,6 @@ class Sheet:
         self._styles: dict[str, CellStyle] = {}
         self._xf = None  # the sheet's XML stream, inside <sheetData>, from the first row
         self._lights: list[tuple[str, list[tuple[int, str, object]]]] = []
-        self._recording: _Rows | None = None  # see rows_once
         self.ws.page_setup.orientation = "landscape"
         self.ws.page_setup.paperSize = "9"  # A4
         self.ws.page_setup.fitToWidth = 1
@@ -367,9 +327,7 @@ class Sheet:
             cell = WriteOnlyCell(self.ws)
             for name, value in attributes.items():
                 setattr(cell, name, value)
-            self._styles[key] = CellStyle(key, cell._style)
-            if self._recording is not None:
-                self._recording.made.append((key, attributes))
+            self._styles[key] = CellStyle(cell._style)
         return self._styles[key]
 
     def cell(self, value, style: CellStyle | None = None):
@@ -410,66 +368,6 @@ class Sheet:
         self._xf._file("".join(parts))
         return row
 
-    def rows_once(self, kind: str, model, write: Callable[[], int]) -> int:
-        """The rows `write()` writes for a row model that several workbooks
-        show alike (a region's Regio's, `reports.rows.shared`): written once
-        per process, then their XML again for the same model object. Returns
-        what `write()` returned (a row number).
-
-        The XML holds the workbook's number of each cell style (`s`): the
-        styles `write()` made and numbered are made and numbered again, in
-        the same order (the order of their first cells, so as `write()`
-        would), and the XML is reused only when they get the same numbers and
-        the sheet stood as it did (its rows so far, its styles); otherwise
-        `write()` writes the rows again. `write()` may only write rows
-        (append, title, header): rows with traffic lights are not kept. A
-        model is known by its identity; it is kept with its rows, so its id
-        cannot name another object while they are kept (SHARED_KEPT)."""
-        start = (self.rows, tuple((key, style.attribute) for key, style in self._styles.items()))
-        kept = _SHARED.get((kind, id(model)))
-        if kept is not None and kept.model is model and kept.start == start:
-            for key, attributes in kept.made:
-                self.style(key, **attributes)
-            for key in kept.numbered:
-                style = self._styles[key]
-                if style.attribute is None:
-                    self._number(style)
-            if tuple(self._styles[key].attribute for key in kept.numbered) == kept.attributes:
-                if self._xf is None:
-                    self._open()
-                self._xf._file(kept.xml)
-                self.rows = kept.rows
-                return kept.result
-            # Numbered otherwise in this workbook: the styles are made and
-            # numbered as write() would have, so it writes its rows with them.
-            return write()
-        if self._xf is None:
-            self._open()
-        recording = self._recording = _Rows(model, start)
-        file = self._xf._file
-        parts: list[str] = []
-
-        def both(text: str) -> None:
-            parts.append(text)
-            file(text)
-
-        self._xf._file = both
-        try:
-            result = write()
-        finally:
-            self._xf._file = file
-            self._recording = None
-        if recording.spoilt:
-            return result
-        recording.attributes = tuple(self._styles[key].attribute for key in recording.numbered)
-        recording.xml = "".join(parts)
-        recording.rows = self.rows
-        if len(_SHARED) >= SHARED_KEPT:
-            _SHARED.clear()
-        recording.result = result
-        _SHARED[(kind, id(model))] = recording
-        return result
-
     def _open(self) -> None:
         """Start the sheet's rows as openpyxl's write-only sheet would (its
         top written, then <sheetData> opened, closed again when the
@@ -500,8 +398,6 @@ class Sheet:
             style.attribute = f' s="{self.ws.parent._cell_styles.add(style.array)}"'
         else:
             style.attribute = ""
-        if self._recording is not None:
-            self._recording.numbered.append(style.key)
         return style.attribute
 
     def _write_cell(self, value, style: CellStyle | None, column: int, row: int) -> None:
@@ -530,8 +426,6 @@ class Sheet:
                 (f"AND(ISNUMBER({first}),{first}>={norm.orange})", ORANGE_LIGHT),
                 (f"ISNUMBER({first})", RED_LIGHT),
             ]
-        if self._recording is not None:
-            self._recording.spoilt = True  # rows_once does not repeat lights
         if self._xf is None:
             self._open()  # the lights are written by this sheet's own writer
         formatting = self.ws.conditional_formatting
@@ -1089,39 +983,32 @@ def _long_data(wb, lines: list[FigureLine], units: list[str]) -> None:
 
 
 def _explanation(wb, explanation: ExplanationSheet) -> None:
-    """Toelichting; the same rows in each gemeente workbook of a region,
-    written once (`Sheet.rows_once`)."""
     sheet = Sheet(wb, "Toelichting", [14, 36, 60, 90, 40, 24, 16, 10, 10, 10])
     sheet.freeze(0)
-
-    def write() -> int:
-        sheet.title(explanation.heading)
-        wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
-        for line in explanation.lines:
-            sheet.append([sheet.cell(line)])
-        sheet.append([])
-        header = sheet.header(
-            ["Code", "Indicator", "Beschrijving", "Rekenregel", "Berekening", "Filter",
-             "Richting", "Norm", "Groen vanaf", "Oranje vanaf"]
-        )  # fmt: skip
-        for row in explanation.rows:
-            sheet.append(
-                [
-                    sheet.cell(row.code),
-                    sheet.cell(row.name, wrap),
-                    sheet.cell(row.description, wrap),
-                    sheet.cell(row.rule, wrap),
-                    sheet.cell(row.computation, wrap),
-                    sheet.cell(row.filters, wrap),
-                    sheet.cell(row.direction),
-                    sheet.cell(row.norm),
-                    sheet.cell(row.green),
-                    sheet.cell(row.orange),
-                ]
-            )
-        return header
-
-    header = sheet.rows_once("Toelichting", explanation, write)
+    sheet.title(explanation.heading)
+    wrap = sheet.style("wrap", alignment=Alignment(wrap_text=True, vertical="top"))
+    for line in explanation.lines:
+        sheet.append([sheet.cell(line)])
+    sheet.append([])
+    header = sheet.header(
+        ["Code", "Indicator", "Beschrijving", "Rekenregel", "Berekening", "Filter", "Richting",
+         "Norm", "Groen vanaf", "Oranje vanaf"]
+    )  # fmt: skip
+    for row in explanation.rows:
+        sheet.append(
+            [
+                sheet.cell(row.code),
+                sheet.cell(row.name, wrap),
+                sheet.cell(row.description, wrap),
+                sheet.cell(row.rule, wrap),
+                sheet.cell(row.computation, wrap),
+                sheet.cell(row.filters, wrap),
+                sheet.cell(row.direction),
+                sheet.cell(row.norm),
+                sheet.cell(row.green),
+                sheet.cell(row.orange),
+            ]
+        )
     sheet.ws.auto_filter.ref = f"A{header}:J{max(sheet.rows, header + 1)}"
 
 
@@ -1177,27 +1064,20 @@ def _gemeente_overview(wb, overview: GemeenteOverview) -> None:
 
 
 def _regions(wb, regions: FigureSheet) -> None:
-    """Regio's: the gemeente's region (in bold) against the others and the
-    country; the same rows in each gemeente workbook of the region, written
-    once (`Sheet.rows_once`)."""
+    """Regio's: the gemeente's region (in bold) against the others and the country."""
     columns = regions.columns
     sheet = Sheet(wb, "Regio's", [10, 34] + [16] * len(columns))
     sheet.freeze(4, 3)
-
-    def write() -> int:
-        sheet.title(regions.heading)
-        header = sheet.header(["Code", "Regio"] + [c.header for c in columns])
-        styles = _number_styles(sheet, columns)
-        bold = sheet.style("bold", font=Font(bold=True))
-        for row in [*regions.rows, regions.country]:
-            mark = bold if row.bold else None
-            sheet.append(
-                [sheet.cell(row.code, mark), sheet.cell(row.name, mark)]
-                + _figures(sheet, row.values, styles)
-            )
-        return header
-
-    header = sheet.rows_once("Regio's", regions, write)
+    sheet.title(regions.heading)
+    header = sheet.header(["Code", "Regio"] + [c.header for c in columns])
+    styles = _number_styles(sheet, columns)
+    bold = sheet.style("bold", font=Font(bold=True))
+    for row in [*regions.rows, regions.country]:
+        mark = bold if row.bold else None
+        sheet.append(
+            [sheet.cell(row.code, mark), sheet.cell(row.name, mark)]
+            + _figures(sheet, row.values, styles)
+        )
     last = sheet.rows
     sheet.ws.auto_filter.ref = f"A{header}:{get_column_letter(2 + len(columns))}{last - 1}"
     _value_columns(sheet, columns, 3, (header + 1, last))

@@ -884,9 +884,7 @@ def shared(data: CycleData, key: tuple, make: Callable[[], T]) -> T:
     every gemeente workbook of a region (or of the cycle) shows alike. Kept on
     the data it is made of (`CycleData._shared`, a few per region), so it
     lives as long as that data and can never reach a workbook of another
-    cycle or load. The models are not changed once made: the Excel writer
-    knows a shared model by its identity and writes its rows once
-    (`reports.excel.Sheet.rows_once`)."""
+    cycle or load. The models are not changed once made."""
     kept = data._shared
     if key not in kept:
         kept[key] = make()

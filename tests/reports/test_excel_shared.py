@@ -1,20 +1,20 @@
-"""What the gemeente workbooks of a cycle share is made and written once per
-process (`reports.rows.shared`, `reports.excel.Sheet.rows_once`): it must
-never show one region's or cycle's content in another's workbook, and each
-workbook must be the bytes it is when written alone."""
+"""What the gemeente workbooks of a cycle share is made once per data
+(`reports.rows.shared`) and written from XML kept per process (the
+stylesheet, headers and footers): it must never show one region's or
+cycle's content in another's workbook, and each workbook must be the bytes
+it is when written alone."""
 
 import re
 import zipfile
 
 import pytest
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
 from models import Cycle, IndicatorDefinition, RegionalNorm
 from reports import excel
-from reports.data import CycleData, Norm
+from reports.data import CycleData
 from reports.excel import Sheet, gemeente_workbook, region_workbook, save_workbook
 
 
@@ -43,11 +43,11 @@ def test_workbooks_of_two_cycles_and_regions_in_one_process_are_as_written_alone
     own_norm, tmp_path
 ):
     """Both regions' gemeenten of two cycles, twice over in one process (the
-    second time from the kept rows): each workbook as written by a fresh
-    process, with nothing kept."""
+    second time from the kept row models and XML): each workbook as written by
+    a fresh process, with nothing kept."""
     gemeenten = [own_norm[g].id for g in ("g1", "g2", "g3")]
     periods = ["2026-Q2", "2026-Q1", "2026-Q2"]
-    excel._SHARED.clear()
+    _forget()
     loaded = {period: CycleData.load(Cycle.get(Cycle.period == period)) for period in periods}
     together = []
     for n, period in enumerate(periods):
@@ -55,25 +55,29 @@ def test_workbooks_of_two_cycles_and_regions_in_one_process_are_as_written_alone
             path = tmp_path / f"together-{n}-{gemeente_id}.xlsx"
             gemeente_workbook(loaded[period], gemeente_id, path)
             together.append((period, gemeente_id, path))
-    # The rows were kept and written again: Regio's and Toelichting of each
-    # region and cycle, the second round of Q2 from what the first one kept.
-    kinds = {kind for kind, _ in excel._SHARED}
-    assert kinds == {"Regio's", "Toelichting"}
-    assert len(excel._SHARED) == 2 * 2 * 2  # two kinds, two regions, two cycles
+    # The row models were kept (the second round of Q2 from what the first
+    # one kept), and so were the stylesheet and the headers and footers.
+    assert excel._STYLESHEETS
+    assert excel._HEADERS
     assert all(len(data._shared) == 3 * 2 for data in loaded.values())  # 3 models, 2 regions
 
     for period, gemeente_id, path in together:
-        excel._SHARED.clear()  # as a fresh process: nothing kept
+        _forget()  # as a fresh process: nothing kept
         alone = tmp_path / f"alone-{period}-{gemeente_id}.xlsx"
         gemeente_workbook(CycleData.load(Cycle.get(Cycle.period == period)), gemeente_id, alone)
         assert _members(path) == _members(alone), (period, gemeente_id)
-    excel._SHARED.clear()
+    _forget()
+
+
+def _forget() -> None:
+    """What a process keeps between workbooks, forgotten."""
+    excel._STYLESHEETS.clear()
+    excel._HEADERS.clear()
 
 
 def test_the_regions_and_cycles_kept_differ(own_norm, tmp_path):
     """The test above can tell a mix-up: the shared sheets differ between the
     regions and between the cycles."""
-    excel._SHARED.clear()
     g1, g3 = own_norm["g1"].id, own_norm["g3"].id
     sheets = {}
     for period in ("2026-Q1", "2026-Q2"):
@@ -94,64 +98,6 @@ def test_the_regions_and_cycles_kept_differ(own_norm, tmp_path):
     assert explanations["2026-Q2", g1] != explanations["2026-Q2", g3]
     assert explanations["2026-Q1", g1] != explanations["2026-Q2", g1]
     assert explanations["2026-Q1", g3] != explanations["2026-Q2", g3]
-    excel._SHARED.clear()
-
-
-def _book(path, model, before: bool, lights: bool = False) -> None:
-    """A workbook whose second sheet writes a model's rows once; `before`:
-    a first sheet numbers another style first, so the second sheet's style
-    gets another number."""
-    wb = Workbook(write_only=True)
-    if before:
-        first = Sheet(wb, "Eerst", [10])
-        first.append([first.cell("x", first.style("italic", font=Font(italic=True)))])
-    sheet = Sheet(wb, "Gedeeld", [10, 10])
-    sheet.freeze(1)
-
-    def write() -> int:
-        bold = sheet.style("bold", font=Font(bold=True))
-        row = sheet.append([sheet.cell("kop", bold), sheet.cell("=niet", bold)])
-        sheet.append([sheet.cell("a"), 1.5])
-        if lights:
-            sheet.lights("B2:B2", "B2", "hoger_beter", Norm(50, 60, 40))
-        return row
-
-    assert sheet.rows_once("test", model, write) == 1
-    sheet.append([sheet.cell("daarna")])
-    save_workbook(wb, path)
-
-
-@pytest.mark.parametrize("lights", [False, True])
-def test_rows_written_again_only_where_their_styles_have_the_same_numbers(tmp_path, lights):
-    model = object()
-    excel._SHARED.clear()
-    order = [False, True, False, True]  # the style numbered 1, then 2, 1, 2
-    for n, before in enumerate(order):
-        _book(tmp_path / f"kept-{n}.xlsx", model, before, lights)
-    assert len(excel._SHARED) == (0 if lights else 1)  # rows with lights are not kept
-    for n, before in enumerate(order):
-        excel._SHARED.clear()
-        _book(tmp_path / f"alone-{n}.xlsx", object(), before, lights)
-        assert _members(tmp_path / f"kept-{n}.xlsx") == _members(tmp_path / f"alone-{n}.xlsx")
-    shared = [
-        _members(tmp_path / f"kept-{n}.xlsx")[f"xl/worksheets/sheet{n + 1}.xml"] for n in (0, 1)
-    ]
-    # Both numberings were met.
-    assert b' s="1"' in shared[0]
-    assert b' s="2"' in shared[1]
-    excel._SHARED.clear()
-
-
-def test_kept_rows_hold_their_model(tmp_path):
-    """A model is known by its id: its kept rows hold it, so the id cannot
-    name another object while they are kept."""
-    excel._SHARED.clear()
-    model = object()
-    _book(tmp_path / "a.xlsx", model, before=False)
-    ((key, kept),) = excel._SHARED.items()
-    assert key == ("test", id(model))
-    assert kept.model is model
-    excel._SHARED.clear()
 
 
 class _OpenpyxlData(excel._WorkbookWriter):
