@@ -60,9 +60,6 @@ class _Task:
     scope_id: int
     path: Path
     write: Callable[[Path], None]
-    # Flushed to disk as soon as it is written (one report written on first
-    # download); else with the rest of the run's files, by store.make_durable.
-    durable: bool = False
 
 
 # The tasks of the cycle being written. Set before the worker processes are
@@ -74,7 +71,7 @@ _TASKS: list[_Task] = []
 def _write_one(task: _Task) -> tuple[str, int] | str:
     """The written file's (sha256, size), or why its report failed."""
     try:
-        return store.write_atomic(task.path, task.write, durable=task.durable)
+        return store.write_atomic(task.path, task.write, durable=False)  # make_durable
     except OSError:
         raise  # the disk, not the data: stop, and the previous reports stay current
     except Exception as exc:  # one scope's data never stops everyone else's report
@@ -218,9 +215,7 @@ def _write_into(
 
     def add(kind: str, scope_type: str, scope_id: int, name: str, write) -> None:
         if only is None or only == (kind, scope_type, scope_id):
-            tasks.append(
-                _Task(kind, scope_type, scope_id, directory / name, write, durable=only is not None)
-            )
+            tasks.append(_Task(kind, scope_type, scope_id, directory / name, write))
 
     period = cycle.period
     add(
@@ -292,11 +287,10 @@ def _write_into(
             say(f"{period}: {done}/{len(tasks)} rapporten geschreven")
     if check is not None:
         check()
-    if only is None:
-        # Every file on disk before any is recorded: one flush of the file
-        # system (a single report, written while someone waits for it, was
-        # flushed on its own rather than with whatever else is being written).
-        store.make_durable(directory)
+    # Every file on disk before any is recorded. A single report, written
+    # while someone waits for it, is flushed by itself rather than with
+    # whatever else the file system has to write.
+    store.make_durable(directory, each=only is not None)
     store.record(
         [{**row, "created_at": snapshot} for row in rows],
         provisional=data.provisional,

@@ -4,9 +4,9 @@ Every file is written under a temporary name and renamed into place, so a
 reader never sees half a file. A run's files are flushed to disk together
 (make_durable) and its ReportFile rows recorded together once all its files
 exist; until then the previous run's files stay the current ones, so a crash
-never leaves a recorded file half on disk. Nothing is overwritten: earlier runs stay
-as an archive. A run that fails removes the files it wrote and did not
-record (remove_unrecorded).
+never leaves a recorded file half on disk. Nothing is overwritten: earlier
+runs stay as an archive. A run that fails removes the files it wrote and did
+not record (remove_unrecorded).
 
 A closed cycle's reports written while it was still open say "voorlopig":
 `latest` never returns those, so no mail and no download carries them once
@@ -93,14 +93,15 @@ def _syncfs():
 _SYNCFS = _syncfs() if sys.platform.startswith("linux") else None
 
 
-def make_durable(directory: Path) -> None:
+def make_durable(directory: Path, each: bool = False) -> None:
     """Flush what was written into a run's directory (by write_atomic without
     `durable`) to disk, with the names, before its files are recorded: one
     syncfs of its file system where there is one (one flush for all files
-    instead of two per file, which cost a night after a bulk load seconds),
-    else an fsync of every file and of the directories."""
+    instead of two per file, which cost a night after a bulk load seconds);
+    else, or with `each` (a file or two), an fsync of every file and of the
+    directories."""
     directory = Path(directory)
-    if _SYNCFS is not None:
+    if _SYNCFS is not None and not each:
         fd = os.open(directory, os.O_RDONLY)
         try:
             if _SYNCFS(fd) != 0:
